@@ -1,0 +1,162 @@
+/* crypto.h - every cryptographic operation of mikeykms. This module is the
+ * only user of OpenSSL in the tree.
+ *
+ * Owns: mk_key (a secret in a fixed buffer, wiped with mk_key_wipe), the MIKEY
+ * PRF (RFC 3830 §4.1.2, PRF-HMAC-SHA-256 of RFC 6043 §6.1), the derivation
+ * labels of RFC 3830 §4.1.3/§4.1.4 and RFC 6043 §5.1 / App. A.2, KEMAC
+ * encryption (AES-CM-128/256 with the RFC 3830 §4.2.3 IV, AES-KW-128 of
+ * RFC 3394), the MACs (HMAC-SHA-1-160, HMAC-SHA-256-256) with constant-time
+ * verification, SHA-256, randomness (RAND_bytes only) and the known-answer
+ * self test run before serving.
+ *
+ * Algorithm numbers are the wire values of codec/mikey_const.h.
+ * Every function wipes its intermediate secrets on every path.
+ */
+#ifndef MK_CRYPTO_CRYPTO_H
+#define MK_CRYPTO_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec/mikey_const.h"
+#include "util/cursor.h"
+#include "util/err.h"
+
+#define MK_KEY_MAX 64
+
+/* A secret. Always wipe (mk_key_wipe) before it goes out of scope. */
+typedef struct mk_key {
+    uint8_t b[MK_KEY_MAX];
+    size_t n;
+} mk_key;
+
+mk_err mk_key_set(mk_key *k, mk_bytes src); /* MK_E_LIMIT if > MK_KEY_MAX */
+mk_bytes mk_key_bytes(const mk_key *k);
+void mk_key_wipe(mk_key *k);
+void mk_wipe(void *p, size_t n); /* OPENSSL_cleanse */
+
+/* Lengths implied by algorithms (0 for NULL; MK_E_VALUE via the mk_err
+ * versions for unknown values). */
+size_t mk_mac_len(int mac_alg);        /* MAC / Ver data bytes: 0, 20, 32 */
+size_t mk_auth_key_len(int mac_alg);   /* 0, 20, 32 */
+size_t mk_encr_key_len(int encr_alg);  /* 0, 16, 16, 32 */
+size_t mk_salt_key_len(int encr_alg);  /* 0 NULL, 14 AES-CM, 8 AES-KW */
+bool mk_prf_supported(int prf_func);
+bool mk_mac_supported(int mac_alg);
+bool mk_encr_supported(int encr_alg);
+
+/* --- PRF (RFC 3830 §4.1.2; RFC 6043 §6.1 for prf_func 1) --- */
+mk_err mk_prf(int prf_func, mk_bytes inkey, mk_bytes label, uint8_t *out,
+              size_t outlen);
+
+/* --- labels --- */
+#define MK_LABEL_MAX 1200
+#define MK_LABEL_ID_MAX 1024 /* longest ID Data accepted in a forking label */
+typedef struct mk_label {
+    uint8_t b[MK_LABEL_MAX];
+    size_t n;
+} mk_label;
+
+/* RFC 3830 §4.1.3: const || cs_id || csb_id || RAND (no length byte). */
+mk_err mk_label_3830_tgk(mk_label *l, uint32_t c, uint8_t cs_id,
+                         uint32_t csb_id, mk_bytes rand);
+/* RFC 3830 §4.1.4: const || 0xFF || csb_id || RAND. */
+mk_err mk_label_3830_psk(mk_label *l, uint32_t c, uint32_t csb_id,
+                         mk_bytes rand);
+/* RFC 6043 §5.1.2 message protection: const || 0xFF || csb_id || kind ||
+ * len || RANDRi || len || RANDRr; kind 0x01 initial, 0x02 response. An
+ * absent RAND is an empty mk_bytes (length byte 0). */
+#define MK_LABEL_KIND_INITIAL 0x01
+#define MK_LABEL_KIND_RESPONSE 0x02
+mk_err mk_label_6043_msg(mk_label *l, uint32_t c, uint32_t csb_id,
+                         uint8_t kind, mk_bytes randri, mk_bytes randrr);
+/* RFC 6043 §5.1.3: const || cs_id || 0xFFFFFFFF || 0x03 || len || RANDRi ||
+ * len || RANDRr. */
+mk_err mk_label_6043_tek(mk_label *l, uint32_t c, uint8_t cs_id,
+                         mk_bytes randri, mk_bytes randrr);
+/* RFC 6043 §5.1.1 forking: const || 0xFF || 0xFFFFFFFF || 0x00 || len16 ||
+ * ID Data || len8 || RANDRkms. */
+mk_err mk_label_6043_fork(mk_label *l, uint32_t c, mk_bytes id_data,
+                          mk_bytes randrkms);
+/* RFC 6043 §6.10 (code 0x04, rand NULL) and App. A.2 (codes 0x05, 0x06 with
+ * len || RAND): const || 0xFF || 0xFFFFFFFF || code [|| len || RAND]. */
+mk_err mk_label_6043_fixed(mk_label *l, uint32_t c, uint8_t code,
+                           const mk_bytes *rand);
+
+/* --- derived key sets --- */
+
+/* encr_key, salt_key, auth_key protecting one message or one ticket. */
+typedef struct mk_msg_keys {
+    int encr_alg;
+    int mac_alg;
+    mk_key encr;
+    mk_key salt;
+    mk_key auth;
+} mk_msg_keys;
+void mk_msg_keys_wipe(mk_msg_keys *k);
+
+/* RFC 6043 §5.1.2: keys protecting an initial (kind 1) or response (kind 2)
+ * message, from a PSK, envelope key, MPKi or MPKr'. */
+mk_err mk_msg_keys_6043(int prf_func, mk_bytes inkey, uint32_t csb_id,
+                        uint8_t kind, mk_bytes randri, mk_bytes randrr,
+                        int encr_alg, int mac_alg, mk_msg_keys *out);
+/* RFC 3830 §4.1.4: keys protecting a 3830 PSK/PK message. */
+mk_err mk_msg_keys_3830(int prf_func, mk_bytes inkey, uint32_t csb_id,
+                        mk_bytes rand, int encr_alg, int mac_alg,
+                        mk_msg_keys *out);
+/* RFC 6043 App. A.2.1: base-ticket keys from the TPK and ticket RAND. */
+mk_err mk_ticket_keys(int prf_func, mk_bytes tpk, mk_bytes rand,
+                      int encr_alg, int mac_alg, mk_msg_keys *out);
+/* RFC 6043 App. A.2.2: MPKi and MPKr from MPK and ticket RAND (same length
+ * as MPK). */
+mk_err mk_mpk_split(int prf_func, mk_bytes mpk, mk_bytes rand, mk_key *mpki,
+                    mk_key *mpkr);
+/* RFC 6043 §5.1.1: forked key (c = MK_C_FORK_MPKR or MK_C_FORK_TGK), same
+ * length as the input key. */
+mk_err mk_fork_key(int prf_func, uint32_t c, mk_bytes key, mk_bytes id_data,
+                   mk_bytes randrkms, mk_key *out);
+/* RFC 6043 §6.10: the auth key of Vr in Initiator Data, from unforked MPKr. */
+mk_err mk_vr_key(int prf_func, mk_bytes mpkr, int mac_alg, mk_key *out);
+/* RFC 6043 §5.1.3: SRTP master key (TEK, keylen bytes) and master salt
+ * (saltlen bytes) for cs_id from a TGK / TGK' / GTGK. Absent RANDs empty. */
+mk_err mk_srtp_master(int prf_func, mk_bytes tgk, uint8_t cs_id,
+                      mk_bytes randri, mk_bytes randrr, uint8_t *key,
+                      size_t keylen, uint8_t *salt, size_t saltlen);
+
+/* --- KEMAC encryption (RFC 3830 §4.2.3-4.2.4, RFC 6043 §6.2) --- */
+
+/* AES-CM IV = (salt_key XOR (0x0000 || csb_id || t64)) || 0x0000. t64 is the
+ * 64-bit timestamp (COUNTER / NTP-UTC-32 zero-padded by the caller). */
+mk_err mk_kemac_encrypt(const mk_msg_keys *k, uint32_t csb_id, uint64_t t64,
+                        mk_bytes plain, uint8_t *out, size_t cap,
+                        size_t *outlen);
+mk_err mk_kemac_decrypt(const mk_msg_keys *k, uint32_t csb_id, uint64_t t64,
+                        mk_bytes cipher, uint8_t *out, size_t cap,
+                        size_t *outlen);
+
+/* --- MACs --- */
+
+/* HMAC over the concatenation of parts; out must hold mk_mac_len(alg). */
+mk_err mk_mac(int mac_alg, mk_bytes key, const mk_bytes *parts,
+              size_t nparts, uint8_t *out, size_t cap);
+/* Recompute and compare in constant time; MK_E_MIKEY_AUTH on mismatch. */
+mk_err mk_mac_verify(int mac_alg, mk_bytes key, const mk_bytes *parts,
+                     size_t nparts, mk_bytes mac);
+bool mk_ct_equal(const void *a, const void *b, size_t n);
+
+/* --- other primitives --- */
+mk_err mk_random(uint8_t *out, size_t n); /* RAND_bytes */
+mk_err mk_sha256(const mk_bytes *parts, size_t nparts, uint8_t out[32]);
+/* RFC 3394 AES key wrap with a 16/24/32-byte KEK and the default IV (or the
+ * 8-byte iv given). plain is a multiple of 8 bytes, at least 16. */
+mk_err mk_aes_kw_wrap(mk_bytes kek, const uint8_t *iv8, mk_bytes plain,
+                      uint8_t *out, size_t cap, size_t *outlen);
+mk_err mk_aes_kw_unwrap(mk_bytes kek, const uint8_t *iv8, mk_bytes wrapped,
+                        uint8_t *out, size_t cap, size_t *outlen);
+
+/* Known-answer tests of every primitive and derivation (libsrtp style); the
+ * servers refuse to start when it fails. */
+mk_err mk_crypto_selftest(void);
+
+#endif

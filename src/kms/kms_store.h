@@ -1,0 +1,99 @@
+/* kms_store.h - what the KMS core needs from a store, as an interface.
+ *
+ * Owns: the records the core reads and writes (subscriber, ticket key,
+ * audit record) and mk_kms_store, a table of functions over an opaque
+ * context. The SQLite store (store/store.h) is one implementation; tests may
+ * bring others. Keys cross this interface in clear inside mk_key buffers;
+ * at rest they are wrapped by the implementation.
+ *
+ * Every function returns MK_OK, MK_E_NOT_FOUND where a lookup found nothing,
+ * or MK_E_UNAVAILABLE when the store is locked or down past its timeout
+ * (mapped to 503, profile §2).
+ */
+#ifndef MK_KMS_KMS_STORE_H
+#define MK_KMS_KMS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "util/cursor.h"
+#include "util/err.h"
+
+#define MK_PSK_ID_MAX 128   /* IDRpsk ID Data (a B-TID fits) */
+#define MK_URI_MAX 256      /* one IMPU or responder pattern */
+#define MK_IMPU_MAX 8       /* IMPUs per subscriber */
+#define MK_PATTERN_MAX 8    /* allowed-responder patterns per subscriber */
+#define MK_TK_ID_MAX 32     /* ticket key id (IDRpsk in Ticket Data) */
+
+/* Subscriber policy (profile §5). */
+typedef struct mk_policy {
+    /* fnmatch(3) patterns an IDRr must match; none = any sip:/tel: URI */
+    char responder_patterns[MK_PATTERN_MAX][MK_URI_MAX];
+    size_t n_patterns;
+    uint32_t max_lifetime; /* seconds; 0 = the KMS default */
+    bool forking_allowed;
+    bool reuse_allowed;
+} mk_policy;
+
+/* A subscriber (profile §4). */
+typedef struct mk_subscriber {
+    uint8_t psk_id[MK_PSK_ID_MAX];
+    size_t psk_id_len;
+    mk_key psk; /* 16 or 32 bytes */
+    char impu[MK_IMPU_MAX][MK_URI_MAX];
+    size_t n_impu;
+    bool active;
+    mk_policy policy;
+} mk_subscriber;
+
+void mk_subscriber_wipe(mk_subscriber *s);
+
+typedef enum mk_tk_state {
+    MK_TK_ACTIVE = 0,       /* seals new tickets (exactly one at a time) */
+    MK_TK_RESOLVE_ONLY = 1, /* resolves tickets it sealed, seals none */
+    MK_TK_RETIRED = 2,      /* resolves nothing */
+} mk_tk_state;
+
+/* A ticket protection key, TPK (profile §6). */
+typedef struct mk_ticket_key {
+    uint8_t id[MK_TK_ID_MAX];
+    size_t id_len;
+    mk_key key; /* 32 bytes */
+    mk_tk_state state;
+} mk_ticket_key;
+
+/* One audit record (profile §8). Strings are NUL-terminated. */
+#define MK_RECORD_SPIS_MAX 160
+typedef struct mk_record {
+    uint64_t time_unix;
+    int service;                          /* mk_service */
+    char subscriber[2 * MK_PSK_ID_MAX + 1]; /* PSK id, printable or hex */
+    char initiator[MK_URI_MAX];
+    char responder[MK_URI_MAX];
+    char ticket_id[65];                   /* hex SHA-256 of Ticket Data */
+    uint64_t valid_from;                  /* unix seconds, 0 = none */
+    uint64_t valid_to;
+    char spis[MK_RECORD_SPIS_MAX];        /* hex SPIs, comma separated */
+    char outcome[48];                     /* "ok" or mk_err_name() */
+} mk_record;
+
+typedef struct mk_kms_store {
+    void *ctx;
+    mk_err (*subscriber_by_psk_id)(void *ctx, mk_bytes psk_id,
+                                   mk_subscriber *out);
+    /* The one subscriber that owns this IMPU; MK_E_NOT_FOUND when none or
+     * more than one does (profile §4). */
+    mk_err (*subscriber_by_impu)(void *ctx, mk_bytes impu, mk_subscriber *out);
+    mk_err (*ticket_key_active)(void *ctx, mk_ticket_key *out);
+    mk_err (*ticket_key_by_id)(void *ctx, mk_bytes id, mk_ticket_key *out);
+    /* Insert a replay-cache entry (a digest of PSK id, CSB ID, T, RAND) that
+     * lives until expires_unix; MK_E_MIKEY_TS if it is already there and
+     * unexpired. Shared by every process using the store (profile §7). */
+    mk_err (*replay_insert)(void *ctx, const uint8_t digest[32],
+                            uint64_t expires_unix, uint64_t now_unix);
+    mk_err (*record_write)(void *ctx, const mk_record *r);
+} mk_kms_store;
+
+#endif

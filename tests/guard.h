@@ -1,0 +1,24 @@
+/* guard.h - test helper: place bytes flush against an unreadable page, so
+ * that a decoder reading one byte past its input faults at once. */
+#ifndef MK_TESTS_GUARD_H
+#define MK_TESTS_GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mk_guarded {
+    uint8_t *map;   /* whole mapping */
+    size_t maplen;
+    uint8_t *data;  /* the copy; data + n is the first unreadable byte */
+    size_t n;
+} mk_guarded;
+
+/* Copy n bytes so that they end exactly at a PROT_NONE page. Aborts the test
+ * program if the mapping cannot be made. */
+void mk_guarded_init(mk_guarded *g, const void *src, size_t n);
+void mk_guarded_free(mk_guarded *g);
+
+/* Hex helpers for tests: decode "0a 1b..." (spaces ignored) into out. */
+size_t mk_test_hex(const char *hex, uint8_t *out, size_t cap);
+
+#endif
