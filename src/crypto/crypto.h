@@ -31,13 +31,15 @@ typedef struct mk_key {
     size_t n;
 } mk_key;
 
-mk_err mk_key_set(mk_key *k, mk_bytes src); /* MK_E_LIMIT if > MK_KEY_MAX */
+mk_err mk_key_copy(mk_key *k, mk_bytes src); /* MK_E_LIMIT if > MK_KEY_MAX */
 mk_bytes mk_key_bytes(const mk_key *k);
 void mk_key_wipe(mk_key *k);
 void mk_wipe(void *p, size_t n); /* OPENSSL_cleanse */
 
-/* Lengths implied by algorithms (0 for NULL; MK_E_VALUE via the mk_err
- * versions for unknown values). */
+/* Lengths implied by algorithms: 0 for NULL and also for unknown values, so
+ * check mk_*_supported first (the derivations and mk_mac* return MK_E_VALUE
+ * for unknown values). salt_key: 112 bits for AES-CM-128/256 (the IV,
+ * RFC 3830 §4.2.3), 64 bits for AES-KW-128 (its RFC 3394 IV, §4.2.4). */
 size_t mk_mac_len(int mac_alg);        /* MAC / Ver data bytes: 0, 20, 32 */
 size_t mk_auth_key_len(int mac_alg);   /* 0, 20, 32 */
 size_t mk_encr_key_len(int encr_alg);  /* 0, 16, 16, 32 */
@@ -46,13 +48,19 @@ bool mk_prf_supported(int prf_func);
 bool mk_mac_supported(int mac_alg);
 bool mk_encr_supported(int encr_alg);
 
-/* --- PRF (RFC 3830 §4.1.2; RFC 6043 §6.1 for prf_func 1) --- */
+/* --- PRF (RFC 3830 §4.1.2; RFC 6043 §6.1 for prf_func 1) ---
+ * inkey is cut into 256-bit chunks, the last one possibly shorter, never
+ * empty (32- and 64-byte inkeys are one / two full chunks). MK_E_VALUE for
+ * an unknown prf_func, MK_E_ARG for an empty inkey. */
 mk_err mk_prf(int prf_func, mk_bytes inkey, mk_bytes label, uint8_t *out,
               size_t outlen);
 
 /* --- labels --- */
-#define MK_LABEL_MAX 1200
 #define MK_LABEL_ID_MAX 1024 /* longest ID Data accepted in a forking label */
+#define MK_LABEL_RAND_MAX 255 /* a RAND behind a one-byte length [6043 §5.1] */
+/* The longest label: the forking label with the longest ID Data and RAND,
+ * const(4) 0xFF(1) 0xFFFFFFFF(4) 0x00(1) len16(2) ID len8(1) RAND. */
+#define MK_LABEL_MAX (13 + MK_LABEL_ID_MAX + MK_LABEL_RAND_MAX)
 typedef struct mk_label {
     uint8_t b[MK_LABEL_MAX];
     size_t n;
@@ -116,10 +124,12 @@ mk_err mk_mpk_split(int prf_func, mk_bytes mpk, mk_bytes rand, mk_key *mpki,
  * length as the input key. */
 mk_err mk_fork_key(int prf_func, uint32_t c, mk_bytes key, mk_bytes id_data,
                    mk_bytes randrkms, mk_key *out);
-/* RFC 6043 §6.10: the auth key of Vr in Initiator Data, from unforked MPKr. */
+/* RFC 6043 §6.10: the auth key of Vr in Initiator Data, from unforked MPKr
+ * (label code 0x04, constant MK_C_AUTH_KEY, length from mac_alg). */
 mk_err mk_vr_key(int prf_func, mk_bytes mpkr, int mac_alg, mk_key *out);
 /* RFC 6043 §5.1.3: SRTP master key (TEK, keylen bytes) and master salt
- * (saltlen bytes) for cs_id from a TGK / TGK' / GTGK. Absent RANDs empty. */
+ * (saltlen bytes, may be 0 with salt NULL) for cs_id from a TGK / TGK' /
+ * GTGK. Absent RANDs empty; at least one must be present (MK_E_ARG). */
 mk_err mk_srtp_master(int prf_func, mk_bytes tgk, uint8_t cs_id,
                       mk_bytes randri, mk_bytes randrr, uint8_t *key,
                       size_t keylen, uint8_t *salt, size_t saltlen);
@@ -127,7 +137,13 @@ mk_err mk_srtp_master(int prf_func, mk_bytes tgk, uint8_t cs_id,
 /* --- KEMAC encryption (RFC 3830 §4.2.3-4.2.4, RFC 6043 §6.2) --- */
 
 /* AES-CM IV = (salt_key XOR (0x0000 || csb_id || t64)) || 0x0000. t64 is the
- * 64-bit timestamp (COUNTER / NTP-UTC-32 zero-padded by the caller). */
+ * 64-bit timestamp (util/ntp.h mk_ts_to_ntp64 for COUNTER / NTP-UTC-32).
+ * AES-CM: out = in length, at most 2^20 bytes (MK_E_LIMIT). AES-KW-128:
+ * KEK = encr_key, RFC 3394 IV = salt_key, csb_id/t64 unused; plain must be
+ * n >= 2 blocks of 8 bytes (MK_E_VALUE), out is 8 bytes longer; decrypt
+ * gives MK_E_LENGTH for a malformed length and MK_E_UNWRAP (output wiped)
+ * when the integrity check fails. NULL: a copy. MK_E_ARG when the key
+ * lengths in k do not match k->encr_alg, MK_E_NOSPACE when cap is short. */
 mk_err mk_kemac_encrypt(const mk_msg_keys *k, uint32_t csb_id, uint64_t t64,
                         mk_bytes plain, uint8_t *out, size_t cap,
                         size_t *outlen);
@@ -140,7 +156,8 @@ mk_err mk_kemac_decrypt(const mk_msg_keys *k, uint32_t csb_id, uint64_t t64,
 /* HMAC over the concatenation of parts; out must hold mk_mac_len(alg). */
 mk_err mk_mac(int mac_alg, mk_bytes key, const mk_bytes *parts,
               size_t nparts, uint8_t *out, size_t cap);
-/* Recompute and compare in constant time; MK_E_MIKEY_AUTH on mismatch. */
+/* Recompute and compare in constant time; MK_E_MIKEY_AUTH on mismatch and
+ * when mac.n is not mk_mac_len(mac_alg) (NULL MAC: only an empty mac). */
 mk_err mk_mac_verify(int mac_alg, mk_bytes key, const mk_bytes *parts,
                      size_t nparts, mk_bytes mac);
 bool mk_ct_equal(const void *a, const void *b, size_t n);
@@ -148,8 +165,11 @@ bool mk_ct_equal(const void *a, const void *b, size_t n);
 /* --- other primitives --- */
 mk_err mk_random(uint8_t *out, size_t n); /* RAND_bytes */
 mk_err mk_sha256(const mk_bytes *parts, size_t nparts, uint8_t out[32]);
-/* RFC 3394 AES key wrap with a 16/24/32-byte KEK and the default IV (or the
- * 8-byte iv given). plain is a multiple of 8 bytes, at least 16. */
+/* RFC 3394 AES key wrap with a 16/24/32-byte KEK and the default IV
+ * A6A6A6A6A6A6A6A6 (iv8 NULL) or the 8-byte iv8 given. plain is a multiple
+ * of 8 bytes, at least 16 (MK_E_VALUE); wrapped is plain + 8 bytes. Unwrap:
+ * MK_E_LENGTH for a bad length, MK_E_UNWRAP (out wiped) when the integrity
+ * check of RFC 3394 §2.2.3 fails. */
 mk_err mk_aes_kw_wrap(mk_bytes kek, const uint8_t *iv8, mk_bytes plain,
                       uint8_t *out, size_t cap, size_t *outlen);
 mk_err mk_aes_kw_unwrap(mk_bytes kek, const uint8_t *iv8, mk_bytes wrapped,
