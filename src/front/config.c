@@ -1,0 +1,379 @@
+/* config.c - the KMS configuration file parser (config.h). */
+#include "front/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#define LINE_MAX_LEN 4096 /* bytes per line, newline included */
+
+void mk_config_defaults(mk_config *c)
+{
+    memset(c, 0, sizeof *c);
+    /* profile §4, §5, §7 and §2 */
+    snprintf(c->kms_id, sizeof c->kms_id, "%s", "kms.example.org");
+    c->skew_window = 300;
+    c->max_ticket_lifetime = 86400;
+    c->default_ticket_lifetime = 3600;
+    snprintf(c->accepted_protocols[0], MK_CONFIG_PROTOCOL_LEN, "%s",
+             "HTTP/1.1");
+    c->n_accepted_protocols = 1;
+    c->retry_after = 5;
+    c->body_max = 65536;
+    c->log_level = MK_LOG_INFO;
+    snprintf(c->mount, sizeof c->mount, "%s", "/keymanagement");
+    c->busy_timeout_ms = 2000;
+}
+
+const char *mk_log_level_name(mk_log_level l)
+{
+    switch (l) {
+    case MK_LOG_ERROR: return "error";
+    case MK_LOG_WARN: return "warn";
+    case MK_LOG_INFO: return "info";
+    case MK_LOG_DEBUG: return "debug";
+    }
+    return "info";
+}
+
+void mk_config_kms(const mk_config *c, mk_kms_config *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->kms_id, sizeof out->kms_id, "%s", c->kms_id);
+    out->skew_seconds = c->skew_window;
+    out->max_lifetime = c->max_ticket_lifetime;
+    out->default_lifetime = c->default_ticket_lifetime;
+}
+
+bool mk_config_protocol_ok(const mk_config *c, const char *proto)
+{
+    if (proto == NULL)
+        return false;
+    for (size_t i = 0; i < c->n_accepted_protocols; i++)
+        if (strcmp(c->accepted_protocols[i], proto) == 0)
+            return true;
+    return false;
+}
+
+/* --- parsing --- */
+
+typedef struct parse_ctx {
+    mk_config *c;
+    const char *path;
+    size_t line;
+    char dir[MK_CONFIG_PATH_MAX]; /* directory of the file with its final
+                                     slash, "" for the working directory */
+} parse_ctx;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static mk_err fail(parse_ctx *p, const char *fmt, ...)
+{
+    char *e = p->c->error;
+    size_t cap = sizeof p->c->error;
+    int k = p->line > 0 ? snprintf(e, cap, "%s:%zu: ", p->path, p->line)
+                        : snprintf(e, cap, "%s: ", p->path);
+    /* a message cut at MK_CONFIG_ERROR_MAX still names file and line */
+    if (k >= 0 && (size_t)k < cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e + k, cap - (size_t)k, fmt, ap);
+        va_end(ap);
+    }
+    return mk_err_raise(MK_E_CONFIG, -1, 0, "error in the configuration file");
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+                     s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Only printable non-blank bytes: ids, URIs, paths without surprises. */
+static bool no_blanks(const char *v)
+{
+    for (const unsigned char *q = (const unsigned char *)v; *q; q++)
+        if (*q <= 0x20 || *q == 0x7f)
+            return false;
+    return true;
+}
+
+static mk_err set_u32(parse_ctx *p, const char *key, const char *v,
+                      uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    uint64_t n = 0;
+    if (*v == '\0')
+        return fail(p, "%s: a number is needed", key);
+    for (const char *q = v; *q; q++) {
+        if (!isdigit((unsigned char)*q))
+            return fail(p, "%s: '%s' is not a decimal number", key, v);
+        n = n * 10 + (uint64_t)(*q - '0');
+        if (n > hi)
+            return fail(p, "%s: %s is above the maximum %u", key, v,
+                        (unsigned)hi);
+    }
+    if (n < lo)
+        return fail(p, "%s: %s is below the minimum %u", key, v,
+                    (unsigned)lo);
+    *out = (uint32_t)n;
+    return MK_OK;
+}
+
+static mk_err set_str(parse_ctx *p, const char *key, const char *v,
+                      char *out, size_t cap)
+{
+    if (*v == '\0')
+        return fail(p, "%s: empty value", key);
+    if (!no_blanks(v))
+        return fail(p, "%s: value contains blanks or control characters",
+                    key);
+    if (strlen(v) >= cap)
+        return fail(p, "%s: value longer than %zu bytes", key, cap - 1);
+    memcpy(out, v, strlen(v) + 1);
+    return MK_OK;
+}
+
+/* A path, relative ones taken from the configuration file's directory. */
+static mk_err set_path(parse_ctx *p, const char *key, const char *v,
+                       char *out, size_t cap)
+{
+    if (*v == '\0')
+        return fail(p, "%s: empty path", key);
+    for (const unsigned char *q = (const unsigned char *)v; *q; q++)
+        if (*q < 0x20 || *q == 0x7f)
+            return fail(p, "%s: path contains control characters", key);
+    int n = v[0] == '/' ? snprintf(out, cap, "%s", v)
+                        : snprintf(out, cap, "%s%s", p->dir, v);
+    if (n < 0 || (size_t)n >= cap)
+        return fail(p, "%s: path too long", key);
+    return MK_OK;
+}
+
+static mk_err set_protocols(parse_ctx *p, const char *v)
+{
+    mk_config *c = p->c;
+    char buf[LINE_MAX_LEN];
+    snprintf(buf, sizeof buf, "%s", v);
+    c->n_accepted_protocols = 0;
+    /* strtok would skip empty items; walk the commas by hand */
+    char *item = buf;
+    for (;;) {
+        char *comma = strchr(item, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        char *t = trim(item);
+        if (*t == '\0')
+            return fail(p, "accepted_protocols: empty item in the list");
+        if (strncmp(t, "HTTP/", 5) != 0 || t[5] == '\0' || !no_blanks(t))
+            return fail(p, "accepted_protocols: '%s' is not an HTTP "
+                           "version like HTTP/1.1", t);
+        if (strlen(t) >= MK_CONFIG_PROTOCOL_LEN)
+            return fail(p, "accepted_protocols: '%s' is too long", t);
+        if (c->n_accepted_protocols == MK_CONFIG_PROTOCOLS_MAX)
+            return fail(p, "accepted_protocols: more than %d items",
+                        MK_CONFIG_PROTOCOLS_MAX);
+        memcpy(c->accepted_protocols[c->n_accepted_protocols++], t,
+               strlen(t) + 1);
+        if (comma == NULL)
+            break;
+        item = comma + 1;
+    }
+    return MK_OK;
+}
+
+static mk_err set_log_level(parse_ctx *p, const char *v)
+{
+    static const mk_log_level all[] = {MK_LOG_ERROR, MK_LOG_WARN, MK_LOG_INFO,
+                                       MK_LOG_DEBUG};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(v, mk_log_level_name(all[i])) == 0) {
+            p->c->log_level = all[i];
+            return MK_OK;
+        }
+    return fail(p, "log_level: '%s' is not one of error, warn, info, debug",
+                v);
+}
+
+static mk_err set_mount(parse_ctx *p, const char *v)
+{
+    MK_GUARD(set_str(p, "mount", v, p->c->mount, sizeof p->c->mount));
+    if (v[0] != '/' || strpbrk(v, "?#") != NULL)
+        return fail(p, "mount: '%s' must be a path starting with / and "
+                       "without ? or #", v);
+    return MK_OK;
+}
+
+enum key_id {
+    K_KMS_ID, K_STORE, K_MASTER_KEY, K_SKEW, K_MAX_LIFE, K_DEF_LIFE,
+    K_PROTOCOLS, K_RETRY_AFTER, K_BODY_MAX, K_LOG_LEVEL, K_MOUNT,
+    K_BUSY_TIMEOUT, K_LISTEN, K__COUNT
+};
+
+static const char *const key_names[K__COUNT] = {
+    [K_KMS_ID] = "kms_id",
+    [K_STORE] = "store",
+    [K_MASTER_KEY] = "master_key",
+    [K_SKEW] = "skew_window",
+    [K_MAX_LIFE] = "max_ticket_lifetime",
+    [K_DEF_LIFE] = "default_ticket_lifetime",
+    [K_PROTOCOLS] = "accepted_protocols",
+    [K_RETRY_AFTER] = "retry_after",
+    [K_BODY_MAX] = "body_max",
+    [K_LOG_LEVEL] = "log_level",
+    [K_MOUNT] = "mount",
+    [K_BUSY_TIMEOUT] = "busy_timeout_ms",
+    [K_LISTEN] = "listen",
+};
+
+static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
+{
+    mk_config *c = p->c;
+    uint32_t u = 0;
+    switch (k) {
+    case K_KMS_ID:
+        return set_str(p, "kms_id", v, c->kms_id, sizeof c->kms_id);
+    case K_STORE:
+        return set_path(p, "store", v, c->store, sizeof c->store);
+    case K_MASTER_KEY:
+        return set_path(p, "master_key", v, c->master_key,
+                        sizeof c->master_key);
+    case K_SKEW: /* profile §7; a day is far beyond any sane clock skew */
+        return set_u32(p, "skew_window", v, 1, 86400, &c->skew_window);
+    case K_MAX_LIFE:
+        return set_u32(p, "max_ticket_lifetime", v, 1, 31536000,
+                       &c->max_ticket_lifetime);
+    case K_DEF_LIFE:
+        return set_u32(p, "default_ticket_lifetime", v, 1, 31536000,
+                       &c->default_ticket_lifetime);
+    case K_PROTOCOLS:
+        return set_protocols(p, v);
+    case K_RETRY_AFTER:
+        return set_u32(p, "retry_after", v, 1, 86400, &c->retry_after);
+    case K_BODY_MAX:
+        /* a REQUEST_INIT is well under 4 KiB; 16 MiB caps memory use */
+        MK_GUARD(set_u32(p, "body_max", v, 1024, 16u << 20, &u));
+        c->body_max = u;
+        return MK_OK;
+    case K_LOG_LEVEL:
+        return set_log_level(p, v);
+    case K_MOUNT:
+        return set_mount(p, v);
+    case K_BUSY_TIMEOUT:
+        return set_u32(p, "busy_timeout_ms", v, 0, 600000,
+                       &c->busy_timeout_ms);
+    case K_LISTEN:
+        MK_GUARD(set_str(p, "listen", v, c->listen, sizeof c->listen));
+        c->has_listen = true;
+        return MK_OK;
+    case K__COUNT:
+        break;
+    }
+    return fail(p, "internal: key without a setter");
+}
+
+static mk_err parse_line(parse_ctx *p, char *line, size_t seen[K__COUNT])
+{
+    char *t = trim(line);
+    if (*t == '\0' || *t == '#')
+        return MK_OK;
+    char *eq = strchr(t, '=');
+    if (eq == NULL)
+        return fail(p, "expected 'key = value'");
+    *eq = '\0';
+    char *key = trim(t);
+    char *val = trim(eq + 1);
+    if (*key == '\0')
+        return fail(p, "missing key before '='");
+    for (int k = 0; k < K__COUNT; k++) {
+        if (strcmp(key, key_names[k]) != 0)
+            continue;
+        if (seen[k] != 0)
+            return fail(p, "%s given twice (first on line %zu)", key,
+                        seen[k]);
+        seen[k] = p->line;
+        return set_key(p, (enum key_id)k, val);
+    }
+    return fail(p, "unknown key '%s'", key);
+}
+
+static mk_err check_whole(parse_ctx *p)
+{
+    mk_config *c = p->c;
+    p->line = 0;
+    if (c->store[0] == '\0')
+        return fail(p, "store is not set");
+    if (c->master_key[0] == '\0')
+        return fail(p, "master_key is not set");
+    if (c->default_ticket_lifetime > c->max_ticket_lifetime)
+        return fail(p, "default_ticket_lifetime (%u) is above "
+                       "max_ticket_lifetime (%u)",
+                    (unsigned)c->default_ticket_lifetime,
+                    (unsigned)c->max_ticket_lifetime);
+    return MK_OK;
+}
+
+mk_err mk_config_load(const char *path, mk_config *out)
+{
+    parse_ctx p = {.c = out, .path = path, .line = 0};
+    size_t seen[K__COUNT] = {0};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    mk_err rc = MK_OK;
+
+    mk_config_defaults(out);
+    if (path == NULL || path[0] == '\0') {
+        p.path = "(none)";
+        return fail(&p, "no configuration file given");
+    }
+    const char *slash = strrchr(path, '/');
+    if (slash != NULL) {
+        size_t dn = (size_t)(slash - path) + 1; /* keep the slash */
+        if (dn >= sizeof p.dir)
+            return fail(&p, "path too long");
+        memcpy(p.dir, path, dn);
+        p.dir[dn] = '\0';
+    }
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(out->error, sizeof out->error, "%s: %s", path,
+                 strerror(errno));
+        MK_FAIL(MK_E_IO, "cannot open the configuration file");
+    }
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        p.line++;
+        if (n > LINE_MAX_LEN) {
+            rc = fail(&p, "line longer than %d bytes", LINE_MAX_LEN);
+            break;
+        }
+        /* a NUL would silently cut the line short */
+        if (memchr(line, '\0', (size_t)n) != NULL) {
+            rc = fail(&p, "line contains a NUL byte");
+            break;
+        }
+        rc = parse_line(&p, line, seen);
+        if (rc != MK_OK)
+            break;
+    }
+    if (rc == MK_OK && ferror(f)) {
+        snprintf(out->error, sizeof out->error, "%s: read error", path);
+        rc = mk_err_raise(MK_E_IO, -1, 0, "cannot read the configuration file");
+    }
+    free(line);
+    fclose(f);
+    if (rc == MK_OK)
+        rc = check_whole(&p);
+    if (rc == MK_OK)
+        out->error[0] = '\0';
+    return rc;
+}

@@ -1,0 +1,423 @@
+/* store_db.c - connection, statement cache, error mapping, transactions
+ * (store_int.h), and opening / closing a store (store.h). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "store/store_int.h"
+
+/* Every SQL text the store runs (schema DDL aside: store_schema.c). */
+static const char *const st_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN",
+    [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_META_GET] = "SELECT v FROM meta WHERE k = ?1",
+    [ST_META_PUT] = "INSERT OR REPLACE INTO meta(k, v) VALUES (?1, ?2)",
+    [ST_SUB_BY_PSK_ID] =
+        "SELECT id, psk_id, psk_wrapped, active, max_lifetime, forking, reuse "
+        "FROM subscribers WHERE psk_id = ?1",
+    [ST_SUB_BY_ROWID] =
+        "SELECT id, psk_id, psk_wrapped, active, max_lifetime, forking, reuse "
+        "FROM subscribers WHERE id = ?1",
+    [ST_SUB_LIST] =
+        "SELECT id, psk_id, psk_wrapped, active, max_lifetime, forking, reuse "
+        "FROM subscribers ORDER BY psk_id",
+    [ST_SUB_INSERT] =
+        "INSERT INTO subscribers(psk_id, psk_wrapped, active, max_lifetime, "
+        "forking, reuse, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_SUB_SET_ACTIVE] = "UPDATE subscribers SET active = ?2 WHERE psk_id = ?1",
+    [ST_SUB_DELETE] = "DELETE FROM subscribers WHERE psk_id = ?1",
+    /* two rows are enough to tell "exactly one owner" from "ambiguous" */
+    [ST_IMPU_OWNERS] = "SELECT subscriber FROM impus WHERE impu = ?1 LIMIT 2",
+    [ST_IMPU_COUNT_OWNERS] = "SELECT count(*) FROM impus WHERE impu = ?1",
+    [ST_IMPUS_OF] =
+        "SELECT impu FROM impus WHERE subscriber = ?1 ORDER BY pos",
+    [ST_IMPU_INSERT] =
+        "INSERT INTO impus(subscriber, pos, impu) VALUES (?1, ?2, ?3)",
+    [ST_PATTERNS_OF] = "SELECT pattern FROM responder_patterns "
+                       "WHERE subscriber = ?1 ORDER BY pos",
+    [ST_PATTERN_INSERT] = "INSERT INTO responder_patterns(subscriber, pos, "
+                          "pattern) VALUES (?1, ?2, ?3)",
+    [ST_TK_ACTIVE] =
+        "SELECT id, key_wrapped, state FROM ticket_keys WHERE state = 0",
+    /* a retired key resolves nothing, so it is not handed out */
+    [ST_TK_BY_ID] = "SELECT id, key_wrapped, state FROM ticket_keys "
+                    "WHERE id = ?1 AND state IN (0, 1)",
+    [ST_TK_MAX_VERSION] = "SELECT coalesce(max(version), 0) FROM ticket_keys",
+    [ST_TK_DEMOTE_ACTIVE] = "UPDATE ticket_keys SET state = 1 WHERE state = 0",
+    [ST_TK_INSERT] = "INSERT INTO ticket_keys(version, id, key_wrapped, state, "
+                     "created) VALUES (?1, ?2, ?3, 0, ?4)",
+    [ST_TK_STATE_BY_ID] = "SELECT state FROM ticket_keys WHERE id = ?1",
+    [ST_TK_RETIRE] = "UPDATE ticket_keys SET state = 2, key_wrapped = x'' "
+                     "WHERE id = ?1 AND state = 1",
+    [ST_TK_LIST] = "SELECT id, version, state, created FROM ticket_keys "
+                   "ORDER BY version",
+    [ST_REPLAY_INSERT] =
+        "INSERT OR IGNORE INTO replay(digest, expires) VALUES (?1, ?2)",
+    /* an expired entry may be taken again; the WHERE is evaluated under
+     * the write lock, so of two racing writers only one succeeds */
+    [ST_REPLAY_REVIVE] = "UPDATE replay SET expires = ?2 "
+                         "WHERE digest = ?1 AND expires <= ?3",
+    [ST_REPLAY_PRUNE] = "DELETE FROM replay WHERE digest IN (SELECT digest "
+                        "FROM replay WHERE expires <= ?1 LIMIT ?2)",
+    [ST_REPLAY_COUNT] = "SELECT count(*) FROM replay",
+    [ST_RECORD_INSERT] =
+        "INSERT INTO records(time, service, subscriber, initiator, responder, "
+        "ticket_id, valid_from, valid_to, spis, outcome) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_RECORDS_SINCE] =
+        "SELECT time, service, subscriber, initiator, responder, ticket_id, "
+        "valid_from, valid_to, spis, outcome FROM records WHERE time >= ?1 "
+        "ORDER BY id",
+    [ST_RECORDS_SINCE_SUB] =
+        "SELECT time, service, subscriber, initiator, responder, ticket_id, "
+        "valid_from, valid_to, spis, outcome FROM records "
+        "WHERE subscriber = ?2 AND time >= ?1 ORDER BY id",
+};
+
+mk_err mk_store_db_err(mk_sqlstore *s, int rc, const char *what)
+{
+    if (s != NULL && s->db != NULL)
+        snprintf(s->errmsg, sizeof s->errmsg, "%s: %s", what,
+                 sqlite3_errmsg(s->db));
+    else if (s != NULL)
+        snprintf(s->errmsg, sizeof s->errmsg, "%s: %s", what,
+                 sqlite3_errstr(rc));
+    mk_err e;
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:   /* another connection holds the lock past timeout */
+    case SQLITE_LOCKED: /* shared-cache / same-connection conflict */
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+    case SQLITE_READONLY:
+        e = MK_E_UNAVAILABLE;
+        break;
+    case SQLITE_CONSTRAINT:
+        e = MK_E_EXISTS;
+        break;
+    case SQLITE_NOTADB:
+        e = MK_E_CONFIG;
+        break;
+    default:
+        e = MK_E_INTERNAL;
+        break;
+    }
+    return mk_err_raise(e, -1, 0, what);
+}
+
+mk_err mk_store_stmt(mk_sqlstore *s, mk_st id, sqlite3_stmt **out)
+{
+    if (s->st[id] == NULL) {
+        int rc = sqlite3_prepare_v3(s->db, st_sql[id], -1,
+                                    SQLITE_PREPARE_PERSISTENT, &s->st[id],
+                                    NULL);
+        if (rc != SQLITE_OK) {
+            s->st[id] = NULL;
+            return mk_store_db_err(s, rc, "cannot prepare a store statement");
+        }
+    }
+    *out = s->st[id];
+    return MK_OK;
+}
+
+void mk_store_stmt_done(sqlite3_stmt *st)
+{
+    if (st != NULL) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+mk_err mk_store_exec(mk_sqlstore *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    mk_err e = MK_OK;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        e = mk_store_db_err(s, rc, what);
+    mk_store_stmt_done(st);
+    return e;
+}
+
+mk_err mk_store_exec_id(mk_sqlstore *s, mk_st id, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    MK_GUARD(mk_store_stmt(s, id, &st));
+    return mk_store_exec(s, st, what);
+}
+
+mk_err mk_store_begin_read(mk_sqlstore *s)
+{
+    return mk_store_exec_id(s, ST_BEGIN, "cannot begin a store transaction");
+}
+
+mk_err mk_store_begin_write(mk_sqlstore *s)
+{
+    return mk_store_exec_id(s, ST_BEGIN_IMMEDIATE,
+                            "store is locked (cannot begin a write)");
+}
+
+mk_err mk_store_end(mk_sqlstore *s, mk_err rc)
+{
+    if (rc == MK_OK)
+        rc = mk_store_exec_id(s, ST_COMMIT, "cannot commit to the store");
+    if (rc != MK_OK && !sqlite3_get_autocommit(s->db)) {
+        /* keep the first error's detail; the rollback only cleans up */
+        mk_err_detail keep = *mk_err_last();
+        (void)mk_store_exec_id(s, ST_ROLLBACK, "rollback");
+        mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
+    }
+    return rc;
+}
+
+mk_err mk_store_bind_blob(mk_sqlstore *s, sqlite3_stmt *st, int i, mk_bytes b)
+{
+    if (b.n > INT_MAX)
+        MK_FAIL(MK_E_ARG, "value too large for the store");
+    /* a zero-length blob must bind as x'' and not as NULL */
+    static const uint8_t empty[1];
+    int rc = sqlite3_bind_blob(st, i, b.n ? (const void *)b.p : empty,
+                               (int)b.n, SQLITE_STATIC);
+    return rc == SQLITE_OK ? MK_OK : mk_store_db_err(s, rc, "bind");
+}
+
+mk_err mk_store_bind_text(mk_sqlstore *s, sqlite3_stmt *st, int i,
+                          const char *t)
+{
+    int rc = sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+    return rc == SQLITE_OK ? MK_OK : mk_store_db_err(s, rc, "bind");
+}
+
+mk_err mk_store_bind_u64(mk_sqlstore *s, sqlite3_stmt *st, int i, uint64_t v)
+{
+    if (v > (uint64_t)INT64_MAX)
+        MK_FAIL(MK_E_ARG, "integer too large for the store");
+    int rc = sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+    return rc == SQLITE_OK ? MK_OK : mk_store_db_err(s, rc, "bind");
+}
+
+mk_bytes mk_store_col_blob(sqlite3_stmt *st, int i)
+{
+    const void *p = sqlite3_column_blob(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    if (p == NULL || n <= 0)
+        return MK_BYTES_NONE;
+    return MK_BYTES(p, (size_t)n);
+}
+
+mk_err mk_store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    if (t == NULL || n <= 0) {
+        out[0] = '\0';
+        return MK_OK;
+    }
+    if ((size_t)n >= cap)
+        MK_FAIL(MK_E_INTERNAL, "stored text longer than its field");
+    memcpy(out, t, (size_t)n);
+    out[n] = '\0';
+    return MK_OK;
+}
+
+/* A value wrapped under the master key at the first open; every later open
+ * unwraps it, so a wrong master key is refused at once (and not at the
+ * first subscriber lookup). */
+static mk_err check_master_key(mk_sqlstore *s)
+{
+    static const char name[] = "master_key_check";
+    static const uint8_t zero[16];
+    sqlite3_stmt *st = NULL;
+    mk_err rc;
+    mk_key probe = {0};
+
+    MK_GUARD(mk_store_begin_write(s));
+    MK_GUARD_GOTO(mk_store_stmt(s, ST_META_GET, &st), rc, done);
+    MK_GUARD_GOTO(mk_store_bind_text(s, st, 1, name), rc, done);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        rc = mk_store_unwrap(s, MK_WRAP_DOMAIN_CHECK, MK_BYTES_NONE,
+                             mk_store_col_blob(st, 0), &probe);
+        mk_store_stmt_done(st);
+        if (rc == MK_OK && (probe.n != sizeof zero ||
+                            memcmp(probe.b, zero, sizeof zero) != 0))
+            rc = MK_E_UNWRAP;
+        if (rc == MK_E_UNWRAP)
+            mk_err_raise(rc, -1, 0,
+                         "the master key does not match this store");
+        goto done;
+    }
+    mk_store_stmt_done(st);
+    if (step != SQLITE_DONE) {
+        rc = mk_store_db_err(s, step, "cannot read the store");
+        goto done;
+    }
+    uint8_t wrapped[sizeof zero + 8];
+    size_t wn;
+    MK_GUARD_GOTO(mk_store_wrap(s, MK_WRAP_DOMAIN_CHECK, MK_BYTES_NONE,
+                                MK_BYTES(zero, sizeof zero), wrapped,
+                                sizeof wrapped, &wn),
+                  rc, done);
+    MK_GUARD_GOTO(mk_store_stmt(s, ST_META_PUT, &st), rc, done);
+    MK_GUARD_GOTO(mk_store_bind_text(s, st, 1, name), rc, done);
+    MK_GUARD_GOTO(mk_store_bind_blob(s, st, 2, MK_BYTES(wrapped, wn)), rc,
+                  done);
+    rc = mk_store_exec(s, st, "cannot write the store");
+done:
+    mk_key_wipe(&probe);
+    return mk_store_end(s, rc);
+}
+
+/* Run a pragma (no bound values); `want`, when not NULL, is the expected
+ * single text result (journal_mode answers the mode it ended up in). */
+static mk_err pragma(mk_sqlstore *s, const char *sql, const char *want,
+                     const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return mk_store_db_err(s, rc, what);
+    mk_err e = MK_OK;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && want != NULL) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        if (t == NULL || strcmp((const char *)t, want) != 0)
+            e = mk_err_raise(MK_E_CONFIG, -1, 0, what);
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        e = mk_store_db_err(s, rc, what);
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* Waiting for another connection's lock. SQLite's own busy_timeout
+ * handler sleeps 1, 2, 5, 10 ... ms, while the store's write transactions
+ * last tens of microseconds: with several responder processes most of the
+ * time would go to sleeping. Poll from 20 us up, doubling to 1 ms, until
+ * busy_timeout_ms has passed since the first call of this wait (count 0);
+ * then give up, and the caller answers MK_E_UNAVAILABLE. */
+static int busy_wait(void *arg, int count)
+{
+    mk_sqlstore *s = arg;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (count == 0)
+        s->busy_since = now;
+    int64_t waited_us = (int64_t)(now.tv_sec - s->busy_since.tv_sec) * 1000000 +
+                        (now.tv_nsec - s->busy_since.tv_nsec) / 1000;
+    int64_t left_us = (int64_t)s->busy_timeout_ms * 1000 - waited_us;
+    if (left_us <= 0)
+        return 0;
+    int64_t us = count < 6 ? (int64_t)20 << count : 1000;
+    if (us > left_us)
+        us = left_us;
+    struct timespec d = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
+    nanosleep(&d, NULL);
+    return 1;
+}
+
+static mk_err open_store(const char *path, mk_bytes master_key,
+                         uint32_t busy_timeout_ms, bool create,
+                         mk_sqlstore **out)
+{
+    mk_err rc = MK_OK;
+    *out = NULL;
+    if (path == NULL || path[0] == '\0')
+        MK_FAIL(MK_E_CONFIG, "no store path given");
+    if (master_key.n != MK_MASTER_KEY_LEN)
+        MK_FAIL(MK_E_ARG, "the master key must be 32 bytes");
+    if (busy_timeout_ms > INT_MAX)
+        MK_FAIL(MK_E_ARG, "busy timeout too large");
+    struct stat sb;
+    if (!create && stat(path, &sb) != 0)
+        MK_FAIL(MK_E_CONFIG, "store file does not exist (run kmsctl init)");
+
+    mk_sqlstore *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        MK_FAIL(MK_E_UNAVAILABLE, "out of memory");
+    MK_GUARD_GOTO(mk_key_copy(&s->master, master_key), rc, fail);
+
+    /* NOMUTEX: the caller keeps one connection per thread (store.h). */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                (create ? SQLITE_OPEN_CREATE : 0);
+    int sr = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (sr != SQLITE_OK) {
+        rc = mk_store_db_err(s, sr, "cannot open the store");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    /* first, so that every later step waits for other processes */
+    s->busy_timeout_ms = busy_timeout_ms;
+    sqlite3_busy_handler(s->db, busy_wait, s);
+
+    /* journal_mode=WAL: readers never wait for the writer, and a commit
+     * appends to one file. It is persistent, so after the first open this
+     * is a read. A database that cannot do WAL (e.g. a network file
+     * system) is refused rather than silently slow or unsafe. */
+    MK_GUARD_GOTO(pragma(s, "PRAGMA journal_mode=WAL", "wal",
+                         "the store cannot use WAL mode"),
+                  rc, fail);
+    /* NORMAL in WAL: durable against a process crash, not a power loss
+     * (store.h); FULL via mk_sqlstore_set_durable. */
+    MK_GUARD_GOTO(pragma(s, "PRAGMA synchronous=NORMAL", NULL,
+                         "cannot set synchronous"),
+                  rc, fail);
+    MK_GUARD_GOTO(pragma(s, "PRAGMA foreign_keys=ON", NULL,
+                         "cannot enable foreign keys"),
+                  rc, fail);
+    MK_GUARD_GOTO(mk_store_migrate(s), rc, fail);
+    MK_GUARD_GOTO(check_master_key(s), rc, fail);
+    *out = s;
+    return MK_OK;
+
+fail:
+    {
+        mk_err_detail keep = *mk_err_last();
+        mk_sqlstore_close(s);
+        mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
+    }
+    return rc;
+}
+
+mk_err mk_sqlstore_open(const char *path, mk_bytes master_key,
+                        uint32_t busy_timeout_ms, mk_sqlstore **out)
+{
+    return open_store(path, master_key, busy_timeout_ms, true, out);
+}
+
+mk_err mk_sqlstore_open_existing(const char *path, mk_bytes master_key,
+                                 uint32_t busy_timeout_ms, mk_sqlstore **out)
+{
+    return open_store(path, master_key, busy_timeout_ms, false, out);
+}
+
+void mk_sqlstore_close(mk_sqlstore *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    /* the last connection to close checkpoints and removes the WAL */
+    sqlite3_close(s->db);
+    mk_key_wipe(&s->master);
+    mk_wipe(s, sizeof *s);
+    free(s);
+}
+
+mk_err mk_sqlstore_set_durable(mk_sqlstore *s, bool full)
+{
+    return pragma(s, full ? "PRAGMA synchronous=FULL"
+                          : "PRAGMA synchronous=NORMAL",
+                  NULL, "cannot set synchronous");
+}
+
+const char *mk_sqlstore_errmsg(const mk_sqlstore *s)
+{
+    return s != NULL ? s->errmsg : "";
+}

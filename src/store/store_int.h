@@ -1,0 +1,144 @@
+/* store_int.h - what the files of src/store share, not a public header.
+ *
+ * Owns: the connection struct, the per-connection prepared statement cache
+ * (every SQL text the store runs is in the table of store_db.c, indexed by
+ * mk_st), the SQLite -> mk_err mapping, the transaction helpers and the key
+ * wrapping helpers.
+ */
+#ifndef MK_STORE_STORE_INT_H
+#define MK_STORE_STORE_INT_H
+
+#include <sqlite3.h>
+#include <time.h>
+
+#include "store/store.h"
+
+/* Every statement the store prepares, cached per connection. */
+typedef enum mk_st {
+    ST_BEGIN,
+    ST_BEGIN_IMMEDIATE,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_META_GET,
+    ST_META_PUT,
+    ST_SUB_BY_PSK_ID,
+    ST_SUB_BY_ROWID,
+    ST_SUB_LIST,
+    ST_SUB_INSERT,
+    ST_SUB_SET_ACTIVE,
+    ST_SUB_DELETE,
+    ST_IMPU_OWNERS,
+    ST_IMPU_COUNT_OWNERS,
+    ST_IMPUS_OF,
+    ST_IMPU_INSERT,
+    ST_PATTERNS_OF,
+    ST_PATTERN_INSERT,
+    ST_TK_ACTIVE,
+    ST_TK_BY_ID,
+    ST_TK_MAX_VERSION,
+    ST_TK_DEMOTE_ACTIVE,
+    ST_TK_INSERT,
+    ST_TK_STATE_BY_ID,
+    ST_TK_RETIRE,
+    ST_TK_LIST,
+    ST_REPLAY_INSERT,
+    ST_REPLAY_REVIVE,
+    ST_REPLAY_PRUNE,
+    ST_REPLAY_COUNT,
+    ST_RECORD_INSERT,
+    ST_RECORDS_SINCE,
+    ST_RECORDS_SINCE_SUB,
+    ST__COUNT
+} mk_st;
+
+struct mk_sqlstore {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST__COUNT];
+    mk_key master;          /* MK_MASTER_KEY_LEN bytes, wiped at close */
+    uint32_t replay_inserts; /* prune a batch every MK_REPLAY_PRUNE_EVERY */
+    uint32_t busy_timeout_ms;
+    struct timespec busy_since; /* start of the current wait for a lock */
+    mk_sqlstore_writer *writer; /* NULL: write through this connection */
+    char errmsg[256];       /* last SQLite message */
+};
+
+#define MK_REPLAY_PRUNE_EVERY 1024u
+#define MK_REPLAY_PRUNE_BATCH 4096
+
+/* Map a SQLite result code to mk_err and raise it with `what`; copies
+ * sqlite3_errmsg for mk_sqlstore_errmsg. BUSY/LOCKED, I/O, full disk and
+ * out-of-memory -> MK_E_UNAVAILABLE; CONSTRAINT -> MK_E_EXISTS; NOTADB ->
+ * MK_E_CONFIG; anything else -> MK_E_INTERNAL. */
+mk_err mk_store_db_err(mk_sqlstore *s, int rc, const char *what);
+
+/* The cached statement `id`, reset and with its bindings cleared. */
+mk_err mk_store_stmt(mk_sqlstore *s, mk_st id, sqlite3_stmt **out);
+/* Reset after use (keeps the statement cached, releases its read lock). */
+void mk_store_stmt_done(sqlite3_stmt *st);
+
+/* Run a statement that returns no rows (sqlite3_step == SQLITE_DONE). */
+mk_err mk_store_exec(mk_sqlstore *s, sqlite3_stmt *st, const char *what);
+/* Run a cached statement without parameters (BEGIN, COMMIT, ...). */
+mk_err mk_store_exec_id(mk_sqlstore *s, mk_st id, const char *what);
+
+/* Transactions. begin_write takes the write lock at once (BEGIN
+ * IMMEDIATE), so the busy timeout applies at that point and a transaction
+ * never has to upgrade a read lock (which SQLite reports as BUSY without
+ * waiting). end commits when rc == MK_OK and rolls back otherwise; it
+ * returns rc, or the commit's error. */
+mk_err mk_store_begin_read(mk_sqlstore *s);
+mk_err mk_store_begin_write(mk_sqlstore *s);
+mk_err mk_store_end(mk_sqlstore *s, mk_err rc);
+
+/* Bind helpers: MK_E_INTERNAL on a bind failure (argument out of range). */
+mk_err mk_store_bind_blob(mk_sqlstore *s, sqlite3_stmt *st, int i,
+                          mk_bytes b);
+mk_err mk_store_bind_text(mk_sqlstore *s, sqlite3_stmt *st, int i,
+                          const char *t);
+/* uint64 values above INT64_MAX are refused (MK_E_ARG). */
+mk_err mk_store_bind_u64(mk_sqlstore *s, sqlite3_stmt *st, int i,
+                         uint64_t v);
+/* Column i as a byte span valid until the next step/reset. */
+mk_bytes mk_store_col_blob(sqlite3_stmt *st, int i);
+/* Copy column i (TEXT) into out (cap bytes incl. NUL); MK_E_INTERNAL if
+ * it does not fit (the store wrote it, so it always should). */
+mk_err mk_store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
+
+/* Key wrapping under the master key, the IV bound to (domain, id); see
+ * store.h. Wrapped output is plain.n + 8 bytes. */
+#define MK_WRAP_DOMAIN_PSK "mikeykms psk"
+#define MK_WRAP_DOMAIN_TPK "mikeykms tpk"
+#define MK_WRAP_DOMAIN_CHECK "mikeykms master key check"
+#define MK_WRAPPED_MAX (MK_KEY_MAX + 8)
+mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
+                     mk_bytes plain, uint8_t *out, size_t cap,
+                     size_t *outlen);
+/* MK_E_UNWRAP when the integrity check fails (wrong master key, or the
+ * wrapped key belongs to another row). */
+mk_err mk_store_unwrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
+                       mk_bytes wrapped, mk_key *out);
+
+/* Schema (store_schema.c): bring the database to
+ * MK_SQLSTORE_SCHEMA_VERSION inside one write transaction. */
+mk_err mk_store_migrate(mk_sqlstore *s);
+
+/* Clear a subscriber (PSK wiped). */
+void mk_store_subscriber_clear(mk_subscriber *sub);
+
+/* The mk_kms_store operations (kms/kms_store.h has their contracts);
+ * store_iface.c puts them in the function table. */
+mk_err mk_store_subscriber_by_impu(mk_sqlstore *s, mk_bytes impu,
+                                   mk_subscriber *out);
+mk_err mk_store_ticket_key_active(mk_sqlstore *s, mk_ticket_key *out);
+mk_err mk_store_ticket_key_by_id(mk_sqlstore *s, mk_bytes id,
+                                 mk_ticket_key *out);
+mk_err mk_store_replay_insert(mk_sqlstore *s, const uint8_t digest[32],
+                              uint64_t expires_unix, uint64_t now_unix);
+mk_err mk_store_record_write(mk_sqlstore *s, const mk_record *r);
+
+/* The same two writes handed to a group-commit writer (store_writer.c). */
+mk_err mk_store_writer_replay(mk_sqlstore_writer *w, const uint8_t digest[32],
+                              uint64_t expires_unix, uint64_t now_unix);
+mk_err mk_store_writer_record(mk_sqlstore_writer *w, const mk_record *r);
+
+#endif

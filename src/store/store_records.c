@@ -1,0 +1,87 @@
+/* store_records.c - the audit records (profile §8): one row per answer
+ * that issues, resolves or refuses a ticket. */
+#include <string.h>
+
+#include "store/store_int.h"
+
+/* Bind a fixed char array field that must hold a NUL-terminated string. */
+static mk_err bind_field(mk_sqlstore *s, sqlite3_stmt *st, int i,
+                         const char *f, size_t cap)
+{
+    size_t n = strnlen(f, cap);
+    if (n == cap)
+        MK_FAIL(MK_E_ARG, "record field is not NUL-terminated");
+    int rc = sqlite3_bind_text(st, i, f, (int)n, SQLITE_STATIC);
+    return rc == SQLITE_OK ? MK_OK : mk_store_db_err(s, rc, "bind");
+}
+
+mk_err mk_store_record_write(mk_sqlstore *s, const mk_record *r)
+{
+    sqlite3_stmt *st = NULL;
+    mk_err rc;
+    MK_GUARD(mk_store_stmt(s, ST_RECORD_INSERT, &st));
+    MK_GUARD_GOTO(mk_store_bind_u64(s, st, 1, r->time_unix), rc, fail);
+    sqlite3_bind_int(st, 2, r->service);
+#define FIELD(i, f) \
+    MK_GUARD_GOTO(bind_field(s, st, (i), r->f, sizeof r->f), rc, fail)
+    FIELD(3, subscriber);
+    FIELD(4, initiator);
+    FIELD(5, responder);
+    FIELD(6, ticket_id);
+    MK_GUARD_GOTO(mk_store_bind_u64(s, st, 7, r->valid_from), rc, fail);
+    MK_GUARD_GOTO(mk_store_bind_u64(s, st, 8, r->valid_to), rc, fail);
+    FIELD(9, spis);
+    FIELD(10, outcome);
+#undef FIELD
+    return mk_store_exec(s, st, "cannot write a record");
+fail:
+    mk_store_stmt_done(st);
+    return rc;
+}
+
+static uint64_t col_u64(sqlite3_stmt *st, int i)
+{
+    sqlite3_int64 v = sqlite3_column_int64(st, i);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+static mk_err read_record(sqlite3_stmt *st, mk_record *r)
+{
+    memset(r, 0, sizeof *r);
+    r->time_unix = col_u64(st, 0);
+    r->service = sqlite3_column_int(st, 1);
+    MK_GUARD(mk_store_col_text(st, 2, r->subscriber, sizeof r->subscriber));
+    MK_GUARD(mk_store_col_text(st, 3, r->initiator, sizeof r->initiator));
+    MK_GUARD(mk_store_col_text(st, 4, r->responder, sizeof r->responder));
+    MK_GUARD(mk_store_col_text(st, 5, r->ticket_id, sizeof r->ticket_id));
+    r->valid_from = col_u64(st, 6);
+    r->valid_to = col_u64(st, 7);
+    MK_GUARD(mk_store_col_text(st, 8, r->spis, sizeof r->spis));
+    return mk_store_col_text(st, 9, r->outcome, sizeof r->outcome);
+}
+
+mk_err mk_sqlstore_records(mk_sqlstore *s, uint64_t since_unix,
+                           const char *subscriber, mk_sqlstore_record_cb cb,
+                           void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    mk_record r;
+    mk_err rc = MK_OK;
+
+    MK_GUARD(mk_store_stmt(s, subscriber ? ST_RECORDS_SINCE_SUB
+                                         : ST_RECORDS_SINCE,
+                           &st));
+    MK_GUARD_GOTO(mk_store_bind_u64(s, st, 1, since_unix), rc, done);
+    if (subscriber != NULL)
+        MK_GUARD_GOTO(mk_store_bind_text(s, st, 2, subscriber), rc, done);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        MK_GUARD_GOTO(read_record(st, &r), rc, done);
+        MK_GUARD_GOTO(cb(arg, &r), rc, done);
+    }
+    if (step != SQLITE_DONE)
+        rc = mk_store_db_err(s, step, "cannot read the records");
+done:
+    mk_store_stmt_done(st);
+    return rc;
+}

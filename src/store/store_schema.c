@@ -1,0 +1,124 @@
+/* store_schema.c - the schema and its forward migrations.
+ *
+ * The version is PRAGMA user_version (0 for an empty file). migrations[i]
+ * brings version i to version i + 1; a new schema version appends one
+ * entry and bumps MK_SQLSTORE_SCHEMA_VERSION. Migrations never edit an
+ * earlier entry: a deployed store has already run it.
+ */
+#include <stdio.h>
+
+#include "store/store_int.h"
+
+/* v0 -> v1: the first schema. */
+static const char v1[] =
+    /* small settings: the master key check value */
+    "CREATE TABLE meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);"
+    /* profile §4 and §5: one row per subscriber, policy in columns */
+    "CREATE TABLE subscribers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  psk_id BLOB NOT NULL UNIQUE,"
+    "  psk_wrapped BLOB NOT NULL,"      /* AES-KW under the master key */
+    "  active INTEGER NOT NULL CHECK (active IN (0, 1)),"
+    "  max_lifetime INTEGER NOT NULL DEFAULT 0," /* seconds, 0 = default */
+    "  forking INTEGER NOT NULL CHECK (forking IN (0, 1)),"
+    "  reuse INTEGER NOT NULL CHECK (reuse IN (0, 1)),"
+    "  created INTEGER NOT NULL);"
+    /* an IMPU once per subscriber; several subscribers may share one, and
+     * a lookup by it then finds none (profile §4) */
+    "CREATE TABLE impus ("
+    "  subscriber INTEGER NOT NULL REFERENCES subscribers(id)"
+    "    ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL,"           /* order: the first IMPU matters */
+    "  impu TEXT NOT NULL,"
+    "  PRIMARY KEY (subscriber, impu));"
+    "CREATE INDEX impus_by_impu ON impus(impu);"
+    "CREATE TABLE responder_patterns ("
+    "  subscriber INTEGER NOT NULL REFERENCES subscribers(id)"
+    "    ON DELETE CASCADE,"
+    "  pos INTEGER NOT NULL,"
+    "  pattern TEXT NOT NULL,"
+    "  PRIMARY KEY (subscriber, pos));"
+    /* profile §6; state 0 active, 1 resolve-only, 2 retired */
+    "CREATE TABLE ticket_keys ("
+    "  version INTEGER PRIMARY KEY,"
+    "  id BLOB NOT NULL UNIQUE,"
+    "  key_wrapped BLOB NOT NULL,"      /* x'' once retired */
+    "  state INTEGER NOT NULL CHECK (state IN (0, 1, 2)),"
+    "  created INTEGER NOT NULL);"
+    /* at most one active key, enforced by the database */
+    "CREATE UNIQUE INDEX ticket_keys_one_active ON ticket_keys(state)"
+    "  WHERE state = 0;"
+    /* profile §7 */
+    "CREATE TABLE replay ("
+    "  digest BLOB PRIMARY KEY,"
+    "  expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX replay_by_expiry ON replay(expires);"
+    /* profile §8 */
+    "CREATE TABLE records ("
+    "  id INTEGER PRIMARY KEY,"
+    "  time INTEGER NOT NULL,"
+    "  service INTEGER NOT NULL,"
+    "  subscriber TEXT NOT NULL,"
+    "  initiator TEXT NOT NULL,"
+    "  responder TEXT NOT NULL,"
+    "  ticket_id TEXT NOT NULL,"
+    "  valid_from INTEGER NOT NULL,"
+    "  valid_to INTEGER NOT NULL,"
+    "  spis TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL);"
+    /* One index: every index is one more page written per answer. Time
+     * serves `since` queries and retention; a query by subscriber reads
+     * the time range it is given. */
+    "CREATE INDEX records_by_time ON records(time);";
+
+static const char *const migrations[MK_SQLSTORE_SCHEMA_VERSION] = {v1};
+
+static mk_err user_version(mk_sqlstore *s, int *v)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return mk_store_db_err(s, rc, "cannot read the store version");
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return mk_store_db_err(s, rc, "cannot read the store version");
+    return MK_OK;
+}
+
+static mk_err exec_sql(mk_sqlstore *s, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? MK_OK : mk_store_db_err(s, rc, what);
+}
+
+mk_err mk_store_migrate(mk_sqlstore *s)
+{
+    int v = 0;
+    mk_err rc;
+
+    MK_GUARD(user_version(s, &v));
+    if (v == MK_SQLSTORE_SCHEMA_VERSION)
+        return MK_OK;
+    /* Under the write lock, read again: another process may have migrated
+     * the file in between. */
+    MK_GUARD(mk_store_begin_write(s));
+    MK_GUARD_GOTO(user_version(s, &v), rc, done);
+    if (v < 0 || v > MK_SQLSTORE_SCHEMA_VERSION) {
+        rc = mk_err_raise(MK_E_CONFIG, -1, 0,
+                          "store schema is newer than this program");
+        goto done;
+    }
+    for (int i = v; i < MK_SQLSTORE_SCHEMA_VERSION; i++)
+        MK_GUARD_GOTO(exec_sql(s, migrations[i], "cannot migrate the store"),
+                      rc, done);
+    char set[48];
+    snprintf(set, sizeof set, "PRAGMA user_version=%d",
+             MK_SQLSTORE_SCHEMA_VERSION);
+    /* user_version lives in the database header: part of this commit */
+    rc = exec_sql(s, set, "cannot set the store version");
+done:
+    return mk_store_end(s, rc);
+}

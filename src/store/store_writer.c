@@ -1,0 +1,231 @@
+/* store_writer.c - group commit for the writes of many threads (store.h,
+ * mk_sqlstore_writer).
+ *
+ * Each answer writes a replay entry and a record. Committed one by one, a
+ * connection spends most of its time on the per-commit system calls (WAL
+ * frame writes, file locks), and every thread of a server contends for
+ * the one SQLite write lock. Here the threads hand their writes to one
+ * writer thread that runs whatever has queued up in ONE transaction and
+ * wakes every caller after the commit: a caller returns only once its
+ * write is committed (same durability as a direct call), and under load
+ * one commit carries many answers.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+typedef enum op_kind { OP_REPLAY, OP_RECORD } op_kind;
+
+/* One queued write; lives on the caller's stack until done. */
+typedef struct wop {
+    op_kind kind;
+    const uint8_t *digest;
+    uint64_t expires_unix, now_unix;
+    const mk_record *record;
+    mk_err result;
+    const char *what; /* detail of result, re-raised on the caller's thread */
+    bool done;
+    struct wop *next;
+} wop;
+
+struct mk_sqlstore_writer {
+    mk_sqlstore *store; /* the writer thread's own connection */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* writer waits for ops */
+    pthread_cond_t done; /* callers wait for their op */
+    wop *head, *tail;    /* queued, not yet taken */
+    bool stop;
+    uint64_t batches, ops; /* for mk_sqlstore_writer_stats */
+};
+
+static void run_one(mk_sqlstore *s, wop *op)
+{
+    mk_err_clear();
+    op->result = op->kind == OP_REPLAY
+                     ? mk_store_replay_insert(s, op->digest, op->expires_unix,
+                                              op->now_unix)
+                     : mk_store_record_write(s, op->record);
+    op->what = mk_err_last()->what;
+}
+
+/* A failure of the database itself (not a verdict on one op such as a
+ * replay or a refused record field) undoes the whole transaction. */
+static bool is_db_failure(mk_err e)
+{
+    return e == MK_E_UNAVAILABLE || e == MK_E_INTERNAL;
+}
+
+static void fail_all(wop *batch, mk_err e, const char *what)
+{
+    for (wop *op = batch; op != NULL; op = op->next) {
+        op->result = e;
+        op->what = what;
+    }
+}
+
+/* Run a batch in one write transaction; every op gets its result. */
+static void run_batch(mk_sqlstore *s, wop *batch)
+{
+    mk_err rc = mk_store_begin_write(s);
+    if (rc != MK_OK) {
+        fail_all(batch, rc, mk_err_last()->what);
+        return;
+    }
+    for (wop *op = batch; op != NULL; op = op->next) {
+        run_one(s, op);
+        if (is_db_failure(op->result)) {
+            rc = op->result;
+            break;
+        }
+    }
+    if (rc != MK_OK) {
+        const char *what = mk_err_last()->what;
+        (void)mk_store_end(s, rc); /* rollback */
+        fail_all(batch, rc, what);
+        return;
+    }
+    rc = mk_store_end(s, MK_OK);
+    if (rc != MK_OK)
+        fail_all(batch, rc, mk_err_last()->what);
+}
+
+static void *writer_main(void *arg)
+{
+    mk_sqlstore_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->head == NULL && !w->stop)
+            pthread_cond_wait(&w->work, &w->mu);
+        if (w->head == NULL && w->stop)
+            break;
+        wop *batch = w->head;
+        w->head = w->tail = NULL;
+        pthread_mutex_unlock(&w->mu);
+
+        run_batch(w->store, batch);
+
+        pthread_mutex_lock(&w->mu);
+        w->batches++;
+        for (wop *op = batch, *next; op != NULL; op = next) {
+            next = op->next; /* op may go away once done is seen */
+            op->done = true;
+            w->ops++;
+        }
+        pthread_cond_broadcast(&w->done);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Queue op and wait for its commit. */
+static mk_err submit(mk_sqlstore_writer *w, wop *op)
+{
+    op->done = false;
+    op->next = NULL;
+    pthread_mutex_lock(&w->mu);
+    if (w->stop) {
+        pthread_mutex_unlock(&w->mu);
+        MK_FAIL(MK_E_UNAVAILABLE, "store writer stopped");
+    }
+    if (w->tail != NULL)
+        w->tail->next = op;
+    else
+        w->head = op;
+    w->tail = op;
+    pthread_cond_signal(&w->work);
+    while (!op->done)
+        pthread_cond_wait(&w->done, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    if (op->result != MK_OK)
+        return mk_err_raise(op->result, -1, 0,
+                            op->what ? op->what : "store write failed");
+    return MK_OK;
+}
+
+mk_err mk_store_writer_replay(mk_sqlstore_writer *w, const uint8_t digest[32],
+                              uint64_t expires_unix, uint64_t now_unix)
+{
+    wop op = {.kind = OP_REPLAY, .digest = digest,
+              .expires_unix = expires_unix, .now_unix = now_unix};
+    return submit(w, &op);
+}
+
+mk_err mk_store_writer_record(mk_sqlstore_writer *w, const mk_record *r)
+{
+    wop op = {.kind = OP_RECORD, .record = r};
+    return submit(w, &op);
+}
+
+mk_err mk_sqlstore_writer_start(const char *path, mk_bytes master_key,
+                                uint32_t busy_timeout_ms, bool durable,
+                                mk_sqlstore_writer **out)
+{
+    *out = NULL;
+    mk_sqlstore_writer *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        MK_FAIL(MK_E_UNAVAILABLE, "out of memory");
+    mk_err rc = mk_sqlstore_open_existing(path, master_key, busy_timeout_ms,
+                                          &w->store);
+    if (rc == MK_OK && durable)
+        rc = mk_sqlstore_set_durable(w->store, true);
+    if (rc != MK_OK) {
+        mk_err_detail keep = *mk_err_last();
+        mk_sqlstore_close(w->store);
+        free(w);
+        return mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
+    }
+    if (pthread_mutex_init(&w->mu, NULL) != 0)
+        goto fail_store;
+    if (pthread_cond_init(&w->work, NULL) != 0)
+        goto fail_mu;
+    if (pthread_cond_init(&w->done, NULL) != 0)
+        goto fail_work;
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+        goto fail_done;
+    *out = w;
+    return MK_OK;
+
+fail_done:
+    pthread_cond_destroy(&w->done);
+fail_work:
+    pthread_cond_destroy(&w->work);
+fail_mu:
+    pthread_mutex_destroy(&w->mu);
+fail_store:
+    mk_sqlstore_close(w->store);
+    free(w);
+    MK_FAIL(MK_E_UNAVAILABLE, "cannot start the store writer thread");
+}
+
+void mk_sqlstore_writer_stop(mk_sqlstore_writer *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true; /* what is queued is still written */
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->done);
+    pthread_cond_destroy(&w->work);
+    pthread_mutex_destroy(&w->mu);
+    mk_sqlstore_close(w->store);
+    free(w);
+}
+
+void mk_sqlstore_writer_stats(mk_sqlstore_writer *w, uint64_t *batches,
+                              uint64_t *ops)
+{
+    pthread_mutex_lock(&w->mu);
+    *batches = w->batches;
+    *ops = w->ops;
+    pthread_mutex_unlock(&w->mu);
+}
+
+void mk_sqlstore_set_writer(mk_sqlstore *s, mk_sqlstore_writer *w)
+{
+    s->writer = w;
+}

@@ -1,0 +1,245 @@
+/* test_config.c - the KMS configuration file parser (front/config.h). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "front/config.h"
+
+static char dir[64];
+static char path[128];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/mk-test-config-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/kms.conf", dir);
+}
+
+static void teardown(void)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
+static void write_file(const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_ge(fputs(text, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+#define MINIMAL "store = /var/lib/mikeykms/kms.db\nmaster_key = /etc/k\n"
+
+START_TEST(test_defaults)
+{
+    mk_config c;
+    mk_config_defaults(&c);
+    ck_assert_str_eq(c.kms_id, "kms.example.org");
+    ck_assert_uint_eq(c.skew_window, 300);
+    ck_assert_uint_eq(c.max_ticket_lifetime, 86400);
+    ck_assert_uint_eq(c.default_ticket_lifetime, 3600);
+    ck_assert_uint_eq(c.n_accepted_protocols, 1);
+    ck_assert_str_eq(c.accepted_protocols[0], "HTTP/1.1");
+    ck_assert_uint_eq(c.retry_after, 5);
+    ck_assert_uint_eq(c.body_max, 65536);
+    ck_assert_int_eq(c.log_level, MK_LOG_INFO);
+    ck_assert_str_eq(c.mount, "/keymanagement");
+    ck_assert_uint_eq(c.busy_timeout_ms, 2000);
+    ck_assert(!c.has_listen);
+    ck_assert_str_eq(c.store, "");
+
+    write_file(MINIMAL);
+    ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
+    ck_assert_str_eq(c.store, "/var/lib/mikeykms/kms.db");
+    ck_assert_str_eq(c.master_key, "/etc/k");
+    ck_assert_uint_eq(c.skew_window, 300);
+    ck_assert_str_eq(c.error, "");
+    ck_assert(mk_config_protocol_ok(&c, "HTTP/1.1"));
+    ck_assert(!mk_config_protocol_ok(&c, "HTTP/1.0"));
+    ck_assert(!mk_config_protocol_ok(&c, "http/1.1"));
+    ck_assert(!mk_config_protocol_ok(&c, NULL));
+}
+END_TEST
+
+START_TEST(test_every_key)
+{
+    write_file("# a comment\n"
+               "\n"
+               "   # indented comment\n"
+               "kms_id = kms.operator.example\n"
+               "store=/srv/kms.db\n"
+               "\tmaster_key\t=\t/srv/master.key  \r\n"
+               "skew_window = 120\n"
+               "max_ticket_lifetime = 7200\n"
+               "default_ticket_lifetime = 600\n"
+               "accepted_protocols = HTTP/1.1 , HTTP/1.0,HTTP/2\n"
+               "retry_after = 30\n"
+               "body_max = 4096\n"
+               "log_level = debug\n"
+               "mount = /kms/keymanagement\n"
+               "busy_timeout_ms = 250\n"
+               "listen = 127.0.0.1:9000\n");
+    mk_config c;
+    ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
+    ck_assert_str_eq(c.kms_id, "kms.operator.example");
+    ck_assert_str_eq(c.store, "/srv/kms.db");
+    ck_assert_str_eq(c.master_key, "/srv/master.key");
+    ck_assert_uint_eq(c.skew_window, 120);
+    ck_assert_uint_eq(c.max_ticket_lifetime, 7200);
+    ck_assert_uint_eq(c.default_ticket_lifetime, 600);
+    ck_assert_uint_eq(c.n_accepted_protocols, 3);
+    ck_assert_str_eq(c.accepted_protocols[0], "HTTP/1.1");
+    ck_assert_str_eq(c.accepted_protocols[1], "HTTP/1.0");
+    ck_assert_str_eq(c.accepted_protocols[2], "HTTP/2");
+    ck_assert(mk_config_protocol_ok(&c, "HTTP/2"));
+    ck_assert_uint_eq(c.retry_after, 30);
+    ck_assert_uint_eq(c.body_max, 4096);
+    ck_assert_int_eq(c.log_level, MK_LOG_DEBUG);
+    ck_assert_str_eq(mk_log_level_name(c.log_level), "debug");
+    ck_assert_str_eq(c.mount, "/kms/keymanagement");
+    ck_assert_uint_eq(c.busy_timeout_ms, 250);
+    ck_assert(c.has_listen);
+    ck_assert_str_eq(c.listen, "127.0.0.1:9000");
+
+    mk_kms_config k;
+    mk_config_kms(&c, &k);
+    ck_assert_str_eq(k.kms_id, "kms.operator.example");
+    ck_assert_uint_eq(k.skew_seconds, 120);
+    ck_assert_uint_eq(k.max_lifetime, 7200);
+    ck_assert_uint_eq(k.default_lifetime, 600);
+}
+END_TEST
+
+START_TEST(test_relative_paths_from_config_dir)
+{
+    write_file("store = kms.db\nmaster_key = keys/master.key\n");
+    mk_config c;
+    ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
+    char want[192];
+    snprintf(want, sizeof want, "%s/kms.db", dir);
+    ck_assert_str_eq(c.store, want);
+    snprintf(want, sizeof want, "%s/keys/master.key", dir);
+    ck_assert_str_eq(c.master_key, want);
+}
+END_TEST
+
+/* Load `text`; expect MK_E_CONFIG and an error naming `line` and `words`. */
+static void expect_error(const char *text, int line, const char *words)
+{
+    mk_config c;
+    write_file(text);
+    ck_assert_int_eq(mk_config_load(path, &c), MK_E_CONFIG);
+    char where[192];
+    if (line > 0)
+        snprintf(where, sizeof where, "%s:%d: ", path, line);
+    else
+        snprintf(where, sizeof where, "%s: ", path);
+    ck_assert_msg(strncmp(c.error, where, strlen(where)) == 0,
+                  "error '%s' does not start with '%s'", c.error, where);
+    ck_assert_msg(strstr(c.error, words) != NULL,
+                  "error '%s' does not say '%s'", c.error, words);
+}
+
+START_TEST(test_errors_name_the_line)
+{
+    expect_error(MINIMAL "\n# fine\nlisten_port = 80\n", 5,
+                 "unknown key 'listen_port'");
+    expect_error(MINIMAL "skew_window 300\n", 3, "key = value");
+    expect_error(MINIMAL "= 300\n", 3, "missing key");
+    expect_error(MINIMAL "skew_window = 30s\n", 3, "not a decimal number");
+    expect_error(MINIMAL "skew_window = -1\n", 3, "not a decimal number");
+    expect_error(MINIMAL "skew_window =\n", 3, "number is needed");
+    expect_error(MINIMAL "skew_window = 0\n", 3, "below the minimum");
+    expect_error(MINIMAL "skew_window = 99999999999999999999\n", 3,
+                 "above the maximum");
+    expect_error(MINIMAL "body_max = 100\n", 3, "below the minimum");
+    expect_error(MINIMAL "log_level = verbose\n", 3, "log_level");
+    expect_error(MINIMAL "mount = keymanagement\n", 3, "mount");
+    expect_error(MINIMAL "mount = /km?x=1\n", 3, "mount");
+    expect_error(MINIMAL "kms_id = two words\n", 3, "blanks");
+    expect_error(MINIMAL "accepted_protocols = HTTP/1.1,,HTTP/1.0\n", 3,
+                 "empty item");
+    expect_error(MINIMAL "accepted_protocols = SPDY/3\n", 3, "HTTP version");
+    expect_error(MINIMAL "accepted_protocols =\n", 3, "empty item");
+    expect_error("store = a\nstore = b\nmaster_key = k\n", 2,
+                 "given twice (first on line 1)");
+    expect_error("store = a\n", 0, "master_key is not set");
+    expect_error("master_key = k\n", 0, "store is not set");
+    expect_error(MINIMAL "max_ticket_lifetime = 100\n", 0,
+                 "default_ticket_lifetime (3600) is above");
+    expect_error(MINIMAL "store = x\n", 3, "given twice");
+
+    /* a NUL byte would cut the line: refused */
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(MINIMAL, f);
+    fwrite("kms_id = a\0b\n", 1, 13, f);
+    fclose(f);
+    mk_config c;
+    ck_assert_int_eq(mk_config_load(path, &c), MK_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(c.error, ":3: line contains a NUL"));
+
+    /* an overlong line is refused, not truncated */
+    static char big[6000];
+    memset(big, 'a', sizeof big);
+    memcpy(big, "kms_id = ", 9);
+    big[sizeof big - 2] = '\n';
+    big[sizeof big - 1] = '\0';
+    write_file(big);
+    ck_assert_int_eq(mk_config_load(path, &c), MK_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(c.error, ":1: line longer than"));
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    mk_config c;
+    ck_assert_int_eq(mk_config_load("/nonexistent/dir/kms.conf", &c), MK_E_IO);
+    ck_assert_ptr_nonnull(strstr(c.error, "/nonexistent/dir/kms.conf"));
+    ck_assert_int_eq(mk_config_load(NULL, &c), MK_E_CONFIG);
+}
+END_TEST
+
+START_TEST(test_sample_file_loads)
+{
+    /* doc/kms.conf.sample is what operators copy: it must parse */
+    const char *src = getenv("top_srcdir");
+    char sample[4096];
+    snprintf(sample, sizeof sample, "%s/doc/kms.conf.sample",
+             src ? src : "..");
+    if (access(sample, R_OK) != 0)
+        snprintf(sample, sizeof sample, "doc/kms.conf.sample");
+    mk_config c;
+    ck_assert_int_eq(mk_config_load(sample, &c), MK_OK);
+    ck_assert_str_eq(c.kms_id, "kms.example.org");
+    ck_assert_uint_eq(c.skew_window, 300);
+    ck_assert_str_eq(c.mount, "/keymanagement");
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("config");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_every_key);
+    tcase_add_test(tc, test_relative_paths_from_config_dir);
+    tcase_add_test(tc, test_errors_name_the_line);
+    tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_sample_file_loads);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(config_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,1217 @@
+/* test_store.c - the SQLite store through the mk_kms_store interface and
+ * the administration API: round trips, keys at rest, schema, replay cache,
+ * records, busy database, several processes and threads, master key file. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/master_key.h"
+#include "store/store.h"
+#include "store/store_int.h" /* MK_REPLAY_PRUNE_* */
+
+/* --- helpers --- */
+
+static char dir[64];
+static char db_path[128];
+
+static const uint8_t MASTER[32] = {
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a,
+    0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25,
+    0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f};
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/mk-test-store-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(db_path, sizeof db_path, "%s/kms.db", dir);
+}
+
+static void teardown(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static mk_sqlstore *open_store(uint32_t busy_ms)
+{
+    mk_sqlstore *s = NULL;
+    ck_assert_int_eq(mk_sqlstore_open(db_path, MK_BYTES(MASTER, 32), busy_ms,
+                                      &s),
+                     MK_OK);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+static void fill_psk(mk_key *k, size_t n, uint8_t seed)
+{
+    k->n = n;
+    for (size_t i = 0; i < n; i++)
+        k->b[i] = (uint8_t)(seed + 7 * i);
+}
+
+static mk_subscriber make_sub(const char *id, uint8_t seed, const char *impu1,
+                              const char *impu2)
+{
+    mk_subscriber s;
+    memset(&s, 0, sizeof s);
+    s.psk_id_len = strlen(id);
+    memcpy(s.psk_id, id, s.psk_id_len);
+    fill_psk(&s.psk, 32, seed);
+    snprintf(s.impu[s.n_impu++], MK_URI_MAX, "%s", impu1);
+    if (impu2 != NULL)
+        snprintf(s.impu[s.n_impu++], MK_URI_MAX, "%s", impu2);
+    s.active = true;
+    return s;
+}
+
+static sqlite3 *raw_open(void)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    return db;
+}
+
+static sqlite3_int64 raw_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_int64 v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void digest_of(uint8_t d[32], unsigned who, unsigned i)
+{
+    memset(d, 0xa5, 32);
+    d[0] = (uint8_t)who;
+    d[1] = (uint8_t)(i >> 24);
+    d[2] = (uint8_t)(i >> 16);
+    d[3] = (uint8_t)(i >> 8);
+    d[4] = (uint8_t)i;
+}
+
+static mk_record make_record(uint64_t t, const char *sub, unsigned i)
+{
+    mk_record r;
+    memset(&r, 0, sizeof r);
+    r.time_unix = t;
+    r.service = 1 + (int)(i % 2);
+    snprintf(r.subscriber, sizeof r.subscriber, "%s", sub);
+    snprintf(r.initiator, sizeof r.initiator, "sip:%s@example.org", sub);
+    snprintf(r.responder, sizeof r.responder, "sip:bob@example.org");
+    snprintf(r.ticket_id, sizeof r.ticket_id, "%064x", i);
+    r.valid_from = t;
+    r.valid_to = t + 3600;
+    snprintf(r.spis, sizeof r.spis, "%08x,%08x", i, i + 1);
+    snprintf(r.outcome, sizeof r.outcome, "ok");
+    return r;
+}
+
+/* --- schema and opening --- */
+
+START_TEST(test_open_creates_current_schema)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_sqlstore_close(s);
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(raw_int(db, "PRAGMA user_version"),
+                     MK_SQLSTORE_SCHEMA_VERSION);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_migrates_empty_file)
+{
+    /* an empty file is a SQLite database of version 0 */
+    int fd = open(db_path, O_CREAT | O_WRONLY | O_EXCL, 0600);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    mk_sqlstore *s = NULL;
+    ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
+                                               1000, &s),
+                     MK_OK);
+    mk_sqlstore_close(s);
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+                                 "type = 'table' AND name IN ('meta', "
+                                 "'subscribers', 'impus', "
+                                 "'responder_patterns', 'ticket_keys', "
+                                 "'replay', 'records')"),
+                     7);
+    sqlite3_close(db);
+    /* opening again does not migrate twice */
+    s = open_store(1000);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+START_TEST(test_newer_schema_refused)
+{
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version=99", 0, 0, 0),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    mk_sqlstore *s = NULL;
+    ck_assert_int_eq(mk_sqlstore_open(db_path, MK_BYTES(MASTER, 32), 1000, &s),
+                     MK_E_CONFIG);
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(test_not_a_database_refused)
+{
+    FILE *f = fopen(db_path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not a database. ", f);
+    fclose(f);
+    mk_sqlstore *s = NULL;
+    ck_assert_int_eq(mk_sqlstore_open(db_path, MK_BYTES(MASTER, 32), 1000, &s),
+                     MK_E_CONFIG);
+}
+END_TEST
+
+START_TEST(test_open_existing_needs_the_file)
+{
+    mk_sqlstore *s = NULL;
+    ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
+                                               1000, &s),
+                     MK_E_CONFIG);
+    ck_assert_int_eq(access(db_path, F_OK), -1);
+    /* the master key must be 32 bytes */
+    ck_assert_int_eq(mk_sqlstore_open(db_path, MK_BYTES(MASTER, 16), 1000, &s),
+                     MK_E_ARG);
+}
+END_TEST
+
+START_TEST(test_wrong_master_key_refused)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    mk_sqlstore_close(s);
+    uint8_t other[32];
+    memcpy(other, MASTER, 32);
+    other[31] ^= 1;
+    s = NULL;
+    ck_assert_int_eq(mk_sqlstore_open(db_path, MK_BYTES(other, 32), 1000, &s),
+                     MK_E_UNWRAP);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(mk_err_last()->what, "master key"));
+}
+END_TEST
+
+START_TEST(test_wrapped_psk_bound_to_its_row)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    mk_subscriber b = make_sub("bob", 2, "sip:bob@example.org", NULL);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_OK);
+    /* someone with write access to the file gives bob alice's PSK */
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(
+        sqlite3_exec(db,
+                     "UPDATE subscribers SET psk_wrapped = (SELECT "
+                     "psk_wrapped FROM subscribers WHERE psk_id = "
+                     "CAST('alice' AS BLOB)) WHERE psk_id = CAST('bob' AS "
+                     "BLOB)",
+                     0, 0, 0),
+        SQLITE_OK);
+    ck_assert_int_eq(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_subscriber out;
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("bob", 3), &out),
+                     MK_E_UNWRAP);
+    ck_assert_uint_eq(out.psk.n, 0);
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("alice", 5), &out),
+                     MK_OK);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* --- subscribers --- */
+
+START_TEST(test_subscriber_round_trip)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    ck_assert_ptr_eq(t.ctx, s);
+    ck_assert_ptr_nonnull(t.subscriber_by_psk_id);
+    ck_assert_ptr_nonnull(t.subscriber_by_impu);
+    ck_assert_ptr_nonnull(t.ticket_key_active);
+    ck_assert_ptr_nonnull(t.ticket_key_by_id);
+    ck_assert_ptr_nonnull(t.replay_insert);
+    ck_assert_ptr_nonnull(t.record_write);
+
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org",
+                               "tel:+15551234");
+    a.psk.n = 16;
+    snprintf(a.policy.responder_patterns[0], MK_URI_MAX, "sip:*@example.org");
+    snprintf(a.policy.responder_patterns[1], MK_URI_MAX, "tel:+1555*");
+    a.policy.n_patterns = 2;
+    a.policy.max_lifetime = 7200;
+    a.policy.forking_allowed = true;
+    a.policy.reuse_allowed = false;
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    mk_subscriber b = make_sub("bob", 2, "sip:bob@example.org", NULL);
+    b.policy.reuse_allowed = true;
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_OK);
+
+    mk_subscriber out;
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("alice", 5), &out),
+                     MK_OK);
+    ck_assert_uint_eq(out.psk_id_len, 5);
+    ck_assert_mem_eq(out.psk_id, "alice", 5);
+    ck_assert_uint_eq(out.psk.n, 16);
+    ck_assert_mem_eq(out.psk.b, a.psk.b, 16);
+    ck_assert_uint_eq(out.n_impu, 2);
+    ck_assert_str_eq(out.impu[0], "sip:alice@example.org"); /* order kept */
+    ck_assert_str_eq(out.impu[1], "tel:+15551234");
+    ck_assert(out.active);
+    ck_assert_uint_eq(out.policy.n_patterns, 2);
+    ck_assert_str_eq(out.policy.responder_patterns[0], "sip:*@example.org");
+    ck_assert_str_eq(out.policy.responder_patterns[1], "tel:+1555*");
+    ck_assert_uint_eq(out.policy.max_lifetime, 7200);
+    ck_assert(out.policy.forking_allowed);
+    ck_assert(!out.policy.reuse_allowed);
+
+    /* by either IMPU */
+    ck_assert_int_eq(t.subscriber_by_impu(t.ctx, MK_BYTES("tel:+15551234", 13),
+                                          &out),
+                     MK_OK);
+    ck_assert_mem_eq(out.psk_id, "alice", 5);
+    ck_assert_mem_eq(out.psk.b, a.psk.b, 16);
+    ck_assert_int_eq(t.subscriber_by_impu(t.ctx,
+                                          MK_BYTES("sip:bob@example.org", 19),
+                                          &out),
+                     MK_OK);
+    ck_assert_mem_eq(out.psk_id, "bob", 3);
+    ck_assert_uint_eq(out.psk.n, 32);
+    ck_assert_mem_eq(out.psk.b, b.psk.b, 32);
+    ck_assert_uint_eq(out.policy.n_patterns, 0);
+    ck_assert(out.policy.reuse_allowed);
+    ck_assert(!out.policy.forking_allowed);
+
+    /* misses */
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("carol", 5), &out),
+                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("alic", 4), &out),
+                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(t.subscriber_by_impu(t.ctx,
+                                          MK_BYTES("sip:alice@example.or", 20),
+                                          &out),
+                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(t.subscriber_by_impu(t.ctx, MK_BYTES("sip:a\0b", 7),
+                                          &out),
+                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(t.subscriber_by_impu(t.ctx, MK_BYTES_NONE, &out),
+                     MK_E_NOT_FOUND);
+    ck_assert_uint_eq(out.psk.n, 0);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+START_TEST(test_ambiguous_impu_not_found)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org",
+                               "sip:desk@example.org");
+    mk_subscriber b = make_sub("bob", 2, "sip:bob@example.org",
+                               "sip:desk@example.org");
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_OK);
+    size_t owners = 0;
+    ck_assert_int_eq(mk_sqlstore_impu_owners(s, "sip:desk@example.org",
+                                             &owners),
+                     MK_OK);
+    ck_assert_uint_eq(owners, 2);
+    mk_subscriber out;
+    const mk_bytes desk = MK_BYTES("sip:desk@example.org", 20);
+    ck_assert_int_eq(t.subscriber_by_impu(t.ctx, desk, &out), MK_E_NOT_FOUND);
+    ck_assert_uint_eq(out.psk.n, 0);
+    /* a disabled owner still owns it */
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(s, MK_BYTES("bob", 3),
+                                                       false),
+                     MK_OK);
+    ck_assert_int_eq(t.subscriber_by_impu(t.ctx, desk, &out), MK_E_NOT_FOUND);
+    /* once bob is gone the IMPU is alice's again */
+    ck_assert_int_eq(mk_sqlstore_subscriber_remove(s, MK_BYTES("bob", 3)),
+                     MK_OK);
+    ck_assert_int_eq(t.subscriber_by_impu(t.ctx, desk, &out), MK_OK);
+    ck_assert_mem_eq(out.psk_id, "alice", 5);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+START_TEST(test_disable_enable_remove)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    mk_subscriber out;
+    const mk_bytes id = MK_BYTES("alice", 5);
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(s, id, false), MK_OK);
+    /* a disabled subscriber is still found: the core refuses it (403) */
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, id, &out), MK_OK);
+    ck_assert(!out.active);
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(s, id, true), MK_OK);
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, id, &out), MK_OK);
+    ck_assert(out.active);
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(s, MK_BYTES("zed", 3),
+                                                       false),
+                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(mk_sqlstore_subscriber_remove(s, id), MK_OK);
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, id, &out), MK_E_NOT_FOUND);
+    ck_assert_int_eq(t.subscriber_by_impu(t.ctx,
+                                          MK_BYTES("sip:alice@example.org", 21),
+                                          &out),
+                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(mk_sqlstore_subscriber_remove(s, id), MK_E_NOT_FOUND);
+    mk_sqlstore_close(s);
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM impus"), 0);
+    sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_add_validation)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_E_EXISTS);
+
+    mk_subscriber b = make_sub("bob", 2, "sip:bob@example.org", NULL);
+    b.psk.n = 20;
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_E_VALUE);
+    b.psk.n = 32;
+    snprintf(b.impu[0], MK_URI_MAX, "http://bob.example.org/");
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_E_VALUE);
+    snprintf(b.impu[0], MK_URI_MAX, "sip:");
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_E_VALUE);
+    snprintf(b.impu[0], MK_URI_MAX, "sip:bob @example.org");
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_E_VALUE);
+    snprintf(b.impu[0], MK_URI_MAX, "sips:bob@example.org");
+    snprintf(b.impu[1], MK_URI_MAX, "sips:bob@example.org");
+    b.n_impu = 2;
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_E_VALUE);
+    b.n_impu = 0;
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_E_VALUE);
+    b.n_impu = 1;
+    b.psk_id_len = 0;
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_E_VALUE);
+    b.psk_id_len = 3;
+    b.policy.n_patterns = 1; /* empty pattern */
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_E_VALUE);
+    b.policy.n_patterns = 0;
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_OK);
+    /* nothing half-added by the refusals */
+    size_t n = 0;
+    ck_assert_int_eq(mk_sqlstore_impu_owners(s, "sips:bob@example.org", &n),
+                     MK_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(mk_sqlstore_impu_ok("tel:+4930123"));
+    ck_assert(!mk_sqlstore_impu_ok("TEL:+4930123"));
+    ck_assert(!mk_sqlstore_impu_ok("mailto:a@b"));
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+typedef struct listed {
+    char ids[4][16];
+    size_t psk_len[4];
+    size_t n_impu[4];
+    size_t n;
+} listed;
+
+static mk_err collect(void *arg, const mk_subscriber *s, size_t psk_len)
+{
+    listed *l = arg;
+    ck_assert_uint_lt(l->n, 4);
+    ck_assert_uint_eq(s->psk.n, 0); /* no PSK in a listing */
+    snprintf(l->ids[l->n], 16, "%.*s", (int)s->psk_id_len,
+             (const char *)s->psk_id);
+    l->psk_len[l->n] = psk_len;
+    l->n_impu[l->n] = s->n_impu;
+    l->n++;
+    return MK_OK;
+}
+
+START_TEST(test_subscriber_list)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_subscriber b = make_sub("bob", 2, "sip:bob@example.org", NULL);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org",
+                               "tel:+1555");
+    a.psk.n = 16;
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    listed l = {0};
+    ck_assert_int_eq(mk_sqlstore_subscriber_list(s, collect, &l), MK_OK);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_str_eq(l.ids[0], "alice");
+    ck_assert_uint_eq(l.psk_len[0], 16);
+    ck_assert_uint_eq(l.n_impu[0], 2);
+    ck_assert_str_eq(l.ids[1], "bob");
+    ck_assert_uint_eq(l.psk_len[1], 32);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* --- keys at rest --- */
+
+static bool file_contains(const char *path, const uint8_t *needle, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    static uint8_t buf[4 << 20];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    ck_assert_uint_lt(len, sizeof buf);
+    for (size_t i = 0; i + n <= len; i++)
+        if (buf[i] == needle[0] && memcmp(buf + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+START_TEST(test_no_key_in_clear_on_disk)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_subscriber a = make_sub("alice-psk-id", 0x41, "sip:alice@example.org",
+                               NULL);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(s, 1000, NULL), MK_OK);
+    mk_ticket_key tk;
+    ck_assert_int_eq(t.ticket_key_active(t.ctx, &tk), MK_OK);
+    ck_assert_uint_eq(tk.key.n, 32);
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    /* while open, the WAL holds the newest pages */
+    ck_assert(!file_contains(wal, a.psk.b, 16));
+    ck_assert(!file_contains(wal, tk.key.b, 16));
+    mk_sqlstore_close(s);
+    /* the search works: the PSK id is stored in clear */
+    ck_assert(file_contains(db_path, (const uint8_t *)"alice-psk-id", 12));
+    /* no 16-byte window of either key, nor of the master key */
+    for (size_t off = 0; off + 16 <= 32; off += 8) {
+        ck_assert(!file_contains(db_path, a.psk.b + off, 16));
+        ck_assert(!file_contains(db_path, tk.key.b + off, 16));
+        ck_assert(!file_contains(db_path, MASTER + off, 16));
+    }
+    mk_key_wipe(&tk.key);
+}
+END_TEST
+
+/* --- ticket keys --- */
+
+typedef struct tk_list {
+    char ids[8][16];
+    mk_tk_state states[8];
+    size_t n;
+} tk_list;
+
+static mk_err collect_tk(void *arg, const mk_ticket_key_info *k)
+{
+    tk_list *l = arg;
+    ck_assert_uint_lt(l->n, 8);
+    snprintf(l->ids[l->n], 16, "%.*s", (int)k->id_len, (const char *)k->id);
+    l->states[l->n++] = k->state;
+    return MK_OK;
+}
+
+START_TEST(test_ticket_key_rotation)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_ticket_key k1, k, k2;
+    ck_assert_int_eq(t.ticket_key_active(t.ctx, &k), MK_E_NOT_FOUND);
+
+    mk_ticket_key_info info;
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(s, 1000, &info), MK_OK);
+    ck_assert_uint_eq(info.id_len, 8);
+    ck_assert_mem_eq(info.id, "tpk-0001", 8);
+    ck_assert_uint_eq(info.version, 1);
+    ck_assert_int_eq(t.ticket_key_active(t.ctx, &k1), MK_OK);
+    ck_assert_mem_eq(k1.id, "tpk-0001", 8);
+    ck_assert_int_eq(k1.state, MK_TK_ACTIVE);
+    ck_assert_uint_eq(k1.key.n, 32);
+
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(s, 2000, &info), MK_OK);
+    ck_assert_mem_eq(info.id, "tpk-0002", 8);
+    ck_assert_int_eq(t.ticket_key_active(t.ctx, &k2), MK_OK);
+    ck_assert_mem_eq(k2.id, "tpk-0002", 8);
+    ck_assert_mem_ne(k2.key.b, k1.key.b, 32);
+    /* the old key still resolves, with the same bytes */
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
+                     MK_OK);
+    ck_assert_int_eq(k.state, MK_TK_RESOLVE_ONLY);
+    ck_assert_mem_eq(k.key.b, k1.key.b, 32);
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0002", 8), &k),
+                     MK_OK);
+    ck_assert_int_eq(k.state, MK_TK_ACTIVE);
+
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(s, 3000, &info), MK_OK);
+    /* the active key cannot be retired; a resolve-only one can */
+    ck_assert_int_eq(mk_sqlstore_ticket_key_retire(s, MK_BYTES("tpk-0003", 8)),
+                     MK_E_VALUE);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_retire(s, MK_BYTES("tpk-0001", 8)),
+                     MK_OK);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_retire(s, MK_BYTES("tpk-0001", 8)),
+                     MK_OK);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_retire(s, MK_BYTES("tpk-0009", 8)),
+                     MK_E_NOT_FOUND);
+    /* retired: resolves nothing */
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
+                     MK_E_NOT_FOUND);
+    ck_assert_uint_eq(k.key.n, 0);
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("nope", 4), &k),
+                     MK_E_NOT_FOUND);
+
+    tk_list l = {0};
+    ck_assert_int_eq(mk_sqlstore_ticket_key_list(s, collect_tk, &l), MK_OK);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_str_eq(l.ids[0], "tpk-0001");
+    ck_assert_int_eq(l.states[0], MK_TK_RETIRED);
+    ck_assert_str_eq(l.ids[1], "tpk-0002");
+    ck_assert_int_eq(l.states[1], MK_TK_RESOLVE_ONLY);
+    ck_assert_str_eq(l.ids[2], "tpk-0003");
+    ck_assert_int_eq(l.states[2], MK_TK_ACTIVE);
+    mk_sqlstore_close(s);
+
+    /* the retired key's bytes are gone from the database */
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(raw_int(db, "SELECT length(key_wrapped) FROM ticket_keys "
+                                 "WHERE version = 1"),
+                     0);
+    /* and the database itself refuses a second active key */
+    ck_assert_int_ne(sqlite3_exec(db, "UPDATE ticket_keys SET state = 0 "
+                                      "WHERE version = 2",
+                                  0, 0, 0),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    mk_key_wipe(&k1.key);
+    mk_key_wipe(&k2.key);
+    mk_key_wipe(&k.key);
+}
+END_TEST
+
+/* --- replay cache --- */
+
+START_TEST(test_replay_twice_and_expiry)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    uint8_t d[32], e[32];
+    digest_of(d, 1, 1);
+    digest_of(e, 1, 2);
+    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1300, 1000), MK_OK);
+    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1300, 1000), MK_E_MIKEY_TS);
+    ck_assert_int_eq(mk_err_http_status(MK_E_MIKEY_TS), 200);
+    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1301, 1299), MK_E_MIKEY_TS);
+    ck_assert_int_eq(t.replay_insert(t.ctx, e, 1300, 1000), MK_OK);
+    /* expired (now >= expires): the digest may be inserted again, once */
+    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1700, 1300), MK_OK);
+    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1700, 1300), MK_E_MIKEY_TS);
+    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1700, 1699), MK_E_MIKEY_TS);
+    uint64_t n = 0;
+    ck_assert_int_eq(mk_sqlstore_replay_count(s, &n), MK_OK);
+    ck_assert_uint_eq(n, 2);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+START_TEST(test_replay_prune)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    uint8_t d[32];
+    for (unsigned i = 0; i < 25000; i++) {
+        digest_of(d, 2, i);
+        ck_assert_int_eq(t.replay_insert(t.ctx, d, i < 20000 ? 100 : 1000, 50),
+                         MK_OK);
+    }
+    uint64_t n = 0, deleted = 0;
+    ck_assert_int_eq(mk_sqlstore_replay_prune(s, 99, &deleted), MK_OK);
+    ck_assert_uint_eq(deleted, 0);
+    /* more than one batch of 10000 */
+    ck_assert_int_eq(mk_sqlstore_replay_prune(s, 500, &deleted), MK_OK);
+    ck_assert_uint_eq(deleted, 20000);
+    ck_assert_int_eq(mk_sqlstore_replay_count(s, &n), MK_OK);
+    ck_assert_uint_eq(n, 5000);
+    /* The insert path prunes by itself: 2 * EVERY inserts at now = 1500
+     * pass two multiples of EVERY, each deleting up to BATCH of the 5000
+     * entries that expired at 1000. */
+    ck_assert_uint_ge(2 * MK_REPLAY_PRUNE_BATCH, 5000);
+    for (unsigned i = 0; i < 2 * MK_REPLAY_PRUNE_EVERY; i++) {
+        digest_of(d, 3, i);
+        ck_assert_int_eq(t.replay_insert(t.ctx, d, 2000, 1500), MK_OK);
+    }
+    ck_assert_int_eq(mk_sqlstore_replay_count(s, &n), MK_OK);
+    ck_assert_uint_eq(n, 2 * MK_REPLAY_PRUNE_EVERY);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* --- records --- */
+
+typedef struct rec_list {
+    mk_record r[8];
+    size_t n;
+} rec_list;
+
+static mk_err collect_rec(void *arg, const mk_record *r)
+{
+    rec_list *l = arg;
+    ck_assert_uint_lt(l->n, 8);
+    l->r[l->n++] = *r;
+    return MK_OK;
+}
+
+START_TEST(test_records_round_trip)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_record r1 = make_record(1000, "alice", 1);
+    mk_record r2 = make_record(2000, "bob", 2);
+    mk_record r3 = make_record(3000, "alice", 3);
+    snprintf(r3.outcome, sizeof r3.outcome, "forbidden by policy");
+    memset(r3.spis, 0, sizeof r3.spis); /* empty fields read back empty */
+    memset(r3.ticket_id, 0, sizeof r3.ticket_id);
+    r3.valid_from = r3.valid_to = 0;
+    ck_assert_int_eq(t.record_write(t.ctx, &r1), MK_OK);
+    ck_assert_int_eq(t.record_write(t.ctx, &r2), MK_OK);
+    ck_assert_int_eq(t.record_write(t.ctx, &r3), MK_OK);
+
+    rec_list l = {0};
+    ck_assert_int_eq(mk_sqlstore_records(s, 0, NULL, collect_rec, &l), MK_OK);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_mem_eq(&l.r[0], &r1, sizeof r1); /* every field, zero padded */
+    ck_assert_mem_eq(&l.r[1], &r2, sizeof r2);
+    ck_assert_mem_eq(&l.r[2], &r3, sizeof r3);
+
+    memset(&l, 0, sizeof l);
+    ck_assert_int_eq(mk_sqlstore_records(s, 2000, NULL, collect_rec, &l),
+                     MK_OK);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_uint_eq(l.r[0].time_unix, 2000);
+    memset(&l, 0, sizeof l);
+    ck_assert_int_eq(mk_sqlstore_records(s, 0, "alice", collect_rec, &l),
+                     MK_OK);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_str_eq(l.r[1].outcome, "forbidden by policy");
+    memset(&l, 0, sizeof l);
+    ck_assert_int_eq(mk_sqlstore_records(s, 1500, "alice", collect_rec, &l),
+                     MK_OK);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_uint_eq(l.r[0].time_unix, 3000);
+
+    /* a field without its NUL is refused, not read past */
+    mk_record bad = r1;
+    memset(bad.outcome, 'x', sizeof bad.outcome);
+    ck_assert_int_eq(t.record_write(t.ctx, &bad), MK_E_ARG);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* --- a busy database --- */
+
+START_TEST(test_busy_is_unavailable_within_timeout)
+{
+    mk_sqlstore *s = open_store(300);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+
+    /* a second connection holds the write lock */
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", 0, 0, 0), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO meta VALUES ('x', x'00')",
+                                  0, 0, 0),
+                     SQLITE_OK);
+
+    uint8_t d[32];
+    digest_of(d, 9, 1);
+    double t0 = now_ms();
+    ck_assert_int_eq(t.replay_insert(t.ctx, d, 2000, 1000), MK_E_UNAVAILABLE);
+    double dt = now_ms() - t0;
+    ck_assert_int_eq(mk_err_last()->code, MK_E_UNAVAILABLE);
+    ck_assert_int_eq(mk_err_http_status(MK_E_UNAVAILABLE), 503);
+    ck_assert_msg(dt >= 250 && dt < 1500, "waited %.0f ms for a 300 ms "
+                                          "timeout", dt);
+    ck_assert_ptr_nonnull(strstr(mk_sqlstore_errmsg(s), "locked"));
+
+    mk_record r = make_record(1000, "alice", 1);
+    t0 = now_ms();
+    ck_assert_int_eq(t.record_write(t.ctx, &r), MK_E_UNAVAILABLE);
+    dt = now_ms() - t0;
+    ck_assert_msg(dt >= 250 && dt < 1500, "waited %.0f ms", dt);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(s, 1000, NULL),
+                     MK_E_UNAVAILABLE);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_E_UNAVAILABLE);
+
+    /* WAL: lookups do not wait for the writer */
+    mk_subscriber out;
+    t0 = now_ms();
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("alice", 5), &out),
+                     MK_OK);
+    ck_assert_msg(now_ms() - t0 < 200, "a read waited for the writer");
+
+    /* a second open waits too and reports 503, not another error */
+    mk_sqlstore *s2 = NULL;
+    sqlite3_exec(db, "COMMIT", 0, 0, 0);
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", 0, 0, 0), SQLITE_OK);
+    ck_assert_int_eq(mk_sqlstore_open(db_path, MK_BYTES(MASTER, 32), 200, &s2),
+                     MK_E_UNAVAILABLE);
+    ck_assert_ptr_null(s2);
+
+    /* released: the same insert goes through */
+    ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", 0, 0, 0), SQLITE_OK);
+    ck_assert_int_eq(t.replay_insert(t.ctx, d, 2000, 1000), MK_OK);
+    ck_assert_int_eq(t.record_write(t.ctx, &r), MK_OK);
+    sqlite3_close(db);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* --- several processes and threads --- */
+
+#define PER_WORKER 2000
+
+static int worker_inserts(unsigned who)
+{
+    mk_sqlstore *s = NULL;
+    if (mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32), 5000, &s) !=
+        MK_OK)
+        return 10;
+    mk_kms_store t = mk_sqlstore_interface(s);
+    uint8_t d[32];
+    for (unsigned i = 0; i < PER_WORKER; i++) {
+        digest_of(d, who, i);
+        mk_err e = t.replay_insert(t.ctx, d, 2000000000, 1000);
+        if (e != MK_OK) {
+            fprintf(stderr, "worker %u replay %u: %s\n", who, i,
+                    mk_err_name(e));
+            mk_sqlstore_close(s);
+            return 11;
+        }
+        char name[16];
+        snprintf(name, sizeof name, "w%u", who);
+        mk_record r = make_record(1000 + i, name, i);
+        e = t.record_write(t.ctx, &r);
+        if (e != MK_OK) {
+            fprintf(stderr, "worker %u record %u: %s\n", who, i,
+                    mk_err_name(e));
+            mk_sqlstore_close(s);
+            return 12;
+        }
+    }
+    mk_sqlstore_close(s);
+    return 0;
+}
+
+/* Every digest of the other worker must be refused as a replay. */
+static int worker_rejects(unsigned who, unsigned other)
+{
+    mk_sqlstore *s = NULL;
+    if (mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32), 5000, &s) !=
+        MK_OK)
+        return 20;
+    mk_kms_store t = mk_sqlstore_interface(s);
+    uint8_t d[32];
+    int rc = 0;
+    for (unsigned i = 0; i < PER_WORKER; i++) {
+        digest_of(d, other, i);
+        mk_err e = t.replay_insert(t.ctx, d, 2000000000, 1000);
+        if (e != MK_E_MIKEY_TS) {
+            fprintf(stderr, "worker %u: digest %u of %u gave %s\n", who, i,
+                    other, mk_err_name(e));
+            rc = 21;
+            break;
+        }
+    }
+    mk_sqlstore_close(s);
+    return rc;
+}
+
+START_TEST(test_two_processes_share_one_store)
+{
+    mk_sqlstore *s = open_store(1000); /* create, then let go */
+    mk_sqlstore_close(s);
+    int done[2][2], go[2][2];
+    pid_t pid[2];
+    for (unsigned w = 0; w < 2; w++) {
+        ck_assert_int_eq(pipe(done[w]), 0);
+        ck_assert_int_eq(pipe(go[w]), 0);
+    }
+    for (unsigned w = 0; w < 2; w++) {
+        pid[w] = fork();
+        ck_assert_int_ge(pid[w], 0);
+        if (pid[w] == 0) {
+            char c = 0;
+            int rc = worker_inserts(w + 1);
+            /* both have inserted before either checks the other's */
+            if (write(done[w][1], &c, 1) != 1 || read(go[w][0], &c, 1) != 1)
+                _exit(30);
+            if (rc == 0 && c == 'g')
+                rc = worker_rejects(w + 1, 2 - w);
+            _exit(rc);
+        }
+    }
+    char c;
+    for (unsigned w = 0; w < 2; w++)
+        ck_assert_int_eq(read(done[w][0], &c, 1), 1);
+    for (unsigned w = 0; w < 2; w++)
+        ck_assert_int_eq(write(go[w][1], "g", 1), 1);
+    for (unsigned w = 0; w < 2; w++) {
+        int status = 0;
+        ck_assert_int_eq(waitpid(pid[w], &status, 0), pid[w]);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_eq(WEXITSTATUS(status), 0);
+    }
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"),
+                     2 * PER_WORKER);
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records WHERE "
+                                 "subscriber = 'w1'"),
+                     PER_WORKER);
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM replay"),
+                     2 * PER_WORKER);
+    sqlite3_close(db);
+}
+END_TEST
+
+static void *thread_worker(void *arg)
+{
+    return (void *)(intptr_t)worker_inserts((unsigned)(intptr_t)arg);
+}
+
+START_TEST(test_threads_one_store_each)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_sqlstore_close(s);
+    pthread_t th[4];
+    for (intptr_t i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, thread_worker,
+                                        (void *)(i + 10)),
+                         0);
+    for (int i = 0; i < 4; i++) {
+        void *rv;
+        ck_assert_int_eq(pthread_join(th[i], &rv), 0);
+        ck_assert_int_eq((int)(intptr_t)rv, 0);
+    }
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"),
+                     4 * PER_WORKER);
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM replay"),
+                     4 * PER_WORKER);
+    sqlite3_close(db);
+}
+END_TEST
+
+/* N threads insert the same digest at the same moment: exactly one wins,
+ * directly (one connection each) and through a shared group writer. */
+#define RACERS 8
+
+typedef struct racer {
+    pthread_barrier_t *go;
+    mk_sqlstore_writer *w;
+    mk_err result;
+} racer;
+
+static void *race_main(void *arg)
+{
+    racer *r = arg;
+    mk_sqlstore *s = NULL;
+    r->result = mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32), 5000,
+                                          &s);
+    pthread_barrier_wait(r->go);
+    if (r->result != MK_OK)
+        return NULL;
+    mk_sqlstore_set_writer(s, r->w);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    uint8_t d[32];
+    digest_of(d, 77, 77);
+    r->result = t.replay_insert(t.ctx, d, 5000, 1000);
+    mk_sqlstore_close(s);
+    return NULL;
+}
+
+static void race_once(mk_sqlstore_writer *w)
+{
+    pthread_barrier_t go;
+    pthread_t th[RACERS];
+    racer r[RACERS];
+    ck_assert_int_eq(pthread_barrier_init(&go, NULL, RACERS), 0);
+    for (int i = 0; i < RACERS; i++) {
+        r[i] = (racer){&go, w, MK_E_INTERNAL};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, race_main, &r[i]), 0);
+    }
+    int ok = 0, ts = 0;
+    for (int i = 0; i < RACERS; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ok += r[i].result == MK_OK;
+        ts += r[i].result == MK_E_MIKEY_TS;
+    }
+    pthread_barrier_destroy(&go);
+    ck_assert_int_eq(ok, 1);
+    ck_assert_int_eq(ts, RACERS - 1);
+}
+
+START_TEST(test_same_digest_race_one_winner)
+{
+    mk_sqlstore *s = open_store(1000);
+    race_once(NULL);
+    /* again with a fresh digest space, through a group writer */
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM replay", 0, 0, 0),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    mk_sqlstore_writer *w = NULL;
+    ck_assert_int_eq(mk_sqlstore_writer_start(db_path, MK_BYTES(MASTER, 32),
+                                              5000, false, &w),
+                     MK_OK);
+    race_once(w);
+    mk_sqlstore_writer_stop(w);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+typedef struct grouped {
+    mk_sqlstore_writer *w;
+    unsigned who;
+    int rc;
+} grouped;
+
+static void *grouped_main(void *arg)
+{
+    grouped *g = arg;
+    mk_sqlstore *s = NULL;
+    g->rc = 1;
+    if (mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32), 5000, &s) !=
+        MK_OK)
+        return NULL;
+    mk_sqlstore_set_writer(s, g->w);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    uint8_t d[32];
+    char name[16];
+    snprintf(name, sizeof name, "g%u", g->who);
+    for (unsigned i = 0; i < 500; i++) {
+        digest_of(d, g->who, i);
+        mk_record r = make_record(1000 + i, name, i);
+        if (t.replay_insert(t.ctx, d, 5000, 1000) != MK_OK ||
+            t.record_write(t.ctx, &r) != MK_OK)
+            goto out;
+        /* the second copy is a replay, also inside a group */
+        if (t.replay_insert(t.ctx, d, 5000, 1000) != MK_E_MIKEY_TS)
+            goto out;
+    }
+    g->rc = 0;
+out:
+    mk_sqlstore_close(s);
+    return NULL;
+}
+
+START_TEST(test_group_writer_commits_everything)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_sqlstore_writer *w = NULL;
+    ck_assert_int_eq(mk_sqlstore_writer_start(db_path, MK_BYTES(MASTER, 32),
+                                              5000, false, &w),
+                     MK_OK);
+    pthread_t th[6];
+    grouped g[6];
+    for (unsigned i = 0; i < 6; i++) {
+        g[i] = (grouped){w, 20 + i, 1};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, grouped_main, &g[i]),
+                         0);
+    }
+    for (unsigned i = 0; i < 6; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_int_eq(g[i].rc, 0);
+    }
+    uint64_t batches = 0, ops = 0;
+    mk_sqlstore_writer_stats(w, &batches, &ops);
+    ck_assert_uint_eq(ops, 6 * 500 * 3);
+    ck_assert_uint_ge(batches, 1);
+    ck_assert_uint_le(batches, ops);
+    /* a field the store refuses fails that write only */
+    mk_sqlstore_set_writer(s, w);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_record bad = make_record(1, "x", 1);
+    memset(bad.outcome, 'x', sizeof bad.outcome);
+    ck_assert_int_eq(t.record_write(t.ctx, &bad), MK_E_ARG);
+
+    /* busy past the timeout: the writer's batch fails with 503 */
+    mk_sqlstore_writer_stop(w);
+    ck_assert_int_eq(mk_sqlstore_writer_start(db_path, MK_BYTES(MASTER, 32),
+                                              300, true, &w),
+                     MK_OK);
+    mk_sqlstore_set_writer(s, w);
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", 0, 0, 0), SQLITE_OK);
+    uint8_t d[32];
+    digest_of(d, 99, 1);
+    double t0 = now_ms();
+    ck_assert_int_eq(t.replay_insert(t.ctx, d, 5000, 1000), MK_E_UNAVAILABLE);
+    double dt = now_ms() - t0;
+    ck_assert_msg(dt >= 250 && dt < 1500, "waited %.0f ms", dt);
+    ck_assert_int_eq(mk_err_last()->code, MK_E_UNAVAILABLE);
+    ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", 0, 0, 0), SQLITE_OK);
+    ck_assert_int_eq(t.replay_insert(t.ctx, d, 5000, 1000), MK_OK);
+    mk_sqlstore_set_writer(s, NULL);
+    mk_sqlstore_writer_stop(w);
+
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"), 6 * 500);
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM replay"), 6 * 500 + 1);
+    sqlite3_close(db);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* --- master key file --- */
+
+START_TEST(test_master_key_file)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/master.key", dir);
+    mk_key k, again;
+    ck_assert_int_eq(mk_master_key_load(path, &k), MK_E_IO);
+    ck_assert_int_eq(mk_master_key_create(path, &k), MK_OK);
+    ck_assert_uint_eq(k.n, 32);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    ck_assert_int_eq(st.st_size, 65);
+    ck_assert_int_eq(mk_master_key_load(path, &again), MK_OK);
+    ck_assert_uint_eq(again.n, 32);
+    ck_assert_mem_eq(again.b, k.b, 32);
+
+    /* never overwritten */
+    mk_key other;
+    ck_assert_int_eq(mk_master_key_create(path, &other), MK_E_EXISTS);
+    ck_assert_uint_eq(other.n, 0);
+    ck_assert_int_eq(mk_master_key_load(path, &again), MK_OK);
+    ck_assert_mem_eq(again.b, k.b, 32);
+
+    /* group / world access refused */
+    static const mode_t bad[] = {0644, 0640, 0604, 0620, 0602, 0660};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(chmod(path, bad[i]), 0);
+        ck_assert_int_eq(mk_master_key_load(path, &again), MK_E_CONFIG);
+        ck_assert_uint_eq(again.n, 0);
+        ck_assert_ptr_nonnull(strstr(mk_err_last()->what, "group or others"));
+    }
+    ck_assert_int_eq(chmod(path, 0400), 0);
+    ck_assert_int_eq(mk_master_key_load(path, &again), MK_OK);
+    mk_key_wipe(&again);
+
+    /* malformed content */
+    static const char *const contents[] = {
+        "", "00112233\n",
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1\n",
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fz\n",
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n\n",
+        "g00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1\n",
+    };
+    char p2[160];
+    snprintf(p2, sizeof p2, "%s/bad.key", dir);
+    for (size_t i = 0; i < sizeof contents / sizeof contents[0]; i++) {
+        unlink(p2);
+        int fd = open(p2, O_CREAT | O_WRONLY | O_EXCL, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, contents[i], strlen(contents[i])),
+                         (ssize_t)strlen(contents[i]));
+        close(fd);
+        ck_assert_int_eq(mk_master_key_load(p2, &again), MK_E_CONFIG);
+    }
+    /* good content, upper case hex, no final newline */
+    unlink(p2);
+    int fd = open(p2, O_CREAT | O_WRONLY | O_EXCL, 0600);
+    const char *good =
+        "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
+    ck_assert_int_eq(write(fd, good, 64), 64);
+    close(fd);
+    ck_assert_int_eq(mk_master_key_load(p2, &again), MK_OK);
+    for (int i = 0; i < 32; i++)
+        ck_assert_uint_eq(again.b[i], i);
+    /* a directory is not a key file */
+    ck_assert_int_eq(mk_master_key_load(dir, &again), MK_E_CONFIG);
+    mk_key_wipe(&k);
+    mk_key_wipe(&again);
+}
+END_TEST
+
+static Suite *store_suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("store");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_open_creates_current_schema);
+    tcase_add_test(tc, test_migrates_empty_file);
+    tcase_add_test(tc, test_newer_schema_refused);
+    tcase_add_test(tc, test_not_a_database_refused);
+    tcase_add_test(tc, test_open_existing_needs_the_file);
+    tcase_add_test(tc, test_wrong_master_key_refused);
+    tcase_add_test(tc, test_wrapped_psk_bound_to_its_row);
+    tcase_add_test(tc, test_subscriber_round_trip);
+    tcase_add_test(tc, test_ambiguous_impu_not_found);
+    tcase_add_test(tc, test_disable_enable_remove);
+    tcase_add_test(tc, test_add_validation);
+    tcase_add_test(tc, test_subscriber_list);
+    tcase_add_test(tc, test_no_key_in_clear_on_disk);
+    tcase_add_test(tc, test_ticket_key_rotation);
+    tcase_add_test(tc, test_replay_twice_and_expiry);
+    tcase_add_test(tc, test_replay_prune);
+    tcase_add_test(tc, test_records_round_trip);
+    tcase_add_test(tc, test_busy_is_unavailable_within_timeout);
+    tcase_add_test(tc, test_two_processes_share_one_store);
+    tcase_add_test(tc, test_threads_one_store_each);
+    tcase_add_test(tc, test_same_digest_race_one_winner);
+    tcase_add_test(tc, test_group_writer_commits_everything);
+    tcase_add_test(tc, test_master_key_file);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(store_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,348 @@
+/* kmsctl - operator CLI of the KMS store: create it, manage subscribers and
+ * ticket keys, read the records, prune the replay cache.
+ *
+ * Global options (before the command): --store PATH, --master-key PATH,
+ * or --config FILE (store and master_key read from the KMS configuration
+ * file; --store / --master-key given as well take precedence).
+ */
+#include "kmsctl.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "front/config.h"
+#include "store/master_key.h"
+
+static const char usage_text[] =
+    "usage: kmsctl [--config FILE] [--store PATH] [--master-key PATH]\n"
+    "              [--busy-timeout MS] COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  init                      create the store and, if missing, the master\n"
+    "                            key file (mode 0600; never overwritten) and\n"
+    "                            the first ticket key\n"
+    "  subscriber add --psk-id ID (--psk HEX|- | --generate [--show-psk])\n"
+    "                 --impu URI [--impu URI...] [--allow-responder PATTERN...]\n"
+    "                 [--max-lifetime SEC] [--forking yes|no] [--reuse yes|no]\n"
+    "                 [--disabled]\n"
+    "  subscriber list\n"
+    "  subscriber show ID [--show-psk]\n"
+    "  subscriber disable|enable|remove ID\n"
+    "  ticketkey rotate          new active key; the old one resolves only\n"
+    "  ticketkey list\n"
+    "  ticketkey retire ID       destroy a resolve-only key\n"
+    "  records [--since UNIX_TIME] [--subscriber ID]   JSON lines\n"
+    "  replay prune              delete expired replay-cache entries\n"
+    "\n"
+    "exit status: 0 ok, 1 operational error, 2 usage error\n";
+
+int kc_usage(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("kmsctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n(kmsctl --help for usage)\n", stderr);
+    return KC_USAGE;
+}
+
+int kc_fail(kmsctl *k, mk_err e, const char *context)
+{
+    const mk_err_detail *d = mk_err_last();
+    const char *what = d->code == e && d->what ? d->what : mk_err_name(e);
+    const char *sql = k != NULL && k->store != NULL
+                          ? mk_sqlstore_errmsg(k->store)
+                          : "";
+    if ((e == MK_E_UNAVAILABLE || e == MK_E_INTERNAL) && sql[0] != '\0')
+        fprintf(stderr, "kmsctl: %s: %s (%s)\n", context, what, sql);
+    else
+        fprintf(stderr, "kmsctl: %s: %s\n", context, what);
+    return KC_FAIL;
+}
+
+int kc_opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        kc_usage("%s needs a value", name);
+        return -1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
+int kc_flag(char **argv, int i, const char *name)
+{
+    return strcmp(argv[i], name) == 0;
+}
+
+bool kc_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (s == NULL || *s == '\0')
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+void kc_psk_id_text(const uint8_t *id, size_t n, char *out, size_t cap)
+{
+    bool printable = n > 0;
+    for (size_t i = 0; i < n; i++)
+        if (id[i] <= 0x20 || id[i] >= 0x7f)
+            printable = false;
+    size_t o = 0;
+    if (printable && n < cap) {
+        memcpy(out, id, n);
+        out[n] = '\0';
+        return;
+    }
+    static const char hex[] = "0123456789abcdef";
+    if (cap < 3) {
+        if (cap > 0)
+            out[0] = '\0';
+        return;
+    }
+    out[o++] = '0';
+    out[o++] = 'x';
+    for (size_t i = 0; i < n && o + 2 < cap; i++) {
+        out[o++] = hex[id[i] >> 4];
+        out[o++] = hex[id[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+const char *kc_tk_state_name(mk_tk_state s)
+{
+    switch (s) {
+    case MK_TK_ACTIVE: return "active";
+    case MK_TK_RESOLVE_ONLY: return "resolve_only";
+    case MK_TK_RETIRED: return "retired";
+    }
+    return "unknown";
+}
+
+static int need_paths(kmsctl *k)
+{
+    if (k->store_path == NULL)
+        return kc_usage("no store: give --store PATH or --config FILE");
+    if (k->key_path == NULL)
+        return kc_usage(
+            "no master key: give --master-key PATH or --config FILE");
+    return KC_OK;
+}
+
+static bool file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+int kc_open(kmsctl *k)
+{
+    mk_key mkey = {0};
+    int rc = need_paths(k);
+    if (rc != KC_OK)
+        return rc;
+    /* the more useful message first when neither exists yet */
+    if (!file_exists(k->store_path)) {
+        fprintf(stderr, "kmsctl: %s: store file does not exist (run kmsctl "
+                        "init)\n", k->store_path);
+        return KC_FAIL;
+    }
+    mk_err e = mk_master_key_load(k->key_path, &mkey);
+    if (e != MK_OK) {
+        fprintf(stderr, "kmsctl: %s: %s\n", k->key_path,
+                mk_err_last()->what ? mk_err_last()->what : mk_err_name(e));
+        return KC_FAIL;
+    }
+    e = mk_sqlstore_open_existing(k->store_path, mk_key_bytes(&mkey),
+                                  k->busy_timeout_ms, &k->store);
+    mk_key_wipe(&mkey);
+    if (e != MK_OK)
+        return kc_fail(k, e, k->store_path);
+    return KC_OK;
+}
+
+static bool file_nonempty(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && st.st_size > 0;
+}
+
+int kc_cmd_init(kmsctl *k, int argc, char **argv)
+{
+    mk_key mkey = {0};
+    mk_err e;
+    int rc = need_paths(k);
+    if (rc != KC_OK)
+        return rc;
+    if (argc > 1)
+        return kc_usage("init takes no arguments ('%s')", argv[1]);
+
+    /* the store and its WAL hold the records: owner only by default */
+    umask(077);
+    if (file_exists(k->key_path)) {
+        e = mk_master_key_load(k->key_path, &mkey);
+        if (e != MK_OK) {
+            fprintf(stderr, "kmsctl: %s: %s\n", k->key_path,
+                    mk_err_last()->what ? mk_err_last()->what
+                                        : mk_err_name(e));
+            return KC_FAIL;
+        }
+        fprintf(stderr, "kmsctl: using the existing master key %s\n",
+                k->key_path);
+    } else {
+        /* A new key cannot open a store wrapped under another one. */
+        if (file_nonempty(k->store_path)) {
+            fprintf(stderr,
+                    "kmsctl: %s exists but the master key %s does not; "
+                    "refusing to create a new key for an existing store\n",
+                    k->store_path, k->key_path);
+            return KC_FAIL;
+        }
+        e = mk_master_key_create(k->key_path, &mkey);
+        if (e != MK_OK) {
+            fprintf(stderr, "kmsctl: %s: %s (%s)\n", k->key_path,
+                    mk_err_last()->what ? mk_err_last()->what
+                                        : mk_err_name(e),
+                    strerror(errno));
+            return KC_FAIL;
+        }
+        fprintf(stderr, "kmsctl: created the master key %s (mode 0600)\n",
+                k->key_path);
+    }
+    e = mk_sqlstore_open(k->store_path, mk_key_bytes(&mkey),
+                         k->busy_timeout_ms, &k->store);
+    mk_key_wipe(&mkey);
+    if (e != MK_OK)
+        return kc_fail(k, e, k->store_path);
+
+    /* a store that can serve at once: one active ticket key */
+    mk_kms_store iface = mk_sqlstore_interface(k->store);
+    mk_ticket_key tk;
+    e = iface.ticket_key_active(iface.ctx, &tk);
+    mk_key_wipe(&tk.key);
+    if (e == MK_E_NOT_FOUND) {
+        mk_ticket_key_info info;
+        e = mk_sqlstore_ticket_key_rotate(k->store, (uint64_t)time(NULL),
+                                          &info);
+        if (e != MK_OK)
+            return kc_fail(k, e, "creating the first ticket key");
+        printf("created ticket key %.*s (active)\n", (int)info.id_len,
+               (const char *)info.id);
+    } else if (e != MK_OK) {
+        return kc_fail(k, e, k->store_path);
+    }
+    printf("store %s ready (schema version %d)\n", k->store_path,
+           MK_SQLSTORE_SCHEMA_VERSION);
+    return KC_OK;
+}
+
+static int load_config(kmsctl *k, const char *path)
+{
+    static mk_config cfg; /* strings stay referenced by k */
+    mk_err e = mk_config_load(path, &cfg);
+    if (e != MK_OK) {
+        fprintf(stderr, "kmsctl: %s\n", cfg.error);
+        return KC_FAIL;
+    }
+    if (k->store_path == NULL)
+        k->store_path = cfg.store;
+    if (k->key_path == NULL)
+        k->key_path = cfg.master_key;
+    k->busy_timeout_ms = cfg.busy_timeout_ms;
+    return KC_OK;
+}
+
+int main(int argc, char **argv)
+{
+    kmsctl k = {.busy_timeout_ms = 2000};
+    const char *config = NULL, *val = NULL, *busy = NULL;
+    int i = 1, m;
+
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        if (kc_flag(argv, i, "--help")) {
+            fputs(usage_text, stdout);
+            return KC_OK;
+        }
+        if ((m = kc_opt(argc, argv, &i, "--store", &val)) != 0) {
+            if (m < 0)
+                return KC_USAGE;
+            k.store_path = val;
+        } else if ((m = kc_opt(argc, argv, &i, "--master-key", &val)) != 0) {
+            if (m < 0)
+                return KC_USAGE;
+            k.key_path = val;
+        } else if ((m = kc_opt(argc, argv, &i, "--config", &val)) != 0) {
+            if (m < 0)
+                return KC_USAGE;
+            config = val;
+        } else if ((m = kc_opt(argc, argv, &i, "--busy-timeout", &val)) != 0) {
+            if (m < 0)
+                return KC_USAGE;
+            busy = val;
+        } else {
+            return kc_usage("unknown option '%s'", argv[i]);
+        }
+    }
+    if (i >= argc)
+        return kc_usage("no command given");
+    if (config != NULL && load_config(&k, config) != KC_OK)
+        return KC_FAIL;
+    if (busy != NULL) {
+        uint64_t ms;
+        if (!kc_parse_u64(busy, 600000, &ms))
+            return kc_usage("--busy-timeout: '%s' is not 0..600000", busy);
+        k.busy_timeout_ms = (uint32_t)ms;
+    }
+
+    const char *cmd = argv[i];
+    int sub_argc = argc - i;
+    char **sub_argv = argv + i;
+    int rc;
+    if (strcmp(cmd, "init") == 0)
+        rc = kc_cmd_init(&k, sub_argc, sub_argv);
+    else if (strcmp(cmd, "subscriber") == 0)
+        rc = kc_cmd_subscriber(&k, sub_argc, sub_argv);
+    else if (strcmp(cmd, "ticketkey") == 0)
+        rc = kc_cmd_ticketkey(&k, sub_argc, sub_argv);
+    else if (strcmp(cmd, "records") == 0)
+        rc = kc_cmd_records(&k, sub_argc, sub_argv);
+    else if (strcmp(cmd, "replay") == 0)
+        rc = kc_cmd_replay(&k, sub_argc, sub_argv);
+    else if (strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        rc = KC_OK;
+    } else
+        rc = kc_usage("unknown command '%s'", cmd);
+    mk_sqlstore_close(k.store);
+    if (rc == KC_OK && (fflush(stdout) != 0 || ferror(stdout))) {
+        fprintf(stderr, "kmsctl: cannot write the output\n");
+        rc = KC_FAIL;
+    }
+    return rc;
+}

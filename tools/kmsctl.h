@@ -1,0 +1,58 @@
+/* kmsctl.h - what the files of the kmsctl tool share (not a library API).
+ *
+ * Exit codes: KC_OK 0, KC_FAIL 1 (operational error), KC_USAGE 2 (bad
+ * command line). Messages go to stderr, results to stdout.
+ */
+#ifndef MK_TOOLS_KMSCTL_H
+#define MK_TOOLS_KMSCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+enum { KC_OK = 0, KC_FAIL = 1, KC_USAGE = 2 };
+
+typedef struct kmsctl {
+    const char *store_path;
+    const char *key_path;
+    uint32_t busy_timeout_ms;
+    mk_sqlstore *store; /* opened by kc_open */
+} kmsctl;
+
+/* "kmsctl: <message>" and a hint at --help; returns KC_USAGE. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+int kc_usage(const char *fmt, ...);
+
+/* "kmsctl: <context>: <reason>" for an mk_err (with SQLite's message when
+ * the store failed); returns KC_FAIL. */
+int kc_fail(kmsctl *k, mk_err e, const char *context);
+
+/* Open the existing store with the master key; KC_OK or an exit code. */
+int kc_open(kmsctl *k);
+
+/* Option matching: 0 when argv[*i] is not `name`; 1 when it is, with
+ * *val set (from "--name VALUE" or "--name=VALUE", *i moved past it);
+ * -1 when the value is missing (a usage error was printed). */
+int kc_opt(int argc, char **argv, int *i, const char *name, const char **val);
+/* 1 when argv[*i] is the flag `name` (no value), else 0. */
+int kc_flag(char **argv, int i, const char *name);
+
+/* Decimal unsigned number in [0, max]; false if not one. */
+bool kc_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* PSK id bytes as text: printable ASCII as is, else "0x" + hex. */
+void kc_psk_id_text(const uint8_t *id, size_t n, char *out, size_t cap);
+
+const char *kc_tk_state_name(mk_tk_state s);
+
+int kc_cmd_init(kmsctl *k, int argc, char **argv);
+int kc_cmd_subscriber(kmsctl *k, int argc, char **argv);
+int kc_cmd_ticketkey(kmsctl *k, int argc, char **argv);
+int kc_cmd_records(kmsctl *k, int argc, char **argv);
+int kc_cmd_replay(kmsctl *k, int argc, char **argv);
+
+#endif

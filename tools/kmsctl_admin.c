@@ -1,0 +1,160 @@
+/* kmsctl_admin.c - `kmsctl ticketkey rotate|list|retire`, `kmsctl records`
+ * (JSON lines, profile §8) and `kmsctl replay prune`. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "kms/kms.h"
+#include "kmsctl.h"
+
+/* --- ticket keys --- */
+
+static void utc(uint64_t t, char *out, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (gmtime_r(&tt, &tm) == NULL ||
+        strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, cap, "%llu", (unsigned long long)t);
+}
+
+static mk_err list_tk(void *arg, const mk_ticket_key_info *t)
+{
+    char when[32];
+    (void)arg;
+    utc(t->created_unix, when, sizeof when);
+    printf("%.*s\t%s\tcreated %s\n", (int)t->id_len, (const char *)t->id,
+           kc_tk_state_name(t->state), when);
+    return MK_OK;
+}
+
+int kc_cmd_ticketkey(kmsctl *k, int argc, char **argv)
+{
+    if (argc < 2)
+        return kc_usage("ticketkey: rotate, list or retire ID");
+    const char *op = argv[1];
+    int rc;
+    if (strcmp(op, "rotate") == 0 || strcmp(op, "list") == 0) {
+        if (argc != 2)
+            return kc_usage("ticketkey %s takes no arguments", op);
+        if ((rc = kc_open(k)) != KC_OK)
+            return rc;
+        if (op[0] == 'l') {
+            mk_err e = mk_sqlstore_ticket_key_list(k->store, list_tk, NULL);
+            return e == MK_OK ? KC_OK : kc_fail(k, e, "ticketkey list");
+        }
+        mk_ticket_key_info t;
+        mk_err e = mk_sqlstore_ticket_key_rotate(k->store,
+                                                 (uint64_t)time(NULL), &t);
+        if (e != MK_OK)
+            return kc_fail(k, e, "ticketkey rotate");
+        printf("%.*s is the active ticket key; the previous one now only "
+               "resolves\n",
+               (int)t.id_len, (const char *)t.id);
+        return KC_OK;
+    }
+    if (strcmp(op, "retire") == 0) {
+        if (argc != 3)
+            return kc_usage("ticketkey retire needs exactly one ID");
+        if ((rc = kc_open(k)) != KC_OK)
+            return rc;
+        mk_err e = mk_sqlstore_ticket_key_retire(
+            k->store, MK_BYTES(argv[2], strlen(argv[2])));
+        if (e != MK_OK)
+            return kc_fail(k, e, argv[2]);
+        printf("%s retired (key destroyed)\n", argv[2]);
+        return KC_OK;
+    }
+    return kc_usage("ticketkey: unknown operation '%s'", op);
+}
+
+/* --- records --- */
+
+/* A JSON string (RFC 8259 §7). Records hold what the core wrote; bytes
+ * outside printable ASCII are escaped as \u00XX so every line is valid
+ * JSON whatever they are. */
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+static mk_err print_record(void *arg, const mk_record *r)
+{
+    (void)arg;
+    printf("{\"time_unix\":%llu,\"service\":",
+           (unsigned long long)r->time_unix);
+    if (r->service == MK_SERVICE_TICKET_REQUEST)
+        json_str("ticketrequest");
+    else if (r->service == MK_SERVICE_TICKET_RESOLVE)
+        json_str("ticketresolve");
+    else
+        printf("%d", r->service);
+    printf(",\"subscriber\":");
+    json_str(r->subscriber);
+    printf(",\"initiator\":");
+    json_str(r->initiator);
+    printf(",\"responder\":");
+    json_str(r->responder);
+    printf(",\"ticket_id\":");
+    json_str(r->ticket_id);
+    printf(",\"valid_from\":%llu,\"valid_to\":%llu,\"spis\":",
+           (unsigned long long)r->valid_from, (unsigned long long)r->valid_to);
+    json_str(r->spis);
+    printf(",\"outcome\":");
+    json_str(r->outcome);
+    printf("}\n");
+    return ferror(stdout) ? mk_err_raise(MK_E_IO, -1, 0, "cannot write")
+                          : MK_OK;
+}
+
+int kc_cmd_records(kmsctl *k, int argc, char **argv)
+{
+    uint64_t since = 0;
+    const char *val, *subscriber = NULL;
+    int m, rc;
+    for (int i = 1; i < argc; i++) {
+        if ((m = kc_opt(argc, argv, &i, "--since", &val)) != 0) {
+            if (m < 0)
+                return KC_USAGE;
+            if (!kc_parse_u64(val, INT64_MAX, &since))
+                return kc_usage("--since: '%s' is not a UNIX time", val);
+        } else if ((m = kc_opt(argc, argv, &i, "--subscriber", &val)) != 0) {
+            if (m < 0)
+                return KC_USAGE;
+            subscriber = val;
+        } else {
+            return kc_usage("records: unknown argument '%s'", argv[i]);
+        }
+    }
+    if ((rc = kc_open(k)) != KC_OK)
+        return rc;
+    mk_err e = mk_sqlstore_records(k->store, since, subscriber, print_record,
+                                   NULL);
+    return e == MK_OK ? KC_OK : kc_fail(k, e, "records");
+}
+
+/* --- replay cache --- */
+
+int kc_cmd_replay(kmsctl *k, int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[1], "prune") != 0)
+        return kc_usage("replay: only 'replay prune'");
+    int rc = kc_open(k);
+    if (rc != KC_OK)
+        return rc;
+    uint64_t n = 0;
+    mk_err e = mk_sqlstore_replay_prune(k->store, (uint64_t)time(NULL), &n);
+    if (e != MK_OK)
+        return kc_fail(k, e, "replay prune");
+    printf("pruned %llu expired replay entries\n", (unsigned long long)n);
+    return KC_OK;
+}
