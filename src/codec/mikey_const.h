@@ -55,6 +55,8 @@ enum mk_payload_type {
     MK_PT_GENEXT = 21,
     /* Not a wire number: the base-ticket THDR has none (RFC 6043 App. A.3). */
     MK_PT_THDR = 256,
+    /* Not a wire number: the common header, for error details and names. */
+    MK_PT_HDR = 257,
 };
 
 /* HDR PRF func (RFC 3830 §6.1, RFC 6043 §6.1); also TP PRF Func. */
