@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The README's test command: set up a fresh Debian 12 machine and run every
+# test of mikeykms. Steps: dependencies, build, `make check` (unit and
+# integration tests, warnings as errors), the same under ASan + UBSan,
+# `make distcheck`, and each libFuzzer target for FUZZ_SECONDS (default 60).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+JOBS=${JOBS:-$(nproc)}
+
+"$here/scripts/deps.sh"
+
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+
+summary=()
+run_check() { # dir, configure args...
+  local dir=$1; shift
+  rm -rf "$dir" && mkdir -p "$dir"
+  (cd "$dir" && "$here/configure" -q "$@" && make -s -j"$JOBS" && make -s -j"$JOBS" check) || {
+    echo "== FAILED in $dir; logs:"; find "$dir" -name '*.log' -newer "$dir/config.status" \
+      -exec grep -l -E '^(FAIL|ERROR)' {} + 2>/dev/null | xargs -r tail -n 60; return 1; }
+  summary+=("$(grep -hE '^# (PASS|FAIL|ERROR|SKIP):' "$dir/test-suite.log" | tr '\n' ' ') [$dir]")
+}
+
+echo "== build and make check"
+run_check build/plain
+echo "== make check under ASan + UBSan"
+run_check build/sanitizers --enable-sanitizers
+echo "== make distcheck"
+(cd build/plain && make -s distcheck >/dev/null)
+echo "== fuzzing, ${FUZZ_SECONDS}s per target"
+rm -rf build/fuzz && mkdir -p build/fuzz
+(cd build/fuzz && CC=clang "$here/configure" -q --enable-fuzzing && make -s -j"$JOBS" fuzz FUZZ_SECONDS="$FUZZ_SECONDS")
+
+# One closing line in the plain "N passed, N failed" form.
+pass=0; fail=0
+for d in build/plain build/sanitizers; do
+  p=$(grep -hE '^# PASS:' "$d/test-suite.log" | awk '{print $3}'); pass=$((pass + p))
+  f=$(grep -hE '^# (FAIL|ERROR):' "$d/test-suite.log" | awk '{s+=$3} END {print s+0}'); fail=$((fail + f))
+done
+printf '%s\n' "${summary[@]}"
+echo "tests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
