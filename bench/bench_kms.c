@@ -1,0 +1,325 @@
+/* bench_kms.c - not a test: in-process Ticket Requests and Ticket Resolves
+ * per second of the KMS core (mk_kms_handle) over the SQLite store, one
+ * thread, every replay entry and record written (synchronous=NORMAL unless
+ * --durable). The messages are built beforehand with the UE library and
+ * only mk_kms_handle is timed.
+ *
+ * --mem replaces the SQLite store by a trivial in-memory one (a hash set
+ * for the replay cache, records counted): what the core itself costs.
+ *
+ * usage: bench/bench_kms [--256] [--fork] [--durable] [--mem] [N [DIR]]
+ *        defaults: 128-bit suite, no forking, N = 20000, DIR = /tmp
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kms/kms.h"
+#include "store/store.h"
+#include "ue/ue.h"
+#include "util/ntp.h"
+
+#define ALICE "sip:alice@example.com"
+#define BOB "sip:bob@example.com"
+#define KMS_ID "kms.example.org"
+
+typedef struct msg {
+    uint8_t b[MK_UE_MSG_MAX];
+    size_t n;
+} msg;
+
+static const uint8_t master[MK_MASTER_KEY_LEN] = {9, 8, 7};
+static uint8_t psk_a[32], psk_b[32];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static mk_bytes str(const char *s)
+{
+    return MK_BYTES(s, strlen(s));
+}
+
+static void creds(bool alice, mk_ue_creds *c)
+{
+    memset(c, 0, sizeof *c);
+    c->psk = MK_BYTES(alice ? psk_a : psk_b, 16);
+    c->psk_id = str(alice ? "alice-psk" : "bob-psk");
+    c->impu = str(alice ? ALICE : BOB);
+    c->kms_id = str(KMS_ID);
+}
+
+static int add_sub(mk_sqlstore *s, bool alice)
+{
+    mk_subscriber sub;
+    memset(&sub, 0, sizeof sub);
+    const char *id = alice ? "alice-psk" : "bob-psk";
+    memcpy(sub.psk_id, id, strlen(id));
+    sub.psk_id_len = strlen(id);
+    mk_key_copy(&sub.psk, MK_BYTES(alice ? psk_a : psk_b, 16));
+    strcpy(sub.impu[0], alice ? ALICE : BOB);
+    sub.n_impu = 1;
+    sub.active = true;
+    sub.policy.forking_allowed = true;
+    sub.policy.reuse_allowed = true;
+    mk_err e = mk_sqlstore_subscriber_add(s, &sub);
+    mk_subscriber_wipe(&sub);
+    return e == MK_OK ? 0 : -1;
+}
+
+/* --- the in-memory store of --mem --- */
+typedef struct mem_store {
+    mk_sqlstore *sql; /* subscribers and ticket keys read once from here */
+    mk_subscriber subs[2];
+    mk_ticket_key tk;
+    uint8_t (*replay)[32];
+    size_t cap;
+    uint64_t records;
+} mem_store;
+
+static mk_err mem_by_psk(void *c, mk_bytes id, mk_subscriber *o)
+{
+    mem_store *m = c;
+    for (int i = 0; i < 2; i++)
+        if (mk_bytes_equal(id, MK_BYTES(m->subs[i].psk_id,
+                                        m->subs[i].psk_id_len))) {
+            *o = m->subs[i];
+            return MK_OK;
+        }
+    return MK_E_NOT_FOUND;
+}
+static mk_err mem_by_impu(void *c, mk_bytes id, mk_subscriber *o)
+{
+    mem_store *m = c;
+    for (int i = 0; i < 2; i++)
+        if (mk_bytes_equal(id, MK_BYTES(m->subs[i].impu[0],
+                                        strlen(m->subs[i].impu[0])))) {
+            *o = m->subs[i];
+            return MK_OK;
+        }
+    return MK_E_NOT_FOUND;
+}
+static mk_err mem_tk(void *c, mk_ticket_key *o)
+{
+    *o = ((mem_store *)c)->tk;
+    return MK_OK;
+}
+static mk_err mem_tk_id(void *c, mk_bytes id, mk_ticket_key *o)
+{
+    mem_store *m = c;
+    if (!mk_bytes_equal(id, MK_BYTES(m->tk.id, m->tk.id_len)))
+        return MK_E_NOT_FOUND;
+    *o = m->tk;
+    return MK_OK;
+}
+static mk_err mem_replay(void *c, const uint8_t d[32], uint64_t exp,
+                         uint64_t now)
+{
+    mem_store *m = c;
+    size_t h;
+    (void)exp;
+    (void)now;
+    memcpy(&h, d, sizeof h);
+    for (size_t i = 0; i < m->cap; i++) {
+        uint8_t *slot = m->replay[(h + i) % m->cap];
+        static const uint8_t zero[32];
+        if (memcmp(slot, d, 32) == 0)
+            return MK_E_MIKEY_TS;
+        if (memcmp(slot, zero, 32) == 0) {
+            memcpy(slot, d, 32);
+            return MK_OK;
+        }
+    }
+    return MK_E_UNAVAILABLE;
+}
+static mk_err mem_record(void *c, const mk_record *r)
+{
+    (void)r;
+    ((mem_store *)c)->records++;
+    return MK_OK;
+}
+
+static void die(const char *what, mk_err e)
+{
+    fprintf(stderr, "bench_kms: %s: %s\n", what, mk_err_name(e));
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    const mk_suite *suite = &mk_suite_128;
+    bool fork = false, durable = false, mem = false;
+    unsigned n = 20000;
+    const char *dir = "/tmp";
+    int a = 1;
+    for (; a < argc && argv[a][0] == '-'; a++) {
+        if (strcmp(argv[a], "--256") == 0)
+            suite = &mk_suite_256;
+        else if (strcmp(argv[a], "--fork") == 0)
+            fork = true;
+        else if (strcmp(argv[a], "--durable") == 0)
+            durable = true;
+        else if (strcmp(argv[a], "--mem") == 0)
+            mem = true;
+        else {
+            fprintf(stderr, "usage: %s [--256] [--fork] [--durable] "
+                            "[--mem] [N [DIR]]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (a < argc)
+        n = (unsigned)strtoul(argv[a++], NULL, 10);
+    if (a < argc)
+        dir = argv[a++];
+    if (n == 0)
+        n = 1;
+    memset(psk_a, 0x2b, sizeof psk_a);
+    memset(psk_b, 0x3c, sizeof psk_b);
+
+    char tmpl[512], path[600];
+    snprintf(tmpl, sizeof tmpl, "%s/bench_kms.XXXXXX", dir);
+    if (mkdtemp(tmpl) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/kms.db", tmpl);
+    mk_sqlstore *sql = NULL;
+    mk_err e = mk_sqlstore_open(path, MK_BYTES(master, 32), 5000, &sql);
+    if (e != MK_OK)
+        die("open store", e);
+    if ((e = mk_sqlstore_set_durable(sql, durable)) != MK_OK)
+        die("durable", e);
+    if (add_sub(sql, true) || add_sub(sql, false))
+        die("subscribers", MK_E_INTERNAL);
+    uint64_t t0 = mk_ntp_now();
+    mk_ticket_key_info tki;
+    if ((e = mk_sqlstore_ticket_key_rotate(sql, mk_ntp_to_unix(t0), &tki)))
+        die("ticket key", e);
+    mk_kms_store iface = mk_sqlstore_interface(sql);
+    mem_store ms;
+    if (mem) {
+        memset(&ms, 0, sizeof ms);
+        ms.cap = 4 * (size_t)n + 16;
+        ms.replay = calloc(ms.cap, 32);
+        if (ms.replay == NULL ||
+            mk_sqlstore_subscriber_get(sql, str("alice-psk"), &ms.subs[0]) ||
+            mk_sqlstore_subscriber_get(sql, str("bob-psk"), &ms.subs[1]) ||
+            iface.ticket_key_active(iface.ctx, &ms.tk))
+            die("in-memory store", MK_E_INTERNAL);
+        iface = (mk_kms_store){&ms, mem_by_psk, mem_by_impu, mem_tk,
+                               mem_tk_id, mem_replay, mem_record};
+    }
+    mk_kms_config cfg;
+    mk_kms_config_defaults(&cfg);
+    mk_kms *kms = mk_kms_new(&cfg, &iface, &e);
+    if (kms == NULL)
+        die("mk_kms_new", e);
+
+    msg *reqs = calloc(n, sizeof *reqs), *ress = calloc(n, sizeof *ress);
+    mk_kms_answer *ans = malloc(sizeof *ans);
+    mk_ue_ticket *tk = calloc(1, sizeof *tk);
+    if (!reqs || !ress || !ans || !tk)
+        die("memory", MK_E_INTERNAL);
+
+    /* build the messages */
+    mk_ue_request_params p;
+    mk_ue_request_params_init(&p, suite);
+    creds(true, &p.creds);
+    p.idrr[0] = str(BOB);
+    p.n_idrr = 1;
+    if (fork)
+        p.flags |= MK_TPF_I;
+    p.fixed.has_t = true;
+    p.fixed.t_ntp = t0;
+    for (unsigned i = 0; i < n; i++)
+        if ((e = mk_ue_request_init(&p, reqs[i].b, sizeof reqs[i].b,
+                                    &reqs[i].n)))
+            die("request_init", e);
+    /* one ticket, one TRANSFER_INIT, n RESOLVE_INITs of it */
+    msg one, ti;
+    if ((e = mk_ue_request_init(&p, one.b, sizeof one.b, &one.n)))
+        die("request_init", e);
+    mk_kms_handle(kms, MK_SERVICE_TICKET_REQUEST, MK_BYTES(one.b, one.n), t0,
+                  ans);
+    if (ans->err)
+        die("ticket request", ans->err);
+    if ((e = mk_ue_accept_request_resp(&p.creds, MK_BYTES(one.b, one.n),
+                                       MK_BYTES(ans->body, ans->body_len), 0,
+                                       tk, NULL)))
+        die("accept_request_resp", e);
+    mk_ue_transfer_params tp;
+    memset(&tp, 0, sizeof tp);
+    tp.idri = str(ALICE);
+    tp.idrr = str(BOB);
+    tp.n_cs = 1;
+    tp.cs[0].cs_id = 1;
+    mk_ue_srtp_policy_default(suite, &tp.cs[0].policy);
+    if ((e = mk_ue_transfer_init(tk, &tp, ti.b, sizeof ti.b, &ti.n)))
+        die("transfer_init", e);
+    mk_ue_creds bob;
+    creds(false, &bob);
+    mk_ue_fixed f;
+    memset(&f, 0, sizeof f);
+    f.has_t = true;
+    f.t_ntp = t0;
+    for (unsigned i = 0; i < n; i++)
+        if ((e = mk_ue_resolve_init(&bob, MK_BYTES(ti.b, ti.n), &f,
+                                    ress[i].b, sizeof ress[i].b,
+                                    &ress[i].n)))
+            die("resolve_init", e);
+
+    /* time mk_kms_handle only */
+    unsigned bad = 0;
+    double s0 = now_s();
+    for (unsigned i = 0; i < n; i++) {
+        mk_kms_handle(kms, MK_SERVICE_TICKET_REQUEST,
+                      MK_BYTES(reqs[i].b, reqs[i].n), t0, ans);
+        bad += ans->err != MK_OK;
+    }
+    double s1 = now_s();
+    for (unsigned i = 0; i < n; i++) {
+        mk_kms_handle(kms, MK_SERVICE_TICKET_RESOLVE,
+                      MK_BYTES(ress[i].b, ress[i].n), t0, ans);
+        bad += ans->err != MK_OK;
+    }
+    double s2 = now_s();
+
+    printf("bench_kms: %s suite, forking %s, N=%u, store %s\n",
+           suite == &mk_suite_256 ? "256-bit" : "128-bit", fork ? "on" : "off",
+           n, mem ? "in memory (--mem)" : durable ? "SQLite synchronous=FULL"
+                                                 : "SQLite synchronous=NORMAL");
+    if (!mem)
+        printf("  store directory: %s\n", dir);
+    printf("  ticket requests: %9.0f /s  (%.1f us each)\n", n / (s1 - s0),
+           1e6 * (s1 - s0) / n);
+    printf("  ticket resolves: %9.0f /s  (%.1f us each)\n", n / (s2 - s1),
+           1e6 * (s2 - s1) / n);
+    printf("  answers not OK:  %u\n", bad);
+
+    mk_kms_free(kms);
+    if (mem) {
+        mk_subscriber_wipe(&ms.subs[0]);
+        mk_subscriber_wipe(&ms.subs[1]);
+        mk_wipe(&ms.tk, sizeof ms.tk);
+        free(ms.replay);
+    }
+    mk_sqlstore_close(sql);
+    mk_ue_ticket_wipe(tk);
+    free(tk);
+    free(reqs);
+    free(ress);
+    free(ans);
+    unlink(path);
+    char side[700];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    rmdir(tmpl);
+    return bad ? 1 : 0;
+}

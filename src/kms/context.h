@@ -1,0 +1,169 @@
+/* context.h - internals of the KMS core (the .c files of src/kms), not part of its API
+ * (kms/kms.h).
+ *
+ * Owns: struct mk_kms, the per-request state mk_kms_req that the stages of
+ * mk_kms_handle share (after MIT krb5's do_tgs_req.c: gather -> check ->
+ * issue -> audit), and the prototypes that join the files:
+ *   kms.c        entry, dispatch, the stages common to both services
+ *   request.c    REQUEST_INIT_PSK -> REQUEST_RESP (RFC 6043 §4.2.1)
+ *   resolve.c    RESOLVE_INIT_PSK -> RESOLVE_RESP (RFC 6043 §4.2.3)
+ *   ticket.c     MIKEY base ticket seal / open (RFC 6043 App. A)
+ *   policy.c     every profile-dependent decision (profile §3-§6)
+ *   error_msg.c  the MIKEY Error message (RFC 6043 §5.4, profile §3)
+ *   replay.c     timestamp window and replay cache (profile §7)
+ *   record.c     the audit record (profile §8)
+ */
+#ifndef MK_KMS_CONTEXT_H
+#define MK_KMS_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec/mikey.h"
+#include "crypto/crypto.h"
+#include "kms/kms.h"
+#include "kms/kms_store.h"
+#include "proto/proto.h"
+
+struct mk_kms {
+    mk_kms_config cfg;
+    mk_kms_store *store;
+};
+
+/* Largest encoded TP Data / Ticket Data / KEMAC ciphertext we produce. */
+#define MK_KMS_TP_DATA_MAX 2048
+#define MK_KMS_TICKET_DATA_MAX 1024
+#define MK_KMS_KEMAC_MAX 1024
+#define MK_KMS_RAND_MAX 64
+/* MPK + 8 keys x (key + salt + SPI) + ticket RAND */
+#define MK_KMS_RND_MAX (MK_KEY_MAX + 8 * (32 + 32 + 16) + MK_KMS_RAND_MAX)
+
+/* The granted ticket policy (profile §5) and what it is built from. */
+typedef struct mk_kms_grant {
+    uint16_t flags;          /* granted, incl. D = 1 and K */
+    uint8_t prf_func;        /* TP PRF = HDR PRF */
+    bool changed;            /* -> K = 1 */
+    uint64_t trs_ntp, tre_ntp; /* granted validity (NTP-UTC) */
+    uint64_t trs_unix, tre_unix;
+    /* session keys wanted: type, key/salt length, KV, SPI length */
+    struct {
+        uint8_t type, key_len, salt_len, kv, spi_len;
+    } want[MK_KEYSET_MAX - 2];
+    size_t n_want;
+    uint8_t tp_data[MK_KMS_TP_DATA_MAX]; /* granted TP Data, encoded */
+    size_t tp_data_len;
+} mk_kms_grant;
+
+/* Everything one request carries through the stages. Secrets: sub.psk,
+ * keys_init (message keys of the received message), keys (session keys);
+ * mk_kms_req_wipe clears all of them. */
+typedef struct mk_kms_req {
+    mk_kms *kms;
+    mk_service service;
+    uint64_t now_ntp, now_unix;
+
+    /* gather */
+    mk_message msg;          /* decoded request (spans into the input) */
+    bool hdr_ok;             /* HDR decoded: an Error message is possible */
+    mk_hdr hdr;              /* of the request (also when msg did not decode) */
+    const mk_suite *suite;
+    int i_t, i_rand, i_idr_self, i_idrkms, i_idrpsk, i_tp, i_v;
+    mk_subscriber sub;
+    bool have_sub;
+    mk_bytes identity;       /* Identity_i (request) / Identity_r (resolve) */
+    uint8_t identity_type;   /* ID type of that identity */
+    mk_msg_keys keys_init;   /* kind-1 keys of the received message */
+    bool authenticated;      /* V verified: Error answers carry a V */
+
+    /* request: requested TP Data and the granted policy; resolve: TP Data
+     * and contents of the presented ticket */
+    mk_chain tp_chain;       /* TP Data (requested TP / presented TICKET) */
+    mk_kms_grant grant;
+    uint16_t ticket_flags;
+    uint8_t ticket_prf;
+    mk_bytes ticket_rand;    /* RAND of the sealed / presented ticket */
+    uint8_t ticket_rand_buf[MK_KMS_RAND_MAX];
+    int matched_idrr;        /* index in tp_chain of the responder's IDRr */
+
+    /* issue */
+    mk_key_set keys;         /* MPK (or MPKi, MPKr) + session keys */
+    /* all randomness of one answer, drawn with ONE mk_random call (each
+     * RAND_bytes costs a getpid() and the DRBG lock); a secret */
+    uint8_t rnd[MK_KMS_RND_MAX];
+    size_t rnd_len, rnd_used;
+    uint8_t ticket_id[32];   /* SHA-256 of Ticket Data */
+    bool have_ticket_id;
+
+    /* audit */
+    mk_record rec;
+} mk_kms_req;
+
+void mk_kms_req_wipe(mk_kms_req *r);
+/* Draw n random bytes for this answer: refill the pool with one mk_random
+ * call of `total` bytes when it is empty, then hand out slices. */
+mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n);
+
+/* --- kms.c: stages shared by request and resolve --- */
+/* The index in m's chain of the only payload of `type` (and IDR/RANDR
+ * role when role >= 0), -1 when absent, -2 when more than one. */
+int mk_kms_find_one(const mk_chain *c, uint16_t type, int role);
+/* Responses: kind-2 message keys (RFC 6043 §5.1.2), the HDR copied from
+ * the request, and the V over response || entire initial message (§5.5)
+ * written into out->body. */
+mk_err mk_kms_resp_keys(const mk_kms_req *r, mk_msg_keys *k);
+void mk_kms_resp_init(const mk_kms_req *r, uint8_t data_type, mk_message *m);
+mk_err mk_kms_resp_finish(const mk_kms_req *r, const mk_message *m,
+                          const mk_msg_keys *k, mk_kms_answer *out);
+
+/* --- request.c / resolve.c --- */
+mk_err mk_kms_request(mk_kms_req *r, mk_kms_answer *out);
+mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out);
+
+/* --- policy.c --- */
+/* Header checks of profile §3 (data type, version, #CS, map type) and the
+ * mandatory payloads of each initial message. */
+mk_err mk_policy_check_header(const mk_kms_req *r);
+mk_err mk_policy_check_structure(mk_kms_req *r);
+/* Identity_i / Identity_r (profile §4): the claimed IDR, else first IMPU. */
+void mk_policy_identity(mk_kms_req *r);
+/* Profile §3: IDRkms, if present, names this KMS (Error 7). */
+mk_err mk_policy_check_idrkms(const mk_kms_req *r, const mk_chain *c);
+/* RFC 6043 §6.10 flag rules (K ignored: the KMS ignores it in a request). */
+bool mk_policy_flags_consistent(uint16_t flags);
+/* Requested TP -> granted TP (Errors 14, 15, 7; 403), profile §5. */
+mk_err mk_policy_grant(mk_kms_req *r);
+/* Resolve: ticket content and responder policy (403), profile §5. */
+mk_err mk_policy_resolve(mk_kms_req *r);
+/* Length of the ticket RAND / RANDRkms: >= every key, >= 16 (profile §4). */
+size_t mk_policy_rand_len(const mk_key_set *ks);
+
+/* --- ticket.c --- */
+/* Seal r->keys (MPK first) into a base ticket with the active TPK and write
+ * the TICKET payload (granted TP + Ticket Data + Initiator Data length 0)
+ * into buf; *ticket is a payload pointing into buf. */
+mk_err mk_ticket_seal(mk_kms_req *r, uint8_t *buf, size_t cap,
+                      mk_payload *ticket);
+/* Open a presented TICKET (Type 1/1/1 already checked): verify its MAC
+ * with the named TPK, decrypt its keys into r->keys (MPK first), decode
+ * its TP Data into r->ticket_tp. Error 0 on any failure, 503 when the store
+ * is unavailable. */
+mk_err mk_ticket_open(mk_kms_req *r, const mk_payload *ticket);
+
+/* --- replay.c --- */
+/* T type, skew window, then the replay cache (profile §7). */
+mk_err mk_replay_check(mk_kms_req *r);
+
+/* --- error_msg.c --- */
+/* Build the Error message for failure e into out (profile §3). */
+mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out);
+
+/* --- record.c --- */
+/* Fill the fields common to every record (time, service, subscriber,
+ * identities) and write it with outcome e. */
+mk_err mk_record_emit(mk_kms_req *r, mk_err e);
+/* Append the SPI of every session key to the record. */
+void mk_record_spis(mk_kms_req *r, const mk_key_set *ks, size_t first);
+void mk_record_set_str(char *dst, size_t cap, mk_bytes src);
+
+#endif

@@ -1,0 +1,291 @@
+/* kms.c - the KMS core entry point: one call per HTTP request.
+ *
+ * Structure after MIT krb5's do_tgs_req.c: gather (decode, find the PSK)
+ * -> check (header, V, timestamp and replay, IDRkms; then per service the
+ * ticket and the policy) -> issue (build the answer) -> audit (one record
+ * per answer). The check order is that of profile §3; no state is written
+ * before V has verified (RFC 6043 §12). Every secret of the request lives in
+ * mk_kms_req and is wiped by mk_kms_req_wipe on every path.
+ */
+#include "kms/context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/ntp.h"
+
+void mk_kms_config_defaults(mk_kms_config *c)
+{
+    memset(c, 0, sizeof *c);
+    strcpy(c->kms_id, "kms.example.org"); /* profile §4 */
+    c->skew_seconds = 300;                /* profile §7 */
+    c->max_lifetime = 86400;              /* profile §5 */
+    c->default_lifetime = 3600;
+}
+
+void mk_subscriber_wipe(mk_subscriber *s)
+{
+    if (s != NULL)
+        mk_wipe(s, sizeof *s);
+}
+
+mk_kms *mk_kms_new(const mk_kms_config *cfg, struct mk_kms_store *store,
+                   mk_err *err)
+{
+    mk_err e = MK_OK;
+    mk_kms *k = NULL;
+    if (cfg == NULL || store == NULL || store->subscriber_by_psk_id == NULL ||
+        store->subscriber_by_impu == NULL ||
+        store->ticket_key_active == NULL || store->ticket_key_by_id == NULL ||
+        store->replay_insert == NULL || store->record_write == NULL) {
+        e = mk_err_raise(MK_E_ARG, -1, 0, "KMS needs a config and a store");
+        goto out;
+    }
+    if (cfg->kms_id[0] == '\0' ||
+        memchr(cfg->kms_id, '\0', sizeof cfg->kms_id) == NULL ||
+        cfg->max_lifetime == 0 || cfg->default_lifetime == 0) {
+        e = mk_err_raise(MK_E_CONFIG, -1, 0,
+                         "kms_id empty, or a lifetime of 0 seconds");
+        goto out;
+    }
+    /* refuse to serve with broken crypto (libsrtp style) */
+    if ((e = mk_crypto_selftest()) != MK_OK)
+        goto out;
+    k = calloc(1, sizeof *k);
+    if (k == NULL) {
+        e = mk_err_raise(MK_E_INTERNAL, -1, 0, "out of memory");
+        goto out;
+    }
+    k->cfg = *cfg;
+    k->store = store;
+out:
+    if (err != NULL)
+        *err = e;
+    return k;
+}
+
+void mk_kms_free(mk_kms *kms)
+{
+    if (kms != NULL) {
+        mk_wipe(kms, sizeof *kms);
+        free(kms);
+    }
+}
+
+void mk_kms_req_wipe(mk_kms_req *r)
+{
+    mk_subscriber_wipe(&r->sub);
+    mk_msg_keys_wipe(&r->keys_init);
+    mk_key_set_wipe(&r->keys);
+    mk_wipe(r->rnd, sizeof r->rnd);
+}
+
+mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n)
+{
+    if (r->rnd_used == r->rnd_len) {
+        if (total < n || total > sizeof r->rnd)
+            MK_FAIL(MK_E_INTERNAL, "random pool request out of range");
+        MK_GUARD(mk_random(r->rnd, total));
+        r->rnd_len = total;
+        r->rnd_used = 0;
+    }
+    if (n > r->rnd_len - r->rnd_used)
+        MK_FAIL(MK_E_INTERNAL, "random pool exhausted");
+    memcpy(out, r->rnd + r->rnd_used, n);
+    mk_wipe(r->rnd + r->rnd_used, n);
+    r->rnd_used += n;
+    return MK_OK;
+}
+
+int mk_kms_find_one(const mk_chain *c, uint16_t type, int role)
+{
+    int found = -1;
+    for (size_t i = 0; i < c->count; i++) {
+        const mk_payload *p = &c->p[i];
+        if (p->type != type)
+            continue;
+        if (role >= 0 && type == MK_PT_IDR && p->u.idr.role != role)
+            continue;
+        if (role >= 0 && type == MK_PT_RANDR && p->u.randr.role != role)
+            continue;
+        if (role >= 0 && type == MK_PT_TR && p->u.tr.role != role)
+            continue;
+        if (found >= 0)
+            return -2;
+        found = (int)i;
+    }
+    return found;
+}
+
+/* --- responses (REQUEST_RESP, RESOLVE_RESP) --- */
+
+mk_err mk_kms_resp_keys(const mk_kms_req *r, mk_msg_keys *k)
+{
+    /* RFC 6043 §5.1.2: response label (0x02) with the same RANDs as the
+     * initial message: RANDRi for the request, RANDRr for the resolve
+     * (RANDRi empty, mikey.md §7 item 4). */
+    mk_bytes rand = r->msg.chain.p[r->i_rand].u.randr.rand;
+    bool req = r->service == MK_SERVICE_TICKET_REQUEST;
+    return mk_msg_keys_6043(r->hdr.prf_func, mk_key_bytes(&r->sub.psk),
+                            r->hdr.csb_id, MK_LABEL_KIND_RESPONSE,
+                            req ? rand : MK_BYTES_NONE,
+                            req ? MK_BYTES_NONE : rand, r->suite->encr_alg,
+                            r->suite->mac_alg, k);
+}
+
+void mk_kms_resp_init(const mk_kms_req *r, uint8_t data_type, mk_message *m)
+{
+    memset(m, 0, sizeof *m);
+    /* RFC 6043 §4.2.1.5 / §4.2.3.5: version, PRF, CSB ID, #CS and map type
+     * copied from the request (checked to be 1, 0, Empty), V = 0. */
+    m->hdr.version = r->hdr.version;
+    m->hdr.data_type = data_type;
+    m->hdr.v = false;
+    m->hdr.prf_func = r->hdr.prf_func;
+    m->hdr.csb_id = r->hdr.csb_id;
+    m->hdr.n_cs = 0;
+    m->hdr.map_type = MK_MAP_EMPTY;
+    m->hdr.map_info = MK_BYTES_NONE;
+    mk_chain_init(&m->chain);
+}
+
+mk_err mk_kms_resp_finish(const mk_kms_req *r, const mk_message *m,
+                          const mk_msg_keys *k, mk_kms_answer *out)
+{
+    mk_buf b;
+    /* RFC 6043 §5.5 Table 5.2: response-without-MAC || entire initial
+     * message (incl. its MAC) */
+    mk_bytes init = r->msg.raw;
+    mk_buf_init(&b, out->body, sizeof out->body);
+    MK_GUARD(mk_v_encode_signed(m, mk_key_bytes(&k->auth), &init, 1, &b));
+    out->body_len = b.n;
+    return MK_OK;
+}
+
+/* --- gather and the checks both services share --- */
+
+/* Profile §4: IDRpsk if present, else the IDR naming the sender (IDRi for
+ * the request, IDRr for the resolve), an IMPU of exactly one subscriber. */
+static mk_err find_psk(mk_kms_req *r)
+{
+    mk_kms_store *st = r->kms->store;
+    mk_err e;
+    if (r->i_idrpsk >= 0)
+        e = st->subscriber_by_psk_id(st->ctx,
+                                     r->msg.chain.p[r->i_idrpsk].u.idr.data,
+                                     &r->sub);
+    else if (r->i_idr_self >= 0)
+        e = st->subscriber_by_impu(st->ctx,
+                                   r->msg.chain.p[r->i_idr_self].u.idr.data,
+                                   &r->sub);
+    else
+        MK_FAIL(MK_E_MIKEY_AUTH, "neither IDRpsk nor an IDR names the PSK");
+    if (e == MK_E_NOT_FOUND)
+        MK_FAIL(MK_E_MIKEY_AUTH, "no PSK for this IDRpsk / IDR");
+    if (e != MK_OK) {
+        mk_subscriber_wipe(&r->sub);
+        return e;
+    }
+    if (r->sub.psk.n == 0)
+        MK_FAIL(MK_E_MIKEY_AUTH, "subscriber without a PSK");
+    r->have_sub = true;
+    return MK_OK;
+}
+
+/* Verify V with the kind-1 keys (RFC 6043 §5.1.2, §5.5 Table 5.2):
+ * message-without-MAC || Identity_i (or _r) || Identity_kms. */
+static mk_err verify_v(mk_kms_req *r)
+{
+    bool req = r->service == MK_SERVICE_TICKET_REQUEST;
+    mk_bytes rand = r->msg.chain.p[r->i_rand].u.randr.rand;
+    const char *kid = r->kms->cfg.kms_id;
+    mk_bytes extra[2] = {r->identity, MK_BYTES(kid, strlen(kid))};
+    mk_msg_keys *k = &r->keys_init;
+    mk_label l;
+    /* Only the auth_key of mk_msg_keys_6043 (same label, RFC 6043 §5.1.2):
+     * the initial message carries no KEMAC for the KMS to decrypt, and the
+     * key also signs an Error answer (§5.4). */
+    k->encr_alg = r->suite->encr_alg;
+    k->mac_alg = r->suite->mac_alg;
+    k->auth.n = mk_auth_key_len(r->suite->mac_alg);
+    MK_GUARD(mk_label_6043_msg(&l, MK_C_AUTH_KEY, r->hdr.csb_id,
+                               MK_LABEL_KIND_INITIAL,
+                               req ? rand : MK_BYTES_NONE,
+                               req ? MK_BYTES_NONE : rand));
+    MK_GUARD(mk_prf(r->hdr.prf_func, mk_key_bytes(&r->sub.psk),
+                    MK_BYTES(l.b, l.n), k->auth.b, k->auth.n));
+    MK_GUARD(mk_v_verify(&r->msg, mk_key_bytes(&r->keys_init.auth), extra, 2));
+    r->authenticated = true;
+    return MK_OK;
+}
+
+static mk_err check_and_issue(mk_kms_req *r, mk_kms_answer *out)
+{
+    const mk_payload *v;
+    MK_GUARD(mk_policy_check_header(r));     /* 11, 12 */
+    MK_GUARD(mk_policy_check_structure(r));  /* 12 */
+    v = &r->msg.chain.p[r->i_v];
+    MK_GUARD(mk_suite_of(r->hdr.prf_func, v->u.v.auth_alg, &r->suite)); /* 2, 3 */
+    MK_GUARD(find_psk(r));                   /* 0 */
+    mk_policy_identity(r);
+    MK_GUARD(verify_v(r));                   /* 0 */
+    MK_GUARD(mk_replay_check(r));            /* 1 (with V from here on) */
+    MK_GUARD(mk_policy_check_idrkms(r, &r->msg.chain)); /* 7 */
+    if (r->service == MK_SERVICE_TICKET_REQUEST)
+        return mk_kms_request(r, out);
+    return mk_kms_resolve(r, out);
+}
+
+/* What reaches the front end: codec errors of the input stay (400), the
+ * MIKEY checks, policy and unavailability stay; everything else is a bug
+ * that maps to 503 (profile §2). */
+static bool is_kept(mk_err e)
+{
+    return mk_err_mikey_errno(e) != MK_MIKEY_ERRNO_NONE ||
+           e == MK_E_POLICY || e == MK_E_UNAVAILABLE;
+}
+
+mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
+                     uint64_t now_ntp, mk_kms_answer *out)
+{
+    mk_kms_req *r;
+    mk_kms_req req_mem;
+    mk_err e;
+
+    out->body_len = 0;
+    r = &req_mem;
+    memset(r, 0, sizeof *r);
+    r->kms = kms;
+    r->service = service;
+    r->now_ntp = now_ntp;
+    r->now_unix = mk_ntp_to_unix(now_ntp);
+    r->i_t = r->i_rand = r->i_idr_self = r->i_idrkms = r->i_idrpsk = -1;
+    r->i_tp = r->i_v = r->matched_idrr = -1;
+
+    e = mk_message_decode(msg, &r->msg);
+    if (e == MK_OK && r->msg.hdr.data_type == MK_DT_ERROR)
+        /* RFC 3830 §5.1.2: an Error message is never answered with one */
+        e = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 1,
+                         "an Error message is not answered");
+    if (e == MK_OK) {
+        r->hdr = r->msg.hdr;
+        r->hdr_ok = true;
+        e = check_and_issue(r, out);
+        if (e != MK_OK && !is_kept(e))
+            e = MK_E_INTERNAL;
+        if (mk_err_mikey_errno(e) != MK_MIKEY_ERRNO_NONE &&
+            mk_error_msg_build(r, e, out) != MK_OK)
+            e = MK_E_INTERNAL;
+    }
+    /* profile §8: one record per answer, refusals too (without keys) */
+    if (mk_record_emit(r, e) != MK_OK)
+        e = MK_E_UNAVAILABLE; /* no answer that was not audited */
+    if (e != MK_OK && mk_err_http_status(e) != 200) {
+        mk_wipe(out->body, out->body_len);
+        out->body_len = 0;
+    }
+    out->err = e;
+    out->http_status = mk_err_http_status(e);
+    mk_kms_req_wipe(r);
+    return e;
+}

@@ -1,0 +1,99 @@
+/* record.c - the audit record of every answer (profile §8): time, request
+ * type, subscriber, IDRi / IDRr, ticket id (SHA-256 of Ticket Data),
+ * granted validity, SPIs, outcome. Never key material. Text that does not
+ * fit its field ends in "..." (no silent truncation); bytes that are not
+ * printable ASCII are written as '?'. */
+#include "kms/context.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char hexd[] = "0123456789abcdef";
+
+void mk_record_set_str(char *dst, size_t cap, mk_bytes src)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return;
+    for (size_t i = 0; i < src.n; i++) {
+        if (n + 1 >= cap) {
+            if (cap >= 4)
+                memcpy(dst + cap - 4, "...", 3);
+            n = cap - 1;
+            break;
+        }
+        uint8_t c = src.p[i];
+        dst[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    dst[n] = '\0';
+}
+
+static void subscriber_text(mk_record *rec, const mk_subscriber *s)
+{
+    bool printable = s->psk_id_len > 0;
+    size_t n = s->psk_id_len < MK_PSK_ID_MAX ? s->psk_id_len : MK_PSK_ID_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (s->psk_id[i] < 0x21 || s->psk_id[i] > 0x7e)
+            printable = false;
+    if (printable) {
+        memcpy(rec->subscriber, s->psk_id, n);
+        rec->subscriber[n] = '\0';
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rec->subscriber[2 * i] = hexd[s->psk_id[i] >> 4];
+        rec->subscriber[2 * i + 1] = hexd[s->psk_id[i] & 15];
+    }
+    rec->subscriber[2 * n] = '\0';
+}
+
+void mk_record_spis(mk_kms_req *r, const mk_key_set *ks, size_t first)
+{
+    char *d = r->rec.spis;
+    size_t cap = sizeof r->rec.spis, n = strlen(d);
+    for (size_t i = first; i < ks->count; i++) {
+        const mk_key_entry *e = &ks->e[i];
+        if (e->kv != MK_KV_SPI)
+            continue;
+        size_t need = (n ? 1 : 0) + 2 * e->spi_len;
+        if (n + need + 4 >= cap) { /* keep room for ",..." */
+            memcpy(d + n, ",...", 5);
+            return;
+        }
+        if (n)
+            d[n++] = ',';
+        for (size_t j = 0; j < e->spi_len; j++) {
+            d[n++] = hexd[e->spi[j] >> 4];
+            d[n++] = hexd[e->spi[j] & 15];
+        }
+        d[n] = '\0';
+    }
+}
+
+mk_err mk_record_emit(mk_kms_req *r, mk_err e)
+{
+    mk_record *rec = &r->rec;
+    mk_kms_store *st = r->kms->store;
+    const char *outcome = e == MK_OK ? "ok" : mk_err_name(e);
+
+    rec->time_unix = r->now_unix;
+    rec->service = (int)r->service;
+    if (r->have_sub)
+        subscriber_text(rec, &r->sub);
+    /* the sender's identity, where the service has not filled it in */
+    if (r->identity.n > 0) {
+        char *dst = r->service == MK_SERVICE_TICKET_REQUEST ? rec->initiator
+                                                           : rec->responder;
+        if (dst[0] == '\0')
+            mk_record_set_str(dst, MK_URI_MAX, r->identity);
+    }
+    if (r->have_ticket_id) {
+        for (size_t i = 0; i < 32; i++) {
+            rec->ticket_id[2 * i] = hexd[r->ticket_id[i] >> 4];
+            rec->ticket_id[2 * i + 1] = hexd[r->ticket_id[i] & 15];
+        }
+        rec->ticket_id[64] = '\0';
+    }
+    snprintf(rec->outcome, sizeof rec->outcome, "%s", outcome);
+    return st->record_write(st->ctx, rec);
+}

@@ -1,0 +1,934 @@
+/* test_kms.c - the KMS core (kms/kms.h) over the SQLite store: the whole
+ * MIKEY-TICKET chain with the UE library in both suites, with and without
+ * forking, with a KEMAC template; the answers' layout; every row of the
+ * MIKEY checks of profile §3 (Error number, V present and verifying);
+ * replays; parse errors (400); store failures (503); records (§8). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_kms_fixture.h"
+#include "util/ntp.h"
+
+static const mk_suite *suites[2];
+
+static void init_suites(void)
+{
+    suites[0] = &mk_suite_128;
+    suites[1] = &mk_suite_256;
+}
+
+/* ------------------------------------------------------------------ */
+/* Whole chains */
+
+static void check_request_resp(const chain_result *r, const mk_suite *s,
+                               bool fork, size_t n_keys)
+{
+    mk_message m, rq;
+    mk_chain tpc;
+    ck_assert_int_eq(mk_message_decode(MK_BYTES(r->req_resp.b, r->req_resp.n),
+                                       &m),
+                     MK_OK);
+    ck_assert_int_eq(mk_message_decode(MK_BYTES(r->req_init.b, r->req_init.n),
+                                       &rq),
+                     MK_OK);
+    /* HDR copied, V 0; HDR, T, IDRkms, TICKET, KEMAC, V */
+    ck_assert_uint_eq(m.hdr.data_type, MK_DT_REQUEST_RESP);
+    ck_assert_uint_eq(m.hdr.csb_id, rq.hdr.csb_id);
+    ck_assert_uint_eq(m.hdr.prf_func, (unsigned)s->prf_func);
+    ck_assert(!m.hdr.v);
+    ck_assert_uint_eq(m.hdr.n_cs, 0);
+    ck_assert_uint_eq(m.hdr.map_type, MK_MAP_EMPTY);
+    ck_assert_uint_eq(m.chain.count, 5);
+    ck_assert_uint_eq(m.chain.p[0].type, MK_PT_T);
+    ck_assert_uint_eq(m.chain.p[0].u.t.ts_type, MK_TS_NTP_UTC);
+    ck_assert_uint_eq(m.chain.p[0].u.t.value, F.now);
+    ck_assert_uint_eq(m.chain.p[1].type, MK_PT_IDR);
+    ck_assert_uint_eq(m.chain.p[1].u.idr.role, MK_ROLE_IDRKMS);
+    ck_assert_uint_eq(m.chain.p[2].type, MK_PT_TICKET);
+    ck_assert_uint_eq(m.chain.p[3].type, MK_PT_KEMAC);
+    ck_assert_uint_eq(m.chain.p[3].u.kemac.encr_alg, (unsigned)s->encr_alg);
+    ck_assert_uint_eq(m.chain.p[3].u.kemac.mac_alg, MK_MAC_NULL);
+    ck_assert_uint_eq(m.chain.p[4].u.v.auth_alg, (unsigned)s->mac_alg);
+    /* TICKET: base ticket, D = 1, Initiator Data length 0 */
+    const mk_tp *tp = &m.chain.p[2].u.tp;
+    ck_assert_uint_eq(tp->ticket_type, MK_TICKET_MIKEY_BASE);
+    ck_assert_uint_eq(tp->subtype, 1);
+    ck_assert_uint_eq(tp->version, 1);
+    ck_assert_uint_eq(tp->prf_func, (unsigned)s->prf_func);
+    ck_assert(tp->flags & MK_TPF_D);
+    ck_assert_uint_eq(!!(tp->flags & MK_TPF_I), fork);
+    ck_assert_uint_eq(tp->initiator_data.n, 0);
+    /* granted TP: IDRkms, IDRi, TRs, TRe, IDRr; never a KEMAC */
+    ck_assert_int_eq(mk_tp_data_decode(tp->tp_data, &tpc), MK_OK);
+    ck_assert_int_eq(mk_chain_find(&tpc, MK_PT_KEMAC, 0), -1);
+    int i = mk_chain_find_idr(&tpc, MK_ROLE_IDRKMS, 0);
+    ck_assert_int_ge(i, 0);
+    ck_assert(mk_bytes_equal(tpc.p[i].u.idr.data, fx_str(FX_KMS_ID)));
+    i = mk_chain_find_idr(&tpc, MK_ROLE_IDRI, 0);
+    ck_assert_int_ge(i, 0);
+    ck_assert(mk_bytes_equal(tpc.p[i].u.idr.data, fx_str(FX_ALICE)));
+    i = mk_chain_find_idr(&tpc, MK_ROLE_IDRR, 0);
+    ck_assert_int_ge(i, 0);
+    ck_assert(mk_bytes_equal(tpc.p[i].u.idr.data, fx_str(FX_BOB)));
+    ck_assert_int_ge(mk_chain_find_tr(&tpc, MK_TSR_TRS, 0), 0);
+    ck_assert_int_ge(mk_chain_find_tr(&tpc, MK_TSR_TRE, 0), 0);
+    /* Alice's view: MPKi, [MPKr], keys */
+    const mk_ue_ticket *t = &r->ticket;
+    ck_assert_uint_eq(t->first_key, fork ? 2 : 1);
+    ck_assert_uint_eq(t->keys.count, t->first_key + n_keys);
+    for (size_t k = 0; k < t->first_key; k++) {
+        ck_assert_uint_eq(t->keys.e[k].type, MK_KEY_MPK);
+        ck_assert_uint_eq(t->keys.e[k].kv, MK_KV_NULL);
+        ck_assert_uint_eq(t->keys.e[k].key.n, s->key_len);
+    }
+    for (size_t k = t->first_key; k < t->keys.count; k++) {
+        ck_assert_uint_eq(t->keys.e[k].kv, MK_KV_SPI);
+        ck_assert_uint_eq(t->keys.e[k].spi_len, 4);
+    }
+    /* no TRs/TRe requested: the KMS added them, K = 1 */
+    ck_assert(t->flags & MK_TPF_K);
+    ck_assert_uint_eq(t->trs_unix, mk_ntp_to_unix(F.now));
+    ck_assert_uint_eq(t->tre_unix, mk_ntp_to_unix(F.now) + 3600);
+}
+
+START_TEST(test_chain_suites_forking)
+{
+    init_suites();
+    for (int s = 0; s < 2; s++) {
+        for (int fork = 0; fork < 2; fork++) {
+            chain_result *r = fx_chain(suites[s], fork, false);
+            check_request_resp(r, suites[s], fork, 1);
+            /* default keys: one TGK of the suite's length */
+            const mk_ue_ticket *t = &r->ticket;
+            ck_assert_uint_eq(t->keys.e[t->first_key].type, MK_KEY_TGK);
+            ck_assert_uint_eq(t->keys.e[t->first_key].key.n,
+                              suites[s]->key_len);
+            ck_assert_uint_eq(r->bob.forked, fork);
+            ck_assert_uint_ge(chain_assert_srtp_equal(r), 1);
+            if (fork) {
+                /* Bob's TGK' differs from Alice's unforked TGK of the
+                 * ticket; Alice forked hers with IDRr and RANDRkms */
+                ck_assert_mem_ne(r->bob.keys.e[2].key.b,
+                                 t->keys.e[2].key.b, suites[s]->key_len);
+                ck_assert_uint_ge(r->bob.randrkms_len, suites[s]->key_len);
+                ck_assert_uint_eq(r->bob.idrr_len, strlen(FX_BOB));
+            } else {
+                ck_assert_mem_eq(r->bob.keys.e[1].key.b, t->keys.e[1].key.b,
+                                 suites[s]->key_len);
+            }
+            fx_chain_free(r);
+        }
+    }
+    /* 2 answers per chain */
+    ck_assert_uint_eq(fx_record_count(), 8);
+}
+END_TEST
+
+START_TEST(test_chain_template_two_tgk_tek)
+{
+    init_suites();
+    for (int s = 0; s < 2; s++) {
+        for (int fork = 0; fork < 2; fork++) {
+            chain_result *r = fx_chain(suites[s], fork, true);
+            check_request_resp(r, suites[s], fork, 3);
+            const mk_ue_ticket *t = &r->ticket;
+            size_t f = t->first_key;
+            ck_assert_uint_eq(t->keys.e[f].type, MK_KEY_TGK);
+            ck_assert_uint_eq(t->keys.e[f + 1].type, MK_KEY_TGK);
+            ck_assert_uint_eq(t->keys.e[f + 2].type, MK_KEY_TEK_SALT);
+            ck_assert_uint_eq(t->keys.e[f + 2].salt.n, 14);
+            ck_assert_mem_ne(t->keys.e[f].spi, t->keys.e[f + 1].spi, 4);
+            /* 2 CS x 3 keys compared */
+            ck_assert_uint_eq(chain_assert_srtp_equal(r), 6);
+            fx_chain_free(r);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_psk_found_by_idri)
+{
+    /* no IDRpsk: the PSK is found through IDRi (an IMPU) */
+    mk_ue_request_params p;
+    fx_msg m;
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.creds.psk_id = MK_BYTES_NONE;
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+    /* Alice's second IMPU works as IDRi too */
+    p.creds.impu = fx_str(FX_ALICE2);
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+    /* no IDRpsk and no IDRi: nothing names the PSK */
+    p.creds.omit_own_idr = true;
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_AUTH);
+    fx_assert_error(&m, 0, false, FX_ALICE);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Profile §3 rows */
+
+static void alice_request(const mk_suite *s, fx_msg *m, mk_message *d)
+{
+    mk_ue_request_params p;
+    fx_request_params(&p, s, FX_ALICE, FX_BOB);
+    fx_request_init(&p, m);
+    ck_assert_int_eq(mk_message_decode(MK_BYTES(m->b, m->n), d), MK_OK);
+}
+
+START_TEST(test_row_invalid_dt)
+{
+    fx_msg m, out;
+    mk_message d;
+    alice_request(&mk_suite_128, &m, &d);
+    /* REQUEST_INIT on ticketresolve */
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &m), MK_E_MIKEY_DT);
+    fx_assert_error(&m, 11, false, FX_ALICE);
+    /* the PK variant and other data types */
+    const uint8_t dts[] = {MK_DT_REQUEST_INIT_PK, MK_DT_REQUEST_RESP,
+                           MK_DT_TRANSFER_INIT, MK_DT_RESOLVE_INIT_PSK,
+                           MK_DT_PSK_INIT, 200};
+    for (size_t i = 0; i < sizeof dts; i++) {
+        alice_request(&mk_suite_128, &m, &d);
+        d.hdr.data_type = dts[i];
+        fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                         MK_E_MIKEY_DT);
+        fx_assert_error(&out, 11, false, FX_ALICE);
+    }
+    /* RESOLVE_INIT on ticketrequest, RESOLVE_INIT_PK on ticketresolve */
+    chain_result *r = fx_chain(&mk_suite_128, false, false);
+    fx_resolve_init(r, FX_BOB, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_DT);
+    fx_assert_error(&m, 11, false, FX_BOB);
+    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    d.hdr.data_type = MK_DT_RESOLVE_INIT_PK;
+    fx_resign(&d, FX_BOB, fx_str(FX_BOB), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &out),
+                     MK_E_MIKEY_DT);
+    fx_assert_error(&out, 11, false, FX_BOB);
+    fx_chain_free(r);
+}
+END_TEST
+
+START_TEST(test_error_message_not_answered)
+{
+    /* RFC 3830 §5.1.2: no Error answer to an Error message -> 400 */
+    fx_msg m, out;
+    mk_message d;
+    alice_request(&mk_suite_128, &m, &d);
+    d.hdr.data_type = MK_DT_ERROR;
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out), MK_E_VALUE);
+    ck_assert_int_eq(F.ans.http_status, 400);
+}
+END_TEST
+
+START_TEST(test_row_unspecified)
+{
+    fx_msg m, out;
+    mk_message d;
+    uint8_t map[MK_SRTP_ID_LEN];
+    mk_buf mb;
+    mk_srtp_id e = {0, 1, 0};
+
+    alice_request(&mk_suite_128, &m, &d);
+    d.hdr.version = 2;
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_UNSPEC);
+    fx_assert_error(&out, 12, false, FX_ALICE);
+
+    alice_request(&mk_suite_128, &m, &d); /* #CS 1 (SRTP-ID) */
+    mk_buf_init(&mb, map, sizeof map);
+    ck_assert_int_eq(mk_map_put_srtp(&mb, &e), MK_OK);
+    d.hdr.n_cs = 1;
+    d.hdr.map_type = MK_MAP_SRTP_ID;
+    d.hdr.map_info = mk_buf_view(&mb);
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_UNSPEC);
+    fx_assert_error(&out, 12, false, FX_ALICE);
+
+    alice_request(&mk_suite_128, &m, &d); /* map type GENERIC-ID, #CS 0 */
+    d.hdr.map_type = MK_MAP_GENERIC_ID;
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_UNSPEC);
+    fx_assert_error(&out, 12, false, FX_ALICE);
+
+    alice_request(&mk_suite_128, &m, &d); /* T missing */
+    ck_assert_uint_eq(d.chain.p[0].type, MK_PT_T);
+    memmove(&d.chain.p[0], &d.chain.p[1],
+            (d.chain.count - 1) * sizeof d.chain.p[0]);
+    d.chain.count--;
+    d.chain.first = d.chain.p[0].type;
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_UNSPEC);
+    fx_assert_error(&out, 12, false, FX_ALICE);
+
+    alice_request(&mk_suite_128, &m, &d); /* RANDRi of 8 bytes */
+    ck_assert_uint_eq(d.chain.p[1].type, MK_PT_RANDR);
+    d.chain.p[1].u.randr.rand.n = 8;
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_UNSPEC);
+    fx_assert_error(&out, 12, false, FX_ALICE);
+
+    alice_request(&mk_suite_128, &m, &d); /* two IDRi */
+    ck_assert_int_eq(mk_chain_add(&d.chain, d.chain.p[d.chain.count - 1]),
+                     MK_OK);
+    d.chain.p[d.chain.count - 2] =
+        mk_pl_idr(MK_ROLE_IDRI, MK_IDT_URI, fx_str(FX_ALICE));
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_UNSPEC);
+    fx_assert_error(&out, 12, false, FX_ALICE);
+}
+END_TEST
+
+START_TEST(test_row_invalid_prf)
+{
+    fx_msg m, out;
+    mk_message d;
+    const uint8_t prfs[] = {2, 17, 127};
+    for (size_t i = 0; i < sizeof prfs; i++) {
+        alice_request(&mk_suite_128, &m, &d);
+        d.hdr.prf_func = prfs[i];
+        fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                         MK_E_MIKEY_PRF);
+        fx_assert_error(&out, 2, false, FX_ALICE);
+    }
+}
+END_TEST
+
+START_TEST(test_row_invalid_mac)
+{
+    fx_msg m, out;
+    mk_message d;
+    /* NULL auth alg */
+    alice_request(&mk_suite_128, &m, &d);
+    d.chain.p[d.chain.count - 1].u.v.auth_alg = MK_MAC_NULL;
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_MAC);
+    fx_assert_error(&out, 3, false, FX_ALICE);
+    /* 128-bit PRF with the 256-bit MAC, and the other way round
+     * (RFC 6043 §12.1): correctly signed, still refused */
+    for (int s = 0; s < 2; s++) {
+        alice_request(s ? &mk_suite_256 : &mk_suite_128, &m, &d);
+        d.chain.p[d.chain.count - 1].u.v.auth_alg =
+            s ? MK_MAC_HMAC_SHA1_160 : MK_MAC_HMAC_SHA256_256;
+        fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                         MK_E_MIKEY_MAC);
+        fx_assert_error(&out, 3, false, FX_ALICE);
+    }
+}
+END_TEST
+
+START_TEST(test_row_auth_failure)
+{
+    mk_ue_request_params p;
+    fx_msg m, out;
+    mk_message d;
+    /* unknown IDRpsk */
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.creds.psk_id = fx_str("nobody-psk");
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_AUTH);
+    fx_assert_error(&m, 0, false, FX_ALICE);
+    /* unknown IDRi, no IDRpsk */
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.creds.psk_id = MK_BYTES_NONE;
+    p.creds.impu = fx_str("sip:nobody@example.com");
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_AUTH);
+    fx_assert_error(&m, 0, false, FX_ALICE);
+    /* wrong PSK */
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.creds.psk = fx_psk(FX_BOB);
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_AUTH);
+    fx_assert_error(&m, 0, false, FX_ALICE);
+    /* Identity_kms of the MAC input is the configured one */
+    fx_request_params(&p, &mk_suite_256, FX_ALICE, FX_BOB);
+    p.creds.kms_id = fx_str("kms.other.org");
+    p.creds.omit_idrkms = true;
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_AUTH);
+    /* every bit of the MAC */
+    alice_request(&mk_suite_128, &m, &d);
+    for (size_t bit = 0; bit < 160; bit++) {
+        out = m;
+        out.b[out.n - 20 + bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                         MK_E_MIKEY_AUTH);
+        fx_assert_error(&out, 0, false, FX_ALICE);
+    }
+    /* a changed payload under the old MAC */
+    out = m;
+    out.b[MK_HDR_FIXED_LEN + 4] ^= 1; /* inside T */
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_AUTH);
+    /* none of these left a replay entry: the original still works */
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+}
+END_TEST
+
+START_TEST(test_row_invalid_ts)
+{
+    mk_ue_request_params p;
+    fx_msg m, out;
+    mk_message d;
+    const int64_t offs[] = {-301, 301, -3600, 86400};
+    for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
+        fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+        p.fixed.t_ntp = F.now + ((uint64_t)offs[i] << 32);
+        fx_request_init(&p, &m);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                         MK_E_MIKEY_TS);
+        fx_assert_error(&m, 1, true, FX_ALICE);
+    }
+    /* the window edges are inside */
+    const int64_t ok[] = {-299, 299};
+    for (size_t i = 0; i < 2; i++) {
+        fx_request_params(&p, &mk_suite_256, FX_ALICE, FX_BOB);
+        p.fixed.t_ntp = F.now + ((uint64_t)ok[i] << 32);
+        fx_request_init(&p, &m);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+    }
+    /* COUNTER and NTP (local time) are refused, NTP-UTC-32 accepted */
+    const uint8_t types[] = {MK_TS_COUNTER, MK_TS_NTP, MK_TS_NTP_UTC_32};
+    for (size_t i = 0; i < 3; i++) {
+        alice_request(&mk_suite_128, &m, &d);
+        d.chain.p[0].u.t.ts_type = types[i];
+        d.chain.p[0].u.t.value = types[i] == MK_TS_NTP ? F.now : F.now >> 32;
+        fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+        if (types[i] == MK_TS_NTP_UTC_32) {
+            ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                             MK_OK);
+        } else {
+            ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                             MK_E_MIKEY_TS);
+            fx_assert_error(&out, 1, true, FX_ALICE);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_replay_same_request_twice)
+{
+    init_suites();
+    for (int s = 0; s < 2; s++) {
+        fx_msg m;
+        mk_message d;
+        alice_request(suites[s], &m, &d);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                         MK_E_MIKEY_TS);
+        fx_assert_error(&m, 1, true, FX_ALICE);
+        /* still a replay a bit later, within the window */
+        F.now += 200ull << 32;
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                         MK_E_MIKEY_TS);
+        F.now -= 200ull << 32;
+    }
+    /* a replayed RESOLVE_INIT too */
+    chain_result *r = fx_chain(&mk_suite_128, true, false);
+    fx_msg m;
+    memcpy(m.b, r->res_init.b, r->res_init.n);
+    m.n = r->res_init.n;
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &m), MK_E_MIKEY_TS);
+    fx_assert_error(&m, 1, true, FX_BOB);
+    fx_chain_free(r);
+}
+END_TEST
+
+START_TEST(test_row_invalid_id)
+{
+    fx_msg m, out;
+    mk_message d;
+    mk_chain c;
+    uint8_t tpd[1024];
+    /* IDRkms in the message */
+    alice_request(&mk_suite_128, &m, &d);
+    int i = mk_chain_find_idr(&d.chain, MK_ROLE_IDRKMS, 0);
+    ck_assert_int_ge(i, 0);
+    d.chain.p[i].u.idr.data = fx_str("kms.other.org");
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_ID);
+    fx_assert_error(&out, 7, true, FX_ALICE);
+    /* IDRkms in the requested TP */
+    alice_request(&mk_suite_256, &m, &d);
+    int t = mk_chain_find(&d.chain, MK_PT_TP, 0);
+    ck_assert_int_eq(mk_tp_data_decode(d.chain.p[t].u.tp.tp_data, &c), MK_OK);
+    i = mk_chain_find_idr(&c, MK_ROLE_IDRKMS, 0);
+    ck_assert_int_ge(i, 0);
+    c.p[i].u.idr.data = fx_str("kms.other.org");
+    fx_set_tp_data(&d, t, &c, tpd, sizeof tpd);
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_ID);
+    fx_assert_error(&out, 7, true, FX_ALICE);
+    /* in RESOLVE_INIT */
+    chain_result *r = fx_chain(&mk_suite_128, false, false);
+    fx_resolve_init(r, FX_BOB, &m);
+    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    i = mk_chain_find_idr(&d.chain, MK_ROLE_IDRKMS, 0);
+    ck_assert_int_ge(i, 0);
+    d.chain.p[i].u.idr.data = fx_str("kms.example.org.evil");
+    fx_resign(&d, FX_BOB, fx_str(FX_BOB), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &out),
+                     MK_E_MIKEY_ID);
+    fx_assert_error(&out, 7, true, FX_BOB);
+    fx_chain_free(r);
+}
+END_TEST
+
+START_TEST(test_row_invalid_ticket_requested)
+{
+    fx_msg m, out;
+    mk_message d;
+    struct {
+        uint16_t type;
+        uint8_t sub, ver;
+    } bad[] = {{3, 1, 1}, {0, 1, 1}, {0xfffe, 1, 1}, {1, 2, 1}, {1, 1, 2}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        alice_request(&mk_suite_128, &m, &d);
+        int t = mk_chain_find(&d.chain, MK_PT_TP, 0);
+        d.chain.p[t].u.tp.ticket_type = bad[i].type;
+        d.chain.p[t].u.tp.subtype = bad[i].sub;
+        d.chain.p[t].u.tp.version = bad[i].ver;
+        fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                         MK_E_MIKEY_TICKET);
+        fx_assert_error(&out, 14, true, FX_ALICE);
+    }
+}
+END_TEST
+
+START_TEST(test_row_invalid_ticket_presented)
+{
+    fx_msg m, out;
+    mk_message d;
+    chain_result *r = fx_chain(&mk_suite_256, false, false);
+    const uint16_t types[] = {2, 3};
+    for (size_t i = 0; i < 2; i++) {
+        fx_resolve_init(r, FX_BOB, &m);
+        ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+        int t = mk_chain_find(&d.chain, MK_PT_TICKET, 0);
+        d.chain.p[t].u.tp.ticket_type = types[i];
+        fx_resign(&d, FX_BOB, fx_str(FX_BOB), &out);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &out),
+                         MK_E_MIKEY_TICKET);
+        fx_assert_error(&out, 14, true, FX_BOB);
+    }
+    fx_chain_free(r);
+}
+END_TEST
+
+/* A KEMAC template from (type, key_len, salt_len, kv, spi_len) rows. */
+typedef struct tmpl_row {
+    uint8_t type, key_len, salt_len, kv, spi_len;
+} tmpl_row;
+
+static mk_payload make_template(const tmpl_row *rows, size_t n, uint8_t *buf,
+                                size_t cap)
+{
+    static const uint8_t zeros[64];
+    mk_chain c;
+    mk_buf b;
+    mk_chain_init(&c);
+    for (size_t i = 0; i < n; i++) {
+        mk_kv kv = rows[i].kv == MK_KV_SPI
+                       ? mk_kv_spi(MK_BYTES(zeros, rows[i].spi_len))
+                   : rows[i].kv == MK_KV_INTERVAL
+                       ? mk_kv_interval(MK_BYTES(zeros, 6),
+                                        MK_BYTES(zeros, 6))
+                       : mk_kv_null();
+        ck_assert_int_eq(mk_chain_add(&c, mk_pl_keydata(
+                                              rows[i].type,
+                                              MK_BYTES(zeros, rows[i].key_len),
+                                              MK_BYTES(zeros, rows[i].salt_len),
+                                              kv)),
+                         MK_OK);
+    }
+    mk_buf_init(&b, buf, cap);
+    ck_assert_int_eq(mk_kemac_plain_encode(&c, &b), MK_OK);
+    return mk_pl_kemac(MK_ENCR_NULL, mk_buf_view(&b), MK_MAC_NULL,
+                       MK_BYTES_NONE);
+}
+
+/* Alice's request with its TP changed by flags / PRF / an inserted TP Data
+ * payload at the front, re-signed; returns the KMS answer's error. */
+static mk_err tp_variant(const mk_suite *s, int flags, int prf,
+                         const mk_payload *extra, bool drop_idrr, fx_msg *out)
+{
+    fx_msg m;
+    mk_message d;
+    mk_chain c, c2;
+    uint8_t tpd[2048];
+    alice_request(s, &m, &d);
+    int t = mk_chain_find(&d.chain, MK_PT_TP, 0);
+    if (flags >= 0)
+        d.chain.p[t].u.tp.flags = (uint16_t)flags;
+    if (prf >= 0)
+        d.chain.p[t].u.tp.prf_func = (uint8_t)prf;
+    ck_assert_int_eq(mk_tp_data_decode(d.chain.p[t].u.tp.tp_data, &c), MK_OK);
+    mk_chain_init(&c2);
+    if (extra)
+        ck_assert_int_eq(mk_chain_add(&c2, *extra), MK_OK);
+    for (size_t i = 0; i < c.count; i++) {
+        if (drop_idrr && c.p[i].type == MK_PT_IDR &&
+            c.p[i].u.idr.role == MK_ROLE_IDRR)
+            continue;
+        ck_assert_int_eq(mk_chain_add(&c2, c.p[i]), MK_OK);
+    }
+    fx_set_tp_data(&d, t, &c2, tpd, sizeof tpd);
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), out);
+    return fx_handle(MK_SERVICE_TICKET_REQUEST, out);
+}
+
+#define DEFAULT_FLAGS (MK_TPF_D | MK_TPF_E | MK_TPF_F | MK_TPF_G | MK_TPF_H)
+
+START_TEST(test_row_invalid_tppar)
+{
+    fx_msg out;
+    uint8_t tb[1024];
+    mk_payload p;
+    /* inconsistent flags (RFC 6043 §6.10) */
+    const int bad_flags[] = {
+        MK_TPF_E | MK_TPF_F | MK_TPF_G | MK_TPF_H,               /* ¬D, ¬L */
+        MK_TPF_D | MK_TPF_E | MK_TPF_G | MK_TPF_H,               /* G, ¬F */
+        MK_TPF_D | MK_TPF_E | MK_TPF_F,                          /* ¬G, ¬H */
+        MK_TPF_D | MK_TPF_F | MK_TPF_G | MK_TPF_H | MK_TPF_I,    /* I, ¬E */
+        MK_TPF_D | MK_TPF_E | MK_TPF_H | MK_TPF_M,               /* M, ¬F */
+        MK_TPF_D | MK_TPF_E | MK_TPF_H | MK_TPF_I,  /* I, TGK, ¬F */
+    };
+    for (size_t i = 0; i < sizeof bad_flags / sizeof bad_flags[0]; i++) {
+        ck_assert_int_eq(tp_variant(&mk_suite_128, bad_flags[i], -1, NULL,
+                                    false, &out),
+                         MK_E_MIKEY_TPPAR);
+        fx_assert_error(&out, 15, true, FX_ALICE);
+    }
+    /* K in the request is ignored (RFC 6043 §6.10), ¬D with L is fine */
+    ck_assert_int_eq(tp_variant(&mk_suite_128, DEFAULT_FLAGS | MK_TPF_K, -1,
+                                NULL, false, &out),
+                     MK_OK);
+    ck_assert_int_eq(tp_variant(&mk_suite_128,
+                                MK_TPF_E | MK_TPF_F | MK_TPF_G | MK_TPF_H |
+                                    MK_TPF_L,
+                                -1, NULL, false, &out),
+                     MK_OK);
+    /* TP PRF unsupported, or not the HDR's */
+    ck_assert_int_eq(tp_variant(&mk_suite_128, -1, 5, NULL, false, &out),
+                     MK_E_MIKEY_TPPAR);
+    fx_assert_error(&out, 15, true, FX_ALICE);
+    ck_assert_int_eq(tp_variant(&mk_suite_128, -1, 1, NULL, false, &out),
+                     MK_E_MIKEY_TPPAR);
+    ck_assert_int_eq(tp_variant(&mk_suite_256, -1, 0, NULL, false, &out),
+                     MK_E_MIKEY_TPPAR);
+    fx_assert_error(&out, 15, true, FX_ALICE);
+    /* no IDRr */
+    ck_assert_int_eq(tp_variant(&mk_suite_128, -1, -1, NULL, true, &out),
+                     MK_E_MIKEY_TPPAR);
+    fx_assert_error(&out, 15, true, FX_ALICE);
+    /* a TR of type NTP (local time), a TRr not NTP-UTC-32, TRe < TRs */
+    p = mk_pl_tr(MK_TSR_TRE, MK_TS_NTP, F.now);
+    ck_assert_int_eq(tp_variant(&mk_suite_128, -1, -1, &p, false, &out),
+                     MK_E_MIKEY_TPPAR);
+    p = mk_pl_tr(MK_TSR_TRR, MK_TS_NTP_UTC, F.now);
+    ck_assert_int_eq(tp_variant(&mk_suite_128, -1, -1, &p, false, &out),
+                     MK_E_MIKEY_TPPAR);
+    {
+        fx_msg m;
+        mk_message d;
+        mk_chain c;
+        uint8_t tpd[1024];
+        alice_request(&mk_suite_128, &m, &d);
+        int t = mk_chain_find(&d.chain, MK_PT_TP, 0);
+        ck_assert_int_eq(mk_tp_data_decode(d.chain.p[t].u.tp.tp_data, &c),
+                         MK_OK);
+        ck_assert_int_eq(mk_chain_add(&c, mk_pl_tr(MK_TSR_TRS, MK_TS_NTP_UTC,
+                                                   F.now + (100ull << 32))),
+                         MK_OK);
+        ck_assert_int_eq(mk_chain_add(&c, mk_pl_tr(MK_TSR_TRE, MK_TS_NTP_UTC,
+                                                   F.now + (50ull << 32))),
+                         MK_OK);
+        fx_set_tp_data(&d, t, &c, tpd, sizeof tpd);
+        fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                         MK_E_MIKEY_TPPAR);
+        fx_assert_error(&out, 15, true, FX_ALICE);
+    }
+    /* a payload TP Data does not carry */
+    p = mk_pl_rand(fx_str("0123456789abcdef"));
+    ck_assert_int_eq(tp_variant(&mk_suite_128, -1, -1, &p, false, &out),
+                     MK_E_MIKEY_TPPAR);
+
+    /* KEMAC templates that ask for what is not issued */
+    struct {
+        const mk_suite *s;
+        tmpl_row rows[10];
+        size_t n;
+        mk_err want;
+    } cases[] = {
+        {&mk_suite_128, {{MK_KEY_MPK, 16, 0, MK_KV_NULL, 0}}, 1,
+         MK_E_MIKEY_TPPAR},
+        {&mk_suite_128, {{MK_KEY_K_PR, 16, 0, MK_KV_NULL, 0}}, 1,
+         MK_E_MIKEY_TPPAR},
+        {&mk_suite_128, {{MK_KEY_TGK, 32, 0, MK_KV_SPI, 4}}, 1,
+         MK_E_MIKEY_TPPAR}, /* 256-bit key in the 128-bit suite */
+        {&mk_suite_256, {{MK_KEY_TGK, 8, 0, MK_KV_SPI, 4}}, 1,
+         MK_E_MIKEY_TPPAR},
+        {&mk_suite_256, {{MK_KEY_TGK, 48, 0, MK_KV_SPI, 4}}, 1,
+         MK_E_MIKEY_TPPAR},
+        {&mk_suite_128, {{MK_KEY_TEK, 16, 0, MK_KV_INTERVAL, 0}}, 1,
+         MK_E_MIKEY_TPPAR},
+        {&mk_suite_128, {{MK_KEY_TEK, 16, 0, MK_KV_SPI, 17}}, 1,
+         MK_E_MIKEY_TPPAR},
+        {&mk_suite_128, {{MK_KEY_TEK_SALT, 16, 0, MK_KV_SPI, 4}}, 1,
+         MK_E_MIKEY_TPPAR}, /* +SALT without a salt length */
+        {&mk_suite_128,
+         {{0, 16, 0, 1, 4}, {0, 16, 0, 1, 4}, {0, 16, 0, 1, 4},
+          {0, 16, 0, 1, 4}, {0, 16, 0, 1, 4}, {0, 16, 0, 1, 4},
+          {0, 16, 0, 1, 4}, {0, 16, 0, 1, 4}, {0, 16, 0, 1, 4}},
+         9, MK_E_MIKEY_TPPAR}, /* 9 keys */
+        {&mk_suite_128,
+         {{0, 16, 0, 1, 4}, {0, 16, 0, 1, 4}, {0, 16, 0, 1, 4},
+          {0, 16, 0, 1, 4}, {2, 16, 0, 1, 4}, {4, 16, 0, 1, 4},
+          {3, 16, 14, 1, 4}, {5, 16, 14, 1, 16}},
+         8, MK_OK}, /* 8 keys of every issued type */
+        {&mk_suite_256, {{MK_KEY_TGK_SALT, 32, 14, MK_KV_NULL, 0}}, 1,
+         MK_OK},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        p = make_template(cases[i].rows, cases[i].n, tb, sizeof tb);
+        mk_err e = tp_variant(cases[i].s, -1, -1, &p, false, &out);
+        ck_assert_msg(e == cases[i].want, "template case %zu: %s", i,
+                      mk_err_name(e));
+        if (e != MK_OK)
+            fx_assert_error(&out, 15, true, FX_ALICE);
+    }
+    /* a template that is not NULL/NULL, and one that is not a chain */
+    p = make_template(cases[10].rows, 1, tb, sizeof tb);
+    p.u.kemac.encr_alg = MK_ENCR_AES_CM_128;
+    ck_assert_int_eq(tp_variant(&mk_suite_128, -1, -1, &p, false, &out),
+                     MK_E_MIKEY_TPPAR);
+    p = mk_pl_kemac(MK_ENCR_NULL, fx_str("not a key data chain"), MK_MAC_NULL,
+                    MK_BYTES_NONE);
+    ck_assert_int_eq(tp_variant(&mk_suite_128, -1, -1, &p, false, &out),
+                     MK_E_MIKEY_TPPAR);
+}
+END_TEST
+
+START_TEST(test_template_honoured)
+{
+    /* key / salt / SPI lengths as asked; KV NULL -> 4-byte SPI and K = 1 */
+    fx_msg out;
+    uint8_t tb[512];
+    const tmpl_row rows[] = {{MK_KEY_GTGK_SALT, 24, 12, MK_KV_SPI, 7},
+                             {MK_KEY_TEK, 16, 0, MK_KV_NULL, 0}};
+    mk_payload p = make_template(rows, 2, tb, sizeof tb);
+    mk_ue_ticket *t = calloc(1, sizeof *t);
+    mk_ue_creds c;
+    fx_creds(FX_ALICE, &c);
+    ck_assert_int_eq(tp_variant(&mk_suite_256, -1, -1, &p, false, &out),
+                     MK_OK);
+    ck_assert_int_eq(mk_ue_accept_request_resp(
+                         &c, MK_BYTES(out.b, out.n),
+                         MK_BYTES(F.ans.body, F.ans.body_len), 0, t, NULL),
+                     MK_OK);
+    ck_assert_uint_eq(t->keys.count, 3);
+    ck_assert_uint_eq(t->keys.e[1].type, MK_KEY_GTGK_SALT);
+    ck_assert_uint_eq(t->keys.e[1].key.n, 24);
+    ck_assert_uint_eq(t->keys.e[1].salt.n, 12);
+    ck_assert_uint_eq(t->keys.e[1].spi_len, 7);
+    ck_assert_uint_eq(t->keys.e[2].type, MK_KEY_TEK);
+    ck_assert_uint_eq(t->keys.e[2].kv, MK_KV_SPI);
+    ck_assert_uint_eq(t->keys.e[2].spi_len, 4);
+    ck_assert(t->flags & MK_TPF_K);
+    mk_ue_ticket_wipe(t);
+    free(t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* 400, 503 and records */
+
+START_TEST(test_parse_errors_400)
+{
+    fx_msg m, out;
+    mk_message d;
+    size_t before = fx_record_count();
+    alice_request(&mk_suite_128, &m, &d);
+    out = m; /* truncated */
+    out.n -= 1;
+    mk_err e = fx_handle(MK_SERVICE_TICKET_REQUEST, &out);
+    ck_assert_int_eq(F.ans.http_status, 400);
+    ck_assert_int_eq(mk_err_mikey_errno(e), MK_MIKEY_ERRNO_NONE);
+    out = m; /* trailing byte */
+    out.b[out.n++] = 0;
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_TRAILING);
+    ck_assert_int_eq(F.ans.http_status, 400);
+    out.n = 3; /* not even a header */
+    fx_handle(MK_SERVICE_TICKET_REQUEST, &out);
+    ck_assert_int_eq(F.ans.http_status, 400);
+    out.n = 0;
+    fx_handle(MK_SERVICE_TICKET_RESOLVE, &out);
+    ck_assert_int_eq(F.ans.http_status, 400);
+    /* refusals are recorded too */
+    ck_assert_uint_eq(fx_record_count(), before + 4);
+}
+END_TEST
+
+START_TEST(test_store_failures_503)
+{
+    fx_msg m;
+    mk_message d;
+    /* replay cache not writable -> 503, after V verified */
+    F.shim.fail_replay = true;
+    alice_request(&mk_suite_128, &m, &d);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_UNAVAILABLE);
+    ck_assert_int_eq(F.ans.http_status, 503);
+    /* an unauthenticated message never reaches the cache: Error 0 */
+    m.b[m.n - 1] ^= 1;
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_AUTH);
+    F.shim.fail_replay = false;
+    /* no active ticket key -> 503 */
+    F.shim.no_active = true;
+    alice_request(&mk_suite_128, &m, &d);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_UNAVAILABLE);
+    ck_assert_int_eq(F.ans.http_status, 503);
+    F.shim.no_active = false;
+    /* no answer that is not recorded */
+    F.shim.fail_record = true;
+    alice_request(&mk_suite_128, &m, &d);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_UNAVAILABLE);
+    ck_assert_uint_eq(F.ans.body_len, 0);
+    F.shim.fail_record = false;
+}
+END_TEST
+
+typedef struct rec_list {
+    mk_record r[16];
+    size_t n;
+} rec_list;
+
+static mk_err collect(void *arg, const mk_record *r)
+{
+    rec_list *l = arg;
+    if (l->n < 16)
+        l->r[l->n++] = *r;
+    return MK_OK;
+}
+
+START_TEST(test_records)
+{
+    rec_list *l = calloc(1, sizeof *l);
+    fx_msg m;
+    mk_ue_request_params p;
+    chain_result *r = fx_chain(&mk_suite_128, true, true);
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.creds.psk = fx_psk(FX_BOB); /* fails V */
+    fx_request_init(&p, &m);
+    fx_handle(MK_SERVICE_TICKET_REQUEST, &m);
+    ck_assert_int_eq(mk_sqlstore_records(F.sql, 0, NULL, collect, l), MK_OK);
+    ck_assert_uint_eq(l->n, 3);
+    const mk_record *q = &l->r[0], *s = &l->r[1], *x = &l->r[2];
+    /* request */
+    ck_assert_int_eq(q->service, MK_SERVICE_TICKET_REQUEST);
+    ck_assert_str_eq(q->subscriber, "alice-psk");
+    ck_assert_str_eq(q->initiator, FX_ALICE);
+    ck_assert_str_eq(q->responder, FX_BOB);
+    ck_assert_str_eq(q->outcome, "ok");
+    ck_assert_uint_eq(strlen(q->ticket_id), 64);
+    ck_assert_uint_eq(q->valid_from, mk_ntp_to_unix(F.now));
+    ck_assert_uint_eq(q->valid_to, mk_ntp_to_unix(F.now) + 3600);
+    ck_assert_uint_eq(strlen(q->spis), 3 * 8 + 2); /* 3 SPIs, hex, commas */
+    ck_assert_uint_eq(q->time_unix, mk_ntp_to_unix(F.now));
+    /* resolve: the same ticket id and SPIs */
+    ck_assert_int_eq(s->service, MK_SERVICE_TICKET_RESOLVE);
+    ck_assert_str_eq(s->subscriber, "bob-psk");
+    ck_assert_str_eq(s->initiator, FX_ALICE);
+    ck_assert_str_eq(s->responder, FX_BOB);
+    ck_assert_str_eq(s->ticket_id, q->ticket_id);
+    ck_assert_str_eq(s->spis, q->spis);
+    ck_assert_str_eq(s->outcome, "ok");
+    /* refusal: no ticket, no SPIs */
+    ck_assert_str_eq(x->outcome, mk_err_name(MK_E_MIKEY_AUTH));
+    ck_assert_str_eq(x->ticket_id, "");
+    ck_assert_str_eq(x->spis, "");
+    ck_assert_uint_eq(x->valid_to, 0);
+    fx_chain_free(r);
+    free(l);
+}
+END_TEST
+
+START_TEST(test_new_and_config)
+{
+    mk_err e = MK_OK;
+    mk_kms_config c;
+    mk_kms_config_defaults(&c);
+    ck_assert_str_eq(c.kms_id, "kms.example.org");
+    ck_assert_uint_eq(c.skew_seconds, 300);
+    ck_assert_uint_eq(c.max_lifetime, 86400);
+    ck_assert_ptr_null(mk_kms_new(&c, NULL, &e));
+    ck_assert_int_eq(e, MK_E_ARG);
+    c.kms_id[0] = '\0';
+    ck_assert_ptr_null(mk_kms_new(&c, &F.iface, &e));
+    ck_assert_int_eq(e, MK_E_CONFIG);
+    mk_kms_free(NULL);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kms");
+    TCase *tc = tcase_create("kms");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+    tcase_add_test(tc, test_chain_suites_forking);
+    tcase_add_test(tc, test_chain_template_two_tgk_tek);
+    tcase_add_test(tc, test_psk_found_by_idri);
+    tcase_add_test(tc, test_row_invalid_dt);
+    tcase_add_test(tc, test_error_message_not_answered);
+    tcase_add_test(tc, test_row_unspecified);
+    tcase_add_test(tc, test_row_invalid_prf);
+    tcase_add_test(tc, test_row_invalid_mac);
+    tcase_add_test(tc, test_row_auth_failure);
+    tcase_add_test(tc, test_row_invalid_ts);
+    tcase_add_test(tc, test_replay_same_request_twice);
+    tcase_add_test(tc, test_row_invalid_id);
+    tcase_add_test(tc, test_row_invalid_ticket_requested);
+    tcase_add_test(tc, test_row_invalid_ticket_presented);
+    tcase_add_test(tc, test_row_invalid_tppar);
+    tcase_add_test(tc, test_template_honoured);
+    tcase_add_test(tc, test_parse_errors_400);
+    tcase_add_test(tc, test_store_failures_503);
+    tcase_add_test(tc, test_records);
+    tcase_add_test(tc, test_new_and_config);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,137 @@
+/* test_kms_concurrent.c - two KMS processes over one SQLite store (as two
+ * kmsd processes would run): 2 x 2000 ticket requests at the same time;
+ * every answer is a REQUEST_RESP (no "database is locked" surfaces as any
+ * other answer), no record is lost, and a REQUEST_INIT answered by one
+ * process is a replay (Error 1) at the other (profile §7: the replay cache
+ * is shared by every responder process). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_kms_fixture.h"
+#include "util/ntp.h"
+
+#define PER_PROC 2000
+
+/* Exit status: 0 all as expected, 1..99 failures (capped), 100 setup. */
+static int child(const char *path, int id, int sig_fd, int wait_fd,
+                 const fx_msg *shared)
+{
+    mk_sqlstore *sql = NULL;
+    mk_kms *kms;
+    mk_kms_config cfg;
+    mk_kms_answer *a = malloc(sizeof *a);
+    mk_err e = MK_OK;
+    int bad = 0;
+    char c = 0;
+
+    if (a == NULL ||
+        mk_sqlstore_open_existing(path, MK_BYTES(fx_master, sizeof fx_master), 5000,
+                                  &sql) != MK_OK)
+        return 100;
+    mk_kms_store iface = mk_sqlstore_interface(sql);
+    mk_kms_config_defaults(&cfg);
+    kms = mk_kms_new(&cfg, &iface, &e);
+    if (kms == NULL)
+        return 100;
+    if (id == 0) {
+        /* answer the shared message first, then tell the other process */
+        mk_kms_handle(kms, MK_SERVICE_TICKET_REQUEST,
+                      MK_BYTES(shared->b, shared->n), mk_ntp_now(), a);
+        if (a->err != MK_OK)
+            bad++;
+        if (write(sig_fd, "x", 1) != 1)
+            return 100;
+    }
+    for (int i = 0; i < PER_PROC; i++) {
+        mk_ue_request_params p;
+        fx_msg m;
+        fx_request_params(&p, i % 2 ? &mk_suite_256 : &mk_suite_128,
+                          FX_ALICE, FX_BOB);
+        p.fixed.t_ntp = mk_ntp_now();
+        if (mk_ue_request_init(&p, m.b, sizeof m.b, &m.n) != MK_OK)
+            return 100;
+        mk_kms_handle(kms, MK_SERVICE_TICKET_REQUEST, MK_BYTES(m.b, m.n),
+                      mk_ntp_now(), a);
+        if (a->err != MK_OK) {
+            if (bad < 5)
+                fprintf(stderr, "process %d request %d: %s (http %d)\n", id,
+                        i, mk_err_name(a->err), a->http_status);
+            bad++;
+        }
+    }
+    if (id == 1) {
+        /* the replay, after the other process answered it */
+        if (read(wait_fd, &c, 1) != 1)
+            return 100;
+        mk_kms_handle(kms, MK_SERVICE_TICKET_REQUEST,
+                      MK_BYTES(shared->b, shared->n), mk_ntp_now(), a);
+        if (a->err != MK_E_MIKEY_TS || a->http_status != 200) {
+            fprintf(stderr, "replay not caught: %s\n", mk_err_name(a->err));
+            bad++;
+        }
+    }
+    mk_kms_free(kms);
+    mk_sqlstore_close(sql);
+    free(a);
+    return bad > 99 ? 99 : bad;
+}
+
+START_TEST(test_two_processes_one_store)
+{
+    int fds[2];
+    pid_t pid[2];
+    fx_msg shared;
+    mk_ue_request_params p;
+    size_t before = fx_record_count();
+
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.fixed.t_ntp = mk_ntp_now();
+    fx_request_init(&p, &shared);
+    /* the parent's connection must not be inherited by the children */
+    mk_kms_free(F.kms);
+    F.kms = NULL;
+    mk_sqlstore_close(F.sql);
+    F.sql = NULL;
+    ck_assert_int_eq(pipe(fds), 0);
+    for (int i = 0; i < 2; i++) {
+        pid[i] = fork();
+        ck_assert_int_ge(pid[i], 0);
+        if (pid[i] == 0)
+            _exit(child(F.path, i, fds[1], fds[0], &shared));
+    }
+    for (int i = 0; i < 2; i++) {
+        int st = 0;
+        ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+        ck_assert(WIFEXITED(st));
+        ck_assert_msg(WEXITSTATUS(st) == 0, "process %d: %d failures", i,
+                      WEXITSTATUS(st));
+    }
+    close(fds[0]);
+    close(fds[1]);
+    ck_assert_int_eq(mk_sqlstore_open_existing(F.path,
+                                               MK_BYTES(fx_master, sizeof fx_master),
+                                               5000, &F.sql),
+                     MK_OK);
+    /* one record per answer: 2 x 2000 + the shared message twice */
+    ck_assert_uint_eq(fx_record_count(), before + 2 * PER_PROC + 2);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kms_concurrent");
+    TCase *tc = tcase_create("concurrent");
+    tcase_set_timeout(tc, 600);
+    tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+    tcase_add_test(tc, test_two_processes_one_store);
+    suite_add_tcase(s, tc);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
