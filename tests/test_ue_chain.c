@@ -1,0 +1,176 @@
+/* test_ue_chain.c - see test_ue_chain.h. */
+#include "test_ue_chain.h"
+
+#include <check.h>
+#include <string.h>
+
+static mk_bytes str(const char *s)
+{
+    return MK_BYTES(s, strlen(s));
+}
+
+void chain_opts_init(chain_opts *o, const mk_suite *s)
+{
+    memset(o, 0, sizeof *o);
+    o->suite = s;
+    o->kms_id = "kms.example.org";
+}
+
+static void creds_of(const chain_opts *o, bool alice, mk_ue_creds *c)
+{
+    memset(c, 0, sizeof *c);
+    c->psk = alice ? o->alice_psk : o->bob_psk;
+    c->psk_id = alice ? o->alice_psk_id : o->bob_psk_id;
+    c->impu = str(alice ? CHAIN_ALICE : CHAIN_BOB);
+    c->kms_id = str(o->kms_id);
+}
+
+#define STEP(name, expr)                 \
+    do {                                 \
+        r->step = (name);                \
+        r->err = (expr);                 \
+        if (r->err != MK_OK)             \
+            return r->err;               \
+    } while (0)
+
+mk_err chain_run(const chain_opts *o, chain_kms_fn kms, void *ctx,
+                 chain_result *r)
+{
+    mk_ue_request_params rp;
+    mk_ue_transfer_params tp;
+    mk_ue_transfer_resp_params trp;
+    mk_ue_creds alice, bob;
+    mk_ue_fixed rf;
+
+    memset(r, 0, sizeof *r);
+    creds_of(o, true, &alice);
+    creds_of(o, false, &bob);
+
+    mk_ue_request_params_init(&rp, o->suite);
+    rp.creds = alice;
+    rp.idrr[0] = str(CHAIN_BOB);
+    rp.n_idrr = 1;
+    if (o->fork)
+        rp.flags |= MK_TPF_I;
+    if (o->tmpl3) {
+        const mk_ue_key_tmpl t[3] = {
+            {MK_KEY_TGK, (uint8_t)o->suite->key_len, 0, MK_KV_SPI, 4},
+            {MK_KEY_TGK, (uint8_t)o->suite->key_len, 0, MK_KV_SPI, 4},
+            {MK_KEY_TEK_SALT, (uint8_t)o->suite->key_len, 14, MK_KV_SPI, 4},
+        };
+        memcpy(rp.tmpl, t, sizeof t);
+        rp.n_tmpl = 3;
+    }
+    rp.fixed.rand = o->randri_req;
+    STEP("request_init", mk_ue_request_init(&rp, r->req_init.b,
+                                            sizeof r->req_init.b,
+                                            &r->req_init.n));
+    STEP("kms ticket request",
+         kms(ctx, 1, MK_BYTES(r->req_init.b, r->req_init.n), r->req_resp.b,
+             sizeof r->req_resp.b, &r->req_resp.n));
+    STEP("accept_request_resp",
+         mk_ue_accept_request_resp(&alice,
+                                   MK_BYTES(r->req_init.b, r->req_init.n),
+                                   MK_BYTES(r->req_resp.b, r->req_resp.n),
+                                   o->fork ? MK_TPF_I : 0, &r->ticket, NULL));
+
+    memset(&tp, 0, sizeof tp);
+    tp.idri = str(CHAIN_ALICE);
+    tp.idrr = str(CHAIN_BOB);
+    tp.n_cs = 1;
+    tp.cs[0].cs_id = 1;
+    tp.cs[0].has_ssrc = true;
+    tp.cs[0].ssrc = 0x11223344;
+    mk_ue_srtp_policy_default(o->suite, &tp.cs[0].policy);
+    if (o->tmpl3) { /* a second CS that picks the second TGK by its SPI */
+        tp.n_cs = 2;
+        tp.cs[1] = tp.cs[0];
+        tp.cs[1].cs_id = 2;
+        tp.cs[1].ssrc = 0x55667788;
+        memcpy(tp.cs[1].spi, r->ticket.keys.e[r->ticket.first_key + 1].spi,
+               4);
+        tp.cs[1].spi_len = 4;
+    }
+    tp.fixed.rand = o->randri_tr;
+    if (o->csb_transfer) {
+        tp.fixed.has_csb_id = true;
+        tp.fixed.csb_id = o->csb_transfer;
+    }
+    STEP("transfer_init", mk_ue_transfer_init(&r->ticket, &tp, r->tr_init.b,
+                                              sizeof r->tr_init.b,
+                                              &r->tr_init.n));
+
+    memset(&rf, 0, sizeof rf);
+    rf.rand = o->randrr_res;
+    STEP("resolve_init",
+         mk_ue_resolve_init(&bob, MK_BYTES(r->tr_init.b, r->tr_init.n), &rf,
+                            r->res_init.b, sizeof r->res_init.b,
+                            &r->res_init.n));
+    STEP("kms ticket resolve",
+         kms(ctx, 2, MK_BYTES(r->res_init.b, r->res_init.n), r->res_resp.b,
+             sizeof r->res_resp.b, &r->res_resp.n));
+    STEP("accept_resolve_resp",
+         mk_ue_accept_resolve_resp(&bob, MK_BYTES(r->tr_init.b, r->tr_init.n),
+                                   MK_BYTES(r->res_init.b, r->res_init.n),
+                                   MK_BYTES(r->res_resp.b, r->res_resp.n),
+                                   &r->bob, NULL));
+    memset(&trp, 0, sizeof trp);
+    trp.fixed.rand = o->randrr_tr;
+    STEP("transfer_resp",
+         mk_ue_transfer_resp(&r->bob, MK_BYTES(r->tr_init.b, r->tr_init.n),
+                             &trp, r->tr_resp.b, sizeof r->tr_resp.b,
+                             &r->tr_resp.n));
+    STEP("accept_transfer_resp",
+         mk_ue_accept_transfer_resp(&r->ticket,
+                                    MK_BYTES(r->tr_init.b, r->tr_init.n),
+                                    MK_BYTES(r->tr_resp.b, r->tr_resp.n),
+                                    &r->alice, NULL));
+    r->step = "done";
+    return MK_OK;
+}
+
+size_t chain_assert_srtp_equal(const chain_result *r)
+{
+    size_t compared = 0;
+    ck_assert_uint_eq(r->alice.n_cs, r->bob.n_cs);
+    ck_assert_uint_eq(r->alice.keys.count, r->bob.keys.count);
+    ck_assert_uint_eq(r->alice.first_key, r->bob.first_key);
+    for (size_t c = 0; c < r->alice.n_cs; c++) {
+        uint8_t cs_id = r->alice.cs[c].cs_id;
+        for (size_t i = r->alice.first_key; i < r->alice.keys.count; i++) {
+            mk_ue_srtp a, b;
+            ck_assert_int_eq(mk_ue_srtp_keys_from(&r->alice, i, cs_id, &a),
+                             MK_OK);
+            ck_assert_int_eq(mk_ue_srtp_keys_from(&r->bob, i, cs_id, &b),
+                             MK_OK);
+            ck_assert_uint_gt(a.master_key.n, 0);
+            ck_assert_uint_eq(a.master_key.n, b.master_key.n);
+            ck_assert_uint_eq(a.master_salt.n, b.master_salt.n);
+            ck_assert_mem_eq(a.master_key.b, b.master_key.b, a.master_key.n);
+            ck_assert_mem_eq(a.master_salt.b, b.master_salt.b,
+                             a.master_salt.n);
+            ck_assert_uint_eq(a.mki_len, b.mki_len);
+            mk_ue_srtp_wipe(&a);
+            mk_ue_srtp_wipe(&b);
+            compared++;
+        }
+        /* the key each side picks by the CS's SPI is the same one */
+        {
+            mk_ue_srtp a, b;
+            ck_assert_int_eq(mk_ue_srtp_keys(&r->alice, cs_id, &a), MK_OK);
+            ck_assert_int_eq(mk_ue_srtp_keys(&r->bob, cs_id, &b), MK_OK);
+            ck_assert_uint_eq(a.key_index, b.key_index);
+            ck_assert_mem_eq(a.master_key.b, b.master_key.b, a.master_key.n);
+            mk_ue_srtp_wipe(&a);
+            mk_ue_srtp_wipe(&b);
+        }
+    }
+    return compared;
+}
+
+void chain_result_wipe(chain_result *r)
+{
+    mk_ue_ticket_wipe(&r->ticket);
+    mk_ue_session_wipe(&r->alice);
+    mk_ue_session_wipe(&r->bob);
+}

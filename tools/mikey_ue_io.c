@@ -1,0 +1,232 @@
+/* mikey_ue_io.c - see mikey_ue_io.h. */
+#include "mikey_ue_io.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/base64.h"
+#include "util/ntp.h"
+
+mk_err ue_read_all(const char *path, char **text, size_t *n)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    char *buf;
+    size_t len = 0, r;
+    *text = NULL;
+    *n = 0;
+    if (!f)
+        return mk_err_raise(MK_E_IO, -1, 0, "cannot open input file");
+    buf = malloc(UE_IN_MAX + 1);
+    if (!buf) {
+        if (f != stdin)
+            fclose(f);
+        return mk_err_raise(MK_E_IO, -1, 0, "out of memory");
+    }
+    while ((r = fread(buf + len, 1, UE_IN_MAX + 1 - len, f)) > 0) {
+        len += r;
+        if (len > UE_IN_MAX)
+            break;
+    }
+    if (ferror(f) || len > UE_IN_MAX) {
+        bool big = len > UE_IN_MAX;
+        free(buf);
+        if (f != stdin)
+            fclose(f);
+        return mk_err_raise(big ? MK_E_LIMIT : MK_E_IO, -1, 0,
+                            big ? "input too large" : "cannot read input");
+    }
+    if (f != stdin)
+        fclose(f);
+    buf[len] = '\0';
+    *text = buf;
+    *n = len;
+    return MK_OK;
+}
+
+static mk_err b64(const char *text, size_t n, ue_msg *m)
+{
+    mk_err rc = mk_base64_decode(MK_BYTES(text, n), m->b, sizeof m->b, &m->n);
+    if (rc == MK_OK && m->n == 0)
+        return mk_err_raise(MK_E_BASE64, -1, 0, "empty message");
+    return rc;
+}
+
+mk_err ue_msg_from_arg(const char *arg, ue_msg *m)
+{
+    char *text = NULL;
+    size_t n = 0;
+    mk_err rc;
+    m->n = 0;
+    if (strcmp(arg, "-") != 0 && arg[0] != '@')
+        return b64(arg, strlen(arg), m);
+    MK_GUARD(ue_read_all(arg[0] == '@' ? arg + 1 : "-", &text, &n));
+    rc = b64(text, n, m);
+    free(text);
+    return rc;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+mk_err ue_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
+{
+    size_t k = 0;
+    int hi = -1;
+    for (; *s; s++) {
+        int v;
+        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ':')
+            continue;
+        v = hexval(*s);
+        if (v < 0)
+            return mk_err_raise(MK_E_VALUE, -1, 0, "not a hex string");
+        if (hi < 0) {
+            hi = v;
+            continue;
+        }
+        if (k >= cap)
+            return mk_err_raise(MK_E_LIMIT, -1, 0, "hex value too long");
+        out[k++] = (uint8_t)(hi << 4 | v);
+        hi = -1;
+    }
+    if (hi >= 0)
+        return mk_err_raise(MK_E_VALUE, -1, 0, "odd number of hex digits");
+    *n = k;
+    return MK_OK;
+}
+
+mk_err ue_uint(const char *s, uint64_t max, uint64_t *v)
+{
+    char *end = NULL;
+    unsigned long long x;
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+        return mk_err_raise(MK_E_VALUE, -1, 0, "not a number");
+    errno = 0;
+    x = strtoull(s, &end, 0);
+    if (errno || *end || x > max)
+        return mk_err_raise(MK_E_VALUE, -1, 0, "number out of range");
+    *v = x;
+    return MK_OK;
+}
+
+mk_err ue_time(const char *s, uint64_t *ntp)
+{
+    size_t len = strlen(s);
+    bool hex16 = len == 16;
+    for (size_t i = 0; hex16 && i < len; i++)
+        hex16 = hexval(s[i]) >= 0;
+    if (hex16 || (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
+        uint64_t v = 0;
+        const char *p = hex16 ? s : s + 2;
+        if (strlen(p) > 16 || !*p)
+            return mk_err_raise(MK_E_VALUE, -1, 0, "NTP time has 16 hex digits");
+        for (; *p; p++) {
+            int d = hexval(*p);
+            if (d < 0)
+                return mk_err_raise(MK_E_VALUE, -1, 0, "NTP time is not hex");
+            v = v << 4 | (uint64_t)d;
+        }
+        *ntp = v;
+        return MK_OK;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return mk_err_raise(MK_E_VALUE, -1, 0,
+                                "time is unix seconds or 16 hex digits (NTP)");
+    {
+        uint64_t u;
+        /* 2104-02-07: the end of NTP era 1 (util/ntp.h) */
+        MK_GUARD(ue_uint(s, 4294967295ull + 2085978496ull, &u));
+        *ntp = mk_ntp_from_unix(u, 0);
+    }
+    return MK_OK;
+}
+
+/* --- results --- */
+
+static void name_(ue_out *o, const char *name)
+{
+    if (o->json) {
+        fputs(o->started ? "," : "{", stdout);
+        printf("\"%s\":", name);
+    } else {
+        printf("%s=", name);
+    }
+    o->started = true;
+}
+
+void ue_out_hex(ue_out *o, const char *name, mk_bytes v)
+{
+    name_(o, name);
+    if (o->json)
+        putchar('"');
+    for (size_t i = 0; i < v.n; i++)
+        printf("%02x", v.p[i]);
+    fputs(o->json ? "\"" : "\n", stdout);
+}
+
+void ue_out_str(ue_out *o, const char *name, const char *v)
+{
+    name_(o, name);
+    if (!o->json) {
+        printf("%s\n", v);
+        return;
+    }
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+void ue_out_uint(ue_out *o, const char *name, uint64_t v)
+{
+    name_(o, name);
+    printf(o->json ? "%llu" : "%llu\n", (unsigned long long)v);
+}
+
+void ue_out_end(ue_out *o)
+{
+    if (o->json)
+        puts(o->started ? "}" : "{}");
+    fflush(stdout);
+}
+
+/* --- the stdout sink --- */
+
+static mk_err deliver_stdout(ue_sink *self, const char *what, mk_bytes msg)
+{
+    char *text;
+    size_t cap = mk_base64_encoded_len(msg.n) + 1, n = 0;
+    mk_err rc;
+    (void)self;
+    (void)what;
+    text = malloc(cap);
+    if (!text)
+        return mk_err_raise(MK_E_IO, -1, 0, "out of memory");
+    rc = mk_base64_encode(msg, text, cap, &n);
+    if (rc == MK_OK && (puts(text) == EOF || fflush(stdout) != 0))
+        rc = mk_err_raise(MK_E_IO, -1, 0, "cannot write to stdout");
+    free(text);
+    return rc;
+}
+
+ue_sink *ue_sink_stdout(void)
+{
+    static ue_sink s = {deliver_stdout};
+    return &s;
+}
