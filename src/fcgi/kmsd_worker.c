@@ -1,0 +1,287 @@
+/* kmsd_worker.c - see kmsd_worker.h. */
+#include "fcgi/kmsd_worker.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fcgi/kmsd_log.h"
+#include "util/ntp.h"
+
+struct kmsd_worker {
+    kmsd_shared *sh;
+    int index;
+    mk_sqlstore *sql;
+    mk_kms_store iface; /* function table over sql; mk_kms points at it */
+    mk_kms *kms;
+    FCGX_Request req;
+    uint8_t *body;      /* body_max + 1 */
+    size_t body_cap;
+    uint8_t *msg;       /* mk_http_msg_max */
+    size_t msg_cap;
+    mk_kms_answer *answer;
+    mk_http_reply *reply;
+};
+
+kmsd_worker *kmsd_worker_new(kmsd_shared *shared, int index)
+{
+    kmsd_worker *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return NULL;
+    w->sh = shared;
+    w->index = index;
+    w->body_cap = shared->binding.body_max + 1;
+    w->msg_cap = mk_http_msg_max(&shared->binding);
+    w->body = malloc(w->body_cap);
+    w->msg = malloc(w->msg_cap);
+    w->answer = malloc(sizeof *w->answer);
+    w->reply = malloc(sizeof *w->reply);
+    if (w->body == NULL || w->msg == NULL || w->answer == NULL ||
+        w->reply == NULL ||
+        FCGX_InitRequest(&w->req, shared->listen_fd, 0) != 0) {
+        kmsd_worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void close_core(kmsd_worker *w)
+{
+    mk_kms_free(w->kms);
+    w->kms = NULL;
+    mk_sqlstore_close(w->sql);
+    w->sql = NULL;
+}
+
+void kmsd_worker_free(kmsd_worker *w)
+{
+    if (w == NULL)
+        return;
+    close_core(w);
+    FCGX_Free(&w->req, 1);
+    if (w->msg != NULL)
+        mk_wipe(w->msg, w->msg_cap);
+    if (w->answer != NULL)
+        mk_wipe(w->answer, sizeof *w->answer);
+    free(w->body);
+    free(w->msg);
+    free(w->answer);
+    free(w->reply);
+    free(w);
+}
+
+mk_err kmsd_worker_open(kmsd_worker *w)
+{
+    if (w->kms != NULL)
+        return MK_OK;
+    mk_err e;
+    if (w->sql == NULL) {
+        e = mk_sqlstore_open_existing(w->sh->store_path,
+                                      mk_key_bytes(&w->sh->master_key),
+                                      w->sh->busy_timeout_ms, &w->sql);
+        if (e != MK_OK) {
+            w->sql = NULL;
+            return e;
+        }
+        w->iface = mk_sqlstore_interface(w->sql);
+    }
+    e = MK_OK;
+    w->kms = mk_kms_new(&w->sh->kms_config, &w->iface, &e);
+    if (w->kms == NULL)
+        return e != MK_OK ? e : MK_E_INTERNAL;
+    return MK_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+static long elapsed_us(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (long)(t1.tv_sec - t0->tv_sec) * 1000000L +
+           (long)(t1.tv_nsec - t0->tv_nsec) / 1000L;
+}
+
+/* Read at most cap bytes of FCGI_STDIN, whatever CONTENT_LENGTH says; the
+ * FastCGI stream ends where the web server ended the body. */
+static size_t read_body(FCGX_Stream *in, uint8_t *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap) {
+        size_t want = cap - n;
+        int chunk = want > 65536 ? 65536 : (int)want;
+        int got = FCGX_GetStr((char *)buf + n, chunk, in);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    return n;
+}
+
+/* Throw away the rest of an oversized body (bounded, see KMSD_DRAIN_MAX). */
+static void drain_body(FCGX_Stream *in)
+{
+    char scratch[4096];
+    size_t total = 0;
+    while (total < KMSD_DRAIN_MAX) {
+        int got = FCGX_GetStr(scratch, (int)sizeof scratch, in);
+        if (got <= 0)
+            break;
+        total += (size_t)got;
+    }
+}
+
+/* The detail of e if it was the last error raised on this thread. */
+static const char *what_of(mk_err e)
+{
+    const mk_err_detail *d = mk_err_last();
+    return d->code == e ? d->what : NULL;
+}
+
+static void serve(kmsd_worker *w)
+{
+    const kmsd_shared *sh = w->sh;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    mk_err_clear();
+
+    char **envp = w->req.envp;
+    mk_http_cgi v = {
+        .request_method = FCGX_GetParam("REQUEST_METHOD", envp),
+        .server_protocol = FCGX_GetParam("SERVER_PROTOCOL", envp),
+        .script_name = FCGX_GetParam("SCRIPT_NAME", envp),
+        .path_info = FCGX_GetParam("PATH_INFO", envp),
+        .request_uri = FCGX_GetParam("REQUEST_URI", envp),
+        .query_string = FCGX_GetParam("QUERY_STRING", envp),
+        .content_type = FCGX_GetParam("CONTENT_TYPE", envp),
+        .content_length = FCGX_GetParam("CONTENT_LENGTH", envp),
+    };
+
+    size_t body_n = read_body(w->req.in, w->body, w->body_cap);
+    if (body_n == w->body_cap)
+        drain_body(w->req.in);
+    if (FCGX_GetError(w->req.in) != 0) {
+        /* The connection ended before the end of the body (the client or
+         * the web server went away): nothing to answer, nothing to act on.
+         * libfcgi closes the connection in FCGX_Finish_r. */
+        kmsd_log(MK_LOG_INFO, "status=- service=- err=\"%s\" us=%ld "
+                 "client=gone", "body incomplete", elapsed_us(&t0));
+        return;
+    }
+
+    mk_service service = (mk_service)0;
+    size_t msg_n = 0;
+    int status;
+    const char *what = NULL;
+    mk_bytes mikey = MK_BYTES_NONE;
+    mk_err e = mk_http_decide(&sh->binding, &v, MK_BYTES(w->body, body_n),
+                              &service, w->msg, w->msg_cap, &msg_n);
+    if (e != MK_OK) {
+        status = mk_err_http_status(e);
+        what = what_of(e);
+    } else if ((e = kmsd_worker_open(w)) != MK_OK) {
+        /* store busy or down: the UE retries (profile §2) */
+        kmsd_log(MK_LOG_WARN, "worker %d: store not usable: %s", w->index,
+                 mk_err_name(e));
+        if (e != MK_E_UNAVAILABLE)
+            e = MK_E_UNAVAILABLE;
+        status = 503;
+    } else {
+        mk_kms_handle(w->kms, service, MK_BYTES(w->msg, msg_n), mk_ntp_now(),
+                      w->answer);
+        e = w->answer->err;
+        status = w->answer->http_status;
+        if (e == MK_E_INTERNAL) {
+            /* profile §2: a bug that still yields an answer is a 503 (the
+             * UE retries) and is logged; the detail is a static reason */
+            const char *d = what_of(e);
+            kmsd_log(MK_LOG_ERROR, "bug in the KMS core: %s",
+                     d != NULL ? d : "no detail");
+        }
+        if (status == 200)
+            mikey = MK_BYTES(w->answer->body, w->answer->body_len);
+        else if (status == 400)
+            what = what_of(e); /* names a payload / field, never a value */
+    }
+
+    mk_err rc = mk_http_reply_format(w->reply, status, e, what, mikey,
+                                     sh->retry_after);
+    if (rc != MK_OK)
+        kmsd_log(MK_LOG_ERROR,
+                 "bug: status %d with error '%s' answered as 503 (%s)",
+                 status, mk_err_name(e), mk_err_name(rc));
+    int put = FCGX_PutStr(w->reply->text, (int)w->reply->len, w->req.out);
+    int flushed = FCGX_FFlush(w->req.out);
+
+    kmsd_log(MK_LOG_INFO, "status=%d service=%s err=\"%s\" us=%ld%s",
+             w->reply->status, mk_http_service_name((int)service),
+             mk_err_name(e), elapsed_us(&t0),
+             (put < 0 || flushed < 0) ? " client=gone" : "");
+
+    mk_wipe(w->msg, msg_n);
+    mk_wipe(w->answer->body, sizeof w->answer->body);
+}
+
+static void report_fatal(kmsd_shared *sh)
+{
+    atomic_store(&sh->fatal, 1);
+    pthread_kill(sh->main_thread, SIGTERM);
+}
+
+void *kmsd_worker_run(void *arg)
+{
+    kmsd_worker *w = arg;
+    kmsd_shared *sh = w->sh;
+    for (;;) {
+        struct pollfd p[2] = {
+            {.fd = sh->listen_fd, .events = POLLIN},
+            {.fd = sh->wake_fd, .events = POLLIN},
+        };
+        int r = poll(p, 2, -1);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            kmsd_log(MK_LOG_ERROR, "worker %d: poll: %s", w->index,
+                     strerror(errno));
+            report_fatal(sh);
+            break;
+        }
+        if (p[1].revents != 0)
+            break; /* shutting down; nothing is in flight here */
+        if ((p[0].revents & (POLLERR | POLLNVAL)) != 0) {
+            kmsd_log(MK_LOG_ERROR, "worker %d: listening socket failed",
+                     w->index);
+            report_fatal(sh);
+            break;
+        }
+        if ((p[0].revents & POLLIN) == 0)
+            continue;
+        /* The listening socket is non-blocking: when another worker (or
+         * process) took the connection, accept fails with EAGAIN. */
+        int a = FCGX_Accept_r(&w->req);
+        if (a < 0) {
+            if (a == -EAGAIN || a == -EWOULDBLOCK || a == -EINTR ||
+                a == -ECONNABORTED || a == -EPROTO || a == -ECONNRESET)
+                continue;
+            if (a == -EMFILE || a == -ENFILE || a == -ENOBUFS ||
+                a == -ENOMEM) {
+                kmsd_log(MK_LOG_WARN, "worker %d: accept: %s", w->index,
+                         strerror(-a));
+                struct timespec pause = {0, 100 * 1000 * 1000};
+                nanosleep(&pause, NULL);
+                continue;
+            }
+            kmsd_log(MK_LOG_ERROR, "worker %d: accept failed (%d)", w->index,
+                     a);
+            report_fatal(sh);
+            break;
+        }
+        serve(w);
+        FCGX_Finish_r(&w->req);
+    }
+    return NULL;
+}

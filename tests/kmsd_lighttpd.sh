@@ -1,0 +1,85 @@
+#!/bin/bash
+# kmsd_lighttpd.sh - kmsd under spawn-fcgi behind lighttpd (the setup of
+# lighttpd/lighttpd.conf): every row of the profile §2 table through HTTP,
+# what lighttpd itself answers before kmsd sees a request, raw FastCGI on
+# kmsd's socket, 503 + Retry-After while the store is locked, and a clean
+# stop on SIGTERM. Skips (77) only when lighttpd or spawn-fcgi is missing.
+set -u
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib_servers.sh"
+
+ms_need lighttpd spawn-fcgi curl nc sqlite3
+ms_setup
+
+D=$MS_TMP/kms
+ms_make_store "$D"
+SOCK=$MS_TMP/kmsd.sock
+ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" --threads 4 || exit 1
+ms_start_lighttpd "$SOCK" || { echo "lighttpd did not start"; exit 1; }
+BASE=http://127.0.0.1:$MS_PORT
+echo "# lighttpd on $BASE, kmsd pid $MS_KMSD_PID"
+
+ms_http_table "$BASE" lighttpd
+
+# --- what lighttpd answers itself (kmsd never sees these requests)
+# An HTTP/2.0 request line on an HTTP/1 connection: lighttpd's own 505
+# (HTML body), which is also what the annex asks for (X1.2: 505, "UE should
+# use HTTP/1.1").
+ms_raw_http "$MS_PORT"
+ms_check "505 'HTTP/2.0' request line: lighttpd answers '$MS_RAW_HTTP20'" \
+    [ "$(echo "$MS_RAW_HTTP20" | cut -d' ' -f2)" = 505 ]
+# Content-Length over server.max-request-size (2 MiB): lighttpd's 413
+# before reading any body.
+ms_check "huge Content-Length, short body: lighttpd answers '$MS_RAW_HUGE'" \
+    [ "$(echo "$MS_RAW_HUGE" | cut -d' ' -f2)" = 413 ]
+# A body shorter than its Content-Length, then EOF: lighttpd drops the
+# request without an answer and kmsd is not disturbed.
+ms_check "short body then EOF: no answer ('$MS_RAW_SHORT')" [ -z "$MS_RAW_SHORT" ]
+ms_alive "raw HTTP" "$BASE"
+
+# Real HTTP/2 (h2c with prior knowledge): lighttpd speaks it and passes
+# SERVER_PROTOCOL=HTTP/2.0, so kmsd answers its own 505.
+if curl -V | grep -qw HTTP2; then
+    ms_post "$BASE/keymanagement?$MS_RT" --http2-prior-knowledge --data-binary "$MS_RFC4567_I"
+    ms_expect_kmsd_error "505 HTTP/2 (h2c)" 505 "HTTP version not supported: use HTTP/1.1"
+else
+    echo "# skip h2c: curl without HTTP/2"
+fi
+
+# Over lighttpd's own limit (2 MiB): 413 from lighttpd.
+head -c 3145728 /dev/zero | tr '\0' 'A' >"$MS_TMP/3mib"
+ms_post "$BASE/keymanagement?$MS_RT" --data-binary "@$MS_TMP/3mib"
+ms_expect_code "3 MiB body: lighttpd's 413 (server.max-request-size)" 413
+ms_alive "413" "$BASE"
+
+# --- raw FastCGI straight to kmsd's socket
+ms_raw_fcgi "unix:$SOCK"
+ms_alive "raw FastCGI" "$BASE"
+
+# --- 503: the store stops being writable while kmsd serves
+ms_503_while_serving "$BASE" "$D/kms.db"
+
+# --- the chain, once mikey-ue exists
+ms_chain "$BASE" "$D"
+
+# --- 503: the store is locked when kmsd (re)starts: "keys not loaded",
+# every request 503 + Retry-After until the lock goes, then served again.
+ms_stop "$MS_KMSD_PID"
+ms_check "kmsd exits 0 on SIGTERM" wait "$MS_KMSD_PID"
+ms_lock_store "$D/kms.db" || exit 1
+ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" --threads 2 || exit 1
+ms_post "$BASE/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
+ms_expect_kmsd_error "503 store locked" 503 "service unavailable"
+ms_expect_header "503 store locked" Retry-After 7
+ms_unlock_store
+ms_post "$BASE/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
+ms_expect_code "lock released: served again" 200
+
+# --- the log: one line per request, no body, no key
+ms_check "log: request lines with status, service, error, duration" \
+    grep -q 'info: status=405 service=- err="method not allowed" us=[0-9]' "$MS_TMP/kmsd.log"
+ms_check "log: no request body in the log" bash -c "! grep -q -F '${MS_RFC4567_I:0:40}' '$MS_TMP/kmsd.log'"
+ms_check "log: no PSK in the log" bash -c "! grep -q -F \"\$(cat '$D/alice.psk')\" '$MS_TMP/kmsd.log'"
+
+ms_stop "$MS_KMSD_PID"
+ms_check "kmsd exits 0 on SIGTERM (again)" wait "$MS_KMSD_PID"
+ms_done

@@ -1,0 +1,111 @@
+#!/bin/bash
+# kmsd_standalone.sh - kmsd on its own (--listen), talked to with raw
+# FastCGI: start-up checks and exit codes (--check-config, bad store, wrong
+# master key, no socket), TCP and unix sockets, several worker threads
+# under concurrent load, SIGTERM and SIGINT with a request in flight (it is
+# answered, then exit 0), clients that vanish, CONTENT_LENGTH never trusted,
+# and a log that holds one line per request and never a body or a key.
+set -u
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib_servers.sh"
+
+ms_need sqlite3
+ms_setup
+
+D=$MS_TMP/kms
+ms_make_store "$D"
+LOG=$MS_TMP/kmsd.log
+P=(-p REQUEST_METHOD=POST -p SERVER_PROTOCOL=HTTP/1.1 -p SCRIPT_NAME=/keymanagement
+    -p "QUERY_STRING=$MS_RT" -p CONTENT_TYPE=application/mikey)
+
+# --- start-up
+"$KMSD" --config "$D/kms.conf" --check-config >"$MS_TMP/out" 2>&1
+ms_check "--check-config: exit 0" [ $? = 0 ]
+ms_check "--check-config: says OK" grep -q 'OK' "$MS_TMP/out"
+"$KMSD" --config "$MS_TMP/none.conf" --check-config >"$MS_TMP/out" 2>&1
+ms_check "missing configuration: exit 1" [ $? = 1 ]
+sed 's/^store = .*/store = missing.db/' "$D/kms.conf" >"$D/missing.conf"
+"$KMSD" --config "$D/missing.conf" --listen "unix:$MS_TMP/x.sock" >"$MS_TMP/out" 2>&1
+ms_check "store missing: exit 1 at start" [ $? = 1 ]
+ms_check "store missing: logged" grep -q 'error: cannot serve: store' "$MS_TMP/out"
+(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$D/other.key" && echo >>"$D/other.key")
+sed 's/^master_key = .*/master_key = other.key/' "$D/kms.conf" >"$D/otherkey.conf"
+"$KMSD" --config "$D/otherkey.conf" --listen "unix:$MS_TMP/x.sock" >"$MS_TMP/out" 2>&1
+ms_check "wrong master key: exit 1 at start" [ $? = 1 ]
+ms_check "wrong master key: no key material in the log" \
+    bash -c "! grep -q -F \"\$(head -c 64 '$D/other.key')\" '$MS_TMP/out'"
+"$KMSD" --config "$D/kms.conf" </dev/null >"$MS_TMP/out" 2>&1
+ms_check "no socket on descriptor 0 and no --listen: exit 2" [ $? = 2 ]
+"$KMSD" --config "$D/kms.conf" --threads 0 >"$MS_TMP/out" 2>&1
+ms_check "--threads 0: usage error, exit 2" [ $? = 2 ]
+"$KMSD" --bogus >"$MS_TMP/out" 2>&1
+ms_check "unknown option: exit 2" [ $? = 2 ]
+"$KMSD" --config "$D/kms.conf" --listen "10.0.0.1" >"$MS_TMP/out" 2>&1
+ms_check "--listen without a port: exit 2" [ $? = 2 ]
+MIKEYKMS_CONFIG=$D/kms.conf "$KMSD" --check-config >"$MS_TMP/out" 2>&1
+ms_check "MIKEYKMS_CONFIG names the default configuration" [ $? = 0 ]
+
+# --- TCP, 4 threads, concurrent clients
+PORT=$(ms_free_port)
+ms_start_kmsd_listen "127.0.0.1:$PORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
+T=127.0.0.1:$PORT
+CLIENTS=()
+for i in $(seq 1 40); do
+    "$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" -t 20 "$T" >"$MS_TMP/par.$i" 2>&1 &
+    CLIENTS+=($!)
+done
+wait "${CLIENTS[@]}"
+n200=$(grep -l '^Status: 200 OK' "$MS_TMP"/par.* | wc -l)
+ms_check "40 concurrent requests on 4 threads: all answered 200 ($n200)" [ "$n200" = 40 ]
+ms_check "4 worker threads" grep -q 'with 4 threads' "$LOG"
+
+ms_raw_fcgi "$T"
+
+# SIGTERM with a request in flight: it is answered in full, then exit 0.
+"$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" --hold 1500 -t 20 "$T" >"$MS_TMP/inflight" 2>&1 &
+CLIENT=$!
+sleep 0.5
+kill -TERM "$MS_KMSD_PID"
+wait "$CLIENT"
+ms_check "SIGTERM: the request in flight completes (rc $?)" grep -q '^Status: 200 OK' "$MS_TMP/inflight"
+wait "$MS_KMSD_PID"
+ms_check "SIGTERM: kmsd exits 0 (rc $?)" [ $? = 0 ]
+ms_check "SIGTERM: logged" grep -q 'finishing requests in flight' "$LOG"
+
+# --- unix socket, one thread, SIGINT
+SOCK=$MS_TMP/kmsd.sock
+ms_start_kmsd_listen "unix:$SOCK" "$D/kms.conf" "$LOG" || exit 1
+"$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" -t 10 "unix:$SOCK" >"$MS_TMP/out"
+ms_check "unix socket: 200" grep -q '^Status: 200 OK' "$MS_TMP/out"
+"$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" --hold 1000 -t 20 "unix:$SOCK" >"$MS_TMP/inflight" 2>&1 &
+CLIENT=$!
+sleep 0.4
+kill -INT "$MS_KMSD_PID"
+wait "$CLIENT"
+ms_check "SIGINT: the request in flight completes" grep -q '^Status: 200 OK' "$MS_TMP/inflight"
+wait "$MS_KMSD_PID"
+ms_check "SIGINT: kmsd exits 0 (rc $?)" [ $? = 0 ]
+ms_check "SIGINT: the socket file is removed" [ ! -e "$SOCK" ]
+
+# A stale socket file is replaced; a regular file is never removed.
+ms_start_kmsd_listen "unix:$SOCK" "$D/kms.conf" "$LOG" || exit 1
+kill -KILL "$MS_KMSD_PID"; wait "$MS_KMSD_PID" 2>/dev/null
+ms_check "stale socket left by a killed kmsd" [ -S "$SOCK" ]
+ms_start_kmsd_listen "unix:$SOCK" "$D/kms.conf" "$LOG" || exit 1
+"$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" -t 10 "unix:$SOCK" >"$MS_TMP/out"
+ms_check "stale socket replaced: 200" grep -q '^Status: 200 OK' "$MS_TMP/out"
+ms_stop "$MS_KMSD_PID"; wait "$MS_KMSD_PID"
+echo precious >"$MS_TMP/file"
+"$KMSD" --config "$D/kms.conf" --listen "unix:$MS_TMP/file" >"$MS_TMP/out" 2>&1
+ms_check "a regular file at the socket path: exit 1" [ $? = 1 ]
+ms_check "... and the file is kept" grep -q precious "$MS_TMP/file"
+
+# --- the log: one line per request; never a body or a key
+ms_check "log: one line per request" \
+    grep -q 'info: status=200 service=ticketrequest err="Invalid DT" us=[0-9]*$' "$LOG"
+ms_check "log: a vanished client is logged as such" grep -q 'client=gone' "$LOG"
+ms_check "log: no request body" bash -c "! grep -q -F '${MS_RFC4567_I:0:40}' '$LOG'"
+for who in alice bob; do
+    ms_check "log: no PSK of $who" bash -c "! grep -q -F \"\$(cat '$D/$who.psk')\" '$LOG'"
+done
+ms_check "log: no master key" bash -c "! grep -q -F \"\$(head -c 64 '$D/master.key')\" '$LOG'"
+ms_done
