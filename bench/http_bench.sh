@@ -1,0 +1,455 @@
+#!/usr/bin/env bash
+# http_bench.sh - HTTP benchmark of kmsd (not a test): Ticket Request and
+# Ticket Resolve requests per second through lighttpd + spawn-fcgi, next to
+# a null FastCGI responder on the same lighttpd with the same process count
+# in the same run, and the resident memory of one kmsd process after
+# 100 000 requests. See doc/benchmarks.md for the figures.
+#
+#   bench/http_bench.sh [BUILD_DIR]        (default ./build/plain)
+#
+# Builds nothing: BUILD_DIR must hold src/fcgi/kmsd, tools/kmsctl,
+# bench/null_responder and bench/gen_requests (make in BUILD_DIR).
+#
+# For each process count P (BENCH_PROCS, default "1 2 4"): one lighttpd
+# (lighttpd/lighttpd.conf as shipped, port and paths changed, plus a second
+# mount /nullkms) on a free 127.0.0.1 port; spawn-fcgi -F P kmsd on the
+# mount and spawn-fcgi -F P null_responder on /nullkms, i.e. P processes
+# each, as an operator runs kmsd under spawn-fcgi / mod_fcgid. Per service
+# the null responder and kmsd take turns (BENCH_ROUNDS times each, wrk -d
+# BENCH_SECONDS): the null responder gets the bodies round robin, kmsd
+# distinct fresh requests, each sent at most once, made by gen_requests
+# right before its run (enough for twice the null rate, so that the list
+# outlasts -d). Every non-200 answer, and every
+# 200 that is not REQUEST_RESP / RESOLVE_RESP (a MIKEY Error), is counted
+# as bad and shown.
+#
+# Then the memory: one kmsd process (spawn-fcgi -F 1), wrk with one
+# connection, 4 rounds of 12 500 Ticket Requests + 12 500 Ticket Resolves:
+# rounds 1 and 3 fresh requests, rounds 2 and 4 the same again (replays,
+# answered with MIKEY Error), so both halves run the same mix; VmRSS of the
+# process from /proc after 50 000 and after 100 000 requests.
+#
+# Environment:
+#   BENCH_SECONDS=5      wrk -d per measurement
+#   BENCH_ROUNDS=3       null, kmsd, null, kmsd, ... per service and P; the
+#                        rates are requests / seconds over all rounds
+#   BENCH_PROCS="1 2 4"  process counts
+#   BENCH_CONNS=16       wrk -c (concurrent HTTP connections)
+#   BENCH_WRK_THREADS=1  wrk -t
+#   BENCH_MODEL=procs    procs: P kmsd processes (spawn-fcgi -F P, the
+#                        operator's model); threads: ONE kmsd process with
+#                        --threads P (the null responder stays at P
+#                        processes), for comparison
+#   BENCH_RSS_REQUESTS=100000 (a multiple of 4; 0 skips the memory part)
+#   BENCH_NULL_ONLY=1    harness self test: the null responder also stands
+#                        in for kmsd, random lines instead of gen_requests
+#   BENCH_KEEP=1         keep the temporary directory
+#
+# Only 127.0.0.1 is used; every process started here is stopped on exit.
+set -u
+
+BUILD=${1:-./build/plain}
+BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory ${1:-./build/plain}" >&2; exit 2; }
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SECONDS_PER_RUN=${BENCH_SECONDS:-5}
+PROCS=${BENCH_PROCS:-1 2 4}
+CONNS=${BENCH_CONNS:-16}
+WRK_THREADS=${BENCH_WRK_THREADS:-1}
+RSS_N=${BENCH_RSS_REQUESTS:-100000}
+NULL_ONLY=${BENCH_NULL_ONLY:-0}
+ROUNDS=${BENCH_ROUNDS:-3}
+MODEL=${BENCH_MODEL:-procs}
+
+KMSD=$BUILD/src/fcgi/kmsd
+KMSCTL=$BUILD/tools/kmsctl
+NULLR=$BUILD/bench/null_responder
+GEN=$BUILD/bench/gen_requests
+LUA=$SRC/bench/post_lines.lua
+
+die() { echo "http_bench: $*" >&2; exit 1; }
+
+for c in wrk lighttpd spawn-fcgi; do
+    command -v "$c" >/dev/null 2>&1 || die "$c is not installed"
+done
+[ -x "$NULLR" ] || die "$NULLR not built (make in $BUILD)"
+if [ "$NULL_ONLY" = 1 ]; then
+    KMSD_BIN=$NULLR
+else
+    for p in "$KMSD" "$KMSCTL" "$GEN"; do
+        [ -x "$p" ] || die "$p not built (make in $BUILD)"
+    done
+    KMSD_BIN=$KMSD
+fi
+[ $((RSS_N % 4)) -eq 0 ] || die "BENCH_RSS_REQUESTS must be a multiple of 4"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/mikeykms-bench.XXXXXX") || exit 1
+chmod 755 "$T"
+PIDFILES=()
+BG_PIDS=()
+
+running() {
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [ -n "$st" ] && [ "${st#Z}" = "$st" ]
+}
+
+stop_pid() { # PID: TERM, then KILL after 5 s
+    local pid=$1 i
+    running "$pid" || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 50; i++)); do
+        running "$pid" || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+}
+
+stop_all() {
+    local f pid
+    for pid in "${BG_PIDS[@]}"; do stop_pid "$pid"; done
+    BG_PIDS=()
+    for f in "${PIDFILES[@]}"; do
+        [ -f "$f" ] || continue
+        while read -r pid || [ -n "$pid" ]; do
+            [ -n "$pid" ] && stop_pid "$pid"
+        done <"$f"
+        rm -f "$f"
+    done
+    PIDFILES=()
+    wait 2>/dev/null
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT
+    stop_all
+    if [ -z "${BENCH_KEEP:-}" ]; then rm -rf "$T"; else echo "kept $T"; fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+free_port() {
+    local p i
+    for ((i = 0; i < 200; i++)); do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+wait_port() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+wait_socket() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [ -S "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- store
+
+if [ "$NULL_ONLY" != 1 ]; then
+    mkdir -p "$T/store"
+    "$KMSCTL" --store "$T/store/kms.db" --master-key "$T/store/master.key" init \
+        >"$T/kmsctl.log" 2>&1 || { cat "$T/kmsctl.log"; die "kmsctl init failed"; }
+    for who in alice bob; do
+        (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$T/store/$who.psk")
+        "$KMSCTL" --store "$T/store/kms.db" --master-key "$T/store/master.key" \
+            subscriber add --psk-id "$who" --psk - --impu "sip:$who@example.org" \
+            <"$T/store/$who.psk" >>"$T/kmsctl.log" 2>&1 ||
+            { cat "$T/kmsctl.log"; die "kmsctl subscriber add $who failed"; }
+    done
+    cat >"$T/store/kms.conf" <<EOF
+# written by bench/http_bench.sh: the defaults of doc/kms.conf.sample
+store = kms.db
+master_key = master.key
+EOF
+fi
+CONF=$T/store/kms.conf
+KMSD_ARGS=()
+[ "$NULL_ONLY" = 1 ] || KMSD_ARGS=(--config "$CONF")
+
+# gen LINES_REQ LINES_RES OUT_REQ OUT_RES: fresh distinct requests.
+gen() {
+    if [ "$NULL_ONLY" = 1 ]; then
+        # any base64 of request size will do for the null responder
+        head -c $(($1 * 300)) /dev/urandom | base64 -w 400 >"$3"
+        head -c $(($2 * 450)) /dev/urandom | base64 -w 600 >"$4"
+        return 0
+    fi
+    "$GEN" --config "$CONF" \
+        --initiator-psk-file "$T/store/alice.psk" --responder-psk-file "$T/store/bob.psk" \
+        --requests "$1" --request-out "$3" --resolves "$2" --resolve-out "$4" \
+        >>"$T/gen.log" 2>&1 || { tail -n 20 "$T/gen.log"; die "gen_requests failed"; }
+}
+
+# ---------------------------------------------------------------- servers
+
+# start_spawn NAME P BINARY [ARGS...]: spawn-fcgi -F P on $T/NAME.sock.
+start_spawn() {
+    local name=$1 procs=$2 n
+    shift 2
+    rm -f "$T/$name.sock" "$T/$name.pids"
+    spawn-fcgi -s "$T/$name.sock" -M 0600 -F "$procs" -P "$T/$name.pids" -- "$@" \
+        </dev/null >"$T/$name.spawn.log" 2>&1 || { cat "$T/$name.spawn.log"; die "spawn-fcgi $name failed"; }
+    PIDFILES+=("$T/$name.pids")
+    wait_socket "$T/$name.sock" || die "no socket $T/$name.sock"
+    n=$(grep -c . "$T/$name.pids")
+    [ "$n" -eq "$procs" ] || die "spawn-fcgi $name: $n processes, wanted $procs"
+}
+
+# start_lighttpd: the shipped configuration with /keymanagement -> kmsd.sock
+# and /nullkms -> null.sock; sets PORT.
+start_lighttpd() {
+    local dir=$T/lighttpd try
+    mkdir -p "$dir/htdocs"
+    for try in 1 2 3 4 5; do
+        PORT=$(free_port) || die "no free port"
+        sed -e "s|^var.kms_bind .*|var.kms_bind   = \"127.0.0.1\"|" \
+            -e "s|^var.kms_port .*|var.kms_port   = $PORT|" \
+            -e "s|^var.kms_socket .*|var.kms_socket = \"$T/kmsd.sock\"|" \
+            -e "s|^var.kms_state .*|var.kms_state  = \"$dir\"|" \
+            "$SRC/lighttpd/lighttpd.conf" >"$dir/lighttpd.conf"
+        cat >>"$dir/lighttpd.conf" <<EOF
+
+# added by bench/http_bench.sh: the null responder, same front end
+fastcgi.server += (
+    "/nullkms" => (
+        "null" => (
+            "socket"      => "$T/null.sock",
+            "check-local" => "disable",
+        ),
+    ),
+)
+EOF
+        lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/check.log" 2>&1 ||
+            { cat "$dir/check.log"; die "lighttpd configuration"; }
+        lighttpd -D -f "$dir/lighttpd.conf" </dev/null >>"$dir/stderr.log" 2>&1 &
+        local pid=$!
+        BG_PIDS+=("$pid")
+        LIGHTTPD_PID=$pid
+        if wait_port "$PORT" && running "$pid"; then
+            return 0
+        fi
+        stop_pid "$pid"
+    done
+    die "lighttpd did not start"
+}
+
+# ---------------------------------------------------------------- wrk
+
+# run_wrk OUT DURATION CONNS PATH RT FILE MODE EXPECT [extra key=value...]
+# (wrk's own user + system CPU seconds go to OUT.time)
+run_wrk() {
+    local out=$1 d=$2 c=$3 path=$4 rt=$5 file=$6 mode=$7 expect=$8
+    shift 8
+    /usr/bin/time -f "%U %S" -o "$out.time" wrk -t "$WRK_THREADS" -c "$c" -d "$d" --timeout 10s -s "$LUA" \
+        "http://127.0.0.1:$PORT" -- file="$file" threads="$WRK_THREADS" \
+        path="$path" rt="$rt" mode="$mode" expect="$expect" "$@" >"$out" 2>&1
+}
+
+# wrk_field OUT: "RATE ANSWERS BAD EXHAUSTED SOCKERR"
+wrk_field() {
+    local rate answers bad ex sockerr
+    rate=$(awk '/^Requests\/sec:/ {print $2}' "$1")
+    answers=$(sed -n 's/^post_lines: answers=\([0-9]*\).*/\1/p' "$1")
+    bad=$(sed -n 's/^post_lines: .* bad=\([0-9]*\).*/\1/p' "$1")
+    ex=$(sed -n 's/^post_lines: .* exhausted=\([a-z]*\).*/\1/p' "$1")
+    sockerr=$(sed -n 's/^ *Socket errors: \(.*\)/\1/p' "$1")
+    echo "${rate:-0} ${answers:-0} ${bad:-?} ${ex:-?} ${sockerr:+sockerr}"
+}
+
+# ticks PID...: user + system CPU of the processes so far, in clock ticks
+ticks() {
+    local p t s=0
+    for p in "$@"; do
+        # fields after "pid (comm) ": state ppid ... utime is the 12th, stime the 13th
+        t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}')
+        s=$((s + ${t:-0}))
+    done
+    echo "$s"
+}
+HZ=$(getconf CLK_TCK)
+
+# wrk_counts OUT: "REQUESTS SECONDS" of wrk's "N requests in 5.00s" line
+wrk_counts() {
+    sed -n 's/^ *\([0-9]*\) requests in \([0-9.]*\)\([a-z]*\),.*/\1 \2 \3/p' "$1" |
+        awk '{s = $2; if ($3 == "m") s *= 60; else if ($3 == "ms") s /= 1000; print $1, s}'
+}
+
+bad_detail() { # OUT: "status=503 n=4; ..."
+    sed -n 's/^post_lines: bad \(.*\)/\1/p' "$1" | paste -sd';' -
+}
+
+# ---------------------------------------------------------------- throughput
+
+echo "# mikeykms HTTP benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew single rounds)"
+echo "# lighttpd $(lighttpd -v 2>&1 | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p'), $([ "$MODEL" = threads ] && echo "kmsd: spawn-fcgi -F 1 kmsd --threads P; null: spawn-fcgi -F P" || echo "spawn-fcgi -F P"), wrk -t $WRK_THREADS -c $CONNS -d ${SECONDS_PER_RUN}s, build $BUILD"
+[ "$NULL_ONLY" = 1 ] && echo "# SELF TEST: the null responder stands in for kmsd"
+
+mkdir -p "$T/lines" "$T/wrk"
+SAMPLE_REQ=$T/lines/sample_req.b64
+SAMPLE_RES=$T/lines/sample_res.b64
+gen 2000 2000 "$SAMPLE_REQ" "$SAMPLE_RES"
+
+echo "# req/s: requests / seconds over $ROUNDS rounds of each (null, kmsd, null, kmsd, ...); ratio = kmsd / null"
+echo "# CPU us/req: user+system CPU per answered request of the P responder processes, lighttpd and wrk (kmsd run / null run)"
+printf '\n%-14s %2s %10s %10s %6s  %-13s %-13s %-13s  %s\n' service P "kmsd req/s" "null req/s" ratio \
+    "resp us/req" "lighttpd" "wrk" "ratio per round; notes"
+printf '%-14s %2s %10s %10s %6s  %-13s %-13s %-13s  %s\n' -------------- -- ---------- ---------- ------ \
+    ------------- ------------- ------------- ----------------------
+for P in $PROCS; do
+    if [ "$MODEL" = threads ] && [ "$NULL_ONLY" != 1 ]; then
+        start_spawn kmsd 1 "$KMSD_BIN" "${KMSD_ARGS[@]}" --threads "$P"
+    else
+        start_spawn kmsd "$P" "$KMSD_BIN" "${KMSD_ARGS[@]}"
+    fi
+    start_spawn null "$P" "$NULLR"
+    start_lighttpd
+    mapfile -t KPIDS <"$T/kmsd.pids"
+    mapfile -t NPIDS <"$T/null.pids"
+    for rt in ticketrequest ticketresolve; do
+        if [ $rt = ticketrequest ]; then
+            sample=$SAMPLE_REQ expect=13
+        else
+            sample=$SAMPLE_RES expect=18
+        fi
+        [ "$NULL_ONLY" = 1 ] && expect=any
+        # a short warm-up of both (page cache, lighttpd connections)
+        run_wrk "$T/wrk/warm.out" 1 "$CONNS" /nullkms $rt "$sample" wrap any
+        run_wrk "$T/wrk/warm.out" 1 "$CONNS" /keymanagement $rt "$sample" wrap any
+        # k*: kmsd runs, n*: null runs; req, sec, CPU ticks of responders /
+        # lighttpd, wrk CPU seconds
+        kreq=0 ksec=0 kresp=0 klt=0 kwrk=0 nreq=0 nsec=0 nresp=0 nlt=0 nwrk=0
+        per_round="" notes="" best=0
+        for ((r = 1; r <= ROUNDS; r++)); do
+            # null responder, the bodies round robin
+            nout=$T/wrk/null_${rt}_P${P}_r$r.out
+            c0=$(ticks "${NPIDS[@]}") l0=$(ticks "$LIGHTTPD_PID")
+            run_wrk "$nout" "$SECONDS_PER_RUN" "$CONNS" /nullkms $rt "$sample" wrap any
+            c1=$(ticks "${NPIDS[@]}") l1=$(ticks "$LIGHTTPD_PID")
+            nresp=$((nresp + c1 - c0)) nlt=$((nlt + l1 - l0))
+            nwrk=$(awk '{print $1 + $2 + w}' w="$nwrk" "$nout.time")
+            read -r nrate nans nbad nex nsock < <(wrk_field "$nout")
+            # kmsd: distinct fresh requests, enough for twice the best null
+            # rate so far (kmsd is not faster than the null responder, but
+            # the rates of one round vary with the machine's other load)
+            best=$(awk -v r="$nrate" -v b="${best:-0}" 'BEGIN {print (r > b ? r : b)}')
+            want=$(awk -v r="$best" -v s="$SECONDS_PER_RUN" 'BEGIN {printf "%d", r * s * 2 + 1000}')
+            lines=$T/lines/${rt}_P${P}_r$r.b64
+            if [ $rt = ticketrequest ]; then
+                gen "$want" 0 "$lines" /dev/null
+            else
+                gen 0 "$want" /dev/null "$lines"
+            fi
+            kout=$T/wrk/kmsd_${rt}_P${P}_r$r.out
+            c0=$(ticks "${KPIDS[@]}") l0=$(ticks "$LIGHTTPD_PID")
+            run_wrk "$kout" "$SECONDS_PER_RUN" "$CONNS" /keymanagement $rt "$lines" once $expect
+            c1=$(ticks "${KPIDS[@]}") l1=$(ticks "$LIGHTTPD_PID")
+            kresp=$((kresp + c1 - c0)) klt=$((klt + l1 - l0))
+            kwrk=$(awk '{print $1 + $2 + w}' w="$kwrk" "$kout.time")
+            rm -f "$lines"
+            read -r krate kans kbad kex ksock < <(wrk_field "$kout")
+            read -r a b < <(wrk_counts "$kout"); kreq=$((kreq + a)); ksec=$(awk -v x="$ksec" -v y="$b" 'BEGIN {print x + y}')
+            read -r a b < <(wrk_counts "$nout"); nreq=$((nreq + a)); nsec=$(awk -v x="$nsec" -v y="$b" 'BEGIN {print x + y}')
+            per_round+=$(awk -v k="$krate" -v n="$nrate" 'BEGIN {if (n > 0) printf "%.2f ", k / n; else print "- "}')
+            [ "$kbad" != 0 ] && notes+="r$r kmsd bad $kbad/$kans ($(bad_detail "$kout")) "
+            [ "$nbad" != 0 ] && notes+="r$r null bad $nbad/$nans ($(bad_detail "$nout")) "
+            [ "$kex" = yes ] && notes+="r$r kmsd list exhausted (rate too low) "
+            [ -n "$ksock$nsock" ] && notes+="r$r socket errors (see $kout, $nout) "
+        done
+        awk -v kr="$kreq" -v ks="$ksec" -v nr="$nreq" -v ns="$nsec" -v hz="$HZ" \
+            -v kresp="$kresp" -v klt="$klt" -v kwrk="$kwrk" \
+            -v nresp="$nresp" -v nlt="$nlt" -v nwrk="$nwrk" \
+            -v rt="$rt" -v P="$P" -v tail="${per_round}${notes:+; $notes}" 'BEGIN {
+                k = kr / ks; n = nr / ns
+                us = 1e6 / hz
+                printf "%-14s %2s %10.0f %10.0f %6.2f  %-13s %-13s %-13s  %s\n", rt, P, k, n, (n > 0 ? k / n : 0),
+                    sprintf("%.0f/%.0f", kresp * us / kr, nresp * us / nr),
+                    sprintf("%.0f/%.0f", klt * us / kr, nlt * us / nr),
+                    sprintf("%.0f/%.0f", kwrk * 1e6 / kr, nwrk * 1e6 / nr), tail
+            }'
+    done
+    stop_all
+done
+
+# ---------------------------------------------------------------- memory
+
+[ "$RSS_N" -gt 0 ] || exit 0
+ROUND=$((RSS_N / 8))  # per service per round
+echo
+echo "# memory: one process, wrk -c 1, 4 rounds of $ROUND ticketrequest + $ROUND ticketresolve (rounds 2 and 4 replay 1 and 3)"
+start_spawn kmsd 1 "$KMSD_BIN" "${KMSD_ARGS[@]}"
+start_spawn null 1 "$NULLR"
+start_lighttpd
+KPID=$(head -n 1 "$T/kmsd.pids")
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+# send_count RT FILE COUNT EXPECT: exactly COUNT answers over one
+# connection, then stop wrk (SIGINT) without waiting for its -d.
+send_count() {
+    local rt=$1 file=$2 count=$3 expect=$4 out=$T/wrk/rss_$rt.$RANDOM.out i
+    rm -f "$T/done".*
+    wrk -t 1 -c 1 -d 600s --timeout 10s -s "$LUA" "http://127.0.0.1:$PORT" -- \
+        file="$file" threads=1 path=/keymanagement rt="$rt" mode=wrap \
+        expect="$expect" count="$count" donefile="$T/done" >"$out" 2>&1 &
+    local wpid=$!
+    BG_PIDS+=("$wpid")
+    for ((i = 0; i < 6000; i++)); do
+        [ -e "$T/done.0" ] && break
+        running "$wpid" || break
+        sleep 0.1
+    done
+    kill -INT "$wpid" 2>/dev/null
+    wait "$wpid" 2>/dev/null
+    local got
+    got=$(sed -n 's/^post_lines: answers=\([0-9]*\).*/\1/p' "$out")
+    SENT_TOTAL=$((SENT_TOTAL + ${got:-0}))
+    [ "${got:-0}" -eq "$count" ] || echo "# warning: $rt: $got answers, wanted $count ($out)"
+    local bad
+    bad=$(sed -n 's/^post_lines: .* bad=\([0-9]*\).*/\1/p' "$out")
+    BAD_TOTAL=$((BAD_TOTAL + ${bad:-0}))
+}
+
+SENT_TOTAL=0
+BAD_TOTAL=0
+RSS_START=$(rss_kib "$KPID")
+exp_req=13 exp_res=18
+[ "$NULL_ONLY" = 1 ] && exp_req=any exp_res=any
+t0=$(date +%s)
+for round in 1 2 3 4; do
+    if [ $((round % 2)) = 1 ]; then
+        gen "$ROUND" "$ROUND" "$T/lines/rss_req.b64" "$T/lines/rss_res.b64"
+    fi
+    send_count ticketrequest "$T/lines/rss_req.b64" "$ROUND" $exp_req
+    send_count ticketresolve "$T/lines/rss_res.b64" "$ROUND" $exp_res
+    if [ $round = 2 ]; then
+        RSS_HALF=$(rss_kib "$KPID")
+        N_HALF=$SENT_TOTAL
+    fi
+done
+RSS_END=$(rss_kib "$KPID")
+HWM_END=$(hwm_kib "$KPID")
+t1=$(date +%s)
+running "$KPID" || die "kmsd (pid $KPID) died during the memory run"
+echo "kmsd pid $KPID VmRSS after start: ${RSS_START} KiB"
+echo "kmsd pid $KPID VmRSS after $N_HALF requests: ${RSS_HALF} KiB"
+echo "kmsd pid $KPID VmRSS after $SENT_TOTAL requests: ${RSS_END} KiB (VmHWM ${HWM_END} KiB)"
+echo "growth 50k->100k: $((RSS_END - RSS_HALF)) KiB; answers that were not REQUEST_RESP/RESOLVE_RESP: $BAD_TOTAL (replays expected: $((RSS_N / 2))); $((t1 - t0)) s"
+awk -v r="$RSS_END" 'BEGIN {printf "target <= 16 MiB: %s (%.1f MiB)\n", (r <= 16384 ? "met" : "MISSED"), r / 1024}'
