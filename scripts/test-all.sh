@@ -33,11 +33,23 @@ echo "== fuzzing, ${FUZZ_SECONDS}s per target"
 rm -rf build/fuzz && mkdir -p build/fuzz
 (cd build/fuzz && CC=clang "$here/configure" -q --enable-fuzzing && make -s -j"$JOBS" fuzz FUZZ_SECONDS="$FUZZ_SECONDS")
 
-# One closing line in the plain "N passed, N failed" form.
+# One closing line in the plain "N passed, N failed" form, counting every
+# check(3) test case and every shell test, in both builds.
 pass=0; fail=0
 for d in build/plain build/sanitizers; do
-  p=$(grep -hE '^# PASS:' "$d/test-suite.log" | awk '{print $3}'); pass=$((pass + p))
-  f=$(grep -hE '^# (FAIL|ERROR):' "$d/test-suite.log" | awk '{s+=$3} END {print s+0}'); fail=$((fail + f))
+  for trs in "$d"/tests/*.trs; do
+    log=${trs%.trs}.log
+    res=$(sed -n 's/^:test-result: //p' "$trs")
+    line=$(grep -E 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" | tail -n 1 || true)
+    if [ -n "$line" ]; then
+      c=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/')
+      set -- $c
+      pass=$((pass + $1 - $2 - $3)); fail=$((fail + $2 + $3))
+      [ "$res" = FAIL ] || [ "$res" = ERROR ] && [ "$2$3" = 00 ] && fail=$((fail + 1))
+    else
+      case $res in PASS|SKIP|XFAIL) [ "$res" = PASS ] && pass=$((pass + 1)) ;; *) fail=$((fail + 1)) ;; esac
+    fi
+  done
 done
 printf '%s\n' "${summary[@]}"
 echo "tests: $pass passed, $fail failed"
