@@ -1,8 +1,10 @@
 # mikeydump.sh - the mikeydump tool: input forms (base64 argument, base64
 # with line breaks on stdin, hex file, binary file, forced formats), the
 # fields it prints (RFC 4567 vectors, an RFC 6043 REQUEST_RESP with a base
-# ticket, a NULL KEMAC's Key data), --json, and the one-line error and exit
-# status for bad input. Run by bash with top_srcdir/top_builddir set.
+# ticket, a NULL KEMAC's Key data), a damaged base ticket (Ticket Data is
+# opaque to the message: shown as hex with the reason, not an error),
+# --json, and the one-line error and exit status for bad input. Run by bash
+# with top_srcdir/top_builddir set.
 set -u
 
 dump="${top_builddir:-.}/tools/mikeydump"
@@ -80,6 +82,28 @@ has request_resp "ts_role: 3 (TRe (end of validity))"
 has request_resp "IDR (type 14, offset 51, 20 bytes)"
 has request_resp "initiator_data: (none)"
 
+# a damaged base ticket: the message still decodes (Ticket Data is opaque
+# to it, RFC 6043 §6.10); the Ticket Data is shown as hex with the reason.
+# REQUEST_RESP's Ticket Data starts at 145 with THDR's Next payload (T);
+# make it 18 (unknown): the base-ticket chain fails after the 3-byte THDR
+# Data, at message offset 145 + 3 + 3.
+rr_hex=$(od -An -tx1 -v "$corpus/request_resp.mikey" | tr -d ' \n')
+[ "${rr_hex:290:10}" = "0500036d6b" ] || fail "request_resp: THDR not at 145"
+bad_td="${rr_hex:0:290}12${rr_hex:292}"
+run bad_ticket 0 "$bad_td"
+has bad_ticket "TICKET (type 17, offset 40, 234 bytes)"
+has bad_ticket "ticket_type: 1 (MIKEY base ticket)"
+has bad_ticket "Ticket Data (opaque, does not decode as a base ticket: unknown payload in payload type 18 at offset 151) (127 bytes): 1200036d6b310b00"
+has bad_ticket "initiator_data: (none)"
+grep -qF "format: MIKEY base ticket" "$tmp/out" && fail "bad_ticket: shown as decoded"
+# THDR Data length over the Ticket Data
+run bad_thdr 0 "01 0b 11 00 0000abcd 00 01 00 0001 01 01 00 00 00 0000 0003 000001 0000"
+has bad_thdr "Ticket Data (opaque, does not decode as a base ticket: truncated in THDR at offset 25) (3 bytes): 000001"
+# another Ticket Type: opaque, plain hex without a reason
+run other_ticket 0 "01 0b 11 00 0000abcd 00 01 00 0002 01 01 00 00 00 0000 0002 ffff 0000"
+has other_ticket "ticket_data (2 bytes): ffff"
+grep -qF "does not decode" "$tmp/out" && fail "other_ticket: not a base ticket"
+
 run transfer_init 0 -f "$corpus/transfer_init.mikey"
 has transfer_init "map_type: 2 (GENERIC-ID)"
 has transfer_init "session_data (10 bytes): "
@@ -103,6 +127,9 @@ if command -v python3 >/dev/null 2>&1; then
     "$dump" --json -f "$corpus/request_resp.mikey" | python3 -c \
         'import json,sys; d=json.load(sys.stdin); t=d["payloads"][2]; assert t["ticket_data"]["payloads"][4]["auth_alg"] == 2' \
         || fail "json: request_resp nested ticket data"
+    "$dump" --json "$bad_td" | python3 -c \
+        'import json,sys; d=json.load(sys.stdin); t=d["payloads"][2]; assert t["ticket_data"].startswith("1200036d6b31") and t["ticket_data_error"] == "unknown payload in payload type 18 at offset 151"' \
+        || fail "json: damaged ticket data"
 fi
 
 # bad input: one line on stderr, status 1, nothing on stdout

@@ -579,6 +579,39 @@ START_TEST(test_structure_errors)
 }
 END_TEST
 
+/* A message whose base-ticket Ticket Data is damaged: the message decodes
+ * (Ticket Data is opaque to it, RFC 6043 §6.10) and re-encodes byte-exact;
+ * mk_base_ticket_decode on the Ticket Data (placed flush against a guard
+ * page) fails with `want` in `payload` at `off`, relative to Ticket Data. */
+static void expect_ticket_err(const char *hex, mk_err want, int payload,
+                              size_t off)
+{
+    uint8_t b[CS_MAX];
+    size_t n = mk_test_hex(hex, b, sizeof b);
+    mk_guarded g, tg;
+    mk_thdr th;
+    mk_chain c;
+    ck_assert_msg(dec(b, n, &g, &m1) == MK_OK, "%s: message does not decode: %s",
+                  hex, mk_err_name(mk_err_last()->code));
+    reencode_equals(&m1, b, n);
+    int t = mk_chain_find(&m1.chain, MK_PT_TICKET, 0);
+    ck_assert_int_ge(t, 0);
+    mk_guarded_init(&tg, m1.chain.p[t].u.tp.ticket_data.p,
+                    m1.chain.p[t].u.tp.ticket_data.n);
+    mk_guarded_free(&g);
+    mk_err_clear();
+    mk_err e = mk_base_ticket_decode(MK_BYTES(tg.data, tg.n), &th, &c);
+    mk_guarded_free(&tg);
+    ck_assert_msg(e == want, "%s: got %s want %s", hex, mk_err_name(e), mk_err_name(want));
+    if (want == MK_OK)
+        return;
+    ck_assert_int_eq(mk_err_last()->code, want);
+    ck_assert_msg(mk_err_last()->payload == payload, "%s: payload %d want %d", hex,
+                  mk_err_last()->payload, payload);
+    ck_assert_msg(mk_err_last()->offset == off, "%s: offset %zu want %zu", hex,
+                  mk_err_last()->offset, off);
+}
+
 /* TP with nested data at absolute offset 10 */
 #define TP_HEAD "00 0001 01 01 00 00 00"
 
@@ -599,16 +632,30 @@ START_TEST(test_nested_errors)
     /* Key data inside TP Data is not allowed */
     expect_err(HDR_EMPTY("10") TP_HEAD "0006" "14 00 00 0000 00", MK_E_UNKNOWN_PAYLOAD,
                MK_PT_KEYDATA, 21);
-    /* TICKET base ticket: THDR then T; T with a bad TS type */
-    expect_err(HDR_EMPTY("11") TP_HEAD "0000" "000d" "05 0000" "00 09 e7d4a5b000000000" "0000",
-               MK_E_VALUE, MK_PT_T, 26);
+    /* Ticket Data (at absolute offset 22 here) is opaque to the message
+     * decoder even for the MIKEY base ticket (RFC 6043 §6.10): a damaged
+     * one decodes as a message and fails mk_base_ticket_decode, with
+     * offsets relative to Ticket Data. THDR then T; T with a bad TS type */
+    expect_ticket_err(HDR_EMPTY("11") TP_HEAD "0000" "000d" "05 0000" "00 09 e7d4a5b000000000" "0000",
+                      MK_E_VALUE, MK_PT_T, 4);
     /* THDR length over the Ticket Data */
-    expect_err(HDR_EMPTY("11") TP_HEAD "0000" "0003" "00 0001" "0000",
-               MK_E_LENGTH, MK_PT_THDR, 25);
-    /* a well formed base ticket with an empty chain, and with opaque data
-     * for another Ticket Type */
-    expect_err(HDR_EMPTY("11") TP_HEAD "0000" "0004" "00 0001 aa" "0000", MK_OK, 0, 0);
+    expect_ticket_err(HDR_EMPTY("11") TP_HEAD "0000" "0003" "00 0001" "0000",
+                      MK_E_TRUNCATED, MK_PT_THDR, 3);
+    /* THDR naming an unknown first payload; bytes after an empty chain */
+    expect_ticket_err(HDR_EMPTY("11") TP_HEAD "0000" "0004" "12 0000 aa" "0000",
+                      MK_E_UNKNOWN_PAYLOAD, 0x12, 3);
+    expect_ticket_err(HDR_EMPTY("11") TP_HEAD "0000" "0004" "00 0000 aa" "0000",
+                      MK_E_TRAILING, MK_PT_TICKET, 3);
+    /* not even a THDR */
+    expect_ticket_err(HDR_EMPTY("11") TP_HEAD "0000" "0002" "ffff" "0000",
+                      MK_E_TRUNCATED, MK_PT_THDR, 1);
+    /* a well formed base ticket with an empty chain, and opaque data for
+     * another Ticket Type */
+    expect_ticket_err(HDR_EMPTY("11") TP_HEAD "0000" "0004" "00 0001 aa" "0000", MK_OK, 0, 0);
     expect_err(HDR_EMPTY("11") "00 0002 01 01 00 00 00" "0000" "0002 ffff" "0000", MK_OK, 0, 0);
+    /* a length field around Ticket Data is the message's: still checked */
+    expect_err(HDR_EMPTY("11") TP_HEAD "0000" "0005" "00 0001 aa" "0000",
+               MK_E_TRUNCATED, MK_PT_TICKET, 27);
     /* Initiator Data chain checked too: a V whose MAC runs past it (the
      * inner overrun is reported as MK_E_LENGTH) */
     expect_err(HDR_EMPTY("11") TP_HEAD "0000" "0003" "00 0000" "0003 09 00 01",

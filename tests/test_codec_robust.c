@@ -6,9 +6,12 @@
  * Expected errors: a truncated message is MK_E_TRUNCATED at or before the
  * cut. For the length field that ends the LAST payload of the message, +1 is
  * MK_E_TRUNCATED and -1 MK_E_TRAILING; for such a field inside nested data
- * (TP Data, Ticket Data, Initiator Data, SP params, Key ID data) both are
- * MK_E_LENGTH, because the enclosing length is still right. Any other length
- * change must still be rejected. */
+ * (TP Data, Initiator Data, SP params, Key ID data) both are MK_E_LENGTH,
+ * because the enclosing length is still right. Any other length change must
+ * still be rejected. Base-ticket Ticket Data is opaque to the message
+ * decoder (RFC 6043 §6.10): a length changed inside it must leave the
+ * message decodable, and it is mk_base_ticket_decode on the Ticket Data that
+ * must reject it, by the same rules with the Ticket Data as the top level. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,9 @@ typedef struct lf {
     int expect_plus, expect_minus; /* MK_OK = "any error" */
     bool may_pass; /* a TLV that is not the last one: a shorter/longer
                       value can re-frame into other valid TLVs */
+    size_t td_off, td_n; /* td_n > 0: inside base-ticket Ticket Data at
+                            [td_off, td_off + td_n): decoded with
+                            mk_base_ticket_decode */
 } lf;
 
 #define LF_MAX 256
@@ -33,6 +39,7 @@ typedef struct lf {
 typedef struct lf_list {
     lf f[LF_MAX];
     size_t n;
+    size_t td_off, td_n; /* while adding fields of a Ticket Data */
 } lf_list;
 
 static unsigned rd(const uint8_t *b, const lf *f)
@@ -66,6 +73,8 @@ static void add(lf_list *l, size_t off, int width, unsigned mask, int payload,
     f->payload = payload;
     f->expect_plus = f->expect_minus = MK_OK;
     f->may_pass = false;
+    f->td_off = l->td_off;
+    f->td_n = l->td_n;
     if (tail && last) {
         if (depth == 0) {
             f->expect_plus = MK_E_TRUNCATED;
@@ -175,12 +184,19 @@ static void add_payload(lf_list *l, const mk_payload *p, size_t base,
             break;
         size_t td = o + 12 + tp->tp_data.n;
         add(l, td - 2, 2, 0xffff, t, false, last, depth);
-        if (tp->ticket_type == 1 && tp->subtype == 1 && tp->version == 1) {
+        /* a base ticket's fields, decoded by mk_base_ticket_decode with its
+         * Ticket Data as the top level (depth 0); one inside another
+         * ticket's Ticket Data is opaque to that decode: skipped */
+        if (tp->ticket_type == 1 && tp->subtype == 1 && tp->version == 1 &&
+            l->td_n == 0 && tp->ticket_data.n > 0) {
             mk_thdr th;
             mk_chain c;
             ck_assert_int_eq(mk_base_ticket_decode(tp->ticket_data, &th, &c), MK_OK);
-            add(l, td + 1, 2, 0xffff, MK_PT_THDR, c.count == 0, true, depth + 1);
-            add_chain(l, &c, td, depth + 1);
+            l->td_off = td;
+            l->td_n = tp->ticket_data.n;
+            add(l, td + 1, 2, 0xffff, MK_PT_THDR, c.count == 0, true, 0);
+            add_chain(l, &c, td, 0);
+            l->td_off = l->td_n = 0;
         }
         size_t id = td + tp->ticket_data.n + 2;
         add(l, id - 2, 2, 0xffff, t, tp->initiator_data.n == 0, last, depth);
@@ -217,6 +233,28 @@ static mk_err run(bool plain, const uint8_t *b, size_t n, size_t *err_off)
     return e;
 }
 
+/* A field inside base-ticket Ticket Data: the message must still decode
+ * (Ticket Data is opaque to it); then mk_base_ticket_decode on the Ticket
+ * Data, flush against a guard page. *err_off is made absolute. */
+static mk_err run_ticket(const lf *f, const uint8_t *b, size_t n,
+                         size_t *err_off)
+{
+    mk_guarded g;
+    static mk_chain c;
+    mk_thdr th;
+    mk_err e;
+    ck_assert_int_eq(run(false, b, n, NULL), MK_OK);
+    ck_assert_uint_le(f->td_off + f->td_n, n);
+    mk_guarded_init(&g, b + f->td_off, f->td_n);
+    mk_err_clear();
+    e = mk_base_ticket_decode(MK_BYTES(g.data, g.n), &th, &c);
+    *err_off = f->td_off + mk_err_last()->offset;
+    if (e != MK_OK)
+        ck_assert_int_eq(mk_err_last()->code, e);
+    mk_guarded_free(&g);
+    return e;
+}
+
 static void truncations(const cs_sample *s, bool plain)
 {
     /* a plaintext of 0 bytes is a valid empty chain */
@@ -241,6 +279,7 @@ START_TEST(test_truncation_every_byte)
 END_TEST
 
 static size_t exact_by_err[MK_E__COUNT];
+static size_t in_ticket; /* changes inside base-ticket Ticket Data */
 
 static size_t lengths_off_by_one(const cs_sample *s, bool plain)
 {
@@ -267,7 +306,8 @@ static size_t lengths_off_by_one(const cs_sample *s, bool plain)
             memcpy(b, s->b, s->n);
             wr(b, f, v + (unsigned)d);
             size_t off;
-            mk_err e = run(plain, b, s->n, &off);
+            mk_err e = f->td_n ? run_ticket(f, b, s->n, &off)
+                               : run(plain, b, s->n, &off);
             int want = d > 0 ? f->expect_plus : f->expect_minus;
             /* a length of 0 that becomes 0xff.. after -1 is not at issue:
              * skipped above; a length made 0 by -1 may end early */
@@ -287,6 +327,8 @@ static size_t lengths_off_by_one(const cs_sample *s, bool plain)
             if (e == MK_OK)
                 ck_abort_msg("%s: %s length at %zu %+d accepted", s->name,
                              mk_name_payload(f->payload), f->off, d);
+            if (f->td_n)
+                in_ticket++; /* rejected by mk_base_ticket_decode */
             if (want != MK_OK) {
                 exact++;
                 exact_by_err[want]++;
@@ -314,6 +356,9 @@ START_TEST(test_length_fields_off_by_one)
     ck_assert_uint_ge(exact_by_err[MK_E_TRUNCATED], 8);
     ck_assert_uint_ge(exact_by_err[MK_E_TRAILING], 8);
     ck_assert_uint_ge(exact_by_err[MK_E_LENGTH], 12);
+    /* lengths inside Ticket Data (THDR, RAND, KEMAC, IDRpsk of each base
+     * ticket, +1 and -1) were changed and rejected by mk_base_ticket_decode */
+    ck_assert_uint_ge(in_ticket, 24);
 }
 END_TEST
 

@@ -9,6 +9,10 @@
  * bytes (a binary message starts with the unprintable version byte 0x01). Nested RFC 6043 data (TP Data,
  * base-ticket Ticket Data, Initiator Data) and the plaintext of a
  * NULL-encrypted KEMAC are decoded too; encrypted KEMAC data is shown as hex.
+ * Ticket Data is opaque to the message decoder (RFC 6043 §6.10): a base
+ * ticket's Ticket Data that does not decode is shown as hex with the reason
+ * ("Ticket Data (opaque, does not decode as a base ticket: <error>)"; in
+ * JSON "ticket_data" plus "ticket_data_error") and does not fail the dump.
  *
  * Exit status: 0 decoded, 1 bad input (one line on stderr:
  * "mikeydump: <error> in <payload> at offset N"), 2 bad command line.
@@ -217,6 +221,21 @@ static void put_tp_flags(uint16_t flags, uint8_t res)
     put_uint("res", res);
 }
 
+/* "<error> in <payload> at offset N" for the last codec error; base is
+ * added to the offset (the offset of the decoded data in the message). */
+static void err_text(mk_err e, size_t base, char *buf, size_t cap)
+{
+    const mk_err_detail *d = mk_err_last();
+    const char *name = d->payload < 0 ? "message" : mk_name_payload(d->payload);
+    char unk[32];
+    if (strcmp(name, "Unknown") == 0) {
+        snprintf(unk, sizeof unk, "payload type %d", d->payload);
+        name = unk;
+    }
+    snprintf(buf, cap, "%s in %s at offset %zu", mk_err_name(e), name,
+             base + d->offset);
+}
+
 /* base: absolute offset of b in the message, so nested payloads show
  * message offsets */
 static void put_nested(const char *key, mk_bytes b, size_t base)
@@ -233,12 +252,33 @@ static void put_nested(const char *key, mk_bytes b, size_t base)
     free(c);
 }
 
+/* Ticket Data: opaque to the message decoder (RFC 6043 §6.10); decoded here
+ * when it is a MIKEY base ticket (App. A), else hex, with the reason when a
+ * base ticket's does not decode. */
 static void put_ticket_data(const mk_tp *tp, size_t base)
 {
     mk_thdr th;
+    mk_err e = MK_OK;
+    bool base_ticket = tp->ticket_type == MK_TICKET_MIKEY_BASE &&
+                       tp->subtype == 1 && tp->version == 1;
     mk_chain *c = malloc(sizeof *c);
-    if (c && tp->ticket_type == MK_TICKET_MIKEY_BASE && tp->subtype == 1 &&
-        tp->version == 1 && mk_base_ticket_decode(tp->ticket_data, &th, c) == MK_OK) {
+    if (c && base_ticket) {
+        mk_err_clear();
+        e = mk_base_ticket_decode(tp->ticket_data, &th, c);
+    }
+    if (c && base_ticket && e != MK_OK) {
+        char why[128], label[192];
+        err_text(e, base, why, sizeof why);
+        if (json) {
+            put_hex("ticket_data", tp->ticket_data);
+            put_cstr("ticket_data_error", why);
+        } else {
+            snprintf(label, sizeof label,
+                     "Ticket Data (opaque, does not decode as a base ticket: %s)",
+                     why);
+            put_hex(label, tp->ticket_data);
+        }
+    } else if (c && base_ticket) {
         open_obj("ticket_data");
         put_cstr("format", "MIKEY base ticket (RFC 6043 App. A)");
         open_obj("THDR");
@@ -666,15 +706,9 @@ int main(int argc, char **argv)
 
     mk_err_clear();
     if ((e = mk_message_decode(MK_BYTES(bin, bn), &m)) != MK_OK) {
-        const mk_err_detail *d = mk_err_last();
-        const char *name = d->payload < 0 ? "message" : mk_name_payload(d->payload);
-        char unk[32];
-        if (strcmp(name, "Unknown") == 0) {
-            snprintf(unk, sizeof unk, "payload type %d", d->payload);
-            name = unk;
-        }
-        fprintf(stderr, "mikeydump: %s in %s at offset %zu\n", mk_err_name(e), name,
-                d->offset);
+        char why[128];
+        err_text(e, 0, why, sizeof why);
+        fprintf(stderr, "mikeydump: %s\n", why);
         return 1;
     }
 

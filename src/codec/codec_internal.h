@@ -8,8 +8,9 @@
 
 #include "codec/mikey.h"
 
-/* TP Data / Initiator Data / Ticket Data can hold TP or TICKET payloads with
- * their own nested data; stop at this depth (MK_E_LIMIT). */
+/* TP Data / Initiator Data (and a base ticket's chain, when read with
+ * mk_base_ticket_decode) can hold TP or TICKET payloads with their own
+ * nested data; stop at this depth (MK_E_LIMIT). */
 #define MKC_NEST_MAX 4
 
 /* Where a chain is decoded: decides which payload types are allowed. */
@@ -30,11 +31,11 @@ mk_err mkc_payload_decode(mk_cursor *c, uint16_t type, mk_payload *out,
 mk_err mkc_chain_decode(mk_cursor *c, uint16_t first, int ctx, int depth,
                         mk_chain *out);
 
-/* Validate the nested data of a TP/TICKET (TP Data, and for TICKET the
- * Initiator Data and, for the base ticket, the Ticket Data). The cursors span
- * exactly each field. Inner overruns / leftovers are MK_E_LENGTH. */
-mk_err mkc_tp_nested_check(const mk_tp *tp, bool is_ticket, mk_cursor *tpd,
-                           mk_cursor *td, mk_cursor *idd, int depth);
+/* Validate the nested chains of a TP/TICKET: TP Data, and for TICKET the
+ * Initiator Data. Ticket Data stays opaque (RFC 6043 §6.10). The cursors
+ * span exactly each field. Inner overruns / leftovers are MK_E_LENGTH. */
+mk_err mkc_tp_nested_check(bool is_ticket, mk_cursor *tpd, mk_cursor *idd,
+                           int depth);
 
 /* The HDR at the cursor, map info included (RFC 3830 §6.1). */
 mk_err mkc_hdr_read(mk_cursor *c, mk_hdr *h);

@@ -22,9 +22,9 @@
  * MK_E_TRAILING where unread bytes start (payload = the payload that claimed
  * to be last), MK_E_UNKNOWN_PAYLOAD with payload = the unknown type number at
  * the offset it would start, MK_E_VALUE at the offending value. Inside data
- * delimited by a length field (TP Data, Ticket Data, Initiator Data, SP
- * params) an overrun or leftover is MK_E_LENGTH instead, since the enclosing
- * length is what disagrees. HDR errors use payload MK_PT_HDR. The HDR
+ * delimited by a length field (TP Data, Initiator Data, SP params) an
+ * overrun or leftover is MK_E_LENGTH instead, since the enclosing length is
+ * what disagrees. HDR errors use payload MK_PT_HDR. The HDR
  * version is NOT checked here (the KMS answers it with Error 12); the
  * version-1 layout is decoded.
  *
@@ -211,8 +211,10 @@ typedef struct mk_randr {
 
 /* TP (16) and TICKET (17), RFC 6043 §6.10. For TP, ticket_data and
  * initiator_data are empty and not encoded. The nested data stay bytes here;
- * decode them with mk_tp_data_decode / mk_base_ticket_decode (the message
- * decoder has already validated them). */
+ * decode them with mk_tp_data_decode (TP Data, Initiator Data: the message
+ * decoder has already validated them) and mk_base_ticket_decode (Ticket
+ * Data: opaque to the message decoder and encoder, never validated by
+ * them, so this decode can fail on a message that decoded). */
 typedef struct mk_tp {
     uint16_t ticket_type; /* enum mk_ticket_type */
     uint8_t subtype;
@@ -316,10 +318,12 @@ bool mk_key_type_known(int key_type);    /* 0..7 */
 /* A whole message: HDR + chain. Key data (20) at top level is rejected
  * (MK_E_UNKNOWN_PAYLOAD: it is only a KEMAC sub-payload); SIGN must be last;
  * trailing bytes MK_E_TRAILING. Nested TP Data / Initiator Data chains are
- * validated, and for TICKET Type 1 Subtype 1 Version 1 (MIKEY base ticket)
- * the Ticket Data structure too (THDR, then a chain), so a malformed nested
- * chain is a decode error of the message. Nesting deeper than 4 levels is
- * MK_E_LIMIT. */
+ * validated (they are MIKEY contents of the message), so a malformed one is
+ * a decode error of the message. Ticket Data is NOT looked into, whatever
+ * the Ticket Type: it is opaque to all but the KMS that resolves it (RFC
+ * 6043 §6.10, App. A), and a damaged one is the KMS's Error 0 (profile §3),
+ * not a malformed message; read it with mk_base_ticket_decode. Nesting
+ * deeper than 4 levels is MK_E_LIMIT. */
 mk_err mk_message_decode(mk_bytes in, mk_message *out);
 /* (All decoders: on error *out is unspecified and must not be used.) */
 
@@ -334,7 +338,10 @@ mk_err mk_tp_data_decode(mk_bytes tp_data, mk_chain *out);
 
 /* Base-ticket Ticket Data (RFC 6043 App. A.1): THDR first, implicitly (no
  * leading type byte, mikey.md §7 item 6), then the chain starting with
- * thdr->next (normally T, RAND, KEMAC, [IDRpsk], V). */
+ * thdr->next (normally T, RAND, KEMAC, [IDRpsk], V). Strict like
+ * mk_message_decode (MK_E_TRUNCATED / MK_E_TRAILING at the end of
+ * ticket_data, MK_E_LENGTH inside nested data); offsets in errors are
+ * relative to ticket_data. The message decoder does not call it. */
 mk_err mk_base_ticket_decode(mk_bytes ticket_data, mk_thdr *thdr,
                              mk_chain *rest);
 

@@ -143,26 +143,17 @@ static mk_err nested_chain(mk_cursor *c, int depth)
     return mkc_chain_decode(c, first, MKC_CTX_TOP, depth + 1, NULL);
 }
 
-/* Base-ticket Ticket Data: THDR, then the chain THDR names (App. A.1). */
-static mk_err base_ticket(mk_cursor *c, int depth)
-{
-    mk_thdr th;
-    if (depth >= MKC_NEST_MAX)
-        MK_FAIL_AT(MK_E_LIMIT, c->payload, mk_cur_offset(c), "nested too deep");
-    MK_GUARD(mkc_thdr_decode(c, &th));
-    return mkc_chain_decode(c, th.next, MKC_CTX_TOP, depth + 1, NULL);
-}
-
-mk_err mkc_tp_nested_check(const mk_tp *tp, bool is_ticket, mk_cursor *tpd,
-                           mk_cursor *td, mk_cursor *idd, int depth)
+/* Ticket Data is NOT looked into, not even for the MIKEY base ticket: it is
+ * opaque to everyone but the KMS that resolves it (RFC 6043 §6.10, App. A),
+ * and a Ticket Data that does not decode is a ticket that fails its MAC
+ * (the KMS answers Error 0 with V, profile §3), not a malformed message.
+ * The KMS and mikeydump read it with mk_base_ticket_decode. */
+mk_err mkc_tp_nested_check(bool is_ticket, mk_cursor *tpd, mk_cursor *idd,
+                           int depth)
 {
     MK_GUARD(mkc_as_length(nested_chain(tpd, depth)));
     if (!is_ticket)
         return MK_OK;
-    /* Ticket Data is opaque except for the MIKEY base ticket (App. A). */
-    if (tp->ticket_type == MK_TICKET_MIKEY_BASE && tp->subtype == 1 &&
-        tp->version == 1)
-        MK_GUARD(mkc_as_length(base_ticket(td, depth)));
     return mkc_as_length(nested_chain(idd, depth));
 }
 
@@ -170,7 +161,7 @@ mk_err mkc_tp_nested_check(const mk_tp *tp, bool is_ticket, mk_cursor *tpd,
 static mk_err tp_read(mk_cursor *c, const uint8_t *h, bool is_ticket, mk_tp *tp,
                       int depth)
 {
-    mk_cursor tpd, td, idd;
+    mk_cursor tpd, idd;
     uint8_t b5 = h[5], b6 = h[6], b7 = h[7];
     tp->ticket_type = be16(h + 1);
     tp->subtype = h[3];
@@ -186,13 +177,14 @@ static mk_err tp_read(mk_cursor *c, const uint8_t *h, bool is_ticket, mk_tp *tp,
     tp->res = b7 & 0x1f;
     MK_GUARD(sub_n(c, be16(h + 8), &tpd, &tp->tp_data));
     tp->ticket_data = tp->initiator_data = MK_BYTES_NONE;
-    mk_cur_init(&td, MK_BYTES_NONE);
     mk_cur_init(&idd, MK_BYTES_NONE);
     if (is_ticket) {
-        MK_GUARD(sub16(c, &td, &tp->ticket_data));
+        uint16_t n;
+        RD16(n); /* Ticket Data: opaque bytes (see mkc_tp_nested_check) */
+        MK_GUARD(mk_cur_bytes(c, n, &tp->ticket_data));
         MK_GUARD(sub16(c, &idd, &tp->initiator_data));
     }
-    return mkc_tp_nested_check(tp, is_ticket, &tpd, &td, &idd, depth);
+    return mkc_tp_nested_check(is_ticket, &tpd, &idd, depth);
 }
 
 /* Bytes in h[] of the fixed leading fields of each payload type, Next

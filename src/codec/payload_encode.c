@@ -104,7 +104,7 @@ static mk_err check_tlv(int type, mk_bytes b)
 static mk_err put_tp(mk_buf *out, int type, const mk_tp *tp)
 {
     bool is_ticket = type == MK_PT_TICKET;
-    mk_cursor tpd, td, idd;
+    mk_cursor tpd, idd;
     if (tp->prf_func > 0x7f)
         return value(type, out->n, "TP PRF Func has 7 bits");
     if (tp->flags & ~0x0fffu)
@@ -114,10 +114,9 @@ static mk_err put_tp(mk_buf *out, int type, const mk_tp *tp)
     if (!is_ticket && (tp->ticket_data.n || tp->initiator_data.n))
         return value(type, out->n, "TP has no Ticket/Initiator Data");
     mk_cur_init(&tpd, tp->tp_data);
-    mk_cur_init(&td, tp->ticket_data);
     mk_cur_init(&idd, tp->initiator_data);
-    tpd.payload = td.payload = idd.payload = type;
-    MK_GUARD(mkc_tp_nested_check(tp, is_ticket, &tpd, &td, &idd, 0));
+    tpd.payload = idd.payload = type;
+    MK_GUARD(mkc_tp_nested_check(is_ticket, &tpd, &idd, 0));
 
     uint8_t b5 = (uint8_t)(tp->prf_func << 1 | ((tp->flags & MK_TPF_D) ? 1 : 0));
     uint8_t b6 = 0, b7 = tp->res;

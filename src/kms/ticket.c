@@ -119,12 +119,23 @@ cleanup:
 }
 
 /* Any failure to authenticate or read a presented ticket is Error 0
- * (profile §3 last row); only store unavailability passes through. */
+ * (profile §3 last row); only store unavailability passes through. The
+ * caller has verified the RESOLVE_INIT's V, so the Error carries a V. */
 static mk_err auth_fail(const char *what)
 {
     return mk_err_raise(MK_E_MIKEY_AUTH, MK_PT_TICKET, 0, what);
 }
 
+/* Order (RFC 6043 §6.10, App. A.1): Ticket Data reaches us undecoded (it is
+ * opaque to the message decoder), so a Ticket Data that does not decode as
+ * a base ticket is just a ticket that fails its MAC: Error 0. Before the
+ * ticket MAC verifies, only what is needed to compute it is used: IDRpsk
+ * (which ticket key), the V auth alg with the TP PRF (the suite: MAC
+ * algorithm and key lengths) and RAND (an input of the key derivation,
+ * App. A.2.1); none of them is acted on beyond deriving the MAC key, and a
+ * forged one only yields a MAC that does not verify. Everything else (the
+ * KEMAC's algorithm and ciphertext, T, TP Data, flags) is read only after
+ * the MAC has verified. */
 mk_err mk_ticket_open(mk_kms_req *r, const mk_payload *ticket)
 {
     mk_kms_store *st = r->kms->store;
@@ -150,9 +161,8 @@ mk_err mk_ticket_open(mk_kms_req *r, const mk_payload *ticket)
     if (it < 0 || ir < 0 || ik < 0 || ip < 0 || iv < 0 ||
         (size_t)iv != rest.count - 1)
         return auth_fail("Ticket Data lacks T, RAND, KEMAC, IDRpsk or V");
-    if (mk_suite_of(tp->prf_func, rest.p[iv].u.v.auth_alg, &s) != MK_OK ||
-        rest.p[ik].u.kemac.encr_alg != s->encr_alg)
-        return auth_fail("ticket algorithms are not one suite");
+    if (mk_suite_of(tp->prf_func, rest.p[iv].u.v.auth_alg, &s) != MK_OK)
+        return auth_fail("ticket PRF and MAC algorithm are not one suite");
 
     rc = st->ticket_key_by_id(st->ctx, rest.p[ip].u.idr.data, &tk);
     if (rc == MK_E_NOT_FOUND) {
@@ -173,6 +183,11 @@ mk_err mk_ticket_open(mk_kms_req *r, const mk_payload *ticket)
         mk_mac_verify(s->mac_alg, mk_key_bytes(&keys.auth), &in, 1,
                       rest.p[iv].u.v.mac) != MK_OK) {
         rc = auth_fail("ticket MAC does not verify");
+        goto cleanup;
+    }
+    /* authenticated from here on */
+    if (rest.p[ik].u.kemac.encr_alg != s->encr_alg) {
+        rc = auth_fail("ticket KEMAC algorithm is not the ticket's suite");
         goto cleanup;
     }
     if (mk_kemac_open(&rest.p[ik].u.kemac, &keys, TICKET_CSB_ID,
