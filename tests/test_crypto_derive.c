@@ -569,6 +569,72 @@ START_TEST(test_msg_keys_lengths)
 }
 END_TEST
 
+/* The derivations of one call share one keyed HMAC context (derive.c):
+ * each key must still equal its own PRF, for inkeys of one chunk, of two
+ * (the context switching keys between chunks and between keys) and for
+ * both PRFs; and mk_mpk_split's two keys must equal theirs. */
+START_TEST(test_shared_context_matches_prf)
+{
+    static const size_t lens[] = {16, 20, 32, 40, 64};
+    const int prfs[2] = {MK_PRF_MIKEY_1, MK_PRF_HMAC_SHA256};
+    uint8_t in[64], rand[16], want[64];
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (uint8_t)(0x41 + 3 * i);
+    memset(rand, 0x5a, sizeof rand);
+    for (int p = 0; p < 2; p++) {
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            mk_bytes ik = MK_BYTES(in, lens[li]);
+            int encr = p ? MK_ENCR_AES_CM_256 : MK_ENCR_AES_CM_128;
+            int mac = p ? MK_MAC_HMAC_SHA256_256 : MK_MAC_HMAC_SHA1_160;
+            mk_msg_keys k;
+            ck_assert_int_eq(mk_msg_keys_6043(prfs[p], ik, 0x01020304u, 0x02,
+                                              MK_BYTES(rand, 16),
+                                              MK_BYTES_NONE, encr, mac, &k),
+                             MK_OK);
+            const struct {
+                uint32_t c;
+                const mk_key *key;
+            } parts[3] = {{MK_C_ENCR_KEY, &k.encr},
+                          {MK_C_SALT_KEY, &k.salt},
+                          {MK_C_AUTH_KEY, &k.auth}};
+            for (int j = 0; j < 3; j++) {
+                mk_label l;
+                ck_assert_int_eq(mk_label_6043_msg(&l, parts[j].c, 0x01020304u,
+                                                   0x02, MK_BYTES(rand, 16),
+                                                   MK_BYTES_NONE),
+                                 MK_OK);
+                ck_assert_uint_gt(parts[j].key->n, 0);
+                ck_assert_int_eq(mk_prf(prfs[p], ik, MK_BYTES(l.b, l.n), want,
+                                        parts[j].key->n),
+                                 MK_OK);
+                ck_assert_mem_eq(parts[j].key->b, want, parts[j].key->n);
+            }
+            mk_msg_keys_wipe(&k);
+
+            mk_key mi, mr;
+            ck_assert_int_eq(mk_mpk_split(prfs[p], ik, MK_BYTES(rand, 16),
+                                          &mi, &mr),
+                             MK_OK);
+            const mk_key *mk[2] = {&mi, &mr};
+            const uint32_t mc[2] = {MK_C_MPKI, MK_C_MPKR};
+            for (int j = 0; j < 2; j++) {
+                mk_label l;
+                const mk_bytes r = MK_BYTES(rand, 16);
+                ck_assert_int_eq(mk_label_6043_fixed(&l, mc[j], 0x06, &r),
+                                 MK_OK);
+                ck_assert_int_eq(mk_prf(prfs[p], ik, MK_BYTES(l.b, l.n), want,
+                                        lens[li]),
+                                 MK_OK);
+                ck_assert_uint_eq(mk[j]->n, lens[li]);
+                ck_assert_mem_eq(mk[j]->b, want, lens[li]);
+            }
+            mk_key_wipe(&mi);
+            mk_key_wipe(&mr);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_length_table)
 {
     ck_assert_uint_eq(mk_encr_key_len(MK_ENCR_NULL), 0);
@@ -613,6 +679,7 @@ int main(void)
     tcase_add_test(tc, test_label_layouts);
     tcase_add_test(tc, test_b_labels);
     tcase_add_test(tc, test_label_limits);
+    tcase_add_test(tc, test_shared_context_matches_prf);
     tcase_add_test(tc, test_msg_keys_lengths);
     tcase_add_test(tc, test_length_table);
     suite_add_tcase(s, tc);

@@ -2,6 +2,7 @@
  * verification, SHA-256 (FIPS 180-2), randomness, mk_key, and the self
  * test. */
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,6 +183,70 @@ START_TEST(test_sha256)
 }
 END_TEST
 
+/* The HMAC contexts are kept per thread and re-keyed at every call
+ * (mac.c): threads at the same time, alternating hashes and keys, with
+ * failing calls in between, still get the published values; the PRF
+ * (HMAC context held across blocks) matches its single-thread result. */
+#define HM_THREADS 4
+#define HM_ROUNDS 1500
+
+typedef struct hm_job {
+    const uint8_t *prf_want; /* 64 bytes */
+    int bad;
+} hm_job;
+
+static void *hm_thread(void *arg)
+{
+    hm_job *j = arg;
+    uint8_t k0b[20], out[64];
+    memset(k0b, 0x0b, sizeof k0b);
+    const mk_bytes hi = MK_BYTES("Hi There", 8);
+    const mk_bytes what = MK_BYTES("what do ya want for nothing?", 28);
+    hexbuf v1 = hx("b617318655057264e28bc0b6fb378c8ef146be00");
+    hexbuf v2 = hx("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b9"
+                   "64ec3843");
+    for (int i = 0; i < HM_ROUNDS; i++) {
+        if (mk_mac(MK_MAC_HMAC_SHA1_160, MK_BYTES(k0b, 20), &hi, 1, out,
+                   sizeof out) != MK_OK ||
+            memcmp(out, v1.b, 20) != 0)
+            j->bad++;
+        /* a failing call leaves nothing behind for the next one */
+        if (mk_mac(MK_MAC_HMAC_SHA256_256, MK_BYTES_NONE, &what, 1, out,
+                   sizeof out) != MK_E_ARG)
+            j->bad++;
+        if (mk_mac(MK_MAC_HMAC_SHA256_256, MK_BYTES("Jefe", 4), &what, 1,
+                   out, sizeof out) != MK_OK ||
+            memcmp(out, v2.b, 32) != 0)
+            j->bad++;
+        if (mk_prf(MK_PRF_HMAC_SHA256, MK_BYTES(k0b, 20), what, out, 64) !=
+                MK_OK ||
+            memcmp(out, j->prf_want, 64) != 0)
+            j->bad++;
+    }
+    return NULL;
+}
+
+START_TEST(test_hmac_threads)
+{
+    uint8_t k0b[20], want[64];
+    memset(k0b, 0x0b, sizeof k0b);
+    ck_assert_int_eq(mk_prf(MK_PRF_HMAC_SHA256, MK_BYTES(k0b, 20),
+                            MK_BYTES("what do ya want for nothing?", 28),
+                            want, sizeof want),
+                     MK_OK);
+    pthread_t th[HM_THREADS];
+    hm_job jobs[HM_THREADS];
+    for (int i = 0; i < HM_THREADS; i++) {
+        jobs[i] = (hm_job){want, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, hm_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < HM_THREADS; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_int_eq(jobs[i].bad, 0);
+    }
+}
+END_TEST
+
 START_TEST(test_random)
 {
     uint8_t a[32] = {0}, b[32] = {0};
@@ -237,6 +302,7 @@ int main(void)
     tcase_add_test(tc, test_hmac_published_vectors);
     tcase_add_test(tc, test_mac_arguments);
     tcase_add_test(tc, test_mac_verify);
+    tcase_add_test(tc, test_hmac_threads);
     tcase_add_test(tc, test_ct_equal);
     tcase_add_test(tc, test_sha256);
     tcase_add_test(tc, test_random);

@@ -882,6 +882,77 @@ START_TEST(test_records)
 }
 END_TEST
 
+/* The store is written once per answer: the replay entry with the record
+ * (answer_commit). A copy of a message is found at that commit: the answer
+ * built for it is discarded and Error 1 (with V) committed instead, as a
+ * refusal record of its own. */
+START_TEST(test_replay_found_at_commit)
+{
+    rec_list *l = calloc(1, sizeof *l);
+    fx_msg m, out;
+    mk_message d;
+    unsigned c0 = F.shim.commits, r0 = F.shim.commits_with_replay;
+
+    alice_request(&mk_suite_256, &m, &d);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+    ck_assert_uint_eq(F.shim.commits, c0 + 1);
+    ck_assert_uint_eq(F.shim.commits_with_replay, r0 + 1);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_TS);
+    fx_assert_error(&m, 1, true, FX_ALICE);
+    /* the refused commit, then the refusal without an entry */
+    ck_assert_uint_eq(F.shim.commits, c0 + 3);
+    ck_assert_uint_eq(F.shim.commits_with_replay, r0 + 2);
+    ck_assert_int_eq(mk_sqlstore_records(F.sql, 0, NULL, collect, l), MK_OK);
+    ck_assert_uint_eq(l->n, 2);
+    ck_assert_str_eq(l->r[0].outcome, "ok");
+    ck_assert_uint_eq(strlen(l->r[0].ticket_id), 64);
+    /* nothing of the discarded answer is in the refusal's record */
+    ck_assert_str_eq(l->r[1].outcome, mk_err_name(MK_E_MIKEY_TS));
+    ck_assert_str_eq(l->r[1].subscriber, "alice-psk");
+    ck_assert_str_eq(l->r[1].initiator, FX_ALICE);
+    ck_assert_str_eq(l->r[1].responder, "");
+    ck_assert_str_eq(l->r[1].ticket_id, "");
+    ck_assert_str_eq(l->r[1].spis, "");
+    ck_assert_uint_eq(l->r[1].valid_from, 0);
+    ck_assert_uint_eq(l->r[1].valid_to, 0);
+
+    /* a refusal after V (Error 7) takes the entry too: its copy is Error 1 */
+    alice_request(&mk_suite_128, &m, &d);
+    int i = mk_chain_find_idr(&d.chain, MK_ROLE_IDRKMS, 0);
+    ck_assert_int_ge(i, 0);
+    d.chain.p[i].u.idr.data = fx_str("kms.other.org");
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_ID);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_TS);
+    fx_assert_error(&out, 1, true, FX_ALICE);
+
+    /* an unauthenticated message is recorded without an entry */
+    c0 = F.shim.commits;
+    r0 = F.shim.commits_with_replay;
+    out = m;
+    out.b[out.n - 1] ^= 1;
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_AUTH);
+    ck_assert_uint_eq(F.shim.commits, c0 + 1);
+    ck_assert_uint_eq(F.shim.commits_with_replay, r0);
+
+    /* a 503 takes no entry: the same message is answered once it can be
+     * (a new one: the Error 7 above has the replay tuple of m) */
+    alice_request(&mk_suite_128, &m, &d);
+    F.shim.no_active = true;
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_UNAVAILABLE);
+    ck_assert_uint_eq(F.shim.commits, c0 + 2);
+    ck_assert_uint_eq(F.shim.commits_with_replay, r0);
+    F.shim.no_active = false;
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_TS);
+    free(l);
+}
+END_TEST
+
 START_TEST(test_new_and_config)
 {
     mk_err e = MK_OK;
@@ -924,6 +995,7 @@ int main(void)
     tcase_add_test(tc, test_parse_errors_400);
     tcase_add_test(tc, test_store_failures_503);
     tcase_add_test(tc, test_records);
+    tcase_add_test(tc, test_replay_found_at_commit);
     tcase_add_test(tc, test_new_and_config);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);

@@ -117,20 +117,15 @@ static mk_err sh_byid(void *c, mk_bytes id, mk_ticket_key *o)
     fx_shim *s = c;
     return s->real.ticket_key_by_id(s->real.ctx, id, o);
 }
-static mk_err sh_replay(void *c, const uint8_t d[32], uint64_t exp,
-                        uint64_t now)
+static mk_err sh_commit(void *c, const uint8_t *d, uint64_t exp,
+                        uint64_t now, const mk_record *r)
 {
     fx_shim *s = c;
-    if (s->fail_replay)
+    if ((s->fail_replay && d != NULL) || s->fail_record)
         return MK_E_UNAVAILABLE;
-    return s->real.replay_insert(s->real.ctx, d, exp, now);
-}
-static mk_err sh_record(void *c, const mk_record *r)
-{
-    fx_shim *s = c;
-    if (s->fail_record)
-        return MK_E_UNAVAILABLE;
-    return s->real.record_write(s->real.ctx, r);
+    s->commits++;
+    s->commits_with_replay += d != NULL;
+    return s->real.answer_commit(s->real.ctx, d, exp, now, r);
 }
 
 void fx_setup(void)
@@ -160,8 +155,7 @@ void fx_setup(void)
         .subscriber_by_impu = sh_impu,
         .ticket_key_active = sh_active,
         .ticket_key_by_id = sh_byid,
-        .replay_insert = sh_replay,
-        .record_write = sh_record,
+        .answer_commit = sh_commit,
     };
     mk_kms_config_defaults(&F.cfg);
     F.kms = mk_kms_new(&F.cfg, &F.iface, &e);

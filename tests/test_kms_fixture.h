@@ -32,9 +32,11 @@ typedef struct fx_msg {
 /* The store shim: forwards to the SQLite interface, can be told to fail. */
 typedef struct fx_shim {
     mk_kms_store real;
-    bool fail_replay;  /* replay_insert -> MK_E_UNAVAILABLE */
-    bool fail_record;  /* record_write -> MK_E_UNAVAILABLE */
+    bool fail_replay;  /* answer_commit with a replay entry -> 503 */
+    bool fail_record;  /* every answer_commit -> MK_E_UNAVAILABLE */
     bool no_active;    /* ticket_key_active -> MK_E_NOT_FOUND */
+    unsigned commits;  /* answer_commits passed on, */
+    unsigned commits_with_replay; /* those with a replay entry */
 } fx_shim;
 
 typedef struct fx {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,20 @@ static mk_record make_record(uint64_t t, const char *sub, unsigned i)
     snprintf(r.spis, sizeof r.spis, "%08x,%08x", i, i + 1);
     snprintf(r.outcome, sizeof r.outcome, "ok");
     return r;
+}
+
+/* answer_commit of a replay entry with a record of its own */
+static mk_err commit_digest(const mk_kms_store *t, const uint8_t d[32],
+                            uint64_t expires, uint64_t now)
+{
+    mk_record r = make_record(now, "replay", d[4]);
+    return t->answer_commit(t->ctx, d, expires, now, &r);
+}
+
+/* answer_commit of a record alone */
+static mk_err commit_record(const mk_kms_store *t, const mk_record *r)
+{
+    return t->answer_commit(t->ctx, NULL, 0, r->time_unix, r);
 }
 
 /* --- schema and opening --- */
@@ -269,8 +284,7 @@ START_TEST(test_subscriber_round_trip)
     ck_assert_ptr_nonnull(t.subscriber_by_impu);
     ck_assert_ptr_nonnull(t.ticket_key_active);
     ck_assert_ptr_nonnull(t.ticket_key_by_id);
-    ck_assert_ptr_nonnull(t.replay_insert);
-    ck_assert_ptr_nonnull(t.record_write);
+    ck_assert_ptr_nonnull(t.answer_commit);
 
     mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org",
                                "tel:+15551234");
@@ -637,18 +651,23 @@ START_TEST(test_replay_twice_and_expiry)
     uint8_t d[32], e[32];
     digest_of(d, 1, 1);
     digest_of(e, 1, 2);
-    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1300, 1000), MK_OK);
-    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1300, 1000), MK_E_MIKEY_TS);
+    ck_assert_int_eq(commit_digest(&t, d, 1300, 1000), MK_OK);
+    ck_assert_int_eq(commit_digest(&t, d, 1300, 1000), MK_E_MIKEY_TS);
+    ck_assert_int_eq(mk_err_last()->code, MK_E_MIKEY_TS);
     ck_assert_int_eq(mk_err_http_status(MK_E_MIKEY_TS), 200);
-    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1301, 1299), MK_E_MIKEY_TS);
-    ck_assert_int_eq(t.replay_insert(t.ctx, e, 1300, 1000), MK_OK);
+    ck_assert_int_eq(commit_digest(&t, d, 1301, 1299), MK_E_MIKEY_TS);
+    ck_assert_int_eq(commit_digest(&t, e, 1300, 1000), MK_OK);
     /* expired (now >= expires): the digest may be inserted again, once */
-    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1700, 1300), MK_OK);
-    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1700, 1300), MK_E_MIKEY_TS);
-    ck_assert_int_eq(t.replay_insert(t.ctx, d, 1700, 1699), MK_E_MIKEY_TS);
+    ck_assert_int_eq(commit_digest(&t, d, 1700, 1300), MK_OK);
+    ck_assert_int_eq(commit_digest(&t, d, 1700, 1300), MK_E_MIKEY_TS);
+    ck_assert_int_eq(commit_digest(&t, d, 1700, 1699), MK_E_MIKEY_TS);
     uint64_t n = 0;
     ck_assert_int_eq(mk_sqlstore_replay_count(s, &n), MK_OK);
     ck_assert_uint_eq(n, 2);
+    /* a replay writes no record: one per accepted answer */
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"), 3);
+    sqlite3_close(db);
     mk_sqlstore_close(s);
 }
 END_TEST
@@ -660,7 +679,7 @@ START_TEST(test_replay_prune)
     uint8_t d[32];
     for (unsigned i = 0; i < 25000; i++) {
         digest_of(d, 2, i);
-        ck_assert_int_eq(t.replay_insert(t.ctx, d, i < 20000 ? 100 : 1000, 50),
+        ck_assert_int_eq(commit_digest(&t, d, i < 20000 ? 100 : 1000, 50),
                          MK_OK);
     }
     uint64_t n = 0, deleted = 0;
@@ -677,7 +696,7 @@ START_TEST(test_replay_prune)
     ck_assert_uint_ge(2 * MK_REPLAY_PRUNE_BATCH, 5000);
     for (unsigned i = 0; i < 2 * MK_REPLAY_PRUNE_EVERY; i++) {
         digest_of(d, 3, i);
-        ck_assert_int_eq(t.replay_insert(t.ctx, d, 2000, 1500), MK_OK);
+        ck_assert_int_eq(commit_digest(&t, d, 2000, 1500), MK_OK);
     }
     ck_assert_int_eq(mk_sqlstore_replay_count(s, &n), MK_OK);
     ck_assert_uint_eq(n, 2 * MK_REPLAY_PRUNE_EVERY);
@@ -711,9 +730,9 @@ START_TEST(test_records_round_trip)
     memset(r3.spis, 0, sizeof r3.spis); /* empty fields read back empty */
     memset(r3.ticket_id, 0, sizeof r3.ticket_id);
     r3.valid_from = r3.valid_to = 0;
-    ck_assert_int_eq(t.record_write(t.ctx, &r1), MK_OK);
-    ck_assert_int_eq(t.record_write(t.ctx, &r2), MK_OK);
-    ck_assert_int_eq(t.record_write(t.ctx, &r3), MK_OK);
+    ck_assert_int_eq(commit_record(&t, &r1), MK_OK);
+    ck_assert_int_eq(commit_record(&t, &r2), MK_OK);
+    ck_assert_int_eq(commit_record(&t, &r3), MK_OK);
 
     rec_list l = {0};
     ck_assert_int_eq(mk_sqlstore_records(s, 0, NULL, collect_rec, &l), MK_OK);
@@ -741,7 +760,196 @@ START_TEST(test_records_round_trip)
     /* a field without its NUL is refused, not read past */
     mk_record bad = r1;
     memset(bad.outcome, 'x', sizeof bad.outcome);
-    ck_assert_int_eq(t.record_write(t.ctx, &bad), MK_E_ARG);
+    ck_assert_int_eq(commit_record(&t, &bad), MK_E_ARG);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* --- one answer, one transaction --- */
+
+/* answer_commit writes the replay entry and the record of an answer
+ * together or not at all: a replay, a refused record, a failing record
+ * insert (a trigger here) and a busy database each leave both tables as
+ * they were; directly and through a group writer. */
+static void answer_atomic(mk_sqlstore *s, sqlite3 *db, unsigned who)
+{
+    mk_kms_store t = mk_sqlstore_interface(s);
+    uint8_t d[32], e[32];
+    digest_of(d, who, 1);
+    digest_of(e, who, 2);
+    sqlite3_int64 recs = raw_int(db, "SELECT count(*) FROM records");
+    sqlite3_int64 reps = raw_int(db, "SELECT count(*) FROM replay");
+#define UNCHANGED(dr, dp)                                                    \
+    do {                                                                     \
+        ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"),        \
+                         recs + (dr));                                       \
+        ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM replay"),         \
+                         reps + (dp));                                       \
+    } while (0)
+
+    char first[16], second[16], q[96];
+    snprintf(first, sizeof first, "first%u", who);
+    snprintf(second, sizeof second, "second%u", who);
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM records WHERE subscriber = '%s'", second);
+    mk_record r1 = make_record(1000, first, 1);
+    mk_record r2 = make_record(1001, second, 2);
+    ck_assert_int_eq(t.answer_commit(t.ctx, d, 2000, 1000, &r1), MK_OK);
+    UNCHANGED(1, 1);
+    /* the replay: MK_E_MIKEY_TS and its record is not written */
+    ck_assert_int_eq(t.answer_commit(t.ctx, d, 2000, 1000, &r2),
+                     MK_E_MIKEY_TS);
+    ck_assert_int_eq(mk_err_last()->code, MK_E_MIKEY_TS);
+    UNCHANGED(1, 1);
+    ck_assert_int_eq(raw_int(db, q), 0);
+    /* a record alone */
+    ck_assert_int_eq(t.answer_commit(t.ctx, NULL, 0, 1000, &r2), MK_OK);
+    UNCHANGED(2, 1);
+    /* a record the store refuses: its entry is not written either */
+    mk_record bad = r2;
+    memset(bad.spis, '1', sizeof bad.spis);
+    ck_assert_int_eq(t.answer_commit(t.ctx, e, 2000, 1000, &bad), MK_E_ARG);
+    UNCHANGED(2, 1);
+    bad = r2;
+    bad.valid_to = (uint64_t)INT64_MAX + 1;
+    ck_assert_int_eq(t.answer_commit(t.ctx, e, 2000, 1000, &bad), MK_E_ARG);
+    UNCHANGED(2, 1);
+    /* the record insert fails inside the transaction: the entry goes too */
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "CREATE TRIGGER no_records BEFORE INSERT "
+                                  "ON records BEGIN SELECT RAISE(ABORT, "
+                                  "'no'); END",
+                                  0, 0, 0),
+                     SQLITE_OK);
+    ck_assert_int_ne(t.answer_commit(t.ctx, e, 2000, 1000, &r1), MK_OK);
+    UNCHANGED(2, 1);
+    ck_assert_int_eq(sqlite3_exec(db, "DROP TRIGGER no_records", 0, 0, 0),
+                     SQLITE_OK);
+    /* busy past the timeout: 503, nothing written */
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", 0, 0, 0), SQLITE_OK);
+    ck_assert_int_eq(t.answer_commit(t.ctx, e, 2000, 1000, &r1),
+                     MK_E_UNAVAILABLE);
+    ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", 0, 0, 0), SQLITE_OK);
+    UNCHANGED(2, 1);
+    /* and once free, the same answer goes through */
+    ck_assert_int_eq(t.answer_commit(t.ctx, e, 2000, 1000, &r1), MK_OK);
+    UNCHANGED(3, 2);
+#undef UNCHANGED
+}
+
+START_TEST(test_answer_commit_atomic)
+{
+    mk_sqlstore *s = open_store(200);
+    sqlite3 *db = raw_open();
+    answer_atomic(s, db, 40);
+    mk_sqlstore_writer *w = NULL;
+    ck_assert_int_eq(mk_sqlstore_writer_start(db_path, MK_BYTES(MASTER, 32),
+                                              200, false, &w),
+                     MK_OK);
+    mk_sqlstore_set_writer(s, w);
+    answer_atomic(s, db, 41);
+    mk_sqlstore_set_writer(s, NULL);
+    mk_sqlstore_writer_stop(w);
+    sqlite3_close(db);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* --- the WAL of the store (store_vfs.c) --- */
+
+static sqlite3_int64 raw_count(sqlite3 *db, const char *table)
+{
+    char q[64];
+    snprintf(q, sizeof q, "SELECT count(*) FROM %s", table);
+    return raw_int(db, q);
+}
+
+/* One write to the WAL file per commit, and a connection of another
+ * program (the default VFS) sees each commit as soon as it returns. */
+START_TEST(test_wal_one_write_per_commit)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    sqlite3 *db = raw_open();
+    uint64_t w0, c0, w1, c1;
+    uint8_t d[32];
+    mk_store_vfs_stats(&w0, &c0);
+    for (unsigned i = 0; i < 200; i++) {
+        digest_of(d, 60, i);
+        ck_assert_int_eq(commit_digest(&t, d, 5000, 1000), MK_OK);
+        ck_assert_int_eq(raw_count(db, "replay"), i + 1);
+        ck_assert_int_eq(raw_count(db, "records"), i + 1);
+    }
+    mk_store_vfs_stats(&w1, &c1);
+    ck_assert_uint_eq(c1 - c0, 200);
+    ck_assert_uint_eq(w1 - w0, 200);
+    sqlite3_close(db);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* A process killed without warning loses none of the commits that had
+ * returned, and leaves a store that opens and checks clean (the frames of
+ * a commit are in the WAL file when it returns; the next open recovers the
+ * database from them). */
+START_TEST(test_killed_process_keeps_its_commits)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_sqlstore_close(s);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        mk_sqlstore *c = NULL;
+        if (mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32), 5000,
+                                      &c) != MK_OK)
+            _exit(1);
+        mk_kms_store ct = mk_sqlstore_interface(c);
+        for (unsigned i = 0;; i++) {
+            uint8_t d[32];
+            digest_of(d, 61, i);
+            if (commit_digest(&ct, d, 5000, 1000) != MK_OK)
+                _exit(2);
+            if (write(fds[1], "x", 1) != 1)
+                _exit(3);
+        }
+    }
+    close(fds[1]);
+    char c;
+    sqlite3_int64 acked = 0;
+    while (acked < 500 && read(fds[0], &c, 1) == 1)
+        acked++;
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFSIGNALED(st));
+    while (read(fds[0], &c, 1) == 1)
+        acked++;
+    close(fds[0]);
+    sqlite3 *db = raw_open();
+    sqlite3_stmt *q;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q,
+                                        NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(q, 0), "ok");
+    sqlite3_finalize(q);
+    /* every acknowledged commit, and at most the one in flight */
+    sqlite3_int64 recs = raw_count(db, "records");
+    ck_assert_int_ge(recs, acked);
+    ck_assert_int_le(recs, acked + 1);
+    ck_assert_int_eq(raw_count(db, "replay"), recs);
+    sqlite3_close(db);
+    /* and the store opens and takes answers again */
+    s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    uint8_t d[32];
+    digest_of(d, 61, 0);
+    ck_assert_int_eq(commit_digest(&t, d, 5000, 1000), MK_E_MIKEY_TS);
+    digest_of(d, 62, 0);
+    ck_assert_int_eq(commit_digest(&t, d, 5000, 1000), MK_OK);
     mk_sqlstore_close(s);
 }
 END_TEST
@@ -765,7 +973,7 @@ START_TEST(test_busy_is_unavailable_within_timeout)
     uint8_t d[32];
     digest_of(d, 9, 1);
     double t0 = now_ms();
-    ck_assert_int_eq(t.replay_insert(t.ctx, d, 2000, 1000), MK_E_UNAVAILABLE);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_E_UNAVAILABLE);
     double dt = now_ms() - t0;
     ck_assert_int_eq(mk_err_last()->code, MK_E_UNAVAILABLE);
     ck_assert_int_eq(mk_err_http_status(MK_E_UNAVAILABLE), 503);
@@ -775,7 +983,7 @@ START_TEST(test_busy_is_unavailable_within_timeout)
 
     mk_record r = make_record(1000, "alice", 1);
     t0 = now_ms();
-    ck_assert_int_eq(t.record_write(t.ctx, &r), MK_E_UNAVAILABLE);
+    ck_assert_int_eq(commit_record(&t, &r), MK_E_UNAVAILABLE);
     dt = now_ms() - t0;
     ck_assert_msg(dt >= 250 && dt < 1500, "waited %.0f ms", dt);
     ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(s, 1000, NULL),
@@ -799,8 +1007,8 @@ START_TEST(test_busy_is_unavailable_within_timeout)
 
     /* released: the same insert goes through */
     ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", 0, 0, 0), SQLITE_OK);
-    ck_assert_int_eq(t.replay_insert(t.ctx, d, 2000, 1000), MK_OK);
-    ck_assert_int_eq(t.record_write(t.ctx, &r), MK_OK);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_OK);
+    ck_assert_int_eq(commit_record(&t, &r), MK_OK);
     sqlite3_close(db);
     mk_sqlstore_close(s);
 }
@@ -820,22 +1028,15 @@ static int worker_inserts(unsigned who)
     uint8_t d[32];
     for (unsigned i = 0; i < PER_WORKER; i++) {
         digest_of(d, who, i);
-        mk_err e = t.replay_insert(t.ctx, d, 2000000000, 1000);
-        if (e != MK_OK) {
-            fprintf(stderr, "worker %u replay %u: %s\n", who, i,
-                    mk_err_name(e));
-            mk_sqlstore_close(s);
-            return 11;
-        }
         char name[16];
         snprintf(name, sizeof name, "w%u", who);
         mk_record r = make_record(1000 + i, name, i);
-        e = t.record_write(t.ctx, &r);
+        mk_err e = t.answer_commit(t.ctx, d, 2000000000, 1000, &r);
         if (e != MK_OK) {
-            fprintf(stderr, "worker %u record %u: %s\n", who, i,
+            fprintf(stderr, "worker %u answer %u: %s\n", who, i,
                     mk_err_name(e));
             mk_sqlstore_close(s);
-            return 12;
+            return 11;
         }
     }
     mk_sqlstore_close(s);
@@ -854,7 +1055,7 @@ static int worker_rejects(unsigned who, unsigned other)
     int rc = 0;
     for (unsigned i = 0; i < PER_WORKER; i++) {
         digest_of(d, other, i);
-        mk_err e = t.replay_insert(t.ctx, d, 2000000000, 1000);
+        mk_err e = commit_digest(&t, d, 2000000000, 1000);
         if (e != MK_E_MIKEY_TS) {
             fprintf(stderr, "worker %u: digest %u of %u gave %s\n", who, i,
                     other, mk_err_name(e));
@@ -964,7 +1165,7 @@ static void *race_main(void *arg)
     mk_kms_store t = mk_sqlstore_interface(s);
     uint8_t d[32];
     digest_of(d, 77, 77);
-    r->result = t.replay_insert(t.ctx, d, 5000, 1000);
+    r->result = commit_digest(&t, d, 5000, 1000);
     mk_sqlstore_close(s);
     return NULL;
 }
@@ -974,6 +1175,8 @@ static void race_once(mk_sqlstore_writer *w)
     pthread_barrier_t go;
     pthread_t th[RACERS];
     racer r[RACERS];
+    sqlite3 *db = raw_open();
+    sqlite3_int64 before = raw_int(db, "SELECT count(*) FROM records");
     ck_assert_int_eq(pthread_barrier_init(&go, NULL, RACERS), 0);
     for (int i = 0; i < RACERS; i++) {
         r[i] = (racer){&go, w, MK_E_INTERNAL};
@@ -988,6 +1191,9 @@ static void race_once(mk_sqlstore_writer *w)
     pthread_barrier_destroy(&go);
     ck_assert_int_eq(ok, 1);
     ck_assert_int_eq(ts, RACERS - 1);
+    /* the losers wrote no record */
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"), before + 1);
+    sqlite3_close(db);
 }
 
 START_TEST(test_same_digest_race_one_winner)
@@ -1031,11 +1237,11 @@ static void *grouped_main(void *arg)
     for (unsigned i = 0; i < 500; i++) {
         digest_of(d, g->who, i);
         mk_record r = make_record(1000 + i, name, i);
-        if (t.replay_insert(t.ctx, d, 5000, 1000) != MK_OK ||
-            t.record_write(t.ctx, &r) != MK_OK)
+        if (t.answer_commit(t.ctx, d, 5000, 1000, &r) != MK_OK)
             goto out;
-        /* the second copy is a replay, also inside a group */
-        if (t.replay_insert(t.ctx, d, 5000, 1000) != MK_E_MIKEY_TS)
+        /* the second copy is a replay, also inside a group; its record
+         * is not written */
+        if (t.answer_commit(t.ctx, d, 5000, 1000, &r) != MK_E_MIKEY_TS)
             goto out;
     }
     g->rc = 0;
@@ -1064,7 +1270,7 @@ START_TEST(test_group_writer_commits_everything)
     }
     uint64_t batches = 0, ops = 0;
     mk_sqlstore_writer_stats(w, &batches, &ops);
-    ck_assert_uint_eq(ops, 6 * 500 * 3);
+    ck_assert_uint_eq(ops, 6 * 500 * 2);
     ck_assert_uint_ge(batches, 1);
     ck_assert_uint_le(batches, ops);
     /* a field the store refuses fails that write only */
@@ -1072,7 +1278,10 @@ START_TEST(test_group_writer_commits_everything)
     mk_kms_store t = mk_sqlstore_interface(s);
     mk_record bad = make_record(1, "x", 1);
     memset(bad.outcome, 'x', sizeof bad.outcome);
-    ck_assert_int_eq(t.record_write(t.ctx, &bad), MK_E_ARG);
+    ck_assert_int_eq(commit_record(&t, &bad), MK_E_ARG);
+    uint8_t d[32];
+    digest_of(d, 98, 1);
+    ck_assert_int_eq(t.answer_commit(t.ctx, d, 5000, 1000, &bad), MK_E_ARG);
 
     /* busy past the timeout: the writer's batch fails with 503 */
     mk_sqlstore_writer_stop(w);
@@ -1082,19 +1291,19 @@ START_TEST(test_group_writer_commits_everything)
     mk_sqlstore_set_writer(s, w);
     sqlite3 *db = raw_open();
     ck_assert_int_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", 0, 0, 0), SQLITE_OK);
-    uint8_t d[32];
     digest_of(d, 99, 1);
     double t0 = now_ms();
-    ck_assert_int_eq(t.replay_insert(t.ctx, d, 5000, 1000), MK_E_UNAVAILABLE);
+    ck_assert_int_eq(commit_digest(&t, d, 5000, 1000), MK_E_UNAVAILABLE);
     double dt = now_ms() - t0;
     ck_assert_msg(dt >= 250 && dt < 1500, "waited %.0f ms", dt);
     ck_assert_int_eq(mk_err_last()->code, MK_E_UNAVAILABLE);
     ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", 0, 0, 0), SQLITE_OK);
-    ck_assert_int_eq(t.replay_insert(t.ctx, d, 5000, 1000), MK_OK);
+    ck_assert_int_eq(commit_digest(&t, d, 5000, 1000), MK_OK);
     mk_sqlstore_set_writer(s, NULL);
     mk_sqlstore_writer_stop(w);
 
-    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"), 6 * 500);
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"),
+                     6 * 500 + 1);
     ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM replay"), 6 * 500 + 1);
     sqlite3_close(db);
     mk_sqlstore_close(s);
@@ -1197,6 +1406,9 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_replay_twice_and_expiry);
     tcase_add_test(tc, test_replay_prune);
     tcase_add_test(tc, test_records_round_trip);
+    tcase_add_test(tc, test_answer_commit_atomic);
+    tcase_add_test(tc, test_wal_one_write_per_commit);
+    tcase_add_test(tc, test_killed_process_keeps_its_commits);
     tcase_add_test(tc, test_busy_is_unavailable_within_timeout);
     tcase_add_test(tc, test_two_processes_share_one_store);
     tcase_add_test(tc, test_threads_one_store_each);

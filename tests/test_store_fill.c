@@ -5,7 +5,8 @@
  * usage: test_store_fill STORE MASTER_KEY_FILE
  * records: alice at 1000 (ticketrequest), bob at 2000 (ticketresolve),
  * alice at 3000 (refused; its outcome holds a quote, a backslash and a tab
- * to check the JSON escaping). Replay: 3 expired entries, 1 live one.
+ * to check the JSON escaping). Each is committed with a replay entry that
+ * has expired since (answer_commit): 3 entries for `replay prune`.
  */
 #include <stdio.h>
 #include <string.h>
@@ -55,13 +56,10 @@ int main(int argc, char **argv)
     r[2].ticket_id[0] = '\0';
     r[2].spis[0] = '\0';
     r[2].valid_from = r[2].valid_to = 0;
-    for (int i = 0; i < 3 && e == MK_OK; i++)
-        e = t.record_write(t.ctx, &r[i]);
     uint64_t now = (uint64_t)time(NULL);
-    for (uint8_t i = 0; i < 4 && e == MK_OK; i++) {
+    for (uint8_t i = 0; i < 3 && e == MK_OK; i++) {
         uint8_t d[32] = {i, 0x55};
-        e = t.replay_insert(t.ctx, d, i < 3 ? now - 10 : now + 3600,
-                            now - 20);
+        e = t.answer_commit(t.ctx, d, now - 10, now - 20, &r[i]);
     }
     mk_sqlstore_close(s);
     if (e != MK_OK) {

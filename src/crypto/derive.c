@@ -5,13 +5,26 @@
  *
  * Every derived key lives in an mk_key or in the caller's buffer; on failure
  * everything written so far is wiped.
+ *
+ * The keys derived from one inkey share one HMAC context (mk_prf_with):
+ * it is keyed with the inkey once, not once per key.
  */
 #include "crypto/crypto.h"
 
 #include <string.h>
 
+#include "crypto/ossl.h"
+
+/* An HMAC context for prf_func's hash; MK_E_VALUE for an unknown PRF. */
+static mk_err prf_open(mk_hmac_ctx *h, int prf_func)
+{
+    if (!mk_prf_supported(prf_func))
+        MK_FAIL(MK_E_VALUE, "unknown PRF func");
+    return mk_hmac_open(h, prf_func == MK_PRF_HMAC_SHA256);
+}
+
 /* One key of n bytes into k. */
-static mk_err derive_key(int prf_func, mk_bytes inkey, const mk_label *l,
+static mk_err derive_key(mk_hmac_ctx *h, mk_bytes inkey, const mk_label *l,
                          size_t n, mk_key *k)
 {
     mk_key_wipe(k);
@@ -19,7 +32,7 @@ static mk_err derive_key(int prf_func, mk_bytes inkey, const mk_label *l,
         MK_FAIL(MK_E_LIMIT, "derived key longer than MK_KEY_MAX");
     if (n == 0)
         return MK_OK;
-    mk_err rc = mk_prf(prf_func, inkey, MK_BYTES(l->b, l->n), k->b, n);
+    mk_err rc = mk_prf_with(h, inkey, MK_BYTES(l->b, l->n), k->b, n);
     if (rc != MK_OK) {
         mk_key_wipe(k);
         return rc;
@@ -37,6 +50,7 @@ static mk_err derive_msg_keys(int prf_func, mk_bytes inkey, int encr_alg,
                               mk_msg_keys *out)
 {
     mk_label l;
+    mk_hmac_ctx h;
     mk_err rc;
     memset(out, 0, sizeof *out);
     out->encr_alg = encr_alg;
@@ -48,18 +62,21 @@ static mk_err derive_msg_keys(int prf_func, mk_bytes inkey, int encr_alg,
     if (!mk_mac_supported(mac_alg))
         MK_FAIL(MK_E_VALUE, "unknown MAC alg");
 
-    MK_GUARD_GOTO(make(&l, MK_C_ENCR_KEY, arg), rc, fail);
-    MK_GUARD_GOTO(derive_key(prf_func, inkey, &l, mk_encr_key_len(encr_alg),
-                             &out->encr), rc, fail);
-    MK_GUARD_GOTO(make(&l, MK_C_SALT_KEY, arg), rc, fail);
-    MK_GUARD_GOTO(derive_key(prf_func, inkey, &l, mk_salt_key_len(encr_alg),
-                             &out->salt), rc, fail);
-    MK_GUARD_GOTO(make(&l, MK_C_AUTH_KEY, arg), rc, fail);
-    MK_GUARD_GOTO(derive_key(prf_func, inkey, &l, mk_auth_key_len(mac_alg),
-                             &out->auth), rc, fail);
-    return MK_OK;
-fail:
-    mk_msg_keys_wipe(out);
+    MK_GUARD(prf_open(&h, prf_func));
+    MK_GUARD_GOTO(make(&l, MK_C_ENCR_KEY, arg), rc, done);
+    MK_GUARD_GOTO(derive_key(&h, inkey, &l, mk_encr_key_len(encr_alg),
+                             &out->encr), rc, done);
+    MK_GUARD_GOTO(make(&l, MK_C_SALT_KEY, arg), rc, done);
+    MK_GUARD_GOTO(derive_key(&h, inkey, &l, mk_salt_key_len(encr_alg),
+                             &out->salt), rc, done);
+    MK_GUARD_GOTO(make(&l, MK_C_AUTH_KEY, arg), rc, done);
+    MK_GUARD_GOTO(derive_key(&h, inkey, &l, mk_auth_key_len(mac_alg),
+                             &out->auth), rc, done);
+    rc = MK_OK;
+done:
+    mk_hmac_close(&h);
+    if (rc != MK_OK)
+        mk_msg_keys_wipe(out);
     return rc;
 }
 
@@ -132,19 +149,24 @@ mk_err mk_mpk_split(int prf_func, mk_bytes mpk, mk_bytes rand, mk_key *mpki,
                     mk_key *mpkr)
 {
     mk_label l;
+    mk_hmac_ctx h;
     mk_err rc;
     mk_key_wipe(mpki);
     mk_key_wipe(mpkr);
     if (mpk.n == 0)
         MK_FAIL(MK_E_ARG, "empty MPK");
-    MK_GUARD_GOTO(mk_label_6043_fixed(&l, MK_C_MPKI, 0x06, &rand), rc, fail);
-    MK_GUARD_GOTO(derive_key(prf_func, mpk, &l, mpk.n, mpki), rc, fail);
-    MK_GUARD_GOTO(mk_label_6043_fixed(&l, MK_C_MPKR, 0x06, &rand), rc, fail);
-    MK_GUARD_GOTO(derive_key(prf_func, mpk, &l, mpk.n, mpkr), rc, fail);
-    return MK_OK;
-fail:
-    mk_key_wipe(mpki);
-    mk_key_wipe(mpkr);
+    MK_GUARD(prf_open(&h, prf_func));
+    MK_GUARD_GOTO(mk_label_6043_fixed(&l, MK_C_MPKI, 0x06, &rand), rc, done);
+    MK_GUARD_GOTO(derive_key(&h, mpk, &l, mpk.n, mpki), rc, done);
+    MK_GUARD_GOTO(mk_label_6043_fixed(&l, MK_C_MPKR, 0x06, &rand), rc, done);
+    MK_GUARD_GOTO(derive_key(&h, mpk, &l, mpk.n, mpkr), rc, done);
+    rc = MK_OK;
+done:
+    mk_hmac_close(&h);
+    if (rc != MK_OK) {
+        mk_key_wipe(mpki);
+        mk_key_wipe(mpkr);
+    }
     return rc;
 }
 
@@ -159,7 +181,11 @@ mk_err mk_fork_key(int prf_func, uint32_t c, mk_bytes key, mk_bytes id_data,
     if (key.n == 0)
         MK_FAIL(MK_E_ARG, "empty key to fork");
     MK_GUARD(mk_label_6043_fork(&l, c, id_data, randrkms));
-    return derive_key(prf_func, key, &l, key.n, out);
+    mk_hmac_ctx h;
+    MK_GUARD(prf_open(&h, prf_func));
+    mk_err rc = derive_key(&h, key, &l, key.n, out);
+    mk_hmac_close(&h);
+    return rc;
 }
 
 /* --- RFC 6043 §6.10: auth key of Vr, label code 0x04 without RAND, from
@@ -171,7 +197,11 @@ mk_err mk_vr_key(int prf_func, mk_bytes mpkr, int mac_alg, mk_key *out)
     if (!mk_mac_supported(mac_alg))
         MK_FAIL(MK_E_VALUE, "unknown MAC alg");
     MK_GUARD(mk_label_6043_fixed(&l, MK_C_AUTH_KEY, 0x04, NULL));
-    return derive_key(prf_func, mpkr, &l, mk_auth_key_len(mac_alg), out);
+    mk_hmac_ctx h;
+    MK_GUARD(prf_open(&h, prf_func));
+    mk_err rc = derive_key(&h, mpkr, &l, mk_auth_key_len(mac_alg), out);
+    mk_hmac_close(&h);
+    return rc;
 }
 
 /* --- RFC 6043 §5.1.3: TEK (RFC 3830 constant 0x2AD01C64) and salting key

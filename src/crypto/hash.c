@@ -10,7 +10,10 @@ mk_err mk_sha256(const mk_bytes *parts, size_t nparts, uint8_t out[32])
         MK_FAIL(MK_E_CRYPTO, "EVP_MD_CTX_new");
     mk_err rc = MK_OK;
     unsigned int len = 0;
-    if (EVP_DigestInit_ex2(ctx, EVP_sha256(), NULL) != 1) {
+    /* the once-fetched SHA-256 (fetch.c); EVP_sha256() would be fetched
+     * by name at every init */
+    const EVP_MD *md = mk_ossl_md(true);
+    if (EVP_DigestInit_ex2(ctx, md != NULL ? md : EVP_sha256(), NULL) != 1) {
         rc = mk_err_raise(MK_E_CRYPTO, -1, 0, "EVP_DigestInit_ex2");
         goto cleanup;
     }

@@ -34,12 +34,15 @@ mk_err mk_aes_ctr(mk_bytes key, const uint8_t iv[16], mk_bytes in,
                   uint8_t *out)
 {
     const EVP_CIPHER *cipher;
+    /* once-fetched (fetch.c); the legacy objects are fetched at every init */
     if (key.n == 16)
-        cipher = EVP_aes_128_ctr();
+        cipher = mk_ossl_cipher(MK_OSSL_AES_128_CTR);
     else if (key.n == 32)
-        cipher = EVP_aes_256_ctr();
+        cipher = mk_ossl_cipher(MK_OSSL_AES_256_CTR);
     else
         MK_FAIL(MK_E_ARG, "AES-CTR key is neither 128 nor 256 bits");
+    if (cipher == NULL)
+        cipher = key.n == 16 ? EVP_aes_128_ctr() : EVP_aes_256_ctr();
     if (in.n > INT_MAX)
         MK_FAIL(MK_E_LIMIT, "AES-CTR input too long");
     if (in.n == 0)

@@ -8,15 +8,20 @@
 
 #include "crypto/ossl.h"
 
+/* once-fetched (fetch.c), else the legacy object (fetched at every init) */
 static const EVP_CIPHER *kw_cipher(size_t kek_len)
 {
+    const EVP_CIPHER *c;
     switch (kek_len) {
     case 16:
-        return EVP_aes_128_wrap();
+        c = mk_ossl_cipher(MK_OSSL_AES_128_WRAP);
+        return c != NULL ? c : EVP_aes_128_wrap();
     case 24:
-        return EVP_aes_192_wrap();
+        c = mk_ossl_cipher(MK_OSSL_AES_192_WRAP);
+        return c != NULL ? c : EVP_aes_192_wrap();
     case 32:
-        return EVP_aes_256_wrap();
+        c = mk_ossl_cipher(MK_OSSL_AES_256_WRAP);
+        return c != NULL ? c : EVP_aes_256_wrap();
     default:
         return NULL;
     }

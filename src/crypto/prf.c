@@ -22,7 +22,9 @@
 #define MK_PRF_CHUNK 32 /* 256-bit inkey chunks [RFC 3830 §4.1.2] */
 #define MK_PRF_HMAX 32
 
-/* out[0..outlen) ^= P(s, label, m), block by block. */
+/* out[0..outlen) ^= P(s, label, m), block by block. Every HMAC of P is
+ * keyed with s: the context is keyed once (mk_hmac_key keeps a context
+ * that already holds s). */
 static mk_err prf_xor_p(mk_hmac_ctx *h, mk_bytes s, mk_bytes label,
                         uint8_t *out, size_t outlen)
 {
@@ -32,11 +34,12 @@ static mk_err prf_xor_p(mk_hmac_ctx *h, mk_bytes s, mk_bytes label,
     size_t done = 0;
     mk_bytes prev = label; /* A_0 */
 
+    MK_GUARD_GOTO(mk_hmac_key(h, s), rc, cleanup);
     while (done < outlen) {
-        MK_GUARD_GOTO(mk_hmac_run(h, s, &prev, 1, a), rc, cleanup);
+        MK_GUARD_GOTO(mk_hmac_keyed(h, &prev, 1, a), rc, cleanup);
         prev = MK_BYTES(a, h->len);
         const mk_bytes parts[2] = {prev, label};
-        MK_GUARD_GOTO(mk_hmac_run(h, s, parts, 2, blk), rc, cleanup);
+        MK_GUARD_GOTO(mk_hmac_keyed(h, parts, 2, blk), rc, cleanup);
         size_t take = outlen - done < h->len ? outlen - done : h->len;
         for (size_t j = 0; j < take; j++)
             out[done + j] ^= blk[j];
@@ -45,6 +48,35 @@ static mk_err prf_xor_p(mk_hmac_ctx *h, mk_bytes s, mk_bytes label,
 cleanup:
     mk_wipe(a, sizeof a);
     mk_wipe(blk, sizeof blk);
+    return rc;
+}
+
+mk_err mk_prf_with(mk_hmac_ctx *h, mk_bytes inkey, mk_bytes label,
+                   uint8_t *out, size_t outlen)
+{
+    if (inkey.n == 0 || inkey.p == NULL)
+        MK_FAIL(MK_E_ARG, "PRF with an empty inkey");
+    if (label.n > 0 && label.p == NULL)
+        MK_FAIL(MK_E_ARG, "PRF label bytes missing");
+    if (outlen == 0)
+        return MK_OK;
+    if (out == NULL)
+        MK_FAIL(MK_E_ARG, "PRF output missing");
+
+    mk_err rc = MK_OK;
+    memset(out, 0, outlen);
+    mk_cursor c;
+    mk_cur_init(&c, inkey);
+    while (mk_cur_remaining(&c) > 0) {
+        size_t n = mk_cur_remaining(&c);
+        mk_bytes s;
+        MK_GUARD_GOTO(mk_cur_bytes(&c, n < MK_PRF_CHUNK ? n : MK_PRF_CHUNK, &s),
+                      rc, cleanup);
+        MK_GUARD_GOTO(prf_xor_p(h, s, label, out, outlen), rc, cleanup);
+    }
+cleanup:
+    if (rc != MK_OK)
+        mk_wipe(out, outlen);
     return rc;
 }
 
@@ -64,20 +96,7 @@ mk_err mk_prf(int prf_func, mk_bytes inkey, mk_bytes label, uint8_t *out,
 
     mk_hmac_ctx h;
     MK_GUARD(mk_hmac_open(&h, prf_func == MK_PRF_HMAC_SHA256));
-    mk_err rc = MK_OK;
-    memset(out, 0, outlen);
-    mk_cursor c;
-    mk_cur_init(&c, inkey);
-    while (mk_cur_remaining(&c) > 0) {
-        size_t n = mk_cur_remaining(&c);
-        mk_bytes s;
-        MK_GUARD_GOTO(mk_cur_bytes(&c, n < MK_PRF_CHUNK ? n : MK_PRF_CHUNK, &s),
-                      rc, cleanup);
-        MK_GUARD_GOTO(prf_xor_p(&h, s, label, out, outlen), rc, cleanup);
-    }
-cleanup:
+    mk_err rc = mk_prf_with(&h, inkey, label, out, outlen);
     mk_hmac_close(&h);
-    if (rc != MK_OK)
-        mk_wipe(out, outlen);
     return rc;
 }

@@ -75,6 +75,11 @@ typedef struct mk_kms_req {
     uint8_t identity_type;   /* ID type of that identity */
     mk_msg_keys keys_init;   /* kind-1 keys of the received message */
     bool authenticated;      /* V verified: Error answers carry a V */
+    /* replay-cache entry of this message (replay.c), set once T is in the
+     * window; written with the answer's record, in one transaction */
+    uint8_t replay_digest[32];
+    uint64_t replay_expires;
+    bool have_replay;
 
     /* request: requested TP Data and the granted policy; resolve: TP Data
      * and contents of the presented ticket */
@@ -151,8 +156,12 @@ mk_err mk_ticket_seal(mk_kms_req *r, uint8_t *buf, size_t cap,
 mk_err mk_ticket_open(mk_kms_req *r, const mk_payload *ticket);
 
 /* --- replay.c --- */
-/* T type, skew window, then the replay cache (profile §7). */
+/* T type and skew window (Error 1), then the replay-cache entry of the
+ * message (profile §7); the entry is written, and a replay detected, when
+ * the answer is committed (mk_record_commit). */
 mk_err mk_replay_check(mk_kms_req *r);
+/* Raise Error 1 for a message whose copy was answered first. */
+mk_err mk_replay_refused(const mk_kms_req *r);
 
 /* --- error_msg.c --- */
 /* Build the Error message for failure e into out (profile §3). */
@@ -160,8 +169,14 @@ mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out);
 
 /* --- record.c --- */
 /* Fill the fields common to every record (time, service, subscriber,
- * identities) and write it with outcome e. */
-mk_err mk_record_emit(mk_kms_req *r, mk_err e);
+ * identities) and commit it with outcome e, together with the replay-cache
+ * entry when the answer carries one (an answer to an authenticated message
+ * in the window that is not a 503): one transaction. MK_E_MIKEY_TS when
+ * the entry was taken first (nothing written); then mk_record_clear and
+ * commit the refusal. */
+mk_err mk_record_commit(mk_kms_req *r, mk_err e);
+/* Forget what the record and the replay entry held, for a new outcome. */
+void mk_record_clear(mk_kms_req *r);
 /* Append the SPI of every session key to the record. */
 void mk_record_spis(mk_kms_req *r, const mk_key_set *ks, size_t first);
 void mk_record_set_str(char *dst, size_t cap, mk_bytes src);

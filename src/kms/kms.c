@@ -6,6 +6,10 @@
  * per answer). The check order is that of profile §3; no state is written
  * before V has verified (RFC 6043 §12). Every secret of the request lives in
  * mk_kms_req and is wiped by mk_kms_req_wipe on every path.
+ *
+ * The store is written once per answer, at the end: the replay-cache entry
+ * and the record in one transaction (commit_answer). A replay is therefore
+ * detected after the answer is built; the built answer is then discarded.
  */
 #include "kms/context.h"
 
@@ -37,7 +41,7 @@ mk_kms *mk_kms_new(const mk_kms_config *cfg, struct mk_kms_store *store,
     if (cfg == NULL || store == NULL || store->subscriber_by_psk_id == NULL ||
         store->subscriber_by_impu == NULL ||
         store->ticket_key_active == NULL || store->ticket_key_by_id == NULL ||
-        store->replay_insert == NULL || store->record_write == NULL) {
+        store->answer_commit == NULL) {
         e = mk_err_raise(MK_E_ARG, -1, 0, "KMS needs a config and a store");
         goto out;
     }
@@ -236,6 +240,27 @@ static mk_err check_and_issue(mk_kms_req *r, mk_kms_answer *out)
     return mk_kms_resolve(r, out);
 }
 
+/* The audit stage: commit the record of outcome e with the replay-cache
+ * entry (record.c). When the entry was taken first (a copy of the message
+ * answered, here or in another process: RFC 3830 §5.4, profile §7), the
+ * answer built for e is wiped and replaced by Error 1 with V, recorded as
+ * a refusal. No answer leaves that was not recorded: a failed commit is a
+ * 503. Returns the outcome. */
+static mk_err commit_answer(mk_kms_req *r, mk_err e, mk_kms_answer *out)
+{
+    mk_err c = mk_record_commit(r, e);
+    if (c == MK_E_MIKEY_TS) {
+        mk_wipe(out->body, out->body_len);
+        out->body_len = 0;
+        mk_record_clear(r);
+        e = mk_replay_refused(r);
+        if (mk_error_msg_build(r, e, out) != MK_OK)
+            e = MK_E_INTERNAL;
+        c = mk_record_commit(r, e);
+    }
+    return c == MK_OK ? e : MK_E_UNAVAILABLE;
+}
+
 /* What reaches the front end: codec errors of the input stay (400), the
  * MIKEY checks, policy and unavailability stay; everything else is a bug
  * that maps to 503 (profile §2). */
@@ -278,8 +303,7 @@ mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
             e = MK_E_INTERNAL;
     }
     /* profile §8: one record per answer, refusals too (without keys) */
-    if (mk_record_emit(r, e) != MK_OK)
-        e = MK_E_UNAVAILABLE; /* no answer that was not audited */
+    e = commit_answer(r, e, out);
     if (e != MK_OK && mk_err_http_status(e) != 200) {
         mk_wipe(out->body, out->body_len);
         out->body_len = 0;

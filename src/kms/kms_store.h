@@ -88,12 +88,18 @@ typedef struct mk_kms_store {
     mk_err (*subscriber_by_impu)(void *ctx, mk_bytes impu, mk_subscriber *out);
     mk_err (*ticket_key_active)(void *ctx, mk_ticket_key *out);
     mk_err (*ticket_key_by_id)(void *ctx, mk_bytes id, mk_ticket_key *out);
-    /* Insert a replay-cache entry (a digest of PSK id, CSB ID, T, RAND) that
-     * lives until expires_unix; MK_E_MIKEY_TS if it is already there and
-     * unexpired. Shared by every process using the store (profile §7). */
-    mk_err (*replay_insert)(void *ctx, const uint8_t digest[32],
-                            uint64_t expires_unix, uint64_t now_unix);
-    mk_err (*record_write)(void *ctx, const mk_record *r);
+    /* Every write of one answer, in ONE transaction: the replay-cache entry
+     * `digest` (32 bytes naming an authenticated message by PSK id, CSB ID,
+     * T, RAND, profile §7: T first, so that keys sort by time) that lives
+     * until expires_unix, and the answer's
+     * record r (profile §8). digest NULL: the record alone. Both are
+     * written or neither. MK_E_MIKEY_TS, with NOTHING written, if the
+     * digest is already there and unexpired at now_unix: a copy of the
+     * message was answered first, by this or by another process sharing
+     * the store. MK_E_ARG if a record field is not NUL-terminated. */
+    mk_err (*answer_commit)(void *ctx, const uint8_t *digest,
+                            uint64_t expires_unix, uint64_t now_unix,
+                            const mk_record *r);
 } mk_kms_store;
 
 #endif

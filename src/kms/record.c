@@ -2,7 +2,9 @@
  * type, subscriber, IDRi / IDRr, ticket id (SHA-256 of Ticket Data),
  * granted validity, SPIs, outcome. Never key material. Text that does not
  * fit its field ends in "..." (no silent truncation); bytes that are not
- * printable ASCII are written as '?'. */
+ * printable ASCII are written as '?'. The record is committed together
+ * with the message's replay-cache entry (replay.c), one store transaction
+ * per answer. */
 #include "kms/context.h"
 
 #include <stdio.h>
@@ -70,7 +72,14 @@ void mk_record_spis(mk_kms_req *r, const mk_key_set *ks, size_t first)
     }
 }
 
-mk_err mk_record_emit(mk_kms_req *r, mk_err e)
+void mk_record_clear(mk_kms_req *r)
+{
+    memset(&r->rec, 0, sizeof r->rec);
+    r->have_ticket_id = false;
+    r->have_replay = false;
+}
+
+mk_err mk_record_commit(mk_kms_req *r, mk_err e)
 {
     mk_record *rec = &r->rec;
     mk_kms_store *st = r->kms->store;
@@ -95,5 +104,14 @@ mk_err mk_record_emit(mk_kms_req *r, mk_err e)
         rec->ticket_id[64] = '\0';
     }
     snprintf(rec->outcome, sizeof rec->outcome, "%s", outcome);
-    return st->record_write(st->ctx, rec);
+    /* A 503 tells the UE to try again: it takes no replay entry, so that
+     * the same message is answered then (replay.c). */
+    bool replay = r->have_replay && mk_err_http_status(e) != 503;
+    mk_err c = st->answer_commit(st->ctx, replay ? r->replay_digest : NULL,
+                                 replay ? r->replay_expires : 0,
+                                 r->now_unix, rec);
+    if (c == MK_E_MIKEY_TS && !replay) /* a store out of contract */
+        return mk_err_raise(MK_E_INTERNAL, -1, 0,
+                            "store reported a replay without an entry");
+    return c;
 }

@@ -2,11 +2,18 @@
  * (RFC 3830 §5.3-5.4, RFC 6043 §12.4, profile §7).
  *
  * T must be NTP-UTC or NTP-UTC-32 and within the skew window of now. The
- * cache key is a SHA-256 digest of (PSK id, CSB ID, T, RAND) of an
- * AUTHENTICATED message (this runs after V has verified, so an attacker
+ * cache key is T (unix seconds) followed by a SHA-256 digest of (PSK id,
+ * CSB ID, T, RAND) of an AUTHENTICATED message (this runs after V has verified, so an attacker
  * cannot fill the cache); the entry lives until T leaves the window. The
- * cache is the store's, shared by every responder process; when it cannot
- * be written the answer is 503 (MK_E_UNAVAILABLE passes through).
+ * cache is the store's, shared by every responder process.
+ *
+ * The entry is not written here but with the answer's record, in ONE store
+ * transaction (mk_record_commit; one commit per answer instead of two).
+ * The answer is built first; if the store then finds the digest taken (a
+ * copy was answered first, by this or another process) it writes nothing,
+ * and kms.c discards the built answer and answers Error 1 instead. If the
+ * cache cannot be written the answer is 503. A 503 answer leaves no entry,
+ * so that the UE may send the same message again.
  */
 #include "kms/context.h"
 
@@ -22,9 +29,8 @@ mk_err mk_replay_check(mk_kms_req *r)
     mk_bytes rand = r->msg.chain.p[r->i_rand].u.randr.rand;
     uint32_t skew = r->kms->cfg.skew_seconds;
     uint64_t t_unix = 0;
-    uint8_t digest[32], fixed[1 + 4 + 1 + 8 + 1], pl[1];
+    uint8_t fixed[1 + 4 + 1 + 8 + 1], pl[1];
     mk_buf b;
-    mk_err e;
 
     if (t->ts_type != MK_TS_NTP_UTC && t->ts_type != MK_TS_NTP_UTC_32)
         MK_FAIL_AT(MK_E_MIKEY_TS, MK_PT_T, r->msg.chain.p[r->i_t].off,
@@ -48,11 +54,23 @@ mk_err mk_replay_check(mk_kms_req *r)
         mk_buf_view(&b),
         rand,
     };
-    MK_GUARD(mk_sha256(parts, 5, digest));
-    e = r->kms->store->replay_insert(r->kms->store->ctx, digest,
-                                     t_unix + skew + 1, r->now_unix);
-    if (e == MK_E_MIKEY_TS)
-        MK_FAIL_AT(MK_E_MIKEY_TS, MK_PT_T, r->msg.chain.p[r->i_t].off,
-                   "replayed message");
-    return e;
+    uint8_t h[32];
+    MK_GUARD(mk_sha256(parts, 5, h));
+    /* The key: T in unix seconds (big-endian), then 24 bytes of the digest.
+     * The store keeps the cache in key order; with T first, new entries
+     * land next to one another at the end of the index (a few hot pages)
+     * instead of at random places of a cache that holds every message of
+     * the last 2 x skew seconds. */
+    for (int i = 0; i < 8; i++)
+        r->replay_digest[i] = (uint8_t)(t_unix >> (56 - 8 * i));
+    memcpy(r->replay_digest + 8, h, 24);
+    r->replay_expires = t_unix + skew + 1;
+    r->have_replay = true;
+    return MK_OK;
+}
+
+mk_err mk_replay_refused(const mk_kms_req *r)
+{
+    MK_FAIL_AT(MK_E_MIKEY_TS, MK_PT_T, r->msg.chain.p[r->i_t].off,
+               "replayed message");
 }

@@ -21,22 +21,11 @@ static mk_err tk_by_id(void *ctx, mk_bytes id, mk_ticket_key *out)
     return mk_store_ticket_key_by_id(ctx, id, out);
 }
 
-static mk_err replay_insert(void *ctx, const uint8_t digest[32],
-                            uint64_t expires_unix, uint64_t now_unix)
+static mk_err answer_commit(void *ctx, const uint8_t *digest,
+                            uint64_t expires_unix, uint64_t now_unix,
+                            const mk_record *r)
 {
-    mk_sqlstore *s = ctx;
-    if (s->writer != NULL)
-        return mk_store_writer_replay(s->writer, digest, expires_unix,
-                                      now_unix);
-    return mk_store_replay_insert(s, digest, expires_unix, now_unix);
-}
-
-static mk_err record_write(void *ctx, const mk_record *r)
-{
-    mk_sqlstore *s = ctx;
-    if (s->writer != NULL)
-        return mk_store_writer_record(s->writer, r);
-    return mk_store_record_write(s, r);
+    return mk_store_answer_commit(ctx, digest, expires_unix, now_unix, r);
 }
 
 mk_kms_store mk_sqlstore_interface(mk_sqlstore *s)
@@ -47,8 +36,7 @@ mk_kms_store mk_sqlstore_interface(mk_sqlstore *s)
         .subscriber_by_impu = by_impu,
         .ticket_key_active = tk_active,
         .ticket_key_by_id = tk_by_id,
-        .replay_insert = replay_insert,
-        .record_write = record_write,
+        .answer_commit = answer_commit,
     };
     return t;
 }

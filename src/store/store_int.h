@@ -55,7 +55,8 @@ struct mk_sqlstore {
     sqlite3 *db;
     sqlite3_stmt *st[ST__COUNT];
     mk_key master;          /* MK_MASTER_KEY_LEN bytes, wiped at close */
-    uint32_t replay_inserts; /* prune a batch every MK_REPLAY_PRUNE_EVERY */
+    uint64_t replay_inserts; /* prune a batch every MK_REPLAY_PRUNE_EVERY */
+    uint64_t replay_pruned_at; /* replay_inserts at the last prune */
     uint32_t busy_timeout_ms;
     struct timespec busy_since; /* start of the current wait for a lock */
     mk_sqlstore_writer *writer; /* NULL: write through this connection */
@@ -118,6 +119,15 @@ mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
 mk_err mk_store_unwrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
                        mk_bytes wrapped, mk_key *out);
 
+/* The VFS every connection of the store uses (store_vfs.c): the default
+ * one, with the frames of a WAL commit written in one call. NULL if it
+ * could not be registered (then the default VFS is used). */
+#define MK_STORE_VFS_NAME "mikeykms-wal1"
+const char *mk_store_vfs(void);
+/* Writes to WAL files, and commits among them, since the process started
+ * (for tests and benchmarks). */
+void mk_store_vfs_stats(uint64_t *writes, uint64_t *commits);
+
 /* Schema (store_schema.c): bring the database to
  * MK_SQLSTORE_SCHEMA_VERSION inside one write transaction. */
 mk_err mk_store_migrate(mk_sqlstore *s);
@@ -132,13 +142,27 @@ mk_err mk_store_subscriber_by_impu(mk_sqlstore *s, mk_bytes impu,
 mk_err mk_store_ticket_key_active(mk_sqlstore *s, mk_ticket_key *out);
 mk_err mk_store_ticket_key_by_id(mk_sqlstore *s, mk_bytes id,
                                  mk_ticket_key *out);
+mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
+                              uint64_t expires_unix, uint64_t now_unix,
+                              const mk_record *r);
+
+/* The two writes of answer_commit, inside a write transaction the caller
+ * holds (store_answer.c, store_writer.c). replay_insert: MK_E_MIKEY_TS if
+ * the digest is there and unexpired. record_write: the record's fields
+ * must have passed mk_store_record_check, so that any failure is one of
+ * the database. */
 mk_err mk_store_replay_insert(mk_sqlstore *s, const uint8_t digest[32],
                               uint64_t expires_unix, uint64_t now_unix);
+mk_err mk_store_record_check(const mk_record *r); /* MK_E_ARG */
 mk_err mk_store_record_write(mk_sqlstore *s, const mk_record *r);
+/* After a commit (outside a transaction): delete a bounded batch of
+ * expired replay entries once MK_REPLAY_PRUNE_EVERY entries were inserted
+ * through s since the last time. Failures only delay the cleaning. */
+void mk_store_replay_prune_due(mk_sqlstore *s, uint64_t now_unix);
 
-/* The same two writes handed to a group-commit writer (store_writer.c). */
-mk_err mk_store_writer_replay(mk_sqlstore_writer *w, const uint8_t digest[32],
-                              uint64_t expires_unix, uint64_t now_unix);
-mk_err mk_store_writer_record(mk_sqlstore_writer *w, const mk_record *r);
+/* answer_commit handed to a group-commit writer (store_writer.c). */
+mk_err mk_store_writer_answer(mk_sqlstore_writer *w, const uint8_t *digest,
+                              uint64_t expires_unix, uint64_t now_unix,
+                              const mk_record *r);
 
 #endif

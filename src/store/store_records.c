@@ -1,15 +1,37 @@
 /* store_records.c - the audit records (profile §8): one row per answer
  * that issues, resolves or refuses a ticket. */
+#include <stdint.h>
 #include <string.h>
 
 #include "store/store_int.h"
 
-/* Bind a fixed char array field that must hold a NUL-terminated string. */
+/* A fixed char array field that must hold a NUL-terminated string. */
+static bool field_ok(const char *f, size_t cap)
+{
+    return strnlen(f, cap) < cap;
+}
+
+mk_err mk_store_record_check(const mk_record *r)
+{
+    if (!field_ok(r->subscriber, sizeof r->subscriber) ||
+        !field_ok(r->initiator, sizeof r->initiator) ||
+        !field_ok(r->responder, sizeof r->responder) ||
+        !field_ok(r->ticket_id, sizeof r->ticket_id) ||
+        !field_ok(r->spis, sizeof r->spis) ||
+        !field_ok(r->outcome, sizeof r->outcome))
+        MK_FAIL(MK_E_ARG, "record field is not NUL-terminated");
+    if (r->time_unix > (uint64_t)INT64_MAX ||
+        r->valid_from > (uint64_t)INT64_MAX ||
+        r->valid_to > (uint64_t)INT64_MAX)
+        MK_FAIL(MK_E_ARG, "record time too large for the store");
+    return MK_OK;
+}
+
 static mk_err bind_field(mk_sqlstore *s, sqlite3_stmt *st, int i,
                          const char *f, size_t cap)
 {
     size_t n = strnlen(f, cap);
-    if (n == cap)
+    if (n == cap) /* mk_store_record_check was skipped */
         MK_FAIL(MK_E_ARG, "record field is not NUL-terminated");
     int rc = sqlite3_bind_text(st, i, f, (int)n, SQLITE_STATIC);
     return rc == SQLITE_OK ? MK_OK : mk_store_db_err(s, rc, "bind");

@@ -29,10 +29,10 @@ mk_err mk_store_replay_insert(mk_sqlstore *s, const uint8_t digest[32],
     mk_err rc;
     const mk_bytes d = MK_BYTES(digest, 32);
 
-    /* Each statement commits on its own (autocommit): a single INSERT,
-     * and on conflict a single conditional UPDATE, are each atomic under
-     * SQLite's write lock, so two processes inserting the same digest
-     * cannot both succeed. */
+    /* Run inside the caller's write transaction (BEGIN IMMEDIATE): the
+     * INSERT and, on conflict, the conditional UPDATE are evaluated under
+     * SQLite's write lock, so two connections (or processes) inserting the
+     * same digest cannot both succeed. */
     MK_GUARD(mk_store_stmt(s, ST_REPLAY_INSERT, &st));
     MK_GUARD_GOTO(mk_store_bind_blob(s, st, 1, d), rc, fail);
     MK_GUARD_GOTO(mk_store_bind_u64(s, st, 2, expires_unix), rc, fail);
@@ -47,19 +47,24 @@ mk_err mk_store_replay_insert(mk_sqlstore *s, const uint8_t digest[32],
         if (sqlite3_changes(s->db) == 0)
             MK_FAIL(MK_E_MIKEY_TS, "replayed message");
     }
-    /* Keep the table near its live size: a bounded batch now and then,
-     * at most MK_REPLAY_PRUNE_BATCH per MK_REPLAY_PRUNE_EVERY inserts per
-     * connection. The entry above is committed; a failed prune only
-     * delays cleaning. */
-    if (++s->replay_inserts % MK_REPLAY_PRUNE_EVERY == 0) {
-        uint64_t n;
-        (void)prune_batch(s, now_unix, MK_REPLAY_PRUNE_BATCH, &n);
-        mk_err_clear();
-    }
+    s->replay_inserts++;
     return MK_OK;
 fail:
     mk_store_stmt_done(st);
     return rc;
+}
+
+void mk_store_replay_prune_due(mk_sqlstore *s, uint64_t now_unix)
+{
+    /* Keep the table near its live size: at most MK_REPLAY_PRUNE_BATCH
+     * deletions per MK_REPLAY_PRUNE_EVERY inserts per connection, in a
+     * statement of its own (the answers are already committed). */
+    if (s->replay_inserts - s->replay_pruned_at < MK_REPLAY_PRUNE_EVERY)
+        return;
+    s->replay_pruned_at = s->replay_inserts;
+    uint64_t n;
+    (void)prune_batch(s, now_unix, MK_REPLAY_PRUNE_BATCH, &n);
+    mk_err_clear();
 }
 
 mk_err mk_sqlstore_replay_prune(mk_sqlstore *s, uint64_t now_unix,

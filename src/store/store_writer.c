@@ -1,14 +1,17 @@
 /* store_writer.c - group commit for the writes of many threads (store.h,
  * mk_sqlstore_writer).
  *
- * Each answer writes a replay entry and a record. Committed one by one, a
- * connection spends most of its time on the per-commit system calls (WAL
- * frame writes, file locks), and every thread of a server contends for
- * the one SQLite write lock. Here the threads hand their writes to one
- * writer thread that runs whatever has queued up in ONE transaction and
- * wakes every caller after the commit: a caller returns only once its
- * write is committed (same durability as a direct call), and under load
- * one commit carries many answers.
+ * Each answer writes a replay entry and a record (answer_commit). Committed
+ * one answer at a time, a connection spends most of its time on the
+ * per-commit system calls (WAL frame writes, file locks), and every thread
+ * of a server contends for the one SQLite write lock. Here the threads hand
+ * their answers to one writer thread that runs whatever has queued up in
+ * ONE transaction and wakes every caller after the commit: a caller returns
+ * only once its answer is committed (same durability as a direct call), and
+ * under load one commit carries many answers. Within the batch each answer
+ * stays all-or-nothing: a replayed digest skips that answer's record, and
+ * the record fields were checked before queueing, so any other failure is
+ * the database's and undoes the batch.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,12 +19,9 @@
 
 #include "store/store_int.h"
 
-typedef enum op_kind { OP_REPLAY, OP_RECORD } op_kind;
-
-/* One queued write; lives on the caller's stack until done. */
+/* One queued answer; lives on the caller's stack until done. */
 typedef struct wop {
-    op_kind kind;
-    const uint8_t *digest;
+    const uint8_t *digest; /* NULL: the record alone */
     uint64_t expires_unix, now_unix;
     const mk_record *record;
     mk_err result;
@@ -44,18 +44,20 @@ struct mk_sqlstore_writer {
 static void run_one(mk_sqlstore *s, wop *op)
 {
     mk_err_clear();
-    op->result = op->kind == OP_REPLAY
-                     ? mk_store_replay_insert(s, op->digest, op->expires_unix,
-                                              op->now_unix)
-                     : mk_store_record_write(s, op->record);
+    op->result = MK_OK;
+    if (op->digest != NULL)
+        op->result = mk_store_replay_insert(s, op->digest, op->expires_unix,
+                                            op->now_unix);
+    if (op->result == MK_OK)
+        op->result = mk_store_record_write(s, op->record);
     op->what = mk_err_last()->what;
 }
 
-/* A failure of the database itself (not a verdict on one op such as a
- * replay or a refused record field) undoes the whole transaction. */
+/* Anything but the replay verdict is a failure of the database (the
+ * record was checked before queueing) and undoes the whole transaction. */
 static bool is_db_failure(mk_err e)
 {
-    return e == MK_E_UNAVAILABLE || e == MK_E_INTERNAL;
+    return e != MK_OK && e != MK_E_MIKEY_TS;
 }
 
 static void fail_all(wop *batch, mk_err e, const char *what)
@@ -88,8 +90,16 @@ static void run_batch(mk_sqlstore *s, wop *batch)
         return;
     }
     rc = mk_store_end(s, MK_OK);
-    if (rc != MK_OK)
+    if (rc != MK_OK) {
         fail_all(batch, rc, mk_err_last()->what);
+        return;
+    }
+    uint64_t now = 0;
+    for (wop *op = batch; op != NULL; op = op->next)
+        if (op->digest != NULL && op->now_unix > now)
+            now = op->now_unix;
+    if (now > 0)
+        mk_store_replay_prune_due(s, now);
 }
 
 static void *writer_main(void *arg)
@@ -145,17 +155,12 @@ static mk_err submit(mk_sqlstore_writer *w, wop *op)
     return MK_OK;
 }
 
-mk_err mk_store_writer_replay(mk_sqlstore_writer *w, const uint8_t digest[32],
-                              uint64_t expires_unix, uint64_t now_unix)
+mk_err mk_store_writer_answer(mk_sqlstore_writer *w, const uint8_t *digest,
+                              uint64_t expires_unix, uint64_t now_unix,
+                              const mk_record *r)
 {
-    wop op = {.kind = OP_REPLAY, .digest = digest,
-              .expires_unix = expires_unix, .now_unix = now_unix};
-    return submit(w, &op);
-}
-
-mk_err mk_store_writer_record(mk_sqlstore_writer *w, const mk_record *r)
-{
-    wop op = {.kind = OP_RECORD, .record = r};
+    wop op = {.digest = digest, .expires_unix = expires_unix,
+              .now_unix = now_unix, .record = r};
     return submit(w, &op);
 }
 
