@@ -101,7 +101,7 @@ make_store() {
             # the PSK goes in on stdin, never on a command line (ps)
             "$KMSCTL" --store "$RUN/kms.db" --master-key "$RUN/master.key" \
                 subscriber add --psk-id "$who" --psk - \
-                --impu "sip:$who@example.org" <"$RUN/$who.psk"
+                --impu "sip:$who@example.org" --forking yes <"$RUN/$who.psk"
         done
     fi
     cat >"$RUN/kms.conf" <<EOF
@@ -203,7 +203,7 @@ usage_hints() {
 mikeykms is running: http://127.0.0.1:$PORT/keymanagement (loopback only)
   kmsd:     pid $(cat "$KMSD_PID"), log $RUN/kmsd.log
   lighttpd: pid $(cat "$LT_PID"), log $LT_DIR/error.log
-  store:    $RUN/kms.db, subscribers alice and bob (PSKs: $RUN/alice.psk,
+  store:    $RUN/kms.db, subscribers alice and bob, forking allowed (PSKs: $RUN/alice.psk,
             $RUN/bob.psk); kmsctl --config $RUN/kms.conf subscriber list
 
 Try it with curl (a well-formed MIKEY message that is no Ticket Request:
@@ -224,24 +224,14 @@ messages, curl carries them):
   \$UE accept-request-resp \$A --request "\$REQ" "\$RESP"
 
 EOF
-    if "$MIKEY_UE" --help 2>&1 | grep -q -- '--url'; then
-        cat <<EOF
-
-The whole chain alice -> KMS -> bob with mikey-ue over HTTP:
+    cat <<EOF
+The whole chain alice -> KMS -> bob with mikey-ue over HTTP (exit 0 only if
+both derive the same SRTP keys; add --forking or --suite 256 to vary it):
 
   $MIKEY_UE chain --url http://127.0.0.1:$PORT/keymanagement \\
-    --initiator sip:alice@example.org --initiator-psk-id alice --initiator-psk-file $RUN/alice.psk \\
-    --responder sip:bob@example.org --responder-psk-id bob --responder-psk-file $RUN/bob.psk
+    --alice-impu sip:alice@example.org --alice-psk-id alice --alice-psk-file $RUN/alice.psk \\
+    --bob-impu sip:bob@example.org --bob-psk-id bob --bob-psk-file $RUN/bob.psk
 EOF
-    else
-        cat <<EOF
-
-The rest of the chain (TRANSFER_INIT to bob, his Ticket Resolve, TRANSFER_RESP,
-SRTP keys) follows the same pattern: see "$MIKEY_UE --help". Once mikey-ue
-has its HTTP transport, "mikey-ue chain --url http://127.0.0.1:$PORT/keymanagement
-..." runs it in one command.
-EOF
-    fi
     echo
     echo "Stop it with: $0 stop"
 }

@@ -152,7 +152,8 @@ ms_done() {
 # ---------------------------------------------------------------- store
 
 # ms_make_store DIR: kms.db + master.key with one ticket key and the demo
-# subscribers alice and bob (PSKs in DIR/alice.psk, DIR/bob.psk as hex),
+# subscribers alice and bob, key forking allowed (PSKs in DIR/alice.psk,
+# DIR/bob.psk as hex),
 # and DIR/kms.conf. Extra `key = value` lines for kms.conf may follow.
 ms_make_store() {
     local dir=$1 who
@@ -164,7 +165,7 @@ ms_make_store() {
         (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$dir/$who.psk")
         "$KMSCTL" --store "$dir/kms.db" --master-key "$dir/master.key" \
             subscriber add --psk-id "$who" --psk - --impu "sip:$who@example.org" \
-            <"$dir/$who.psk" >>"$dir/kmsctl.log" 2>&1 ||
+            --forking yes <"$dir/$who.psk" >>"$dir/kmsctl.log" 2>&1 ||
             { echo "kmsctl subscriber add $who failed"; cat "$dir/kmsctl.log"; exit 99; }
     done
     {
@@ -613,8 +614,7 @@ ms_body_data_type() {
 # and salt on both sides (RFC 6043 §4, mode 1). The UE steps are mikey-ue
 # commands; the two KMS exchanges are HTTP POSTs made here with curl.
 #
-# Hook: when mikey-ue gains its HTTP transport (`mikey-ue chain --url`),
-# ms_chain_url below runs it as well; nothing else needs to change here.
+# Then ms_chain_url runs the same chain with `mikey-ue chain --url`.
 ms_chain() {
     local base=$1 dir=$2 u=$1/keymanagement
     if [ ! -x "$MIKEY_UE" ]; then
@@ -666,18 +666,42 @@ ms_chain() {
     ms_chain_url "$base" "$dir"
 }
 
-# The same chain by mikey-ue alone over HTTP, once it has --url (the
-# transport of the UE issue); a no-op until then.
+# The same chain by mikey-ue alone over HTTP (`mikey-ue chain --url`, the
+# libcurl transport): both suites, with and without key forking; exit 0
+# and the same SRTP master key and salt printed for alice and bob.
 ms_chain_url() {
-    local base=$1 dir=$2
+    local base=$1 dir=$2 suite fork rc name
     if ! "$MIKEY_UE" --help 2>&1 | grep -q -- '--url'; then
-        echo "# skip mikey-ue chain --url: mikey-ue has no HTTP transport yet"
+        echo "# skip mikey-ue chain --url: mikey-ue built without libcurl"
         return 0
     fi
-    "$MIKEY_UE" chain --url "$base/keymanagement" \
-        --initiator sip:alice@example.org --initiator-psk-id alice --initiator-psk-file "$dir/alice.psk" \
-        --responder sip:bob@example.org --responder-psk-id bob --responder-psk-file "$dir/bob.psk" \
-        >"$MS_TMP/chain.log" 2>&1
-    local rc=$?
-    ms_check "mikey-ue chain --url alice -> KMS -> bob (rc $rc)" [ "$rc" = 0 ]
+    for suite in 128 256; do
+        for fork in "" --forking; do
+            name="mikey-ue chain --url (suite $suite${fork:+, forking})"
+            "$MIKEY_UE" chain --url "$base/keymanagement" --suite "$suite" $fork \
+                --alice-impu sip:alice@example.org --alice-psk-id alice --alice-psk-file "$dir/alice.psk" \
+                --bob-impu sip:bob@example.org --bob-psk-id bob --bob-psk-file "$dir/bob.psk" \
+                >"$MS_TMP/chain.out" 2>"$MS_TMP/chain.err"
+            rc=$?
+            ms_check "$name: exit 0 (rc $rc$([ "$rc" = 0 ] || head -n 1 "$MS_TMP/chain.err" | sed 's/^/: /'))" [ "$rc" = 0 ]
+            ms_check "$name: alice and bob print the same SRTP keys" \
+                ms_chain_keys_match "$MS_TMP/chain.out" $((suite / 4))
+            if [ -n "$fork" ]; then
+                ms_check "$name: keys forked" grep -q 'keys forked for bob' "$MS_TMP/chain.out"
+            fi
+        done
+    done
+}
+
+# ms_chain_keys_match OUT HEXLEN: in the output of `mikey-ue chain`, the
+# "alice:" and "bob:" key lines are equal (compared here, not taken from
+# its verdict), the master key has HEXLEN hex digits and the salt 14
+# bytes, and the verdict is "keys match".
+ms_chain_keys_match() {
+    local a b
+    a=$(sed -n 's/^alice: *//p' "$1")
+    b=$(sed -n 's/^bob: *//p' "$1")
+    [ -n "$a" ] && [ "$a" = "$b" ] &&
+        echo "$a" | grep -qE "^cs1 master_key=[0-9a-f]{$2} master_salt=[0-9a-f]{28} mki=[0-9a-f]{8}\$" &&
+        grep -qx 'keys match' "$1"
 }

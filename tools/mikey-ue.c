@@ -17,12 +17,17 @@
  * --resolve-resp: base64 text, @FILE or - for stdin) and re-derives what
  * the earlier steps derived, verifying everything again. The main input of
  * a step (the answer it accepts) is the argument, --in FILE, or stdin.
- * Built messages go out as one base64 line on stdout (ue_sink; issue 4
- * swaps in an HTTP POST to a live KMS). Keys are printed as name=hex lines
- * or, with --json, as one JSON object.
+ * Built messages go out as one base64 line on stdout (ue_sink). With
+ * --url (built with libcurl: mikey_ue_http.h) `request` and `resolve` POST
+ * their message to the KMS instead, check and accept its answer, and print
+ * both messages as name=base64 lines; `chain --url` runs the whole exchange
+ * for alice and bob in one process (mikey_ue_chain.h). TRANSFER_INIT and
+ * TRANSFER_RESP go to the peer (in SDP), never to the KMS: no --url there.
+ * Keys are printed as name=hex lines or, with --json, as one JSON object.
  *
  * Exit status: 0 success; 1 failure (one line on stderr naming the step,
- * the reason and, for a MIKEY Error answer, its Error numbers); 2 bad
+ * the reason and, for a MIKEY Error answer, its Error numbers by name; for
+ * a refused HTTP request "HTTP <code> <reason>: <text body>"); 2 bad
  * command line.
  */
 #include <getopt.h>
@@ -33,8 +38,13 @@
 
 #include "codec/mikey.h"
 #include "ue/ue.h"
+#include "util/base64.h"
 #include "util/ntp.h"
+#include "mikey_ue_chain.h"
 #include "mikey_ue_io.h"
+#ifdef MK_HAVE_CURL
+#include "mikey_ue_http.h"
+#endif
 
 #define PROG "mikey-ue"
 
@@ -46,12 +56,17 @@ enum opt {
     O_FORK, O_FLAGS, O_VALID_FROM, O_VALID_TO, O_KEY, O_CSB_ID, O_RANDRI,
     O_RANDRR, O_TIME, O_IN, O_REQUEST, O_REQUEST_RESP, O_TRANSFER_INIT,
     O_RESOLVE_INIT, O_RESOLVE_RESP, O_CS_ID, O_SSRC, O_MKI, O_KEY_INDEX,
-    O_JSON, O_HELP, O__END
+    O_JSON, O_HELP, O_URL, O_A_PSK, O_A_PSK_FILE, O_A_PSK_ID, O_A_IMPU,
+    O_B_PSK, O_B_PSK_FILE, O_B_PSK_ID, O_B_IMPU, O__END
 };
 
 #define BIT(o) (1ull << ((o) - O_PSK))
 #define CREDS (BIT(O_PSK) | BIT(O_PSK_FILE) | BIT(O_PSK_ID) | BIT(O_IMPU) | \
                BIT(O_KMS_ID))
+#define ALICE (BIT(O_A_PSK) | BIT(O_A_PSK_FILE) | BIT(O_A_PSK_ID) | \
+               BIT(O_A_IMPU))
+#define BOB (BIT(O_B_PSK) | BIT(O_B_PSK_FILE) | BIT(O_B_PSK_ID) | \
+             BIT(O_B_IMPU))
 
 static const struct option long_opts[] = {
     {"psk", required_argument, NULL, O_PSK},
@@ -62,10 +77,12 @@ static const struct option long_opts[] = {
     {"peer", required_argument, NULL, O_PEER},
     {"suite", required_argument, NULL, O_SUITE},
     {"fork", no_argument, NULL, O_FORK},
+    {"forking", no_argument, NULL, O_FORK},
     {"flags", required_argument, NULL, O_FLAGS},
     {"valid-from", required_argument, NULL, O_VALID_FROM},
     {"valid-to", required_argument, NULL, O_VALID_TO},
     {"key", required_argument, NULL, O_KEY},
+    {"template", required_argument, NULL, O_KEY},
     {"csb-id", required_argument, NULL, O_CSB_ID},
     {"randri", required_argument, NULL, O_RANDRI},
     {"randrr", required_argument, NULL, O_RANDRR},
@@ -82,16 +99,43 @@ static const struct option long_opts[] = {
     {"key-index", required_argument, NULL, O_KEY_INDEX},
     {"json", no_argument, NULL, O_JSON},
     {"help", no_argument, NULL, O_HELP},
+#ifdef MK_HAVE_CURL
+    {"url", required_argument, NULL, O_URL},
+#endif
+    /* chain: both parties (the second name of each is an alias) */
+    {"alice-psk", required_argument, NULL, O_A_PSK},
+    {"alice-psk-file", required_argument, NULL, O_A_PSK_FILE},
+    {"alice-psk-id", required_argument, NULL, O_A_PSK_ID},
+    {"alice-impu", required_argument, NULL, O_A_IMPU},
+    {"bob-psk", required_argument, NULL, O_B_PSK},
+    {"bob-psk-file", required_argument, NULL, O_B_PSK_FILE},
+    {"bob-psk-id", required_argument, NULL, O_B_PSK_ID},
+    {"bob-impu", required_argument, NULL, O_B_IMPU},
+    {"initiator-psk", required_argument, NULL, O_A_PSK},
+    {"initiator-psk-file", required_argument, NULL, O_A_PSK_FILE},
+    {"initiator-psk-id", required_argument, NULL, O_A_PSK_ID},
+    {"initiator", required_argument, NULL, O_A_IMPU},
+    {"responder-psk", required_argument, NULL, O_B_PSK},
+    {"responder-psk-file", required_argument, NULL, O_B_PSK_FILE},
+    {"responder-psk-id", required_argument, NULL, O_B_PSK_ID},
+    {"responder", required_argument, NULL, O_B_IMPU},
     {NULL, 0, NULL, 0},
 };
+
+/* One party's credentials (the single-step commands use cli.me; chain
+ * uses alice and bob). */
+typedef struct party {
+    uint8_t psk[MK_KEY_MAX];
+    size_t psk_len;
+    const char *psk_id, *impu;
+} party;
 
 typedef struct cli {
     const char *cmd;
     uint64_t given; /* BIT() of every option seen */
     /* credentials */
-    uint8_t psk[MK_KEY_MAX];
-    size_t psk_len;
-    const char *psk_id, *impu, *kms_id;
+    party me, alice, bob;
+    const char *kms_id;
     /* request */
     const char *peer[MK_UE_IDRR_MAX];
     size_t n_peer;
@@ -117,6 +161,7 @@ typedef struct cli {
     bool has_key_index;
     uint64_t key_index;
     ue_out out;
+    const char *url; /* --url: the KMS mount; messages go there */
     ue_sink *sink;
 } cli;
 
@@ -152,6 +197,24 @@ static void usage(FILE *f)
         "  --resolve-resp take base64, @FILE or -\n"
         "Output: --json\n",
         f);
+#ifdef MK_HAVE_CURL
+    fputs(
+        "Over HTTP (annex X1.1: POST, HTTP/1.1, application/mikey, base64):\n"
+        "  request, resolve --url URL   send to the KMS mount URL (e.g.\n"
+        "                        http://127.0.0.1:8080/keymanagement), accept\n"
+        "                        its answer, print request=/request_resp= or\n"
+        "                        resolve_init=/resolve_resp= (base64)\n"
+        "  chain --url URL       alice's request, her transfer-init to bob, his\n"
+        "                        resolve and transfer-resp, both sides' SRTP\n"
+        "                        keys; exit 0 only if they match. Options:\n"
+        "    --alice-impu URI, --alice-psk HEX | --alice-psk-file FILE,\n"
+        "    --alice-psk-id ID, --bob-impu URI, --bob-psk HEX |\n"
+        "    --bob-psk-file FILE, --bob-psk-id ID (aliases: --initiator,\n"
+        "    --initiator-psk..., --responder, --responder-psk...), --kms-id URI,\n"
+        "    --suite 128|256, --forking, --template TYPE:LEN[:SALTLEN]\n"
+        "    (repeatable, as --key), --ssrc HEX\n",
+        f);
+#endif
 }
 
 static void die_usage(const char *fmt, ...)
@@ -244,14 +307,27 @@ static int parse_flags(const char *s, uint16_t *flags)
     return 0;
 }
 
-static void flags_text(uint16_t f, char out[16])
+static void psk_hex(party *pt, const char *hex, const char *opt)
 {
-    static const char letters[] = "DEFGHIJKLMNO";
-    size_t k = 0;
-    for (int i = 0; i < 12; i++)
-        if (f & (1u << i))
-            out[k++] = letters[i];
-    out[k] = '\0';
+    if (ue_hex(hex, pt->psk, sizeof pt->psk, &pt->psk_len) != MK_OK ||
+        pt->psk_len == 0)
+        die_usage("%s is a hex string of 1..64 bytes", opt);
+}
+
+static void psk_file(party *pt, const char *path, const char *opt)
+{
+    char *text = NULL;
+    size_t n = 0;
+    if (ue_read_all(path, &text, &n) != MK_OK)
+        die_usage("%s: cannot read '%s'", opt, path);
+    if (ue_hex(text, pt->psk, sizeof pt->psk, &pt->psk_len) != MK_OK ||
+        pt->psk_len == 0) {
+        mk_wipe(text, n);
+        free(text);
+        die_usage("%s: '%s' does not hold a hex PSK", opt, path);
+    }
+    mk_wipe(text, n);
+    free(text);
 }
 
 static void parse_args(cli *c, int argc, char **argv)
@@ -274,26 +350,21 @@ static void parse_args(cli *c, int argc, char **argv)
                       argv[optind - 1]);
         c->given |= BIT(o);
         switch (o) {
-        case O_PSK:
-            if (ue_hex(optarg, c->psk, sizeof c->psk, &c->psk_len) != MK_OK ||
-                c->psk_len == 0)
-                die_usage("--psk is a hex string of 1..64 bytes");
+        case O_PSK: psk_hex(&c->me, optarg, "--psk"); break;
+        case O_PSK_FILE: psk_file(&c->me, optarg, "--psk-file"); break;
+        case O_PSK_ID: c->me.psk_id = optarg; break;
+        case O_IMPU: c->me.impu = optarg; break;
+        case O_A_PSK: psk_hex(&c->alice, optarg, "--alice-psk"); break;
+        case O_A_PSK_FILE:
+            psk_file(&c->alice, optarg, "--alice-psk-file");
             break;
-        case O_PSK_FILE: {
-            char *text = NULL;
-            if (ue_read_all(optarg, &text, &n) != MK_OK)
-                die_usage("--psk-file: cannot read '%s'", optarg);
-            if (ue_hex(text, c->psk, sizeof c->psk, &c->psk_len) != MK_OK ||
-                c->psk_len == 0) {
-                free(text);
-                die_usage("--psk-file: '%s' does not hold a hex PSK", optarg);
-            }
-            mk_wipe(text, n);
-            free(text);
-            break;
-        }
-        case O_PSK_ID: c->psk_id = optarg; break;
-        case O_IMPU: c->impu = optarg; break;
+        case O_A_PSK_ID: c->alice.psk_id = optarg; break;
+        case O_A_IMPU: c->alice.impu = optarg; break;
+        case O_B_PSK: psk_hex(&c->bob, optarg, "--bob-psk"); break;
+        case O_B_PSK_FILE: psk_file(&c->bob, optarg, "--bob-psk-file"); break;
+        case O_B_PSK_ID: c->bob.psk_id = optarg; break;
+        case O_B_IMPU: c->bob.impu = optarg; break;
+        case O_URL: c->url = optarg; break;
         case O_KMS_ID: c->kms_id = optarg; break;
         case O_PEER:
             if (c->n_peer >= MK_UE_IDRR_MAX)
@@ -407,14 +478,21 @@ static void need(const cli *c, uint64_t allowed, uint64_t required)
     }
 }
 
+/* A party's credentials are complete: one PSK (hex or file) and an IMPU. */
+static void need_party(const cli *c, const party *pt, uint64_t psk,
+                       uint64_t psk_file, const char *prefix)
+{
+    if (!(c->given & (psk | psk_file)))
+        die_usage("%s needs --%spsk or --%spsk-file", c->cmd, prefix, prefix);
+    if ((c->given & psk) && (c->given & psk_file))
+        die_usage("give --%spsk or --%spsk-file, not both", prefix, prefix);
+    if (!pt->impu)
+        die_usage("%s needs --%simpu", c->cmd, prefix);
+}
+
 static void need_creds(const cli *c)
 {
-    if (!(c->given & (BIT(O_PSK) | BIT(O_PSK_FILE))))
-        die_usage("%s needs --psk or --psk-file", c->cmd);
-    if ((c->given & BIT(O_PSK)) && (c->given & BIT(O_PSK_FILE)))
-        die_usage("give --psk or --psk-file, not both");
-    if (!c->impu)
-        die_usage("%s needs --impu", c->cmd);
+    need_party(c, &c->me, BIT(O_PSK), BIT(O_PSK_FILE), "");
 }
 
 static mk_bytes str(const char *s)
@@ -422,13 +500,18 @@ static mk_bytes str(const char *s)
     return s ? MK_BYTES(s, strlen(s)) : MK_BYTES_NONE;
 }
 
-static void creds_of(const cli *c, mk_ue_creds *cr)
+static void party_creds(const cli *c, const party *pt, mk_ue_creds *cr)
 {
     memset(cr, 0, sizeof *cr);
-    cr->psk = MK_BYTES(c->psk, c->psk_len);
-    cr->psk_id = str(c->psk_id);
-    cr->impu = str(c->impu);
+    cr->psk = MK_BYTES(pt->psk, pt->psk_len);
+    cr->psk_id = str(pt->psk_id);
+    cr->impu = str(pt->impu);
     cr->kms_id = str(c->kms_id ? c->kms_id : "kms.example.org");
+}
+
+static void creds_of(const cli *c, mk_ue_creds *cr)
+{
+    party_creds(c, &c->me, cr);
 }
 
 /* The main input of a step: argument, --in FILE or stdin. */
@@ -484,7 +567,7 @@ static void print_key_set(ue_out *o, const mk_key_set *ks, size_t first,
 static void print_session(ue_out *o, const mk_ue_session *s)
 {
     char f[16];
-    flags_text(s->flags, f);
+    ue_flags_text(s->flags, f);
     ue_out_str(o, "flags", f);
     {
         uint8_t csb[4] = {(uint8_t)(s->csb_id >> 24), (uint8_t)(s->csb_id >> 16),
@@ -518,6 +601,70 @@ static int ticket_of(cli *c, const mk_ue_creds *cr, const ue_msg *req,
 }
 
 /* ------------------------------------------------------------------ */
+/* Sending to the KMS */
+
+/* Hand a REQUEST_INIT / RESOLVE_INIT to the sink. The stdout sink prints
+ * it and that is all. A sink that answers (--url) hands back the KMS's
+ * answer: it is accepted here exactly as accept-request-resp /
+ * accept-resolve-resp would (V, KEMAC, policy; ti is the TRANSFER_INIT a
+ * RESOLVE_INIT came from), and both messages are printed as
+ * request=/request_resp= or resolve_init=/resolve_resp= (base64), ready for
+ * the next steps. A refusal prints "HTTP <code> <reason>: <text>", a
+ * MIKEY Error message "MIKEY Error <n> (<name>)", and exits 1. */
+static int send_to_kms(cli *c, const char *what, const mk_ue_creds *cr,
+                       const ue_msg *ti, const ue_msg *msg)
+{
+    static ue_msg ans;
+    static mk_ue_ticket tk;
+    static mk_ue_session s;
+    mk_ue_peer_error pe;
+    mk_err e = c->sink->deliver(c->sink, what, ue_msg_bytes(msg), &ans);
+    bool request = strcmp(what, "REQUEST_INIT") == 0;
+    memset(&pe, 0, sizeof pe);
+    if (e != MK_OK) {
+        const char *why = c->sink->why(c->sink);
+        if (!why)
+            return fail(c, e, NULL);
+        fprintf(stderr, PROG ": %s: %s\n", c->cmd, why);
+        return 1;
+    }
+    if (ans.n == 0)
+        return 0; /* printed, no answer */
+    if (request)
+        e = mk_ue_accept_request_resp(cr, ue_msg_bytes(msg), ue_msg_bytes(&ans),
+                                      MK_TPF_I, &tk, &pe);
+    else
+        e = mk_ue_accept_resolve_resp(cr, ue_msg_bytes(ti), ue_msg_bytes(msg),
+                                      ue_msg_bytes(&ans), &s, &pe);
+    mk_ue_ticket_wipe(&tk);
+    mk_ue_session_wipe(&s);
+    if (e != MK_OK && pe.present) {
+        char t[256];
+        ue_peer_error_text(&pe, t, sizeof t);
+        fprintf(stderr, PROG ": %s: KMS answered HTTP 200 with %s\n", c->cmd,
+                t);
+        return 1;
+    }
+    if (e != MK_OK)
+        return fail(c, e, NULL);
+    {
+        char *b64 = NULL;
+        size_t cap = mk_base64_encoded_len(sizeof msg->b) + 1, n;
+        b64 = malloc(cap);
+        if (!b64)
+            return fail(c, mk_err_raise(MK_E_IO, -1, 0, "out of memory"),
+                        NULL);
+        if (mk_base64_encode(ue_msg_bytes(msg), b64, cap, &n) == MK_OK)
+            ue_out_str(&c->out, request ? "request" : "resolve_init", b64);
+        if (mk_base64_encode(ue_msg_bytes(&ans), b64, cap, &n) == MK_OK)
+            ue_out_str(&c->out, request ? "request_resp" : "resolve_resp", b64);
+        free(b64);
+    }
+    ue_out_end(&c->out);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Commands */
 
 static int cmd_request(cli *c)
@@ -527,7 +674,7 @@ static int cmd_request(cli *c)
     ue_msg out;
     need(c, CREDS | BIT(O_PEER) | BIT(O_SUITE) | BIT(O_FORK) | BIT(O_FLAGS) |
                 BIT(O_VALID_FROM) | BIT(O_VALID_TO) | BIT(O_KEY) |
-                BIT(O_CSB_ID) | BIT(O_RANDRI) | BIT(O_TIME),
+                BIT(O_CSB_ID) | BIT(O_RANDRI) | BIT(O_TIME) | BIT(O_URL),
          BIT(O_PEER));
     need_creds(c);
     if (c->given & BIT(O_RANDRR))
@@ -548,8 +695,7 @@ static int cmd_request(cli *c)
     p.n_tmpl = c->n_tmpl;
     p.fixed = c->fixed;
     TRY(mk_ue_request_init(&p, out.b, sizeof out.b, &out.n));
-    TRY(c->sink->deliver(c->sink, "REQUEST_INIT", ue_msg_bytes(&out)));
-    return 0;
+    return send_to_kms(c, "REQUEST_INIT", &cr, NULL, &out);
 }
 
 static int cmd_accept_request_resp(cli *c)
@@ -566,7 +712,7 @@ static int cmd_accept_request_resp(cli *c)
     TRY(main_msg(c, &resp));
     if ((rc = ticket_of(c, &cr, &req, &resp, &tk)) != 0)
         return rc;
-    flags_text(tk.flags, f);
+    ue_flags_text(tk.flags, f);
     ue_out_str(&c->out, "flags", f);
     ue_out_uint(&c->out, "k", (tk.flags & MK_TPF_K) != 0);
     if (tk.trs_unix)
@@ -613,7 +759,8 @@ static int cmd_transfer_init(cli *c)
     {
         mk_err e = mk_ue_transfer_init(&tk, &p, out.b, sizeof out.b, &out.n);
         if (e == MK_OK)
-            e = c->sink->deliver(c->sink, "TRANSFER_INIT", ue_msg_bytes(&out));
+            e = c->sink->deliver(c->sink, "TRANSFER_INIT", ue_msg_bytes(&out),
+                                 NULL);
         if (e != MK_OK)
             rc = fail(c, e, NULL);
     }
@@ -625,7 +772,8 @@ static int cmd_resolve(cli *c)
 {
     static ue_msg ti, out;
     mk_ue_creds cr;
-    need(c, CREDS | BIT(O_IN) | BIT(O_CSB_ID) | BIT(O_RANDRR) | BIT(O_TIME),
+    need(c, CREDS | BIT(O_IN) | BIT(O_CSB_ID) | BIT(O_RANDRR) | BIT(O_TIME) |
+                BIT(O_URL),
          0);
     need_creds(c);
     if (c->given & BIT(O_RANDRI))
@@ -634,8 +782,7 @@ static int cmd_resolve(cli *c)
     TRY(main_msg(c, &ti));
     TRY(mk_ue_resolve_init(&cr, ue_msg_bytes(&ti), &c->fixed, out.b,
                            sizeof out.b, &out.n));
-    TRY(c->sink->deliver(c->sink, "RESOLVE_INIT", ue_msg_bytes(&out)));
-    return 0;
+    return send_to_kms(c, "RESOLVE_INIT", &cr, &ti, &out);
 }
 
 /* The Responder's session from TRANSFER_INIT, RESOLVE_INIT, RESOLVE_RESP. */
@@ -699,7 +846,8 @@ static int cmd_transfer_resp(cli *c)
         mk_err e = mk_ue_transfer_resp(&s, ue_msg_bytes(&ti), &p, out.b,
                                        sizeof out.b, &out.n);
         if (e == MK_OK)
-            e = c->sink->deliver(c->sink, "TRANSFER_RESP", ue_msg_bytes(&out));
+            e = c->sink->deliver(c->sink, "TRANSFER_RESP", ue_msg_bytes(&out),
+                                 NULL);
         rc = e == MK_OK ? 0 : fail(c, e, NULL);
     }
     mk_ue_session_wipe(&s);
@@ -831,6 +979,31 @@ static int cmd_srtp_keys(cli *c)
     return rc;
 }
 
+/* The whole exchange against a live KMS (mikey_ue_chain.h). */
+static int cmd_chain(cli *c)
+{
+    static ue_chain_params p;
+    need(c, ALICE | BOB | BIT(O_KMS_ID) | BIT(O_SUITE) | BIT(O_FORK) |
+                BIT(O_KEY) | BIT(O_SSRC),
+         BIT(O_URL));
+    if (c->out.json)
+        die_usage("chain prints text; the single steps take --json");
+    need_party(c, &c->alice, BIT(O_A_PSK), BIT(O_A_PSK_FILE), "alice-");
+    need_party(c, &c->bob, BIT(O_B_PSK), BIT(O_B_PSK_FILE), "bob-");
+    memset(&p, 0, sizeof p);
+    p.via = c->url;
+    p.kms = c->sink;
+    party_creds(c, &c->alice, &p.alice);
+    party_creds(c, &c->bob, &p.bob);
+    p.suite = c->suite ? c->suite : &mk_suite_128;
+    p.forking = c->fork;
+    memcpy(p.tmpl, c->tmpl, sizeof p.tmpl);
+    p.n_tmpl = c->n_tmpl;
+    p.has_ssrc = c->has_ssrc;
+    p.ssrc = c->ssrc;
+    return ue_chain_run(&p, stdout, stderr);
+}
+
 static const struct {
     const char *name;
     int (*run)(cli *c);
@@ -843,7 +1016,39 @@ static const struct {
     {"transfer-resp", cmd_transfer_resp},
     {"accept-transfer-resp", cmd_accept_transfer_resp},
     {"srtp-keys", cmd_srtp_keys},
+    {"chain", cmd_chain},
 };
+
+/* Run a command with the stdout sink, or with --url the HTTP sink. */
+static int with_sink(cli *c, int (*run)(cli *c))
+{
+#ifdef MK_HAVE_CURL
+    ue_http *h = NULL;
+    mk_err e;
+    int rc;
+    if (!c->url)
+        return run(c);
+    if ((e = ue_http_global_init()) != MK_OK)
+        return fail(c, e, NULL);
+    if ((e = ue_http_open(c->url, &h)) != MK_OK) {
+        ue_http_global_cleanup();
+        if (e == MK_E_ARG)
+            die_usage("--url is the http:// or https:// URL of the KMS "
+                      "mount");
+        return fail(c, e, NULL);
+    }
+    c->sink = ue_sink_http(h);
+    rc = run(c);
+    ue_http_close(h);
+    ue_http_global_cleanup();
+    return rc;
+#else
+    if (strcmp(c->cmd, "chain") == 0)
+        die_usage("chain needs --url: this mikey-ue was built without "
+                  "libcurl");
+    return run(c);
+#endif
+}
 
 int main(int argc, char **argv)
 {
@@ -861,8 +1066,10 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
         parse_args(&c, argc, argv);
-        rc = commands[i].run(&c);
-        mk_wipe(c.psk, sizeof c.psk);
+        rc = with_sink(&c, commands[i].run);
+        mk_wipe(c.me.psk, sizeof c.me.psk);
+        mk_wipe(c.alice.psk, sizeof c.alice.psk);
+        mk_wipe(c.bob.psk, sizeof c.bob.psk);
         return rc;
     }
     die_usage("unknown command '%s'", argv[1]);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/mikey.h"
 #include "util/base64.h"
 #include "util/ntp.h"
 
@@ -151,6 +152,36 @@ mk_err ue_time(const char *s, uint64_t *ntp)
     return MK_OK;
 }
 
+void ue_flags_text(uint16_t f, char out[16])
+{
+    static const char letters[] = "DEFGHIJKLMNO";
+    size_t k = 0;
+    for (int i = 0; i < 12; i++)
+        if (f & (1u << i))
+            out[k++] = letters[i];
+    out[k] = '\0';
+}
+
+void ue_peer_error_text(const mk_ue_peer_error *pe, char *buf, size_t cap)
+{
+    size_t l = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < pe->n && l < cap; i++) {
+        int w = snprintf(buf + l, cap - l, "%sMIKEY Error %u (%s)",
+                         i ? ", " : "", pe->err_no[i],
+                         mk_name_error_no(pe->err_no[i]));
+        if (w < 0)
+            return;
+        l += (size_t)w;
+    }
+    if (l < cap)
+        snprintf(buf + l, cap - l, "%s",
+                 pe->n == 0          ? "MIKEY Error message without ERR"
+                 : !pe->v_present    ? ", no V"
+                 : pe->v_verified    ? ", V verified"
+                                     : ", V does NOT verify");
+}
+
 /* --- results --- */
 
 static void name_(ue_out *o, const char *name)
@@ -208,13 +239,16 @@ void ue_out_end(ue_out *o)
 
 /* --- the stdout sink --- */
 
-static mk_err deliver_stdout(ue_sink *self, const char *what, mk_bytes msg)
+static mk_err deliver_stdout(ue_sink *self, const char *what, mk_bytes msg,
+                             ue_msg *answer)
 {
     char *text;
     size_t cap = mk_base64_encoded_len(msg.n) + 1, n = 0;
     mk_err rc;
     (void)self;
     (void)what;
+    if (answer)
+        answer->n = 0;
     text = malloc(cap);
     if (!text)
         return mk_err_raise(MK_E_IO, -1, 0, "out of memory");
@@ -225,8 +259,14 @@ static mk_err deliver_stdout(ue_sink *self, const char *what, mk_bytes msg)
     return rc;
 }
 
+static const char *no_why(ue_sink *self)
+{
+    (void)self;
+    return NULL;
+}
+
 ue_sink *ue_sink_stdout(void)
 {
-    static ue_sink s = {deliver_stdout};
+    static ue_sink s = {deliver_stdout, no_why};
     return &s;
 }

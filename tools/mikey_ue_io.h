@@ -3,9 +3,9 @@
  * printing results as name=value lines or one JSON object, and the sink a
  * built message is delivered to.
  *
- * The sink is the one place a message leaves the program: today it prints
- * one base64 line on stdout; the HTTP transport of issue 4 (--url) replaces
- * it with a POST to the KMS that hands back the answer.
+ * The sink is the one place a message leaves the program: the stdout sink
+ * prints one base64 line; the HTTP sink (mikey_ue_http.h, --url) POSTs it
+ * to the KMS and hands back the answer.
  */
 #ifndef MK_TOOLS_MIKEY_UE_IO_H
 #define MK_TOOLS_MIKEY_UE_IO_H
@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ue/ue.h"
 #include "util/cursor.h"
 #include "util/err.h"
 
@@ -45,6 +46,13 @@ mk_err ue_uint(const char *s, uint64_t max, uint64_t *v);
 /* --time: 16 hex digits or 0x... = 64-bit NTP-UTC, decimal = unix seconds. */
 mk_err ue_time(const char *s, uint64_t *ntp);
 
+/* The TP flags as letters (RFC 6043 §6.10: D..O), e.g. "DEFGH". */
+void ue_flags_text(uint16_t flags, char out[16]);
+
+/* A peer's MIKEY Error message as one phrase: "MIKEY Error 1 (Invalid TS),
+ * V verified" (every Error number, then whether its V verified). */
+void ue_peer_error_text(const mk_ue_peer_error *pe, char *buf, size_t cap);
+
 /* --- results: name=value lines, or one flat JSON object (--json) --- */
 typedef struct ue_out {
     bool json;
@@ -58,9 +66,15 @@ void ue_out_end(ue_out *o); /* closes the JSON object */
 
 /* --- where a built message goes --- */
 typedef struct ue_sink {
-    /* deliver msg (what = "REQUEST_INIT", ...); the stdout sink prints one
-     * base64 line */
-    mk_err (*deliver)(struct ue_sink *self, const char *what, mk_bytes msg);
+    /* Deliver msg (what = "REQUEST_INIT", "TRANSFER_INIT", ...). A sink
+     * that talks to the KMS puts the decoded answer into *answer (NULL:
+     * the caller expects none); a sink without answers sets answer->n = 0.
+     * The stdout sink prints one base64 line. */
+    mk_err (*deliver)(struct ue_sink *self, const char *what, mk_bytes msg,
+                      ue_msg *answer);
+    /* One line on why the last deliver failed beyond its mk_err (e.g.
+     * "HTTP 403 Forbidden: ..."), or NULL. */
+    const char *(*why)(struct ue_sink *self);
 } ue_sink;
 
 ue_sink *ue_sink_stdout(void);
