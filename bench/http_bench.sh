@@ -18,22 +18,24 @@
 # the null responder and kmsd take turns (BENCH_ROUNDS times each, wrk -d
 # BENCH_SECONDS): the null responder gets the bodies round robin, kmsd
 # distinct fresh requests, each sent at most once, made by gen_requests
-# right before its run (enough for twice the null rate, so that the list
-# outlasts -d). Every non-200 answer, and every
-# 200 that is not REQUEST_RESP / RESOLVE_RESP (a MIKEY Error), is counted
-# as bad and shown.
+# right before its run (enough for 1.3 x an estimate of kmsd's rate, so
+# that the list outlasts -d; a run that used up its list says so). Every
+# non-200 answer, and every 200 that is not REQUEST_RESP / RESOLVE_RESP (a
+# MIKEY Error), is counted as bad and shown. Also printed: CPU time per
+# answer of the responders, lighttpd and wrk.
 #
 # Then the memory: one kmsd process (spawn-fcgi -F 1), wrk with one
 # connection, 4 rounds of 12 500 Ticket Requests + 12 500 Ticket Resolves:
 # rounds 1 and 3 fresh requests, rounds 2 and 4 the same again (replays,
-# answered with MIKEY Error), so both halves run the same mix; VmRSS of the
-# process from /proc after 50 000 and after 100 000 requests.
+# answered with MIKEY Error), so both halves run the same mix; VmRSS (and
+# RssAnon, the heap: what a leak grows) of the process from /proc after
+# 50 000 and after 100 000 requests.
 #
 # Environment:
 #   BENCH_SECONDS=5      wrk -d per measurement
 #   BENCH_ROUNDS=3       null, kmsd, null, kmsd, ... per service and P; the
 #                        rates are requests / seconds over all rounds
-#   BENCH_PROCS="1 2 4"  process counts
+#   BENCH_PROCS="1 2 4"  process counts ("none": memory part only)
 #   BENCH_CONNS=16       wrk -c (concurrent HTTP connections)
 #   BENCH_WRK_THREADS=1  wrk -t
 #   BENCH_MODEL=procs    procs: P kmsd processes (spawn-fcgi -F P, the
@@ -43,6 +45,9 @@
 #   BENCH_RSS_REQUESTS=100000 (a multiple of 4; 0 skips the memory part)
 #   BENCH_NULL_ONLY=1    harness self test: the null responder also stands
 #                        in for kmsd, random lines instead of gen_requests
+#   BENCH_NICE=-10       run everything (servers, wrk, generator) at this
+#                        niceness (needs root for < 0): on a shared machine
+#                        other work then disturbs the runs less
 #   BENCH_KEEP=1         keep the temporary directory
 #
 # Only 127.0.0.1 is used; every process started here is stopped on exit.
@@ -53,6 +58,7 @@ BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory ${1:-./bui
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 PROCS=${BENCH_PROCS:-1 2 4}
+[ "$PROCS" = none ] && PROCS=""
 CONNS=${BENCH_CONNS:-16}
 WRK_THREADS=${BENCH_WRK_THREADS:-1}
 RSS_N=${BENCH_RSS_REQUESTS:-100000}
@@ -81,6 +87,10 @@ else
     KMSD_BIN=$KMSD
 fi
 [ $((RSS_N % 4)) -eq 0 ] || die "BENCH_RSS_REQUESTS must be a multiple of 4"
+
+if [ -n "${BENCH_NICE:-}" ]; then
+    renice -n "$BENCH_NICE" -p $$ >/dev/null || die "renice $BENCH_NICE failed"
+fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/mikeykms-bench.XXXXXX") || exit 1
 chmod 755 "$T"
@@ -214,9 +224,9 @@ start_spawn() {
 # start_lighttpd: the shipped configuration with /keymanagement -> kmsd.sock
 # and /nullkms -> null.sock; sets PORT.
 start_lighttpd() {
-    local dir=$T/lighttpd try
+    local dir=$T/lighttpd
     mkdir -p "$dir/htdocs"
-    for try in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         PORT=$(free_port) || die "no free port"
         sed -e "s|^var.kms_bind .*|var.kms_bind   = \"127.0.0.1\"|" \
             -e "s|^var.kms_port .*|var.kms_port   = $PORT|" \
@@ -297,7 +307,7 @@ bad_detail() { # OUT: "status=503 n=4; ..."
 # ---------------------------------------------------------------- throughput
 
 echo "# mikeykms HTTP benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew single rounds)"
+echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew single rounds); niceness $(ps -o ni= -p $$ | tr -d ' ')"
 echo "# lighttpd $(lighttpd -v 2>&1 | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p'), $([ "$MODEL" = threads ] && echo "kmsd: spawn-fcgi -F 1 kmsd --threads P; null: spawn-fcgi -F P" || echo "spawn-fcgi -F P"), wrk -t $WRK_THREADS -c $CONNS -d ${SECONDS_PER_RUN}s, build $BUILD"
 [ "$NULL_ONLY" = 1 ] && echo "# SELF TEST: the null responder stands in for kmsd"
 
@@ -312,6 +322,7 @@ printf '\n%-14s %2s %10s %10s %6s  %-13s %-13s %-13s  %s\n' service P "kmsd req/
     "resp us/req" "lighttpd" "wrk" "ratio per round; notes"
 printf '%-14s %2s %10s %10s %6s  %-13s %-13s %-13s  %s\n' -------------- -- ---------- ---------- ------ \
     ------------- ------------- ------------- ----------------------
+declare -A BEST_K
 for P in $PROCS; do
     if [ "$MODEL" = threads ] && [ "$NULL_ONLY" != 1 ]; then
         start_spawn kmsd 1 "$KMSD_BIN" "${KMSD_ARGS[@]}" --threads "$P"
@@ -335,7 +346,7 @@ for P in $PROCS; do
         # k*: kmsd runs, n*: null runs; req, sec, CPU ticks of responders /
         # lighttpd, wrk CPU seconds
         kreq=0 ksec=0 kresp=0 klt=0 kwrk=0 nreq=0 nsec=0 nresp=0 nlt=0 nwrk=0
-        per_round="" notes="" best=0
+        per_round="" notes="" bestp=0
         for ((r = 1; r <= ROUNDS; r++)); do
             # null responder, the bodies round robin
             nout=$T/wrk/null_${rt}_P${P}_r$r.out
@@ -344,12 +355,17 @@ for P in $PROCS; do
             c1=$(ticks "${NPIDS[@]}") l1=$(ticks "$LIGHTTPD_PID")
             nresp=$((nresp + c1 - c0)) nlt=$((nlt + l1 - l0))
             nwrk=$(awk '{print $1 + $2 + w}' w="$nwrk" "$nout.time")
-            read -r nrate nans nbad nex nsock < <(wrk_field "$nout")
-            # kmsd: distinct fresh requests, enough for twice the best null
-            # rate so far (kmsd is not faster than the null responder, but
-            # the rates of one round vary with the machine's other load)
-            best=$(awk -v r="$nrate" -v b="${best:-0}" 'BEGIN {print (r > b ? r : b)}')
-            want=$(awk -v r="$best" -v s="$SECONDS_PER_RUN" 'BEGIN {printf "%d", r * s * 2 + 1000}')
+            read -r nrate nans nbad _ nsock < <(wrk_field "$nout")
+            # kmsd: distinct fresh requests, enough to outlast -d: 1.3 x an
+            # estimate of kmsd's rate (the null rate at first, then at most
+            # twice kmsd's best rate for this service at a smaller P, then
+            # 1.5 x its best rate at this P), each used once
+            est=$(awk -v n="$nrate" -v b="${BEST_K[$rt]:-0}" -v p="$bestp" 'BEGIN {
+                e = n
+                if (p > 0) { if (1.5 * p < e) e = 1.5 * p }
+                else if (b > 0 && 2 * b < e) e = 2 * b
+                print e }')
+            want=$(awk -v r="$est" -v s="$SECONDS_PER_RUN" 'BEGIN {printf "%d", r * s * 1.3 + 1000}')
             lines=$T/lines/${rt}_P${P}_r$r.b64
             if [ $rt = ticketrequest ]; then
                 gen "$want" 0 "$lines" /dev/null
@@ -364,6 +380,7 @@ for P in $PROCS; do
             kwrk=$(awk '{print $1 + $2 + w}' w="$kwrk" "$kout.time")
             rm -f "$lines"
             read -r krate kans kbad kex ksock < <(wrk_field "$kout")
+            bestp=$(awk -v r="$krate" -v b="$bestp" 'BEGIN {print (r > b ? r : b)}')
             read -r a b < <(wrk_counts "$kout"); kreq=$((kreq + a)); ksec=$(awk -v x="$ksec" -v y="$b" 'BEGIN {print x + y}')
             read -r a b < <(wrk_counts "$nout"); nreq=$((nreq + a)); nsec=$(awk -v x="$nsec" -v y="$b" 'BEGIN {print x + y}')
             per_round+=$(awk -v k="$krate" -v n="$nrate" 'BEGIN {if (n > 0) printf "%.2f ", k / n; else print "- "}')
@@ -372,6 +389,7 @@ for P in $PROCS; do
             [ "$kex" = yes ] && notes+="r$r kmsd list exhausted (rate too low) "
             [ -n "$ksock$nsock" ] && notes+="r$r socket errors (see $kout, $nout) "
         done
+        BEST_K[$rt]=$(awk -v r="$bestp" -v b="${BEST_K[$rt]:-0}" 'BEGIN {print (r > b ? r : b)}')
         awk -v kr="$kreq" -v ks="$ksec" -v nr="$nreq" -v ns="$nsec" -v hz="$HZ" \
             -v kresp="$kresp" -v klt="$klt" -v kwrk="$kwrk" \
             -v nresp="$nresp" -v nlt="$nlt" -v nwrk="$nwrk" \
@@ -382,10 +400,15 @@ for P in $PROCS; do
                     sprintf("%.0f/%.0f", kresp * us / kr, nresp * us / nr),
                     sprintf("%.0f/%.0f", klt * us / kr, nlt * us / nr),
                     sprintf("%.0f/%.0f", kwrk * 1e6 / kr, nwrk * 1e6 / nr), tail
-            }'
+            }' | tee -a "$T/table"
     done
     stop_all
 done
+
+echo "# load average after the throughput runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+touch "$T/table"
+[ -n "$PROCS" ] && awk '{ if ($5 + 0 < 0.85) { miss = miss sprintf(" %s/P=%s(%s)", $1, $2, $5) } else { met = met sprintf(" %s/P=%s", $1, $2) } }
+     END { print "target ratio >= 0.85: met:" (met == "" ? " none" : met) "; missed:" (miss == "" ? " none" : miss) }' "$T/table"
 
 # ---------------------------------------------------------------- memory
 
@@ -400,11 +423,17 @@ KPID=$(head -n 1 "$T/kmsd.pids")
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+anon_kib() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status"; }
+# "RssAnon a, RssFile f, RssShmem s": heap and stacks / mapped files
+# (libraries) / shared memory (SQLite's wal-index, which grows with the WAL
+# until a checkpoint resets it)
+rss_parts() { awk '/^Rss(Anon|File|Shmem):/ {printf "%s%s %s KiB", sep, $1, $2; sep = ", "}' "/proc/$1/status" | tr -d :; }
 
 # send_count RT FILE COUNT EXPECT: exactly COUNT answers over one
 # connection, then stop wrk (SIGINT) without waiting for its -d.
 send_count() {
-    local rt=$1 file=$2 count=$3 expect=$4 out=$T/wrk/rss_$rt.$RANDOM.out i
+    local rt=$1 file=$2 count=$3 expect=$4 i
+    local out=$T/wrk/rss_$rt.$RANDOM.out
     rm -f "$T/done".*
     wrk -t 1 -c 1 -d 600s --timeout 10s -s "$LUA" "http://127.0.0.1:$PORT" -- \
         file="$file" threads=1 path=/keymanagement rt="$rt" mode=wrap \
@@ -430,6 +459,7 @@ send_count() {
 SENT_TOTAL=0
 BAD_TOTAL=0
 RSS_START=$(rss_kib "$KPID")
+PARTS_START=$(rss_parts "$KPID")
 exp_req=13 exp_res=18
 [ "$NULL_ONLY" = 1 ] && exp_req=any exp_res=any
 t0=$(date +%s)
@@ -441,15 +471,27 @@ for round in 1 2 3 4; do
     send_count ticketresolve "$T/lines/rss_res.b64" "$ROUND" $exp_res
     if [ $round = 2 ]; then
         RSS_HALF=$(rss_kib "$KPID")
+        ANON_HALF=$(anon_kib "$KPID")
+        PARTS_HALF=$(rss_parts "$KPID")
         N_HALF=$SENT_TOTAL
     fi
 done
 RSS_END=$(rss_kib "$KPID")
 HWM_END=$(hwm_kib "$KPID")
+ANON_END=$(anon_kib "$KPID")
+PARTS_END=$(rss_parts "$KPID")
 t1=$(date +%s)
 running "$KPID" || die "kmsd (pid $KPID) died during the memory run"
-echo "kmsd pid $KPID VmRSS after start: ${RSS_START} KiB"
-echo "kmsd pid $KPID VmRSS after $N_HALF requests: ${RSS_HALF} KiB"
-echo "kmsd pid $KPID VmRSS after $SENT_TOTAL requests: ${RSS_END} KiB (VmHWM ${HWM_END} KiB)"
-echo "growth 50k->100k: $((RSS_END - RSS_HALF)) KiB; answers that were not REQUEST_RESP/RESOLVE_RESP: $BAD_TOTAL (replays expected: $((RSS_N / 2))); $((t1 - t0)) s"
-awk -v r="$RSS_END" 'BEGIN {printf "target <= 16 MiB: %s (%.1f MiB)\n", (r <= 16384 ? "met" : "MISSED"), r / 1024}'
+echo "kmsd pid $KPID VmRSS after start: ${RSS_START} KiB ($PARTS_START)"
+echo "kmsd pid $KPID VmRSS after $N_HALF requests: ${RSS_HALF} KiB ($PARTS_HALF)"
+echo "kmsd pid $KPID VmRSS after $SENT_TOTAL requests: ${RSS_END} KiB ($PARTS_END; VmHWM ${HWM_END} KiB)"
+echo "growth $N_HALF -> $SENT_TOTAL requests: $((RSS_END - RSS_HALF)) KiB; answers that were not REQUEST_RESP/RESOLVE_RESP: $BAD_TOTAL (replays expected: $((RSS_N / 2))); $((t1 - t0)) s"
+awk -v r="$RSS_END" -v h="$RSS_HALF" -v ah="$ANON_HALF" -v ae="$ANON_END" \
+    -v n="$((SENT_TOTAL - N_HALF))" -v a="$N_HALF" -v b="$SENT_TOTAL" 'BEGIN {
+    printf "target <= 16 MiB after %d requests: %s (VmRSS %.1f MiB)\n", b, (r <= 16384 ? "met" : "MISSED"), r / 1024
+    # The heap (RssAnon) is what a leak grows: one byte per request would
+    # add n bytes. 64 KiB covers malloc arenas and SQLite page caches
+    # settling. VmRSS also moves with the wal-index (RssShmem).
+    printf "target no growth %d -> %d requests: %s (RssAnon %+d KiB = %.2f bytes per request; VmRSS %+d KiB)\n",
+        a, b, (ae - ah <= 64 ? "met" : "MISSED"), ae - ah, (ae - ah) * 1024 / n, r - h
+}'

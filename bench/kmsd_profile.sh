@@ -140,8 +140,8 @@ measure() {
     local pid
     pid=$(head -n 1 "$T/fcgi.pids")
     PIDS+=("$pid")
-    local port try lpid
-    for try in 1 2 3 4 5; do
+    local port lpid
+    for _ in 1 2 3 4 5; do
         port=$(free_port) || die "no free port"
         sed -e "s|^var.kms_bind .*|var.kms_bind   = \"127.0.0.1\"|" \
             -e "s|^var.kms_port .*|var.kms_port   = $port|" \
