@@ -250,6 +250,13 @@ START_TEST(test_wrapped_psk_bound_to_its_row)
     mk_subscriber b = make_sub("bob", 2, "sip:bob@example.org", NULL);
     ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
     ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_OK);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_subscriber out;
+    /* both unwrapped once, so both are in the connection's unwrap cache */
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("alice", 5), &out),
+                     MK_OK);
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("bob", 3), &out),
+                     MK_OK);
     /* someone with write access to the file gives bob alice's PSK */
     sqlite3 *db = raw_open();
     ck_assert_int_eq(
@@ -262,8 +269,6 @@ START_TEST(test_wrapped_psk_bound_to_its_row)
         SQLITE_OK);
     ck_assert_int_eq(sqlite3_changes(db), 1);
     sqlite3_close(db);
-    mk_kms_store t = mk_sqlstore_interface(s);
-    mk_subscriber out;
     ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("bob", 3), &out),
                      MK_E_UNWRAP);
     ck_assert_uint_eq(out.psk.n, 0);
@@ -638,6 +643,70 @@ START_TEST(test_ticket_key_rotation)
     sqlite3_close(db);
     mk_key_wipe(&k1.key);
     mk_key_wipe(&k2.key);
+    mk_key_wipe(&k.key);
+}
+END_TEST
+
+/* A connection keeps the keys it unwrapped (store_wrap.c). What another
+ * connection (kmsctl, another process) changes is seen at once: a new PSK
+ * under the same PSK id, a rotated ticket key, a retired one. */
+START_TEST(test_unwrap_cache_follows_the_rows)
+{
+    mk_sqlstore *s = open_store(1000);   /* the server's connection */
+    mk_sqlstore *adm = open_store(1000); /* kmsctl's */
+    mk_kms_store t = mk_sqlstore_interface(s);
+    const mk_bytes id = MK_BYTES("alice", 5);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    mk_subscriber out;
+    mk_ticket_key_info info;
+    mk_ticket_key k1, k;
+
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(adm, &a), MK_OK);
+    for (int i = 0; i < 3; i++) { /* the first unwraps, the others hit */
+        ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, id, &out), MK_OK);
+        ck_assert_uint_eq(out.psk.n, 32);
+        ck_assert_mem_eq(out.psk.b, a.psk.b, 32);
+    }
+    /* the operator replaces alice's PSK (remove, add with a new one) */
+    ck_assert_int_eq(mk_sqlstore_subscriber_remove(adm, id), MK_OK);
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, id, &out), MK_E_NOT_FOUND);
+    mk_subscriber a2 = make_sub("alice", 99, "sip:alice@example.org", NULL);
+    fill_psk(&a2.psk, 16, 99);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(adm, &a2), MK_OK);
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, id, &out), MK_OK);
+    ck_assert_uint_eq(out.psk.n, 16);
+    ck_assert_mem_eq(out.psk.b, a2.psk.b, 16);
+    ck_assert_int_eq(t.subscriber_by_impu(t.ctx,
+                                          MK_BYTES("sip:alice@example.org", 21),
+                                          &out),
+                     MK_OK);
+    ck_assert_mem_eq(out.psk.b, a2.psk.b, 16);
+
+    /* ticket keys: rotated and retired by the other connection */
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(adm, 1000, &info), MK_OK);
+    ck_assert_int_eq(t.ticket_key_active(t.ctx, &k1), MK_OK);
+    ck_assert_int_eq(t.ticket_key_active(t.ctx, &k), MK_OK);
+    ck_assert_mem_eq(k.key.b, k1.key.b, 32);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(adm, 2000, &info), MK_OK);
+    ck_assert_int_eq(t.ticket_key_active(t.ctx, &k), MK_OK);
+    ck_assert_mem_eq(k.id, "tpk-0002", 8);
+    ck_assert_mem_ne(k.key.b, k1.key.b, 32);
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
+                     MK_OK);
+    ck_assert_int_eq(k.state, MK_TK_RESOLVE_ONLY);
+    ck_assert_mem_eq(k.key.b, k1.key.b, 32);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_retire(adm, MK_BYTES("tpk-0001", 8)),
+                     MK_OK);
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
+                     MK_E_NOT_FOUND);
+    ck_assert_uint_eq(k.key.n, 0);
+
+    mk_sqlstore_close(adm);
+    mk_sqlstore_close(s);
+    mk_subscriber_wipe(&out);
+    mk_subscriber_wipe(&a);
+    mk_subscriber_wipe(&a2);
+    mk_key_wipe(&k1.key);
     mk_key_wipe(&k.key);
 }
 END_TEST
@@ -1403,6 +1472,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_subscriber_list);
     tcase_add_test(tc, test_no_key_in_clear_on_disk);
     tcase_add_test(tc, test_ticket_key_rotation);
+    tcase_add_test(tc, test_unwrap_cache_follows_the_rows);
     tcase_add_test(tc, test_replay_twice_and_expiry);
     tcase_add_test(tc, test_replay_prune);
     tcase_add_test(tc, test_records_round_trip);

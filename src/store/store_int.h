@@ -51,6 +51,18 @@ typedef enum mk_st {
     ST__COUNT
 } mk_st;
 
+/* A key unwrapped before, by this connection (store_wrap.c). */
+#define MK_WRAPPED_MAX (MK_KEY_MAX + 8)
+#define MK_UNWRAP_CACHE_SLOTS 64
+typedef struct mk_unwrap_slot {
+    const char *domain;     /* one of the MK_WRAP_DOMAIN_* literals */
+    uint8_t id[MK_PSK_ID_MAX];
+    size_t id_len;
+    uint8_t wrapped[MK_WRAPPED_MAX];
+    size_t wrapped_len;     /* 0: slot empty */
+    mk_key key;
+} mk_unwrap_slot;
+
 struct mk_sqlstore {
     sqlite3 *db;
     sqlite3_stmt *st[ST__COUNT];
@@ -61,6 +73,9 @@ struct mk_sqlstore {
     struct timespec busy_since; /* start of the current wait for a lock */
     mk_sqlstore_writer *writer; /* NULL: write through this connection */
     char errmsg[256];       /* last SQLite message */
+    /* unwrapped keys by (domain, id, wrapped bytes); wiped with the
+     * struct at close */
+    mk_unwrap_slot unwrapped[MK_UNWRAP_CACHE_SLOTS];
 };
 
 #define MK_REPLAY_PRUNE_EVERY 1024u
@@ -110,13 +125,18 @@ mk_err mk_store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
 #define MK_WRAP_DOMAIN_PSK "mikeykms psk"
 #define MK_WRAP_DOMAIN_TPK "mikeykms tpk"
 #define MK_WRAP_DOMAIN_CHECK "mikeykms master key check"
-#define MK_WRAPPED_MAX (MK_KEY_MAX + 8)
 mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
                      mk_bytes plain, uint8_t *out, size_t cap,
                      size_t *outlen);
 /* MK_E_UNWRAP when the integrity check fails (wrong master key, or the
- * wrapped key belongs to another row). */
-mk_err mk_store_unwrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
+ * wrapped key belongs to another row). `domain` must be one of the
+ * MK_WRAP_DOMAIN_* literals (the cache compares the pointer). The result of
+ * a successful unwrap is kept in s->unwrapped: the same (domain, id,
+ * wrapped bytes) is answered from there, without AES or SHA-256; since
+ * unwrapping is deterministic under the connection's one master key, the
+ * answer is the same, and a row whose wrapped value changed (new PSK,
+ * rotated key) simply misses. */
+mk_err mk_store_unwrap(mk_sqlstore *s, const char *domain, mk_bytes id,
                        mk_bytes wrapped, mk_key *out);
 
 /* The VFS every connection of the store uses (store_vfs.c): the default

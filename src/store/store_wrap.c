@@ -28,23 +28,60 @@ mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
                           outlen);
 }
 
-mk_err mk_store_unwrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
+/* The slot a wrapped value belongs in: its first bytes are AES output,
+ * evenly spread, so they index the table directly. */
+static mk_unwrap_slot *slot_of(mk_sqlstore *s, mk_bytes wrapped)
+{
+    size_t h = ((size_t)wrapped.p[0] << 8 | wrapped.p[1]) %
+               MK_UNWRAP_CACHE_SLOTS;
+    return &s->unwrapped[h];
+}
+
+static bool slot_holds(const mk_unwrap_slot *c, const char *domain,
+                       mk_bytes id, mk_bytes wrapped)
+{
+    /* neither compare needs constant time: ids and wrapped values are
+     * what the database holds, not secrets */
+    return c->wrapped_len != 0 && c->domain == domain &&
+           c->wrapped_len == wrapped.n && c->id_len == id.n &&
+           memcmp(c->wrapped, wrapped.p, wrapped.n) == 0 &&
+           (id.n == 0 || memcmp(c->id, id.p, id.n) == 0);
+}
+
+mk_err mk_store_unwrap(mk_sqlstore *s, const char *domain, mk_bytes id,
                        mk_bytes wrapped, mk_key *out)
 {
     uint8_t iv[8];
     uint8_t plain[MK_KEY_MAX];
     size_t n = 0;
     mk_err rc;
+    mk_unwrap_slot *c;
 
     mk_key_wipe(out);
     /* an erased (retired) or damaged value is not a key */
-    if (wrapped.n < 24 || wrapped.n > MK_KEY_MAX + 8 || wrapped.n % 8 != 0)
+    if (wrapped.n < 24 || wrapped.n > MK_WRAPPED_MAX || wrapped.n % 8 != 0)
         MK_FAIL(MK_E_UNWRAP, "stored wrapped key has a bad length");
+    if (id.n > sizeof c->id)
+        MK_FAIL(MK_E_INTERNAL, "wrapped key id too long");
+    c = slot_of(s, wrapped);
+    if (slot_holds(c, domain, id, wrapped))
+        return mk_key_copy(out, mk_key_bytes(&c->key));
     MK_GUARD(row_iv(domain, id, iv));
     MK_GUARD_GOTO(mk_aes_kw_unwrap(mk_key_bytes(&s->master), iv, wrapped,
                                    plain, sizeof plain, &n),
                   rc, cleanup);
     MK_GUARD_GOTO(mk_key_copy(out, MK_BYTES(plain, n)), rc, cleanup);
+    /* keep it (replacing whatever the slot held) */
+    mk_key_wipe(&c->key);
+    c->wrapped_len = 0;
+    if (mk_key_copy(&c->key, MK_BYTES(plain, n)) == MK_OK) {
+        c->domain = domain;
+        memcpy(c->wrapped, wrapped.p, wrapped.n);
+        c->wrapped_len = wrapped.n;
+        if (id.n > 0)
+            memcpy(c->id, id.p, id.n);
+        c->id_len = id.n;
+    }
 cleanup:
     mk_wipe(plain, sizeof plain);
     return rc;
