@@ -150,6 +150,69 @@ mk_err mk_ue_peer_error_check(mk_bytes answer, uint32_t csb_id,
                         "peer answered with a MIKEY Error message");
 }
 
+mk_err mk_ue_open_kms_answer(const mk_ue_creds *creds, const mk_message *init,
+                             mk_bytes init_raw, const mk_suite *suite,
+                             mk_bytes randri, mk_bytes randrr,
+                             uint8_t resp_dt, mk_bytes answer,
+                             mk_message *ans, mk_key_set *keys,
+                             mk_ue_peer_error *perr, bool *is_error)
+{
+    const mk_suite *asuite = NULL;
+    const mk_payload *t, *kemac, *idrkms;
+    mk_msg_keys k;
+    mk_err rc;
+
+    memset(&k, 0, sizeof k);
+    /* an Error message is keyed like the failing initial message (§5.4) */
+    MK_GUARD_GOTO(mk_msg_keys_6043(suite->prf_func, creds->psk,
+                                   init->hdr.csb_id, MK_LABEL_KIND_INITIAL,
+                                   randri, randrr, suite->encr_alg,
+                                   suite->mac_alg, &k),
+                  rc, done);
+    rc = mk_ue_peer_error_check(answer, init->hdr.csb_id, &k, perr, is_error);
+    if (rc != MK_OK || *is_error)
+        goto done;
+    mk_msg_keys_wipe(&k);
+
+    MK_GUARD_GOTO(mk_ue_decode(answer, resp_dt, ans), rc, done);
+    if (ans->hdr.csb_id != init->hdr.csb_id) {
+        rc = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 4,
+                          "KMS answer for another CSB ID");
+        goto done;
+    }
+    MK_GUARD_GOTO(mk_ue_suite_of(ans, &asuite), rc, done);
+    if (asuite != suite) {
+        rc = mk_err_raise(MK_E_MIKEY_MAC, MK_PT_HDR, 3,
+                          "KMS answer uses another algorithm suite");
+        goto done;
+    }
+    MK_GUARD_GOTO(mk_msg_keys_6043(suite->prf_func, creds->psk,
+                                   init->hdr.csb_id, MK_LABEL_KIND_RESPONSE,
+                                   randri, randrr, suite->encr_alg,
+                                   suite->mac_alg, &k),
+                  rc, done);
+    MK_GUARD_GOTO(mk_v_verify(ans, mk_key_bytes(&k.auth), &init_raw, 1), rc,
+                  done);
+
+    t = mk_ue_find(&ans->chain, MK_PT_T);
+    kemac = mk_ue_find(&ans->chain, MK_PT_KEMAC);
+    idrkms = mk_ue_find_idr(&ans->chain, MK_ROLE_IDRKMS);
+    if (!t || !kemac) {
+        rc = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 0, "KMS answer lacks T or KEMAC");
+        goto done;
+    }
+    if (idrkms && !mk_bytes_equal(idrkms->u.idr.data, creds->kms_id)) {
+        rc = mk_err_raise(MK_E_MIKEY_ID, MK_PT_IDR, idrkms->off,
+                          "KMS answer comes from another KMS");
+        goto done;
+    }
+    rc = mk_kemac_open(&kemac->u.kemac, &k, ans->hdr.csb_id,
+                       mk_t_iv_value(&t->u.t), keys);
+done:
+    mk_msg_keys_wipe(&k);
+    return rc;
+}
+
 bool mk_ue_tp_flags_consistent(uint16_t f)
 {
 #define HAS(x) ((f & MK_TPF_##x) != 0)

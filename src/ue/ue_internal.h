@@ -42,6 +42,25 @@ mk_err mk_ue_peer_error_check(mk_bytes answer, uint32_t csb_id,
                               const mk_msg_keys *k, mk_ue_peer_error *perr,
                               bool *is_error);
 
+/* The KMS's answer to one of our initial messages (REQUEST_INIT_PSK or
+ * RESOLVE_INIT_PSK, already decoded as `init`, received bytes init_raw,
+ * of algorithm suite `suite`, with RANDRi / RANDRr as sent, one of them
+ * empty; mikey.md §7 item 4). Either an Error message (RFC 6043 §5.4:
+ * reported through perr with *is_error set, keyed like init; returns the
+ * mk_err of its first Error number), or a message of data type resp_dt
+ * for init's CSB ID and suite whose V verifies under the response keys
+ * (RFC 6043 §5.1.2: response label, the same RANDs) over answer || init
+ * (§5.5 Table 5.2), that carries T and KEMAC and, if an IDRkms, ours.
+ * Its KEMAC is then decrypted into keys (IV from this message's CSB ID
+ * and T, mikey.md §7 item 3). The shared part of accepting REQUEST_RESP
+ * (§4.2.1.5) and RESOLVE_RESP (§4.2.3.5); the caller checks the rest. */
+mk_err mk_ue_open_kms_answer(const mk_ue_creds *creds, const mk_message *init,
+                             mk_bytes init_raw, const mk_suite *suite,
+                             mk_bytes randri, mk_bytes randrr,
+                             uint8_t resp_dt, mk_bytes answer,
+                             mk_message *ans, mk_key_set *keys,
+                             mk_ue_peer_error *perr, bool *is_error);
+
 /* RFC 6043 §6.10: ¬D⇒L, G⇒F, ¬G⇒H, ¬H⇒G, I⇒E, K⇒D, M⇒F. */
 bool mk_ue_tp_flags_consistent(uint16_t flags);
 

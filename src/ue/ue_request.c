@@ -242,13 +242,11 @@ mk_err mk_ue_accept_request_resp(const mk_ue_creds *creds,
 {
     mk_message req, ans;
     mk_chain req_tpc;
-    const mk_suite *suite = NULL, *asuite = NULL;
-    const mk_payload *randri, *req_tp, *t, *kemac, *ticket, *idrkms;
-    mk_msg_keys k;
+    const mk_suite *suite = NULL;
+    const mk_payload *randri, *req_tp, *ticket;
     bool is_error = false;
     mk_err rc;
 
-    memset(&k, 0, sizeof k);
     memset(out, 0, sizeof *out);
     if (perr)
         memset(perr, 0, sizeof *perr);
@@ -264,58 +262,18 @@ mk_err mk_ue_accept_request_resp(const mk_ue_creds *creds,
               "REQUEST_INIT lacks RANDRi or TP");
     MK_GUARD(mk_tp_data_decode(req_tp->u.tp.tp_data, &req_tpc));
 
-    /* an Error message is keyed like the failing REQUEST_INIT (§5.4) */
-    MK_GUARD_GOTO(mk_msg_keys_6043(suite->prf_func, creds->psk,
-                                   req.hdr.csb_id, MK_LABEL_KIND_INITIAL,
-                                   randri->u.randr.rand, MK_BYTES_NONE,
-                                   suite->encr_alg, suite->mac_alg, &k),
-                  rc, done);
-    rc = mk_ue_peer_error_check(answer, req.hdr.csb_id, &k, perr, &is_error);
+    rc = mk_ue_open_kms_answer(creds, &req, request_init, suite,
+                               randri->u.randr.rand, MK_BYTES_NONE,
+                               MK_DT_REQUEST_RESP, answer, &ans, &out->keys,
+                               perr, &is_error);
     if (rc != MK_OK || is_error)
         goto done;
-    mk_msg_keys_wipe(&k);
-
-    MK_GUARD_GOTO(mk_ue_decode(answer, MK_DT_REQUEST_RESP, &ans), rc, done);
-    if (ans.hdr.csb_id != req.hdr.csb_id) {
-        rc = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 4,
-                          "REQUEST_RESP for another CSB ID");
-        goto done;
-    }
-    MK_GUARD_GOTO(mk_ue_suite_of(&ans, &asuite), rc, done);
-    if (asuite != suite) {
-        rc = mk_err_raise(MK_E_MIKEY_MAC, MK_PT_HDR, 3,
-                          "REQUEST_RESP uses another algorithm suite");
-        goto done;
-    }
-
-    /* V: response label with RANDRi, over REQUEST_RESP || REQUEST_INIT */
-    MK_GUARD_GOTO(mk_msg_keys_6043(suite->prf_func, creds->psk,
-                                   req.hdr.csb_id, MK_LABEL_KIND_RESPONSE,
-                                   randri->u.randr.rand, MK_BYTES_NONE,
-                                   suite->encr_alg, suite->mac_alg, &k),
-                  rc, done);
-    MK_GUARD_GOTO(mk_v_verify(&ans, mk_key_bytes(&k.auth), &request_init, 1),
-                  rc, done);
-
     /* REQUEST_RESP = HDR, T, [IDRkms], TICKET, KEMAC, V */
-    t = mk_ue_find(&ans.chain, MK_PT_T);
     ticket = mk_ue_find(&ans.chain, MK_PT_TICKET);
-    kemac = mk_ue_find(&ans.chain, MK_PT_KEMAC);
-    idrkms = mk_ue_find_idr(&ans.chain, MK_ROLE_IDRKMS);
-    if (!t || !ticket || !kemac) {
-        rc = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 0,
-                          "REQUEST_RESP lacks T, TICKET or KEMAC");
+    if (!ticket) {
+        rc = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 0, "REQUEST_RESP lacks TICKET");
         goto done;
     }
-    if (idrkms && !mk_bytes_equal(idrkms->u.idr.data, creds->kms_id)) {
-        rc = mk_err_raise(MK_E_MIKEY_ID, MK_PT_IDR, idrkms->off,
-                          "REQUEST_RESP comes from another KMS");
-        goto done;
-    }
-    /* the IV uses this message's own CSB ID and T (mikey.md §7 item 3) */
-    MK_GUARD_GOTO(mk_kemac_open(&kemac->u.kemac, &k, ans.hdr.csb_id,
-                                mk_t_iv_value(&t->u.t), &out->keys),
-                  rc, done);
 
     MK_GUARD_GOTO(granted_check(creds, &req_tp->u.tp, &req_tpc,
                                 &ticket->u.tp, required_flags, out),
@@ -336,7 +294,6 @@ mk_err mk_ue_accept_request_resp(const mk_ue_creds *creds,
                   rc, done);
     rc = MK_OK;
 done:
-    mk_msg_keys_wipe(&k);
     if (rc != MK_OK)
         mk_ue_ticket_wipe(out);
     return rc;

@@ -175,14 +175,11 @@ mk_err mk_ue_accept_resolve_resp(const mk_ue_creds *creds,
                                  mk_ue_session *out, mk_ue_peer_error *perr)
 {
     mk_message init, req, ans;
-    const mk_suite *suite = NULL, *asuite = NULL, *tsuite = NULL;
-    const mk_payload *ticket, *randrr, *randri, *t, *kemac, *idrkms, *idrr,
-        *randrkms;
-    mk_msg_keys k;
+    const mk_suite *suite = NULL, *tsuite = NULL;
+    const mk_payload *ticket, *randrr, *randri, *idrr, *randrkms;
     bool is_error = false, forked;
     mk_err rc;
 
-    memset(&k, 0, sizeof k);
     memset(out, 0, sizeof *out);
     if (perr)
         memset(perr, 0, sizeof *perr);
@@ -199,58 +196,20 @@ mk_err mk_ue_accept_resolve_resp(const mk_ue_creds *creds,
               "TRANSFER_INIT lacks TICKET or RANDRi");
     forked = (ticket->u.tp.flags & MK_TPF_I) != 0;
 
-    /* an Error message is keyed like the failing RESOLVE_INIT (§5.4) */
-    MK_GUARD_GOTO(mk_msg_keys_6043(suite->prf_func, creds->psk,
-                                   req.hdr.csb_id, MK_LABEL_KIND_INITIAL,
-                                   MK_BYTES_NONE, randrr->u.randr.rand,
-                                   suite->encr_alg, suite->mac_alg, &k),
-                  rc, done);
-    rc = mk_ue_peer_error_check(answer, req.hdr.csb_id, &k, perr, &is_error);
+    rc = mk_ue_open_kms_answer(creds, &req, resolve_init, suite,
+                               MK_BYTES_NONE, randrr->u.randr.rand,
+                               MK_DT_RESOLVE_RESP, answer, &ans, &out->keys,
+                               perr, &is_error);
     if (rc != MK_OK || is_error)
         goto done;
-    mk_msg_keys_wipe(&k);
-
-    MK_GUARD_GOTO(mk_ue_decode(answer, MK_DT_RESOLVE_RESP, &ans), rc, done);
-    if (ans.hdr.csb_id != req.hdr.csb_id) {
-        rc = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 4,
-                          "RESOLVE_RESP for another CSB ID");
-        goto done;
-    }
-    MK_GUARD_GOTO(mk_ue_suite_of(&ans, &asuite), rc, done);
-    if (asuite != suite) {
-        rc = mk_err_raise(MK_E_MIKEY_MAC, MK_PT_HDR, 3,
-                          "RESOLVE_RESP uses another algorithm suite");
-        goto done;
-    }
-    /* V: response label, RANDRr only; over RESOLVE_RESP || RESOLVE_INIT */
-    MK_GUARD_GOTO(mk_msg_keys_6043(suite->prf_func, creds->psk,
-                                   req.hdr.csb_id, MK_LABEL_KIND_RESPONSE,
-                                   MK_BYTES_NONE, randrr->u.randr.rand,
-                                   suite->encr_alg, suite->mac_alg, &k),
-                  rc, done);
-    MK_GUARD_GOTO(mk_v_verify(&ans, mk_key_bytes(&k.auth), &resolve_init, 1),
-                  rc, done);
-
     /* RESOLVE_RESP = HDR, T, [IDRkms], KEMAC, [IDRr], [RANDRkms], V */
-    t = mk_ue_find(&ans.chain, MK_PT_T);
-    kemac = mk_ue_find(&ans.chain, MK_PT_KEMAC);
-    idrkms = mk_ue_find_idr(&ans.chain, MK_ROLE_IDRKMS);
     idrr = mk_ue_find_idr(&ans.chain, MK_ROLE_IDRR);
     randrkms = mk_ue_find_randr(&ans.chain, MK_RANDR_KMS);
-    if (!t || !kemac || (forked && (!idrr || !randrkms))) {
+    if (forked && (!idrr || !randrkms)) {
         rc = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 0,
-                          "RESOLVE_RESP lacks T, KEMAC or (forking) IDRr / "
-                          "RANDRkms");
+                          "forked RESOLVE_RESP lacks IDRr or RANDRkms");
         goto done;
     }
-    if (idrkms && !mk_bytes_equal(idrkms->u.idr.data, creds->kms_id)) {
-        rc = mk_err_raise(MK_E_MIKEY_ID, MK_PT_IDR, idrkms->off,
-                          "RESOLVE_RESP comes from another KMS");
-        goto done;
-    }
-    MK_GUARD_GOTO(mk_kemac_open(&kemac->u.kemac, &k, ans.hdr.csb_id,
-                                mk_t_iv_value(&t->u.t), &out->keys),
-                  rc, done);
     MK_GUARD_GOTO(mk_ue_key_set_check(&out->keys, forked, &out->first_key),
                   rc, done);
 
@@ -280,7 +239,6 @@ mk_err mk_ue_accept_resolve_resp(const mk_ue_creds *creds,
                   rc, done);
     rc = MK_OK;
 done:
-    mk_msg_keys_wipe(&k);
     if (rc != MK_OK)
         mk_ue_session_wipe(out);
     return rc;
