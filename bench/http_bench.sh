@@ -56,6 +56,9 @@ set -u
 BUILD=${1:-./build/plain}
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory ${1:-./build/plain}" >&2; exit 2; }
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# the loopback helpers of the integration tests (ms_free_port, ms_wait_port)
+# shellcheck source=../tests/lib_servers.sh
+top_srcdir=$SRC top_builddir=$BUILD . "$SRC/tests/lib_servers.sh"
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 PROCS=${BENCH_PROCS:-1 2 4}
 [ "$PROCS" = none ] && PROCS=""
@@ -139,26 +142,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-free_port() {
-    local p i
-    for ((i = 0; i < 200; i++)); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
 
-wait_port() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 wait_socket() {
     local i
@@ -227,7 +211,7 @@ start_lighttpd() {
     local dir=$T/lighttpd
     mkdir -p "$dir/htdocs"
     for _ in 1 2 3 4 5; do
-        PORT=$(free_port) || die "no free port"
+        PORT=$(ms_free_port) || die "no free port"
         sed -e "s|^var.kms_bind .*|var.kms_bind   = \"127.0.0.1\"|" \
             -e "s|^var.kms_port .*|var.kms_port   = $PORT|" \
             -e "s|^var.kms_socket .*|var.kms_socket = \"$T/kmsd.sock\"|" \
@@ -251,7 +235,7 @@ EOF
         local pid=$!
         BG_PIDS+=("$pid")
         LIGHTTPD_PID=$pid
-        if wait_port "$PORT" && running "$pid"; then
+        if ms_wait_port "$PORT" && running "$pid"; then
             return 0
         fi
         stop_pid "$pid"

@@ -21,6 +21,9 @@ set -u
 BUILD=${1:-./build/plain}
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory ${1:-./build/plain}" >&2; exit 2; }
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# the loopback helpers of the integration tests (ms_free_port, ms_wait_port)
+# shellcheck source=../tests/lib_servers.sh
+top_srcdir=$SRC top_builddir=$BUILD . "$SRC/tests/lib_servers.sh"
 N=${PROFILE_N:-1000}
 TOP=${PROFILE_TOP:-40}
 KMSD=$BUILD/src/fcgi/kmsd
@@ -78,26 +81,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-free_port() {
-    local p i
-    for ((i = 0; i < 200; i++)); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
 
-wait_port() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 # ---------------------------------------------------------------- store
 
@@ -142,7 +126,7 @@ measure() {
     PIDS+=("$pid")
     local port lpid
     for _ in 1 2 3 4 5; do
-        port=$(free_port) || die "no free port"
+        port=$(ms_free_port) || die "no free port"
         sed -e "s|^var.kms_bind .*|var.kms_bind   = \"127.0.0.1\"|" \
             -e "s|^var.kms_port .*|var.kms_port   = $port|" \
             -e "s|^var.kms_socket .*|var.kms_socket = \"$T/fcgi.sock\"|" \
@@ -151,7 +135,7 @@ measure() {
         lighttpd -D -f "$T/lighttpd/lighttpd.conf" </dev/null >>"$T/lighttpd/stderr.log" 2>&1 &
         lpid=$!
         PIDS+=("$lpid")
-        wait_port "$port" && running "$lpid" && break
+        ms_wait_port "$port" && running "$lpid" && break
         stop_pid "$lpid"
     done
     local lines=$T/$tag.b64
