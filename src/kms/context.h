@@ -113,12 +113,17 @@ mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n);
 /* The index in m's chain of the only payload of `type` (and IDR/RANDR
  * role when role >= 0), -1 when absent, -2 when more than one. */
 int mk_kms_find_one(const mk_chain *c, uint16_t type, int role);
-/* Responses: kind-2 message keys (RFC 6043 §5.1.2), the HDR copied from
- * the request, and the V over response || entire initial message (§5.5)
- * written into out->body. */
-mk_err mk_kms_resp_keys(const mk_kms_req *r, mk_msg_keys *k);
-void mk_kms_resp_init(const mk_kms_req *r, uint8_t data_type, mk_message *m);
-mk_err mk_kms_resp_finish(const mk_kms_req *r, const mk_message *m,
+/* Responses (REQUEST_RESP, RESOLVE_RESP). begin: the kind-2 message keys k
+ * (RFC 6043 §5.1.2), the answer keys ak sealed into *kemac (ciphertext in
+ * cipher), and m started with the HDR copied from the request, a fresh T
+ * and IDRkms; the caller adds its payloads (the KEMAC among them). finish:
+ * the V over response || entire initial message (§5.5 Table 5.2), the
+ * message written into out->body. */
+mk_err mk_kms_resp_begin(const mk_kms_req *r, uint8_t data_type,
+                         const mk_key_set *ak, mk_msg_keys *k,
+                         uint8_t *cipher, size_t cipher_cap,
+                         mk_payload *kemac, mk_message *m);
+mk_err mk_kms_resp_finish(const mk_kms_req *r, mk_message *m,
                           const mk_msg_keys *k, mk_kms_answer *out);
 
 /* --- request.c / resolve.c --- */

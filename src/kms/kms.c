@@ -123,11 +123,11 @@ int mk_kms_find_one(const mk_chain *c, uint16_t type, int role)
 
 /* --- responses (REQUEST_RESP, RESOLVE_RESP) --- */
 
-mk_err mk_kms_resp_keys(const mk_kms_req *r, mk_msg_keys *k)
+/* RFC 6043 §5.1.2: response label (0x02) with the same RANDs as the
+ * initial message: RANDRi for the request, RANDRr for the resolve (RANDRi
+ * empty, mikey.md §7 item 4). */
+static mk_err resp_keys(const mk_kms_req *r, mk_msg_keys *k)
 {
-    /* RFC 6043 §5.1.2: response label (0x02) with the same RANDs as the
-     * initial message: RANDRi for the request, RANDRr for the resolve
-     * (RANDRi empty, mikey.md §7 item 4). */
     mk_bytes rand = r->msg.chain.p[r->i_rand].u.randr.rand;
     bool req = r->service == MK_SERVICE_TICKET_REQUEST;
     return mk_msg_keys_6043(r->hdr.prf_func, mk_key_bytes(&r->sub.psk),
@@ -137,8 +137,16 @@ mk_err mk_kms_resp_keys(const mk_kms_req *r, mk_msg_keys *k)
                             r->suite->mac_alg, k);
 }
 
-void mk_kms_resp_init(const mk_kms_req *r, uint8_t data_type, mk_message *m)
+mk_err mk_kms_resp_begin(const mk_kms_req *r, uint8_t data_type,
+                         const mk_key_set *ak, mk_msg_keys *k,
+                         uint8_t *cipher, size_t cipher_cap,
+                         mk_payload *kemac, mk_message *m)
 {
+    const char *kid = r->kms->cfg.kms_id;
+    MK_GUARD(resp_keys(r, k));
+    /* the KEMAC IV takes this response's CSB ID and T (mikey.md §7 item 3) */
+    MK_GUARD(mk_kemac_seal(ak, k, r->hdr.csb_id, r->now_ntp, cipher,
+                           cipher_cap, kemac));
     memset(m, 0, sizeof *m);
     /* RFC 6043 §4.2.1.5 / §4.2.3.5: version, PRF, CSB ID, #CS and map type
      * copied from the request (checked to be 1, 0, Empty), V = 0. */
@@ -151,15 +159,23 @@ void mk_kms_resp_init(const mk_kms_req *r, uint8_t data_type, mk_message *m)
     m->hdr.map_type = MK_MAP_EMPTY;
     m->hdr.map_info = MK_BYTES_NONE;
     mk_chain_init(&m->chain);
+    MK_GUARD(mk_chain_add(&m->chain, mk_pl_t(MK_TS_NTP_UTC, r->now_ntp)));
+    return mk_chain_add(&m->chain,
+                        mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
+                                  MK_BYTES(kid, strlen(kid))));
 }
 
-mk_err mk_kms_resp_finish(const mk_kms_req *r, const mk_message *m,
+mk_err mk_kms_resp_finish(const mk_kms_req *r, mk_message *m,
                           const mk_msg_keys *k, mk_kms_answer *out)
 {
     mk_buf b;
     /* RFC 6043 §5.5 Table 5.2: response-without-MAC || entire initial
      * message (incl. its MAC) */
     mk_bytes init = r->msg.raw;
+    MK_GUARD(mk_chain_add(&m->chain,
+                          mk_pl_v((uint8_t)r->suite->mac_alg,
+                                  MK_BYTES(NULL,
+                                           mk_mac_len(r->suite->mac_alg)))));
     mk_buf_init(&b, out->body, sizeof out->body);
     MK_GUARD(mk_v_encode_signed(m, mk_key_bytes(&k->auth), &init, 1, &b));
     out->body_len = b.n;

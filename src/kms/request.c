@@ -94,7 +94,6 @@ mk_err mk_kms_request(mk_kms_req *r, mk_kms_answer *out)
     mk_key_set ak;
     mk_msg_keys k;
     mk_message m;
-    const char *kid = r->kms->cfg.kms_id;
     mk_err rc;
 
     memset(&ak, 0, sizeof ak);
@@ -105,26 +104,13 @@ mk_err mk_kms_request(mk_kms_req *r, mk_kms_answer *out)
     MK_GUARD_GOTO(generate_keys(r), rc, cleanup);
     MK_GUARD_GOTO(mk_ticket_seal(r, tbuf, sizeof tbuf, &ticket), rc, cleanup);
     MK_GUARD_GOTO(answer_keys(r, &ak), rc, cleanup);
-    MK_GUARD_GOTO(mk_kms_resp_keys(r, &k), rc, cleanup);
-    MK_GUARD_GOTO(mk_kemac_seal(&ak, &k, r->hdr.csb_id, r->now_ntp, cipher,
-                                sizeof cipher, &kemac),
+    MK_GUARD_GOTO(mk_kms_resp_begin(r, MK_DT_REQUEST_RESP, &ak, &k, cipher,
+                                    sizeof cipher, &kemac, &m),
                   rc, cleanup);
-
-    mk_kms_resp_init(r, MK_DT_REQUEST_RESP, &m);
-    MK_GUARD_GOTO(mk_chain_add(&m.chain, mk_pl_t(MK_TS_NTP_UTC, r->now_ntp)),
-                  rc, cleanup);
-    MK_GUARD_GOTO(mk_chain_add(&m.chain,
-                               mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
-                                         MK_BYTES(kid, strlen(kid)))),
-                  rc, cleanup);
+    /* REQUEST_RESP = HDR, T, IDRkms, TICKET, KEMAC, V (RFC 6043 §4.2.1.5) */
     MK_GUARD_GOTO(mk_chain_add(&m.chain, mk_pl_ticket(&ticket.u.tp)), rc,
                   cleanup);
     MK_GUARD_GOTO(mk_chain_add(&m.chain, kemac), rc, cleanup);
-    MK_GUARD_GOTO(mk_chain_add(&m.chain,
-                               mk_pl_v((uint8_t)r->suite->mac_alg,
-                                       MK_BYTES(NULL, mk_mac_len(
-                                                          r->suite->mac_alg)))),
-                  rc, cleanup);
     MK_GUARD_GOTO(mk_kms_resp_finish(r, &m, &k, out), rc, cleanup);
     record_request(r);
     rc = MK_OK;

@@ -114,7 +114,6 @@ mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out)
     bool fork;
     uint8_t randrkms[MK_KMS_RAND_MAX], cipher[MK_KMS_KEMAC_MAX];
     size_t rk_len = 0;
-    const char *kid = r->kms->cfg.kms_id;
     mk_payload kemac;
     mk_key_set ak;
     mk_msg_keys k;
@@ -154,18 +153,11 @@ mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out)
     }
     MK_GUARD_GOTO(answer_keys(r, MK_BYTES(randrkms, rk_len), &ak), rc,
                   cleanup);
-    MK_GUARD_GOTO(mk_kms_resp_keys(r, &k), rc, cleanup);
-    MK_GUARD_GOTO(mk_kemac_seal(&ak, &k, r->hdr.csb_id, r->now_ntp, cipher,
-                                sizeof cipher, &kemac),
+    MK_GUARD_GOTO(mk_kms_resp_begin(r, MK_DT_RESOLVE_RESP, &ak, &k, cipher,
+                                    sizeof cipher, &kemac, &m),
                   rc, cleanup);
-
-    mk_kms_resp_init(r, MK_DT_RESOLVE_RESP, &m);
-    MK_GUARD_GOTO(mk_chain_add(&m.chain, mk_pl_t(MK_TS_NTP_UTC, r->now_ntp)),
-                  rc, cleanup);
-    MK_GUARD_GOTO(mk_chain_add(&m.chain,
-                               mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
-                                         MK_BYTES(kid, strlen(kid)))),
-                  rc, cleanup);
+    /* RESOLVE_RESP = HDR, T, IDRkms, KEMAC, [IDRr, RANDRkms], V
+     * (RFC 6043 §4.2.3.5) */
     MK_GUARD_GOTO(mk_chain_add(&m.chain, kemac), rc, cleanup);
     if (fork) {
         /* the forking identity: the responder's, as named in the ticket */
@@ -178,11 +170,6 @@ mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out)
                                                MK_BYTES(randrkms, rk_len))),
                       rc, cleanup);
     }
-    MK_GUARD_GOTO(mk_chain_add(&m.chain,
-                               mk_pl_v((uint8_t)r->suite->mac_alg,
-                                       MK_BYTES(NULL, mk_mac_len(
-                                                          r->suite->mac_alg)))),
-                  rc, cleanup);
     MK_GUARD_GOTO(mk_kms_resp_finish(r, &m, &k, out), rc, cleanup);
     record_resolve(r);
     rc = MK_OK;
