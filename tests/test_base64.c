@@ -171,6 +171,51 @@ START_TEST(test_capacity)
 }
 END_TEST
 
+/* Every byte value is classified as RFC 4648 §4 and profile §2 say:
+ * the 64 alphabet characters with their values, '=' as padding, CR, LF,
+ * space and tab skipped, everything else refused. */
+START_TEST(test_every_byte_value)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t out[8];
+    size_t n;
+    for (unsigned c = 0; c < 256; c++) {
+        const char *at = c != 0 ? strchr(alphabet, (int)c) : NULL;
+        char in[5];
+        if (at != NULL) {
+            memcpy(in, "xAAA", 4);
+            in[0] = (char)c;
+            ck_assert_int_eq(decode_guarded(in, 4, out, sizeof out, &n), MK_OK);
+            ck_assert_uint_eq(n, 3);
+            ck_assert_uint_eq(out[0], (unsigned)(at - alphabet) << 2 & 0xff);
+        } else if (c == '\r' || c == '\n' || c == ' ' || c == '\t') {
+            memcpy(in, "AxAAA", 5);
+            in[1] = (char)c;
+            ck_assert_int_eq(decode_guarded(in, 5, out, sizeof out, &n), MK_OK);
+            ck_assert_uint_eq(n, 3);
+        } else if (c == '=') {
+            ck_assert_int_eq(decode_guarded("AA==", 4, out, sizeof out, &n),
+                             MK_OK);
+            ck_assert_uint_eq(n, 1);
+            ck_assert_int_eq(decode_guarded("=AAA", 4, out, sizeof out, &n),
+                             MK_E_BASE64);
+        } else {
+            memcpy(in, "xAAA", 4);
+            in[0] = (char)c;
+            ck_assert_int_eq(decode_guarded(in, 4, out, sizeof out, &n),
+                             MK_E_BASE64);
+            ck_assert_uint_eq(n, 0);
+            /* also where a one-pass decode has written bytes already */
+            memcpy(in, "AAAx", 4);
+            in[3] = (char)c;
+            ck_assert_int_eq(decode_guarded(in, 4, out, sizeof out, &n),
+                             MK_E_BASE64);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_lengths)
 {
     ck_assert_uint_eq(mk_base64_encoded_len(0), 0);
@@ -227,6 +272,7 @@ int main(void)
     tcase_add_test(tc, test_whitespace_tolerated);
     tcase_add_test(tc, test_rejections);
     tcase_add_test(tc, test_capacity);
+    tcase_add_test(tc, test_every_byte_value);
     tcase_add_test(tc, test_lengths);
     tcase_add_test(tc, test_round_trip);
     suite_add_tcase(s, tc);

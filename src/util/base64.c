@@ -5,26 +5,29 @@
 static const char b64_alphabet[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* Value of an alphabet character, -1 for '=', -2 for white space, -3 for
- * anything else. */
-static int b64_value(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    if (c == '=')
-        return -1;
-    if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
-        return -2;
-    return -3;
-}
+/* Value of each byte: 0..63 for the alphabet, B64_PAD (64) for '=',
+ * B64_SPACE (65) for CR/LF/space/tab, B64_BAD (66) for anything else. A
+ * table, not a chain of comparisons: every request body of the KMS passes
+ * through here (tests/test_base64.c checks it against b64_alphabet). */
+enum { B64_PAD = 64, B64_SPACE = 65, B64_BAD = 66 };
+static const uint8_t b64_values[256] = {
+    66, 66, 66, 66, 66, 66, 66, 66, 66, 65, 65, 66, 66, 65, 66, 66,
+    66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+    65, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 62, 66, 66, 66, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 66, 66, 66, 64, 66, 66,
+    66,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 66, 66, 66, 66, 66,
+    66, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 66, 66, 66, 66, 66,
+    66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+    66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+    66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+    66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+    66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+    66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+    66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+    66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+};
 
 static mk_err bad(const mk_cursor *c, const char *what)
 {
@@ -32,8 +35,9 @@ static mk_err bad(const mk_cursor *c, const char *what)
     return mk_err_raise(MK_E_BASE64, -1, mk_cur_offset(c) - 1, what);
 }
 
-/* One pass over the input. With out == NULL only validate and count. */
-static mk_err b64_walk(mk_bytes in, uint8_t *out, size_t *count)
+/* One pass over the input: validate all of it, write the decoded bytes
+ * into out (out NULL: write nothing; never past cap), count them all. */
+static mk_err b64_walk(mk_bytes in, uint8_t *out, size_t cap, size_t *count)
 {
     mk_cursor c;
     mk_cur_init(&c, in);
@@ -46,14 +50,14 @@ static mk_err b64_walk(mk_bytes in, uint8_t *out, size_t *count)
     while (mk_cur_remaining(&c) > 0) {
         uint8_t ch;
         MK_GUARD(mk_cur_u8(&c, &ch));
-        int v = b64_value(ch);
-        if (v == -2)
+        uint8_t v = b64_values[ch];
+        if (v == B64_SPACE)
             continue;
-        if (v == -3)
+        if (v == B64_BAD)
             return bad(&c, "character outside the base64 alphabet");
         if (done)
             return bad(&c, "data after the final padded group");
-        if (v == -1) {
+        if (v == B64_PAD) {
             /* '=' only in the 3rd or 4th place of a group */
             if (have < 2)
                 return bad(&c, "misplaced '='");
@@ -62,7 +66,7 @@ static mk_err b64_walk(mk_bytes in, uint8_t *out, size_t *count)
         } else {
             if (pad > 0)
                 return bad(&c, "data after '='");
-            acc = acc << 6 | (uint32_t)v;
+            acc = acc << 6 | v;
         }
         if (++have < 4)
             continue;
@@ -73,7 +77,7 @@ static mk_err b64_walk(mk_bytes in, uint8_t *out, size_t *count)
         if (pad == 1 && (acc & 0xffu) != 0)
             return bad(&c, "non-zero bits after the last byte");
         for (int i = 0; i < 3 - pad; i++) {
-            if (out != NULL)
+            if (out != NULL && n < cap)
                 out[n] = (uint8_t)(acc >> (16 - 8 * i));
             n++;
         }
@@ -94,12 +98,19 @@ mk_err mk_base64_decode(mk_bytes in, uint8_t *out, size_t cap,
 {
     size_t n = 0;
     *outlen = 0;
-    MK_GUARD(b64_walk(in, NULL, &n));
-    if (n > cap)
-        MK_FAIL(MK_E_NOSPACE, "base64 output buffer too small");
+    /* One pass when the output surely fits (the usual case: a request body
+     * into a buffer sized for the body cap); otherwise validate and count
+     * first, so that nothing is written when it does not fit. */
+    if (mk_base64_decoded_max(in.n) <= cap) {
+        MK_GUARD(b64_walk(in, out, cap, &n));
+    } else {
+        MK_GUARD(b64_walk(in, NULL, 0, &n));
+        if (n > cap)
+            MK_FAIL(MK_E_NOSPACE, "base64 output buffer too small");
+        MK_GUARD(b64_walk(in, out, cap, &n));
+    }
     if (n > 0 && out == NULL)
         MK_FAIL(MK_E_ARG, "base64 output missing");
-    MK_GUARD(b64_walk(in, out, &n));
     *outlen = n;
     return MK_OK;
 }

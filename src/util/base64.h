@@ -20,8 +20,10 @@
  * padded group leaves over must be zero (RFC 4648 §3.5 canonical
  * encoding). Anything else -> MK_E_BASE64 (detail: offset of the offending
  * character). The whole input is validated before the size is checked:
- * a valid input that does not fit -> MK_E_NOSPACE. *outlen is the decoded
- * length on success, 0 otherwise. Empty input decodes to 0 bytes. */
+ * a valid input that does not fit -> MK_E_NOSPACE, with nothing written.
+ * On MK_E_BASE64, out may hold the bytes decoded before the offending
+ * character. *outlen is the decoded length on success, 0 otherwise. Empty
+ * input decodes to 0 bytes. */
 mk_err mk_base64_decode(mk_bytes in, uint8_t *out, size_t cap,
                         size_t *outlen);
 
