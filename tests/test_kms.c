@@ -953,6 +953,155 @@ START_TEST(test_replay_found_at_commit)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The store's cache of lookups (store/store.h) and the operator */
+
+/* Alice again, under another connection, with PSK `psk` (16 bytes) and
+ * the fixture's IMPUs and policy. */
+static void readd_alice(mk_sqlstore *adm, const uint8_t psk[16])
+{
+    mk_subscriber s;
+    memset(&s, 0, sizeof s);
+    ck_assert_int_eq(mk_sqlstore_subscriber_remove(adm, fx_psk_id(FX_ALICE)),
+                     MK_OK);
+    memcpy(s.psk_id, "alice-psk", 9);
+    s.psk_id_len = 9;
+    ck_assert_int_eq(mk_key_copy(&s.psk, MK_BYTES(psk, 16)), MK_OK);
+    strcpy(s.impu[0], FX_ALICE);
+    strcpy(s.impu[1], FX_ALICE2);
+    s.n_impu = 2;
+    s.active = true;
+    s.policy.forking_allowed = true;
+    s.policy.reuse_allowed = true;
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(adm, &s), MK_OK);
+    mk_subscriber_wipe(&s);
+}
+
+/* A Ticket Request of Alice signed with `psk` (NULL: the fixture's). */
+static mk_err alice_with(const uint8_t *psk, fx_msg *m)
+{
+    mk_ue_request_params p;
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    if (psk != NULL)
+        p.creds.psk = MK_BYTES(psk, 16);
+    fx_request_init(&p, m);
+    return fx_handle(MK_SERVICE_TICKET_REQUEST, m);
+}
+
+static mk_sqlstore_cache_counts kms_counts(void)
+{
+    mk_sqlstore_cache_counts c;
+    mk_sqlstore_cache_stats(F.sql, &c);
+    return c;
+}
+
+/* The last record's outcome. */
+static void last_outcome_is(mk_err e)
+{
+    rec_list *l = calloc(1, sizeof *l);
+    ck_assert_int_eq(mk_sqlstore_records(F.sql, 0, NULL, collect, l), MK_OK);
+    ck_assert_uint_ge(l->n, 1);
+    ck_assert_str_eq(l->r[l->n - 1].outcome, e == MK_OK ? "ok"
+                                                        : mk_err_name(e));
+    ck_assert_str_eq(l->r[l->n - 1].subscriber, "alice-psk");
+    free(l);
+}
+
+/* The KMS's store connection serves repeated lookups from its cache; what
+ * the operator changes through another connection (kmsctl) applies from
+ * the very next answer: its first run, computed on the cached rows, is
+ * found stale at its commit and writes nothing; the rerun reads the
+ * current rows. Exactly one record per answer (profile §8). */
+START_TEST(test_operator_change_applies_at_once)
+{
+    static const uint8_t psk2[16] = {0x77, 0x77, 0x77, 0x77, 0x77, 0x77,
+                                     0x77, 0x77, 0x77, 0x77, 0x77, 0x77,
+                                     0x77, 0x77, 0x77, 0x77};
+    static const uint8_t psk3[16] = {0x88, 0x88, 0x88, 0x88, 0x88, 0x88,
+                                     0x88, 0x88, 0x88, 0x88, 0x88, 0x88,
+                                     0x88, 0x88, 0x88, 0x88};
+    mk_sqlstore *adm = NULL;
+    fx_msg m;
+    mk_sqlstore_cache_counts c0, c1;
+    ck_assert_int_eq(mk_sqlstore_open_existing(F.path,
+                                               MK_BYTES(fx_master,
+                                                        sizeof fx_master),
+                                               5000, &adm),
+                     MK_OK);
+
+    /* the second answer is served from the cache (subscriber, ticket key) */
+    ck_assert_int_eq(alice_with(NULL, &m), MK_OK);
+    c0 = kms_counts();
+    ck_assert_int_eq(alice_with(NULL, &m), MK_OK);
+    c1 = kms_counts();
+    ck_assert_uint_eq(c1.hits, c0.hits + 2);
+    ck_assert_uint_eq(c1.misses, c0.misses);
+    ck_assert_uint_eq(c1.stale, 0);
+    size_t n = fx_record_count();
+
+    /* 1. kmsctl disables Alice: the very next request gets what a disabled
+     * subscriber gets (403, test_kms_policy.c), after one rerun */
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(adm,
+                                                       fx_psk_id(FX_ALICE),
+                                                       false),
+                     MK_OK);
+    ck_assert_int_eq(alice_with(NULL, &m), MK_E_POLICY);
+    ck_assert_int_eq(F.ans.http_status, 403);
+    ck_assert_uint_eq(kms_counts().stale, 1);
+    ck_assert_uint_eq(fx_record_count(), n + 1);
+    last_outcome_is(MK_E_POLICY);
+
+    /* enabled again: served again at once */
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(adm,
+                                                       fx_psk_id(FX_ALICE),
+                                                       true),
+                     MK_OK);
+    ck_assert_int_eq(alice_with(NULL, &m), MK_OK);
+    ck_assert_uint_eq(kms_counts().stale, 2);
+    ck_assert_uint_eq(fx_record_count(), n + 2);
+    last_outcome_is(MK_OK);
+
+    /* 2. kmsctl replaces Alice's PSK, and her UE uses the new one: the
+     * first run computes "V does not verify" (Error 0) with the cached old
+     * PSK; that refusal, too, is checked at its commit, and the rerun
+     * answers with a ticket */
+    c0 = kms_counts();
+    ck_assert_int_eq(alice_with(NULL, &m), MK_OK);
+    ck_assert_uint_eq(kms_counts().hits, c0.hits + 2); /* confirmed again */
+    readd_alice(adm, psk2);
+    ck_assert_int_eq(alice_with(psk2, &m), MK_OK);
+    ck_assert_uint_eq(kms_counts().stale, 3);
+    ck_assert_uint_eq(fx_record_count(), n + 4);
+    last_outcome_is(MK_OK);
+
+    /* 3. and the other way: a UE still on the replaced PSK is refused at
+     * once (its first run verified V with the cached PSK and built a
+     * ticket, which was never committed nor sent) */
+    c0 = kms_counts();
+    ck_assert_int_eq(alice_with(psk2, &m), MK_OK);
+    ck_assert_uint_eq(kms_counts().hits, c0.hits + 2);
+    readd_alice(adm, psk3);
+    ck_assert_int_eq(alice_with(psk2, &m), MK_E_MIKEY_AUTH);
+    fx_assert_error(&m, 0, false, FX_ALICE);
+    ck_assert_uint_eq(kms_counts().stale, 4);
+    ck_assert_uint_eq(fx_record_count(), n + 6);
+    last_outcome_is(MK_E_MIKEY_AUTH);
+
+    /* 4. a rotated ticket key: the next ticket is sealed with the new one,
+     * which the Ticket Resolve then needs (and finds) */
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(adm, 5000, NULL), MK_OK);
+    readd_alice(adm, fx_psk(FX_ALICE).p);
+    chain_result *r = fx_chain(&mk_suite_128, false, false);
+    fx_chain_free(r);
+    mk_ticket_key k;
+    mk_kms_store t = mk_sqlstore_interface(F.sql);
+    ck_assert_int_eq(t.ticket_key_active(t.ctx, &k), MK_OK);
+    ck_assert_mem_eq(k.id, "tpk-0002", 8);
+    mk_key_wipe(&k.key);
+    mk_sqlstore_close(adm);
+}
+END_TEST
+
 START_TEST(test_new_and_config)
 {
     mk_err e = MK_OK;
@@ -996,6 +1145,7 @@ int main(void)
     tcase_add_test(tc, test_store_failures_503);
     tcase_add_test(tc, test_records);
     tcase_add_test(tc, test_replay_found_at_commit);
+    tcase_add_test(tc, test_operator_change_applies_at_once);
     tcase_add_test(tc, test_new_and_config);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);

@@ -173,7 +173,8 @@ START_TEST(test_migrates_empty_file)
                      MK_OK);
     mk_sqlstore_close(s);
     sqlite3 *db = raw_open();
-    ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 1);
+    ck_assert_int_eq(raw_int(db, "PRAGMA user_version"),
+                     MK_SQLSTORE_SCHEMA_VERSION);
     ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE "
                                  "type = 'table' AND name IN ('meta', "
                                  "'subscribers', 'impus', "
@@ -184,6 +185,66 @@ START_TEST(test_migrates_empty_file)
     /* opening again does not migrate twice */
     s = open_store(1000);
     mk_sqlstore_close(s);
+}
+END_TEST
+
+/* A store written by the previous version (schema 1: no generation, no
+ * triggers) is migrated to 2 at the next open, its rows kept. The v1 file
+ * is made from a current one by undoing exactly what v2 adds. */
+START_TEST(test_migrates_v1_file)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    mk_sqlstore_close(s);
+    sqlite3 *db = raw_open();
+    const char *count_triggers =
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'";
+    ck_assert_int_eq(raw_int(db, count_triggers), 12);
+    for (;;) {
+        sqlite3_stmt *st;
+        ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT name FROM "
+                                                "sqlite_master WHERE type = "
+                                                "'trigger' LIMIT 1",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            sqlite3_finalize(st);
+            break;
+        }
+        char sql[160];
+        snprintf(sql, sizeof sql, "DROP TRIGGER \"%s\"",
+                 (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        ck_assert_int_eq(sqlite3_exec(db, sql, 0, 0, 0), SQLITE_OK);
+    }
+    ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM meta WHERE k = "
+                                      "'generation'; PRAGMA user_version=1",
+                                  0, 0, 0),
+                     SQLITE_OK);
+    ck_assert_int_eq(raw_int(db, count_triggers), 0);
+    sqlite3_close(db);
+
+    s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_subscriber out;
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("alice", 5), &out),
+                     MK_OK);
+    ck_assert_mem_eq(out.psk.b, a.psk.b, 32);
+    db = raw_open();
+    ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 2);
+    ck_assert_int_eq(raw_int(db, count_triggers), 12);
+    ck_assert_int_eq(raw_int(db, "SELECT v FROM meta WHERE k = 'generation'"),
+                     1);
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(s, MK_BYTES("alice", 5),
+                                                       false),
+                     MK_OK);
+    ck_assert_int_eq(raw_int(db, "SELECT v FROM meta WHERE k = 'generation'"),
+                     2);
+    sqlite3_close(db);
+    mk_sqlstore_close(s);
+    mk_subscriber_wipe(&out);
+    mk_subscriber_wipe(&a);
 }
 END_TEST
 
@@ -708,6 +769,295 @@ START_TEST(test_unwrap_cache_follows_the_rows)
     mk_subscriber_wipe(&a2);
     mk_key_wipe(&k1.key);
     mk_key_wipe(&k.key);
+}
+END_TEST
+
+/* --- the cache of looked-up rows (store_cache.c) --- */
+
+static sqlite3_int64 raw_generation(sqlite3 *db)
+{
+    ck_assert_int_eq(raw_int(db, "SELECT typeof(v) = 'integer' FROM meta "
+                                 "WHERE k = 'generation'"),
+                     1);
+    return raw_int(db, "SELECT v FROM meta WHERE k = 'generation'");
+}
+
+/* Run sql on the raw connection; the generation must have grown. */
+static void bumps(sqlite3 *db, const char *sql)
+{
+    sqlite3_int64 g = raw_generation(db);
+    ck_assert_msg(sqlite3_exec(db, sql, 0, 0, 0) == SQLITE_OK, "%s: %s", sql,
+                  sqlite3_errmsg(db));
+    ck_assert_msg(raw_generation(db) > g, "no new generation after %s", sql);
+}
+
+/* Every change of the rows a lookup reads, by any writer (here the plain
+ * sqlite3 library, as the sqlite3 shell would), moves the generation;
+ * what every answer writes (replay entry, record) does not. */
+START_TEST(test_generation_follows_every_change)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    sqlite3 *db = raw_open();
+    bumps(db, "INSERT INTO subscribers(id, psk_id, psk_wrapped, active, "
+              "forking, reuse, created) VALUES (7, x'01', x'00', 1, 0, 0, 0)");
+    bumps(db, "UPDATE subscribers SET active = 0 WHERE id = 7");
+    bumps(db, "INSERT INTO impus(subscriber, pos, impu) "
+              "VALUES (7, 0, 'sip:x@example.org')");
+    bumps(db, "UPDATE impus SET pos = 1 WHERE subscriber = 7");
+    bumps(db, "DELETE FROM impus WHERE subscriber = 7");
+    bumps(db, "INSERT INTO responder_patterns(subscriber, pos, pattern) "
+              "VALUES (7, 0, 'sip:*')");
+    bumps(db, "UPDATE responder_patterns SET pattern = 'tel:*'");
+    bumps(db, "DELETE FROM responder_patterns");
+    bumps(db, "DELETE FROM subscribers WHERE id = 7");
+    bumps(db, "INSERT INTO ticket_keys(version, id, key_wrapped, state, "
+              "created) VALUES (1, x'01', x'00', 1, 0)");
+    bumps(db, "UPDATE ticket_keys SET state = 2");
+    bumps(db, "DELETE FROM ticket_keys");
+    /* and through the store's own administration calls */
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    sqlite3_int64 g = raw_generation(db);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    ck_assert_int_gt(raw_generation(db), g);
+    g = raw_generation(db);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(s, 1000, NULL), MK_OK);
+    ck_assert_int_gt(raw_generation(db), g);
+    /* answers do not */
+    g = raw_generation(db);
+    uint8_t d[32];
+    digest_of(d, 50, 1);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_OK);
+    mk_record r = make_record(1000, "alice", 2);
+    ck_assert_int_eq(commit_record(&t, &r), MK_OK);
+    ck_assert_int_eq(raw_generation(db), g);
+    sqlite3_close(db);
+    mk_sqlstore_close(s);
+    mk_subscriber_wipe(&a);
+}
+END_TEST
+
+static mk_sqlstore_cache_counts counts(const mk_sqlstore *s)
+{
+    mk_sqlstore_cache_counts c;
+    mk_sqlstore_cache_stats(s, &c);
+    return c;
+}
+
+/* Rows and replay entries, to see that a stale commit wrote nothing. */
+static sqlite3_int64 raw_rows(sqlite3 *db)
+{
+    return raw_int(db, "SELECT (SELECT count(*) FROM records) * 1000000 + "
+                       "(SELECT count(*) FROM replay)");
+}
+
+/* One answer's lookups (alice by PSK id or IMPU, the active ticket key)
+ * into out / k. */
+static void lookups(const mk_kms_store *t, bool by_impu, mk_subscriber *out,
+                    mk_ticket_key *k)
+{
+    if (by_impu)
+        ck_assert_int_eq(t->subscriber_by_impu(
+                             t->ctx, MK_BYTES("sip:alice@example.org", 21),
+                             out),
+                         MK_OK);
+    else
+        ck_assert_int_eq(t->subscriber_by_psk_id(t->ctx, MK_BYTES("alice", 5),
+                                                 out),
+                         MK_OK);
+    ck_assert_int_eq(t->ticket_key_active(t->ctx, k), MK_OK);
+}
+
+/* The server's connection serves repeated lookups from its cache once a
+ * commit has confirmed it; whatever the operator's connection changes
+ * makes the next commit of an answer computed on cached rows MK_E_STALE,
+ * with nothing written, and the lookups after that read the new rows. */
+static void cache_goes_stale(mk_sqlstore *s, mk_sqlstore *adm, sqlite3 *db,
+                             unsigned who)
+{
+    mk_kms_store t = mk_sqlstore_interface(s);
+    const mk_bytes id = MK_BYTES("alice", 5);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    mk_subscriber out;
+    mk_ticket_key k;
+    uint8_t d[32];
+    unsigned n = 0;
+    mk_sqlstore_cache_counts c0, c1;
+
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(adm, &a), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(adm, 1000, NULL), MK_OK);
+
+    /* not confirmed by a commit yet: both lookups read the database */
+    c0 = counts(s);
+    lookups(&t, false, &out, &k);
+    lookups(&t, false, &out, &k);
+    c1 = counts(s);
+    ck_assert_uint_eq(c1.hits, c0.hits);
+    ck_assert_uint_eq(c1.misses, c0.misses + 4);
+    digest_of(d, who, n++);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_OK);
+
+    /* confirmed: the next answer is served from the cache, and commits */
+    c0 = counts(s);
+    lookups(&t, false, &out, &k);
+    c1 = counts(s);
+    ck_assert_uint_eq(c1.hits, c0.hits + 2);
+    ck_assert_uint_eq(c1.misses, c0.misses);
+    ck_assert(out.active);
+    ck_assert_mem_eq(out.psk.b, a.psk.b, 32);
+    ck_assert_mem_eq(k.id, "tpk-0001", 8);
+    digest_of(d, who, n++);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_OK);
+    ck_assert_uint_eq(counts(s).stale, 0);
+
+    /* 1. the operator disables alice while an answer is in flight */
+    lookups(&t, false, &out, &k);
+    ck_assert_uint_eq(counts(s).hits, c1.hits + 2);
+    ck_assert(out.active); /* the cached row */
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(adm, id, false),
+                     MK_OK);
+    sqlite3_int64 rows = raw_rows(db);
+    digest_of(d, who, n);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_E_STALE);
+    ck_assert_int_eq(raw_rows(db), rows); /* nothing written */
+    ck_assert_uint_eq(counts(s).stale, 1);
+    c0 = counts(s);
+    lookups(&t, false, &out, &k); /* the rerun reads the database */
+    ck_assert_uint_eq(counts(s).misses, c0.misses + 2);
+    ck_assert_uint_eq(counts(s).hits, c0.hits);
+    ck_assert(!out.active);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_OK);
+    ck_assert_int_eq(raw_rows(db), rows + 1000001);
+    n++;
+
+    /* 2. the operator replaces alice's PSK; lookups by IMPU this time */
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(adm, id, true), MK_OK);
+    /* alice is not cached by IMPU yet: that miss reads the new generation
+     * and drops the cache, so the ticket key is read again too */
+    c0 = counts(s);
+    lookups(&t, true, &out, &k);
+    ck_assert_uint_eq(counts(s).misses, c0.misses + 2);
+    ck_assert_uint_eq(counts(s).drops, c0.drops + 1);
+    ck_assert(out.active);
+    digest_of(d, who, n++);
+    /* nothing was served from the cache: nothing to be stale */
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_OK);
+    c0 = counts(s);
+    lookups(&t, true, &out, &k);
+    ck_assert_uint_eq(counts(s).hits, c0.hits + 2);
+    ck_assert_mem_eq(out.psk.b, a.psk.b, 32);
+    ck_assert_int_eq(mk_sqlstore_subscriber_remove(adm, id), MK_OK);
+    mk_subscriber a2 = make_sub("alice", 99, "sip:alice@example.org", NULL);
+    fill_psk(&a2.psk, 16, 99);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(adm, &a2), MK_OK);
+    rows = raw_rows(db);
+    mk_record r = make_record(1000, "alice", n);
+    /* a record alone (an answer refused before its replay entry) is
+     * checked as well */
+    ck_assert_int_eq(commit_record(&t, &r), MK_E_STALE);
+    ck_assert_int_eq(raw_rows(db), rows);
+    lookups(&t, true, &out, &k);
+    ck_assert_uint_eq(out.psk.n, 16);
+    ck_assert_mem_eq(out.psk.b, a2.psk.b, 16);
+    ck_assert_int_eq(commit_record(&t, &r), MK_OK);
+    ck_assert_int_eq(raw_rows(db), rows + 1000000);
+
+    /* 3. the operator rotates the ticket key */
+    lookups(&t, false, &out, &k);
+    digest_of(d, who, n++);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_OK);
+    c0 = counts(s);
+    lookups(&t, false, &out, &k);
+    ck_assert_uint_eq(counts(s).hits, c0.hits + 2);
+    ck_assert_mem_eq(k.id, "tpk-0001", 8);
+    mk_key old = k.key;
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(adm, 2000, NULL), MK_OK);
+    rows = raw_rows(db);
+    digest_of(d, who, n);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_E_STALE);
+    ck_assert_int_eq(raw_rows(db), rows);
+    lookups(&t, false, &out, &k);
+    ck_assert_mem_eq(k.id, "tpk-0002", 8);
+    ck_assert_mem_ne(k.key.b, old.b, 32);
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
+                     MK_OK);
+    ck_assert_int_eq(k.state, MK_TK_RESOLVE_ONLY);
+    ck_assert_mem_eq(k.key.b, old.b, 32);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_OK);
+    ck_assert_uint_eq(counts(s).stale, 3);
+
+    /* 4. a retired key is not served from the cache after the commit */
+    c0 = counts(s);
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
+                     MK_OK);
+    ck_assert_uint_eq(counts(s).hits, c0.hits + 1);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_retire(adm,
+                                                   MK_BYTES("tpk-0001", 8)),
+                     MK_OK);
+    r = make_record(1000, "bob", n + 1);
+    ck_assert_int_eq(commit_record(&t, &r), MK_E_STALE);
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
+                     MK_E_NOT_FOUND);
+    ck_assert_uint_eq(k.key.n, 0);
+    /* "not found" is never cached: with the cache confirmed again, the
+     * retired key is still looked up in the database each time */
+    lookups(&t, false, &out, &k);
+    digest_of(d, who, n + 2);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_OK);
+    c0 = counts(s);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8),
+                                            &k),
+                         MK_E_NOT_FOUND);
+    ck_assert_int_eq(t.ticket_key_active(t.ctx, &k), MK_OK); /* a hit */
+    ck_assert_uint_eq(counts(s).hits, c0.hits + 1);
+    ck_assert_uint_eq(counts(s).misses, c0.misses + 2);
+    ck_assert_mem_eq(k.id, "tpk-0002", 8);
+    digest_of(d, who, n + 3);
+    ck_assert_int_eq(commit_digest(&t, d, 2000, 1000), MK_OK);
+    /* an answer with no cached lookup commits, whatever changed */
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(adm, id, false),
+                     MK_OK);
+    r = make_record(1000, "bob", n + 4);
+    ck_assert_int_eq(commit_record(&t, &r), MK_OK);
+
+    mk_key_wipe(&old);
+    mk_key_wipe(&k.key);
+    mk_subscriber_wipe(&out);
+    mk_subscriber_wipe(&a);
+    mk_subscriber_wipe(&a2);
+}
+
+START_TEST(test_cache_stale_at_commit)
+{
+    mk_sqlstore *s = open_store(1000);   /* the server's connection */
+    mk_sqlstore *adm = open_store(1000); /* kmsctl's */
+    sqlite3 *db = raw_open();
+    cache_goes_stale(s, adm, db, 60);
+    sqlite3_close(db);
+    mk_sqlstore_close(adm);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* The same through a group-commit writer: the connection's flag travels
+ * with the queued answer, the writer checks it in its batch transaction. */
+START_TEST(test_cache_stale_at_commit_writer)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_sqlstore *adm = open_store(1000);
+    sqlite3 *db = raw_open();
+    mk_sqlstore_writer *w = NULL;
+    ck_assert_int_eq(mk_sqlstore_writer_start(db_path, MK_BYTES(MASTER, 32),
+                                              1000, false, &w),
+                     MK_OK);
+    mk_sqlstore_set_writer(s, w);
+    cache_goes_stale(s, adm, db, 61);
+    mk_sqlstore_set_writer(s, NULL);
+    mk_sqlstore_writer_stop(w);
+    sqlite3_close(db);
+    mk_sqlstore_close(adm);
+    mk_sqlstore_close(s);
 }
 END_TEST
 
@@ -1460,6 +1810,7 @@ static Suite *store_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_open_creates_current_schema);
     tcase_add_test(tc, test_migrates_empty_file);
+    tcase_add_test(tc, test_migrates_v1_file);
     tcase_add_test(tc, test_newer_schema_refused);
     tcase_add_test(tc, test_not_a_database_refused);
     tcase_add_test(tc, test_open_existing_needs_the_file);
@@ -1473,6 +1824,9 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_no_key_in_clear_on_disk);
     tcase_add_test(tc, test_ticket_key_rotation);
     tcase_add_test(tc, test_unwrap_cache_follows_the_rows);
+    tcase_add_test(tc, test_generation_follows_every_change);
+    tcase_add_test(tc, test_cache_stale_at_commit);
+    tcase_add_test(tc, test_cache_stale_at_commit_writer);
     tcase_add_test(tc, test_replay_twice_and_expiry);
     tcase_add_test(tc, test_replay_prune);
     tcase_add_test(tc, test_records_round_trip);

@@ -10,6 +10,20 @@
  * The store is written once per answer, at the end: the replay-cache entry
  * and the record in one transaction (commit_answer). A replay is therefore
  * detected after the answer is built; the built answer is then discarded.
+ *
+ * Every answer goes through that commit, whatever it is: decode failures
+ * (400), Error answers with or without V (an Error 0 "V does not verify"
+ * too, computed with a PSK that may come from the store's cache), policy
+ * refusals, 503s and successes (profile §8: one record per answer,
+ * refusals too). This matters because the store may answer lookups from a
+ * per-connection cache (store/store.h) and checks at that commit that the
+ * rows are still current: MK_E_STALE means nothing was written and nothing
+ * was sent, and mk_kms_handle runs the request once more from the decode,
+ * on current rows (with fresh random values: nothing of the first run left
+ * the KMS). So a subscriber disabled or re-keyed by kmsctl is refused from
+ * the very next answer that commits after the change, not after a delay,
+ * and a replay-cache entry (profile §7) is only ever taken by an answer
+ * computed on current rows.
  */
 #include "kms/context.h"
 
@@ -266,7 +280,8 @@ static mk_err check_and_issue(mk_kms_req *r, mk_kms_answer *out)
  * answered, here or in another process: RFC 3830 §5.4, profile §7), the
  * answer built for e is wiped and replaced by Error 1 with V, recorded as
  * a refusal. No answer leaves that was not recorded: a failed commit is a
- * 503. Returns the outcome. */
+ * 503. Returns the outcome, or MK_E_STALE (nothing recorded, nothing to
+ * send: the request is run again). */
 static mk_err commit_answer(mk_kms_req *r, mk_err e, mk_kms_answer *out)
 {
     mk_err c = mk_record_commit(r, e);
@@ -279,6 +294,8 @@ static mk_err commit_answer(mk_kms_req *r, mk_err e, mk_kms_answer *out)
             e = MK_E_INTERNAL;
         c = mk_record_commit(r, e);
     }
+    if (c == MK_E_STALE) /* nothing written: mk_kms_handle runs it again */
+        return c;
     return c == MK_OK ? e : MK_E_UNAVAILABLE;
 }
 
@@ -291,15 +308,16 @@ static bool is_kept(mk_err e)
            e == MK_E_POLICY || e == MK_E_UNAVAILABLE;
 }
 
-mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
-                     uint64_t now_ntp, mk_kms_answer *out)
+/* One run of a request: gather -> check -> issue -> audit. Returns the
+ * outcome, or MK_E_STALE when the store found at the commit that the
+ * lookups were not current (nothing written). */
+static mk_err handle_once(mk_kms *kms, mk_service service, mk_bytes msg,
+                          uint64_t now_ntp, mk_kms_req *r,
+                          mk_kms_answer *out)
 {
-    mk_kms_req *r;
-    mk_kms_req req_mem;
     mk_err e;
 
     out->body_len = 0;
-    r = &req_mem;
     memset(r, 0, sizeof *r);
     r->kms = kms;
     r->service = service;
@@ -324,7 +342,29 @@ mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
             e = MK_E_INTERNAL;
     }
     /* profile §8: one record per answer, refusals too (without keys) */
-    e = commit_answer(r, e, out);
+    return commit_answer(r, e, out);
+}
+
+mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
+                     uint64_t now_ntp, mk_kms_answer *out)
+{
+    mk_kms_req req_mem;
+    mk_kms_req *r = &req_mem;
+    mk_err e = handle_once(kms, service, msg, now_ntp, r, out);
+
+    if (e == MK_E_STALE) {
+        /* Nothing was written or sent: forget this run and run again. The
+         * store dropped the rows it had cached, so the rerun reads current
+         * ones; a second MK_E_STALE is not expected (no cached row left to
+         * be stale) and is answered 503, the UE retries. */
+        mk_wipe(out->body, out->body_len);
+        out->body_len = 0;
+        mk_kms_req_wipe(r);
+        e = handle_once(kms, service, msg, now_ntp, r, out);
+        if (e == MK_E_STALE)
+            e = mk_err_raise(MK_E_UNAVAILABLE, -1, 0,
+                             "store rows changed under two runs");
+    }
     if (e != MK_OK && mk_err_http_status(e) != 200) {
         mk_wipe(out->body, out->body_len);
         out->body_len = 0;

@@ -96,7 +96,16 @@ typedef struct mk_kms_store {
      * written or neither. MK_E_MIKEY_TS, with NOTHING written, if the
      * digest is already there and unexpired at now_unix: a copy of the
      * message was answered first, by this or by another process sharing
-     * the store. MK_E_ARG if a record field is not NUL-terminated. */
+     * the store. MK_E_ARG if a record field is not NUL-terminated.
+     * MK_E_STALE, with NOTHING written: the lookups of this answer (the
+     * calls above since the previous answer_commit on this store) came
+     * from a snapshot that is no longer current (an implementation that
+     * caches rows finds at commit that they changed since); the caller
+     * runs the request again, and the new lookups read current rows. An
+     * implementation that returns it must check, inside the transaction
+     * that writes, every answer whose lookups it served from a cache,
+     * including record-only ones (digest NULL), so that no answer is ever
+     * committed on rows older than its commit. */
     mk_err (*answer_commit)(void *ctx, const uint8_t *digest,
                             uint64_t expires_unix, uint64_t now_unix,
                             const mk_record *r);

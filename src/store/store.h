@@ -30,6 +30,18 @@
  * - A retired ticket key is destroyed (its wrapped bytes are erased).
  * - The schema version is PRAGMA user_version; opening migrates an older
  *   (or empty) file forward and refuses a newer one (MK_E_CONFIG).
+ * - Lookups are cached per connection (store_cache.c): subscribers by PSK
+ *   id and by IMPU, ticket keys. The database keeps a generation number
+ *   that triggers bump at every change of those rows, by any writer. The
+ *   answer_commit of an answer whose lookups were served from the cache
+ *   reads it inside its write transaction; if it moved since the cached
+ *   rows were read, nothing is written and the commit returns MK_E_STALE
+ *   (the KMS core then runs the request again, kms/kms_store.h), so no
+ *   answer is ever committed on rows older than the commit. A connection
+ *   serves cached rows only once one of its answer_commits has found the
+ *   generation unchanged; connections that do not commit answers (kmsctl,
+ *   the administration API below) always read the database, and the
+ *   administration calls drop the cache of the connection they use.
  *
  * Concurrency: any number of processes may open the same file. An
  * mk_sqlstore is NOT thread-safe (the connection is opened with
@@ -47,9 +59,10 @@
  * met an existing row); MK_E_VALUE / MK_E_ARG (a value the store refuses);
  * MK_E_UNWRAP (a key does not unwrap under the master key);
  * MK_E_UNAVAILABLE (busy / I/O); MK_E_CONFIG (not a store, missing file,
- * newer schema); MK_E_INTERNAL (anything else SQLite reports). The
- * thread's mk_err_last() names the operation; mk_sqlstore_errmsg() holds
- * SQLite's own message for logs.
+ * newer schema); MK_E_STALE (answer_commit only: cached lookups no
+ * longer current, nothing written); MK_E_INTERNAL (anything else SQLite
+ * reports). The thread's mk_err_last() names the operation;
+ * mk_sqlstore_errmsg() holds SQLite's own message for logs.
  */
 #ifndef MK_STORE_STORE_H
 #define MK_STORE_STORE_H
@@ -62,7 +75,7 @@
 #include "util/cursor.h"
 #include "util/err.h"
 
-#define MK_SQLSTORE_SCHEMA_VERSION 1
+#define MK_SQLSTORE_SCHEMA_VERSION 2
 #define MK_MASTER_KEY_LEN 32
 
 typedef struct mk_sqlstore mk_sqlstore;
@@ -94,7 +107,11 @@ mk_kms_store mk_sqlstore_interface(mk_sqlstore *s);
  * carries many answers. Lookups still use each thread's own connection.
  * A database failure during a batch (busy past the timeout, I/O) fails
  * every answer of that batch with MK_E_UNAVAILABLE (nothing of it is
- * kept). */
+ * kept). The cache check (above) is the same as for a direct call: each
+ * answer carries its connection's "served from the cache, generation G"
+ * into the queue, and the writer compares it with the generation its batch
+ * transaction reads; a stale answer gets MK_E_STALE (nothing of it
+ * written) while the rest of the batch is committed. */
 typedef struct mk_sqlstore_writer mk_sqlstore_writer;
 
 /* Open the existing store for the writer and start its thread; durable
@@ -110,6 +127,18 @@ void mk_sqlstore_set_writer(mk_sqlstore *s, mk_sqlstore_writer *w);
 /* Commits and writes done so far (ops / batches = mean batch size). */
 void mk_sqlstore_writer_stats(mk_sqlstore_writer *w, uint64_t *batches,
                               uint64_t *ops);
+
+/* What the cache of looked-up rows did on this connection (for tests and
+ * benchmarks). */
+typedef struct mk_sqlstore_cache_counts {
+    uint64_t hits;   /* lookups answered from the cache */
+    uint64_t misses; /* lookups that read the database */
+    uint64_t stale;  /* answer_commits refused with MK_E_STALE */
+    uint64_t drops;  /* times the entries were dropped (generation moved,
+                      * or this connection changed rows itself) */
+} mk_sqlstore_cache_counts;
+void mk_sqlstore_cache_stats(const mk_sqlstore *s,
+                             mk_sqlstore_cache_counts *out);
 
 /* synchronous=FULL (true) or NORMAL (false, the default); see above. */
 mk_err mk_sqlstore_set_durable(mk_sqlstore *s, bool full);

@@ -17,6 +17,8 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_META_GET] = "SELECT v FROM meta WHERE k = ?1",
     [ST_META_PUT] = "INSERT OR REPLACE INTO meta(k, v) VALUES (?1, ?2)",
+    /* store_schema.c v2; an integer (typeof checked by the reader) */
+    [ST_GEN_GET] = "SELECT v FROM meta WHERE k = 'generation'",
     [ST_SUB_BY_PSK_ID] =
         "SELECT id, psk_id, psk_wrapped, active, max_lifetime, forking, reuse "
         "FROM subscribers WHERE psk_id = ?1",

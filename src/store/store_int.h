@@ -21,6 +21,7 @@ typedef enum mk_st {
     ST_ROLLBACK,
     ST_META_GET,
     ST_META_PUT,
+    ST_GEN_GET,
     ST_SUB_BY_PSK_ID,
     ST_SUB_BY_ROWID,
     ST_SUB_LIST,
@@ -63,6 +64,48 @@ typedef struct mk_unwrap_slot {
     mk_key key;
 } mk_unwrap_slot;
 
+/* The rows this connection looked up (store_cache.c): subscribers by PSK
+ * id and by IMPU, ticket keys (the active one and by id), all read at one
+ * generation of the database (meta 'generation', bumped by triggers on
+ * every change of those rows, store_schema.c). */
+#define MK_SUB_CACHE_SLOTS 256 /* direct-mapped by PSK id */
+#define MK_IMPU_CACHE_SLOTS 256 /* direct-mapped by IMPU -> subscriber slot */
+#define MK_TK_CACHE_SLOTS 8 /* replaced in turn */
+typedef struct mk_sub_slot {
+    bool used;
+    /* bit i: a lookup by impu[i] found exactly this subscriber (the IMPU has
+     * one owner); a lookup by PSK id needs no such proof, the id is unique */
+    uint8_t impu_ok;
+    mk_subscriber sub; /* PSK wiped when the slot is emptied */
+} mk_sub_slot;
+typedef struct mk_impu_slot {
+    bool used;
+    uint16_t sub;  /* index in subs; checked against the slot's IMPU */
+    uint8_t impu;  /* index in that subscriber's impu[] */
+} mk_impu_slot;
+typedef struct mk_tk_slot {
+    bool used;
+    mk_ticket_key tk; /* key wiped when the slot is emptied */
+} mk_tk_slot;
+typedef struct mk_store_cache {
+    bool gen_known;  /* gen is the generation every entry was read at */
+    int64_t gen;
+    /* An answer_commit has seen, under the write lock, that gen is still
+     * current. Entries are served only then: a connection that never
+     * commits answers (kmsctl, the admin API) always reads the database. */
+    bool armed;
+    /* This answer was served from the cache, with rows of generation
+     * used_gen: its answer_commit checks them (MK_E_STALE). Cleared by
+     * every answer_commit, and only there. */
+    bool used;
+    int64_t used_gen;
+    unsigned tk_next; /* the ticket key slot replaced next */
+    mk_sqlstore_cache_counts stats;
+    mk_sub_slot subs[MK_SUB_CACHE_SLOTS];
+    mk_impu_slot impus[MK_IMPU_CACHE_SLOTS];
+    mk_tk_slot tks[MK_TK_CACHE_SLOTS];
+} mk_store_cache;
+
 struct mk_sqlstore {
     sqlite3 *db;
     sqlite3_stmt *st[ST__COUNT];
@@ -76,6 +119,8 @@ struct mk_sqlstore {
     /* unwrapped keys by (domain, id, wrapped bytes); wiped with the
      * struct at close */
     mk_unwrap_slot unwrapped[MK_UNWRAP_CACHE_SLOTS];
+    /* looked-up rows; wiped with the struct at close */
+    mk_store_cache cache;
 };
 
 #define MK_REPLAY_PRUNE_EVERY 1024u
@@ -180,9 +225,58 @@ mk_err mk_store_record_write(mk_sqlstore *s, const mk_record *r);
  * through s since the last time. Failures only delay the cleaning. */
 void mk_store_replay_prune_due(mk_sqlstore *s, uint64_t now_unix);
 
-/* answer_commit handed to a group-commit writer (store_writer.c). */
+/* The generation a write transaction read (for mk_store_cache_confirm). */
+typedef struct mk_gen_seen {
+    bool read;  /* false: the transaction failed before reading it */
+    bool known; /* as mk_store_gen_read */
+    int64_t gen;
+} mk_gen_seen;
+
+/* answer_commit handed to a group-commit writer (store_writer.c). `used`
+ * and used_gen are the caller's cache flag (above): the writer reads the
+ * generation in its batch transaction, refuses a stale answer with
+ * MK_E_STALE (nothing of it written; the rest of the batch goes on) and
+ * tells what it read in *seen, for the caller to update its own cache. */
 mk_err mk_store_writer_answer(mk_sqlstore_writer *w, const uint8_t *digest,
                               uint64_t expires_unix, uint64_t now_unix,
-                              const mk_record *r);
+                              const mk_record *r, bool used, int64_t used_gen,
+                              mk_gen_seen *seen);
+
+/* --- the cache of looked-up rows (store_cache.c) --- */
+
+/* The generation, read in the caller's transaction. *known is false when
+ * the row is missing or not an integer (edited by hand): nothing is cached
+ * then, and a commit of cached rows is stale. */
+mk_err mk_store_gen_read(mk_sqlstore *s, bool *known, int64_t *gen);
+/* Wipe every entry and forget the generation (not the `used` flag: the
+ * answer in progress is still checked at its commit). */
+void mk_store_cache_drop(mk_sqlstore *s);
+/* Hits: true with *out filled (and the answer marked as served from the
+ * cache) when the cache is armed and holds the entry; false otherwise, *out
+ * untouched. */
+bool mk_store_cache_sub_by_psk_id(mk_sqlstore *s, mk_bytes psk_id,
+                                  mk_subscriber *out);
+bool mk_store_cache_sub_by_impu(mk_sqlstore *s, mk_bytes impu,
+                                mk_subscriber *out);
+bool mk_store_cache_tk_active(mk_sqlstore *s, mk_ticket_key *out);
+bool mk_store_cache_tk_by_id(mk_sqlstore *s, mk_bytes id,
+                             mk_ticket_key *out);
+/* After a successful lookup in the database, inside ITS read transaction:
+ * read the generation (a new one drops every entry) and keep the row.
+ * by_impu: the IMPU the subscriber was found by (MK_BYTES_NONE: by PSK
+ * id). Only a failure to read the generation is returned. */
+mk_err mk_store_cache_sub_put(mk_sqlstore *s, const mk_subscriber *sub,
+                              mk_bytes by_impu);
+mk_err mk_store_cache_tk_put(mk_sqlstore *s, const mk_ticket_key *tk);
+/* In an answer's write transaction, before anything is written: read the
+ * generation, confirm or drop the cache (mk_store_cache_confirm), and
+ * return MK_E_STALE if the answer used cached rows of another one. */
+mk_err mk_store_cache_check(mk_sqlstore *s, bool used, int64_t used_gen);
+/* The generation an answer's write transaction read (known: as
+ * mk_store_gen_read): the cache is armed when it is the cache's, dropped
+ * when it is not. */
+void mk_store_cache_confirm(mk_sqlstore *s, bool known, int64_t gen);
+/* MK_E_STALE with its detail, counted; the cache is dropped. */
+mk_err mk_store_cache_stale(mk_sqlstore *s);
 
 #endif

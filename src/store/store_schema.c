@@ -71,7 +71,27 @@ static const char v1[] =
      * the time range it is given. */
     "CREATE INDEX records_by_time ON records(time);";
 
-static const char *const migrations[MK_SQLSTORE_SCHEMA_VERSION] = {v1};
+/* v1 -> v2: the generation of the rows a lookup reads (subscribers, their
+ * IMPUs and patterns, ticket keys). Every connection caches what it looked
+ * up (store_cache.c) and checks, inside the transaction that writes an
+ * answer, that the generation is still the one its cached rows came from.
+ * Triggers make every writer bump it, whoever it is: kmsctl, another
+ * process, or the sqlite3 shell. It is an INTEGER kept in meta's v (a
+ * column of BLOB affinity stores an integer as it is given, so v + 1 stays
+ * an integer). Only these four tables: the replay cache and the records,
+ * which every answer writes, do not bump it. */
+#define GEN_TRIGGER(table, event)                                            \
+    "CREATE TRIGGER " table "_" event "_generation AFTER " event " ON "     \
+    table " BEGIN UPDATE meta SET v = v + 1 WHERE k = 'generation'; END;"
+#define GEN_TRIGGERS(table)                                                  \
+    GEN_TRIGGER(table, "INSERT") GEN_TRIGGER(table, "UPDATE")                \
+    GEN_TRIGGER(table, "DELETE")
+static const char v2[] =
+    "INSERT INTO meta(k, v) VALUES ('generation', 1);"
+    GEN_TRIGGERS("subscribers") GEN_TRIGGERS("impus")
+    GEN_TRIGGERS("responder_patterns") GEN_TRIGGERS("ticket_keys");
+
+static const char *const migrations[MK_SQLSTORE_SCHEMA_VERSION] = {v1, v2};
 
 static mk_err user_version(mk_sqlstore *s, int *v)
 {

@@ -171,11 +171,15 @@ mk_err mk_sqlstore_subscriber_get(mk_sqlstore *s, mk_bytes psk_id,
     mk_store_subscriber_clear(out);
     if (psk_id.n == 0 || psk_id.n > MK_PSK_ID_MAX)
         MK_FAIL(MK_E_NOT_FOUND, "no such subscriber");
-    /* one snapshot for the row and its IMPUs / patterns */
+    if (mk_store_cache_sub_by_psk_id(s, psk_id, out))
+        return MK_OK;
+    /* one snapshot for the row, its IMPUs / patterns and the generation
+     * the cache keeps it under */
     MK_GUARD(mk_store_begin_read(s));
     MK_GUARD_GOTO(mk_store_stmt(s, ST_SUB_BY_PSK_ID, &st), rc, done);
     MK_GUARD_GOTO(mk_store_bind_blob(s, st, 1, psk_id), rc, done);
-    rc = load_one(s, st, out);
+    MK_GUARD_GOTO(load_one(s, st, out), rc, done);
+    rc = mk_store_cache_sub_put(s, out, MK_BYTES_NONE);
 done:
     rc = mk_store_end(s, rc);
     if (rc != MK_OK)
@@ -222,11 +226,15 @@ mk_err mk_store_subscriber_by_impu(mk_sqlstore *s, mk_bytes impu,
     if (impu.n == 0 || impu.n >= MK_URI_MAX ||
         memchr(impu.p, '\0', impu.n) != NULL)
         MK_FAIL(MK_E_NOT_FOUND, "no subscriber has this IMPU");
+    if (mk_store_cache_sub_by_impu(s, impu, out))
+        return MK_OK;
     MK_GUARD(mk_store_begin_read(s));
     MK_GUARD_GOTO(owner_of(s, impu, &rowid), rc, done);
     MK_GUARD_GOTO(mk_store_stmt(s, ST_SUB_BY_ROWID, &st), rc, done);
     sqlite3_bind_int64(st, 1, rowid);
-    rc = load_one(s, st, out);
+    MK_GUARD_GOTO(load_one(s, st, out), rc, done);
+    /* kept with the proof that this IMPU has exactly one owner */
+    rc = mk_store_cache_sub_put(s, out, impu);
 done:
     rc = mk_store_end(s, rc);
     if (rc != MK_OK)
@@ -281,6 +289,9 @@ mk_err mk_sqlstore_subscriber_add(mk_sqlstore *s, const mk_subscriber *sub)
     }
 done:
     mk_wipe(wrapped, sizeof wrapped);
+    /* this connection's own change: its cached rows are old (the
+     * generation would tell, at the next commit; dropping saves a rerun) */
+    mk_store_cache_drop(s);
     return mk_store_end(s, rc);
 }
 
@@ -292,6 +303,7 @@ static mk_err change_one(mk_sqlstore *s, mk_st id, mk_bytes psk_id,
     sqlite3_stmt *st = NULL;
     if (psk_id.n == 0 || psk_id.n > MK_PSK_ID_MAX)
         MK_FAIL(MK_E_NOT_FOUND, "no such subscriber");
+    mk_store_cache_drop(s); /* as in mk_sqlstore_subscriber_add */
     MK_GUARD(mk_store_stmt(s, id, &st));
     mk_err rc = mk_store_bind_blob(s, st, 1, psk_id);
     if (rc == MK_OK && id == ST_SUB_SET_ACTIVE)

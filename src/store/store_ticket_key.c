@@ -45,12 +45,35 @@ static mk_err one_key(mk_sqlstore *s, sqlite3_stmt *st, mk_ticket_key *out)
     return rc;
 }
 
+/* The key found by st, read with the generation in one read transaction
+ * and kept in the cache. */
+static mk_err key_and_generation(mk_sqlstore *s, sqlite3_stmt *st,
+                                 mk_ticket_key *out)
+{
+    mk_err rc = mk_store_begin_read(s);
+    if (rc != MK_OK) {
+        mk_store_stmt_done(st);
+        return rc;
+    }
+    rc = one_key(s, st, out);
+    if (rc == MK_OK)
+        rc = mk_store_cache_tk_put(s, out);
+    rc = mk_store_end(s, rc);
+    if (rc != MK_OK) {
+        mk_key_wipe(&out->key);
+        memset(out, 0, sizeof *out);
+    }
+    return rc;
+}
+
 mk_err mk_store_ticket_key_active(mk_sqlstore *s, mk_ticket_key *out)
 {
     sqlite3_stmt *st = NULL;
     memset(out, 0, sizeof *out);
+    if (mk_store_cache_tk_active(s, out))
+        return MK_OK;
     MK_GUARD(mk_store_stmt(s, ST_TK_ACTIVE, &st));
-    mk_err rc = one_key(s, st, out);
+    mk_err rc = key_and_generation(s, st, out);
     if (rc == MK_E_NOT_FOUND)
         mk_err_raise(rc, -1, 0, "no active ticket key (kmsctl ticketkey rotate)");
     return rc;
@@ -63,13 +86,15 @@ mk_err mk_store_ticket_key_by_id(mk_sqlstore *s, mk_bytes id,
     memset(out, 0, sizeof *out);
     if (id.n == 0 || id.n > MK_TK_ID_MAX)
         MK_FAIL(MK_E_NOT_FOUND, "no such ticket key");
+    if (mk_store_cache_tk_by_id(s, id, out))
+        return MK_OK;
     MK_GUARD(mk_store_stmt(s, ST_TK_BY_ID, &st));
     mk_err rc = mk_store_bind_blob(s, st, 1, id);
     if (rc != MK_OK) {
         mk_store_stmt_done(st);
         return rc;
     }
-    return one_key(s, st, out);
+    return key_and_generation(s, st, out);
 }
 
 static mk_err max_version(mk_sqlstore *s, uint32_t *v)
@@ -103,6 +128,7 @@ mk_err mk_sqlstore_ticket_key_rotate(mk_sqlstore *s, uint64_t now_unix,
     sqlite3_stmt *st = NULL;
     mk_err rc;
 
+    mk_store_cache_drop(s); /* this connection's own change (store.h) */
     MK_GUARD(mk_store_begin_write(s));
     MK_GUARD_GOTO(max_version(s, &v), rc, done);
     v++;
@@ -148,6 +174,7 @@ mk_err mk_sqlstore_ticket_key_retire(mk_sqlstore *s, mk_bytes id)
 
     if (id.n == 0 || id.n > MK_TK_ID_MAX)
         MK_FAIL(MK_E_NOT_FOUND, "no such ticket key");
+    mk_store_cache_drop(s); /* this connection's own change (store.h) */
     MK_GUARD(mk_store_begin_write(s));
     MK_GUARD_GOTO(mk_store_stmt(s, ST_TK_STATE_BY_ID, &st), rc, done);
     MK_GUARD_GOTO(mk_store_bind_blob(s, st, 1, id), rc, done);

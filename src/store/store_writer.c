@@ -24,6 +24,11 @@ typedef struct wop {
     const uint8_t *digest; /* NULL: the record alone */
     uint64_t expires_unix, now_unix;
     const mk_record *record;
+    /* the caller's lookups were served from its cache, with rows of this
+     * generation (store_cache.c): checked against the batch's */
+    bool used;
+    int64_t used_gen;
+    mk_gen_seen seen; /* what the batch read, handed back */
     mk_err result;
     const char *what; /* detail of result, re-raised on the caller's thread */
     bool done;
@@ -41,11 +46,18 @@ struct mk_sqlstore_writer {
     uint64_t batches, ops; /* for mk_sqlstore_writer_stats */
 };
 
-static void run_one(mk_sqlstore *s, wop *op)
+static void run_one(mk_sqlstore *s, wop *op, const mk_gen_seen *seen)
 {
     mk_err_clear();
     op->result = MK_OK;
-    if (op->digest != NULL)
+    op->seen = *seen;
+    /* before anything of it is written; the batch goes on without it */
+    if (op->used && (!seen->known || seen->gen != op->used_gen))
+        op->result = mk_err_raise(MK_E_STALE, -1, 0,
+                                  "the lookups of this answer came from a "
+                                  "snapshot that is no longer current; "
+                                  "nothing written");
+    else if (op->digest != NULL)
         op->result = mk_store_replay_insert(s, op->digest, op->expires_unix,
                                             op->now_unix);
     if (op->result == MK_OK)
@@ -53,11 +65,12 @@ static void run_one(mk_sqlstore *s, wop *op)
     op->what = mk_err_last()->what;
 }
 
-/* Anything but the replay verdict is a failure of the database (the
- * record was checked before queueing) and undoes the whole transaction. */
+/* Anything but the replay verdict or a stale answer is a failure of the
+ * database (the record was checked before queueing) and undoes the whole
+ * transaction. */
 static bool is_db_failure(mk_err e)
 {
-    return e != MK_OK && e != MK_E_MIKEY_TS;
+    return e != MK_OK && e != MK_E_MIKEY_TS && e != MK_E_STALE;
 }
 
 static void fail_all(wop *batch, mk_err e, const char *what)
@@ -65,19 +78,30 @@ static void fail_all(wop *batch, mk_err e, const char *what)
     for (wop *op = batch; op != NULL; op = op->next) {
         op->result = e;
         op->what = what;
+        op->seen.read = false; /* rolled back: tells the caller nothing */
     }
 }
 
 /* Run a batch in one write transaction; every op gets its result. */
 static void run_batch(mk_sqlstore *s, wop *batch)
 {
+    mk_gen_seen seen = {.read = true};
     mk_err rc = mk_store_begin_write(s);
     if (rc != MK_OK) {
         fail_all(batch, rc, mk_err_last()->what);
         return;
     }
+    /* under the write lock: it cannot move during the batch (answers do
+     * not write the rows it counts) */
+    rc = mk_store_gen_read(s, &seen.known, &seen.gen);
+    if (rc != MK_OK) {
+        const char *what = mk_err_last()->what;
+        (void)mk_store_end(s, rc); /* rollback */
+        fail_all(batch, rc, what);
+        return;
+    }
     for (wop *op = batch; op != NULL; op = op->next) {
-        run_one(s, op);
+        run_one(s, op, &seen);
         if (is_db_failure(op->result)) {
             rc = op->result;
             break;
@@ -157,11 +181,15 @@ static mk_err submit(mk_sqlstore_writer *w, wop *op)
 
 mk_err mk_store_writer_answer(mk_sqlstore_writer *w, const uint8_t *digest,
                               uint64_t expires_unix, uint64_t now_unix,
-                              const mk_record *r)
+                              const mk_record *r, bool used, int64_t used_gen,
+                              mk_gen_seen *seen)
 {
     wop op = {.digest = digest, .expires_unix = expires_unix,
-              .now_unix = now_unix, .record = r};
-    return submit(w, &op);
+              .now_unix = now_unix, .record = r, .used = used,
+              .used_gen = used_gen};
+    mk_err rc = submit(w, &op);
+    *seen = op.seen;
+    return rc;
 }
 
 mk_err mk_sqlstore_writer_start(const char *path, mk_bytes master_key,

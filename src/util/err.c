@@ -41,6 +41,7 @@ static const err_row err_table[MK_E__COUNT] = {
     [MK_E_EXISTS]            = {"already exists", 503, MK_MIKEY_ERRNO_NONE},
     [MK_E_IO]                = {"i/o error", 503, MK_MIKEY_ERRNO_NONE},
     [MK_E_CONFIG]            = {"configuration error", 503, MK_MIKEY_ERRNO_NONE},
+    [MK_E_STALE]             = {"stale lookup", 503, MK_MIKEY_ERRNO_NONE},
     [MK_E_HTTP_VERSION]      = {"HTTP version not supported", 505, MK_MIKEY_ERRNO_NONE},
     [MK_E_HTTP_METHOD]       = {"method not allowed", 405, MK_MIKEY_ERRNO_NONE},
     [MK_E_HTTP_URI]          = {"not found", 404, MK_MIKEY_ERRNO_NONE},

@@ -56,6 +56,9 @@ typedef enum mk_err {
     MK_E_EXISTS,          /* a store insert met an existing row */
     MK_E_IO,              /* a file could not be read or written (CLIs) */
     MK_E_CONFIG,          /* a configuration value is wrong */
+    MK_E_STALE,           /* a store commit found the rows the answer was
+                           * computed on changed: nothing written, run the
+                           * request again (never reaches a UE; 503 if it did) */
 
     /* --- HTTP binding (annex X1.2, profile §2) --- */
     MK_E_HTTP_VERSION,    /* 505 */
