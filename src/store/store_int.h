@@ -197,9 +197,6 @@ void mk_store_vfs_stats(uint64_t *writes, uint64_t *commits);
  * MK_SQLSTORE_SCHEMA_VERSION inside one write transaction. */
 mk_err mk_store_migrate(mk_sqlstore *s);
 
-/* Clear a subscriber (PSK wiped). */
-void mk_store_subscriber_clear(mk_subscriber *sub);
-
 /* The mk_kms_store operations (kms/kms_store.h has their contracts);
  * store_iface.c puts them in the function table. */
 mk_err mk_store_subscriber_by_impu(mk_sqlstore *s, mk_bytes impu,

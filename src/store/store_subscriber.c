@@ -5,12 +5,6 @@
 
 #include "store/store_int.h"
 
-void mk_store_subscriber_clear(mk_subscriber *sub)
-{
-    mk_key_wipe(&sub->psk);
-    memset(sub, 0, sizeof *sub);
-}
-
 bool mk_sqlstore_impu_ok(const char *uri)
 {
     static const char *const schemes[] = {"sip:", "sips:", "tel:"};
@@ -168,7 +162,7 @@ mk_err mk_sqlstore_subscriber_get(mk_sqlstore *s, mk_bytes psk_id,
     sqlite3_stmt *st = NULL;
     mk_err rc;
 
-    mk_store_subscriber_clear(out);
+    mk_subscriber_wipe(out);
     if (psk_id.n == 0 || psk_id.n > MK_PSK_ID_MAX)
         MK_FAIL(MK_E_NOT_FOUND, "no such subscriber");
     if (mk_store_cache_sub_by_psk_id(s, psk_id, out))
@@ -183,7 +177,7 @@ mk_err mk_sqlstore_subscriber_get(mk_sqlstore *s, mk_bytes psk_id,
 done:
     rc = mk_store_end(s, rc);
     if (rc != MK_OK)
-        mk_store_subscriber_clear(out);
+        mk_subscriber_wipe(out);
     return rc;
 }
 
@@ -221,7 +215,7 @@ mk_err mk_store_subscriber_by_impu(mk_sqlstore *s, mk_bytes impu,
     int64_t rowid = 0;
     mk_err rc;
 
-    mk_store_subscriber_clear(out);
+    mk_subscriber_wipe(out);
     /* not a URI we could have stored: no owner */
     if (impu.n == 0 || impu.n >= MK_URI_MAX ||
         memchr(impu.p, '\0', impu.n) != NULL)
@@ -238,7 +232,7 @@ mk_err mk_store_subscriber_by_impu(mk_sqlstore *s, mk_bytes impu,
 done:
     rc = mk_store_end(s, rc);
     if (rc != MK_OK)
-        mk_store_subscriber_clear(out);
+        mk_subscriber_wipe(out);
     return rc;
 }
 
@@ -346,7 +340,7 @@ mk_err mk_sqlstore_subscriber_list(mk_sqlstore *s, mk_sqlstore_subscriber_cb cb,
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         size_t wn = 0;
         int64_t rowid = 0;
-        mk_store_subscriber_clear(&sub);
+        mk_subscriber_wipe(&sub);
         MK_GUARD_GOTO(read_row(st, &sub, &rowid, wrapped, &wn), rc, done);
         MK_GUARD_GOTO(read_lists(s, rowid, &sub), rc, done);
         MK_GUARD_GOTO(cb(arg, &sub, wn >= 8 ? wn - 8 : 0), rc, done);
@@ -357,7 +351,7 @@ mk_err mk_sqlstore_subscriber_list(mk_sqlstore *s, mk_sqlstore_subscriber_cb cb,
 done:
     mk_store_stmt_done(st);
     mk_wipe(wrapped, sizeof wrapped);
-    mk_store_subscriber_clear(&sub);
+    mk_subscriber_wipe(&sub);
     return mk_store_end(s, rc);
 }
 
