@@ -6,7 +6,8 @@
 #  - every answer correct: 200 + application/mikey + base64 of a
 #    REQUEST_RESP / RESOLVE_RESP that the UE library accepts (V, KEMAC,
 #    granted policy; for a resolve also TRANSFER_INIT's V);
-#  - no record lost: `kmsctl records` has one line per answer (profile §8);
+#  - no record lost: `kmsctl records` has one line per answer (profile §8),
+#    committed through the group-commit writer (kmsd with threads);
 #  - the responder's memory flat: VmRSS of kmsd after the first 2000
 #    answers vs at the end, growth under 1 MiB;
 #  - kmsd still serves afterwards and stops cleanly (exit 0: in a
@@ -60,6 +61,8 @@ ms_check "finished within the deadline ($(val seconds) s < $DEADLINE s)" \
 # profile §8: one record per answer that issued or resolved a ticket
 RECORDS=$("$KMSCTL" --store "$D/kms.db" --master-key "$D/master.key" records | wc -l)
 ms_check "no record lost: kmsctl records has $RECORDS lines for ${OK:-?} answers" [ "$RECORDS" = "${OK:-x}" ]
+ms_check "kmsd with 4 threads commits through the group-commit writer" \
+    grep -q 'with 4 threads, answers committed in groups' "$MS_TMP/kmsd.log"
 ms_check "kmsd logged $TOTAL answers with status 200" \
     [ "$(grep -c 'info: status=200 service=ticket\(request\|resolve\) err="ok"' "$MS_TMP/kmsd.log")" = "$TOTAL" ]
 

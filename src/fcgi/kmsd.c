@@ -244,6 +244,30 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    /* Several workers commit through one writer thread (group commit):
+     * each answer still leaves only after the transaction that holds its
+     * replay entry and record has committed (profile §7, §8), but answers
+     * that queue up meanwhile share it, and the workers' connections
+     * never write, which spares them re-reading pages another connection
+     * changed. */
+    if (nthreads > 1 && !args.check_config) {
+        e = mk_sqlstore_writer_start(sh.store_path,
+                                     mk_key_bytes(&sh.master_key),
+                                     sh.busy_timeout_ms, false, &sh.writer);
+        if (e == MK_E_UNAVAILABLE) {
+            /* the workers wait for a busy store; they can commit without
+             * the writer meanwhile, only less efficiently */
+            kmsd_log(MK_LOG_WARN, "store %s busy at start: group commit off",
+                     sh.store_path);
+            sh.writer = NULL;
+        } else if (e != MK_OK) {
+            kmsd_log(MK_LOG_ERROR, "cannot serve: store %s (writer): %s: %s",
+                     sh.store_path, mk_err_name(e), detail());
+            sh.writer = NULL;
+            goto out;
+        }
+    }
+
     /* Every worker's store connection and core, opened now so that a wrong
      * store, a wrong master key or a failing self test stops the start. A
      * store that is only busy is retried per request (503 until then). */
@@ -279,9 +303,10 @@ int main(int argc, char **argv)
         }
         started[i] = true;
     }
-    kmsd_log(MK_LOG_INFO, "serving %s on %s with %u thread%s", sh.binding.mount,
-             own_socket ? spec : "descriptor 0", nthreads,
-             nthreads == 1 ? "" : "s");
+    kmsd_log(MK_LOG_INFO, "serving %s on %s with %u thread%s%s",
+             sh.binding.mount, own_socket ? spec : "descriptor 0", nthreads,
+             nthreads == 1 ? "" : "s",
+             sh.writer != NULL ? ", answers committed in groups" : "");
 
     if (!atomic_load(&sh.fatal)) {
         int sig = 0;
@@ -306,6 +331,8 @@ int main(int argc, char **argv)
 out:
     for (unsigned i = 0; workers != NULL && i < nthreads; i++)
         kmsd_worker_free(workers[i]);
+    /* after every connection that used it is closed (store.h) */
+    mk_sqlstore_writer_stop(sh.writer);
     free(workers);
     free(tids);
     free(started);

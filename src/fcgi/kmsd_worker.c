@@ -87,6 +87,8 @@ mk_err kmsd_worker_open(kmsd_worker *w)
             w->sql = NULL;
             return e;
         }
+        if (w->sh->writer != NULL)
+            mk_sqlstore_set_writer(w->sql, w->sh->writer);
         w->iface = mk_sqlstore_interface(w->sql);
     }
     e = MK_OK;

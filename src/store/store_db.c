@@ -425,6 +425,13 @@ void mk_sqlstore_close(mk_sqlstore *s)
     free(s);
 }
 
+mk_err mk_store_set_page_cache(mk_sqlstore *s, unsigned kib)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%u", kib);
+    return pragma(s, sql, NULL, "cannot set cache_size");
+}
+
 mk_err mk_sqlstore_set_durable(mk_sqlstore *s, bool full)
 {
     return pragma(s, full ? "PRAGMA synchronous=FULL"

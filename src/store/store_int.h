@@ -193,6 +193,9 @@ const char *mk_store_vfs(void);
  * (for tests and benchmarks). */
 void mk_store_vfs_stats(uint64_t *writes, uint64_t *commits);
 
+/* The connection's page cache, at most kib KiB (SQLite's default: 2 MiB). */
+mk_err mk_store_set_page_cache(mk_sqlstore *s, unsigned kib);
+
 /* Schema (store_schema.c): bring the database to
  * MK_SQLSTORE_SCHEMA_VERSION inside one write transaction. */
 mk_err mk_store_migrate(mk_sqlstore *s);

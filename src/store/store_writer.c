@@ -19,6 +19,8 @@
 
 #include "store/store_int.h"
 
+#define MK_WRITER_CACHE_KIB 256
+
 /* One queued answer; lives on the caller's stack until done. */
 typedef struct wop {
     const uint8_t *digest; /* NULL: the record alone */
@@ -204,6 +206,13 @@ mk_err mk_sqlstore_writer_start(const char *path, mk_bytes master_key,
                                           &w->store);
     if (rc == MK_OK && durable)
         rc = mk_sqlstore_set_durable(w->store, true);
+    /* The writer only appends: replay entries and records land at the
+     * right edge of their B-trees (keys that grow with time), so a few
+     * dozen pages are its working set. A small cache keeps it from
+     * holding every page it ever wrote (SQLite's default would grow the
+     * process by up to 2 MiB over the first thousands of answers). */
+    if (rc == MK_OK)
+        rc = mk_store_set_page_cache(w->store, MK_WRITER_CACHE_KIB);
     if (rc != MK_OK) {
         mk_err_detail keep = *mk_err_last();
         mk_sqlstore_close(w->store);
