@@ -85,15 +85,7 @@ mk_err mk_prf(int prf_func, mk_bytes inkey, mk_bytes label, uint8_t *out,
 {
     if (!mk_prf_supported(prf_func))
         MK_FAIL(MK_E_VALUE, "unknown PRF func");
-    if (inkey.n == 0 || inkey.p == NULL)
-        MK_FAIL(MK_E_ARG, "PRF with an empty inkey");
-    if (label.n > 0 && label.p == NULL)
-        MK_FAIL(MK_E_ARG, "PRF label bytes missing");
-    if (outlen == 0)
-        return MK_OK;
-    if (out == NULL)
-        MK_FAIL(MK_E_ARG, "PRF output missing");
-
+    /* the arguments are checked by mk_prf_with */
     mk_hmac_ctx h;
     MK_GUARD(mk_hmac_open(&h, prf_func == MK_PRF_HMAC_SHA256));
     mk_err rc = mk_prf_with(&h, inkey, label, out, outlen);
