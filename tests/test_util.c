@@ -120,6 +120,14 @@ START_TEST(test_err_table_complete)
     ck_assert_int_eq(mk_err_http_status(MK_E_HTTP_VERSION), 505);
     ck_assert_int_eq(mk_err_http_status(MK_E_UNAVAILABLE), 503);
     ck_assert_int_eq(mk_err_http_status(MK_E_POLICY), 403);
+    /* every status an error maps to has its RFC 9110 reason phrase */
+    for (int e = 0; e < MK_E__COUNT; e++)
+        ck_assert_str_ne(mk_http_status_phrase(mk_err_http_status((mk_err)e)),
+                         "");
+    ck_assert_str_eq(mk_http_status_phrase(503), "Service Unavailable");
+    ck_assert_str_eq(mk_http_status_phrase(505), "HTTP Version Not Supported");
+    ck_assert_str_eq(mk_http_status_phrase(413), "Content Too Large");
+    ck_assert_str_eq(mk_http_status_phrase(299), "");
 }
 END_TEST
 

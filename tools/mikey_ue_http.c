@@ -315,30 +315,11 @@ mk_err ue_http_post(ue_http *h, const char *requesttype, mk_bytes msg,
     }
 }
 
-/* The RFC 7231 §6.1 reason phrase for a server that sent none. */
-static const char *std_reason(long status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "";
-    }
-}
-
 void ue_http_describe(const ue_http_answer *a, char *buf, size_t cap)
 {
-    const char *reason = a->reason[0] ? a->reason : std_reason(a->status);
+    /* a server that sent no reason phrase: the standard one */
+    const char *reason =
+        a->reason[0] ? a->reason : mk_http_status_phrase((int)a->status);
     if (a->status == 0) {
         snprintf(buf, cap, "%s", a->why[0] ? a->why : "no HTTP answer");
         return;

@@ -332,17 +332,11 @@ mk_err mk_http_decide(const mk_http_binding *b, const mk_http_cgi *v,
 const char *mk_http_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return NULL;
+    case 200: case 400: case 401: case 403: case 404: case 405:
+    case 501: case 503: case 504: case 505:
+        return mk_http_status_phrase(status);
+    default:
+        return NULL;
     }
 }
 

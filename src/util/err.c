@@ -63,6 +63,26 @@ static const err_row *row(mk_err e)
 
 const char *mk_err_name(mk_err e) { return row(e)->name; }
 int mk_err_http_status(mk_err e) { return row(e)->http; }
+
+const char *mk_http_status_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "";
+    }
+}
 int mk_err_mikey_errno(mk_err e) { return row(e)->mikey_errno; }
 
 mk_err mk_err_raise(mk_err e, int payload, size_t offset, const char *what)

@@ -91,6 +91,9 @@ const char *mk_err_name(mk_err e);
 /* HTTP status an error maps to when it reaches a UE (profile §2). Codec
  * errors -> 400, MIKEY check failures -> 200 (with an Error message). */
 int mk_err_http_status(mk_err e);
+/* The reason phrase of an HTTP status (RFC 9110 §15) for the statuses the
+ * KMS, its web servers and its clients meet; "" for any other. */
+const char *mk_http_status_phrase(int status);
 /* MIKEY Error number for the MIKEY-check errors, MK_MIKEY_ERRNO_NONE else. */
 int mk_err_mikey_errno(mk_err e);
 
