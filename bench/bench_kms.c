@@ -196,10 +196,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Run msgs[0..n) of one service split over the workers; returns the bad
- * answers. */
+/* Run msgs[0..n) of one service split over the nt workers, each on a
+ * thread of its own (spawn) or, for one worker, on the calling thread;
+ * returns the bad answers. */
 static unsigned run_threads(worker *ws, unsigned nt, mk_service service,
-                            const msg *msgs, unsigned n)
+                            const msg *msgs, unsigned n, bool spawn)
 {
     pthread_t tid[64];
     unsigned bad = 0;
@@ -210,11 +211,14 @@ static unsigned run_threads(worker *ws, unsigned nt, mk_service service,
         ws[t].msgs = msgs + lo;
         ws[t].count = hi - lo;
         ws[t].bad = 0;
-        if (pthread_create(&tid[t], NULL, worker_main, &ws[t]) != 0)
+        if (!spawn)
+            worker_main(&ws[t]);
+        else if (pthread_create(&tid[t], NULL, worker_main, &ws[t]) != 0)
             die("pthread_create", MK_E_INTERNAL);
     }
     for (unsigned t = 0; t < nt; t++) {
-        pthread_join(tid[t], NULL);
+        if (spawn)
+            pthread_join(tid[t], NULL);
         bad += ws[t].bad;
     }
     return bad;
@@ -379,28 +383,20 @@ int main(int argc, char **argv)
         }
     }
 
-    /* time mk_kms_handle only */
+    /* time mk_kms_handle only; without --threads on this thread, with the
+     * same loop the workers run */
+    worker self = {.kms = kms, .ans = ans, .t0 = t0};
+    worker *run = nthreads > 0 ? ws : &self;
+    unsigned nrun = nthreads > 0 ? nthreads : 1;
     unsigned bad = 0;
     double c0 = cpu_s();
     double s0 = now_s();
-    if (nthreads > 0)
-        bad += run_threads(ws, nthreads, MK_SERVICE_TICKET_REQUEST, reqs, n);
-    else
-        for (unsigned i = 0; i < n; i++) {
-            mk_kms_handle(kms, MK_SERVICE_TICKET_REQUEST,
-                          MK_BYTES(reqs[i].b, reqs[i].n), t0, ans);
-            bad += ans->err != MK_OK;
-        }
+    bad += run_threads(run, nrun, MK_SERVICE_TICKET_REQUEST, reqs, n,
+                       nthreads > 0);
     double s1 = now_s();
     double c1 = cpu_s();
-    if (nthreads > 0)
-        bad += run_threads(ws, nthreads, MK_SERVICE_TICKET_RESOLVE, ress, n);
-    else
-        for (unsigned i = 0; i < n; i++) {
-            mk_kms_handle(kms, MK_SERVICE_TICKET_RESOLVE,
-                          MK_BYTES(ress[i].b, ress[i].n), t0, ans);
-            bad += ans->err != MK_OK;
-        }
+    bad += run_threads(run, nrun, MK_SERVICE_TICKET_RESOLVE, ress, n,
+                       nthreads > 0);
     double s2 = now_s();
     double c2 = cpu_s();
     uint64_t batches = 0, ops = 0;
