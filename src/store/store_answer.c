@@ -33,10 +33,8 @@ mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
                                     now_unix, r, used, used_gen, &seen);
         if (seen.read) /* the cache is this thread's: update it here */
             mk_store_cache_confirm(s, seen.known, seen.gen);
-        if (rc == MK_E_STALE) {
-            s->cache.stats.stale++;
-            mk_store_cache_drop(s);
-        }
+        if (rc == MK_E_STALE) /* count it and drop the cache, as below */
+            rc = mk_store_cache_stale(s);
         return rc;
     }
     if (digest == NULL && !used) /* one statement: its own transaction */
