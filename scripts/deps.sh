@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(
   build-essential autoconf automake libtool pkg-config
-  libssl-dev libsqlite3-dev sqlite3 libfcgi-dev check
+  libssl-dev libsqlite3-dev sqlite3 liblmdb-dev lmdb-utils libfcgi-dev check
   libcurl4-openssl-dev libsrtp2-dev
   clang libclang-rt-14-dev
   lighttpd spawn-fcgi apache2 libapache2-mod-fcgid

@@ -77,8 +77,8 @@ ms_post "$BASE/keymanagement?$MS_RT" --data-binary "@$MS_TMP/3mib"
 ms_expect_code "3 MiB body (over LimitRequestBody)" 400
 ms_alive "3 MiB" "$BASE"
 
-# --- 503: the store stops being writable while kmsd serves
-ms_503_while_serving "$BASE" "$D/kms.db"
+# --- the store write-locked while kmsd serves: still answered
+ms_store_locked_while_serving "$BASE" "$D"
 
 # --- the chain, once mikey-ue exists
 ms_chain "$BASE" "$D"

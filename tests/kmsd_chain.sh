@@ -128,9 +128,14 @@ ue "responder disabled" 1 chain --url "$U" "${ALICE[@]}" "${BOB[@]}"
 err_is "responder disabled" "mikey-ue: chain: step 4 resolve: HTTP 403 Forbidden: forbidden by policy"
 kc subscriber enable bob
 
-ms_lock_store "$D/kms.db" write || exit 1
-ue "store write-locked" 1 chain --url "$U" "${ALICE[@]}" "${BOB[@]}"
-err_is "store write-locked" "mikey-ue: chain: step 1 request: HTTP 503 Service Unavailable: service unavailable (Retry-After: 7)"
+# kmsd restarts while the store is locked even for readers: 503 until the
+# lock goes
+ms_stop "$MS_KMSD_PID"
+wait "$MS_KMSD_PID"
+ms_lock_store "$D/kms.db" exclusive || exit 1
+ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" --threads 2 || exit 1
+ue "store locked" 1 chain --url "$U" "${ALICE[@]}" "${BOB[@]}"
+err_is "store locked" "mikey-ue: chain: step 1 request: HTTP 503 Service Unavailable: service unavailable (Retry-After: 7)"
 ms_unlock_store
 ue "served again" 0 chain --url "$U" "${ALICE[@]}" "${BOB[@]}"
 

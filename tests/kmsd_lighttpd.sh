@@ -55,8 +55,8 @@ ms_alive "413" "$BASE"
 ms_raw_fcgi "unix:$SOCK"
 ms_alive "raw FastCGI" "$BASE"
 
-# --- 503: the store stops being writable while kmsd serves
-ms_503_while_serving "$BASE" "$D/kms.db"
+# --- the store write-locked while kmsd serves: still answered
+ms_store_locked_while_serving "$BASE" "$D"
 
 # --- the chain, once mikey-ue exists
 ms_chain "$BASE" "$D"

@@ -4,7 +4,8 @@
 # master key, no socket), TCP and unix sockets, several worker threads
 # under concurrent load, SIGTERM and SIGINT with a request in flight (it is
 # answered, then exit 0), clients that vanish, CONTENT_LENGTH never trusted,
-# and a log that holds one line per request and never a body or a key.
+# a full replay cache and a full record journal (503, then recovery), and a
+# log that holds one line per request and never a body or a key.
 set -u
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib_servers.sh"
 
@@ -98,6 +99,53 @@ echo precious >"$MS_TMP/file"
 "$KMSD" --config "$D/kms.conf" --listen "unix:$MS_TMP/file" >"$MS_TMP/out" 2>&1
 ms_check "a regular file at the socket path: exit 1" [ $? = 1 ]
 ms_check "... and the file is kept" grep -q precious "$MS_TMP/file"
+
+# --- the node state's bounds (store/node.h): a full replay cache or record
+# journal answers 503 with Retry-After, never a silent acceptance, and both
+# recover by themselves
+fresh_request() { # DIR: a fresh Ticket Request of alice (T = now)
+    "$MIKEY_UE" request --psk-file "$1/alice.psk" --psk-id alice \
+        --impu sip:alice@example.org --peer sip:bob@example.org 2>/dev/null
+}
+post_req() { # NAME SOCKET WANT_STATUS REQUEST
+    "$FCGICLIENT" "${P[@]}" -b "$4" -t 10 "unix:$2" >"$MS_TMP/out" 2>&1
+    ms_check "$1: status $3 ($(head -n 1 "$MS_TMP/out"))" grep -q "^Status: $3 " "$MS_TMP/out"
+}
+post_fresh() { # NAME SOCKET DIR WANT_STATUS
+    post_req "$1" "$2" "$4" "$(fresh_request "$3")"
+}
+BD=$MS_TMP/bounds
+ms_make_store "$BD" "replay_max = 10" "skew_window = 5"
+BSOCK=$MS_TMP/bounds.sock
+ms_start_kmsd_listen "unix:$BSOCK" "$BD/kms.conf" "$LOG" || exit 1
+# made first and sent together, well inside the 5 s their entries live
+REQS=()
+for i in $(seq 1 11); do REQS+=("$(fresh_request "$BD")"); done
+for i in $(seq 0 9); do post_req "replay_max 10: answer $((i + 1))" "$BSOCK" 200 "${REQS[$i]}"; done
+post_req "replay_max 10: the 11th" "$BSOCK" 503 "${REQS[10]}"
+ms_check "replay cache full: Retry-After" grep -q '^Retry-After: 7' "$MS_TMP/out"
+ms_check "replay cache full: logged" grep -q 'answered 503: replay cache full' "$LOG"
+sleep 6.5 # T + skew + 1 has passed for every entry: dead, reclaimed
+post_fresh "replay cache full: recovered once its entries expired" "$BSOCK" "$BD" 200
+ms_stop "$MS_KMSD_PID"; wait "$MS_KMSD_PID"
+
+JD=$MS_TMP/journal
+ms_make_store "$JD" "journal_max = 10"
+JSOCK=$MS_TMP/journal.sock
+ms_start_kmsd_listen "unix:$JSOCK" "$JD/kms.conf" "$LOG" || exit 1
+ms_lock_store "$JD/kms.db" write || exit 1 # the records cannot be drained
+for i in $(seq 1 10); do post_fresh "journal_max 10, store locked: answer $i" "$JSOCK" "$JD" 200; done
+post_fresh "journal_max 10, store locked: the 11th" "$JSOCK" "$JD" 503
+ms_check "record journal full: Retry-After" grep -q '^Retry-After: 7' "$MS_TMP/out"
+ms_unlock_store
+for i in $(seq 1 20); do # kmsd's maintenance thread drains every 200 ms
+    [ "$(ms_kmsctl "$JD" records | wc -l)" -ge 10 ] && break
+    sleep 0.2
+done
+ms_check "lock released: the 10 records reached the store" \
+    [ "$(ms_kmsctl "$JD" records | grep -c '"outcome":"ok"')" = 10 ]
+post_fresh "record journal drained: answered again" "$JSOCK" "$JD" 200
+ms_stop "$MS_KMSD_PID"; wait "$MS_KMSD_PID"
 
 # --- the log: one line per request; never a body or a key
 ms_check "log: one line per request" \

@@ -12,7 +12,7 @@
  *               [--watch-pid PID --rss-at 2000]
  *
  * --requests is per client (rounded up to an even number: request and
- * resolve come in pairs). --watch-pid reads VmRSS of PID (the responder)
+ * resolve come in pairs). --watch-pid reads VmRSS and RssAnon of PID (the responder)
  * once --rss-at answers have come back and again at the end. Prints
  * name=value lines: requests, ok, failed, seconds, per_second, and
  * rss_kib_at / rss_kib_end; the first few failures go to stderr. Exit
@@ -47,6 +47,7 @@ static cfg C;
 static atomic_ulong answered;     /* correct answers so far */
 static atomic_ulong failed;
 static atomic_long rss_kib_at = -1;
+static atomic_long anon_kib_at = -1;
 static atomic_int printed_failures;
 
 /* Per client: everything on the heap (messages, ticket, session). */
@@ -69,18 +70,22 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* VmRSS of pid in KiB, -1 if it cannot be read. */
-static long vm_rss_kib(long pid)
+/* A "<field>: N kB" line of /proc/PID/status in KiB (VmRSS: all resident
+ * pages; RssAnon: the process's own memory, heap and stacks, where a leak
+ * shows), -1 if it cannot be read. */
+static long status_kib(long pid, const char *field)
 {
     char path[64], line[256];
     long kib = -1;
+    size_t n = strlen(field);
     FILE *f;
     snprintf(path, sizeof path, "/proc/%ld/status", pid);
     f = fopen(path, "r");
     if (!f)
         return -1;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+        if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+            sscanf(line + n + 1, "%ld kB", &kib) == 1)
             break;
     fclose(f);
     return kib;
@@ -90,8 +95,10 @@ static void count_ok(client *c)
 {
     unsigned long n = atomic_fetch_add(&answered, 1) + 1;
     c->ok++;
-    if (C.watch_pid > 0 && n == C.rss_at)
-        atomic_store(&rss_kib_at, vm_rss_kib(C.watch_pid));
+    if (C.watch_pid > 0 && n == C.rss_at) {
+        atomic_store(&rss_kib_at, status_kib(C.watch_pid, "VmRSS"));
+        atomic_store(&anon_kib_at, status_kib(C.watch_pid, "RssAnon"));
+    }
 }
 
 static void count_bad(client *c, const char *step, mk_err e)
@@ -223,7 +230,7 @@ int main(int argc, char **argv)
     double deadline_s = 300, t0, t1;
     client *cl;
     unsigned long total;
-    long rss_end = -1;
+    long rss_end = -1, anon_end = -1;
     int rc = 0;
 
     C.clients = 16;
@@ -290,8 +297,10 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < C.clients; i++)
         pthread_join(cl[i].th, NULL);
     t1 = now_s();
-    if (C.watch_pid > 0)
-        rss_end = vm_rss_kib(C.watch_pid);
+    if (C.watch_pid > 0) {
+        rss_end = status_kib(C.watch_pid, "VmRSS");
+        anon_end = status_kib(C.watch_pid, "RssAnon");
+    }
 
     total = (unsigned long)C.clients * C.requests;
     printf("requests=%lu\nok=%lu\nfailed=%lu\nseconds=%.2f\n"
@@ -299,8 +308,10 @@ int main(int argc, char **argv)
            total, atomic_load(&answered), atomic_load(&failed), t1 - t0,
            (double)atomic_load(&answered) / (t1 - t0));
     if (C.watch_pid > 0)
-        printf("rss_kib_at=%ld\nrss_kib_end=%ld\n", atomic_load(&rss_kib_at),
-               rss_end);
+        printf("rss_kib_at=%ld\nrss_kib_end=%ld\nanon_kib_at=%ld\n"
+               "anon_kib_end=%ld\n",
+               atomic_load(&rss_kib_at), rss_end, atomic_load(&anon_kib_at),
+               anon_end);
     if (atomic_load(&answered) != total || atomic_load(&failed) != 0)
         rc = 1;
     for (unsigned i = 0; i < C.clients; i++) {

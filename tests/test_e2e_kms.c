@@ -66,6 +66,13 @@ void e2e_close(e2e_kms *k)
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", k->path);
     unlink(p);
+    /* the node state next to the store (store/node.h) */
+    snprintf(p, sizeof p, "%s-node", k->path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-node-lock", k->path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-node-drain", k->path);
+    unlink(p);
     rmdir(k->dir);
     mk_wipe(k, sizeof *k);
 }

@@ -850,6 +850,7 @@ START_TEST(test_records)
     p.creds.psk = fx_psk(FX_BOB); /* fails V */
     fx_request_init(&p, &m);
     fx_handle(MK_SERVICE_TICKET_REQUEST, &m);
+    fx_drain();
     ck_assert_int_eq(mk_sqlstore_records(F.sql, 0, NULL, collect, l), MK_OK);
     ck_assert_uint_eq(l->n, 3);
     const mk_record *q = &l->r[0], *s = &l->r[1], *x = &l->r[2];
@@ -902,6 +903,7 @@ START_TEST(test_replay_found_at_commit)
     /* the refused commit, then the refusal without an entry */
     ck_assert_uint_eq(F.shim.commits, c0 + 3);
     ck_assert_uint_eq(F.shim.commits_with_replay, r0 + 2);
+    fx_drain();
     ck_assert_int_eq(mk_sqlstore_records(F.sql, 0, NULL, collect, l), MK_OK);
     ck_assert_uint_eq(l->n, 2);
     ck_assert_str_eq(l->r[0].outcome, "ok");
@@ -999,6 +1001,7 @@ static mk_sqlstore_cache_counts kms_counts(void)
 static void last_outcome_is(mk_err e)
 {
     rec_list *l = calloc(1, sizeof *l);
+    fx_drain();
     ck_assert_int_eq(mk_sqlstore_records(F.sql, 0, NULL, collect, l), MK_OK);
     ck_assert_uint_ge(l->n, 1);
     ck_assert_str_eq(l->r[l->n - 1].outcome, e == MK_OK ? "ok"

@@ -173,6 +173,13 @@ void fx_teardown(void)
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", F.path);
     unlink(p);
+    /* the node state next to the store (store/node.h) */
+    snprintf(p, sizeof p, "%s-node", F.path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-node-lock", F.path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-node-drain", F.path);
+    unlink(p);
     rmdir(F.dir);
 }
 
@@ -373,9 +380,19 @@ static mk_err count_cb(void *arg, const mk_record *r)
     return MK_OK;
 }
 
+void fx_drain(void)
+{
+    mk_node *node = NULL;
+    size_t moved = 0;
+    ck_assert_int_eq(mk_sqlstore_node_open(F.sql, NULL, &node), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_drain(F.sql, node, 1000, SIZE_MAX, &moved),
+                     MK_OK);
+}
+
 size_t fx_record_count(void)
 {
     size_t n = 0;
+    fx_drain();
     ck_assert_int_eq(mk_sqlstore_records(F.sql, 0, NULL, count_cb, &n),
                      MK_OK);
     return n;

@@ -103,6 +103,9 @@ void fx_set_tp_data(mk_message *m, int i, const mk_chain *c, uint8_t *buf,
 void fx_assert_error(const fx_msg *req, int no, bool with_v, const char *who);
 
 /* Number of records in the store. */
+/* Move the records from the node's journal into the store (as kmsd's
+ * maintenance thread does), so that mk_sqlstore_records sees them. */
+void fx_drain(void);
 size_t fx_record_count(void);
 
 #endif

@@ -36,8 +36,10 @@ static const char usage_text[] =
     "  ticketkey rotate          new active key; the old one resolves only\n"
     "  ticketkey list\n"
     "  ticketkey retire ID       destroy a resolve-only key\n"
-    "  records [--since UNIX_TIME] [--subscriber ID]   JSON lines\n"
-    "  replay prune              delete expired replay-cache entries\n"
+    "  records [--since UNIX_TIME] [--subscriber ID]   JSON lines (moves\n"
+    "                            the node's journal into the store first)\n"
+    "  replay prune              delete dead replay-cache entries\n"
+    "  replay status             entries, bounds, mark, journal, node id\n"
     "\n"
     "exit status: 0 ok, 1 operational error, 2 usage error\n";
 
@@ -161,6 +163,12 @@ static bool file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+static int open_node(kmsctl *k)
+{
+    mk_err e = mk_sqlstore_node_open(k->store, k->node_cfg, &k->node);
+    return e == MK_OK ? KC_OK : kc_fail(k, e, "node state");
+}
+
 int kc_open(kmsctl *k)
 {
     mk_key mkey = {0};
@@ -184,7 +192,7 @@ int kc_open(kmsctl *k)
     mk_key_wipe(&mkey);
     if (e != MK_OK)
         return kc_fail(k, e, k->store_path);
-    return KC_OK;
+    return open_node(k);
 }
 
 static bool file_nonempty(const char *p)
@@ -240,6 +248,8 @@ int kc_cmd_init(kmsctl *k, int argc, char **argv)
     mk_key_wipe(&mkey);
     if (e != MK_OK)
         return kc_fail(k, e, k->store_path);
+    if ((rc = open_node(k)) != KC_OK)
+        return rc;
 
     /* a store that can serve at once: one active ticket key */
     mk_kms_store iface = mk_sqlstore_interface(k->store);
@@ -265,6 +275,7 @@ int kc_cmd_init(kmsctl *k, int argc, char **argv)
 static int load_config(kmsctl *k, const char *path)
 {
     static mk_config cfg; /* strings stay referenced by k */
+    static mk_node_config node;
     mk_err e = mk_config_load(path, &cfg);
     if (e != MK_OK) {
         fprintf(stderr, "kmsctl: %s\n", cfg.error);
@@ -275,6 +286,8 @@ static int load_config(kmsctl *k, const char *path)
     if (k->key_path == NULL)
         k->key_path = cfg.master_key;
     k->busy_timeout_ms = cfg.busy_timeout_ms;
+    mk_config_node(&cfg, &node);
+    k->node_cfg = &node;
     return KC_OK;
 }
 

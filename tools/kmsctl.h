@@ -18,7 +18,11 @@ typedef struct kmsctl {
     const char *store_path;
     const char *key_path;
     uint32_t busy_timeout_ms;
+    /* the node state: from --config, else NULL (the store's default node
+     * file, sizes adopted from it) */
+    const mk_node_config *node_cfg;
     mk_sqlstore *store; /* opened by kc_open */
+    mk_node *node;      /* opened with it (the store's reference) */
 } kmsctl;
 
 /* "kmsctl: <message>" and a hint at --help; returns KC_USAGE. */
@@ -31,7 +35,9 @@ int kc_usage(const char *fmt, ...);
  * the store failed); returns KC_FAIL. */
 int kc_fail(kmsctl *k, mk_err e, const char *context);
 
-/* Open the existing store with the master key; KC_OK or an exit code. */
+/* Open the existing store with the master key, and its node state (so
+ * that operator changes reach every kmsd at its next answer); KC_OK or an
+ * exit code. */
 int kc_open(kmsctl *k);
 
 /* Option matching: 0 when argv[*i] is not `name`; 1 when it is, with

@@ -1,5 +1,5 @@
 /* kmsctl_admin.c - `kmsctl ticketkey rotate|list|retire`, `kmsctl records`
- * (JSON lines, profile §8) and `kmsctl replay prune`. */
+ * (JSON lines, profile §8) and `kmsctl replay prune|status`. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -137,24 +137,65 @@ int kc_cmd_records(kmsctl *k, int argc, char **argv)
     }
     if ((rc = kc_open(k)) != KC_OK)
         return rc;
-    mk_err e = mk_sqlstore_records(k->store, since, subscriber, print_record,
-                                   NULL);
+    /* every answer's record is in the node's journal when the answer
+     * leaves; move what is there into the store first, so that the list
+     * is complete up to now */
+    size_t moved = 0;
+    mk_err e = mk_sqlstore_drain(k->store, k->node, k->busy_timeout_ms,
+                                 SIZE_MAX, &moved);
+    if (e != MK_OK)
+        return kc_fail(k, e, "records (moving the node's journal)");
+    e = mk_sqlstore_records(k->store, since, subscriber, print_record, NULL);
     return e == MK_OK ? KC_OK : kc_fail(k, e, "records");
 }
 
 /* --- replay cache --- */
 
+static int replay_status(kmsctl *k)
+{
+    mk_node_status st;
+    mk_err e = mk_node_status_get(k->node, &st);
+    if (e != MK_OK)
+        return kc_fail(k, e, "replay status");
+    char id[2 * sizeof st.node_id + 1];
+    for (size_t i = 0; i < sizeof st.node_id; i++)
+        snprintf(id + 2 * i, 3, "%02x", st.node_id[i]);
+    printf("node_id %s\n", id);
+    printf("replay_entries %llu\nreplay_max %llu\n",
+           (unsigned long long)st.replay_entries,
+           (unsigned long long)st.replay_max);
+    printf("oldest_expiry_unix %llu\n", (unsigned long long)st.oldest_expiry);
+    /* messages whose entry would expire at or before the mark are refused
+     * (node.h): after a clock that ran ahead, this says until when */
+    printf("mark_unix %llu\n", (unsigned long long)st.mark_unix);
+    printf("restart_floor_unix %llu\n", (unsigned long long)st.floor_unix);
+    printf("journal_entries %llu\njournal_max %llu\n",
+           (unsigned long long)st.journal_entries,
+           (unsigned long long)st.journal_max);
+    printf("next_record_seq %llu\n", (unsigned long long)st.next_seq);
+    printf("generation %lld%s\n", (long long)st.gen,
+           st.gen_known ? "" : " (none published)");
+    printf("file_bytes_used %llu\nfile_bytes_max %llu\n",
+           (unsigned long long)st.used_bytes,
+           (unsigned long long)st.map_bytes);
+    return KC_OK;
+}
+
 int kc_cmd_replay(kmsctl *k, int argc, char **argv)
 {
-    if (argc != 2 || strcmp(argv[1], "prune") != 0)
-        return kc_usage("replay: only 'replay prune'");
+    bool prune = argc == 2 && strcmp(argv[1], "prune") == 0;
+    bool status = argc == 2 && strcmp(argv[1], "status") == 0;
+    if (!prune && !status)
+        return kc_usage("replay: 'replay prune' or 'replay status'");
     int rc = kc_open(k);
     if (rc != KC_OK)
         return rc;
+    if (status)
+        return replay_status(k);
     uint64_t n = 0;
-    mk_err e = mk_sqlstore_replay_prune(k->store, (uint64_t)time(NULL), &n);
+    mk_err e = mk_node_replay_prune(k->node, (uint64_t)time(NULL), &n);
     if (e != MK_OK)
         return kc_fail(k, e, "replay prune");
-    printf("pruned %llu expired replay entries\n", (unsigned long long)n);
+    printf("pruned %llu dead replay entries\n", (unsigned long long)n);
     return KC_OK;
 }

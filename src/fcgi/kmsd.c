@@ -27,6 +27,7 @@
 #include "fcgi/http_binding.h"
 #include "fcgi/kmsd_listen.h"
 #include "fcgi/kmsd_log.h"
+#include "fcgi/kmsd_maint.h"
 #include "fcgi/kmsd_worker.h"
 #include "front/config.h"
 #include "store/master_key.h"
@@ -186,6 +187,7 @@ int main(int argc, char **argv)
     memset(&own, 0, sizeof own);
     bool own_socket = false;
     int pipefd[2] = {-1, -1};
+    kmsd_maint *maint = NULL;
     if (workers == NULL || tids == NULL || started == NULL) {
         kmsd_log(MK_LOG_ERROR, "out of memory");
         goto out;
@@ -244,26 +246,18 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    /* Several workers commit through one writer thread (group commit):
-     * each answer still leaves only after the transaction that holds its
-     * replay entry and record has committed (profile §7, §8), but answers
-     * that queue up meanwhile share it, and the workers' connections
-     * never write, which spares them re-reading pages another connection
-     * changed. */
-    if (nthreads > 1 && !args.check_config) {
-        e = mk_sqlstore_writer_start(sh.store_path,
-                                     mk_key_bytes(&sh.master_key),
-                                     sh.busy_timeout_ms, false, &sh.writer);
-        if (e == MK_E_UNAVAILABLE) {
-            /* the workers wait for a busy store; they can commit without
-             * the writer meanwhile, only less efficiently */
-            kmsd_log(MK_LOG_WARN, "store %s busy at start: group commit off",
-                     sh.store_path);
-            sh.writer = NULL;
-        } else if (e != MK_OK) {
-            kmsd_log(MK_LOG_ERROR, "cannot serve: store %s (writer): %s: %s",
-                     sh.store_path, mk_err_name(e), detail());
-            sh.writer = NULL;
+    /* The node state every worker commits its answers to (replay entry
+     * and record, profile §7, §8), and the thread that drains its record
+     * journal into the store. A check of the configuration writes no
+     * node file. */
+    if (!args.check_config) {
+        mk_node_config ncfg;
+        mk_config_node(&cfg, &ncfg);
+        e = kmsd_maint_start(sh.store_path, mk_key_bytes(&sh.master_key),
+                             sh.busy_timeout_ms, &ncfg, &maint, &sh.node);
+        if (e != MK_OK) {
+            kmsd_log(MK_LOG_ERROR, "cannot serve: store %s (node state): "
+                     "%s: %s", sh.store_path, mk_err_name(e), detail());
             goto out;
         }
     }
@@ -303,10 +297,9 @@ int main(int argc, char **argv)
         }
         started[i] = true;
     }
-    kmsd_log(MK_LOG_INFO, "serving %s on %s with %u thread%s%s",
+    kmsd_log(MK_LOG_INFO, "serving %s on %s with %u thread%s",
              sh.binding.mount, own_socket ? spec : "descriptor 0", nthreads,
-             nthreads == 1 ? "" : "s",
-             sh.writer != NULL ? ", answers committed in groups" : "");
+             nthreads == 1 ? "" : "s");
 
     if (!atomic_load(&sh.fatal)) {
         int sig = 0;
@@ -331,8 +324,8 @@ int main(int argc, char **argv)
 out:
     for (unsigned i = 0; workers != NULL && i < nthreads; i++)
         kmsd_worker_free(workers[i]);
-    /* after every connection that used it is closed (store.h) */
-    mk_sqlstore_writer_stop(sh.writer);
+    /* after every worker: the last records reach the store */
+    kmsd_maint_stop(maint);
     free(workers);
     free(tids);
     free(started);

@@ -87,8 +87,7 @@ mk_err kmsd_worker_open(kmsd_worker *w)
             w->sql = NULL;
             return e;
         }
-        if (w->sh->writer != NULL)
-            mk_sqlstore_set_writer(w->sql, w->sh->writer);
+        mk_sqlstore_attach_node(w->sql, w->sh->node);
         w->iface = mk_sqlstore_interface(w->sql);
     }
     e = MK_OK;
@@ -202,6 +201,12 @@ static void serve(kmsd_worker *w)
              * UE retries) and is logged; the detail is a static reason */
             const char *d = what_of(e);
             kmsd_log(MK_LOG_ERROR, "bug in the KMS core: %s",
+                     d != NULL ? d : "no detail");
+        } else if (e == MK_E_UNAVAILABLE) {
+            /* why the UE is told to come back: store busy, node state full
+             * (a static reason, never a value of the request) */
+            const char *d = what_of(e);
+            kmsd_log(MK_LOG_WARN, "answered 503: %s",
                      d != NULL ? d : "no detail");
         }
         if (status == 200)

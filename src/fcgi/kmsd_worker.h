@@ -37,11 +37,9 @@ typedef struct kmsd_shared {
     char store_path[MK_CONFIG_PATH_MAX];
     uint32_t busy_timeout_ms;
     mk_key master_key;    /* kept to reopen a store that was unavailable */
-    /* With more than one worker: the group-commit writer every worker's
-     * connection commits its answers through (store.h), so that answers
-     * that arrive together share one transaction and one connection does
-     * all the writing; NULL with one worker. */
-    mk_sqlstore_writer *writer;
+    /* The process's node state (store/node.h, kmsd_maint.h): every
+     * worker's connection commits its answers to it. */
+    mk_node *node;
     int listen_fd;
     int wake_fd;          /* readable once the workers must stop */
     pthread_t main_thread;

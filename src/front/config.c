@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "store/node.h"
+
 #define LINE_MAX_LEN 4096 /* bytes per line, newline included */
 
 void mk_config_defaults(mk_config *c)
@@ -27,6 +29,11 @@ void mk_config_defaults(mk_config *c)
     c->log_level = MK_LOG_INFO;
     snprintf(c->mount, sizeof c->mount, "%s", "/keymanagement");
     c->busy_timeout_ms = 2000;
+    mk_node_config n;
+    mk_node_config_defaults(&n);
+    c->replay_max = n.replay_max;
+    c->journal_max = n.journal_max;
+    c->durable = n.durable;
 }
 
 const char *mk_log_level_name(mk_log_level l)
@@ -47,6 +54,16 @@ void mk_config_kms(const mk_config *c, mk_kms_config *out)
     out->skew_seconds = c->skew_window;
     out->max_lifetime = c->max_ticket_lifetime;
     out->default_lifetime = c->default_ticket_lifetime;
+}
+
+void mk_config_node(const mk_config *c, mk_node_config *out)
+{
+    mk_node_config_defaults(out);
+    snprintf(out->path, sizeof out->path, "%s", c->node_state);
+    out->replay_max = c->replay_max;
+    out->journal_max = c->journal_max;
+    out->durable = c->durable;
+    out->skew_seconds = c->skew_window;
 }
 
 bool mk_config_protocol_ok(const mk_config *c, const char *proto)
@@ -127,6 +144,38 @@ static mk_err set_u32(parse_ctx *p, const char *key, const char *v,
                     (unsigned)lo);
     *out = (uint32_t)n;
     return MK_OK;
+}
+
+static mk_err set_u64(parse_ctx *p, const char *key, const char *v,
+                      uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    uint64_t n = 0;
+    if (*v == '\0')
+        return fail(p, "%s: a number is needed", key);
+    for (const char *q = v; *q; q++) {
+        if (!isdigit((unsigned char)*q))
+            return fail(p, "%s: '%s' is not a decimal number", key, v);
+        uint64_t d = (uint64_t)(*q - '0');
+        if (n > (hi - d) / 10)
+            return fail(p, "%s: %s is above the maximum %llu", key, v,
+                        (unsigned long long)hi);
+        n = n * 10 + d;
+    }
+    if (n < lo)
+        return fail(p, "%s: %s is below the minimum %llu", key, v,
+                    (unsigned long long)lo);
+    *out = n;
+    return MK_OK;
+}
+
+static mk_err set_bool(parse_ctx *p, const char *key, const char *v,
+                       bool *out)
+{
+    if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0) {
+        *out = v[0] == 'y';
+        return MK_OK;
+    }
+    return fail(p, "%s: '%s' is not yes or no", key, v);
 }
 
 static mk_err set_str(parse_ctx *p, const char *key, const char *v,
@@ -216,7 +265,8 @@ static mk_err set_mount(parse_ctx *p, const char *v)
 enum key_id {
     K_KMS_ID, K_STORE, K_MASTER_KEY, K_SKEW, K_MAX_LIFE, K_DEF_LIFE,
     K_PROTOCOLS, K_RETRY_AFTER, K_BODY_MAX, K_LOG_LEVEL, K_MOUNT,
-    K_BUSY_TIMEOUT, K_LISTEN, K__COUNT
+    K_BUSY_TIMEOUT, K_LISTEN, K_NODE_STATE, K_REPLAY_MAX, K_JOURNAL_MAX,
+    K_DURABLE, K__COUNT
 };
 
 static const char *const key_names[K__COUNT] = {
@@ -233,6 +283,10 @@ static const char *const key_names[K__COUNT] = {
     [K_MOUNT] = "mount",
     [K_BUSY_TIMEOUT] = "busy_timeout_ms",
     [K_LISTEN] = "listen",
+    [K_NODE_STATE] = "node_state",
+    [K_REPLAY_MAX] = "replay_max",
+    [K_JOURNAL_MAX] = "journal_max",
+    [K_DURABLE] = "durable",
 };
 
 static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
@@ -275,6 +329,17 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
         MK_GUARD(set_str(p, "listen", v, c->listen, sizeof c->listen));
         c->has_listen = true;
         return MK_OK;
+    case K_NODE_STATE:
+        return set_path(p, "node_state", v, c->node_state,
+                        sizeof c->node_state);
+    case K_REPLAY_MAX: /* node.h bounds */
+        return set_u64(p, "replay_max", v, 10, (uint64_t)1 << 36,
+                       &c->replay_max);
+    case K_JOURNAL_MAX:
+        return set_u64(p, "journal_max", v, 10, (uint64_t)1 << 32,
+                       &c->journal_max);
+    case K_DURABLE:
+        return set_bool(p, "durable", v, &c->durable);
     case K__COUNT:
         break;
     }

@@ -51,6 +51,11 @@ typedef struct mk_config {
     uint32_t busy_timeout_ms;           /* default 2000 */
     char listen[MK_CONFIG_LISTEN_MAX];  /* optional, "" when not set */
     bool has_listen;
+    /* the node state (store/node.h) */
+    char node_state[MK_CONFIG_PATH_MAX]; /* "" = STORE-node */
+    uint64_t replay_max;                /* entries, default 4000000 */
+    uint64_t journal_max;               /* records, default 1000000 */
+    bool durable;                       /* default no */
     /* After a failed mk_config_load: "FILE:LINE: reason" (or "FILE:
      * reason"). Empty otherwise. */
     char error[MK_CONFIG_ERROR_MAX];
@@ -66,6 +71,10 @@ mk_err mk_config_load(const char *path, mk_config *out);
 
 /* The KMS core's part of the configuration. */
 void mk_config_kms(const mk_config *c, mk_kms_config *out);
+
+/* The node state's part (path "" = the store's default node file). */
+struct mk_node_config;
+void mk_config_node(const mk_config *c, struct mk_node_config *out);
 
 /* True when proto (e.g. SERVER_PROTOCOL "HTTP/1.1") is accepted (exact,
  * case-sensitive match, as HTTP-version is, RFC 9110 §2.5). */

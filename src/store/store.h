@@ -1,26 +1,24 @@
 /* store.h - the SQLite store of the KMS: subscribers with their wrapped PSKs
- * and IMPUs, versioned ticket keys (TPKs), the replay cache shared by every
- * responder process, and the audit records (profile §4, §6, §7, §8).
+ * and IMPUs, versioned ticket keys (TPKs), and the audit records
+ * (doc/profile.md §4, §6, §8).
  *
  * Owns: mk_sqlstore (one SQLite connection to one database file), its
- * implementation of the mk_kms_store interface (kms/kms_store.h) and the
- * administration API used by kmsctl.
+ * implementation of the mk_kms_store interface (kms/kms_store.h), the
+ * administration API used by kmsctl, and the drain of the node's record
+ * journal into the records table.
+ *
+ * The answer path does not write this database. The lookups of an answer
+ * (subscriber, ticket key) are served from the connection's cache or read
+ * here; the answer's replay entry and record are committed to the node
+ * state (store/node.h: LMDB, shared by every process of the machine) in
+ * one transaction that also checks the lookups were current. Records
+ * reach the records table through mk_sqlstore_drain (kmsd's maintenance
+ * thread every few hundred milliseconds, and kmsctl before it reads them).
  *
  * Storage:
- * - One database file in WAL mode, synchronous=NORMAL: a committed answer
- *   survives a crash of any process (it is in the WAL, in the OS page
- *   cache); after a power loss the transactions committed since the last
- *   checkpoint (up to 10000 WAL pages: some 2000 answers) may be lost (the
- *   database stays consistent). The replay cache
- *   is meant to be correct across processes, not across power loss: after a
- *   power loss, messages replayed within the skew window could be accepted
- *   once more. mk_sqlstore_set_durable(s, true) selects synchronous=FULL
- *   (fsync at every commit) where that matters more than throughput.
- * - Speed: an answer is one transaction (answer_commit); the connections
- *   use a VFS that writes the frames of a commit to the WAL in one system
- *   call (store_vfs.c; same file format, other programs may open the file
- *   with plain SQLite at any time); a checkpoint runs every 10000 WAL
- *   pages (~40 MiB) instead of SQLite's 1000, as each syncs both files.
+ * - One database file in WAL mode, synchronous=NORMAL (FULL with
+ *   mk_sqlstore_set_durable): written by operators (kmsctl) and by the
+ *   drain.
  * - PSKs and ticket keys are stored AES-KW wrapped (RFC 3394) under the
  *   32-byte master key; the wrap's 8-byte IV is bound to the row's identity
  *   (first 8 bytes of SHA-256(domain || 0x00 || id)), so a wrapped key moved
@@ -32,37 +30,35 @@
  *   (or empty) file forward and refuses a newer one (MK_E_CONFIG).
  * - Lookups are cached per connection (store_cache.c): subscribers by PSK
  *   id and by IMPU, ticket keys. The database keeps a generation number
- *   that triggers bump at every change of those rows, by any writer. The
- *   answer_commit of an answer whose lookups were served from the cache
- *   reads it inside its write transaction; if it moved since the cached
- *   rows were read, nothing is written and the commit returns MK_E_STALE
- *   (the KMS core then runs the request again, kms/kms_store.h), so no
- *   answer is ever committed on rows older than the commit. A connection
- *   serves cached rows only once one of its answer_commits has found the
- *   generation unchanged; connections that do not commit answers (kmsctl,
- *   the administration API below) always read the database, and the
- *   administration calls drop the cache of the connection they use.
+ *   that triggers bump at every change of those rows, by any writer. An
+ *   answer's commit to the node compares the generation of the rows it
+ *   used with the node's (node.h); rows of another generation make the
+ *   commit MK_E_STALE (nothing written; the KMS core runs the request
+ *   again, kms/kms_store.h). Every change made through this API publishes
+ *   the new generation to the node (mk_store_changed), so that a kmsctl
+ *   change applies from the next answer of every process; a change made
+ *   behind its back (sqlite3 shell, a restored file) is published by the
+ *   next mk_sqlstore_maintain or by the first lookup that reads the
+ *   database. A connection serves cached rows only once one of its
+ *   answer_commits has found the node at the cache's generation.
  *
  * Concurrency: any number of processes may open the same file. An
  * mk_sqlstore is NOT thread-safe (the connection is opened with
  * SQLITE_OPEN_NOMUTEX and caches its prepared statements): open one
- * mk_sqlstore per thread. Threads of one process may in addition share an
- * mk_sqlstore_writer (group commit, below) for their replay entries and
- * records. A wait for another connection's lock polls every 20 us to 1 ms
- * (SQLite's default handler sleeps 1 ms and more, far longer than the
- * store's transactions). Every function that finds the database locked by
- * another connection for longer than busy_timeout_ms, or cannot read or
- * write it (I/O error, disk full), returns MK_E_UNAVAILABLE (HTTP 503);
- * SQLite's "database is locked" never surfaces as any other error.
+ * mk_sqlstore per thread; they may share one mk_node. A wait for another
+ * connection's lock polls every 20 us to 1 ms. Every function that finds
+ * the database locked by another connection for longer than
+ * busy_timeout_ms, or cannot read or write it (I/O error, disk full),
+ * returns MK_E_UNAVAILABLE (HTTP 503); SQLite's "database is locked" never
+ * surfaces as any other error.
  *
  * Errors: MK_OK; MK_E_NOT_FOUND (lookup found nothing); MK_E_EXISTS (insert
  * met an existing row); MK_E_VALUE / MK_E_ARG (a value the store refuses);
  * MK_E_UNWRAP (a key does not unwrap under the master key);
  * MK_E_UNAVAILABLE (busy / I/O); MK_E_CONFIG (not a store, missing file,
- * newer schema); MK_E_STALE (answer_commit only: cached lookups no
- * longer current, nothing written); MK_E_INTERNAL (anything else SQLite
- * reports). The thread's mk_err_last() names the operation;
- * mk_sqlstore_errmsg() holds SQLite's own message for logs.
+ * newer schema); MK_E_STALE and MK_E_MIKEY_TS (answer_commit, node.h);
+ * MK_E_INTERNAL (anything else SQLite reports). The thread's mk_err_last()
+ * names the operation; mk_sqlstore_errmsg() holds SQLite's own message.
  */
 #ifndef MK_STORE_STORE_H
 #define MK_STORE_STORE_H
@@ -72,10 +68,11 @@
 #include <stdint.h>
 
 #include "kms/kms_store.h"
+#include "store/node.h"
 #include "util/cursor.h"
 #include "util/err.h"
 
-#define MK_SQLSTORE_SCHEMA_VERSION 2
+#define MK_SQLSTORE_SCHEMA_VERSION 3
 #define MK_MASTER_KEY_LEN 32
 
 typedef struct mk_sqlstore mk_sqlstore;
@@ -91,42 +88,43 @@ mk_err mk_sqlstore_open_existing(const char *path, mk_bytes master_key,
                                  uint32_t busy_timeout_ms, mk_sqlstore **out);
 void mk_sqlstore_close(mk_sqlstore *s); /* NULL is fine */
 
-/* The mk_kms_store function table over this connection (ctx = s). */
+/* The mk_kms_store function table over this connection (ctx = s). Its
+ * answer_commit goes to the connection's node (below). */
 mk_kms_store mk_sqlstore_interface(mk_sqlstore *s);
 
-/* --- group commit ---
- *
- * The interface's answer_commit writes one answer (replay entry + record)
- * in one transaction. Each commit still costs a few system calls (WAL
- * frames, file locks) and serializes the threads on SQLite's write lock. A
- * writer is one thread with its own connection: the answer_commit of every
- * mk_sqlstore attached to it is queued, whatever has queued up is run in
- * ONE transaction, and each caller returns after that commit with its own
- * result (MK_E_MIKEY_TS for a replay, with nothing of that answer
- * written). Durability is that of a direct call; under load a commit
- * carries many answers. Lookups still use each thread's own connection.
- * A database failure during a batch (busy past the timeout, I/O) fails
- * every answer of that batch with MK_E_UNAVAILABLE (nothing of it is
- * kept). The cache check (above) is the same as for a direct call: each
- * answer carries its connection's "served from the cache, generation G"
- * into the queue, and the writer compares it with the generation its batch
- * transaction reads; a stale answer gets MK_E_STALE (nothing of it
- * written) while the rest of the batch is committed. */
-typedef struct mk_sqlstore_writer mk_sqlstore_writer;
+/* --- the node state the answers commit to (store/node.h) --- */
 
-/* Open the existing store for the writer and start its thread; durable
- * as mk_sqlstore_set_durable says (false: synchronous=NORMAL). */
-mk_err mk_sqlstore_writer_start(const char *path, mk_bytes master_key,
-                                uint32_t busy_timeout_ms, bool durable,
-                                mk_sqlstore_writer **out);
-/* Write what is queued, stop the thread, close. Detach (or close) every
- * mk_sqlstore using it first. NULL is fine. */
-void mk_sqlstore_writer_stop(mk_sqlstore_writer *w);
-/* Route s's answer_commit through w (NULL: directly). */
-void mk_sqlstore_set_writer(mk_sqlstore *s, mk_sqlstore_writer *w);
-/* Commits and writes done so far (ops / batches = mean batch size). */
-void mk_sqlstore_writer_stats(mk_sqlstore_writer *w, uint64_t *batches,
-                              uint64_t *ops);
+/* Open the node of this store with cfg (NULL: the default path
+ * STORE-node, adopting the sizes the file or the process has) and attach
+ * it to s; *out is s's reference (closed with s). A missing node file is
+ * created; if the store has answered before (it holds records), with the
+ * restart rule of node.h, since the entries of a lost file may be gone. */
+mk_err mk_sqlstore_node_open(mk_sqlstore *s, const mk_node_config *cfg,
+                             mk_node **out);
+/* Commit s's answers to n (a reference is taken; NULL detaches). Without
+ * a node, the first answer_commit opens the default one as above. */
+void mk_sqlstore_attach_node(mk_sqlstore *s, mk_node *n);
+
+/* Move up to max records from n's journal into the records table, in
+ * batches (store_drain.c: exactly once, across crashes). Only one process
+ * drains at a time: wait_ms 0 returns MK_OK with *moved 0 at once if
+ * another is at it; otherwise wait up to wait_ms (MK_E_UNAVAILABLE). */
+mk_err mk_sqlstore_drain(mk_sqlstore *s, mk_node *n, uint32_t wait_ms,
+                         size_t max, size_t *moved);
+
+/* One round of the node's upkeep (kmsd's maintenance thread, a few times
+ * a second; kmsctl): drain what is there, publish the store's generation
+ * (a lower one only when seen twice in a row: a restored backup), reclaim
+ * dead replay entries, sweep dead kv entries, free the reader slots of
+ * killed processes, unmap the node pages this process read
+ * (mk_node_release_pages). Every step runs; the first error is returned. */
+typedef struct mk_sqlstore_upkeep {
+    size_t drained;  /* records moved into the store */
+    uint64_t pruned; /* replay entries reclaimed */
+    size_t swept;    /* kv entries deleted */
+} mk_sqlstore_upkeep;
+mk_err mk_sqlstore_maintain(mk_sqlstore *s, mk_node *n, uint64_t now_unix,
+                            mk_sqlstore_upkeep *u);
 
 /* What the cache of looked-up rows did on this connection (for tests and
  * benchmarks). */
@@ -140,7 +138,15 @@ typedef struct mk_sqlstore_cache_counts {
 void mk_sqlstore_cache_stats(const mk_sqlstore *s,
                              mk_sqlstore_cache_counts *out);
 
-/* synchronous=FULL (true) or NORMAL (false, the default); see above. */
+/* The connection's page cache, at most kib KiB (SQLite's default: 2 MiB).
+ * A connection that only appends (the drain: records land at the right
+ * edge of their B-tree) needs a few dozen pages; a small cache keeps it
+ * from holding every page it ever wrote. */
+mk_err mk_sqlstore_set_page_cache(mk_sqlstore *s, unsigned kib);
+
+/* synchronous=FULL (true) or NORMAL (false, the default): FULL for the
+ * drain of a durable node, so that records the journal forgets are on
+ * disk in the store. */
 mk_err mk_sqlstore_set_durable(mk_sqlstore *s, bool full);
 /* SQLite's message of the last failure on this connection ("" if none). */
 const char *mk_sqlstore_errmsg(const mk_sqlstore *s);
@@ -198,17 +204,6 @@ typedef mk_err (*mk_sqlstore_ticket_key_cb)(void *arg,
                                             const mk_ticket_key_info *k);
 mk_err mk_sqlstore_ticket_key_list(mk_sqlstore *s,
                                    mk_sqlstore_ticket_key_cb cb, void *arg);
-
-/* --- replay cache (profile §7) --- */
-
-/* Delete every entry with expires <= now_unix, in batches (each its own
- * short transaction so responders are not held up); *deleted counts them
- * (may be NULL). The interface's answer_commit also prunes a bounded
- * batch every so often. */
-mk_err mk_sqlstore_replay_prune(mk_sqlstore *s, uint64_t now_unix,
-                                uint64_t *deleted);
-/* Number of entries (expired or not), for tests and operators. */
-mk_err mk_sqlstore_replay_count(mk_sqlstore *s, uint64_t *count);
 
 /* --- records (profile §8) --- */
 

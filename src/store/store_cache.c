@@ -1,10 +1,10 @@
 /* store_cache.c - the rows a connection looked up, kept exactly consistent
  * with the database without a transaction per answer (store.h).
  *
- * Why: an answer used to cost three transactions (subscriber, ticket key,
- * answer_commit), each with its file locks; the first two read rows that
- * change only when an operator acts. Now a lookup served from here touches
- * no file, and the one transaction the answer needs anyway checks it.
+ * Why: an answer used to cost a read transaction per lookup (subscriber,
+ * ticket key), each with its file locks, for rows that change only when an
+ * operator acts. A lookup served from here touches no file; the answer's
+ * one commit, to the node state (node.h), checks it.
  *
  * How it stays exact:
  * - Every entry was read in one read transaction together with the
@@ -12,20 +12,20 @@
  *   impus, responder_patterns and ticket_keys by ANY writer; store_schema.c
  *   v2). All entries share one generation: a miss that reads another one
  *   drops every entry first.
- * - A hit marks the answer as served from the cache with that generation.
- *   The answer's answer_commit reads the generation inside its write
- *   transaction, before writing anything: if it moved, the rows the answer
- *   was computed on may be gone, so nothing is written and the commit
- *   returns MK_E_STALE; the core runs the request again on fresh rows. An
- *   answer is therefore only ever committed on rows that are current at
- *   its commit - as current as with a read transaction per lookup, which
- *   returned rows that could change before the commit anyway.
+ * - A hit marks the answer as served from the cache with that generation;
+ *   a read marks it as fresh with the generation it read. The answer's
+ *   commit to the node publishes a fresh generation newer than the node's
+ *   and refuses (MK_E_STALE, nothing written) an answer whose rows are of
+ *   any other generation than the node's; the core runs it again on fresh
+ *   rows. Operator changes publish their generation at once
+ *   (mk_store_changed), so an answer is never committed on rows older than
+ *   the last change an operator has completed.
  * - Hits are served only while "armed": an answer_commit of this
- *   connection has seen, under the write lock, that the cache's generation
- *   is current (and a commit that sees another one drops the cache, so a
- *   change made while the server is idle costs at most one rerun, of the
- *   answer in flight). A connection that never commits answers (kmsctl,
- *   tests of the lookups) never hits, and reads the database as before.
+ *   connection has found the node at the cache's generation (and a commit
+ *   that finds another one drops the cache, so a change made while the
+ *   server is idle costs at most one rerun, of the answer in flight). A
+ *   connection that never commits answers (kmsctl, tests of the lookups)
+ *   never hits, and reads the database as before.
  * - "Not found" and failed lookups are never cached.
  * Keys (PSKs, TPKs) live in mk_key inside fixed slots of the connection and
  * are wiped when a slot is replaced or dropped, and with the connection.
@@ -222,6 +222,13 @@ static mk_err adopt(mk_sqlstore *s, bool *keep)
         mk_store_cache_drop(s); /* disarms until a commit confirms gen */
     c->gen = gen;
     c->gen_known = true;
+    /* this answer read rows of gen: its commit publishes it to the node;
+     * two reads of one answer at two generations can never be current */
+    if (c->fresh && c->fresh_gen != gen)
+        c->fresh_gen = MK_GEN_MIXED;
+    else if (!c->fresh)
+        c->fresh_gen = gen;
+    c->fresh = true;
     *keep = true;
     return MK_OK;
 }
@@ -299,17 +306,6 @@ mk_err mk_store_cache_stale(mk_sqlstore *s)
     mk_store_cache_drop(s);
     MK_FAIL(MK_E_STALE, "the lookups of this answer came from a snapshot "
                         "that is no longer current; nothing written");
-}
-
-mk_err mk_store_cache_check(mk_sqlstore *s, bool used, int64_t used_gen)
-{
-    bool known;
-    int64_t gen;
-    MK_GUARD(mk_store_gen_read(s, &known, &gen));
-    mk_store_cache_confirm(s, known, gen);
-    if (used && (!known || gen != used_gen))
-        return mk_store_cache_stale(s);
-    return MK_OK;
 }
 
 void mk_sqlstore_cache_stats(const mk_sqlstore *s,

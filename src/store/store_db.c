@@ -58,15 +58,6 @@ static const char *const st_sql[ST__COUNT] = {
                      "WHERE id = ?1 AND state = 1",
     [ST_TK_LIST] = "SELECT id, version, state, created FROM ticket_keys "
                    "ORDER BY version",
-    [ST_REPLAY_INSERT] =
-        "INSERT OR IGNORE INTO replay(digest, expires) VALUES (?1, ?2)",
-    /* an expired entry may be taken again; the WHERE is evaluated under
-     * the write lock, so of two racing writers only one succeeds */
-    [ST_REPLAY_REVIVE] = "UPDATE replay SET expires = ?2 "
-                         "WHERE digest = ?1 AND expires <= ?3",
-    [ST_REPLAY_PRUNE] = "DELETE FROM replay WHERE digest IN (SELECT digest "
-                        "FROM replay WHERE expires <= ?1 LIMIT ?2)",
-    [ST_REPLAY_COUNT] = "SELECT count(*) FROM replay",
     [ST_RECORD_INSERT] =
         "INSERT INTO records(time, service, subscriber, initiator, responder, "
         "ticket_id, valid_from, valid_to, spis, outcome) "
@@ -340,15 +331,18 @@ static mk_err open_store(const char *path, mk_bytes master_key,
     if (!create && stat(path, &sb) != 0)
         MK_FAIL(MK_E_CONFIG, "store file does not exist (run kmsctl init)");
 
+    if (strlen(path) >= sizeof ((mk_sqlstore *)0)->path)
+        MK_FAIL(MK_E_CONFIG, "store path too long");
     mk_sqlstore *s = calloc(1, sizeof *s);
     if (s == NULL)
         MK_FAIL(MK_E_UNAVAILABLE, "out of memory");
+    strcpy(s->path, path); /* length checked above */
     MK_GUARD_GOTO(mk_key_copy(&s->master, master_key), rc, fail);
 
     /* NOMUTEX: the caller keeps one connection per thread (store.h). */
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
                 (create ? SQLITE_OPEN_CREATE : 0);
-    int sr = sqlite3_open_v2(path, &s->db, flags, mk_store_vfs());
+    int sr = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (sr != SQLITE_OK) {
         rc = mk_store_db_err(s, sr, "cannot open the store");
         goto fail;
@@ -374,12 +368,11 @@ static mk_err open_store(const char *path, mk_bytes master_key,
                          "cannot enable foreign keys"),
                   rc, fail);
     /* A checkpoint (copying the WAL into the database) syncs both files
-     * even with synchronous=NORMAL, milliseconds each; at SQLite's default
-     * of every 1000 pages that is every ~250 answers and was the largest
-     * part of an answer's elapsed time. Every 10000 pages (~40 MiB of WAL)
-     * instead; journal_size_limit gives the space back when a long reader
-     * had let the WAL grow past that. Neither changes what a commit
-     * guarantees. */
+     * even with synchronous=NORMAL, milliseconds each: every 10000 pages
+     * (~40 MiB of WAL) instead of SQLite's 1000, as the drain commits a
+     * batch of records every few hundred milliseconds; journal_size_limit
+     * gives the space back when a long reader had let the WAL grow past
+     * that. Neither changes what a commit guarantees. */
     MK_GUARD_GOTO(pragma(s, "PRAGMA wal_autocheckpoint=10000", NULL,
                          "cannot set wal_autocheckpoint"),
                   rc, fail);
@@ -420,12 +413,13 @@ void mk_sqlstore_close(mk_sqlstore *s)
         sqlite3_finalize(s->st[i]);
     /* the last connection to close checkpoints and removes the WAL */
     sqlite3_close(s->db);
+    mk_node_close(s->node);
     mk_key_wipe(&s->master);
     mk_wipe(s, sizeof *s);
     free(s);
 }
 
-mk_err mk_store_set_page_cache(mk_sqlstore *s, unsigned kib)
+mk_err mk_sqlstore_set_page_cache(mk_sqlstore *s, unsigned kib)
 {
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA cache_size=-%u", kib);

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "store/node.h"
 #include "store/store.h"
 
 /* Every statement the store prepares, cached per connection. */
@@ -42,10 +43,6 @@ typedef enum mk_st {
     ST_TK_STATE_BY_ID,
     ST_TK_RETIRE,
     ST_TK_LIST,
-    ST_REPLAY_INSERT,
-    ST_REPLAY_REVIVE,
-    ST_REPLAY_PRUNE,
-    ST_REPLAY_COUNT,
     ST_RECORD_INSERT,
     ST_RECORDS_SINCE,
     ST_RECORDS_SINCE_SUB,
@@ -71,6 +68,7 @@ typedef struct mk_unwrap_slot {
 #define MK_SUB_CACHE_SLOTS 256 /* direct-mapped by PSK id */
 #define MK_IMPU_CACHE_SLOTS 256 /* direct-mapped by IMPU -> subscriber slot */
 #define MK_TK_CACHE_SLOTS 8 /* replaced in turn */
+#define MK_GEN_MIXED INT64_MIN /* no generation equals it */
 typedef struct mk_sub_slot {
     bool used;
     /* bit i: a lookup by impu[i] found exactly this subscriber (the IMPU has
@@ -99,6 +97,11 @@ typedef struct mk_store_cache {
      * every answer_commit, and only there. */
     bool used;
     int64_t used_gen;
+    /* This answer read rows from the database, at generation fresh_gen
+     * (MK_GEN_MIXED: at two different ones); its answer_commit publishes
+     * it to the node (node.h). Cleared like `used`. */
+    bool fresh;
+    int64_t fresh_gen;
     unsigned tk_next; /* the ticket key slot replaced next */
     mk_sqlstore_cache_counts stats;
     mk_sub_slot subs[MK_SUB_CACHE_SLOTS];
@@ -110,11 +113,13 @@ struct mk_sqlstore {
     sqlite3 *db;
     sqlite3_stmt *st[ST__COUNT];
     mk_key master;          /* MK_MASTER_KEY_LEN bytes, wiped at close */
-    uint64_t replay_inserts; /* prune a batch every MK_REPLAY_PRUNE_EVERY */
-    uint64_t replay_pruned_at; /* replay_inserts at the last prune */
+    char path[MK_NODE_PATH_MAX]; /* the database file */
     uint32_t busy_timeout_ms;
     struct timespec busy_since; /* start of the current wait for a lock */
-    mk_sqlstore_writer *writer; /* NULL: write through this connection */
+    /* the node state the answers commit to (node.h); opened at the first
+     * answer_commit with the defaults unless mk_sqlstore_attach_node gave
+     * one; a counted reference either way */
+    mk_node *node;
     char errmsg[256];       /* last SQLite message */
     /* unwrapped keys by (domain, id, wrapped bytes); wiped with the
      * struct at close */
@@ -122,9 +127,6 @@ struct mk_sqlstore {
     /* looked-up rows; wiped with the struct at close */
     mk_store_cache cache;
 };
-
-#define MK_REPLAY_PRUNE_EVERY 1024u
-#define MK_REPLAY_PRUNE_BATCH 4096
 
 /* Map a SQLite result code to mk_err and raise it with `what`; copies
  * sqlite3_errmsg for mk_sqlstore_errmsg. BUSY/LOCKED, I/O, full disk and
@@ -184,18 +186,6 @@ mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
 mk_err mk_store_unwrap(mk_sqlstore *s, const char *domain, mk_bytes id,
                        mk_bytes wrapped, mk_key *out);
 
-/* The VFS every connection of the store uses (store_vfs.c): the default
- * one, with the frames of a WAL commit written in one call. NULL if it
- * could not be registered (then the default VFS is used). */
-#define MK_STORE_VFS_NAME "mikeykms-wal1"
-const char *mk_store_vfs(void);
-/* Writes to WAL files, and commits among them, since the process started
- * (for tests and benchmarks). */
-void mk_store_vfs_stats(uint64_t *writes, uint64_t *commits);
-
-/* The connection's page cache, at most kib KiB (SQLite's default: 2 MiB). */
-mk_err mk_store_set_page_cache(mk_sqlstore *s, unsigned kib);
-
 /* Schema (store_schema.c): bring the database to
  * MK_SQLSTORE_SCHEMA_VERSION inside one write transaction. */
 mk_err mk_store_migrate(mk_sqlstore *s);
@@ -211,36 +201,21 @@ mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
                               uint64_t expires_unix, uint64_t now_unix,
                               const mk_record *r);
 
-/* The two writes of answer_commit, inside a write transaction the caller
- * holds (store_answer.c, store_writer.c). replay_insert: MK_E_MIKEY_TS if
- * the digest is there and unexpired. record_write: the record's fields
- * must have passed mk_store_record_check, so that any failure is one of
- * the database. */
-mk_err mk_store_replay_insert(mk_sqlstore *s, const uint8_t digest[32],
-                              uint64_t expires_unix, uint64_t now_unix);
+/* record_write: one record into the records table (the drain,
+ * store_drain.c); its fields must have passed mk_store_record_check, so
+ * that any failure is one of the database. */
 mk_err mk_store_record_check(const mk_record *r); /* MK_E_ARG */
 mk_err mk_store_record_write(mk_sqlstore *s, const mk_record *r);
-/* After a commit (outside a transaction): delete a bounded batch of
- * expired replay entries once MK_REPLAY_PRUNE_EVERY entries were inserted
- * through s since the last time. Failures only delay the cleaning. */
-void mk_store_replay_prune_due(mk_sqlstore *s, uint64_t now_unix);
 
-/* The generation a write transaction read (for mk_store_cache_confirm). */
-typedef struct mk_gen_seen {
-    bool read;  /* false: the transaction failed before reading it */
-    bool known; /* as mk_store_gen_read */
-    int64_t gen;
-} mk_gen_seen;
+/* Meta values (integers) of the database, in the caller's transaction:
+ * MK_E_NOT_FOUND when absent or not an integer. */
+mk_err mk_store_meta_get_i64(mk_sqlstore *s, const char *key, int64_t *v);
+mk_err mk_store_meta_put_i64(mk_sqlstore *s, const char *key, int64_t v);
 
-/* answer_commit handed to a group-commit writer (store_writer.c). `used`
- * and used_gen are the caller's cache flag (above): the writer reads the
- * generation in its batch transaction, refuses a stale answer with
- * MK_E_STALE (nothing of it written; the rest of the batch goes on) and
- * tells what it read in *seen, for the caller to update its own cache. */
-mk_err mk_store_writer_answer(mk_sqlstore_writer *w, const uint8_t *digest,
-                              uint64_t expires_unix, uint64_t now_unix,
-                              const mk_record *r, bool used, int64_t used_gen,
-                              mk_gen_seen *seen);
+/* After an operator change this connection committed: drop its cache and
+ * tell the node the new generation (node.h), so that every process
+ * refuses answers on the old rows from its next commit on. */
+void mk_store_changed(mk_sqlstore *s);
 
 /* --- the cache of looked-up rows (store_cache.c) --- */
 
@@ -268,11 +243,7 @@ bool mk_store_cache_tk_by_id(mk_sqlstore *s, mk_bytes id,
 mk_err mk_store_cache_sub_put(mk_sqlstore *s, const mk_subscriber *sub,
                               mk_bytes by_impu);
 mk_err mk_store_cache_tk_put(mk_sqlstore *s, const mk_ticket_key *tk);
-/* In an answer's write transaction, before anything is written: read the
- * generation, confirm or drop the cache (mk_store_cache_confirm), and
- * return MK_E_STALE if the answer used cached rows of another one. */
-mk_err mk_store_cache_check(mk_sqlstore *s, bool used, int64_t used_gen);
-/* The generation an answer's write transaction read (known: as
+/* The generation an answer's commit found at the node (known: as
  * mk_store_gen_read): the cache is armed when it is the cache's, dropped
  * when it is not. */
 void mk_store_cache_confirm(mk_sqlstore *s, bool known, int64_t gen);

@@ -283,10 +283,10 @@ mk_err mk_sqlstore_subscriber_add(mk_sqlstore *s, const mk_subscriber *sub)
     }
 done:
     mk_wipe(wrapped, sizeof wrapped);
-    /* this connection's own change: its cached rows are old (the
-     * generation would tell, at the next commit; dropping saves a rerun) */
-    mk_store_cache_drop(s);
-    return mk_store_end(s, rc);
+    rc = mk_store_end(s, rc);
+    if (rc == MK_OK) /* every process refuses the old rows from now on */
+        mk_store_changed(s);
+    return rc;
 }
 
 /* A one-statement change of a subscriber by PSK id: MK_E_NOT_FOUND when
@@ -297,7 +297,6 @@ static mk_err change_one(mk_sqlstore *s, mk_st id, mk_bytes psk_id,
     sqlite3_stmt *st = NULL;
     if (psk_id.n == 0 || psk_id.n > MK_PSK_ID_MAX)
         MK_FAIL(MK_E_NOT_FOUND, "no such subscriber");
-    mk_store_cache_drop(s); /* as in mk_sqlstore_subscriber_add */
     MK_GUARD(mk_store_stmt(s, id, &st));
     mk_err rc = mk_store_bind_blob(s, st, 1, psk_id);
     if (rc == MK_OK && id == ST_SUB_SET_ACTIVE)
@@ -309,6 +308,7 @@ static mk_err change_one(mk_sqlstore *s, mk_st id, mk_bytes psk_id,
     MK_GUARD(rc);
     if (sqlite3_changes(s->db) == 0)
         MK_FAIL(MK_E_NOT_FOUND, "no such subscriber");
+    mk_store_changed(s); /* as in mk_sqlstore_subscriber_add */
     return MK_OK;
 }
 

@@ -128,7 +128,6 @@ mk_err mk_sqlstore_ticket_key_rotate(mk_sqlstore *s, uint64_t now_unix,
     sqlite3_stmt *st = NULL;
     mk_err rc;
 
-    mk_store_cache_drop(s); /* this connection's own change (store.h) */
     MK_GUARD(mk_store_begin_write(s));
     MK_GUARD_GOTO(max_version(s, &v), rc, done);
     v++;
@@ -164,7 +163,10 @@ mk_err mk_sqlstore_ticket_key_rotate(mk_sqlstore *s, uint64_t now_unix,
 done:
     mk_key_wipe(&tpk);
     mk_wipe(wrapped, sizeof wrapped);
-    return mk_store_end(s, rc);
+    rc = mk_store_end(s, rc);
+    if (rc == MK_OK) /* every process refuses the old rows from now on */
+        mk_store_changed(s);
+    return rc;
 }
 
 mk_err mk_sqlstore_ticket_key_retire(mk_sqlstore *s, mk_bytes id)
@@ -174,7 +176,6 @@ mk_err mk_sqlstore_ticket_key_retire(mk_sqlstore *s, mk_bytes id)
 
     if (id.n == 0 || id.n > MK_TK_ID_MAX)
         MK_FAIL(MK_E_NOT_FOUND, "no such ticket key");
-    mk_store_cache_drop(s); /* this connection's own change (store.h) */
     MK_GUARD(mk_store_begin_write(s));
     MK_GUARD_GOTO(mk_store_stmt(s, ST_TK_STATE_BY_ID, &st), rc, done);
     MK_GUARD_GOTO(mk_store_bind_blob(s, st, 1, id), rc, done);
@@ -203,7 +204,10 @@ mk_err mk_sqlstore_ticket_key_retire(mk_sqlstore *s, mk_bytes id)
     MK_GUARD_GOTO(mk_store_bind_blob(s, st, 1, id), rc, done);
     rc = mk_store_exec(s, st, "cannot retire the ticket key");
 done:
-    return mk_store_end(s, rc);
+    rc = mk_store_end(s, rc);
+    if (rc == MK_OK) /* every process drops the key at its next commit */
+        mk_store_changed(s);
+    return rc;
 }
 
 mk_err mk_sqlstore_ticket_key_list(mk_sqlstore *s,

@@ -1,0 +1,111 @@
+/* node_int.h - what the node_*.c files (and the store's drain) share; not a
+ * public header (node.h is).
+ *
+ * Owns: struct mk_node (the LMDB environment and its databases), the
+ * LMDB -> mk_err mapping, the big-endian helpers of the on-file layout and
+ * the journal reader used by the store's drain (store_drain.c).
+ *
+ * On-file layout (format version 1):
+ * - "meta": short text keys -> values
+ *     "version"    u32 BE, 1
+ *     "node_id"    16 random bytes: names this node's journal in the store
+ *     "boot_id"    the kernel's boot id when the node was last opened
+ *     "nondurable" 1 byte: a non-durable process opened it since that boot
+ *     "mark"       u64 BE unix seconds (node.h)
+ *     "gen"        i64 BE, the store generation known to the node
+ *     "seq"        u64 BE, sequence number of the next journal record
+ *     "floor"      u64 BE, the mark set by the last unclean-restart rule
+ * - "replay":  32-byte digest -> u64 BE expiry
+ * - "journal": u64 BE sequence number -> encoded mk_record (node_journal.c)
+ * - "kv0".."kv3": key -> u64 BE expiry || value (node_kv.c)
+ */
+#ifndef MK_STORE_NODE_INT_H
+#define MK_STORE_NODE_INT_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "store/node.h"
+
+#define MK_NODE_FORMAT 1
+
+struct mk_node {
+    MDB_env *env;
+    MDB_dbi meta, replay, journal, kv[MK_NODE_KV__COUNT];
+    mk_node_config cfg;
+    uint8_t node_id[16];
+    uint64_t floor_unix;  /* mark raised at this open (0: not) */
+    int drain_fd;         /* PATH-drain, flock(2): one process drains */
+    pthread_mutex_t drain_mu; /* ... and one thread of it */
+    /* registry (node_env.c) */
+    dev_t dev;
+    ino_t ino;
+    pid_t pid;
+    unsigned refs;
+    struct mk_node *next;
+    /* group sync of a durable node (node_env.c) */
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    uint64_t commits, synced;
+    bool syncing;
+    /* mk_node_maintain's memory: where each kv sweep stopped, and a lower
+     * store generation seen once (it must be seen twice to be set) */
+    uint8_t kv_sweep_key[MK_NODE_KV__COUNT][MK_NODE_KV_KEY_MAX];
+    size_t kv_sweep_len[MK_NODE_KV__COUNT];
+    bool low_gen_seen;
+    int64_t low_gen;
+};
+
+/* Map an LMDB result (not MDB_SUCCESS) to mk_err and raise it with what:
+ * MDB_MAP_FULL, I/O, MDB_PANIC, MDB_CORRUPTED... -> MK_E_UNAVAILABLE;
+ * MDB_INVALID / MDB_VERSION_MISMATCH -> MK_E_CONFIG. */
+mk_err mk_node_err(int rc, const char *what);
+
+/* Begin a transaction (write unless rdonly). */
+mk_err mk_node_txn(mk_node *n, bool rdonly, MDB_txn **out);
+/* Commit, mapping the error; the transaction is gone either way. */
+mk_err mk_node_commit(MDB_txn *txn, const char *what);
+/* After a commit that the answer waits for: the shared fdatasync of a
+ * durable node (no-op otherwise). */
+mk_err mk_node_sync_after_commit(mk_node *n);
+
+/* Big-endian integers of the layout. */
+void mk_node_put_u64(uint8_t *p, uint64_t v);
+uint64_t mk_node_get_u64(const uint8_t *p);
+/* A meta value as u64 (false: absent or not 8 bytes). */
+bool mk_node_meta_u64(MDB_txn *txn, mk_node *n, const char *key,
+                      uint64_t *out);
+mk_err mk_node_meta_put(MDB_txn *txn, mk_node *n, const char *key,
+                        const void *val, size_t len);
+mk_err mk_node_meta_put_u64(MDB_txn *txn, mk_node *n, const char *key,
+                            uint64_t v);
+
+/* Delete the dead replay entries at the oldest end (expiry <= at), at most
+ * max of them, in txn; *deleted counts them. */
+mk_err mk_node_replay_reclaim(MDB_txn *txn, mk_node *n, uint64_t at,
+                              size_t max, size_t *deleted);
+
+/* --- the journal, for the drain (node_journal.c) --- */
+
+/* Encoded size bound of one record. */
+#define MK_NODE_RECORD_MAX 2048
+mk_err mk_node_record_encode(const mk_record *r, uint8_t *out, size_t cap,
+                             size_t *len);
+mk_err mk_node_record_decode(mk_bytes in, mk_record *r);
+
+/* Call cb for each journal record with seq > after, in order, at most max;
+ * *last = the last seq given (after, if none). One read transaction. A
+ * callback error stops and is returned. */
+typedef mk_err (*mk_node_journal_cb)(void *arg, uint64_t seq,
+                                     const mk_record *r);
+mk_err mk_node_journal_read(mk_node *n, uint64_t after, size_t max,
+                            mk_node_journal_cb cb, void *arg,
+                            uint64_t *last);
+/* Delete the journal records with seq <= upto. */
+mk_err mk_node_journal_trim(mk_node *n, uint64_t upto);
+/* The drain election: flock(2) on PATH-drain. wait_ms 0: try once. */
+bool mk_node_drain_lock(mk_node *n, uint32_t wait_ms);
+void mk_node_drain_unlock(mk_node *n);
+
+#endif
