@@ -73,6 +73,8 @@ void e2e_close(e2e_kms *k)
     unlink(p);
     snprintf(p, sizeof p, "%s-node-drain", k->path);
     unlink(p);
+    snprintf(p, sizeof p, "%s-node-stats", k->path);
+    unlink(p);
     rmdir(k->dir);
     mk_wipe(k, sizeof *k);
 }

@@ -180,6 +180,8 @@ void fx_teardown(void)
     unlink(p);
     snprintf(p, sizeof p, "%s-node-drain", F.path);
     unlink(p);
+    snprintf(p, sizeof p, "%s-node-stats", F.path);
+    unlink(p);
     rmdir(F.dir);
 }
 

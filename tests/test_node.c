@@ -625,8 +625,8 @@ START_TEST(test_restart_rule)
 
     /* durable openers only: no refusal after a restart */
     char p[sizeof node_path + 8];
-    static const char *const sides[] = {"", "-lock", "-drain"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const sides[] = {"", "-lock", "-drain", "-stats"};
+    for (size_t i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", node_path, sides[i]);
         ck_assert_int_eq(unlink(p), 0);
     }
@@ -841,6 +841,59 @@ START_TEST(test_kv_tables)
 }
 END_TEST
 
+/* --- shared counters --- */
+
+/* Two processes of three threads each add to the same counters at once:
+ * no count is lost; a slot out of range touches nothing. */
+static void *add_many(void *arg)
+{
+    mk_node *n = arg;
+    for (unsigned i = 0; i < 100000; i++) {
+        mk_node_stats_add(n, 7, 1);
+        mk_node_stats_add(n, MK_NODE_STATS_SLOTS - 1, 2);
+    }
+    return NULL;
+}
+
+static void add_in_threads(mk_node *n)
+{
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, add_many, n), 0);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+}
+
+START_TEST(test_shared_counters)
+{
+    mk_node *n = open_node();
+    ck_assert_uint_eq(mk_node_stats_get(n, 7), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        mk_node *cn = open_node();
+        add_in_threads(cn);
+        mk_node_close(cn);
+        _exit(0);
+    }
+    add_in_threads(n);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_uint_eq(mk_node_stats_get(n, 7), 600000);
+    ck_assert_uint_eq(mk_node_stats_get(n, MK_NODE_STATS_SLOTS - 1), 1200000);
+    mk_node_stats_add(n, MK_NODE_STATS_SLOTS, 5);
+    ck_assert_uint_eq(mk_node_stats_get(n, MK_NODE_STATS_SLOTS), 0);
+    mk_node_stats_set(n, 8, 42);
+    mk_node_close(n);
+    /* kept in the file: another open sees them */
+    n = open_node();
+    ck_assert_uint_eq(mk_node_stats_get(n, 8), 42);
+    ck_assert_uint_eq(mk_node_stats_get(n, 7), 600000);
+    mk_node_close(n);
+}
+END_TEST
+
 static Suite *node_suite(void)
 {
     Suite *s = suite_create("node");
@@ -863,6 +916,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_fork_opens_again);
     tcase_add_test(tc, test_generation);
     tcase_add_test(tc, test_kv_tables);
+    tcase_add_test(tc, test_shared_counters);
     suite_add_tcase(s, tc);
     return s;
 }

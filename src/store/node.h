@@ -35,7 +35,10 @@
  *   written) and the KMS core runs it again on fresh rows; see
  *   mk_node_publish_gen for who moves it.
  * - small tables with expiry for the other parts of the node (mk_node_kv:
- *   caches, single-use values, counters), each bounded.
+ *   caches, single-use values, token buckets), each bounded.
+ * - shared counters (mk_node_stats_*): a fixed array of 64-bit counters in
+ *   a memory-mapped file, added to atomically by every process without a
+ *   transaction: what metrics and per-outcome counts are made of.
  *
  * Durability: durable = false (default): a commit is in the operating
  *   system's page cache when the answer leaves, so it survives a kill -9
@@ -48,8 +51,8 @@
  *   shared by the answers that committed meanwhile in this process.
  *
  * Files: PATH (the LMDB data file) and PATH-lock (LMDB's reader table and
- * writer mutex), and PATH-drain (an flock(2) that elects the one process
- * that drains the journal at a time). The file never grows past its map
+ * writer mutex), PATH-drain (an flock(2) that elects the one process that
+ * drains the journal at a time) and PATH-stats (the shared counters). The file never grows past its map
  * size, computed from replay_max, journal_max and kv_max.
  *
  * Processes and threads: open a node once per process (mk_node_open
@@ -227,5 +230,16 @@ mk_err mk_node_kv_delete(mk_node *n, mk_node_table t, mk_bytes key);
  * (the maintenance thread). */
 mk_err mk_node_kv_sweep(mk_node *n, uint64_t now_unix, size_t budget,
                         size_t *deleted);
+
+/* --- shared counters (node_stats.c) ---
+ * MK_NODE_STATS_SLOTS counters of 64 bits, zero in a new file, shared by
+ * every process of the machine; what each slot means is the caller's
+ * (one header of the caller's names them all). Adding is one atomic
+ * instruction: no lock, no system call. */
+#define MK_NODE_STATS_SLOTS 4096
+/* Out-of-range slots are ignored (the count is lost, never another's). */
+void mk_node_stats_add(mk_node *n, unsigned slot, uint64_t delta);
+void mk_node_stats_set(mk_node *n, unsigned slot, uint64_t value);
+uint64_t mk_node_stats_get(const mk_node *n, unsigned slot);
 
 #endif

@@ -269,6 +269,7 @@ static void node_free(mk_node *n)
         mdb_env_close(n->env);
     if (n->drain_fd >= 0)
         close(n->drain_fd);
+    mk_node_stats_close(n);
     pthread_cond_destroy(&n->sync_cv);
     pthread_mutex_destroy(&n->sync_mu);
     pthread_mutex_destroy(&n->drain_mu);
@@ -334,6 +335,7 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
                           "cannot open the node state's drain lock");
         goto fail;
     }
+    MK_GUARD_GOTO(mk_node_stats_open(n), rc, fail);
     struct stat sb;
     if (stat(cfg->path, &sb) != 0) {
         rc = mk_err_raise(MK_E_UNAVAILABLE, -1, 0,

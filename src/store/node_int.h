@@ -37,6 +37,7 @@ struct mk_node {
     uint8_t node_id[16];
     uint64_t floor_unix;  /* mark raised at this open (0: not) */
     int drain_fd;         /* PATH-drain, flock(2): one process drains */
+    uint64_t *stats;      /* PATH-stats, mapped: MK_NODE_STATS_SLOTS */
     pthread_mutex_t drain_mu; /* ... and one thread of it */
     /* registry (node_env.c) */
     dev_t dev;
@@ -80,6 +81,10 @@ mk_err mk_node_meta_put(MDB_txn *txn, mk_node *n, const char *key,
                         const void *val, size_t len);
 mk_err mk_node_meta_put_u64(MDB_txn *txn, mk_node *n, const char *key,
                             uint64_t v);
+
+/* Map PATH-stats (node_stats.c); unmap it. */
+mk_err mk_node_stats_open(mk_node *n);
+void mk_node_stats_close(mk_node *n);
 
 /* Delete the dead replay entries at the oldest end (expiry <= at), at most
  * max of them, in txn; *deleted counts them. */
