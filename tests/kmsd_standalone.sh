@@ -115,17 +115,17 @@ post_fresh() { # NAME SOCKET DIR WANT_STATUS
     post_req "$1" "$2" "$4" "$(fresh_request "$3")"
 }
 BD=$MS_TMP/bounds
-ms_make_store "$BD" "replay_max = 10" "skew_window = 5"
+ms_make_store "$BD" "replay_max = 10" "skew_window = 12"
 BSOCK=$MS_TMP/bounds.sock
 ms_start_kmsd_listen "unix:$BSOCK" "$BD/kms.conf" "$LOG" || exit 1
-# made first and sent together, well inside the 5 s their entries live
+# made first and sent together, well inside the 13 s their entries live
 REQS=()
 for i in $(seq 1 11); do REQS+=("$(fresh_request "$BD")"); done
 for i in $(seq 0 9); do post_req "replay_max 10: answer $((i + 1))" "$BSOCK" 200 "${REQS[$i]}"; done
 post_req "replay_max 10: the 11th" "$BSOCK" 503 "${REQS[10]}"
 ms_check "replay cache full: Retry-After" grep -q '^Retry-After: 7' "$MS_TMP/out"
 ms_check "replay cache full: logged" grep -q 'answered 503: replay cache full' "$LOG"
-sleep 6.5 # T + skew + 1 has passed for every entry: dead, reclaimed
+sleep 13.5 # T + skew + 1 has passed for every entry: dead, reclaimed
 post_fresh "replay cache full: recovered once its entries expired" "$BSOCK" "$BD" 200
 ms_stop "$MS_KMSD_PID"; wait "$MS_KMSD_PID"
 

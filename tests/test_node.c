@@ -591,51 +591,89 @@ END_TEST
 
 /* --- restarts: lost entries are assumed, never ignored --- */
 
-/* A restart of the machine (another boot id) after a non-durable node
- * raises the mark to now + skew: every message older than the restart is
- * refused, whatever the replay cache still holds. After durable nodes
- * only, nothing needs refusing. */
-static void pretend_reboot(mk_node *n)
+/* A restart of the machine: PATH-boot names another boot. */
+static void pretend_reboot(void)
 {
-    MDB_txn *txn = NULL;
-    ck_assert_int_eq(mk_node_txn(n, false, &txn), MK_OK);
-    ck_assert_int_eq(mk_node_meta_put(txn, n, "boot_id", "another boot", 12),
-                     MK_OK);
-    ck_assert_int_eq(mk_node_commit(txn, "test"), MK_OK);
+    char p[sizeof node_path + 8];
+    snprintf(p, sizeof p, "%s-boot", node_path);
+    FILE *f = fopen(p, "r+");
+    ck_assert_ptr_nonnull(f);
+    char text[256] = "";
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_ptr_nonnull(strstr(text, "boot_id="));
+    text[8] = text[8] == 'x' ? 'y' : 'x'; /* another boot id */
+    rewind(f);
+    ck_assert_uint_eq(fwrite(text, 1, n, f), n);
+    fclose(f);
 }
 
+/* After a restart of the machine, a file that a non-durable process used
+ * is set aside (it may be inconsistent and miss its last commits), a new
+ * one is made with the mark at now + skew: every message older than the
+ * restart is refused, whatever the old cache held. Its undrained records
+ * are salvaged into the store exactly once. After durable processes only,
+ * the file is kept and nothing needs refusing. */
 START_TEST(test_restart_rule)
 {
     uint64_t now = (uint64_t)time(NULL);
-    mk_node *n = open_node();
-    ck_assert_int_eq(answer(n, now - 10, now - 10, 11, 1), MK_OK);
+    mk_node *n = NULL;
+    mk_sqlstore *s = store_with_node(&n);
+    for (unsigned i = 0; i < 5; i++)
+        ck_assert_int_eq(answer(n, now - 10, now - 10, 11, i), MK_OK);
     ck_assert_uint_eq(status(n).floor_unix, 0);
-    pretend_reboot(n);
-    mk_node_close(n);
-    n = open_node();
+    mk_sqlstore_close(s); /* the last reference: the node is closed */
+    pretend_reboot();
+    s = store_with_node(&n);
     mk_node_status st = status(n);
     ck_assert(st.floor_raised_now);
     ck_assert_uint_ge(st.floor_unix, now + 300);
     ck_assert_uint_eq(st.mark_unix, st.floor_unix);
-    /* a message made just before the restart: refused */
-    ck_assert_int_eq(answer(n, now - 5, now, 11, 2), MK_E_MIKEY_TS);
-    /* one made after it: fine */
-    ck_assert_int_eq(answer(n, now + 2, now + 2, 11, 3), MK_OK);
-    mk_node_close(n);
+    ck_assert_uint_eq(st.journal_entries, 0); /* a new file */
+    ck_assert_str_ne(st.set_aside, "");
+    struct stat sb;
+    ck_assert_int_eq(stat(st.set_aside, &sb), 0);
+    /* a message made before the restart: refused; one made after: fine */
+    ck_assert_int_eq(answer(n, now - 5, now, 11, 10), MK_E_MIKEY_TS);
+    ck_assert_int_eq(answer(n, now + 2, now + 2, 11, 11), MK_OK);
+    /* the old file's five records, moved into the store once */
+    mk_node_config c;
+    mk_node *old = NULL;
+    size_t moved = 0;
+    mk_node_config_defaults(&c);
+    c.replay_max = c.journal_max = c.kv_max = 0;
+    ck_assert_uint_lt(strlen(st.set_aside), sizeof c.path);
+    memcpy(c.path, st.set_aside, strlen(st.set_aside) + 1);
+    ck_assert_int_eq(mk_node_open(&c, MK_NODE_OPEN_AS_IS, &old), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_drain(s, old, 1000, SIZE_MAX, &moved), MK_OK);
+    ck_assert_uint_eq(moved, 5);
+    ck_assert_int_eq(mk_sqlstore_drain(s, old, 1000, SIZE_MAX, &moved), MK_OK);
+    ck_assert_uint_eq(moved, 0);
+    mk_node_close(old);
+    ck_assert_int_eq(count_records(), 5);
+    /* the same boot again: nothing set aside */
+    mk_sqlstore_close(s);
+    s = store_with_node(&n);
+    ck_assert_str_eq(status(n).set_aside, "");
+    ck_assert(!status(n).floor_raised_now);
+    mk_sqlstore_close(s);
 
-    /* durable openers only: no refusal after a restart */
+    /* durable processes only: the file is kept after a restart */
     char p[sizeof node_path + 8];
-    static const char *const sides[] = {"", "-lock", "-drain", "-stats"};
-    for (size_t i = 0; i < 4; i++) {
+    static const char *const sides[] = {"", "-lock", "-drain", "-stats",
+                                        "-boot"};
+    for (size_t i = 0; i < 5; i++) {
         snprintf(p, sizeof p, "%s%s", node_path, sides[i]);
         ck_assert_int_eq(unlink(p), 0);
     }
     n = open_node_with(0, 0, true, MK_NODE_CREATE_FRESH);
     ck_assert_int_eq(answer(n, now - 10, now - 10, 12, 1), MK_OK);
-    pretend_reboot(n);
     mk_node_close(n);
+    pretend_reboot();
     n = open_node_with(0, 0, true, MK_NODE_CREATE_FRESH);
     ck_assert(!status(n).floor_raised_now);
+    ck_assert_str_eq(status(n).set_aside, "");
+    ck_assert_uint_eq(status(n).replay_entries, 1);
     ck_assert_int_eq(answer(n, now - 5, now, 12, 2), MK_OK);
     mk_node_close(n);
 }

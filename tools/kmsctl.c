@@ -38,6 +38,8 @@ static const char usage_text[] =
     "  ticketkey retire ID       destroy a resolve-only key\n"
     "  records [--since UNIX_TIME] [--subscriber ID]   JSON lines (moves\n"
     "                            the node's journal into the store first)\n"
+    "  records salvage FILE      move the records of a node file that was\n"
+    "                            set aside after an unclean restart\n"
     "  replay prune              delete dead replay-cache entries\n"
     "  replay status             entries, bounds, mark, journal, node id\n"
     "\n"
@@ -166,6 +168,10 @@ static bool file_exists(const char *p)
 static int open_node(kmsctl *k)
 {
     mk_err e = mk_sqlstore_node_open(k->store, k->node_cfg, &k->node);
+    /* records drained here reach the store as durably as the node holds
+     * them (store.h) */
+    if (e == MK_OK && k->node_cfg != NULL && k->node_cfg->durable)
+        e = mk_sqlstore_set_durable(k->store, true);
     return e == MK_OK ? KC_OK : kc_fail(k, e, "node state");
 }
 

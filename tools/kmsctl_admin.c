@@ -116,9 +116,38 @@ static mk_err print_record(void *arg, const mk_record *r)
                           : MK_OK;
 }
 
+/* `records salvage FILE`: a node file set aside by the restart rule
+ * (store/node.h) may hold records its drain had not moved yet; move them,
+ * exactly once (the store keeps a drained mark per node id). */
+static int records_salvage(kmsctl *k, const char *file)
+{
+    mk_node_config c;
+    mk_node *old = NULL;
+    size_t moved = 0;
+    int rc = kc_open(k);
+    if (rc != KC_OK)
+        return rc;
+    mk_node_config_defaults(&c);
+    c.replay_max = c.journal_max = c.kv_max = 0; /* the file's own map */
+    if (strlen(file) >= sizeof c.path)
+        return kc_usage("records salvage: path too long");
+    strcpy(c.path, file); /* length checked above */
+    mk_err e = mk_node_open(&c, MK_NODE_OPEN_AS_IS, &old);
+    if (e != MK_OK)
+        return kc_fail(k, e, file);
+    e = mk_sqlstore_drain(k->store, old, k->busy_timeout_ms, SIZE_MAX, &moved);
+    mk_node_close(old);
+    if (e != MK_OK)
+        return kc_fail(k, e, "records salvage");
+    printf("moved %zu records of %s into the store\n", moved, file);
+    return KC_OK;
+}
+
 int kc_cmd_records(kmsctl *k, int argc, char **argv)
 {
     uint64_t since = 0;
+    if (argc == 3 && strcmp(argv[1], "salvage") == 0)
+        return records_salvage(k, argv[2]);
     const char *val, *subscriber = NULL;
     int m, rc;
     for (int i = 1; i < argc; i++) {

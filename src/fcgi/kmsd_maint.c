@@ -18,6 +18,7 @@ struct kmsd_maint {
     char store_path[MK_NODE_PATH_MAX];
     mk_key master_key;
     uint32_t busy_timeout_ms;
+    bool durable;        /* the drain writes with synchronous=FULL */
     mk_node *node;       /* the process's reference */
     mk_sqlstore *sql;    /* the thread's own connection, NULL until open */
     pthread_t thread;
@@ -26,6 +27,15 @@ struct kmsd_maint {
     bool stop;
     time_t failure_logged; /* last time a failure was logged */
 };
+
+/* The drain's connection: a small page cache (it only appends), and for a
+ * durable node every commit synced, so that records the journal forgets
+ * are on disk in the store (store.h). */
+static mk_err tune_sql(kmsd_maint *m)
+{
+    MK_GUARD(mk_sqlstore_set_page_cache(m->sql, DRAIN_CACHE_KIB));
+    return mk_sqlstore_set_durable(m->sql, m->durable);
+}
 
 /* The store connection of the thread, the node attached. */
 static mk_err open_sql(kmsd_maint *m)
@@ -36,7 +46,7 @@ static mk_err open_sql(kmsd_maint *m)
                                        mk_key_bytes(&m->master_key),
                                        m->busy_timeout_ms, &m->sql));
     mk_sqlstore_attach_node(m->sql, m->node);
-    return mk_sqlstore_set_page_cache(m->sql, DRAIN_CACHE_KIB);
+    return tune_sql(m);
 }
 
 static void round_once(kmsd_maint *m)
@@ -110,6 +120,7 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
     m->busy_timeout_ms = busy_timeout_ms;
+    m->durable = cfg->durable;
     if (strlen(store_path) >= sizeof m->store_path) {
         maint_free(m);
         MK_FAIL(MK_E_CONFIG, "store path too long");
@@ -122,7 +133,7 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
     e = mk_sqlstore_open_existing(store_path, master_key, busy_timeout_ms,
                                   &m->sql);
     if (e == MK_OK)
-        e = mk_sqlstore_set_page_cache(m->sql, DRAIN_CACHE_KIB);
+        e = tune_sql(m);
     if (e == MK_OK) {
         mk_node *n = NULL;
         e = mk_sqlstore_node_open(m->sql, cfg, &n);
@@ -146,12 +157,19 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
         return mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
     }
     mk_node_status st;
-    if (mk_node_status_get(m->node, &st) == MK_OK && st.floor_raised_now)
-        kmsd_log(MK_LOG_WARN, "node state: the machine restarted since it "
-                 "was last used without durable = yes, or its file was "
-                 "re-created; messages with T before %llu are refused "
-                 "(doc/profile.md §7)",
-                 (unsigned long long)(st.floor_unix - cfg->skew_seconds));
+    if (mk_node_status_get(m->node, &st) == MK_OK) {
+        if (st.set_aside[0] != '\0')
+            kmsd_log(MK_LOG_WARN, "node state: the machine restarted since a "
+                     "process without durable = yes used it; that file was "
+                     "set aside as %s (kmsctl records salvage %s moves the "
+                     "records it may hold into the store)",
+                     st.set_aside, st.set_aside);
+        if (st.floor_raised_now)
+            kmsd_log(MK_LOG_WARN, "node state: new after a restart or a lost "
+                     "file; messages with T before %llu are refused "
+                     "(doc/profile.md §7)",
+                     (unsigned long long)(st.floor_unix - cfg->skew_seconds));
+    }
     if (pthread_create(&m->thread, NULL, run, m) != 0) {
         maint_free(m);
         MK_FAIL(MK_E_UNAVAILABLE, "cannot start the maintenance thread");

@@ -43,16 +43,21 @@
  * Durability: durable = false (default): a commit is in the operating
  *   system's page cache when the answer leaves, so it survives a kill -9
  *   of any process (like SQLite's WAL with synchronous=NORMAL), not a
- *   power loss. After a restart of the machine (boot id changed) with a
- *   non-durable node, entries of the last seconds may be lost, so the
- *   mark is raised to now + skew: messages with T older than the restart
- *   are refused (RFC 3830 §5.4 lets a responder refuse what it cannot
- *   prove fresh). durable = true: an fdatasync before the answer leaves,
- *   shared by the answers that committed meanwhile in this process.
+ *   power loss. After a restart of the machine (the kernel's boot id
+ *   changed, PATH-boot) the file a non-durable process used may be
+ *   inconsistent and miss its last entries: it is set aside (renamed
+ *   PATH.unclean-TIME; `kmsctl records salvage` moves its records into the
+ *   store), a new one is made and the mark is raised to now + skew, so
+ *   messages with T older than the restart are refused (RFC 3830 §5.4 lets
+ *   a responder refuse what it cannot prove fresh). durable = true: an
+ *   msync before the answer leaves, shared by the answers that committed
+ *   meanwhile in this process; such a file is kept across a restart.
  *
- * Files: PATH (the LMDB data file) and PATH-lock (LMDB's reader table and
- * writer mutex), PATH-drain (an flock(2) that elects the one process that
- * drains the journal at a time) and PATH-stats (the shared counters). The file never grows past its map
+ * Files: PATH (the LMDB data file, sparse, as large as the bounds allow)
+ * and PATH-lock (LMDB's reader table and writer mutex), PATH-drain (an
+ * flock(2) that elects the one process that drains the journal at a
+ * time), PATH-stats (the shared counters) and PATH-boot (the boot id and
+ * durability of the processes that used the file since that boot). The file never grows past its map
  * size, computed from replay_max, journal_max and kv_max.
  *
  * Processes and threads: open a node once per process (mk_node_open
@@ -81,7 +86,7 @@ typedef struct mk_node_config {
     uint64_t replay_max;         /* entries, default 4 000 000 */
     uint64_t journal_max;        /* undrained records, default 1 000 000 */
     uint64_t kv_max;             /* entries per kv table, default 1 000 000 */
-    bool durable;                /* fdatasync before an answer leaves */
+    bool durable;                /* msync before an answer leaves */
     uint32_t skew_seconds;       /* the KMS skew window, for the restart rule */
 } mk_node_config;
 
@@ -100,6 +105,9 @@ typedef enum mk_node_create {
      * raise the mark to now + skew (kmsd, and any process that answers
      * over an existing store) */
     MK_NODE_CREATE_RECOVER = 1,
+    /* an existing file exactly as it is, without the restart rule: a file
+     * that was set aside, to salvage its journal (kmsctl records salvage) */
+    MK_NODE_OPEN_AS_IS = 2,
 } mk_node_create;
 
 /* Open (or create) the node file. If this process has it open already,
@@ -164,6 +172,8 @@ typedef struct mk_node_status {
     uint64_t mark_unix;      /* 0 = none yet */
     uint64_t floor_unix;     /* mark set by the last restart rule, 0 = never */
     bool floor_raised_now;   /* ... by this process's open of the file */
+    char set_aside[MK_NODE_PATH_MAX + 64]; /* the earlier file this open set
+                                             aside ("" none) */
     uint64_t oldest_expiry;  /* of the replay entries, 0 = empty */
     bool gen_known;
     int64_t gen;

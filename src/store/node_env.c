@@ -1,5 +1,5 @@
 /* node_env.c - opening the node's LMDB environment once per process, its
- * meta values, the restart rule, the shared fdatasync, status (node.h). */
+ * meta values, the shared sync of a durable node, status (node.h; the restart rule is node_boot.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,8 +14,6 @@
 #include "crypto/crypto.h"
 #include "store/node_int.h"
 
-#define BOOT_ID_FILE "/proc/sys/kernel/random/boot_id"
-#define BOOT_ID_MAX 64
 /* Map size per entry, with the B-tree's slack: a replay entry is 32 + 8
  * bytes of data and 8 of node header; a record is at most
  * MK_NODE_RECORD_MAX; a kv entry at most 8 + 128 + 256. */
@@ -124,45 +122,31 @@ mk_err mk_node_meta_put_u64(MDB_txn *txn, mk_node *n, const char *key,
     return mk_node_meta_put(txn, n, key, b, sizeof b);
 }
 
-/* The kernel's boot id ("" when it cannot be read: then no restart is
- * ever detected, which the caller treats as a restart, see open_meta). */
-static void boot_id(char *out, size_t cap)
-{
-    out[0] = '\0';
-    FILE *f = fopen(BOOT_ID_FILE, "re");
-    if (f == NULL)
-        return;
-    if (fgets(out, (int)cap, f) == NULL)
-        out[0] = '\0';
-    fclose(f);
-    out[strcspn(out, "\n")] = '\0';
-}
-
-/* First open of the file in this process: create or check the meta values
- * and apply the restart rule (node.h). */
+/* First open of the file in this process: create the meta values of a new
+ * file (with the restart rule's mark when the entries of an earlier file
+ * may be lost: node.h), or check those of an existing one. */
 static mk_err open_meta(mk_node *n, MDB_txn *txn, mk_node_create create)
 {
-    char boot[BOOT_ID_MAX];
-    uint64_t now = (uint64_t)time(NULL), version = 0, mark = 0;
-    boot_id(boot, sizeof boot);
-    const uint8_t nondurable = n->cfg.durable ? 0 : 1;
+    uint64_t version = 0;
     MDB_val k = meta_key("version"), v;
     int rc = mdb_get(txn, n->meta, &k, &v);
 
     if (rc == MDB_NOTFOUND) { /* a new file */
+        if (create == MK_NODE_OPEN_AS_IS)
+            MK_FAIL(MK_E_CONFIG, "not a node state file (empty)");
         MK_GUARD(mk_random(n->node_id, sizeof n->node_id));
         MK_GUARD(mk_node_meta_put_u64(txn, n, "version", MK_NODE_FORMAT));
         MK_GUARD(mk_node_meta_put(txn, n, "node_id", n->node_id,
                                   sizeof n->node_id));
         MK_GUARD(mk_node_meta_put_u64(txn, n, "seq", 1));
         if (create == MK_NODE_CREATE_RECOVER) {
-            /* an earlier file's entries may be gone (node.h) */
-            n->floor_unix = now + n->cfg.skew_seconds;
+            /* refuse every message older than now (RFC 3830 §5.4,
+             * doc/profile.md §7) */
+            n->floor_unix = (uint64_t)time(NULL) + n->cfg.skew_seconds;
             MK_GUARD(mk_node_meta_put_u64(txn, n, "mark", n->floor_unix));
             MK_GUARD(mk_node_meta_put_u64(txn, n, "floor", n->floor_unix));
         }
-        MK_GUARD(mk_node_meta_put(txn, n, "boot_id", boot, strlen(boot)));
-        return mk_node_meta_put(txn, n, "nondurable", &nondurable, 1);
+        return MK_OK;
     }
     if (rc != MDB_SUCCESS)
         return mk_node_err(rc, "cannot read node state");
@@ -174,35 +158,7 @@ static mk_err open_meta(mk_node *n, MDB_txn *txn, mk_node_create create)
         v.mv_size != sizeof n->node_id)
         MK_FAIL(MK_E_CONFIG, "node state file without a node id");
     memcpy(n->node_id, v.mv_data, sizeof n->node_id);
-
-    k = meta_key("boot_id");
-    bool same_boot = boot[0] != '\0' &&
-                     mdb_get(txn, n->meta, &k, &v) == MDB_SUCCESS &&
-                     v.mv_size == strlen(boot) &&
-                     memcmp(v.mv_data, boot, v.mv_size) == 0;
-    k = meta_key("nondurable");
-    bool was_nondurable = mdb_get(txn, n->meta, &k, &v) != MDB_SUCCESS ||
-                          v.mv_size != 1 || ((uint8_t *)v.mv_data)[0] != 0;
-    if (same_boot) {
-        /* one non-durable opener since the boot is enough to need the
-         * rule after the next unclean stop */
-        if (nondurable)
-            MK_GUARD(mk_node_meta_put(txn, n, "nondurable", &nondurable, 1));
-        return MK_OK;
-    }
-    /* The machine restarted since the file was last opened. Commits of a
-     * non-durable node may not have reached the disk: refuse every
-     * message older than now (RFC 3830 §5.4, doc/profile.md §7). */
-    if (was_nondurable) {
-        (void)mk_node_meta_u64(txn, n, "mark", &mark);
-        if (now + n->cfg.skew_seconds > mark) {
-            n->floor_unix = now + n->cfg.skew_seconds;
-            MK_GUARD(mk_node_meta_put_u64(txn, n, "mark", n->floor_unix));
-            MK_GUARD(mk_node_meta_put_u64(txn, n, "floor", n->floor_unix));
-        }
-    }
-    MK_GUARD(mk_node_meta_put(txn, n, "boot_id", boot, strlen(boot)));
-    return mk_node_meta_put(txn, n, "nondurable", &nondurable, 1);
+    return MK_OK;
 }
 
 static mk_err open_dbs(mk_node *n, mk_node_create create)
@@ -282,6 +238,11 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
 {
     mk_err rc;
     struct stat sb0;
+    char aside[MK_NODE_PATH_MAX + 64] = "";
+    if (create == MK_NODE_OPEN_AS_IS && stat(cfg->path, &sb0) != 0)
+        MK_FAIL(MK_E_CONFIG, "no node state file there");
+    /* before LMDB reads a file the machine may have left inconsistent */
+    MK_GUARD(mk_node_boot_check(cfg, &create, aside, sizeof aside));
     bool adopt_existing = stat(cfg->path, &sb0) == 0;
     mk_node_config sized = *cfg;
     if (cfg->replay_max == 0) { /* adopt: the defaults' sizes for checks */
@@ -308,14 +269,21 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
         r = mdb_env_set_mapsize(n->env, (size_t)map_size(&sized));
     if (r == MDB_SUCCESS)
         r = mdb_env_set_maxreaders(n->env, 1024);
-    /* NOSYNC: a commit is in the page cache (durable against a process
-     * crash); durable nodes sync explicitly, shared (node.h). Not
-     * WRITEMAP: every page written would stay mapped in each process and
-     * count in its memory, and a stray write could not reach the file.
-     * NOTLS: read transactions are not tied to threads. */
+    /* WRITEMAP: a commit writes its pages into the shared map instead of
+     * one pwrite(2) per dirty page (some nine system calls an answer,
+     * most of its cost), and they are in the page cache when it returns,
+     * so they survive a crash of any process. The map is as large as the
+     * configured bounds, so is the (sparse) file. The pages a process
+     * touched are unmapped from it now and then (mk_node_release_pages),
+     * so they count in its memory only while it uses them.
+     * NOSYNC: durable nodes sync explicitly, shared (node.h); a machine
+     * that stops without that may leave the file inconsistent, which the
+     * restart rule handles (node_boot.c). NOTLS: read transactions are
+     * not tied to threads. */
     if (r == MDB_SUCCESS)
         r = mdb_env_open(n->env, cfg->path,
-                         MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD,
+                         MDB_NOSUBDIR | MDB_WRITEMAP | MDB_NOSYNC | MDB_NOTLS |
+                             MDB_NORDAHEAD,
                          0600);
     if (r != MDB_SUCCESS) {
         rc = r == ENOENT ? mk_err_raise(MK_E_CONFIG, -1, 0,
@@ -344,6 +312,7 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
     }
     n->dev = sb.st_dev;
     n->ino = sb.st_ino;
+    snprintf(n->set_aside, sizeof n->set_aside, "%s", aside);
     n->pid = getpid();
     n->refs = 1;
     *out = n;
@@ -432,7 +401,7 @@ mk_err mk_node_sync_after_commit(mk_node *n)
             continue;
         }
         /* lead a sync for every commit counted so far: they are all in
-         * the file, and one fdatasync covers them */
+         * the file, and one msync covers them */
         uint64_t target = n->commits;
         n->syncing = true;
         pthread_mutex_unlock(&n->sync_mu);
@@ -488,6 +457,7 @@ mk_err mk_node_status_get(mk_node *n, mk_node_status *out)
     (void)mk_node_meta_u64(txn, n, "seq", &out->next_seq);
     (void)mk_node_meta_u64(txn, n, "floor", &out->floor_unix);
     out->floor_raised_now = n->floor_unix != 0;
+    snprintf(out->set_aside, sizeof out->set_aside, "%s", n->set_aside);
     uint64_t g = 0;
     out->gen_known = mk_node_meta_u64(txn, n, "gen", &g);
     out->gen = (int64_t)g;

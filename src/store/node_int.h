@@ -7,10 +7,8 @@
  *
  * On-file layout (format version 1):
  * - "meta": short text keys -> values
- *     "version"    u32 BE, 1
+ *     "version"    u64 BE, 1
  *     "node_id"    16 random bytes: names this node's journal in the store
- *     "boot_id"    the kernel's boot id when the node was last opened
- *     "nondurable" 1 byte: a non-durable process opened it since that boot
  *     "mark"       u64 BE unix seconds (node.h)
  *     "gen"        i64 BE, the store generation known to the node
  *     "seq"        u64 BE, sequence number of the next journal record
@@ -36,6 +34,8 @@ struct mk_node {
     mk_node_config cfg;
     uint8_t node_id[16];
     uint64_t floor_unix;  /* mark raised at this open (0: not) */
+    char set_aside[MK_NODE_PATH_MAX + 64]; /* an earlier file, set aside at
+                                             this open ("" none) */
     int drain_fd;         /* PATH-drain, flock(2): one process drains */
     uint64_t *stats;      /* PATH-stats, mapped: MK_NODE_STATS_SLOTS */
     pthread_mutex_t drain_mu; /* ... and one thread of it */
@@ -67,7 +67,7 @@ mk_err mk_node_err(int rc, const char *what);
 mk_err mk_node_txn(mk_node *n, bool rdonly, MDB_txn **out);
 /* Commit, mapping the error; the transaction is gone either way. */
 mk_err mk_node_commit(MDB_txn *txn, const char *what);
-/* After a commit that the answer waits for: the shared fdatasync of a
+/* After a commit that the answer waits for: the shared msync of a
  * durable node (no-op otherwise). */
 mk_err mk_node_sync_after_commit(mk_node *n);
 
@@ -81,6 +81,13 @@ mk_err mk_node_meta_put(MDB_txn *txn, mk_node *n, const char *key,
                         const void *val, size_t len);
 mk_err mk_node_meta_put_u64(MDB_txn *txn, mk_node *n, const char *key,
                             uint64_t v);
+
+/* The restart rule (node_boot.c), before LMDB opens the file: after a
+ * restart of the machine, a file that a non-durable process used in the
+ * previous boot is renamed to `aside` (and *create becomes
+ * MK_NODE_CREATE_RECOVER); PATH-boot is brought up to date. */
+mk_err mk_node_boot_check(const mk_node_config *cfg, mk_node_create *create,
+                          char *aside, size_t cap);
 
 /* Map PATH-stats (node_stats.c); unmap it. */
 mk_err mk_node_stats_open(mk_node *n);
