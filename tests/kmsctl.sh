@@ -1,6 +1,7 @@
 #!/bin/bash
 # kmsctl.sh - the operator CLI end to end: init, subscribers, ticket keys,
-# records as JSON lines, replay pruning, secrets kept off the output, exit
+# records as JSON lines, replay pruning and status, secrets kept off the
+# output, exit
 # codes (0 ok, 1 operational error, 2 usage error).
 set -u
 
@@ -179,6 +180,19 @@ k 0 replay prune
 has out "pruned 3 "
 k 0 replay prune
 has out "pruned 0 "
+# the node state: nothing left in the journal (records drained), the
+# pruned entries gone, the mark at the time of the prune
+k 0 replay status
+has out '^node_id [0-9a-f]\{32\}$'
+has out '^replay_entries 0$'
+has out '^journal_entries 0$'
+has out '^next_record_seq 4$'
+MARK=$(sed -n 's/^mark_unix //p' "$T/out")
+[ "${MARK:-0}" -ge "$(($(date +%s) - 60))" ] || fail "replay status: mark $MARK"
+has out '^replay_max 4000000$'
+k 1 records salvage "$T/no-such-node"
+has err "no node state file there"
+k 2 replay frobnicate
 
 # --- --config ---
 cat >"$T/kms.conf" <<EOF
