@@ -455,7 +455,7 @@ int main(int argc, char **argv)
     unlink(path);
     static const char *const sides[] = {"-wal", "-shm", "-node",
                                         "-node-lock", "-node-drain",
-                                        "-node-stats"};
+                                        "-node-stats", "-node-boot"};
     for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
         char side[700];
         snprintf(side, sizeof side, "%s%s", path, sides[i]);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "front/config.h"
+#include "store/node.h"
 
 static char dir[64];
 static char path[128];
@@ -49,6 +50,10 @@ START_TEST(test_defaults)
     ck_assert_str_eq(c.mount, "/keymanagement");
     ck_assert_uint_eq(c.busy_timeout_ms, 2000);
     ck_assert(!c.has_listen);
+    ck_assert_str_eq(c.node_state, ""); /* the store's own: STORE-node */
+    ck_assert_uint_eq(c.replay_max, 4000000);
+    ck_assert_uint_eq(c.journal_max, 1000000);
+    ck_assert(!c.durable);
     ck_assert_str_eq(c.store, "");
 
     write_file(MINIMAL);
@@ -81,7 +86,11 @@ START_TEST(test_every_key)
                "log_level = debug\n"
                "mount = /kms/keymanagement\n"
                "busy_timeout_ms = 250\n"
-               "listen = 127.0.0.1:9000\n");
+               "listen = 127.0.0.1:9000\n"
+               "node_state = node/kms.node\n"
+               "replay_max = 123456\n"
+               "journal_max = 68719476\n"
+               "durable = yes\n");
     mk_config c;
     ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
     ck_assert_str_eq(c.kms_id, "kms.operator.example");
@@ -103,6 +112,20 @@ START_TEST(test_every_key)
     ck_assert_uint_eq(c.busy_timeout_ms, 250);
     ck_assert(c.has_listen);
     ck_assert_str_eq(c.listen, "127.0.0.1:9000");
+    char want[192];
+    snprintf(want, sizeof want, "%s/node/kms.node", dir);
+    ck_assert_str_eq(c.node_state, want);
+    ck_assert_uint_eq(c.replay_max, 123456);
+    ck_assert_uint_eq(c.journal_max, 68719476);
+    ck_assert(c.durable);
+
+    mk_node_config nc;
+    mk_config_node(&c, &nc);
+    ck_assert_str_eq(nc.path, want);
+    ck_assert_uint_eq(nc.replay_max, 123456);
+    ck_assert_uint_eq(nc.journal_max, 68719476);
+    ck_assert(nc.durable);
+    ck_assert_uint_eq(nc.skew_seconds, 120);
 
     mk_kms_config k;
     mk_config_kms(&c, &k);
@@ -156,6 +179,11 @@ START_TEST(test_errors_name_the_line)
     expect_error(MINIMAL "skew_window = 99999999999999999999\n", 3,
                  "above the maximum");
     expect_error(MINIMAL "body_max = 100\n", 3, "below the minimum");
+    expect_error(MINIMAL "replay_max = 9\n", 3, "below the minimum");
+    expect_error(MINIMAL "replay_max = 68719476737\n", 3, "above the maximum");
+    expect_error(MINIMAL "journal_max = 18446744073709551616\n", 3,
+                 "above the maximum");
+    expect_error(MINIMAL "durable = true\n", 3, "not yes or no");
     expect_error(MINIMAL "log_level = verbose\n", 3, "log_level");
     expect_error(MINIMAL "mount = keymanagement\n", 3, "mount");
     expect_error(MINIMAL "mount = /km?x=1\n", 3, "mount");

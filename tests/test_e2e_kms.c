@@ -62,19 +62,14 @@ void e2e_close(e2e_kms *k)
     mk_sqlstore_close(k->store);
     /* the database and its WAL companions */
     unlink(k->path);
-    snprintf(p, sizeof p, "%s-wal", k->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", k->path);
-    unlink(p);
-    /* the node state next to the store (store/node.h) */
-    snprintf(p, sizeof p, "%s-node", k->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-node-lock", k->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-node-drain", k->path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-node-stats", k->path);
-    unlink(p);
+    /* its WAL companions and the node state next to it (store/node.h) */
+    static const char *const sides[] = {"-wal", "-shm", "-node",
+                                        "-node-lock", "-node-drain",
+                                        "-node-stats", "-node-boot"};
+    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", k->path, sides[i]);
+        unlink(p);
+    }
     rmdir(k->dir);
     mk_wipe(k, sizeof *k);
 }

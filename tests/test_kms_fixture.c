@@ -169,19 +169,14 @@ void fx_teardown(void)
     mk_kms_free(F.kms);
     mk_sqlstore_close(F.sql);
     unlink(F.path);
-    snprintf(p, sizeof p, "%s-wal", F.path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", F.path);
-    unlink(p);
-    /* the node state next to the store (store/node.h) */
-    snprintf(p, sizeof p, "%s-node", F.path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-node-lock", F.path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-node-drain", F.path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-node-stats", F.path);
-    unlink(p);
+    /* its WAL companions and the node state next to it (store/node.h) */
+    static const char *const sides[] = {"-wal", "-shm", "-node",
+                                        "-node-lock", "-node-drain",
+                                        "-node-stats", "-node-boot"};
+    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", F.path, sides[i]);
+        unlink(p);
+    }
     rmdir(F.dir);
 }
 

@@ -125,27 +125,6 @@ static bool no_blanks(const char *v)
     return true;
 }
 
-static mk_err set_u32(parse_ctx *p, const char *key, const char *v,
-                      uint32_t lo, uint32_t hi, uint32_t *out)
-{
-    uint64_t n = 0;
-    if (*v == '\0')
-        return fail(p, "%s: a number is needed", key);
-    for (const char *q = v; *q; q++) {
-        if (!isdigit((unsigned char)*q))
-            return fail(p, "%s: '%s' is not a decimal number", key, v);
-        n = n * 10 + (uint64_t)(*q - '0');
-        if (n > hi)
-            return fail(p, "%s: %s is above the maximum %u", key, v,
-                        (unsigned)hi);
-    }
-    if (n < lo)
-        return fail(p, "%s: %s is below the minimum %u", key, v,
-                    (unsigned)lo);
-    *out = (uint32_t)n;
-    return MK_OK;
-}
-
 static mk_err set_u64(parse_ctx *p, const char *key, const char *v,
                       uint64_t lo, uint64_t hi, uint64_t *out)
 {
@@ -165,6 +144,15 @@ static mk_err set_u64(parse_ctx *p, const char *key, const char *v,
         return fail(p, "%s: %s is below the minimum %llu", key, v,
                     (unsigned long long)lo);
     *out = n;
+    return MK_OK;
+}
+
+static mk_err set_u32(parse_ctx *p, const char *key, const char *v,
+                      uint32_t lo, uint32_t hi, uint32_t *out)
+{
+    uint64_t n = 0;
+    MK_GUARD(set_u64(p, key, v, lo, hi, &n));
+    *out = (uint32_t)n; /* at most hi */
     return MK_OK;
 }
 

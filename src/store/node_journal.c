@@ -7,11 +7,21 @@
  * outcome, each a u16 length and its bytes (no NUL). A field that does not
  * fit its mk_record array on decoding is an error, never cut short.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "store/node_int.h"
 
 #define RECORD_FORMAT 1
+
+/* The text fields of mk_record, in their encoding order. */
+#define FIELD(f) {offsetof(mk_record, f), sizeof ((mk_record *)0)->f}
+static const struct {
+    size_t off, cap;
+} text_fields[] = {FIELD(subscriber), FIELD(initiator), FIELD(responder),
+                   FIELD(ticket_id),  FIELD(spis),      FIELD(outcome)};
+#undef FIELD
+#define N_TEXT (sizeof text_fields / sizeof text_fields[0])
 
 static mk_err put_str(mk_buf *b, const char *s, size_t cap)
 {
@@ -34,14 +44,9 @@ mk_err mk_node_record_encode(const mk_record *r, uint8_t *out, size_t cap,
     MK_GUARD(mk_buf_u8(&b, (uint8_t)r->service));
     MK_GUARD(mk_buf_u64(&b, r->valid_from));
     MK_GUARD(mk_buf_u64(&b, r->valid_to));
-#define STR(f) MK_GUARD(put_str(&b, r->f, sizeof r->f))
-    STR(subscriber);
-    STR(initiator);
-    STR(responder);
-    STR(ticket_id);
-    STR(spis);
-    STR(outcome);
-#undef STR
+    for (size_t i = 0; i < N_TEXT; i++)
+        MK_GUARD(put_str(&b, (const char *)r + text_fields[i].off,
+                         text_fields[i].cap));
     *len = b.n;
     return MK_OK;
 }
@@ -71,14 +76,9 @@ mk_err mk_node_record_decode(mk_bytes in, mk_record *r)
     r->service = service;
     MK_GUARD(mk_cur_u64(&c, &r->valid_from));
     MK_GUARD(mk_cur_u64(&c, &r->valid_to));
-#define STR(f) MK_GUARD(get_str(&c, r->f, sizeof r->f))
-    STR(subscriber);
-    STR(initiator);
-    STR(responder);
-    STR(ticket_id);
-    STR(spis);
-    STR(outcome);
-#undef STR
+    for (size_t i = 0; i < N_TEXT; i++)
+        MK_GUARD(get_str(&c, (char *)r + text_fields[i].off,
+                         text_fields[i].cap));
     return mk_cur_expect_end(&c);
 }
 

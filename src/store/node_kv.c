@@ -110,28 +110,38 @@ mk_err mk_node_kv_put(mk_node *n, mk_node_table t, mk_bytes key,
     return finish(txn, rc);
 }
 
+/* The live entry of key copied out (get, take): MK_E_NOT_FOUND when absent
+ * or dead, MK_E_NOSPACE when it does not fit; val and len may be NULL. */
+static mk_err copy_live(MDB_txn *txn, mk_node *n, mk_node_table t,
+                        mk_bytes key, uint64_t now, uint8_t *val, size_t cap,
+                        size_t *len, uint64_t *expires)
+{
+    bool found = false;
+    mk_bytes cur = MK_BYTES_NONE;
+    uint64_t e = 0;
+    MK_GUARD(lookup(txn, n, t, key, now, &found, &cur, &e));
+    if (!found)
+        MK_FAIL(MK_E_NOT_FOUND, "no such node table entry");
+    if (val != NULL && cur.n > cap)
+        MK_FAIL(MK_E_NOSPACE, "node table value too long");
+    if (val != NULL && cur.n > 0)
+        memcpy(val, cur.p, cur.n);
+    if (len != NULL)
+        *len = cur.n;
+    if (expires != NULL)
+        *expires = e;
+    return MK_OK;
+}
+
 mk_err mk_node_kv_get(mk_node *n, mk_node_table t, mk_bytes key,
                       uint64_t now_unix, uint8_t *val, size_t cap,
                       size_t *len, uint64_t *expires_unix)
 {
     MDB_txn *txn = NULL;
-    bool found = false;
-    mk_bytes cur = MK_BYTES_NONE;
-    uint64_t e = 0;
     MK_GUARD(check(n, t, key));
     MK_GUARD(mk_node_txn(n, true, &txn));
-    mk_err rc = lookup(txn, n, t, key, now_unix, &found, &cur, &e);
-    if (rc == MK_OK && !found)
-        rc = mk_err_raise(MK_E_NOT_FOUND, -1, 0, "no such node table entry");
-    if (rc == MK_OK && cur.n > cap)
-        rc = mk_err_raise(MK_E_NOSPACE, -1, 0, "node table value too long");
-    if (rc == MK_OK) {
-        if (cur.n > 0)
-            memcpy(val, cur.p, cur.n);
-        *len = cur.n;
-        if (expires_unix != NULL)
-            *expires_unix = e;
-    }
+    mk_err rc = copy_live(txn, n, t, key, now_unix, val, cap, len,
+                          expires_unix);
     mdb_txn_abort(txn);
     return rc;
 }
@@ -141,23 +151,11 @@ mk_err mk_node_kv_take(mk_node *n, mk_node_table t, mk_bytes key,
                        size_t *len)
 {
     MDB_txn *txn = NULL;
-    bool found = false;
-    mk_bytes cur = MK_BYTES_NONE;
-    uint64_t e = 0;
     MK_GUARD(check(n, t, key));
     MK_GUARD(mk_node_txn(n, false, &txn));
-    mk_err rc = lookup(txn, n, t, key, now_unix, &found, &cur, &e);
-    if (rc == MK_OK && !found)
-        rc = mk_err_raise(MK_E_NOT_FOUND, -1, 0, "no such node table entry");
-    if (rc == MK_OK && cur.n > cap)
-        rc = mk_err_raise(MK_E_NOSPACE, -1, 0, "node table value too long");
-    if (rc == MK_OK) {
-        if (cur.n > 0 && val != NULL)
-            memcpy(val, cur.p, cur.n);
-        if (len != NULL)
-            *len = cur.n;
+    mk_err rc = copy_live(txn, n, t, key, now_unix, val, cap, len, NULL);
+    if (rc == MK_OK)
         rc = del(txn, n, t, key);
-    }
     return finish(txn, rc);
 }
 
