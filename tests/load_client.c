@@ -9,13 +9,17 @@
  *
  *   load_client --url URL --alice-psk-file F --bob-psk-file F
  *               [--clients 16] [--requests 500] [--deadline 300]
- *               [--watch-pid PID --rss-at 2000]
+ *               [--watch-pid PID --rss-at 2000] [--answers FILE]
  *
  * --requests is per client (rounded up to an even number: request and
  * resolve come in pairs). --watch-pid reads VmRSS and RssAnon of PID (the responder)
  * once --rss-at answers have come back and again at the end. Prints
  * name=value lines: requests, ok, failed, seconds, per_second, and
- * rss_kib_at / rss_kib_end; the first few failures go to stderr. Exit
+ * rss_kib_at / rss_kib_end; the first few failures go to stderr. With
+ * --answers, one line per answer that carried keys: "ticketrequest" or
+ * "ticketresolve", the ticket id the KMS records (hex SHA-256 of the Ticket
+ * Data, doc/profile.md §8) and the request as base64, so that a test can
+ * match answers against `kmsctl records` and send requests again. Exit
  * status 0 only when every request got a correct answer before the
  * deadline; 1 otherwise; 2 for a bad command line.
  */
@@ -26,9 +30,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "codec/mikey.h"
+#include "crypto/crypto.h"
 #include "mikey_ue_http.h" /* tools/ */
 #include "mikey_ue_io.h"
 #include "ue/ue.h"
+#include "util/base64.h"
 
 #define CLIENTS_MAX 256
 
@@ -44,6 +51,8 @@ typedef struct cfg {
 } cfg;
 
 static cfg C;
+static FILE *answers; /* --answers */
+static pthread_mutex_t answers_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ulong answered;     /* correct answers so far */
 static atomic_ulong failed;
 static atomic_long rss_kib_at = -1;
@@ -118,6 +127,29 @@ static void count_bad(client *c, const char *step, mk_err e)
             mk_err_name(e));
 }
 
+/* --answers: one line for an answer that carried keys. */
+static void note_answer(const char *service, const mk_ue_ticket *t,
+                        mk_bytes request)
+{
+    mk_payload tk;
+    size_t used = 0;
+    uint8_t h[32];
+    static _Thread_local char b64[2 * MK_UE_MSG_MAX];
+    size_t n = 0;
+    if (answers == NULL ||
+        mk_payload_decode(MK_BYTES(t->ticket, t->ticket_len), MK_PT_TICKET,
+                          &tk, &used) != MK_OK ||
+        mk_sha256(&tk.u.tp.ticket_data, 1, h) != MK_OK ||
+        mk_base64_encode(request, b64, sizeof b64, &n) != MK_OK)
+        return;
+    pthread_mutex_lock(&answers_mu);
+    fprintf(answers, "%s ", service);
+    for (size_t i = 0; i < sizeof h; i++)
+        fprintf(answers, "%02x", h[i]);
+    fprintf(answers, " %.*s\n", (int)n, b64);
+    pthread_mutex_unlock(&answers_mu);
+}
+
 /* One Ticket Request and the Ticket Resolve of its ticket. */
 static void pair(client *c)
 {
@@ -149,6 +181,7 @@ static void pair(client *c)
         return;
     }
     count_ok(c);
+    note_answer("ticketrequest", &c->tk, ue_msg_bytes(&c->req));
 
     memset(&tp, 0, sizeof tp);
     tp.idri = C.alice.impu;
@@ -169,10 +202,12 @@ static void pair(client *c)
                                       ue_msg_bytes(&c->ri),
                                       ue_msg_bytes(&c->ans.msg), &c->s,
                                       &c->pe);
-    if (e != MK_OK)
+    if (e != MK_OK) {
         count_bad(c, "ticketresolve", e);
-    else
+    } else {
         count_ok(c);
+        note_answer("ticketresolve", &c->tk, ue_msg_bytes(&c->ri));
+    }
     mk_ue_ticket_wipe(&c->tk);
     mk_ue_session_wipe(&c->s);
 }
@@ -199,7 +234,8 @@ static int usage(const char *why)
 {
     fprintf(stderr, "load_client: %s\nusage: load_client --url URL "
             "--alice-psk-file F --bob-psk-file F [--clients N] "
-            "[--requests N] [--deadline S] [--watch-pid PID --rss-at N]\n",
+            "[--requests N] [--deadline S] [--watch-pid PID --rss-at N] "
+            "[--answers FILE]\n",
             why);
     return 2;
 }
@@ -256,6 +292,10 @@ int main(int argc, char **argv)
             C.watch_pid = strtol(v, NULL, 10);
         else if (strcmp(o, "--rss-at") == 0)
             C.rss_at = strtoul(v, NULL, 10);
+        else if (strcmp(o, "--answers") == 0) {
+            if ((answers = fopen(v, "w")) == NULL)
+                return usage("cannot write the --answers file");
+        }
         else
             return usage("unknown option");
     }
@@ -313,6 +353,8 @@ int main(int argc, char **argv)
                atomic_load(&rss_kib_at), rss_end, atomic_load(&anon_kib_at),
                anon_end);
     if (atomic_load(&answered) != total || atomic_load(&failed) != 0)
+        rc = 1;
+    if (answers != NULL && fclose(answers) != 0)
         rc = 1;
     for (unsigned i = 0; i < C.clients; i++) {
         ue_http_close(cl[i].h);
