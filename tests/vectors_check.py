@@ -368,6 +368,46 @@ def keys_json(kd):
             for p in kd]
 
 
+def fixed(name, what, n):
+    """doc/vectors/README.md: a fixed value WHAT of chain NAME is the first
+    n bytes of SHA-256(NAME/WHAT) || SHA-256(NAME/WHAT/1) || ..."""
+    out, blk = b"", 0
+    while len(out) < n:
+        lab = "%s/%s" % (name, what) + ("/%d" % blk if blk else "")
+        out += hashlib.sha256(lab.encode()).digest()
+        blk += 1
+    return out[:n]
+
+
+T0_NTP = (1735689600 + 2208988800) << 32 | 0x40000000  # 2025-01-01 .25 s
+
+
+def check_made(ck, v, m, late):
+    """The values the README says how they were made: PSKs, ticket key,
+    CSB IDs, RANDs and times of the messages in m (name -> Msg)."""
+    name, s = v["name"], SUITES[v["suite"]]
+    ck.eq("made: PSKs, ticket key",
+          (v["alice"]["psk_hex"], v["bob"]["psk_hex"],
+           v["ticket_key"]["key_hex"]),
+          (fixed(name, "alice-psk", s["ek"]).hex(),
+           fixed(name, "bob-psk", s["ek"]).hex(),
+           fixed(name, "ticket-key", 32).hex()))
+    made = {"request_init": ("csb-request", "randri-request", 1, 0),
+            "request_resp": ("csb-request", None, None, 1 + late),
+            "transfer_init": ("csb-transfer", "randri-transfer", 1, 2),
+            "resolve_init": ("csb-resolve", "randrr-resolve", 2, 3),
+            "resolve_resp": ("csb-resolve", None, None, 4),
+            "transfer_resp": ("csb-transfer", "randrr-transfer", 2, 5)}
+    for k, msg in m.items():
+        csb, rand, role, sec = made[k]
+        ck.eq("made: %s CSB ID" % k, msg.csb,
+              int.from_bytes(fixed(name, csb, 4), "big"))
+        ck.eq("made: %s T" % k, msg.one(5)["t64"], T0_NTP + (sec << 32))
+        if rand:
+            ck.eq("made: %s RAND" % k, msg.one(15, role=role)["rand"],
+                  fixed(name, rand, s["ek"]))
+
+
 def check_file(path):
     text = open(path).read()
     v = json.loads(text)
@@ -407,6 +447,7 @@ def check_file(path):
                 all(msgs[k] is None for k in SHAPE["messages"][2:]) and
                 all(x is None for x in keys.values()) and
                 all(inter[k] is None for k in SHAPE["intermediates"][1:]))
+        check_made(ck, v, {"request_init": req, "request_resp": resp}, 3600)
         return ck
 
     # REQUEST_RESP (§4.2.1.5): kind-2 keys; V over RESP || REQUEST_INIT;
@@ -583,6 +624,20 @@ def check_file(path):
         out.append({"cs_id": cs["cs_id"], "spi": cs["spi"].hex(),
                     "master_key": mk.hex(), "master_salt": ms.hex()})
     ck.eq("srtp", out, keys["srtp"])
+
+    # how the KMS's random bytes were made: its first draw (kms/0) is MPK,
+    # then key, salt and SPI of each session key, then the ticket RAND;
+    # with forking the second (kms/1) is RANDRkms
+    drawn = mpk + b"".join(p["key"] + (p["salt"] or b"") + (p["spi"] or b"")
+                           for p in tkd[1:]) + trand
+    ck.eq("made: the KMS's draw kms/0", drawn,
+          fixed(v["name"], "kms/0", len(drawn)))
+    if v["forking"]:
+        ck.eq("made: RANDRkms is the draw kms/1", rk,
+              fixed(v["name"], "kms/1", len(rk)))
+    check_made(ck, v, {"request_init": req, "request_resp": resp,
+                       "transfer_init": ti, "resolve_init": res,
+                       "resolve_resp": rresp, "transfer_resp": tr}, 0)
     return ck
 
 

@@ -10,10 +10,11 @@
  * in-memory store of this file. Every value that is normally drawn at
  * random or read from a clock is fixed:
  *   - a fixed value WHAT of chain NAME (PSK, CSB ID, RAND, ticket key) is
- *     the first bytes of SHA-256(NAME "/" WHAT) (fixed_bytes);
+ *     the first bytes of SHA-256(NAME "/" WHAT) || SHA-256(NAME "/" WHAT
+ *     "/1") || ... (fixed_bytes);
  *   - the KMS core's random bytes come through the test-vector seam
- *     (kms/kms_vector.h): call i of an answer gets the blocks
- *     SHA-256(NAME "/kms/" i "/" j), j = 0, 1, ...;
+ *     (kms/kms_vector.h): its i-th draw of the chain (0: the Ticket
+ *     Request, 1: the Ticket Resolve when forking) is WHAT = "kms/i";
  *   - the times are 2025-01-01T00:00:00.25Z plus 0..5 seconds.
  * So `make vectors` rewrites the files byte for byte, and tests/vectors.sh
  * checks that they still match what the code produces.
