@@ -1,0 +1,200 @@
+#!/bin/bash
+# wireshark_dissector.sh - contrib/wireshark/mikey_ticket.lua against real
+# KMS traffic: kmsd under spawn-fcgi behind lighttpd on loopback, dumpcap
+# capturing that port while mikey-ue runs chains over HTTP (both suites,
+# key forking, a KEMAC template), a request refused with a MIKEY Error
+# (with V: T an hour old; without V: a data type the KMS does not serve), a
+# binary body and two malformed ones. Then tshark with the dissector reads
+# the capture and, for every application/mikey body, every field the issue
+# names (mikeyt.hdr.data_type, .hdr.csb_id, .payload.type, .idr.role,
+# .idr.data, .randr.data, .tp.ticket_type, .tp.flags, .ticket.data_len,
+# .err.no, .v.alg) must hold, in order, the values mikeydump --json prints
+# for the same body; the malformed bodies must carry the mikeyt.malformed
+# expert item, and tshark must finish without a Lua error.
+# Skips (77) when lighttpd, spawn-fcgi, tshark, dumpcap or python3 is
+# missing, mikey-ue was built without libcurl, or capturing on lo is not
+# permitted.
+set -u
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib_servers.sh"
+
+ms_need lighttpd spawn-fcgi curl tshark dumpcap python3 sqlite3
+[ -x "$MIKEY_UE" ] || ms_skip "$MIKEY_UE not built"
+"$MIKEY_UE" --help 2>&1 | grep -q -- '--url' || ms_skip "mikey-ue built without libcurl"
+LUA=$MS_SRC/contrib/wireshark/mikey_ticket.lua
+DUMP=$MS_BUILD/tools/mikeydump
+ms_setup
+
+D=$MS_TMP/kms
+ms_make_store "$D"
+SOCK=$MS_TMP/kmsd.sock
+ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" || exit 1
+ms_start_lighttpd "$SOCK" || { echo "lighttpd did not start"; exit 1; }
+U=http://127.0.0.1:$MS_PORT/keymanagement
+echo "# lighttpd on 127.0.0.1:$MS_PORT"
+
+# capture the KMS port on loopback, at most 120 s
+CAP=$MS_TMP/kms.pcapng
+dumpcap -q -i lo -f "tcp port $MS_PORT" -a duration:120 -w "$CAP" \
+    >"$MS_TMP/dumpcap.log" 2>&1 7>&- &
+DUMPCAP_PID=$!
+ms_track "$DUMPCAP_PID"
+if ! ms_wait_log "$MS_TMP/dumpcap.log" "Capturing on"; then
+    cat "$MS_TMP/dumpcap.log"
+    ms_skip "dumpcap cannot capture on lo here"
+fi
+
+ALICE=(--alice-impu sip:alice@example.org --alice-psk-id alice --alice-psk-file "$D/alice.psk")
+BOB=(--bob-impu sip:bob@example.org --bob-psk-id bob --bob-psk-file "$D/bob.psk")
+A=(--impu sip:alice@example.org --psk-id alice --psk-file "$D/alice.psk")
+ue() { # NAME WANT_RC ARGS...
+    local name=$1 want=$2 rc
+    shift 2
+    "$MIKEY_UE" "$@" >"$MS_TMP/ue.out" 2>"$MS_TMP/ue.err"
+    rc=$?
+    if [ "$rc" = "$want" ]; then ms_ok "$name: exit $want"; else
+        ms_fail "$name: exit $rc, expected $want: $(head -c 300 "$MS_TMP/ue.err")"; fi
+}
+ue "chain, suite 128" 0 chain --url "$U" "${ALICE[@]}" "${BOB[@]}"
+ue "chain, suite 256, forking" 0 chain --url "$U" --suite 256 --forking "${ALICE[@]}" "${BOB[@]}"
+ue "chain, suite 128, forking, template TGK TGK TEK+SALT" 0 chain --url "$U" --forking \
+    --template tgk:16 --template tgk:16 --template tek+salt:16:14 "${ALICE[@]}" "${BOB[@]}"
+ue "request with T an hour old: MIKEY Error 1 with V" 1 request --url "$U" "${A[@]}" \
+    --peer sip:bob@example.org --time $(($(date +%s) - 3600))
+ms_post "$U?$MS_RT" --data-binary "$MS_RFC4567_I"
+ms_expect_code "RFC 4567 I_MESSAGE: MIKEY Error 11 without V" 200
+# a binary body (the KMS wants base64: 400, but it is a MIKEY message)
+REQ=$("$MIKEY_UE" request "${A[@]}" --peer sip:bob@example.org)
+printf '%s' "$REQ" | base64 -d >"$MS_TMP/req.bin"
+ms_post "$U?$MS_RT" --data-binary "@$MS_TMP/req.bin"
+ms_expect_code "binary REQUEST_INIT body" 400
+# malformed: the REQUEST_INIT cut short, and an IDR longer than the message
+head -c 100 "$MS_TMP/req.bin" | base64 -w0 >"$MS_TMP/cut.b64"
+ms_post "$U?$MS_RT" --data-binary "@$MS_TMP/cut.b64"
+ms_expect_code "truncated REQUEST_INIT" 400
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[42] = 0x7f; open(sys.argv[2], "wb").write(b)' \
+    "$MS_TMP/req.bin" "$MS_TMP/long.bin"
+base64 -w0 "$MS_TMP/long.bin" >"$MS_TMP/long.b64"
+ms_post "$U?$MS_RT" --data-binary "@$MS_TMP/long.b64"
+ms_expect_code "REQUEST_INIT with an overlong IDR" 400
+sleep 0.5
+ms_stop "$DUMPCAP_PID"
+wait "$DUMPCAP_PID" 2>/dev/null
+
+# --- the capture through the dissector
+FIELDS=(mikeyt.hdr.data_type mikeyt.hdr.csb_id mikeyt.payload.type mikeyt.idr.role
+    mikeyt.idr.data mikeyt.randr.data mikeyt.tp.ticket_type mikeyt.tp.flags
+    mikeyt.ticket.data_len mikeyt.err.no mikeyt.v.alg mikeyt.encoding mikeyt.requesttype)
+EARGS=()
+for f in "${FIELDS[@]}"; do EARGS+=(-e "$f"); done
+tshark -X "lua_script:$LUA" -d "tcp.port==$MS_PORT,http" -r "$CAP" -T json \
+    -Y 'mikeyt' -e frame.number -e http.file_data "${EARGS[@]}" \
+    >"$MS_TMP/ws.json" 2>"$MS_TMP/tshark.err"
+rc=$?
+ms_check "tshark reads the capture with the dissector (rc $rc)" [ "$rc" = 0 ]
+ms_check "no Lua error ($(head -c 300 "$MS_TMP/tshark.err" | tr '\n' ' '))" \
+    bash -c "! grep -qi 'lua' '$MS_TMP/tshark.err'"
+tshark -X "lua_script:$LUA" -d "tcp.port==$MS_PORT,http" -r "$CAP" -Y 'mikeyt.malformed' \
+    -T fields -e frame.number >"$MS_TMP/malformed.txt" 2>>"$MS_TMP/tshark.err"
+ms_check "the two malformed bodies carry the mikeyt.malformed expert item" \
+    [ "$(wc -l <"$MS_TMP/malformed.txt")" = 2 ]
+
+python3 - "$MS_TMP/ws.json" "$DUMP" "$MS_TMP/malformed.txt" "$MS_TMP/req.bin" \
+    >"$MS_TMP/compare.out" 2>&1 <<'PY'
+import base64, json, subprocess, sys
+frames = json.load(open(sys.argv[1]))
+malformed = set(open(sys.argv[3]).read().split())
+binary_body = open(sys.argv[4], "rb").read()  # the one binary body sent
+n = fails = 0
+seen = {"data_types": set(), "prf": set(), "forked": False,
+        "error_v": False, "error_no_v": False, "binary": False}
+
+def check(what, got, want):
+    global n, fails
+    n += 1
+    if got != want:
+        fails += 1
+        print("not ok - %s: dissector %r, mikeydump %r" % (what, got, want))
+
+def flat(payloads):
+    """mikeydump's payload tree in the dissector's order: each payload,
+    then its KEMAC plaintext, TP Data and Initiator Data (Ticket Data is
+    opaque to the dissector)."""
+    for p in payloads:
+        yield p
+        for k in ("plaintext", "tp_data", "initiator_data"):
+            if isinstance(p.get(k), list):
+                yield from flat(p[k])
+
+def end(p):
+    return p["offset"] + p["length"]
+
+def ticket_data_len(p):
+    tp = p["tp_data"]
+    tp_end = end(tp[-1]) if tp else p["offset"] + 10
+    ini = p.get("initiator_data") or []
+    ini_len = end(ini[-1]) - ini[0]["offset"] + 1 if ini else 0
+    return end(p) - 2 - ini_len - (tp_end + 2)
+
+for fr in frames:
+    L = fr["_source"]["layers"]
+    num = L["frame.number"][0]
+    g = lambda k: L.get(k, [])
+    body = "".join(g("http.file_data"))
+    enc = g("mikeyt.encoding")
+    if num in malformed:
+        continue
+    raw = binary_body if enc == ["binary"] else base64.b64decode(body)
+    r = subprocess.run([sys.argv[2], "--json", "--hex", raw.hex()],
+                       capture_output=True)
+    if r.returncode != 0:
+        check("frame %s: mikeydump decodes it" % num, r.stderr, b"")
+        continue
+    md = json.loads(r.stdout)
+    h, pl = md["HDR"], list(flat(md["payloads"]))
+    of = lambda kind: [p for p in pl if p["payload"] == kind]
+    hexs = lambda k: [x.replace(":", "") for x in g(k)]
+    w = "frame %s" % num
+    check(w + " mikeyt.hdr.data_type", g("mikeyt.hdr.data_type"), [str(h["data_type"])])
+    check(w + " mikeyt.hdr.csb_id", [int(x, 16) for x in g("mikeyt.hdr.csb_id")],
+          [int(h["csb_id"], 16)])
+    check(w + " mikeyt.payload.type", [int(x) for x in g("mikeyt.payload.type")],
+          [p["type"] for p in pl])
+    check(w + " mikeyt.idr.role", [int(x) for x in g("mikeyt.idr.role")],
+          [p["id_role"] for p in of("IDR")])
+    check(w + " mikeyt.idr.data", hexs("mikeyt.idr.data"),
+          [p["id_data"] for p in of("IDR") if p["id_data"]])
+    check(w + " mikeyt.randr.data", hexs("mikeyt.randr.data"),
+          [p["rand"] for p in of("RANDR")])
+    tps = of("TP") + of("TICKET")
+    tps.sort(key=lambda p: p["offset"])
+    check(w + " mikeyt.tp.ticket_type", [int(x) for x in g("mikeyt.tp.ticket_type")],
+          [p["ticket_type"] for p in tps])
+    check(w + " mikeyt.tp.flags", g("mikeyt.tp.flags"),
+          [p["flags"].replace(" ", "") for p in tps])
+    check(w + " mikeyt.ticket.data_len", [int(x) for x in g("mikeyt.ticket.data_len")],
+          [ticket_data_len(p) for p in of("TICKET")])
+    check(w + " mikeyt.err.no", [int(x) for x in g("mikeyt.err.no")],
+          [p["error_no"] for p in of("ERR")])
+    check(w + " mikeyt.v.alg", [int(x) for x in g("mikeyt.v.alg")],
+          [p["auth_alg"] for p in of("V")])
+    check(w + " mikeyt.requesttype", g("mikeyt.requesttype")[:1] in
+          (["ticketrequest"], ["ticketresolve"]), True)
+    seen["data_types"].add(h["data_type"])
+    seen["prf"].add(h["prf_func"])
+    seen["forked"] |= any("I" in p["flags"] for p in tps)
+    seen["error_v"] |= h["data_type"] == 6 and bool(of("V"))
+    seen["error_no_v"] |= h["data_type"] == 6 and not of("V")
+    seen["binary"] |= enc == ["binary"]
+
+check("message types seen", sorted(seen["data_types"]), [0, 6, 11, 13, 16, 18])
+check("both suites (PRF 0 and 1)", sorted(seen["prf"]), [0, 1])
+for k in ("forked", "error_v", "error_no_v", "binary"):
+    check("seen: " + k, seen[k], True)
+print("%d compared, %d differ" % (n, fails))
+sys.exit(1 if fails else 0)
+PY
+rc=$?
+sed 's/^/# /' "$MS_TMP/compare.out" | tail -n 20
+ms_check "every mikeyt field equals mikeydump --json ($(tail -n 1 "$MS_TMP/compare.out"))" [ "$rc" = 0 ]
+
+ms_done
