@@ -87,7 +87,7 @@ FIELDS=(mikeyt.hdr.data_type mikeyt.hdr.csb_id mikeyt.payload.type mikeyt.idr.ro
 EARGS=()
 for f in "${FIELDS[@]}"; do EARGS+=(-e "$f"); done
 tshark -X "lua_script:$LUA" -d "tcp.port==$MS_PORT,http" -r "$CAP" -T json \
-    -Y 'mikeyt' -e frame.number -e http.file_data "${EARGS[@]}" \
+    -Y 'mikeyt' -e frame.number -e http.file_data "${EARGS[@]}" -e mikeyt.cs.spi \
     >"$MS_TMP/ws.json" 2>"$MS_TMP/tshark.err"
 rc=$?
 ms_check "tshark reads the capture with the dissector (rc $rc)" [ "$rc" = 0 ]
@@ -98,15 +98,22 @@ tshark -X "lua_script:$LUA" -d "tcp.port==$MS_PORT,http" -r "$CAP" -Y 'mikeyt.ma
 ms_check "the two malformed bodies carry the mikeyt.malformed expert item" \
     [ "$(wc -l <"$MS_TMP/malformed.txt")" = 2 ]
 
-python3 - "$MS_TMP/ws.json" "$DUMP" "$MS_TMP/malformed.txt" "$MS_TMP/req.bin" \
-    >"$MS_TMP/compare.out" 2>&1 <<'PY'
+# compare.py WS_JSON MIKEYDUMP BODIES [MALFORMED]: BODIES has one line per
+# frame tshark shows, "FRAME HEX" (the body as sent) or "FRAME http" (take
+# the base64 body tshark saw, http.file_data); frames listed in MALFORMED
+# are skipped (mikeydump refuses them). Prints what it saw as JSON last.
+cat >"$MS_TMP/compare.py" <<'PY'
 import base64, json, subprocess, sys
 frames = json.load(open(sys.argv[1]))
-malformed = set(open(sys.argv[3]).read().split())
-binary_body = open(sys.argv[4], "rb").read()  # the one binary body sent
+bodies = dict(l.split() for l in open(sys.argv[3]) if l.strip())
+malformed = set(open(sys.argv[4]).read().split()) if len(sys.argv) > 4 else set()
+FIELDS = ["mikeyt.hdr.data_type", "mikeyt.hdr.csb_id", "mikeyt.payload.type",
+          "mikeyt.idr.role", "mikeyt.idr.data", "mikeyt.randr.data",
+          "mikeyt.tp.ticket_type", "mikeyt.tp.flags", "mikeyt.ticket.data_len",
+          "mikeyt.err.no", "mikeyt.v.alg"]
 n = fails = 0
-seen = {"data_types": set(), "prf": set(), "forked": False,
-        "error_v": False, "error_no_v": False, "binary": False}
+seen = {"data_types": set(), "prf": set(), "forked": False, "error_v": False,
+        "error_no_v": False, "binary": False, "fields": set()}
 
 def check(what, got, want):
     global n, fails
@@ -139,11 +146,13 @@ for fr in frames:
     L = fr["_source"]["layers"]
     num = L["frame.number"][0]
     g = lambda k: L.get(k, [])
-    body = "".join(g("http.file_data"))
-    enc = g("mikeyt.encoding")
     if num in malformed:
         continue
-    raw = binary_body if enc == ["binary"] else base64.b64decode(body)
+    if num not in bodies:
+        check("frame %s: a body we sent" % num, None, "a body")
+        continue
+    raw = (base64.b64decode("".join(g("http.file_data")))
+           if bodies[num] == "http" else bytes.fromhex(bodies[num]))
     r = subprocess.run([sys.argv[2], "--json", "--hex", raw.hex()],
                        capture_output=True)
     if r.returncode != 0:
@@ -153,48 +162,87 @@ for fr in frames:
     h, pl = md["HDR"], list(flat(md["payloads"]))
     of = lambda kind: [p for p in pl if p["payload"] == kind]
     hexs = lambda k: [x.replace(":", "") for x in g(k)]
-    w = "frame %s" % num
-    check(w + " mikeyt.hdr.data_type", g("mikeyt.hdr.data_type"), [str(h["data_type"])])
-    check(w + " mikeyt.hdr.csb_id", [int(x, 16) for x in g("mikeyt.hdr.csb_id")],
-          [int(h["csb_id"], 16)])
-    check(w + " mikeyt.payload.type", [int(x) for x in g("mikeyt.payload.type")],
-          [p["type"] for p in pl])
-    check(w + " mikeyt.idr.role", [int(x) for x in g("mikeyt.idr.role")],
-          [p["id_role"] for p in of("IDR")])
-    check(w + " mikeyt.idr.data", hexs("mikeyt.idr.data"),
+    ints = lambda k: [int(x, 0) for x in g(k)]
+    tps = sorted(of("TP") + of("TICKET"), key=lambda p: p["offset"])
+    w = "frame %s " % num
+    check(w + "mikeyt.hdr.data_type", ints("mikeyt.hdr.data_type"), [h["data_type"]])
+    check(w + "mikeyt.hdr.csb_id", ints("mikeyt.hdr.csb_id"), [int(h["csb_id"], 16)])
+    check(w + "mikeyt.payload.type", ints("mikeyt.payload.type"), [p["type"] for p in pl])
+    check(w + "mikeyt.idr.role", ints("mikeyt.idr.role"), [p["id_role"] for p in of("IDR")])
+    check(w + "mikeyt.idr.data", hexs("mikeyt.idr.data"),
           [p["id_data"] for p in of("IDR") if p["id_data"]])
-    check(w + " mikeyt.randr.data", hexs("mikeyt.randr.data"),
-          [p["rand"] for p in of("RANDR")])
-    tps = of("TP") + of("TICKET")
-    tps.sort(key=lambda p: p["offset"])
-    check(w + " mikeyt.tp.ticket_type", [int(x) for x in g("mikeyt.tp.ticket_type")],
+    check(w + "mikeyt.randr.data", hexs("mikeyt.randr.data"), [p["rand"] for p in of("RANDR")])
+    check(w + "mikeyt.tp.ticket_type", ints("mikeyt.tp.ticket_type"),
           [p["ticket_type"] for p in tps])
-    check(w + " mikeyt.tp.flags", g("mikeyt.tp.flags"),
-          [p["flags"].replace(" ", "") for p in tps])
-    check(w + " mikeyt.ticket.data_len", [int(x) for x in g("mikeyt.ticket.data_len")],
+    check(w + "mikeyt.tp.flags", g("mikeyt.tp.flags"), [p["flags"].replace(" ", "") for p in tps])
+    check(w + "mikeyt.ticket.data_len", ints("mikeyt.ticket.data_len"),
           [ticket_data_len(p) for p in of("TICKET")])
-    check(w + " mikeyt.err.no", [int(x) for x in g("mikeyt.err.no")],
-          [p["error_no"] for p in of("ERR")])
-    check(w + " mikeyt.v.alg", [int(x) for x in g("mikeyt.v.alg")],
-          [p["auth_alg"] for p in of("V")])
-    check(w + " mikeyt.requesttype", g("mikeyt.requesttype")[:1] in
-          (["ticketrequest"], ["ticketresolve"]), True)
+    check(w + "mikeyt.err.no", ints("mikeyt.err.no"), [p["error_no"] for p in of("ERR")])
+    check(w + "mikeyt.v.alg", ints("mikeyt.v.alg"), [p["auth_alg"] for p in of("V")])
+    check(w + "mikeyt.cs.spi", hexs("mikeyt.cs.spi"),
+          [e["spi"] for e in h["map"] if e.get("spi")])
+    if malformed:  # HTTP: the annex URI's requesttype, of the request or answer
+        check(w + "mikeyt.requesttype", g("mikeyt.requesttype")[:1] in
+              (["ticketrequest"], ["ticketresolve"]), True)
+    seen["fields"] |= {f for f in FIELDS if g(f)}
     seen["data_types"].add(h["data_type"])
     seen["prf"].add(h["prf_func"])
     seen["forked"] |= any("I" in p["flags"] for p in tps)
     seen["error_v"] |= h["data_type"] == 6 and bool(of("V"))
     seen["error_no_v"] |= h["data_type"] == 6 and not of("V")
-    seen["binary"] |= enc == ["binary"]
-
-check("message types seen", sorted(seen["data_types"]), [0, 6, 11, 13, 16, 18])
-check("both suites (PRF 0 and 1)", sorted(seen["prf"]), [0, 1])
-for k in ("forked", "error_v", "error_no_v", "binary"):
-    check("seen: " + k, seen[k], True)
+    seen["binary"] |= g("mikeyt.encoding") == ["binary"]
+check("every field named in the issue shown", sorted(set(FIELDS) - seen["fields"]), [])
 print("%d compared, %d differ" % (n, fails))
+print(json.dumps({k: sorted(v) if isinstance(v, set) else v for k, v in seen.items()}))
 sys.exit(1 if fails else 0)
 PY
+
+# the base64 bodies tshark saw, the binary one as sent
+python3 - "$MS_TMP/ws.json" "$MS_TMP/req.bin" >"$MS_TMP/bodies.txt" <<'PY'
+import json, sys
+for fr in json.load(open(sys.argv[1])):
+    L = fr["_source"]["layers"]
+    binary = L.get("mikeyt.encoding") == ["binary"]
+    print(L["frame.number"][0], open(sys.argv[2], "rb").read().hex() if binary else "http")
+PY
+python3 "$MS_TMP/compare.py" "$MS_TMP/ws.json" "$DUMP" "$MS_TMP/bodies.txt" \
+    "$MS_TMP/malformed.txt" >"$MS_TMP/compare.out" 2>&1
 rc=$?
 sed 's/^/# /' "$MS_TMP/compare.out" | tail -n 20
-ms_check "every mikeyt field equals mikeydump --json ($(tail -n 1 "$MS_TMP/compare.out"))" [ "$rc" = 0 ]
+ms_check "capture: every mikeyt field equals mikeydump --json ($(tail -n 2 "$MS_TMP/compare.out" | head -n 1))" [ "$rc" = 0 ]
+SEEN=$(tail -n 1 "$MS_TMP/compare.out")
+for want in '"data_types": [0, 6, 11, 13, 16, 18]' '"prf": [0, 1]' '"forked": true' \
+    '"error_v": true' '"error_no_v": true' '"binary": true'; do
+    ms_check "capture holds $want" grep -qF "$want" <<<"$SEEN"
+done
+
+# --- the published vectors (doc/vectors): the Ticket Transfer messages too
+# (GENERIC-ID maps, SP, Initiator Data), as raw MIKEY (text2pcap -P mikeyt)
+if command -v text2pcap >/dev/null 2>&1; then
+    python3 - "$MS_TMP/vec.txt" "$MS_TMP/vbodies.txt" "$MS_SRC"/doc/vectors/*.json <<'PY'
+import json, sys
+dump, bodies, i = open(sys.argv[1], "w"), open(sys.argv[2], "w"), 0
+for f in sys.argv[3:]:
+    for h in json.load(open(f))["messages"].values():
+        if h is None:
+            continue
+        b = bytes.fromhex(h)
+        for o in range(0, len(b), 16):
+            dump.write("%06x %s\n" % (o, " ".join("%02x" % x for x in b[o:o + 16])))
+        dump.write("\n")
+        i += 1
+        bodies.write("%d %s\n" % (i, h))
+PY
+    text2pcap -q -P mikeyt "$MS_TMP/vec.txt" "$MS_TMP/vec.pcapng" >/dev/null 2>&1
+    tshark -X "lua_script:$LUA" -r "$MS_TMP/vec.pcapng" -T json -e frame.number "${EARGS[@]}" \
+        -e mikeyt.cs.spi >"$MS_TMP/vws.json" 2>>"$MS_TMP/tshark.err"
+    python3 "$MS_TMP/compare.py" "$MS_TMP/vws.json" "$DUMP" "$MS_TMP/vbodies.txt" \
+        >"$MS_TMP/vcompare.out" 2>&1
+    rc=$?
+    sed 's/^/# /' "$MS_TMP/vcompare.out" | tail -n 20
+    ms_check "vectors: $(wc -l <"$MS_TMP/vbodies.txt") messages, every mikeyt field equals mikeydump --json ($(tail -n 2 "$MS_TMP/vcompare.out" | head -n 1))" [ "$rc" = 0 ]
+    ms_check "vectors: TRANSFER_INIT and TRANSFER_RESP among them" \
+        grep -qF '"data_types": [6, 11, 13, 14, 15, 16, 18]' "$MS_TMP/vcompare.out"
+fi
 
 ms_done
