@@ -343,6 +343,12 @@ def hex_values(x, key=None):
         yield x
 
 
+def check_resp_keys(ck, name, k, inter):
+    """(encr, salt, auth) of a KMS answer against NAME_encr_key, ..."""
+    ck.eq(name + " keys", k, tuple(hx(inter["%s_%s_key" % (name, x)])
+                                   for x in ("encr", "salt", "auth")))
+
+
 def check_v(ck, what, m, key, s, extra=b""):
     """V (last payload): MAC over the message without the MAC || extra."""
     v = m.p[-1]
@@ -454,10 +460,7 @@ def check_file(path):
     # KEMAC with the IV of this answer's CSB ID and T
     ck.eq("REQUEST_RESP data type", resp.data_type, 13)
     k_req_r = msg_keys(resp.prf, psk_a, (resp.csb, 2, ri), s)
-    ck.eq("request_resp keys", k_req_r,
-          (hx(inter["request_resp_encr_key"]),
-           hx(inter["request_resp_salt_key"]),
-           hx(inter["request_resp_auth_key"])))
+    check_resp_keys(ck, "request_resp", k_req_r, inter)
     check_v(ck, "REQUEST_RESP", resp, k_req_r[2], s, req.b)
     kd, km = open_kemac(resp, k_req_r, resp.csb, resp.one(5)["t64"])
     ck.eq("REQUEST_RESP KEMAC: suite's AES-CM, MAC alg NULL",
@@ -559,10 +562,7 @@ def check_file(path):
     rresp = Msg(msgs["resolve_resp"])
     ck.eq("RESOLVE_RESP data type", rresp.data_type, 18)
     k_res_r = msg_keys(rresp.prf, psk_b, (rresp.csb, 2, b"", rr), s)
-    ck.eq("resolve_resp keys", k_res_r,
-          (hx(inter["resolve_resp_encr_key"]),
-           hx(inter["resolve_resp_salt_key"]),
-           hx(inter["resolve_resp_auth_key"])))
+    check_resp_keys(ck, "resolve_resp", k_res_r, inter)
     check_v(ck, "RESOLVE_RESP", rresp, k_res_r[2], s, res.b)
     bkd, _ = open_kemac(rresp, k_res_r, rresp.csb, rresp.one(5)["t64"])
     ck.eq("RESOLVE_RESP: MPKi", bkd[0]["key"], mpki)

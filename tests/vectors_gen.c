@@ -450,29 +450,31 @@ static void write_chain(const spec *sp, const vec_kms *v,
     fputs("  },\n", out);
     write_keys(sp, r, done);
     fputs("  \"intermediates\": {\n", out);
-    key_line("request_init_auth_key", true, mk_key_bytes(&in.req_init.auth),
-             false);
-    key_line("request_resp_auth_key", done, mk_key_bytes(&in.req_resp.auth),
-             false);
-    key_line("request_resp_encr_key", done, mk_key_bytes(&in.req_resp.encr),
-             false);
-    key_line("request_resp_salt_key", done, mk_key_bytes(&in.req_resp.salt),
-             false);
-    key_line("resolve_init_auth_key", done, mk_key_bytes(&in.res_init.auth),
-             false);
-    key_line("resolve_resp_auth_key", done, mk_key_bytes(&in.res_resp.auth),
-             false);
-    key_line("resolve_resp_encr_key", done, mk_key_bytes(&in.res_resp.encr),
-             false);
-    key_line("resolve_resp_salt_key", done, mk_key_bytes(&in.res_resp.salt),
-             false);
-    key_line("transfer_init_auth_key", done, mk_key_bytes(&in.tr_init.auth),
-             false);
-    key_line("transfer_resp_auth_key", done, mk_key_bytes(&in.tr_resp.auth),
-             false);
-    key_line("vr_auth_key", done && sp->fork, mk_key_bytes(&in.vr), false);
-    key_line("ticket_mac_key", done, mk_key_bytes(&in.ticket.auth), false);
-    key_line("ticket_encr_key", done, mk_key_bytes(&in.ticket.encr), true);
+    {
+        const struct {
+            const char *name;
+            bool present;
+            const mk_key *k;
+        } im[] = {
+            {"request_init_auth_key", true, &in.req_init.auth},
+            {"request_resp_auth_key", done, &in.req_resp.auth},
+            {"request_resp_encr_key", done, &in.req_resp.encr},
+            {"request_resp_salt_key", done, &in.req_resp.salt},
+            {"resolve_init_auth_key", done, &in.res_init.auth},
+            {"resolve_resp_auth_key", done, &in.res_resp.auth},
+            {"resolve_resp_encr_key", done, &in.res_resp.encr},
+            {"resolve_resp_salt_key", done, &in.res_resp.salt},
+            {"transfer_init_auth_key", done, &in.tr_init.auth},
+            {"transfer_resp_auth_key", done, &in.tr_resp.auth},
+            {"vr_auth_key", done && sp->fork, &in.vr},
+            {"ticket_mac_key", done, &in.ticket.auth},
+            {"ticket_encr_key", done, &in.ticket.encr},
+        };
+        size_t n = sizeof im / sizeof im[0];
+        for (size_t i = 0; i < n; i++)
+            key_line(im[i].name, im[i].present, mk_key_bytes(im[i].k),
+                     i + 1 == n);
+    }
     fputs("  }\n}\n", out);
     mk_msg_keys_wipe(&in.req_init);
     mk_msg_keys_wipe(&in.req_resp);

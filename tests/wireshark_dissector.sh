@@ -91,8 +91,6 @@ tshark -X "lua_script:$LUA" -d "tcp.port==$MS_PORT,http" -r "$CAP" -T json \
     >"$MS_TMP/ws.json" 2>"$MS_TMP/tshark.err"
 rc=$?
 ms_check "tshark reads the capture with the dissector (rc $rc)" [ "$rc" = 0 ]
-ms_check "no Lua error ($(head -c 300 "$MS_TMP/tshark.err" | tr '\n' ' '))" \
-    bash -c "! grep -qi 'lua' '$MS_TMP/tshark.err'"
 tshark -X "lua_script:$LUA" -d "tcp.port==$MS_PORT,http" -r "$CAP" -Y 'mikeyt.malformed' \
     -T fields -e frame.number >"$MS_TMP/malformed.txt" 2>>"$MS_TMP/tshark.err"
 ms_check "the two malformed bodies carry the mikeyt.malformed expert item" \
@@ -217,21 +215,25 @@ for want in '"data_types": [0, 6, 11, 13, 16, 18]' '"prf": [0, 1]' '"forked": tr
 done
 
 # --- the published vectors (doc/vectors): the Ticket Transfer messages too
-# (GENERIC-ID maps, SP, Initiator Data), as raw MIKEY (text2pcap -P mikeyt)
+# (GENERIC-ID maps, SP, Initiator Data), and the fuzz seeds (PK, DH, CERT,
+# CHASH, PKE, SIGN, General Ext., SRTP-ID maps, NULL KEMACs), as raw MIKEY
+# (text2pcap -P mikeyt)
 if command -v text2pcap >/dev/null 2>&1; then
-    python3 - "$MS_TMP/vec.txt" "$MS_TMP/vbodies.txt" "$MS_SRC"/doc/vectors/*.json <<'PY'
+    python3 - "$MS_TMP/vec.txt" "$MS_TMP/vbodies.txt" "$MS_SRC"/doc/vectors/*.json \
+        "$MS_SRC"/fuzz/corpus/*.mikey <<'PY'
 import json, sys
-dump, bodies, i = open(sys.argv[1], "w"), open(sys.argv[2], "w"), 0
+dump, bodies, msgs = open(sys.argv[1], "w"), open(sys.argv[2], "w"), []
 for f in sys.argv[3:]:
-    for h in json.load(open(f))["messages"].values():
-        if h is None:
-            continue
-        b = bytes.fromhex(h)
-        for o in range(0, len(b), 16):
-            dump.write("%06x %s\n" % (o, " ".join("%02x" % x for x in b[o:o + 16])))
-        dump.write("\n")
-        i += 1
-        bodies.write("%d %s\n" % (i, h))
+    if f.endswith(".json"):
+        msgs += [h for h in json.load(open(f))["messages"].values() if h]
+    else:
+        msgs.append(open(f, "rb").read().hex())
+for i, h in enumerate(msgs, 1):
+    b = bytes.fromhex(h)
+    for o in range(0, len(b), 16):
+        dump.write("%06x %s\n" % (o, " ".join("%02x" % x for x in b[o:o + 16])))
+    dump.write("\n")
+    bodies.write("%d %s\n" % (i, h))
 PY
     text2pcap -q -P mikeyt "$MS_TMP/vec.txt" "$MS_TMP/vec.pcapng" >/dev/null 2>&1
     tshark -X "lua_script:$LUA" -r "$MS_TMP/vec.pcapng" -T json -e frame.number "${EARGS[@]}" \
@@ -240,9 +242,11 @@ PY
         >"$MS_TMP/vcompare.out" 2>&1
     rc=$?
     sed 's/^/# /' "$MS_TMP/vcompare.out" | tail -n 20
-    ms_check "vectors: $(wc -l <"$MS_TMP/vbodies.txt") messages, every mikeyt field equals mikeydump --json ($(tail -n 2 "$MS_TMP/vcompare.out" | head -n 1))" [ "$rc" = 0 ]
-    ms_check "vectors: TRANSFER_INIT and TRANSFER_RESP among them" \
-        grep -qF '"data_types": [6, 11, 13, 14, 15, 16, 18]' "$MS_TMP/vcompare.out"
+    ms_check "vectors and fuzz seeds: $(wc -l <"$MS_TMP/vbodies.txt") messages, every mikeyt field equals mikeydump --json ($(tail -n 2 "$MS_TMP/vcompare.out" | head -n 1))" [ "$rc" = 0 ]
+    ms_check "vectors and fuzz seeds: TRANSFER_INIT, TRANSFER_RESP, PK and DH among them" \
+        grep -qF '"data_types": [0, 1, 2, 4, 6, 11, 13, 14, 15, 16, 18]' "$MS_TMP/vcompare.out"
 fi
 
+ms_check "no Lua error in any tshark run ($(grep -i lua "$MS_TMP/tshark.err" | head -c 300 | tr '\n' ' '))" \
+    bash -c "! grep -qi 'lua' '$MS_TMP/tshark.err'"
 ms_done

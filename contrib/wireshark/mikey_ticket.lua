@@ -358,19 +358,40 @@ local function nested(ctx, tree, field_name, off, len)
     end
 end
 
-local function next_of(ctx, item, off)
+-- The fixed part of a payload: `n` bytes at off (Next payload first);
+-- returns the Next payload value.
+local function head(ctx, item, off, n, limit, what)
+    need(ctx, item, off, n, limit, what .. " header")
     item:add(F["payload.next"], ctx.tvb:range(off, 1))
     return ctx.tvb:range(off, 1):uint()
 end
 
--- T value (RFC 3830 §6.6): 64-bit NTP, or 32 bits (COUNTER, NTP-UTC-32)
-local function ts_value(ctx, item, off, ts_type, limit)
-    local n = ts_lens[ts_type]
+-- A length field of w bytes at off (shown as field lf when given), then
+-- that many bytes (field df): returns the offset after them and the length.
+local function lv(ctx, item, off, w, lf, df, limit, what)
+    need(ctx, item, off, w, limit, what .. " length")
+    local n = ctx.tvb:range(off, w):uint()
+    if lf then item:add(F[lf], ctx.tvb:range(off, w)) end
+    need(ctx, item, off + w, n, limit, what)
+    if n > 0 and df then item:add(F[df], ctx.tvb:range(off + w, n)) end
+    return off + w + n, n
+end
+
+-- The length an algorithm number implies (tab); an unknown one ends the
+-- dissection, since nothing else says how long the value is.
+local function implied(ctx, item, tab, v, what)
+    local n = tab[v]
     if not n then
-        item:add_proto_expert_info(ex_unknown, "TS type unknown: its length is not known")
+        item:add_proto_expert_info(ex_unknown, what .. " unknown: its length is not known")
         ctx.malformed = true
         error(Malformed)
     end
+    return n
+end
+
+-- T value (RFC 3830 §6.6): 64-bit NTP, or 32 bits (COUNTER, NTP-UTC-32)
+local function ts_value(ctx, item, off, ts_type, limit)
+    local n = implied(ctx, item, ts_lens, ts_type, "TS type")
     need(ctx, item, off, n, limit, "TS value")
     local r = ctx.tvb:range(off, n)
     item:add(F["t.value"], r)
@@ -383,23 +404,11 @@ local function ts_value(ctx, item, off, ts_type, limit)
 end
 
 local function kv_data(ctx, item, off, kv, limit)
-    local tvb = ctx.tvb
     if kv == 1 then
-        need(ctx, item, off, 1, limit, "SPI Length")
-        local n = tvb:range(off, 1):uint()
-        item:add(F["kv.spi_len"], tvb:range(off, 1))
-        need(ctx, item, off + 1, n, limit, "SPI")
-        if n > 0 then item:add(F["kv.spi"], tvb:range(off + 1, n)) end
-        return off + 1 + n
+        return (lv(ctx, item, off, 1, "kv.spi_len", "kv.spi", limit, "SPI"))
     elseif kv == 2 then
-        for _, f in ipairs({ "kv.vf", "kv.vt" }) do
-            need(ctx, item, off, 1, limit, "Interval length")
-            local n = tvb:range(off, 1):uint()
-            need(ctx, item, off + 1, n, limit, "Interval")
-            if n > 0 then item:add(F[f], tvb:range(off + 1, n)) end
-            off = off + 1 + n
-        end
-        return off
+        off = lv(ctx, item, off, 1, nil, "kv.vf", limit, "Valid From")
+        return (lv(ctx, item, off, 1, nil, "kv.vt", limit, "Valid To"))
     elseif kv ~= 0 then
         item:add_proto_expert_info(ex_unknown, "KV type unknown")
         ctx.malformed = true
@@ -412,8 +421,7 @@ end
 
 P[1] = function(ctx, item, off, limit) -- KEMAC
     local tvb = ctx.tvb
-    need(ctx, item, off, 4, limit, "KEMAC header")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 4, limit, "KEMAC")
     local alg = tvb:range(off + 1, 1):uint()
     local n = tvb:range(off + 2, 2):uint()
     item:add(F["kemac.encr_alg"], tvb:range(off + 1, 1))
@@ -421,21 +429,15 @@ P[1] = function(ctx, item, off, limit) -- KEMAC
     need(ctx, item, off + 4, n + 1, limit, "Encr data")
     if n > 0 then
         local d = item:add(F["kemac.encr_data"], tvb:range(off + 4, n))
-        if alg == 0 then -- NULL: the Key data chain in clear (RFC 6043 §6.10 template)
-            local after = chain(ctx, d, off + 4, 20, off + 4 + n)
-            if after ~= off + 4 + n then
+        if alg == 0 then -- NULL: the Key data chain in clear (a TP's template)
+            if chain(ctx, d, off + 4, 20, off + 4 + n) ~= off + 4 + n then
                 d:add_proto_expert_info(ex_malformed, "bytes after the last Key data")
             end
         end
     end
     local ma = tvb:range(off + 4 + n, 1):uint()
     item:add(F["kemac.mac_alg"], tvb:range(off + 4 + n, 1))
-    local ml = mac_lens[ma]
-    if not ml then
-        item:add_proto_expert_info(ex_unknown, "MAC alg unknown: MAC length not known")
-        ctx.malformed = true
-        error(Malformed)
-    end
+    local ml = implied(ctx, item, mac_lens, ma, "MAC alg")
     need(ctx, item, off + 5 + n, ml, limit, "KEMAC MAC")
     if ml > 0 then item:add(F["kemac.mac"], tvb:range(off + 5 + n, ml)) end
     return off + 5 + n + ml, nxt, name_of(encr_algs, alg) .. ", " .. n .. " bytes"
@@ -443,32 +445,21 @@ end
 
 P[20] = function(ctx, item, off, limit) -- Key data
     local tvb = ctx.tvb
-    need(ctx, item, off, 4, limit, "Key data header")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 2, limit, "Key data")
     local tk = tvb:range(off + 1, 1):uint()
     local kt, kv = math.floor(tk / 16), tk % 16
     item:add(F["key.type"], tvb:range(off + 1, 1))
     item:add(F["key.kv"], tvb:range(off + 1, 1))
-    local n = tvb:range(off + 2, 2):uint()
-    item:add(F["key.len"], tvb:range(off + 2, 2))
-    need(ctx, item, off + 4, n, limit, "Key data")
-    if n > 0 then item:add(F["key.data"], tvb:range(off + 4, n)) end
-    off = off + 4 + n
+    off = lv(ctx, item, off + 2, 2, "key.len", "key.data", limit, "Key data")
     if kt == 1 or kt == 3 or kt == 5 then
-        need(ctx, item, off, 2, limit, "Salt len")
-        local sn = tvb:range(off, 2):uint()
-        item:add(F["key.salt_len"], tvb:range(off, 2))
-        need(ctx, item, off + 2, sn, limit, "Salt data")
-        if sn > 0 then item:add(F["key.salt"], tvb:range(off + 2, sn)) end
-        off = off + 2 + sn
+        off = lv(ctx, item, off, 2, "key.salt_len", "key.salt", limit, "Salt data")
     end
     return kv_data(ctx, item, off, kv, limit), nxt, name_of(key_types, kt)
 end
 
-P[2] = function(ctx, item, off, limit) -- PKE
+P[2] = function(ctx, item, off, limit) -- PKE: C (2 bits) and a 14-bit length
     local tvb = ctx.tvb
-    need(ctx, item, off, 3, limit, "PKE header")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 3, limit, "PKE")
     item:add(F["pke.c"], tvb:range(off + 1, 2))
     item:add(F["pke.len"], tvb:range(off + 1, 2))
     local n = tvb:range(off + 1, 2):uint() % 16384
@@ -479,16 +470,10 @@ end
 
 P[3] = function(ctx, item, off, limit) -- DH
     local tvb = ctx.tvb
-    need(ctx, item, off, 2, limit, "DH header")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 2, limit, "DH")
     local g = tvb:range(off + 1, 1):uint()
     item:add(F["dh.group"], tvb:range(off + 1, 1))
-    local n = dh_lens[g]
-    if not n then
-        item:add_proto_expert_info(ex_unknown, "DH-Group unknown: value length not known")
-        ctx.malformed = true
-        error(Malformed)
-    end
+    local n = implied(ctx, item, dh_lens, g, "DH-Group")
     need(ctx, item, off + 2, n + 1, limit, "DH-value")
     item:add(F["dh.value"], tvb:range(off + 2, n))
     item:add(F["dh.kv"], tvb:range(off + 2 + n, 1))
@@ -508,16 +493,14 @@ P[4] = function(ctx, item, off, limit) -- SIGN: no Next payload, always last
 end
 
 P[5] = function(ctx, item, off, limit) -- T
-    need(ctx, item, off, 2, limit, "T header")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 2, limit, "T")
     local tt = ctx.tvb:range(off + 1, 1):uint()
     item:add(F["t.ts_type"], ctx.tvb:range(off + 1, 1))
     return ts_value(ctx, item, off + 2, tt, limit), nxt, name_of(ts_types, tt)
 end
 
 P[13] = function(ctx, item, off, limit) -- TR
-    need(ctx, item, off, 3, limit, "TR header")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 3, limit, "TR")
     local role = ctx.tvb:range(off + 1, 1):uint()
     local tt = ctx.tvb:range(off + 2, 1):uint()
     item:add(F["tr.role"], ctx.tvb:range(off + 1, 1))
@@ -525,100 +508,67 @@ P[13] = function(ctx, item, off, limit) -- TR
     return ts_value(ctx, item, off + 3, tt, limit), nxt, name_of(ts_roles, role)
 end
 
-local function id_like(prefix, types)
-    return function(ctx, item, off, limit) -- ID, CERT
-        local tvb = ctx.tvb
-        need(ctx, item, off, 4, limit, "ID header")
-        local nxt = next_of(ctx, item, off)
-        item:add(F[prefix .. ".type"], tvb:range(off + 1, 1))
-        item:add(F[prefix .. ".len"], tvb:range(off + 2, 2))
-        local n = tvb:range(off + 2, 2):uint()
-        need(ctx, item, off + 4, n, limit, "ID data")
-        local text
-        if n > 0 then
-            local r = tvb:range(off + 4, n)
-            item:add(F[prefix .. ".data"], r)
-            text = prefix == "id" and printable(r) or nil
-        end
-        return off + 4 + n, nxt,
-            text or name_of(types, tvb:range(off + 1, 1):uint())
+-- Next, one type byte (field tf, names tab), a 16-bit length and data:
+-- ID, CERT, General Ext.
+local function typed_data(what, tf, tab, lf, df)
+    return function(ctx, item, off, limit)
+        local nxt = head(ctx, item, off, 2, limit, what)
+        local t = ctx.tvb:range(off + 1, 1):uint()
+        item:add(F[tf], ctx.tvb:range(off + 1, 1))
+        local after, n = lv(ctx, item, off + 2, 2, lf, df, limit, what .. " data")
+        local text = what == "ID" and n > 0 and printable(ctx.tvb:range(off + 4, n))
+        return after, nxt, text or name_of(tab, t)
     end
 end
-P[6] = id_like("id", id_types)
-P[7] = id_like("cert", cert_types)
+P[6] = typed_data("ID", "id.type", id_types, "id.len", "id.data")
+P[7] = typed_data("CERT", "cert.type", cert_types, "cert.len", "cert.data")
+P[21] = typed_data("General Ext.", "ext.type", genext_types, "ext.len", "ext.data")
 
-P[8] = function(ctx, item, off, limit) -- CHASH
-    need(ctx, item, off, 2, limit, "CHASH header")
-    local nxt = next_of(ctx, item, off)
-    local h = ctx.tvb:range(off + 1, 1):uint()
-    item:add(F["chash.func"], ctx.tvb:range(off + 1, 1))
-    local n = hash_lens[h]
-    if not n then
-        item:add_proto_expert_info(ex_unknown, "Hash func unknown: hash length not known")
-        ctx.malformed = true
-        error(Malformed)
+-- Next, an algorithm byte (field af, names tab) and a value whose length
+-- the algorithm implies (lens): CHASH, V.
+local function alg_value(what, af, tab, lens, vf)
+    return function(ctx, item, off, limit)
+        local nxt = head(ctx, item, off, 2, limit, what)
+        local a = ctx.tvb:range(off + 1, 1):uint()
+        item:add(F[af], ctx.tvb:range(off + 1, 1))
+        local n = implied(ctx, item, lens, a, what .. " algorithm")
+        need(ctx, item, off + 2, n, limit, what .. " value")
+        if n > 0 then item:add(F[vf], ctx.tvb:range(off + 2, n)) end
+        return off + 2 + n, nxt, name_of(tab, a)
     end
-    need(ctx, item, off + 2, n, limit, "Hash")
-    item:add(F["chash.hash"], ctx.tvb:range(off + 2, n))
-    return off + 2 + n, nxt, name_of(hash_funcs, h)
 end
-
-P[9] = function(ctx, item, off, limit) -- V
-    need(ctx, item, off, 2, limit, "V header")
-    local nxt = next_of(ctx, item, off)
-    local a = ctx.tvb:range(off + 1, 1):uint()
-    item:add(F["v.alg"], ctx.tvb:range(off + 1, 1))
-    local n = mac_lens[a]
-    if not n then
-        item:add_proto_expert_info(ex_unknown, "Auth alg unknown: MAC length not known")
-        ctx.malformed = true
-        error(Malformed)
-    end
-    need(ctx, item, off + 2, n, limit, "Ver data")
-    if n > 0 then item:add(F["v.mac"], ctx.tvb:range(off + 2, n)) end
-    return off + 2 + n, nxt, name_of(mac_algs, a)
-end
+P[8] = alg_value("CHASH", "chash.func", hash_funcs, hash_lens, "chash.hash")
+P[9] = alg_value("V", "v.alg", mac_algs, mac_lens, "v.mac")
 
 P[10] = function(ctx, item, off, limit) -- SP
     local tvb = ctx.tvb
-    need(ctx, item, off, 5, limit, "SP header")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 3, limit, "SP")
     item:add(F["sp.policy_no"], tvb:range(off + 1, 1))
     item:add(F["sp.prot_type"], tvb:range(off + 2, 1))
-    item:add(F["sp.param_len"], tvb:range(off + 3, 2))
-    local n = tvb:range(off + 3, 2):uint()
-    need(ctx, item, off + 5, n, limit, "Policy params")
-    local p, e = off + 5, off + 5 + n
-    while p < e do
-        need(ctx, item, p, 2, e, "Policy param header")
-        local pl = tvb:range(p + 1, 1):uint()
+    local e = lv(ctx, item, off + 3, 2, "sp.param_len", nil, limit, "Policy params")
+    local p = off + 5
+    while p < e do -- Type (1), Length (1), Value
+        need(ctx, item, p, 2, e, "Policy param")
+        local pt, pl = tvb:range(p, 1):uint(), tvb:range(p + 1, 1):uint()
         need(ctx, item, p + 2, pl, e, "Policy param value")
-        local t = item:add(tvb:range(p, 2 + pl), string.format("%s (%d)",
-            name_of(srtp_params, tvb:range(p, 1):uint()), tvb:range(p, 1):uint()))
+        local t = item:add(tvb:range(p, 2 + pl),
+            string.format("%s (%d)", name_of(srtp_params, pt), pt))
         t:add(F["sp.param.type"], tvb:range(p, 1))
-        t:add(F["sp.param.len"], tvb:range(p + 1, 1))
-        if pl > 0 then
-            t:add(F["sp.param.value"], tvb:range(p + 2, pl))
-            if pl <= 4 then t:append_text(" = " .. tvb:range(p + 2, pl):uint()) end
-        end
+        lv(ctx, t, p + 1, 1, "sp.param.len", "sp.param.value", e, "Policy param value")
+        if pl > 0 and pl <= 4 then t:append_text(" = " .. tvb:range(p + 2, pl):uint()) end
         p = p + 2 + pl
     end
     return e, nxt, "policy " .. tvb:range(off + 1, 1):uint()
 end
 
 P[11] = function(ctx, item, off, limit) -- RAND
-    need(ctx, item, off, 2, limit, "RAND header")
-    local nxt = next_of(ctx, item, off)
-    local n = ctx.tvb:range(off + 1, 1):uint()
-    item:add(F["rand.len"], ctx.tvb:range(off + 1, 1))
-    need(ctx, item, off + 2, n, limit, "RAND")
-    if n > 0 then item:add(F["rand.data"], ctx.tvb:range(off + 2, n)) end
-    return off + 2 + n, nxt, n .. " bytes"
+    local nxt = head(ctx, item, off, 1, limit, "RAND")
+    local after, n = lv(ctx, item, off + 1, 1, "rand.len", "rand.data", limit, "RAND")
+    return after, nxt, n .. " bytes"
 end
 
 P[12] = function(ctx, item, off, limit) -- ERR
-    need(ctx, item, off, 4, limit, "ERR")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 4, limit, "ERR")
     local no = ctx.tvb:range(off + 1, 1):uint()
     item:add(F["err.no"], ctx.tvb:range(off + 1, 1))
     item:add(F["err.reserved"], ctx.tvb:range(off + 2, 2))
@@ -627,35 +577,22 @@ end
 
 P[14] = function(ctx, item, off, limit) -- IDR
     local tvb = ctx.tvb
-    need(ctx, item, off, 5, limit, "IDR header")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 3, limit, "IDR")
     local role = tvb:range(off + 1, 1):uint()
     item:add(F["idr.role"], tvb:range(off + 1, 1))
     item:add(F["idr.type"], tvb:range(off + 2, 1))
-    item:add(F["idr.len"], tvb:range(off + 3, 2))
-    local n = tvb:range(off + 3, 2):uint()
-    need(ctx, item, off + 5, n, limit, "ID Data")
-    local text
-    if n > 0 then
-        local r = tvb:range(off + 5, n)
-        item:add(F["idr.data"], r)
-        text = printable(r)
-        if text then item:add(F["idr.text"], r, text):set_generated() end
-    end
-    return off + 5 + n, nxt,
-        name_of(id_roles, role) .. (text and (" " .. text) or "")
+    local after, n = lv(ctx, item, off + 3, 2, "idr.len", "idr.data", limit, "ID Data")
+    local text = n > 0 and printable(tvb:range(off + 5, n))
+    if text then item:add(F["idr.text"], tvb:range(off + 5, n), text):set_generated() end
+    return after, nxt, name_of(id_roles, role) .. (text and (" " .. text) or "")
 end
 
 P[15] = function(ctx, item, off, limit) -- RANDR
-    need(ctx, item, off, 3, limit, "RANDR header")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 2, limit, "RANDR")
     local role = ctx.tvb:range(off + 1, 1):uint()
-    local n = ctx.tvb:range(off + 2, 1):uint()
     item:add(F["randr.role"], ctx.tvb:range(off + 1, 1))
-    item:add(F["randr.len"], ctx.tvb:range(off + 2, 1))
-    need(ctx, item, off + 3, n, limit, "RAND")
-    if n > 0 then item:add(F["randr.data"], ctx.tvb:range(off + 3, n)) end
-    return off + 3 + n, nxt, name_of(rand_roles, role)
+    local after = lv(ctx, item, off + 2, 1, "randr.len", "randr.data", limit, "RAND")
+    return after, nxt, name_of(rand_roles, role)
 end
 
 -- TP (16) and TICKET (17): the common part, then for TICKET Ticket Data
@@ -663,8 +600,7 @@ end
 local function tp_like(is_ticket)
     return function(ctx, item, off, limit)
         local tvb = ctx.tvb
-        need(ctx, item, off, 10, limit, "TP header")
-        local nxt = next_of(ctx, item, off)
+        local nxt = head(ctx, item, off, 10, limit, "TP")
         local ttype = tvb:range(off + 1, 2):uint()
         item:add(F["tp.ticket_type"], tvb:range(off + 1, 2))
         item:add(F["tp.subtype"], tvb:range(off + 3, 1))
@@ -681,52 +617,26 @@ local function tp_like(is_ticket)
             fl:add(F["tp.flag." .. f[1]], tvb:range(off + f[2], 1))
         end
         fl:add(F["tp.res"], tvb:range(off + 7, 1))
-        local n = tvb:range(off + 8, 2):uint()
-        item:add(F["tp.data_len"], tvb:range(off + 8, 2))
-        need(ctx, item, off + 10, n, limit, "TP Data")
+        local after, n = lv(ctx, item, off + 8, 2, "tp.data_len", nil, limit, "TP Data")
         nested(ctx, item, "tp.data", off + 10, n)
-        off = off + 10 + n
         if is_ticket then
-            need(ctx, item, off, 2, limit, "Ticket Data length")
-            local tn = tvb:range(off, 2):uint()
-            item:add(F["ticket.data_len"], tvb:range(off, 2))
-            need(ctx, item, off + 2, tn, limit, "Ticket Data")
-            if tn > 0 then item:add(F["ticket.data"], tvb:range(off + 2, tn)) end
-            off = off + 2 + tn
-            need(ctx, item, off, 2, limit, "Initiator Data length")
-            local inl = tvb:range(off, 2):uint()
-            item:add(F["ticket.init_len"], tvb:range(off, 2))
-            need(ctx, item, off + 2, inl, limit, "Initiator Data")
-            nested(ctx, item, "ticket.init", off + 2, inl)
-            off = off + 2 + inl
+            after = lv(ctx, item, after, 2, "ticket.data_len", "ticket.data", limit,
+                "Ticket Data")
+            local s = after
+            after, n = lv(ctx, item, s, 2, "ticket.init_len", nil, limit, "Initiator Data")
+            nested(ctx, item, "ticket.init", s + 2, n)
         end
-        return off, nxt, name_of(ticket_types, ttype) .. ", flags " .. letters
+        return after, nxt, name_of(ticket_types, ttype) .. ", flags " .. letters
     end
 end
 P[16] = tp_like(false)
 P[17] = tp_like(true)
 
-P[21] = function(ctx, item, off, limit) -- General Extension
-    need(ctx, item, off, 4, limit, "General Ext. header")
-    local nxt = next_of(ctx, item, off)
-    item:add(F["ext.type"], ctx.tvb:range(off + 1, 1))
-    item:add(F["ext.len"], ctx.tvb:range(off + 2, 2))
-    local n = ctx.tvb:range(off + 2, 2):uint()
-    need(ctx, item, off + 4, n, limit, "General Ext. data")
-    if n > 0 then item:add(F["ext.data"], ctx.tvb:range(off + 4, n)) end
-    return off + 4 + n, nxt, name_of(genext_types, ctx.tvb:range(off + 1, 1):uint())
-end
-
 P[26] = function(ctx, item, off, limit) -- SAKKE (RFC 6509)
-    need(ctx, item, off, 5, limit, "SAKKE header")
-    local nxt = next_of(ctx, item, off)
+    local nxt = head(ctx, item, off, 3, limit, "SAKKE")
     item:add(F["sakke.params"], ctx.tvb:range(off + 1, 1))
     item:add(F["sakke.id_scheme"], ctx.tvb:range(off + 2, 1))
-    item:add(F["sakke.len"], ctx.tvb:range(off + 3, 2))
-    local n = ctx.tvb:range(off + 3, 2):uint()
-    need(ctx, item, off + 5, n, limit, "SAKKE data")
-    if n > 0 then item:add(F["sakke.data"], ctx.tvb:range(off + 5, n)) end
-    return off + 5 + n, nxt
+    return (lv(ctx, item, off + 3, 2, "sakke.len", "sakke.data", limit, "SAKKE data")), nxt
 end
 
 -- ------------------------------------------------------------ message
