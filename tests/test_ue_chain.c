@@ -16,13 +16,42 @@ void chain_opts_init(chain_opts *o, const mk_suite *s)
     o->kms_id = "kms.example.org";
 }
 
+static mk_bytes alice_of(const chain_opts *o)
+{
+    return str(o->alice_impu ? o->alice_impu : CHAIN_ALICE);
+}
+
+static mk_bytes bob_of(const chain_opts *o)
+{
+    return str(o->bob_impu ? o->bob_impu : CHAIN_BOB);
+}
+
 static void creds_of(const chain_opts *o, bool alice, mk_ue_creds *c)
 {
     memset(c, 0, sizeof *c);
     c->psk = alice ? o->alice_psk : o->bob_psk;
     c->psk_id = alice ? o->alice_psk_id : o->bob_psk_id;
-    c->impu = str(alice ? CHAIN_ALICE : CHAIN_BOB);
+    c->impu = alice ? alice_of(o) : bob_of(o);
     c->kms_id = str(o->kms_id);
+    c->omit_own_idr = c->omit_idrkms = o->omit_idrs;
+}
+
+static void fixed_of(uint32_t csb, uint64_t t, mk_bytes rand, mk_ue_fixed *f)
+{
+    memset(f, 0, sizeof *f);
+    f->has_csb_id = csb != 0;
+    f->csb_id = csb;
+    f->has_t = t != 0;
+    f->t_ntp = t;
+    f->rand = rand;
+}
+
+uint32_t chain_ssrc(size_t i)
+{
+    static const uint32_t ssrc[MK_UE_CS_MAX] = {
+        0x11223344, 0x55667788, 0x99aabbcc, 0xddeeff00,
+        0x10203040, 0x50607080, 0x90a0b0c0, 0xd0e0f000};
+    return ssrc[i % MK_UE_CS_MAX];
 }
 
 #define STEP(name, expr)                 \
@@ -48,8 +77,10 @@ mk_err chain_run(const chain_opts *o, chain_kms_fn kms, void *ctx,
 
     mk_ue_request_params_init(&rp, o->suite);
     rp.creds = alice;
-    rp.idrr[0] = str(CHAIN_BOB);
+    rp.idrr[0] = bob_of(o);
     rp.n_idrr = 1;
+    if (o->flags)
+        rp.flags = o->flags;
     if (o->fork)
         rp.flags |= MK_TPF_I;
     if (o->tmpl3) {
@@ -61,7 +92,7 @@ mk_err chain_run(const chain_opts *o, chain_kms_fn kms, void *ctx,
         memcpy(rp.tmpl, t, sizeof t);
         rp.n_tmpl = 3;
     }
-    rp.fixed.rand = o->randri_req;
+    fixed_of(o->csb_request, o->t_request, o->randri_req, &rp.fixed);
     STEP("request_init", mk_ue_request_init(&rp, r->req_init.b,
                                             sizeof r->req_init.b,
                                             &r->req_init.n));
@@ -75,33 +106,41 @@ mk_err chain_run(const chain_opts *o, chain_kms_fn kms, void *ctx,
                                    o->fork ? MK_TPF_I : 0, &r->ticket, NULL));
 
     memset(&tp, 0, sizeof tp);
-    tp.idri = str(CHAIN_ALICE);
-    tp.idrr = str(CHAIN_BOB);
+    tp.idri = alice_of(o);
+    tp.idrr = bob_of(o);
+    tp.omit_idri = tp.omit_idrr = o->omit_idrs;
     tp.n_cs = 1;
     tp.cs[0].cs_id = 1;
     tp.cs[0].has_ssrc = true;
-    tp.cs[0].ssrc = 0x11223344;
+    tp.cs[0].ssrc = chain_ssrc(0);
     mk_ue_srtp_policy_default(o->suite, &tp.cs[0].policy);
-    if (o->tmpl3) { /* a second CS that picks the second TGK by its SPI */
+    if (o->cs_per_key) { /* CS i uses session key i, named by its SPI */
+        const mk_key_set *ks = &r->ticket.keys;
+        tp.n_cs = 0;
+        for (size_t i = r->ticket.first_key;
+             i < ks->count && tp.n_cs < MK_UE_CS_MAX; i++) {
+            mk_ue_cs *cs = &tp.cs[tp.n_cs];
+            *cs = tp.cs[0];
+            cs->ssrc = chain_ssrc(tp.n_cs);
+            cs->cs_id = (uint8_t)++tp.n_cs;
+            memcpy(cs->spi, ks->e[i].spi, ks->e[i].spi_len);
+            cs->spi_len = ks->e[i].spi_len;
+        }
+    } else if (o->tmpl3) { /* a second CS: the second TGK by its SPI */
         tp.n_cs = 2;
         tp.cs[1] = tp.cs[0];
         tp.cs[1].cs_id = 2;
-        tp.cs[1].ssrc = 0x55667788;
+        tp.cs[1].ssrc = chain_ssrc(1);
         memcpy(tp.cs[1].spi, r->ticket.keys.e[r->ticket.first_key + 1].spi,
                4);
         tp.cs[1].spi_len = 4;
     }
-    tp.fixed.rand = o->randri_tr;
-    if (o->csb_transfer) {
-        tp.fixed.has_csb_id = true;
-        tp.fixed.csb_id = o->csb_transfer;
-    }
+    fixed_of(o->csb_transfer, o->t_transfer, o->randri_tr, &tp.fixed);
     STEP("transfer_init", mk_ue_transfer_init(&r->ticket, &tp, r->tr_init.b,
                                               sizeof r->tr_init.b,
                                               &r->tr_init.n));
 
-    memset(&rf, 0, sizeof rf);
-    rf.rand = o->randrr_res;
+    fixed_of(o->csb_resolve, o->t_resolve, o->randrr_res, &rf);
     STEP("resolve_init",
          mk_ue_resolve_init(&bob, MK_BYTES(r->tr_init.b, r->tr_init.n), &rf,
                             r->res_init.b, sizeof r->res_init.b,
@@ -115,7 +154,7 @@ mk_err chain_run(const chain_opts *o, chain_kms_fn kms, void *ctx,
                                    MK_BYTES(r->res_resp.b, r->res_resp.n),
                                    &r->bob, NULL));
     memset(&trp, 0, sizeof trp);
-    trp.fixed.rand = o->randrr_tr;
+    fixed_of(0, o->t_transfer_resp, o->randrr_tr, &trp.fixed);
     STEP("transfer_resp",
          mk_ue_transfer_resp(&r->bob, MK_BYTES(r->tr_init.b, r->tr_init.n),
                              &trp, r->tr_resp.b, sizeof r->tr_resp.b,

@@ -26,6 +26,13 @@ typedef struct chain_opts {
     /* fixed randoms (empty: drawn) */
     mk_bytes randri_req, randri_tr, randrr_res, randrr_tr;
     uint32_t csb_transfer;  /* 0: drawn */
+    /* everything else a published vector fixes (doc/vectors) */
+    const char *alice_impu, *bob_impu; /* NULL: CHAIN_ALICE, CHAIN_BOB */
+    uint16_t flags;         /* requested TP flags; 0: the UE's default */
+    bool omit_idrs;         /* send no IDRi, IDRr, IDRkms (MACs keep them) */
+    bool cs_per_key;        /* one CS per session key, its SPI as MKI */
+    uint32_t csb_request, csb_resolve;   /* 0: drawn */
+    uint64_t t_request, t_transfer, t_resolve, t_transfer_resp; /* 0: now */
 } chain_opts;
 
 typedef struct chain_msg {
@@ -46,6 +53,8 @@ typedef struct chain_result {
 #define CHAIN_BOB "sip:bob@example.com"
 
 void chain_opts_init(chain_opts *o, const mk_suite *s);
+/* The SSRC of crypto session i (0-based) of TRANSFER_INIT. */
+uint32_t chain_ssrc(size_t i);
 /* Run the chain; returns r->err (MK_OK when every step passed). */
 mk_err chain_run(const chain_opts *o, chain_kms_fn kms, void *ctx,
                  chain_result *r);

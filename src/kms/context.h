@@ -24,11 +24,15 @@
 #include "crypto/crypto.h"
 #include "kms/kms.h"
 #include "kms/kms_store.h"
+#include "kms/kms_vector.h"
 #include "proto/proto.h"
 
 struct mk_kms {
     mk_kms_config cfg;
     mk_kms_store *store;
+    /* test vectors only (kms/kms_vector.h); NULL in every server */
+    mk_kms_vector_random_fn vector_random;
+    void *vector_ctx;
 };
 
 /* Largest encoded TP Data / Ticket Data / KEMAC ciphertext we produce. */
@@ -106,7 +110,8 @@ typedef struct mk_kms_req {
 
 void mk_kms_req_wipe(mk_kms_req *r);
 /* Draw n random bytes for this answer: refill the pool with one mk_random
- * call of `total` bytes when it is empty, then hand out slices. */
+ * call of `total` bytes when it is empty (for test vectors only: one call of
+ * the kms_vector.h seam), then hand out slices. */
 mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n);
 
 /* --- kms.c: stages shared by request and resolve --- */
