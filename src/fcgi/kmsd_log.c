@@ -1,6 +1,7 @@
 /* kmsd_log.c - see kmsd_log.h. */
 #include "fcgi/kmsd_log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,12 +14,19 @@
 static const char *log_ident = "kmsd";
 static bool log_syslog;
 static volatile mk_log_level log_level = MK_LOG_INFO;
+/* read once, not by a getpid(2) per line; kmsd does not fork, a child
+ * would read it again */
+static long log_pid;
+
+static void refresh_pid(void) { log_pid = (long)getpid(); }
 
 void kmsd_log_init(const char *ident, bool use_syslog, mk_log_level level)
 {
     log_ident = ident;
     log_syslog = use_syslog;
     log_level = level;
+    refresh_pid();
+    (void)pthread_atfork(NULL, NULL, refresh_pid);
     if (use_syslog)
         openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -65,7 +73,7 @@ void kmsd_log(mk_log_level level, const char *fmt, ...)
         gmtime_r(&ts.tv_sec, &tm) != NULL)
         strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
     int len = snprintf(line, sizeof line, "%s %s[%ld]: %s: %s\n", stamp,
-                       log_ident, (long)getpid(), mk_log_level_name(level),
+                       log_ident, log_pid, mk_log_level_name(level),
                        msg);
     if (len < 0)
         return;
