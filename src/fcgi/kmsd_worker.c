@@ -169,8 +169,8 @@ static void serve(kmsd_worker *w)
         /* The connection ended before the end of the body (the client or
          * the web server went away): nothing to answer, nothing to act on.
          * libfcgi closes the connection in FCGX_Finish_r. */
-        kmsd_log(MK_LOG_INFO, "status=- service=- err=\"%s\" us=%ld "
-                 "client=gone", "body incomplete", elapsed_us(&t0));
+        kmsd_log_request("status=- service=- err=\"%s\" us=%ld client=gone",
+                         "body incomplete", elapsed_us(&t0));
         return;
     }
 
@@ -224,10 +224,10 @@ static void serve(kmsd_worker *w)
     int put = FCGX_PutStr(w->reply->text, (int)w->reply->len, w->req.out);
     int flushed = FCGX_FFlush(w->req.out);
 
-    kmsd_log(MK_LOG_INFO, "status=%d service=%s err=\"%s\" us=%ld%s",
-             w->reply->status, mk_http_service_name((int)service),
-             mk_err_name(e), elapsed_us(&t0),
-             (put < 0 || flushed < 0) ? " client=gone" : "");
+    kmsd_log_request("status=%d service=%s err=\"%s\" us=%ld%s",
+                     w->reply->status, mk_http_service_name((int)service),
+                     mk_err_name(e), elapsed_us(&t0),
+                     (put < 0 || flushed < 0) ? " client=gone" : "");
 
     mk_wipe(w->msg, msg_n);
     mk_wipe(w->answer->body, sizeof w->answer->body);
