@@ -82,7 +82,7 @@ mk_err mk_ticket_seal(mk_kms_req *r, uint8_t *buf, size_t cap,
     tp.version = 1;
     tp.prf_func = r->grant.prf_func;
     tp.flags = r->grant.flags;
-    tp.tp_data = MK_BYTES(r->grant.tp_data, r->grant.tp_data_len);
+    tp.tp_data = MK_BYTES(r->tp_data, r->grant.tp_data_len);
     tp.ticket_data = mk_buf_view(&tb);
     tp.initiator_data = MK_BYTES_NONE; /* REQUEST_RESP: length 0 */
     mk_buf_init(&b, buf, cap);
