@@ -135,8 +135,9 @@ static mk_err update_parts(EVP_MD_CTX *ctx, const mk_bytes *parts,
 static mk_err key_block(EVP_MD_CTX *ctx, const EVP_MD *md, mk_bytes k,
                         uint8_t pad, uint8_t blk[MK_HMAC_BLOCK])
 {
-    for (size_t i = 0; i < MK_HMAC_BLOCK; i++)
-        blk[i] = (uint8_t)((i < k.n ? k.p[i] : 0) ^ pad);
+    memset(blk, pad, MK_HMAC_BLOCK);
+    for (size_t i = 0; i < k.n; i++) /* k.n <= B (mk_hmac_key) */
+        blk[i] ^= k.p[i];
     if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
         EVP_DigestUpdate(ctx, blk, MK_HMAC_BLOCK) != 1)
         MK_FAIL(MK_E_CRYPTO, "EVP_DigestInit_ex2 / HMAC key block");
