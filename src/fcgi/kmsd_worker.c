@@ -176,6 +176,7 @@ static void serve(kmsd_worker *w)
 
     mk_service service = (mk_service)0;
     size_t msg_n = 0;
+    bool handled = false;
     int status;
     const char *what = NULL;
     mk_bytes mikey = MK_BYTES_NONE;
@@ -194,6 +195,7 @@ static void serve(kmsd_worker *w)
     } else {
         mk_kms_handle(w->kms, service, MK_BYTES(w->msg, msg_n), mk_ntp_now(),
                       w->answer);
+        handled = true;
         e = w->answer->err;
         status = w->answer->http_status;
         if (e == MK_E_INTERNAL) {
@@ -230,7 +232,10 @@ static void serve(kmsd_worker *w)
                      (put < 0 || flushed < 0) ? " client=gone" : "");
 
     mk_wipe(w->msg, msg_n);
-    mk_wipe(w->answer->body, sizeof w->answer->body);
+    /* the answer's bytes (ciphertext and public fields; mk_kms_handle wipes
+     * a refused one itself), not the whole 8 KiB buffer */
+    if (handled)
+        mk_wipe(w->answer->body, w->answer->body_len);
 }
 
 static void report_fatal(kmsd_shared *sh)
