@@ -130,37 +130,64 @@ static void flusher_start(void)
     }
 }
 
-/* The line "STAMP IDENT[PID]: LEVEL: MSG\n" (or MSG alone for syslog) of
- * fmt into line; its length, 0 when there is none. */
-static size_t format_line(char *line, size_t cap, mk_log_level level,
-                          const char *fmt, va_list ap)
+/* "STAMP IDENT[PID]: " for the current second into p (cap bytes), kept per
+ * thread: formatting the time once a second, not for every line. Its
+ * length, 0 when there is none. */
+static size_t line_prefix(char *p, size_t cap)
 {
-    char msg[LOG_LINE_MAX];
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    if (n < 0)
+    static _Thread_local time_t sec = (time_t)-1;
+    static _Thread_local char prefix[96];
+    static _Thread_local size_t prefix_n;
+    static _Thread_local long pid;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        ts.tv_sec = 0;
+    if (ts.tv_sec != sec || pid != log_pid || prefix_n == 0) {
+        char stamp[32] = "";
+        struct tm tm;
+        if (ts.tv_sec != 0 && gmtime_r(&ts.tv_sec, &tm) != NULL)
+            strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        int n = snprintf(prefix, sizeof prefix, "%s %s[%ld]: ", stamp,
+                         log_ident, log_pid);
+        prefix_n = n > 0 && (size_t)n < sizeof prefix ? (size_t)n : 0;
+        sec = ts.tv_sec;
+        pid = log_pid;
+    }
+    if (prefix_n >= cap)
         return 0;
+    memcpy(p, prefix, prefix_n);
+    return prefix_n;
+}
+
+/* The line "STAMP IDENT[PID]: LEVEL: MSG\n" (or MSG alone for syslog) of
+ * fmt into line (cap > LOG_LINE_MAX + 64 bytes) and its length into *len;
+ * false when there is none. MSG is at most LOG_LINE_MAX - 1 characters. */
+static bool format_line(char *line, size_t cap, mk_log_level level,
+                        const char *fmt, va_list ap, size_t *len)
+{
+    size_t off = 0;
+    if (!log_syslog) {
+        const char *lv = mk_log_level_name(level);
+        size_t lvn = strlen(lv);
+        off = line_prefix(line, cap);
+        if (off + lvn + 2 + LOG_LINE_MAX + 1 > cap)
+            return false;
+        memcpy(line + off, lv, lvn);
+        memcpy(line + off + lvn, ": ", 2);
+        off += lvn + 2;
+    }
+    if (vsnprintf(line + off, LOG_LINE_MAX, fmt, ap) < 0)
+        return false;
+    size_t end = off + strlen(line + off);
     /* one line per event, whatever a formatted value held */
-    for (char *p = msg; *p != '\0'; p++)
+    for (char *p = line + off; p < line + end; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
             *p = '?';
-    if (log_syslog) {
-        snprintf(line, cap, "%s", msg);
-        return strlen(line);
-    }
-    char stamp[32] = "";
-    struct timespec ts;
-    struct tm tm;
-    if (clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
-        gmtime_r(&ts.tv_sec, &tm) != NULL)
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    int len = snprintf(line, cap, "%s %s[%ld]: %s: %s\n", stamp, log_ident,
-                       log_pid, mk_log_level_name(level), msg);
-    if (len < 0)
-        return 0;
-    size_t total = (size_t)len < cap ? (size_t)len : cap - 1;
-    if (total > 0 && line[total - 1] != '\n')
-        line[total - 1] = '\n';
-    return total;
+    if (!log_syslog)
+        line[end++] = '\n';
+    line[end] = '\0';
+    *len = end;
+    return true;
 }
 
 void kmsd_log(mk_log_level level, const char *fmt, ...)
@@ -170,9 +197,10 @@ void kmsd_log(mk_log_level level, const char *fmt, ...)
     char line[LOG_LINE_MAX + 128];
     va_list ap;
     va_start(ap, fmt);
-    size_t n = format_line(line, sizeof line, level, fmt, ap);
+    size_t n = 0;
+    bool ok = format_line(line, sizeof line, level, fmt, ap, &n);
     va_end(ap);
-    if (n == 0)
+    if (!ok)
         return;
     if (log_syslog) {
         syslog(syslog_priority(level), "%s: %s", mk_log_level_name(level),
@@ -199,9 +227,10 @@ void kmsd_log_request(const char *fmt, ...)
     char line[LOG_LINE_MAX + 128];
     va_list ap;
     va_start(ap, fmt);
-    size_t n = format_line(line, sizeof line, MK_LOG_INFO, fmt, ap);
+    size_t n = 0;
+    bool ok = format_line(line, sizeof line, MK_LOG_INFO, fmt, ap, &n);
     va_end(ap);
-    if (n == 0)
+    if (!ok)
         return;
     if (log_syslog) {
         syslog(LOG_INFO, "%s: %s", mk_log_level_name(MK_LOG_INFO), line);
