@@ -5,6 +5,7 @@
 #include <fcgiapp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -143,6 +144,44 @@ static const char *what_of(mk_err e)
     return d->code == e ? d->what : NULL;
 }
 
+/* The CGI variables of the request, in one pass over envp (eight
+ * FCGX_GetParam calls scanned it eight times); the first occurrence of a
+ * name counts, as with FCGX_GetParam. */
+static void cgi_vars(char **envp, mk_http_cgi *v)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+        size_t at;
+    } want[] = {
+#define CGI_VAR(n, f) {n, sizeof n - 1, offsetof(mk_http_cgi, f)}
+        CGI_VAR("REQUEST_METHOD", request_method),
+        CGI_VAR("SERVER_PROTOCOL", server_protocol),
+        CGI_VAR("SCRIPT_NAME", script_name),
+        CGI_VAR("PATH_INFO", path_info),
+        CGI_VAR("REQUEST_URI", request_uri),
+        CGI_VAR("QUERY_STRING", query_string),
+        CGI_VAR("CONTENT_TYPE", content_type),
+        CGI_VAR("CONTENT_LENGTH", content_length),
+#undef CGI_VAR
+    };
+    memset(v, 0, sizeof *v);
+    for (char **p = envp; p != NULL && *p != NULL; p++) {
+        const char *eq = strchr(*p, '=');
+        if (eq == NULL)
+            continue;
+        size_t len = (size_t)(eq - *p);
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            const char **slot = (const char **)((char *)v + want[i].at);
+            if (want[i].len == len && memcmp(*p, want[i].name, len) == 0) {
+                if (*slot == NULL)
+                    *slot = eq + 1;
+                break;
+            }
+        }
+    }
+}
+
 static void serve(kmsd_worker *w)
 {
     const kmsd_shared *sh = w->sh;
@@ -150,17 +189,8 @@ static void serve(kmsd_worker *w)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     mk_err_clear();
 
-    char **envp = w->req.envp;
-    mk_http_cgi v = {
-        .request_method = FCGX_GetParam("REQUEST_METHOD", envp),
-        .server_protocol = FCGX_GetParam("SERVER_PROTOCOL", envp),
-        .script_name = FCGX_GetParam("SCRIPT_NAME", envp),
-        .path_info = FCGX_GetParam("PATH_INFO", envp),
-        .request_uri = FCGX_GetParam("REQUEST_URI", envp),
-        .query_string = FCGX_GetParam("QUERY_STRING", envp),
-        .content_type = FCGX_GetParam("CONTENT_TYPE", envp),
-        .content_length = FCGX_GetParam("CONTENT_LENGTH", envp),
-    };
+    mk_http_cgi v;
+    cgi_vars(w->req.envp, &v);
 
     size_t body_n = read_body(w->req.in, w->body, w->body_cap);
     if (body_n == w->body_cap)
