@@ -95,9 +95,9 @@ mk_err mk_hmac_keyed(mk_hmac_ctx *h, const mk_bytes *parts, size_t nparts,
 mk_err mk_hmac_keyed_last(mk_hmac_ctx *h, const mk_bytes *parts,
                           size_t nparts, uint8_t *out);
 /* Ends the use of h. No key outlives this call: every digest context that
- * held a keyed or running state is initialised again (OpenSSL cleanses the
- * state it frees), an owned context is freed (cleansed), h's copy of the
- * key is wiped. */
+ * held a keyed or running state is reset (OpenSSL cleanses the state it
+ * frees), an owned context is freed (cleansed), h's copy of the key is
+ * wiped. */
 void mk_hmac_close(mk_hmac_ctx *h);
 
 /* The MIKEY PRF (prf.c, the contract of mk_prf) with an open HMAC context
