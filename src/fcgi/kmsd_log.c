@@ -190,24 +190,9 @@ static bool format_line(char *line, size_t cap, mk_log_level level,
     return true;
 }
 
-void kmsd_log(mk_log_level level, const char *fmt, ...)
+/* Stderr: a line written at once, after the queued ones. Under mu. */
+static void put_now(const char *line, size_t n)
 {
-    if (!kmsd_log_enabled(level))
-        return;
-    char line[LOG_LINE_MAX + 128];
-    va_list ap;
-    va_start(ap, fmt);
-    size_t n = 0;
-    bool ok = format_line(line, sizeof line, level, fmt, ap, &n);
-    va_end(ap);
-    if (!ok)
-        return;
-    if (log_syslog) {
-        syslog(syslog_priority(level), "%s: %s", mk_log_level_name(level),
-               line);
-        return;
-    }
-    pthread_mutex_lock(&mu);
     if (buf_n + n <= sizeof buf) {
         /* the queued lines and this one in one write */
         memcpy(buf + buf_n, line, n);
@@ -217,27 +202,11 @@ void kmsd_log(mk_log_level level, const char *fmt, ...)
         flush_locked();
         write_all(line, n);
     }
-    pthread_mutex_unlock(&mu);
 }
 
-void kmsd_log_request(const char *fmt, ...)
+/* Stderr: a request line queued (kmsd_log.h). Under mu. */
+static void put_later(const char *line, size_t n)
 {
-    if (!kmsd_log_enabled(MK_LOG_INFO))
-        return;
-    char line[LOG_LINE_MAX + 128];
-    va_list ap;
-    va_start(ap, fmt);
-    size_t n = 0;
-    bool ok = format_line(line, sizeof line, MK_LOG_INFO, fmt, ap, &n);
-    va_end(ap);
-    if (!ok)
-        return;
-    if (log_syslog) {
-        syslog(LOG_INFO, "%s: %s", mk_log_level_name(MK_LOG_INFO), line);
-        return;
-    }
-    pthread_once(&flusher_once, flusher_start);
-    pthread_mutex_lock(&mu);
     if (buf_n + n > sizeof buf)
         flush_locked();
     memcpy(buf + buf_n, line, n);
@@ -246,7 +215,47 @@ void kmsd_log_request(const char *fmt, ...)
         flush_locked();
     else if (buf_n == n)
         pthread_cond_signal(&cv); /* the first line: the second starts */
+}
+
+static void vlog(mk_log_level level, bool later, const char *fmt, va_list ap)
+{
+    char line[LOG_LINE_MAX + 128];
+    size_t n = 0;
+    if (!format_line(line, sizeof line, level, fmt, ap, &n))
+        return;
+    if (log_syslog) {
+        syslog(syslog_priority(level), "%s: %s", mk_log_level_name(level),
+               line);
+        return;
+    }
+    if (later)
+        pthread_once(&flusher_once, flusher_start);
+    pthread_mutex_lock(&mu);
+    if (later)
+        put_later(line, n);
+    else
+        put_now(line, n);
     pthread_mutex_unlock(&mu);
+}
+
+void kmsd_log(mk_log_level level, const char *fmt, ...)
+{
+    if (!kmsd_log_enabled(level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, false, fmt, ap);
+    va_end(ap);
+}
+
+void kmsd_log_request(const char *fmt, ...)
+{
+    if (!kmsd_log_enabled(MK_LOG_INFO))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(MK_LOG_INFO, true, fmt, ap);
+    va_end(ap);
 }
 
 void kmsd_log_close(void)
