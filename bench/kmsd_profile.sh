@@ -174,12 +174,15 @@ measure() {
 callgrind_top() {
     callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
         sed -n '/PROGRAM TOTALS/,$p' | grep -E '^ *[0-9,]+ ' | sed 's/,//g' |
-        awk -v n="$N" -v top="$TOP" '
+        awk -v n="$N" -v top="$TOP" -v src="$SRC/" '
             {
                 ir = $1; name = $0
                 sub(/^ *[0-9]+ (\([ 0-9.%]*\))? */, "", name)
                 sub(/ \[.*\]$/, "", name)
-                sub(/^.*\/work\/main\//, "", name); sub(/^\.\//, "", name)
+                # one name per function, whatever the build and source
+                # directories: ".../build/plain/../../src/x.c" -> "src/x.c"
+                sub(/^.*\.\.\/\.\.\//, "", name); sub(/^\.\//, "", name)
+                if (index(name, src) == 1) name = substr(name, length(src) + 1)
                 if (name ~ /PROGRAM TOTALS/ || seen[name]++) next
                 if (shown < top) { printf "  %9.1fk  %s\n", ir / n / 1000, name; shown++ }
             }'

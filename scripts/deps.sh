@@ -8,7 +8,7 @@ pkgs=(
   libcurl4-openssl-dev libsrtp2-dev
   clang libclang-rt-14-dev
   lighttpd spawn-fcgi apache2 libapache2-mod-fcgid
-  curl netcat-openbsd wrk tshark python3 openssl
+  curl netcat-openbsd wrk tshark python3 openssl strace
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -65,6 +65,46 @@ START_TEST(test_hmac_published_vectors)
 }
 END_TEST
 
+/* Keys of B = 64 bytes and more (RFC 2104 §2: a longer key is hashed
+ * first): RFC 2202 §3 case 6, RFC 4231 §4.7, and the boundary 64 / 65
+ * (values from OpenSSL's own HMAC: `openssl mac -digest SHA256 -macopt
+ * hexkey:000102...3f HMAC`). */
+START_TEST(test_hmac_long_keys)
+{
+    uint8_t out[32], kaa[131], kseq[65];
+    memset(kaa, 0xaa, sizeof kaa);
+    for (size_t i = 0; i < sizeof kseq; i++)
+        kseq[i] = (uint8_t)i;
+    const mk_bytes big =
+        MK_BYTES("Test Using Larger Than Block-Size Key - Hash Key First", 54);
+    const mk_bytes abc = MK_BYTES("abc", 3);
+    static const struct {
+        int alg;
+        bool seq; /* key 00 01 02 ..., else aa aa ... */
+        size_t key_n;
+        const char *want;
+    } v[] = {
+        {MK_MAC_HMAC_SHA1_160, false, 80,
+         "aa4ae5e15272d00e95705637ce8a3b55ed402112"},
+        {MK_MAC_HMAC_SHA256_256, false, 131,
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+        {MK_MAC_HMAC_SHA1_160, true, 64,
+         "89e392852da6b647490d3f287218824a2e2101b0"},
+        {MK_MAC_HMAC_SHA256_256, true, 64,
+         "6ab541b4869dca71c4ca11d8bb1b02533b789a557583161429292c7404bc21f6"},
+        {MK_MAC_HMAC_SHA256_256, true, 65,
+         "dfbffee4671bad00ed5d1e1999d55ed3b0cc774ac357f9ebf649c1612414fcec"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        mk_bytes key = MK_BYTES(v[i].seq ? kseq : kaa, v[i].key_n);
+        ck_assert_int_eq(mk_mac(v[i].alg, key, v[i].seq ? &abc : &big, 1, out,
+                                sizeof out),
+                         MK_OK);
+        ck_hex(out, mk_mac_len(v[i].alg), v[i].want);
+    }
+}
+END_TEST
+
 START_TEST(test_mac_arguments)
 {
     uint8_t out[32];
@@ -300,6 +340,7 @@ int main(void)
     Suite *s = suite_create("crypto_mac");
     TCase *tc = tcase_create("mac");
     tcase_add_test(tc, test_hmac_published_vectors);
+    tcase_add_test(tc, test_hmac_long_keys);
     tcase_add_test(tc, test_mac_arguments);
     tcase_add_test(tc, test_mac_verify);
     tcase_add_test(tc, test_hmac_threads);

@@ -34,7 +34,7 @@ typedef struct mk_key {
 mk_err mk_key_copy(mk_key *k, mk_bytes src); /* MK_E_LIMIT if > MK_KEY_MAX */
 mk_bytes mk_key_bytes(const mk_key *k);
 void mk_key_wipe(mk_key *k);
-void mk_wipe(void *p, size_t n); /* OPENSSL_cleanse */
+void mk_wipe(void *p, size_t n); /* explicit_bzero: never optimised away */
 
 /* Lengths implied by algorithms: 0 for NULL and also for unknown values, so
  * check mk_*_supported first (the derivations and mk_mac* return MK_E_VALUE

@@ -23,16 +23,16 @@ static mk_err prf_open(mk_hmac_ctx *h, int prf_func)
     return mk_hmac_open(h, prf_func == MK_PRF_HMAC_SHA256);
 }
 
-/* One key of n bytes into k. */
+/* One key of n bytes into k; more: another key from inkey follows. */
 static mk_err derive_key(mk_hmac_ctx *h, mk_bytes inkey, const mk_label *l,
-                         size_t n, mk_key *k)
+                         size_t n, mk_key *k, bool more)
 {
     mk_key_wipe(k);
     if (n > MK_KEY_MAX)
         MK_FAIL(MK_E_LIMIT, "derived key longer than MK_KEY_MAX");
     if (n == 0)
         return MK_OK;
-    mk_err rc = mk_prf_with(h, inkey, MK_BYTES(l->b, l->n), k->b, n);
+    mk_err rc = mk_prf_with(h, inkey, MK_BYTES(l->b, l->n), k->b, n, more);
     if (rc != MK_OK) {
         mk_key_wipe(k);
         return rc;
@@ -65,13 +65,13 @@ static mk_err derive_msg_keys(int prf_func, mk_bytes inkey, int encr_alg,
     MK_GUARD(prf_open(&h, prf_func));
     MK_GUARD_GOTO(make(&l, MK_C_ENCR_KEY, arg), rc, done);
     MK_GUARD_GOTO(derive_key(&h, inkey, &l, mk_encr_key_len(encr_alg),
-                             &out->encr), rc, done);
+                             &out->encr, true), rc, done);
     MK_GUARD_GOTO(make(&l, MK_C_SALT_KEY, arg), rc, done);
     MK_GUARD_GOTO(derive_key(&h, inkey, &l, mk_salt_key_len(encr_alg),
-                             &out->salt), rc, done);
+                             &out->salt, true), rc, done);
     MK_GUARD_GOTO(make(&l, MK_C_AUTH_KEY, arg), rc, done);
     MK_GUARD_GOTO(derive_key(&h, inkey, &l, mk_auth_key_len(mac_alg),
-                             &out->auth), rc, done);
+                             &out->auth, false), rc, done);
     rc = MK_OK;
 done:
     mk_hmac_close(&h);
@@ -157,9 +157,9 @@ mk_err mk_mpk_split(int prf_func, mk_bytes mpk, mk_bytes rand, mk_key *mpki,
         MK_FAIL(MK_E_ARG, "empty MPK");
     MK_GUARD(prf_open(&h, prf_func));
     MK_GUARD_GOTO(mk_label_6043_fixed(&l, MK_C_MPKI, 0x06, &rand), rc, done);
-    MK_GUARD_GOTO(derive_key(&h, mpk, &l, mpk.n, mpki), rc, done);
+    MK_GUARD_GOTO(derive_key(&h, mpk, &l, mpk.n, mpki, true), rc, done);
     MK_GUARD_GOTO(mk_label_6043_fixed(&l, MK_C_MPKR, 0x06, &rand), rc, done);
-    MK_GUARD_GOTO(derive_key(&h, mpk, &l, mpk.n, mpkr), rc, done);
+    MK_GUARD_GOTO(derive_key(&h, mpk, &l, mpk.n, mpkr, false), rc, done);
     rc = MK_OK;
 done:
     mk_hmac_close(&h);
@@ -183,7 +183,7 @@ mk_err mk_fork_key(int prf_func, uint32_t c, mk_bytes key, mk_bytes id_data,
     MK_GUARD(mk_label_6043_fork(&l, c, id_data, randrkms));
     mk_hmac_ctx h;
     MK_GUARD(prf_open(&h, prf_func));
-    mk_err rc = derive_key(&h, key, &l, key.n, out);
+    mk_err rc = derive_key(&h, key, &l, key.n, out, false);
     mk_hmac_close(&h);
     return rc;
 }
@@ -199,7 +199,8 @@ mk_err mk_vr_key(int prf_func, mk_bytes mpkr, int mac_alg, mk_key *out)
     MK_GUARD(mk_label_6043_fixed(&l, MK_C_AUTH_KEY, 0x04, NULL));
     mk_hmac_ctx h;
     MK_GUARD(prf_open(&h, prf_func));
-    mk_err rc = derive_key(&h, mpkr, &l, mk_auth_key_len(mac_alg), out);
+    mk_err rc = derive_key(&h, mpkr, &l, mk_auth_key_len(mac_alg), out,
+                           false);
     mk_hmac_close(&h);
     return rc;
 }

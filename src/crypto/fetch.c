@@ -1,11 +1,10 @@
 /* fetch.c - the OpenSSL algorithm objects the crypto module uses, fetched
  * once per process (ossl.h).
  *
- * OpenSSL 3 resolves an algorithm by name at every EVP_MAC_fetch, at every
- * EVP_MAC_init that names a digest, and at every init with a legacy
- * EVP_sha256() / EVP_aes_*() object (an implicit fetch): a method-store
- * lookup under a lock that cost several microseconds per MAC in the KMS
- * core, more than the hashing itself. The fetched objects are immutable and
+ * OpenSSL 3 resolves an algorithm by name at every fetch and at every init
+ * with a legacy EVP_sha256() / EVP_aes_*() object (an implicit fetch): a
+ * method-store lookup under a lock that cost several microseconds per MAC
+ * in the KMS core, more than the hashing itself. The fetched objects are immutable and
  * reference counted, so one copy serves every thread.
  *
  * When a fetch fails (no provider offers the algorithm) the object is NULL
@@ -19,7 +18,6 @@
 #include "crypto/ossl.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static EVP_MAC *hmac;
 static EVP_MD *md[2]; /* SHA1, SHA256 */
 static EVP_CIPHER *cipher[MK_OSSL_CIPHER_COUNT];
 
@@ -34,8 +32,6 @@ static const char *const cipher_name[MK_OSSL_CIPHER_COUNT] = {
 static void release(void)
 {
     /* contexts still holding these keep their own references */
-    EVP_MAC_free(hmac);
-    hmac = NULL;
     for (size_t i = 0; i < 2; i++) {
         EVP_MD_free(md[i]);
         md[i] = NULL;
@@ -48,19 +44,12 @@ static void release(void)
 
 static void fetch_all(void)
 {
-    hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     md[0] = EVP_MD_fetch(NULL, "SHA1", NULL);
     md[1] = EVP_MD_fetch(NULL, "SHA256", NULL);
     for (size_t i = 0; i < MK_OSSL_CIPHER_COUNT; i++)
         cipher[i] = EVP_CIPHER_fetch(NULL, cipher_name[i], NULL);
     /* a failed registration only leaves the objects to OpenSSL's cleanup */
     (void)atexit(release);
-}
-
-EVP_MAC *mk_ossl_hmac(void)
-{
-    pthread_once(&once, fetch_all);
-    return hmac;
 }
 
 const EVP_MD *mk_ossl_md(bool sha256)

@@ -24,9 +24,10 @@
 
 /* out[0..outlen) ^= P(s, label, m), block by block. Every HMAC of P is
  * keyed with s: the context is keyed once (mk_hmac_key keeps a context
- * that already holds s). */
+ * that already holds s). keep: s is used again after this P, else its
+ * last HMAC uses the keyed state up. */
 static mk_err prf_xor_p(mk_hmac_ctx *h, mk_bytes s, mk_bytes label,
-                        uint8_t *out, size_t outlen)
+                        uint8_t *out, size_t outlen, bool keep)
 {
     uint8_t a[MK_PRF_HMAX];   /* A_i */
     uint8_t blk[MK_PRF_HMAX]; /* HMAC(s, A_i || label) */
@@ -39,8 +40,11 @@ static mk_err prf_xor_p(mk_hmac_ctx *h, mk_bytes s, mk_bytes label,
         MK_GUARD_GOTO(mk_hmac_keyed(h, &prev, 1, a), rc, cleanup);
         prev = MK_BYTES(a, h->len);
         const mk_bytes parts[2] = {prev, label};
-        MK_GUARD_GOTO(mk_hmac_keyed(h, parts, 2, blk), rc, cleanup);
         size_t take = outlen - done < h->len ? outlen - done : h->len;
+        if (keep || done + take < outlen)
+            MK_GUARD_GOTO(mk_hmac_keyed(h, parts, 2, blk), rc, cleanup);
+        else
+            MK_GUARD_GOTO(mk_hmac_keyed_last(h, parts, 2, blk), rc, cleanup);
         for (size_t j = 0; j < take; j++)
             out[done + j] ^= blk[j];
         done += take;
@@ -52,7 +56,7 @@ cleanup:
 }
 
 mk_err mk_prf_with(mk_hmac_ctx *h, mk_bytes inkey, mk_bytes label,
-                   uint8_t *out, size_t outlen)
+                   uint8_t *out, size_t outlen, bool more)
 {
     if (inkey.n == 0 || inkey.p == NULL)
         MK_FAIL(MK_E_ARG, "PRF with an empty inkey");
@@ -72,7 +76,11 @@ mk_err mk_prf_with(mk_hmac_ctx *h, mk_bytes inkey, mk_bytes label,
         mk_bytes s;
         MK_GUARD_GOTO(mk_cur_bytes(&c, n < MK_PRF_CHUNK ? n : MK_PRF_CHUNK, &s),
                       rc, cleanup);
-        MK_GUARD_GOTO(prf_xor_p(h, s, label, out, outlen), rc, cleanup);
+        /* an inkey of several chunks keys h again for each chunk: only a
+         * single chunk is kept for the caller's next derivation */
+        MK_GUARD_GOTO(prf_xor_p(h, s, label, out, outlen,
+                                more && s.n == inkey.n),
+                      rc, cleanup);
     }
 cleanup:
     if (rc != MK_OK)
@@ -88,7 +96,7 @@ mk_err mk_prf(int prf_func, mk_bytes inkey, mk_bytes label, uint8_t *out,
     /* the arguments are checked by mk_prf_with */
     mk_hmac_ctx h;
     MK_GUARD(mk_hmac_open(&h, prf_func == MK_PRF_HMAC_SHA256));
-    mk_err rc = mk_prf_with(&h, inkey, label, out, outlen);
+    mk_err rc = mk_prf_with(&h, inkey, label, out, outlen, false);
     mk_hmac_close(&h);
     return rc;
 }

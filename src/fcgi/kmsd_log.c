@@ -1,24 +1,47 @@
 /* kmsd_log.c - see kmsd_log.h. */
 #include "fcgi/kmsd_log.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LOG_LINE_MAX 1024
+/* One write(2) of at most PIPE_BUF bytes to a pipe is never interleaved
+ * with another writer's (POSIX write()): the buffer never holds more. */
+#define LOG_BUF_MAX PIPE_BUF
+#define LOG_FLUSH_SECONDS 1
 
 static const char *log_ident = "kmsd";
 static bool log_syslog;
 static volatile mk_log_level log_level = MK_LOG_INFO;
+static long log_pid; /* kmsd does not fork; a child refreshes it anyway */
+
+/* The request lines not yet written, and the thread that writes them one
+ * second after the first of them at most. Everything below under mu. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv; /* lines in an empty buffer, or stop */
+static char buf[LOG_BUF_MAX];
+static size_t buf_n;
+static pthread_t flusher;
+static bool flusher_on, flusher_stop;
+static pthread_once_t flusher_once = PTHREAD_ONCE_INIT;
+
+static void refresh_pid(void) { log_pid = (long)getpid(); }
 
 void kmsd_log_init(const char *ident, bool use_syslog, mk_log_level level)
 {
     log_ident = ident;
     log_syslog = use_syslog;
     log_level = level;
+    refresh_pid();
+    (void)pthread_atfork(NULL, NULL, refresh_pid);
     if (use_syslog)
         openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -38,52 +61,216 @@ static int syslog_priority(mk_log_level level)
     return LOG_INFO;
 }
 
+static void write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return; /* nowhere to report a failing log */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Under mu. */
+static void flush_locked(void)
+{
+    write_all(buf, buf_n);
+    buf_n = 0;
+}
+
+static void *flusher_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mu);
+    while (!flusher_stop) {
+        if (buf_n == 0) {
+            pthread_cond_wait(&cv, &mu);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += LOG_FLUSH_SECONDS;
+        /* woken early only to stop (or by a line in a buffer that a
+         * writer emptied meanwhile: the deadline stays) */
+        while (!flusher_stop && buf_n > 0 &&
+               pthread_cond_timedwait(&cv, &mu, &until) != ETIMEDOUT)
+            ;
+        flush_locked();
+    }
+    flush_locked();
+    pthread_mutex_unlock(&mu);
+    return NULL;
+}
+
+/* exit() without kmsd_log_close: what is buffered still gets out, unless
+ * a thread holds the lock (it then writes the lines itself) */
+static void flush_at_exit(void)
+{
+    if (pthread_mutex_trylock(&mu) == 0) {
+        flush_locked();
+        pthread_mutex_unlock(&mu);
+    }
+}
+
+static void flusher_start(void)
+{
+    pthread_condattr_t a;
+    if (pthread_condattr_init(&a) != 0)
+        return;
+    bool ok = pthread_condattr_setclock(&a, CLOCK_MONOTONIC) == 0 &&
+              pthread_cond_init(&cv, &a) == 0;
+    pthread_condattr_destroy(&a);
+    /* without the thread, request lines are written at once */
+    if (ok && pthread_create(&flusher, NULL, flusher_main, NULL) == 0) {
+        flusher_on = true;
+        (void)atexit(flush_at_exit);
+    }
+}
+
+/* "STAMP IDENT[PID]: " for the current second into p (cap bytes), kept per
+ * thread: formatting the time once a second, not for every line. Its
+ * length, 0 when there is none. */
+static size_t line_prefix(char *p, size_t cap)
+{
+    static _Thread_local time_t sec = (time_t)-1;
+    static _Thread_local char prefix[96];
+    static _Thread_local size_t prefix_n;
+    static _Thread_local long pid;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        ts.tv_sec = 0;
+    if (ts.tv_sec != sec || pid != log_pid || prefix_n == 0) {
+        char stamp[32] = "";
+        struct tm tm;
+        if (ts.tv_sec != 0 && gmtime_r(&ts.tv_sec, &tm) != NULL)
+            strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        int n = snprintf(prefix, sizeof prefix, "%s %s[%ld]: ", stamp,
+                         log_ident, log_pid);
+        prefix_n = n > 0 && (size_t)n < sizeof prefix ? (size_t)n : 0;
+        sec = ts.tv_sec;
+        pid = log_pid;
+    }
+    if (prefix_n >= cap)
+        return 0;
+    memcpy(p, prefix, prefix_n);
+    return prefix_n;
+}
+
+/* The line "STAMP IDENT[PID]: LEVEL: MSG\n" (or MSG alone for syslog) of
+ * fmt into line (cap > LOG_LINE_MAX + 64 bytes) and its length into *len;
+ * false when there is none. MSG is at most LOG_LINE_MAX - 1 characters. */
+static bool format_line(char *line, size_t cap, mk_log_level level,
+                        const char *fmt, va_list ap, size_t *len)
+{
+    size_t off = 0;
+    if (!log_syslog) {
+        const char *lv = mk_log_level_name(level);
+        size_t lvn = strlen(lv);
+        off = line_prefix(line, cap);
+        if (off + lvn + 2 + LOG_LINE_MAX + 1 > cap)
+            return false;
+        memcpy(line + off, lv, lvn);
+        memcpy(line + off + lvn, ": ", 2);
+        off += lvn + 2;
+    }
+    if (vsnprintf(line + off, LOG_LINE_MAX, fmt, ap) < 0)
+        return false;
+    size_t end = off + strlen(line + off);
+    /* one line per event, whatever a formatted value held */
+    for (char *p = line + off; p < line + end; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+            *p = '?';
+    if (!log_syslog)
+        line[end++] = '\n';
+    line[end] = '\0';
+    *len = end;
+    return true;
+}
+
+/* Stderr: a line written at once, after the queued ones. Under mu. */
+static void put_now(const char *line, size_t n)
+{
+    if (buf_n + n <= sizeof buf) {
+        /* the queued lines and this one in one write */
+        memcpy(buf + buf_n, line, n);
+        buf_n += n;
+        flush_locked();
+    } else {
+        flush_locked();
+        write_all(line, n);
+    }
+}
+
+/* Stderr: a request line queued (kmsd_log.h). Under mu. */
+static void put_later(const char *line, size_t n)
+{
+    if (buf_n + n > sizeof buf)
+        flush_locked();
+    memcpy(buf + buf_n, line, n);
+    buf_n += n;
+    if (!flusher_on)
+        flush_locked();
+    else if (buf_n == n)
+        pthread_cond_signal(&cv); /* the first line: the second starts */
+}
+
+static void vlog(mk_log_level level, bool later, const char *fmt, va_list ap)
+{
+    char line[LOG_LINE_MAX + 128];
+    size_t n = 0;
+    if (!format_line(line, sizeof line, level, fmt, ap, &n))
+        return;
+    if (log_syslog) {
+        syslog(syslog_priority(level), "%s: %s", mk_log_level_name(level),
+               line);
+        return;
+    }
+    if (later)
+        pthread_once(&flusher_once, flusher_start);
+    pthread_mutex_lock(&mu);
+    if (later)
+        put_later(line, n);
+    else
+        put_now(line, n);
+    pthread_mutex_unlock(&mu);
+}
+
 void kmsd_log(mk_log_level level, const char *fmt, ...)
 {
     if (!kmsd_log_enabled(level))
         return;
-    char msg[LOG_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    vlog(level, false, fmt, ap);
     va_end(ap);
-    if (n < 0)
+}
+
+void kmsd_log_request(const char *fmt, ...)
+{
+    if (!kmsd_log_enabled(MK_LOG_INFO))
         return;
-    /* one line per event, whatever a formatted value held */
-    for (char *p = msg; *p != '\0'; p++)
-        if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
-            *p = '?';
-    if (log_syslog) {
-        syslog(syslog_priority(level), "%s: %s", mk_log_level_name(level), msg);
-        return;
-    }
-    char line[LOG_LINE_MAX + 128];
-    char stamp[32] = "";
-    struct timespec ts;
-    struct tm tm;
-    if (clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
-        gmtime_r(&ts.tv_sec, &tm) != NULL)
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    int len = snprintf(line, sizeof line, "%s %s[%ld]: %s: %s\n", stamp,
-                       log_ident, (long)getpid(), mk_log_level_name(level),
-                       msg);
-    if (len < 0)
-        return;
-    size_t total = (size_t)len < sizeof line ? (size_t)len : sizeof line - 1;
-    if (total > 0 && line[total - 1] != '\n')
-        line[total - 1] = '\n';
-    const char *p = line;
-    while (total > 0) {
-        ssize_t w = write(STDERR_FILENO, p, total);
-        if (w <= 0)
-            return; /* nowhere to report a failing log */
-        p += w;
-        total -= (size_t)w;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(MK_LOG_INFO, true, fmt, ap);
+    va_end(ap);
 }
 
 void kmsd_log_close(void)
 {
+    pthread_mutex_lock(&mu);
+    bool join = flusher_on;
+    flusher_stop = true;
+    if (join)
+        pthread_cond_signal(&cv);
+    flush_locked();
+    pthread_mutex_unlock(&mu);
+    if (join) {
+        pthread_join(flusher, NULL);
+        flusher_on = false;
+    }
     if (log_syslog)
         closelog();
 }

@@ -2,9 +2,20 @@
  * that is Apache's error log) or, with --syslog, to syslog(3) as facility
  * daemon.
  *
- * Owns: the process-wide log level and destination. Callers never log keys,
- * PSKs, message bodies or anything derived from them: a request line holds
- * status, service, error name and duration only.
+ * Owns: the process-wide log level and destination, and the buffer of the
+ * per-request lines. On stderr the line of each answer (kmsd_log_request,
+ * level info) is buffered and written with the lines queued before it,
+ * when the next one would not fit in PIPE_BUF bytes, one second at most
+ * after the first of them, before any other line (every kmsd_log call
+ * writes at once, whatever its level) and at kmsd_log_close: at the
+ * default level an answer costs no write(2) of its own. A kill -9 loses
+ * the request lines of the last second at most; the records of the store
+ * are the audit trail (profile §8), not the log. With --syslog every line
+ * is one message, sent at once (syslog has no multi-line messages).
+ *
+ * Callers never log keys, PSKs, message bodies or anything derived from
+ * them: a request line holds status, service, error name and duration
+ * only.
  */
 #ifndef MK_FCGI_KMSD_LOG_H
 #define MK_FCGI_KMSD_LOG_H
@@ -13,14 +24,21 @@
 
 #include "front/config.h"
 
-/* Before any thread starts. ident is the program name ("kmsd"). */
+/* Before any thread starts (the threads of the log inherit the caller's
+ * signal mask). ident is the program name ("kmsd"). */
 void kmsd_log_init(const char *ident, bool use_syslog, mk_log_level level);
 void kmsd_log_set_level(mk_log_level level);
 bool kmsd_log_enabled(mk_log_level level);
 /* One line (a trailing newline is added; control characters in the
- * formatted text are replaced). Thread-safe: each line is one write(2). */
+ * formatted text are replaced), written at once after the buffered request
+ * lines. Thread-safe: each write(2) holds whole lines, at most PIPE_BUF
+ * bytes, so lines of several processes on one pipe never mix. */
 void kmsd_log(mk_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The line of one answer, at level info: buffered (above). */
+void kmsd_log_request(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* Write the buffered lines, stop the log's thread, close syslog. */
 void kmsd_log_close(void);
 
 #endif

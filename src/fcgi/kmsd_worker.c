@@ -5,6 +5,7 @@
 #include <fcgiapp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -143,6 +144,44 @@ static const char *what_of(mk_err e)
     return d->code == e ? d->what : NULL;
 }
 
+/* The CGI variables of the request, in one pass over envp (eight
+ * FCGX_GetParam calls scanned it eight times); the first occurrence of a
+ * name counts, as with FCGX_GetParam. */
+static void cgi_vars(char **envp, mk_http_cgi *v)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+        size_t at;
+    } want[] = {
+#define CGI_VAR(n, f) {n, sizeof n - 1, offsetof(mk_http_cgi, f)}
+        CGI_VAR("REQUEST_METHOD", request_method),
+        CGI_VAR("SERVER_PROTOCOL", server_protocol),
+        CGI_VAR("SCRIPT_NAME", script_name),
+        CGI_VAR("PATH_INFO", path_info),
+        CGI_VAR("REQUEST_URI", request_uri),
+        CGI_VAR("QUERY_STRING", query_string),
+        CGI_VAR("CONTENT_TYPE", content_type),
+        CGI_VAR("CONTENT_LENGTH", content_length),
+#undef CGI_VAR
+    };
+    memset(v, 0, sizeof *v);
+    for (char **p = envp; p != NULL && *p != NULL; p++) {
+        const char *eq = strchr(*p, '=');
+        if (eq == NULL)
+            continue;
+        size_t len = (size_t)(eq - *p);
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            const char **slot = (const char **)((char *)v + want[i].at);
+            if (want[i].len == len && memcmp(*p, want[i].name, len) == 0) {
+                if (*slot == NULL)
+                    *slot = eq + 1;
+                break;
+            }
+        }
+    }
+}
+
 static void serve(kmsd_worker *w)
 {
     const kmsd_shared *sh = w->sh;
@@ -150,17 +189,8 @@ static void serve(kmsd_worker *w)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     mk_err_clear();
 
-    char **envp = w->req.envp;
-    mk_http_cgi v = {
-        .request_method = FCGX_GetParam("REQUEST_METHOD", envp),
-        .server_protocol = FCGX_GetParam("SERVER_PROTOCOL", envp),
-        .script_name = FCGX_GetParam("SCRIPT_NAME", envp),
-        .path_info = FCGX_GetParam("PATH_INFO", envp),
-        .request_uri = FCGX_GetParam("REQUEST_URI", envp),
-        .query_string = FCGX_GetParam("QUERY_STRING", envp),
-        .content_type = FCGX_GetParam("CONTENT_TYPE", envp),
-        .content_length = FCGX_GetParam("CONTENT_LENGTH", envp),
-    };
+    mk_http_cgi v;
+    cgi_vars(w->req.envp, &v);
 
     size_t body_n = read_body(w->req.in, w->body, w->body_cap);
     if (body_n == w->body_cap)
@@ -169,13 +199,14 @@ static void serve(kmsd_worker *w)
         /* The connection ended before the end of the body (the client or
          * the web server went away): nothing to answer, nothing to act on.
          * libfcgi closes the connection in FCGX_Finish_r. */
-        kmsd_log(MK_LOG_INFO, "status=- service=- err=\"%s\" us=%ld "
-                 "client=gone", "body incomplete", elapsed_us(&t0));
+        kmsd_log_request("status=- service=- err=\"%s\" us=%ld client=gone",
+                         "body incomplete", elapsed_us(&t0));
         return;
     }
 
     mk_service service = (mk_service)0;
     size_t msg_n = 0;
+    bool handled = false;
     int status;
     const char *what = NULL;
     mk_bytes mikey = MK_BYTES_NONE;
@@ -194,6 +225,7 @@ static void serve(kmsd_worker *w)
     } else {
         mk_kms_handle(w->kms, service, MK_BYTES(w->msg, msg_n), mk_ntp_now(),
                       w->answer);
+        handled = true;
         e = w->answer->err;
         status = w->answer->http_status;
         if (e == MK_E_INTERNAL) {
@@ -224,13 +256,16 @@ static void serve(kmsd_worker *w)
     int put = FCGX_PutStr(w->reply->text, (int)w->reply->len, w->req.out);
     int flushed = FCGX_FFlush(w->req.out);
 
-    kmsd_log(MK_LOG_INFO, "status=%d service=%s err=\"%s\" us=%ld%s",
-             w->reply->status, mk_http_service_name((int)service),
-             mk_err_name(e), elapsed_us(&t0),
-             (put < 0 || flushed < 0) ? " client=gone" : "");
+    kmsd_log_request("status=%d service=%s err=\"%s\" us=%ld%s",
+                     w->reply->status, mk_http_service_name((int)service),
+                     mk_err_name(e), elapsed_us(&t0),
+                     (put < 0 || flushed < 0) ? " client=gone" : "");
 
     mk_wipe(w->msg, msg_n);
-    mk_wipe(w->answer->body, sizeof w->answer->body);
+    /* the answer's bytes (ciphertext and public fields; mk_kms_handle wipes
+     * a refused one itself), not the whole 8 KiB buffer */
+    if (handled)
+        mk_wipe(w->answer->body, w->answer->body_len);
 }
 
 static void report_fatal(kmsd_shared *sh)

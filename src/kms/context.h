@@ -55,26 +55,29 @@ typedef struct mk_kms_grant {
         uint8_t type, key_len, salt_len, kv, spi_len;
     } want[MK_KEYSET_MAX - 2];
     size_t n_want;
-    uint8_t tp_data[MK_KMS_TP_DATA_MAX]; /* granted TP Data, encoded */
-    size_t tp_data_len;
+    size_t tp_data_len; /* granted TP Data, encoded: mk_kms_req.tp_data */
 } mk_kms_grant;
 
 /* Everything one request carries through the stages. Secrets: sub.psk,
- * keys_init (message keys of the received message), keys (session keys);
- * mk_kms_req_wipe clears all of them. */
+ * keys_init (message keys of the received message), keys (session keys),
+ * rnd; mk_kms_req_wipe wipes all of them.
+ *
+ * A run (handle_once) clears the members up to `msg` only: the large
+ * members from `msg` on (some 17 KiB) are written before they are read on
+ * every path, so clearing them per answer was wasted work. A member added
+ * before `msg` is cleared; one added after it must be written before it is
+ * read. */
 typedef struct mk_kms_req {
     mk_kms *kms;
     mk_service service;
     uint64_t now_ntp, now_unix;
 
     /* gather */
-    mk_message msg;          /* decoded request (spans into the input) */
     bool hdr_ok;             /* HDR decoded: an Error message is possible */
     mk_hdr hdr;              /* of the request (also when msg did not decode) */
     const mk_suite *suite;
     int i_t, i_rand, i_idr_self, i_idrkms, i_idrpsk, i_tp, i_v;
-    mk_subscriber sub;
-    bool have_sub;
+    bool have_sub;           /* sub holds the subscriber of the PSK */
     mk_bytes identity;       /* Identity_i (request) / Identity_r (resolve) */
     uint8_t identity_type;   /* ID type of that identity */
     mk_msg_keys keys_init;   /* kind-1 keys of the received message */
@@ -85,27 +88,36 @@ typedef struct mk_kms_req {
     uint64_t replay_expires;
     bool have_replay;
 
-    /* request: requested TP Data and the granted policy; resolve: TP Data
-     * and contents of the presented ticket */
-    mk_chain tp_chain;       /* TP Data (requested TP / presented TICKET) */
+    /* request: the granted policy; resolve: contents of the presented
+     * ticket */
     mk_kms_grant grant;
     uint16_t ticket_flags;
     uint8_t ticket_prf;
     mk_bytes ticket_rand;    /* RAND of the sealed / presented ticket */
-    uint8_t ticket_rand_buf[MK_KMS_RAND_MAX];
     int matched_idrr;        /* index in tp_chain of the responder's IDRr */
 
     /* issue */
-    mk_key_set keys;         /* MPK (or MPKi, MPKr) + session keys */
-    /* all randomness of one answer, drawn with ONE mk_random call (each
-     * RAND_bytes costs a getpid() and the DRBG lock); a secret */
-    uint8_t rnd[MK_KMS_RND_MAX];
-    size_t rnd_len, rnd_used;
+    size_t rnd_len, rnd_used; /* of rnd */
     uint8_t ticket_id[32];   /* SHA-256 of Ticket Data */
     bool have_ticket_id;
 
     /* audit */
     mk_record rec;
+
+    /* --- written before read: not cleared per run (above) --- */
+    mk_message msg;          /* decoded request (spans into the input);
+                                read only once it decoded */
+    mk_subscriber sub;       /* filled by the store; read once have_sub */
+    mk_chain tp_chain;       /* TP Data (requested TP / presented TICKET),
+                                decoded before any use */
+    uint8_t tp_data[MK_KMS_TP_DATA_MAX]; /* granted TP Data (grant) */
+    mk_key_set keys;         /* MPK (or MPKi, MPKr) + session keys; filled
+                                by key generation / the ticket's KEMAC */
+    /* all randomness of one answer, drawn with ONE mk_random call (each
+     * RAND_bytes costs a getpid() and the DRBG lock); a secret; refilled
+     * when rnd_used == rnd_len */
+    uint8_t rnd[MK_KMS_RND_MAX];
+    uint8_t ticket_rand_buf[MK_KMS_RAND_MAX]; /* behind ticket_rand */
 } mk_kms_req;
 
 void mk_kms_req_wipe(mk_kms_req *r);

@@ -27,6 +27,7 @@
  */
 #include "kms/context.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,9 +44,8 @@ void mk_kms_config_defaults(mk_kms_config *c)
 
 void mk_subscriber_wipe(mk_subscriber *s)
 {
-    /* the PSK is the one secret; IMPUs and policy (some 4 KiB of fixed
-     * arrays) only need clearing, which memset does at a fraction of
-     * OPENSSL_cleanse's cost on every request */
+    /* the PSK is the one secret (wiped); IMPUs and policy (some 4 KiB of
+     * fixed arrays) are only cleared, for the store that fills *s */
     if (s != NULL) {
         mk_key_wipe(&s->psk);
         memset(s, 0, sizeof *s);
@@ -103,7 +103,9 @@ void mk_kms_vector_random(mk_kms *kms, mk_kms_vector_random_fn fn, void *ctx)
 
 void mk_kms_req_wipe(mk_kms_req *r)
 {
-    mk_subscriber_wipe(&r->sub);
+    /* the secrets only: of the subscriber row, the PSK (the rest of the
+     * 4 KiB row, IMPUs and policy, is not secret) */
+    mk_key_wipe(&r->sub.psk);
     mk_msg_keys_wipe(&r->keys_init);
     mk_key_set_wipe(&r->keys);
     mk_wipe(r->rnd, sizeof r->rnd);
@@ -328,7 +330,9 @@ static mk_err handle_once(mk_kms *kms, mk_service service, mk_bytes msg,
     mk_err e;
 
     out->body_len = 0;
-    memset(r, 0, sizeof *r);
+    /* the members from msg on are written before they are read
+     * (context.h) */
+    memset(r, 0, offsetof(mk_kms_req, msg));
     r->kms = kms;
     r->service = service;
     r->now_ntp = now_ntp;

@@ -81,6 +81,8 @@ typedef struct mk_record {
 
 typedef struct mk_kms_store {
     void *ctx;
+    /* The subscriber lookups fill all of *out when they return MK_OK (the
+     * core does not clear it first). */
     mk_err (*subscriber_by_psk_id)(void *ctx, mk_bytes psk_id,
                                    mk_subscriber *out);
     /* The one subscriber that owns this IMPU; MK_E_NOT_FOUND when none or

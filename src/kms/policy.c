@@ -463,7 +463,7 @@ static mk_err encode_granted(mk_kms_req *r)
     }
     if (!has_kms || !has_i)
         g->changed = true; /* profile §5: always named in the granted TP */
-    mk_buf_init(&b, g->tp_data, sizeof g->tp_data);
+    mk_buf_init(&b, r->tp_data, sizeof r->tp_data);
     MK_GUARD(mk_tp_data_encode(&out, &b));
     g->tp_data_len = b.n;
     return MK_OK;

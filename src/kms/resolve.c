@@ -54,29 +54,27 @@ static bool is_tgk(uint8_t type)
 }
 
 /* The KEMAC of the answer: MPKi, [MPKr' iff I], session keys with every
- * TGK forked when I (GTGK and TEK are never forked, §5.1.1). */
+ * TGK forked when I (GTGK and TEK are never forked, §5.1.1). mpki, mpkr:
+ * the ticket's MPK split (App. A.2.2). */
 static mk_err answer_keys(const mk_kms_req *r, mk_bytes randrkms,
+                          const mk_key *mpki, const mk_key *mpkr,
                           mk_key_set *out)
 {
     bool fork = (r->ticket_flags & MK_TPF_I) != 0;
     const mk_key_set *ks = &r->keys;
-    mk_key mpkr;
     mk_err rc = MK_OK;
 
     memset(out, 0, sizeof *out);
-    memset(&mpkr, 0, sizeof mpkr);
     out->e[0].type = MK_KEY_MPK;
     out->e[0].kv = MK_KV_NULL;
-    MK_GUARD_GOTO(mk_mpk_split(r->ticket_prf, mk_key_bytes(&ks->e[0].key),
-                               r->ticket_rand, &out->e[0].key, &mpkr),
-                  rc, done);
+    MK_GUARD_GOTO(mk_key_copy(&out->e[0].key, mk_key_bytes(mpki)), rc, done);
     out->count = 1;
     if (fork) {
         mk_key_entry *e = &out->e[out->count++];
         e->type = MK_KEY_MPK;
         e->kv = MK_KV_NULL;
         MK_GUARD_GOTO(mk_fork_key(r->ticket_prf, MK_C_FORK_MPKR,
-                                  mk_key_bytes(&mpkr), r->identity, randrkms,
+                                  mk_key_bytes(mpkr), r->identity, randrkms,
                                   &e->key),
                       rc, done);
     }
@@ -90,7 +88,6 @@ static mk_err answer_keys(const mk_kms_req *r, mk_bytes randrkms,
                           rc, done);
     }
 done:
-    mk_key_wipe(&mpkr);
     if (rc != MK_OK)
         mk_key_set_wipe(out);
     return rc;
@@ -132,6 +129,8 @@ mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out)
     memset(&mpkr, 0, sizeof mpkr);
     MK_GUARD_GOTO(mk_ticket_open(r, ticket), rc, cleanup); /* 0, 503 */
     fork = (r->ticket_flags & MK_TPF_I) != 0;
+    /* MPKi / MPKr: with forking before the policy (Vr needs MPKr), else
+     * only once the policy let the resolve through; once either way */
     if (fork) {
         MK_GUARD_GOTO(mk_mpk_split(r->ticket_prf,
                                    mk_key_bytes(&r->keys.e[0].key),
@@ -142,6 +141,11 @@ mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out)
     MK_GUARD_GOTO(mk_policy_resolve(r), rc, cleanup); /* 2, 403 */
 
     /* issue */
+    if (!fork)
+        MK_GUARD_GOTO(mk_mpk_split(r->ticket_prf,
+                                   mk_key_bytes(&r->keys.e[0].key),
+                                   r->ticket_rand, &mpki, &mpkr),
+                      rc, cleanup);
     if (fork) {
         rk_len = mk_policy_rand_len(&r->keys);
         if (rk_len > sizeof randrkms) {
@@ -151,8 +155,9 @@ mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out)
         MK_GUARD_GOTO(mk_kms_random(r, rk_len, randrkms, rk_len), rc,
                       cleanup);
     }
-    MK_GUARD_GOTO(answer_keys(r, MK_BYTES(randrkms, rk_len), &ak), rc,
-                  cleanup);
+    MK_GUARD_GOTO(answer_keys(r, MK_BYTES(randrkms, rk_len), &mpki, &mpkr,
+                              &ak),
+                  rc, cleanup);
     MK_GUARD_GOTO(mk_kms_resp_begin(r, MK_DT_RESOLVE_RESP, &ak, &k, cipher,
                                     sizeof cipher, &kemac, &m),
                   rc, cleanup);

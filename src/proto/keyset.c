@@ -54,8 +54,9 @@ mk_err mk_kemac_seal(const mk_key_set *ks, const mk_msg_keys *k,
     *out = mk_pl_kemac((uint8_t)k->encr_alg, MK_BYTES(cipher, n), MK_MAC_NULL,
                        MK_BYTES_NONE);
 cleanup:
-    mk_wipe(plain, sizeof plain);
-    mk_wipe(&chain, sizeof chain);
+    /* the keys in clear: the b.n bytes written (mk_buf writes nothing past
+     * them); chain holds only spans into ks */
+    mk_wipe(plain, b.n);
     return rc;
 }
 
@@ -119,8 +120,9 @@ mk_err mk_kemac_open(const mk_kemac *kemac, const mk_msg_keys *k,
         out->count = i + 1;
     }
 cleanup:
-    mk_wipe(plain, sizeof plain);
-    mk_wipe(&chain, sizeof chain);
+    /* decryption writes at most encr_data.n bytes (and wipes them when it
+     * fails); chain holds only spans into plain */
+    mk_wipe(plain, kemac->encr_data.n);
     if (rc != MK_OK)
         mk_key_set_wipe(out);
     return rc;

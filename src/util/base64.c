@@ -48,6 +48,23 @@ static mk_err b64_walk(mk_bytes in, uint8_t *out, size_t cap, size_t *count)
     size_t n = 0;
 
     while (mk_cur_remaining(&c) > 0) {
+        /* Fast path: a whole group of four alphabet characters where a
+         * group starts (what every body consists of but for its last
+         * group); the loop below treats it alike, a character at a time. */
+        mk_bytes g = mk_cur_rest(&c);
+        if (have == 0 && !done && g.n >= 4) {
+            uint8_t v0 = b64_values[g.p[0]], v1 = b64_values[g.p[1]];
+            uint8_t v2 = b64_values[g.p[2]], v3 = b64_values[g.p[3]];
+            if ((v0 | v1 | v2 | v3) < 64) {
+                MK_GUARD(mk_cur_bytes(&c, 4, &g));
+                uint32_t grp = (uint32_t)v0 << 18 | (uint32_t)v1 << 12 |
+                               (uint32_t)v2 << 6 | v3;
+                for (int i = 0; i < 3; i++, n++)
+                    if (out != NULL && n < cap)
+                        out[n] = (uint8_t)(grp >> (16 - 8 * i));
+                continue;
+            }
+        }
         uint8_t ch;
         MK_GUARD(mk_cur_u8(&c, &ch));
         uint8_t v = b64_values[ch];
@@ -133,18 +150,26 @@ mk_err mk_base64_encode(mk_bytes in, char *out, size_t cap, size_t *outlen)
         MK_FAIL(MK_E_NOSPACE, "base64 output buffer too small");
     if (out == NULL)
         MK_FAIL(MK_E_ARG, "base64 output missing");
-    mk_cursor c;
-    mk_cur_init(&c, in);
-    size_t o = 0;
-    while (mk_cur_remaining(&c) > 0) {
-        uint8_t b[3] = {0, 0, 0};
-        size_t k = mk_cur_remaining(&c) < 3 ? mk_cur_remaining(&c) : 3;
-        MK_GUARD(mk_cur_copy(&c, k, b, sizeof b));
-        uint32_t acc = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+    if (in.n > 0 && in.p == NULL)
+        MK_FAIL(MK_E_ARG, "base64 input missing");
+    size_t o = 0, i = 0;
+    /* whole groups of 3 bytes, then the last 1 or 2 (out holds need + 1) */
+    for (; in.n - i >= 3; i += 3) {
+        uint32_t acc = (uint32_t)in.p[i] << 16 | (uint32_t)in.p[i + 1] << 8 |
+                       in.p[i + 2];
+        out[o++] = b64_alphabet[acc >> 18 & 63];
+        out[o++] = b64_alphabet[acc >> 12 & 63];
+        out[o++] = b64_alphabet[acc >> 6 & 63];
+        out[o++] = b64_alphabet[acc & 63];
+    }
+    if (i < in.n) {
+        size_t k = in.n - i;
+        uint32_t acc = (uint32_t)in.p[i] << 16 |
+                       (k > 1 ? (uint32_t)in.p[i + 1] << 8 : 0);
         out[o++] = b64_alphabet[acc >> 18 & 63];
         out[o++] = b64_alphabet[acc >> 12 & 63];
         out[o++] = k > 1 ? b64_alphabet[acc >> 6 & 63] : '=';
-        out[o++] = k > 2 ? b64_alphabet[acc & 63] : '=';
+        out[o++] = '=';
     }
     out[o] = '\0';
     *outlen = o;

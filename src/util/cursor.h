@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/err.h"
 
@@ -37,18 +38,21 @@ typedef struct mk_cursor {
 } mk_cursor;
 
 void mk_cur_init(mk_cursor *c, mk_bytes b);
-size_t mk_cur_remaining(const mk_cursor *c);
-size_t mk_cur_offset(const mk_cursor *c); /* absolute offset of the next byte */
+static inline size_t mk_cur_remaining(const mk_cursor *c);
+/* absolute offset of the next byte */
+static inline size_t mk_cur_offset(const mk_cursor *c);
 
-mk_err mk_cur_u8(mk_cursor *c, uint8_t *v);
-mk_err mk_cur_u16(mk_cursor *c, uint16_t *v); /* big-endian (RFC 3830 §6) */
-mk_err mk_cur_u32(mk_cursor *c, uint32_t *v);
-mk_err mk_cur_u64(mk_cursor *c, uint64_t *v);
-mk_err mk_cur_peek_u8(const mk_cursor *c, uint8_t *v);
+static inline mk_err mk_cur_u8(mk_cursor *c, uint8_t *v);
+/* big-endian (RFC 3830 §6) */
+static inline mk_err mk_cur_u16(mk_cursor *c, uint16_t *v);
+static inline mk_err mk_cur_u32(mk_cursor *c, uint32_t *v);
+static inline mk_err mk_cur_u64(mk_cursor *c, uint64_t *v);
+static inline mk_err mk_cur_peek_u8(const mk_cursor *c, uint8_t *v);
 /* Borrow the next n bytes (no copy). */
-mk_err mk_cur_bytes(mk_cursor *c, size_t n, mk_bytes *out);
+static inline mk_err mk_cur_bytes(mk_cursor *c, size_t n, mk_bytes *out);
 /* Copy the next n bytes into out (cap bytes available). */
-mk_err mk_cur_copy(mk_cursor *c, size_t n, uint8_t *out, size_t cap);
+static inline mk_err mk_cur_copy(mk_cursor *c, size_t n, uint8_t *out,
+                                 size_t cap);
 /* A cursor over the next n bytes; this cursor moves past them. The
  * sub-cursor keeps absolute offsets and the payload tag. */
 mk_err mk_cur_sub(mk_cursor *c, size_t n, mk_cursor *sub);
@@ -67,17 +71,157 @@ typedef struct mk_buf {
 } mk_buf;
 
 void mk_buf_init(mk_buf *b, uint8_t *mem, size_t cap);
-mk_err mk_buf_u8(mk_buf *b, uint8_t v);
-mk_err mk_buf_u16(mk_buf *b, uint16_t v);
-mk_err mk_buf_u32(mk_buf *b, uint32_t v);
-mk_err mk_buf_u64(mk_buf *b, uint64_t v);
-mk_err mk_buf_put(mk_buf *b, const void *src, size_t n);
-mk_err mk_buf_bytes(mk_buf *b, mk_bytes v);
+static inline mk_err mk_buf_u8(mk_buf *b, uint8_t v);
+static inline mk_err mk_buf_u16(mk_buf *b, uint16_t v);
+static inline mk_err mk_buf_u32(mk_buf *b, uint32_t v);
+static inline mk_err mk_buf_u64(mk_buf *b, uint64_t v);
+static inline mk_err mk_buf_put(mk_buf *b, const void *src, size_t n);
+static inline mk_err mk_buf_bytes(mk_buf *b, mk_bytes v);
 /* Reserve n bytes (zeroed) and report where they start, for later patching. */
 mk_err mk_buf_reserve(mk_buf *b, size_t n, size_t *at);
 /* Patch a big-endian u16 into bytes already written. */
 mk_err mk_buf_patch_u16(mk_buf *b, size_t at, uint16_t v);
 /* The bytes written so far. */
 mk_bytes mk_buf_view(const mk_buf *b);
+
+/* --- the reads and writes above, inline: the codec calls them for every
+ * field of every payload (a few hundred calls per KMS answer), so the
+ * call was costlier than the check. The failures are raised out of line
+ * (cursor.c). --- */
+
+/* Record the detail (mk_err_raise) of MK_E_TRUNCATED at c's position, of
+ * MK_E_LIMIT for a field longer than its destination, of MK_E_NOSPACE for
+ * a full mk_buf; the inline callers return the code itself, so that the
+ * compiler sees that a failed read wrote nothing the caller will use. */
+void mk_cur_raise_truncated(const mk_cursor *c);
+void mk_cur_raise_too_long(const mk_cursor *c);
+void mk_buf_raise_full(void);
+
+static inline size_t mk_cur_remaining(const mk_cursor *c)
+{
+    return c->n - c->pos;
+}
+
+static inline size_t mk_cur_offset(const mk_cursor *c)
+{
+    return c->base + c->pos;
+}
+
+static inline uint64_t mk_load_be(const uint8_t *p, size_t k)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < k; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline mk_err mk_cur_u8(mk_cursor *c, uint8_t *v)
+{
+    if (c->n - c->pos < 1)
+        return (mk_cur_raise_truncated(c), MK_E_TRUNCATED);
+    *v = c->p[c->pos];
+    c->pos += 1;
+    return MK_OK;
+}
+
+static inline mk_err mk_cur_peek_u8(const mk_cursor *c, uint8_t *v)
+{
+    if (c->n - c->pos < 1)
+        return (mk_cur_raise_truncated(c), MK_E_TRUNCATED);
+    *v = c->p[c->pos];
+    return MK_OK;
+}
+
+static inline mk_err mk_cur_u16(mk_cursor *c, uint16_t *v)
+{
+    if (c->n - c->pos < 2)
+        return (mk_cur_raise_truncated(c), MK_E_TRUNCATED);
+    *v = (uint16_t)mk_load_be(c->p + c->pos, 2);
+    c->pos += 2;
+    return MK_OK;
+}
+
+static inline mk_err mk_cur_u32(mk_cursor *c, uint32_t *v)
+{
+    if (c->n - c->pos < 4)
+        return (mk_cur_raise_truncated(c), MK_E_TRUNCATED);
+    *v = (uint32_t)mk_load_be(c->p + c->pos, 4);
+    c->pos += 4;
+    return MK_OK;
+}
+
+static inline mk_err mk_cur_u64(mk_cursor *c, uint64_t *v)
+{
+    if (c->n - c->pos < 8)
+        return (mk_cur_raise_truncated(c), MK_E_TRUNCATED);
+    *v = mk_load_be(c->p + c->pos, 8);
+    c->pos += 8;
+    return MK_OK;
+}
+
+static inline mk_err mk_cur_bytes(mk_cursor *c, size_t n, mk_bytes *out)
+{
+    if (n > c->n - c->pos)
+        return (mk_cur_raise_truncated(c), MK_E_TRUNCATED);
+    out->p = n ? c->p + c->pos : NULL;
+    out->n = n;
+    c->pos += n;
+    return MK_OK;
+}
+
+static inline mk_err mk_cur_copy(mk_cursor *c, size_t n, uint8_t *out,
+                                 size_t cap)
+{
+    if (n > cap)
+        return (mk_cur_raise_too_long(c), MK_E_LIMIT);
+    if (n > c->n - c->pos)
+        return (mk_cur_raise_truncated(c), MK_E_TRUNCATED);
+    if (n)
+        memcpy(out, c->p + c->pos, n);
+    c->pos += n;
+    return MK_OK;
+}
+
+static inline mk_err mk_buf_put_be(mk_buf *b, uint64_t v, size_t k)
+{
+    if (k > b->cap - b->n)
+        return (mk_buf_raise_full(), MK_E_NOSPACE);
+    for (size_t i = 0; i < k; i++)
+        b->p[b->n + i] = (uint8_t)(v >> (8 * (k - 1 - i)));
+    b->n += k;
+    return MK_OK;
+}
+
+static inline mk_err mk_buf_u8(mk_buf *b, uint8_t v)
+{
+    return mk_buf_put_be(b, v, 1);
+}
+static inline mk_err mk_buf_u16(mk_buf *b, uint16_t v)
+{
+    return mk_buf_put_be(b, v, 2);
+}
+static inline mk_err mk_buf_u32(mk_buf *b, uint32_t v)
+{
+    return mk_buf_put_be(b, v, 4);
+}
+static inline mk_err mk_buf_u64(mk_buf *b, uint64_t v)
+{
+    return mk_buf_put_be(b, v, 8);
+}
+
+static inline mk_err mk_buf_put(mk_buf *b, const void *src, size_t n)
+{
+    if (n > b->cap - b->n)
+        return (mk_buf_raise_full(), MK_E_NOSPACE);
+    if (n)
+        memcpy(b->p + b->n, src, n);
+    b->n += n;
+    return MK_OK;
+}
+
+static inline mk_err mk_buf_bytes(mk_buf *b, mk_bytes v)
+{
+    return mk_buf_put(b, v.p, v.n);
+}
 
 #endif
