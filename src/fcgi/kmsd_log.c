@@ -1,7 +1,10 @@
 /* kmsd_log.c - see kmsd_log.h. */
 #include "fcgi/kmsd_log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -12,20 +15,28 @@
 
 static const char *log_ident = "kmsd";
 static bool log_syslog;
-static volatile mk_log_level log_level = MK_LOG_INFO;
+/* set by the main thread on SIGHUP while workers log */
+static atomic_int log_level = MK_LOG_INFO;
 
 void kmsd_log_init(const char *ident, bool use_syslog, mk_log_level level)
 {
     log_ident = ident;
     log_syslog = use_syslog;
-    log_level = level;
+    atomic_store(&log_level, (int)level);
     if (use_syslog)
         openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void kmsd_log_set_level(mk_log_level level) { log_level = level; }
+void kmsd_log_set_level(mk_log_level level)
+{
+    atomic_store(&log_level, (int)level);
+}
 
-bool kmsd_log_enabled(mk_log_level level) { return level <= log_level; }
+bool kmsd_log_enabled(mk_log_level level)
+{
+    return (int)level <= atomic_load_explicit(&log_level,
+                                              memory_order_relaxed);
+}
 
 static int syslog_priority(mk_log_level level)
 {
@@ -82,8 +93,53 @@ void kmsd_log(mk_log_level level, const char *fmt, ...)
     }
 }
 
+/* The standard error kmsd was started with, kept once a log_file took
+ * descriptor 2 (-1 before). */
+static int stderr_at_start = -1;
+
+static bool onto_stderr(int fd)
+{
+    int r;
+    do
+        r = dup2(fd, STDERR_FILENO);
+    while (r < 0 && errno == EINTR);
+    return r >= 0;
+}
+
+mk_err kmsd_log_open(const char *log_file)
+{
+    if (log_syslog) {
+        closelog();
+        openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        return MK_OK;
+    }
+    if (log_file == NULL || log_file[0] == '\0') {
+        /* back from a file to the standard error kmsd was started with */
+        if (stderr_at_start >= 0 && !onto_stderr(stderr_at_start))
+            MK_FAIL(MK_E_IO, "cannot put standard error back");
+        return MK_OK;
+    }
+    int fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        MK_FAIL(MK_E_IO, "cannot open the log file");
+    if (stderr_at_start < 0)
+        stderr_at_start = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    bool ok = onto_stderr(fd);
+    int saved = errno;
+    close(fd);
+    if (!ok) {
+        errno = saved;
+        MK_FAIL(MK_E_IO, "cannot put the log file on descriptor 2");
+    }
+    return MK_OK;
+}
+
 void kmsd_log_close(void)
 {
+    if (stderr_at_start >= 0) {
+        close(stderr_at_start);
+        stderr_at_start = -1;
+    }
     if (log_syslog)
         closelog();
 }
