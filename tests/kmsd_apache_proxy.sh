@@ -1,0 +1,85 @@
+#!/bin/bash
+# kmsd_apache_proxy.sh - one threaded `kmsd --listen` behind Apache httpd's
+# mod_proxy_fcgi (the drop-in apache/mikeykms-proxy-fcgi.conf, included as
+# an operator would) in an unprivileged, throw-away server root: every row
+# of the profile §2 table through HTTP, what Apache answers itself, raw
+# FastCGI on kmsd's socket, 503 + Retry-After while the store is locked,
+# the chain, kmsd stopped and started again behind a running Apache. Skips
+# (77) only when Apache or mod_proxy_fcgi is missing.
+set -u
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib_servers.sh"
+
+ms_need apache2 curl nc sqlite3
+[ -f /usr/lib/apache2/modules/mod_proxy_fcgi.so ] || ms_skip "mod_proxy_fcgi is not installed"
+ms_setup
+
+D=$MS_TMP/kms
+ms_make_store "$D"
+LOG=$MS_TMP/kmsd.log
+KPORT=$(ms_free_port)
+ms_start_kmsd_listen "127.0.0.1:$KPORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
+ms_start_apache_proxy "127.0.0.1:$KPORT" || { echo "apache did not start"; exit 1; }
+BASE=http://127.0.0.1:$MS_PORT
+echo "# apache (mod_proxy_fcgi) on $BASE, kmsd pid $MS_KMSD_PID on 127.0.0.1:$KPORT"
+
+ms_http_table "$BASE" apache
+
+# --- what Apache does with requests that do not reach kmsd unchanged
+ms_raw_http "$MS_PORT"
+# Apache takes an "HTTP/2.0" request line as protocol HTTP/2.0; here
+# (unlike under mod_fcgid, where kmsd answers) Apache refuses it itself:
+# its 505, what the annex asks for.
+ms_check "'HTTP/2.0' request line: 505 ('$MS_RAW_HTTP20')" \
+    [ "$(echo "$MS_RAW_HTTP20" | cut -d' ' -f2)" = 505 ]
+# Content-Length over LimitRequestBody (2 MiB): Apache refuses to read the
+# body, mod_proxy_fcgi gives up: Apache's own 400 (HTML), no hang.
+ms_check "huge Content-Length, short body: 400 ('$MS_RAW_HUGE')" \
+    [ "$(echo "$MS_RAW_HUGE" | cut -d' ' -f2)" = 400 ]
+# A body shorter than its Content-Length, then EOF: Apache's own 400.
+ms_check "short body then EOF: 400 ('$MS_RAW_SHORT')" \
+    [ "$(echo "$MS_RAW_SHORT" | cut -d' ' -f2)" = 400 ]
+ms_alive "raw HTTP" "$BASE"
+
+# HTTP/2 with prior knowledge: no mod_http2 loaded; Apache closes the
+# connection on the HTTP/2 preface without any HTTP answer.
+if curl -V | grep -qw HTTP2; then
+    ms_post "$BASE/keymanagement?$MS_RT" --http2-prior-knowledge --data-binary "$MS_RFC4567_I"
+    ms_check "h2c prior knowledge: no HTTP answer (status $MS_CODE, curl rc $MS_CURL_RC)" \
+        [ "$MS_CODE" = 000 ]
+    ms_alive "h2c" "$BASE"
+fi
+
+# A body over LimitRequestBody that is sent anyway: mod_proxy_fcgi streams
+# what it reads, kmsd stops at its cap and answers its own 400.
+head -c 3145728 /dev/zero | tr '\0' 'A' >"$MS_TMP/3mib"
+ms_post "$BASE/keymanagement?$MS_RT" --data-binary "@$MS_TMP/3mib"
+ms_expect_code "3 MiB body (over LimitRequestBody)" 400
+ms_alive "3 MiB" "$BASE"
+
+# --- raw FastCGI straight to kmsd's socket
+ms_raw_fcgi "127.0.0.1:$KPORT"
+ms_alive "raw FastCGI" "$BASE"
+
+# --- 503: the store stops being writable while kmsd serves (kmsd's own
+# Retry-After, 7 here, not the drop-in's 5)
+ms_503_while_serving "$BASE" "$D/kms.db"
+ms_lock_store "$D/kms.db" write || exit 1
+ms_post "$BASE/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
+ms_check "kmsd's 503 carries one Retry-After" [ "$(grep -ci '^retry-after:' "$MS_TMP/h")" = 1 ]
+ms_unlock_store
+
+# --- the chain
+ms_chain "$BASE" "$D"
+
+ms_check_log "$LOG" "$D"
+
+# --- kmsd stopped behind a running Apache: mod_proxy's 503 with the
+# drop-in's Retry-After; kmsd started again: served at once (retry=0)
+ms_backend_down "$BASE" Apache
+ms_start_kmsd_listen "127.0.0.1:$KPORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
+ms_post "$BASE/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
+ms_expect_code "kmsd started again: served at once" 200
+
+ms_stop "$MS_KMSD_PID"
+ms_check "kmsd exits 0 on SIGTERM (again)" wait "$MS_KMSD_PID"
+ms_done
