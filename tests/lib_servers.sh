@@ -393,23 +393,24 @@ Define MIKEYKMS_CONFIG $conf
 Include \"$MS_SRC/apache/mikeykms-fcgid.conf\""
 }
 
-# ms_start_apache_proxy HOST:PORT: Apache (ms_apache_start) with
+# ms_start_apache_proxy HOST:PORT [TEXT]: Apache (ms_apache_start) with
 # mod_proxy_fcgi and mod_headers, and apache/mikeykms-proxy-fcgi.conf
-# included as the operator would, pointed at kmsd --listen HOST:PORT. Sets
-# MS_PORT and MS_APACHE_PID.
+# included as the operator would, pointed at kmsd --listen HOST:PORT (TEXT:
+# more configuration after it). Sets MS_PORT and MS_APACHE_PID.
 ms_start_apache_proxy() {
     ms_apache_start "proxy proxy_fcgi headers" "Define MIKEYKMS_BACKEND fcgi://$1
-Include \"$MS_SRC/apache/mikeykms-proxy-fcgi.conf\""
+Include \"$MS_SRC/apache/mikeykms-proxy-fcgi.conf\"
+${2:-}"
 }
 
-# ms_start_nginx HOST:PORT: nginx in the foreground with its own prefix,
-# pid, logs and temporary directories under $MS_TMP/nginx, and
+# ms_start_nginx HOST:PORT [TEXT]: nginx in the foreground with its own
+# prefix, pid, logs and temporary directories under $MS_TMP/nginx, and
 # nginx/mikeykms.conf included in its server block as the operator would,
-# its fastcgi_pass pointed at kmsd's HOST:PORT. As root, nginx's workers
-# run as nobody:nogroup. Sets MS_PORT and MS_NGINX_PID. Retries on a port
-# race.
+# its fastcgi_pass pointed at kmsd's HOST:PORT (TEXT: more directives for
+# the server block). As root, nginx's workers run as nobody:nogroup. Sets
+# MS_PORT and MS_NGINX_PID. Retries on a port race.
 ms_start_nginx() {
-    local target=$1 dir=$MS_TMP/nginx try user=""
+    local target=$1 extra=${2:-} dir=$MS_TMP/nginx try user=""
     mkdir -p "$dir/htdocs" "$dir/tmp"
     if [ "$(id -u)" -eq 0 ]; then
         user="user nobody nogroup;"
@@ -438,6 +439,7 @@ http {
         server_name 127.0.0.1;
         root $dir/htdocs;
         include $dir/mikeykms.conf;
+        $extra
     }
 }
 EOF
