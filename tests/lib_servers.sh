@@ -156,18 +156,12 @@ ms_done() {
 # DIR/bob.psk as hex),
 # and DIR/kms.conf. Extra `key = value` lines for kms.conf may follow.
 ms_make_store() {
-    local dir=$1 who
+    local dir=$1
     shift
     mkdir -p "$dir"
     "$KMSCTL" --store "$dir/kms.db" --master-key "$dir/master.key" init \
         >"$dir/kmsctl.log" 2>&1 || { echo "kmsctl init failed"; cat "$dir/kmsctl.log"; exit 99; }
-    for who in alice bob; do
-        (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$dir/$who.psk")
-        "$KMSCTL" --store "$dir/kms.db" --master-key "$dir/master.key" \
-            subscriber add --psk-id "$who" --psk - --impu "sip:$who@example.org" \
-            --forking yes <"$dir/$who.psk" >>"$dir/kmsctl.log" 2>&1 ||
-            { echo "kmsctl subscriber add $who failed"; cat "$dir/kmsctl.log"; exit 99; }
-    done
+    ms_add_demo_subscribers "$dir" --store "$dir/kms.db" --master-key "$dir/master.key"
     {
         echo "# written by tests/lib_servers.sh"
         echo "store = kms.db"
@@ -177,6 +171,20 @@ ms_make_store() {
         local line
         for line in "$@"; do echo "$line"; done
     } >"$dir/kms.conf"
+}
+
+# ms_add_demo_subscribers DIR KMSCTL_OPTION...: the demo subscribers alice
+# and bob (key forking allowed) added with `kmsctl KMSCTL_OPTION...
+# subscriber add`, their PSKs as hex in DIR/alice.psk and DIR/bob.psk.
+ms_add_demo_subscribers() {
+    local dir=$1 who
+    shift
+    for who in alice bob; do
+        (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$dir/$who.psk")
+        "$KMSCTL" "$@" subscriber add --psk-id "$who" --psk - --impu "sip:$who@example.org" \
+            --forking yes <"$dir/$who.psk" >>"$dir/kmsctl.log" 2>&1 ||
+            { echo "kmsctl subscriber add $who failed"; cat "$dir/kmsctl.log"; exit 99; }
+    done
 }
 
 # ms_lock_store DB [MODE]: hold a lock on the database, in the background,
@@ -405,10 +413,11 @@ ${2:-}"
 
 # ms_start_nginx HOST:PORT [TEXT]: nginx in the foreground with its own
 # prefix, pid, logs and temporary directories under $MS_TMP/nginx, and
-# nginx/mikeykms.conf included in its server block as the operator would,
-# its fastcgi_pass pointed at kmsd's HOST:PORT (TEXT: more directives for
-# the server block). As root, nginx's workers run as nobody:nogroup. Sets
-# MS_PORT and MS_NGINX_PID. Retries on a port race.
+# nginx/mikeykms.conf (or the file MS_NGINX_SNIPPET names) included in its
+# server block as the operator would, its fastcgi_pass pointed at kmsd's
+# HOST:PORT (TEXT: more directives for the server block). As root, nginx's
+# workers run as nobody:nogroup. Sets MS_PORT and MS_NGINX_PID. Retries on
+# a port race.
 ms_start_nginx() {
     local target=$1 extra=${2:-} dir=$MS_TMP/nginx try user=""
     mkdir -p "$dir/htdocs" "$dir/tmp"
@@ -417,7 +426,7 @@ ms_start_nginx() {
         chown nobody:nogroup "$dir/tmp"
     fi
     sed -e "s|^\( *fastcgi_pass \).*|\1$target;|" \
-        "$MS_SRC/nginx/mikeykms.conf" >"$dir/mikeykms.conf"
+        "${MS_NGINX_SNIPPET:-$MS_SRC/nginx/mikeykms.conf}" >"$dir/mikeykms.conf"
     for try in 1 2 3 4 5; do
         MS_PORT=$(ms_free_port) || return 1
         cat >"$dir/nginx.conf" <<EOF
