@@ -221,30 +221,26 @@ gen() {
 
 # ---------------------------------------------------------------- servers
 
-# start_spawn NAME P BINARY [ARGS...]: spawn-fcgi -F P on $T/NAME.sock.
+# start_spawn NAME P BINARY [ARGS...]: spawn-fcgi -F P on $T/NAME.sock, or
+# with SPAWN_TCP=1 on a free 127.0.0.1 port (sets TCP_PORT).
 start_spawn() {
-    local name=$1 procs=$2 n
+    local name=$1 procs=$2 n where
     shift 2
     rm -f "$T/$name.sock" "$T/$name.pids"
-    spawn-fcgi -s "$T/$name.sock" -M 0600 -F "$procs" -P "$T/$name.pids" -- "$@" \
+    if [ "${SPAWN_TCP:-0}" = 1 ]; then
+        TCP_PORT=$(ms_free_port) || die "no free port"
+        where=(-a 127.0.0.1 -p "$TCP_PORT")
+    else
+        where=(-s "$T/$name.sock" -M 0600)
+    fi
+    spawn-fcgi "${where[@]}" -F "$procs" -P "$T/$name.pids" -- "$@" \
         </dev/null >"$T/$name.spawn.log" 2>&1 || { cat "$T/$name.spawn.log"; die "spawn-fcgi $name failed"; }
     PIDFILES+=("$T/$name.pids")
-    wait_socket "$T/$name.sock" || die "no socket $T/$name.sock"
-    n=$(grep -c . "$T/$name.pids")
-    [ "$n" -eq "$procs" ] || die "spawn-fcgi $name: $n processes, wanted $procs"
-}
-
-# start_spawn_tcp NAME P BINARY [ARGS...]: spawn-fcgi -F P on a free
-# 127.0.0.1 port; sets TCP_PORT.
-start_spawn_tcp() {
-    local name=$1 procs=$2 n
-    shift 2
-    rm -f "$T/$name.pids"
-    TCP_PORT=$(ms_free_port) || die "no free port"
-    spawn-fcgi -a 127.0.0.1 -p "$TCP_PORT" -F "$procs" -P "$T/$name.pids" -- "$@" \
-        </dev/null >"$T/$name.spawn.log" 2>&1 || { cat "$T/$name.spawn.log"; die "spawn-fcgi $name failed"; }
-    PIDFILES+=("$T/$name.pids")
-    ms_wait_port "$TCP_PORT" || die "nothing on 127.0.0.1:$TCP_PORT ($name)"
+    if [ "${SPAWN_TCP:-0}" = 1 ]; then
+        ms_wait_port "$TCP_PORT" || die "nothing on 127.0.0.1:$TCP_PORT ($name)"
+    else
+        wait_socket "$T/$name.sock" || die "no socket $T/$name.sock"
+    fi
     n=$(grep -c . "$T/$name.pids")
     [ "$n" -eq "$procs" ] || die "spawn-fcgi $name: $n processes, wanted $procs"
 }
@@ -408,12 +404,12 @@ for P in $PROCS; do
         ;;
     *)
         if [ "$NULL_ONLY" = 1 ]; then
-            start_spawn_tcp kmsd "$P" "$KMSD_BIN"
+            SPAWN_TCP=1 start_spawn kmsd "$P" "$KMSD_BIN"
             KMSD_PORT=$TCP_PORT
         else
             start_kmsd_listen "$P"
         fi
-        start_spawn_tcp null "$P" "$NULLR"
+        SPAWN_TCP=1 start_spawn null "$P" "$NULLR"
         if [ "$S" = nginx ]; then
             start_nginx "127.0.0.1:$KMSD_PORT" "127.0.0.1:$TCP_PORT"
         else

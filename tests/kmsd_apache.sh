@@ -64,16 +64,10 @@ ms_alive "raw HTTP" "$BASE"
 
 # HTTP/2 with prior knowledge: this Apache has no mod_http2 loaded; it
 # closes the connection on the HTTP/2 preface without any HTTP answer.
-if curl -V | grep -qw HTTP2; then
-    ms_post "$BASE/keymanagement?$MS_RT" --http2-prior-knowledge --data-binary "$MS_RFC4567_I"
-    ms_check "h2c prior knowledge: no HTTP answer (status $MS_CODE, curl rc $MS_CURL_RC)" \
-        [ "$MS_CODE" = 000 ]
-    ms_alive "h2c" "$BASE"
-fi
+ms_h2c_no_answer "$BASE" Apache
 
 # Over LimitRequestBody: the body never reaches kmsd; still a 400.
-head -c 3145728 /dev/zero | tr '\0' 'A' >"$MS_TMP/3mib"
-ms_post "$BASE/keymanagement?$MS_RT" --data-binary "@$MS_TMP/3mib"
+ms_post_3mib "$BASE"
 ms_expect_code "3 MiB body (over LimitRequestBody)" 400
 ms_alive "3 MiB" "$BASE"
 

@@ -11,13 +11,7 @@ set -u
 
 ms_need apache2 curl nc sqlite3
 [ -f /usr/lib/apache2/modules/mod_proxy_fcgi.so ] || ms_skip "mod_proxy_fcgi is not installed"
-ms_setup
-
-D=$MS_TMP/kms
-ms_make_store "$D"
-LOG=$MS_TMP/kmsd.log
-KPORT=$(ms_free_port)
-ms_start_kmsd_listen "127.0.0.1:$KPORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
+ms_setup_listen
 ms_start_apache_proxy "127.0.0.1:$KPORT" || { echo "apache did not start"; exit 1; }
 BASE=http://127.0.0.1:$MS_PORT
 echo "# apache (mod_proxy_fcgi) on $BASE, kmsd pid $MS_KMSD_PID on 127.0.0.1:$KPORT"
@@ -42,44 +36,25 @@ ms_alive "raw HTTP" "$BASE"
 
 # HTTP/2 with prior knowledge: no mod_http2 loaded; Apache closes the
 # connection on the HTTP/2 preface without any HTTP answer.
-if curl -V | grep -qw HTTP2; then
-    ms_post "$BASE/keymanagement?$MS_RT" --http2-prior-knowledge --data-binary "$MS_RFC4567_I"
-    ms_check "h2c prior knowledge: no HTTP answer (status $MS_CODE, curl rc $MS_CURL_RC)" \
-        [ "$MS_CODE" = 000 ]
-    ms_alive "h2c" "$BASE"
-fi
+ms_h2c_no_answer "$BASE" Apache
 
 # A body over LimitRequestBody that is sent anyway: mod_proxy_fcgi streams
 # what it reads, kmsd stops at its cap and answers its own 400.
-head -c 3145728 /dev/zero | tr '\0' 'A' >"$MS_TMP/3mib"
-ms_post "$BASE/keymanagement?$MS_RT" --data-binary "@$MS_TMP/3mib"
+ms_post_3mib "$BASE"
 ms_expect_code "3 MiB body (over LimitRequestBody)" 400
 ms_alive "3 MiB" "$BASE"
 
-# --- raw FastCGI straight to kmsd's socket
-ms_raw_fcgi "127.0.0.1:$KPORT"
-ms_alive "raw FastCGI" "$BASE"
-
-# --- 503: the store stops being writable while kmsd serves (kmsd's own
-# Retry-After, 7 here, not the drop-in's 5)
-ms_503_while_serving "$BASE" "$D/kms.db"
+# --- raw FastCGI on kmsd's socket, 503 while the store is locked, the
+# chain, the log
+ms_listen_suite "$BASE" "$KPORT" "$D" "$LOG"
+# kmsd's own 503 keeps kmsd's Retry-After (7 here), not the drop-in's 5
 ms_lock_store "$D/kms.db" write || exit 1
 ms_post "$BASE/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
 ms_check "kmsd's 503 carries one Retry-After" [ "$(grep -ci '^retry-after:' "$MS_TMP/h")" = 1 ]
 ms_unlock_store
 
-# --- the chain
-ms_chain "$BASE" "$D"
-
-ms_check_log "$LOG" "$D"
-
 # --- kmsd stopped behind a running Apache: mod_proxy's 503 with the
 # drop-in's Retry-After; kmsd started again: served at once (retry=0)
 ms_backend_down "$BASE" Apache
-ms_start_kmsd_listen "127.0.0.1:$KPORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
-ms_post "$BASE/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
-ms_expect_code "kmsd started again: served at once" 200
-
-ms_stop "$MS_KMSD_PID"
-ms_check "kmsd exits 0 on SIGTERM (again)" wait "$MS_KMSD_PID"
+ms_listen_again "$BASE" "$KPORT" "$D" "$LOG"
 ms_done

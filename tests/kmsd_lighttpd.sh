@@ -46,8 +46,7 @@ else
 fi
 
 # Over lighttpd's own limit (2 MiB): 413 from lighttpd.
-head -c 3145728 /dev/zero | tr '\0' 'A' >"$MS_TMP/3mib"
-ms_post "$BASE/keymanagement?$MS_RT" --data-binary "@$MS_TMP/3mib"
+ms_post_3mib "$BASE"
 ms_expect_code "3 MiB body: lighttpd's 413 (server.max-request-size)" 413
 ms_alive "413" "$BASE"
 

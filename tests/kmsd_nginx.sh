@@ -10,13 +10,7 @@ set -u
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib_servers.sh"
 
 ms_need nginx curl nc sqlite3
-ms_setup
-
-D=$MS_TMP/kms
-ms_make_store "$D"
-LOG=$MS_TMP/kmsd.log
-KPORT=$(ms_free_port)
-ms_start_kmsd_listen "127.0.0.1:$KPORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
+ms_setup_listen
 ms_start_nginx "127.0.0.1:$KPORT" || { echo "nginx did not start"; exit 1; }
 BASE=http://127.0.0.1:$MS_PORT
 echo "# nginx on $BASE, kmsd pid $MS_KMSD_PID on 127.0.0.1:$KPORT"
@@ -42,39 +36,20 @@ ms_alive "raw HTTP" "$BASE"
 
 # HTTP/2 with prior knowledge on this HTTP/1 listener: nginx closes the
 # connection without an HTTP answer.
-if curl -V | grep -qw HTTP2; then
-    ms_post "$BASE/keymanagement?$MS_RT" --http2-prior-knowledge --data-binary "$MS_RFC4567_I"
-    ms_check "h2c prior knowledge: no HTTP answer (status $MS_CODE, curl rc $MS_CURL_RC)" \
-        [ "$MS_CODE" = 000 ]
-    ms_alive "h2c" "$BASE"
-fi
+ms_h2c_no_answer "$BASE" nginx
 
 # Over client_max_body_size: nginx's 413, answered as 400 (text/plain).
-head -c 3145728 /dev/zero | tr '\0' 'A' >"$MS_TMP/3mib"
-ms_post "$BASE/keymanagement?$MS_RT" --data-binary "@$MS_TMP/3mib"
+ms_post_3mib "$BASE"
 ms_expect_kmsd_error "3 MiB body: nginx's 413 as 400" 400 "$MS_BAD_CAP"
 ms_alive "3 MiB" "$BASE"
 
-# --- raw FastCGI straight to kmsd's socket
-ms_raw_fcgi "127.0.0.1:$KPORT"
-ms_alive "raw FastCGI" "$BASE"
-
-# --- 503: the store stops being writable while kmsd serves
-ms_503_while_serving "$BASE" "$D/kms.db"
-
-# --- the chain
-ms_chain "$BASE" "$D"
-
-ms_check_log "$LOG" "$D"
+# --- raw FastCGI on kmsd's socket, 503 while the store is locked, the
+# chain, the log
+ms_listen_suite "$BASE" "$KPORT" "$D" "$LOG"
 
 # --- kmsd stopped behind a running nginx: nginx's 502 answered as 503
 # with Retry-After and a text/plain line; kmsd started again: served at once
 ms_backend_down "$BASE" nginx
 ms_expect_kmsd_error "kmsd not running: nginx's 502 as 503" 503 "service unavailable"
-ms_start_kmsd_listen "127.0.0.1:$KPORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
-ms_post "$BASE/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
-ms_expect_code "kmsd started again: served at once" 200
-
-ms_stop "$MS_KMSD_PID"
-ms_check "kmsd exits 0 on SIGTERM (again)" wait "$MS_KMSD_PID"
+ms_listen_again "$BASE" "$KPORT" "$D" "$LOG"
 ms_done

@@ -274,6 +274,61 @@ ms_check_log() {
     ms_check "log: no master key in the log" bash -c "! grep -q -F \"\$(head -c 64 '$dir/master.key')\" '$log'"
 }
 
+# ms_post_3mib BASE: POST 3 MiB of 'A' (over every shipped server's 2 MiB
+# limit) to the mount; the answer as ms_req leaves it.
+ms_post_3mib() {
+    [ -f "$MS_TMP/3mib" ] || head -c 3145728 /dev/zero | tr '\0' 'A' >"$MS_TMP/3mib"
+    ms_post "$1/keymanagement?$MS_RT" --data-binary "@$MS_TMP/3mib"
+}
+
+# ms_setup_listen: ms_setup, the demo store in D=$MS_TMP/kms, and one
+# `kmsd --listen 127.0.0.1:KPORT --threads 4` logging to LOG (sets D, LOG,
+# KPORT, MS_KMSD_PID), for a web server that does not start kmsd itself.
+ms_setup_listen() {
+    ms_setup
+    D=$MS_TMP/kms
+    ms_make_store "$D"
+    LOG=$MS_TMP/kmsd.log
+    KPORT=$(ms_free_port) || exit 99
+    ms_start_kmsd_listen "127.0.0.1:$KPORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
+}
+
+# ms_h2c_no_answer BASE NAME: HTTP/2 with prior knowledge on an HTTP/1
+# listener (when curl speaks HTTP/2): NAME closes the connection without an
+# HTTP answer, and kmsd serves on.
+ms_h2c_no_answer() {
+    curl -V | grep -qw HTTP2 || return 0
+    ms_post "$1/keymanagement?$MS_RT" --http2-prior-knowledge --data-binary "$MS_RFC4567_I"
+    ms_check "h2c prior knowledge: no HTTP answer from $2 (status $MS_CODE, curl rc $MS_CURL_RC)" \
+        [ "$MS_CODE" = 000 ]
+    ms_alive "h2c" "$1"
+}
+
+# ms_listen_suite BASE KPORT DIR LOG: for one `kmsd --listen
+# 127.0.0.1:KPORT` (log in LOG, demo store in DIR) behind the web server at
+# BASE: raw FastCGI on kmsd's socket, 503 + Retry-After while the store is
+# write-locked, the chain, and the log.
+ms_listen_suite() {
+    local base=$1 kport=$2 dir=$3 log=$4
+    ms_raw_fcgi "127.0.0.1:$kport"
+    ms_alive "raw FastCGI" "$base"
+    ms_503_while_serving "$base" "$dir/kms.db"
+    ms_chain "$base" "$dir"
+    ms_check_log "$log" "$dir"
+}
+
+# ms_listen_again BASE KPORT DIR LOG: kmsd --listen started again on
+# 127.0.0.1:KPORT behind the web server at BASE (still running): served at
+# once; then stopped, exit 0.
+ms_listen_again() {
+    local base=$1 kport=$2 dir=$3 log=$4
+    ms_start_kmsd_listen "127.0.0.1:$kport" "$dir/kms.conf" "$log" --threads 4 || exit 1
+    ms_post "$base/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
+    ms_expect_code "kmsd started again: served at once" 200
+    ms_stop "$MS_KMSD_PID"
+    ms_check "kmsd exits 0 on SIGTERM (again)" wait "$MS_KMSD_PID"
+}
+
 # ms_backend_down BASE NAME: kmsd (--listen, MS_KMSD_PID) is stopped; the
 # web server's own answer must be what profile §2 asks of an unavailable
 # KMS: 503 with Retry-After (the shipped drop-ins say 5).
