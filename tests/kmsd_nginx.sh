@@ -3,9 +3,9 @@
 # the snippet nginx/mikeykms.conf included in a server block as an operator
 # would): every row of the profile §2 table through HTTP, what nginx
 # answers itself (and how the snippet maps it to profile §2), raw FastCGI
-# on kmsd's socket, 503 + Retry-After while the store is locked, the chain,
-# kmsd stopped and started again behind a running nginx. Skips (77) only
-# when nginx is missing.
+# on kmsd's socket, the store locked while kmsd serves, the chain, kmsd
+# stopped and started again (its store locked: its own 503) behind a
+# running nginx. Skips (77) only when nginx is missing.
 set -u
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib_servers.sh"
 
@@ -43,12 +43,13 @@ ms_post_3mib "$BASE"
 ms_expect_kmsd_error "3 MiB body: nginx's 413 as 400" 400 "$MS_BAD_CAP"
 ms_alive "3 MiB" "$BASE"
 
-# --- raw FastCGI on kmsd's socket, 503 while the store is locked, the
-# chain, the log
+# --- raw FastCGI on kmsd's socket, the store locked while kmsd serves,
+# the chain, the log
 ms_listen_suite "$BASE" "$KPORT" "$D" "$LOG"
 
 # --- kmsd stopped behind a running nginx: nginx's 502 answered as 503
-# with Retry-After and a text/plain line; kmsd started again: served at once
+# with Retry-After and a text/plain line; kmsd started again with its
+# store locked: kmsd's own 503 passes unchanged; then served at once
 ms_backend_down "$BASE" nginx
 ms_expect_kmsd_error "kmsd not running: nginx's 502 as 503" 503 "service unavailable"
 ms_listen_again "$BASE" "$KPORT" "$D" "$LOG"

@@ -1,12 +1,13 @@
 #!/bin/bash
 # kmsd_reload.sh - SIGHUP: kmsd reads its configuration file again without
-# stopping (kmsd_reload.h). A request in flight during the reload is
-# answered; retry_after, skew_window, log_level and mount change from the
-# next request on, in every worker thread; store and body_max changes are
-# reported and kept (serving goes on from the same store); a file that
-# does not load changes nothing; log_file is opened again (log rotation)
-# and can move the log from standard error to a file and back. Raw
-# FastCGI on kmsd's own socket, no web server.
+# stopping (kmsd_reload.h). retry_after (seen on the 503s of a kmsd started
+# with its store locked), skew_window, log_level and mount change from the
+# next request on, in every worker thread; a request in flight during the
+# reload is answered; store, body_max and replay_max changes are reported
+# and kept (serving goes on from the same store); a file that does not
+# load changes nothing; log_file is opened again (log rotation) and can
+# move the log from standard error to a file and back. Raw FastCGI on
+# kmsd's own socket, no web server.
 set -u
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib_servers.sh"
 
@@ -64,7 +65,25 @@ request_at() {
         --time $(($(date +%s) + $1))
 }
 
+# --- retry_after: kmsd starts with its store locked ("keys not loaded"),
+# so every answer is a 503 until the lock goes; a reload changes its
+# Retry-After from the next answer of every worker
+ms_lock_store "$D/kms.db" || exit 1
 ms_start_kmsd_listen "$T" "$CONF" "$LOG" --threads 3 || exit 1
+post /keymanagement "$MS_RT" "$MS_RFC4567_I"
+ms_check "store locked at start: 503 with Retry-After 7 ($(status))" grep -qx 'Retry-After: 7' "$MS_TMP/h"
+set_key retry_after 11
+hup
+ok=0
+for i in 1 2 3 4 5 6; do
+    post /keymanagement "$MS_RT" "$MS_RFC4567_I"
+    [ "$(status)" = 503 ] && grep -qx 'Retry-After: 11' "$MS_TMP/h" && ok=$((ok + 1))
+done
+ms_check "retry_after 7 -> 11 on SIGHUP: 6 of 6 answers say Retry-After: 11 ($ok)" [ "$ok" = 6 ]
+ms_check "reload names what it applied" grep -q "info: reload $CONF: applied retry_after\$" "$LOG"
+ms_unlock_store
+post /keymanagement "$MS_RT" "$MS_RFC4567_I"
+ms_check "lock released: served ($(status))" [ "$(status)" = 200 ]
 
 # --- a request in flight while kmsd reloads is answered in full
 "$FCGICLIENT" "${P[@]}" -p SCRIPT_NAME=/keymanagement -p "QUERY_STRING=$MS_RT" \
@@ -76,21 +95,6 @@ wait "$CLIENT"
 ms_check "request in flight during the reload: answered (rc $?)" grep -q '^Status: 200 OK' "$MS_TMP/inflight"
 ms_check "reload without changes: logged" grep -q "info: reload $CONF: no change" "$LOG"
 ms_check "kmsd still runs after SIGHUP" ms_running "$MS_KMSD_PID"
-
-# --- retry_after: read at the next 503 of every worker
-ms_lock_store "$D/kms.db" write || exit 1
-post /keymanagement "$MS_RT" "$MS_RFC4567_I"
-ms_check "store locked: 503 with Retry-After 7 ($(status))" grep -qx 'Retry-After: 7' "$MS_TMP/h"
-set_key retry_after 11
-hup
-ok=0
-for i in 1 2 3 4 5 6; do
-    post /keymanagement "$MS_RT" "$MS_RFC4567_I"
-    [ "$(status)" = 503 ] && grep -qx 'Retry-After: 11' "$MS_TMP/h" && ok=$((ok + 1))
-done
-ms_check "retry_after 7 -> 11 on SIGHUP: 6 of 6 answers say Retry-After: 11 ($ok)" [ "$ok" = 6 ]
-ms_check "reload names what it applied" grep -q "info: reload $CONF: applied retry_after\$" "$LOG"
-ms_unlock_store
 
 # --- skew_window: a request 600 s old is Invalid TS, then accepted
 post /keymanagement "$MS_RT" "$(request_at -600)"
@@ -131,12 +135,15 @@ set_key mount
 cp "$CONF" "$MS_TMP/good.conf"
 set_key store "$MS_TMP/elsewhere.db"
 set_key body_max 2048
+set_key replay_max 100
 set_key retry_after 13
 hup
 ms_check "store changed: reported as needing a restart" \
     grep -q "warn: reload $CONF: store changed; it needs a restart, still $D/kms.db" "$LOG"
 ms_check "body_max changed: reported as needing a restart" \
     grep -q "warn: reload $CONF: body_max changed; it needs a restart, still 65536" "$LOG"
+ms_check "replay_max changed: reported as needing a restart" \
+    grep -q "warn: reload $CONF: replay_max changed; it needs a restart, still 4000000" "$LOG"
 ms_check "... the live change next to them is applied" \
     grep -q "info: reload $CONF: applied retry_after\$" "$LOG"
 post /keymanagement "$MS_RT" "$(request_at 0)"
@@ -150,15 +157,15 @@ ms_check "body_max kept: a 3000-byte body is still under the cap (not 'too large
 
 # --- a file that does not load changes nothing
 cp "$MS_TMP/good.conf" "$CONF"
-set_key retry_after 99
+set_key mount /kms3
 echo "bogus = 1" >>"$CONF"
 hup
 ms_check "broken file: the error is logged with file and line" \
     grep -q "error: reload: $CONF:[0-9]*: unknown key 'bogus'; still serving" "$LOG"
-ms_lock_store "$D/kms.db" write || exit 1
+post /kms3 "$MS_RT" "$MS_RFC4567_I"
+ms_check "broken file: its mount /kms3 is not applied ($(status))" [ "$(status)" = 404 ]
 post /keymanagement "$MS_RT" "$MS_RFC4567_I"
-ms_check "broken file: retry_after stays 13" grep -qx 'Retry-After: 13' "$MS_TMP/h"
-ms_unlock_store
+ms_check "broken file: still served at /keymanagement ($(status))" [ "$(status)" = 200 ]
 cp "$MS_TMP/good.conf" "$CONF"
 
 # --- log_file: the log moves to a file, is reopened after a rotation,

@@ -306,25 +306,33 @@ ms_h2c_no_answer() {
 
 # ms_listen_suite BASE KPORT DIR LOG: for one `kmsd --listen
 # 127.0.0.1:KPORT` (log in LOG, demo store in DIR) behind the web server at
-# BASE: raw FastCGI on kmsd's socket, 503 + Retry-After while the store is
-# write-locked, the chain, and the log.
+# BASE: raw FastCGI on kmsd's socket, the store write-locked while kmsd
+# serves, the chain, and the log.
 ms_listen_suite() {
     local base=$1 kport=$2 dir=$3 log=$4
     ms_raw_fcgi "127.0.0.1:$kport"
     ms_alive "raw FastCGI" "$base"
-    ms_503_while_serving "$base" "$dir/kms.db"
+    ms_store_locked_while_serving "$base" "$dir"
     ms_chain "$base" "$dir"
     ms_check_log "$log" "$dir"
 }
 
 # ms_listen_again BASE KPORT DIR LOG: kmsd --listen started again on
-# 127.0.0.1:KPORT behind the web server at BASE (still running): served at
-# once; then stopped, exit 0.
+# 127.0.0.1:KPORT behind the web server at BASE (still running), first
+# with its store locked: kmsd's own 503 reaches the client with kmsd's
+# Retry-After (7 in the demo configuration), once, not the server's; the
+# lock released: served at once; then stopped, exit 0.
 ms_listen_again() {
     local base=$1 kport=$2 dir=$3 log=$4
+    ms_lock_store "$dir/kms.db" || exit 1
     ms_start_kmsd_listen "127.0.0.1:$kport" "$dir/kms.conf" "$log" --threads 4 || exit 1
     ms_post "$base/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
-    ms_expect_code "kmsd started again: served at once" 200
+    ms_expect_kmsd_error "kmsd started with its store locked: kmsd's 503" 503 "service unavailable"
+    ms_expect_header "kmsd started with its store locked: kmsd's 503" Retry-After 7
+    ms_check "kmsd's 503 carries one Retry-After" [ "$(grep -ci '^retry-after:' "$MS_TMP/h")" = 1 ]
+    ms_unlock_store
+    ms_post "$base/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
+    ms_expect_code "lock released: served at once" 200
     ms_stop "$MS_KMSD_PID"
     ms_check "kmsd exits 0 on SIGTERM (again)" wait "$MS_KMSD_PID"
 }
