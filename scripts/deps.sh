@@ -10,7 +10,7 @@ pkgs=(
   lighttpd spawn-fcgi apache2 libapache2-mod-fcgid nginx-light
   curl netcat-openbsd wrk tshark python3
   mandoc man-db
-  dpkg-dev debhelper apache2-dev lintian
+  dpkg-dev debhelper apache2-dev lintian adduser
 )
 missing=()
 for p in "${pkgs[@]}"; do
