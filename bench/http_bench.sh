@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
 # http_bench.sh - HTTP benchmark of kmsd (not a test): Ticket Request and
-# Ticket Resolve requests per second through lighttpd + spawn-fcgi, next to
-# a null FastCGI responder on the same lighttpd with the same process count
-# in the same run, and the resident memory of one kmsd process after
-# 100 000 requests. See doc/benchmarks.md for the figures.
+# Ticket Resolve requests per second through lighttpd + spawn-fcgi, nginx
+# and Apache mod_proxy_fcgi, next to a null FastCGI responder behind the
+# same server with the same process count in the same run, and the
+# resident memory of one kmsd process after 100 000 requests. See
+# doc/benchmarks.md for the figures.
 #
 #   bench/http_bench.sh [BUILD_DIR]        (default ./build/plain)
 #
 # Builds nothing: BUILD_DIR must hold src/fcgi/kmsd, tools/kmsctl,
 # bench/null_responder and bench/gen_requests (make in BUILD_DIR).
 #
-# For each process count P (BENCH_PROCS, default "1 2 4"): one lighttpd
-# (lighttpd/lighttpd.conf as shipped, port and paths changed, plus a second
-# mount /nullkms) on a free 127.0.0.1 port; spawn-fcgi -F P kmsd on the
-# mount and spawn-fcgi -F P null_responder on /nullkms, i.e. P processes
-# each, as an operator runs kmsd under spawn-fcgi / mod_fcgid. Per service
+# For each web server S (BENCH_SERVERS) and process count P (BENCH_PROCS,
+# default "1 2 4"), one server on a free 127.0.0.1 port with its shipped
+# configuration for the mount and a copy of it for a second mount /nullkms:
+#   lighttpd      lighttpd/lighttpd.conf (port and paths changed);
+#                 spawn-fcgi -F P kmsd on unix sockets and spawn-fcgi -F P
+#                 null_responder, i.e. P processes each, as an operator runs
+#                 kmsd under spawn-fcgi / mod_fcgid (BENCH_MODEL=threads:
+#                 one kmsd with --threads P instead);
+#   nginx         nginx/mikeykms.conf in a server block, one worker
+#                 process; ONE `kmsd --listen 127.0.0.1:PORT --threads P`
+#                 (as the systemd unit runs it) and spawn-fcgi -F P
+#                 null_responder on another TCP port;
+#   apache-proxy  Apache (mpm_event, its defaults) with
+#                 apache/mikeykms-proxy-fcgi.conf; kmsd and the null
+#                 responder as for nginx.
+# Per service
 # the null responder and kmsd take turns (BENCH_ROUNDS times each, wrk -d
 # BENCH_SECONDS): the null responder gets the bodies round robin, kmsd
 # distinct fresh requests, each sent at most once, made by gen_requests
@@ -24,7 +36,7 @@
 # MIKEY Error), is counted as bad and shown. Also printed: CPU time per
 # answer of the responders, lighttpd and wrk.
 #
-# Then the memory: one kmsd process (spawn-fcgi -F 1), wrk with one
+# Then the memory (behind lighttpd): one kmsd process (spawn-fcgi -F 1), wrk with one
 # connection, 4 rounds of 12 500 Ticket Requests + 12 500 Ticket Resolves:
 # rounds 1 and 3 fresh requests, rounds 2 and 4 the same again (replays,
 # answered with MIKEY Error), so both halves run the same mix; VmRSS (and
@@ -35,13 +47,15 @@
 #   BENCH_SECONDS=5      wrk -d per measurement
 #   BENCH_ROUNDS=3       null, kmsd, null, kmsd, ... per service and P; the
 #                        rates are requests / seconds over all rounds
+#   BENCH_SERVERS="lighttpd nginx apache-proxy"  web servers, in this order
+#                        (a server that is not installed is left out, said so)
 #   BENCH_PROCS="1 2 4"  process counts ("none": memory part only)
 #   BENCH_CONNS=16       wrk -c (concurrent HTTP connections)
 #   BENCH_WRK_THREADS=1  wrk -t
-#   BENCH_MODEL=procs    procs: P kmsd processes (spawn-fcgi -F P, the
-#                        operator's model); threads: ONE kmsd process with
-#                        --threads P (the null responder stays at P
-#                        processes), for comparison
+#   BENCH_MODEL=procs    lighttpd rows: procs: P kmsd processes
+#                        (spawn-fcgi -F P, the operator's model); threads:
+#                        ONE kmsd process with --threads P (the null
+#                        responder stays at P processes), for comparison
 #   BENCH_RSS_REQUESTS=100000 (a multiple of 4; 0 skips the memory part)
 #   BENCH_NULL_ONLY=1    harness self test: the null responder also stands
 #                        in for kmsd, random lines instead of gen_requests
@@ -68,6 +82,7 @@ RSS_N=${BENCH_RSS_REQUESTS:-100000}
 NULL_ONLY=${BENCH_NULL_ONLY:-0}
 ROUNDS=${BENCH_ROUNDS:-3}
 MODEL=${BENCH_MODEL:-procs}
+SERVERS=${BENCH_SERVERS:-lighttpd nginx apache-proxy}
 
 KMSD=$BUILD/src/fcgi/kmsd
 KMSCTL=$BUILD/tools/kmsctl
@@ -79,6 +94,18 @@ die() { echo "http_bench: $*" >&2; exit 1; }
 
 for c in wrk lighttpd spawn-fcgi; do
     command -v "$c" >/dev/null 2>&1 || die "$c is not installed"
+done
+HAVE_SERVERS=""
+for S in $SERVERS; do
+    case $S in
+    lighttpd) HAVE_SERVERS+=" $S" ;;
+    nginx) if command -v nginx >/dev/null 2>&1; then HAVE_SERVERS+=" $S"; else echo "# nginx is not installed: no nginx rows"; fi ;;
+    apache-proxy)
+        if command -v apache2 >/dev/null 2>&1 && [ -f /usr/lib/apache2/modules/mod_proxy_fcgi.so ]; then
+            HAVE_SERVERS+=" $S"
+        else echo "# apache2 / mod_proxy_fcgi is not installed: no apache-proxy rows"; fi ;;
+    *) die "BENCH_SERVERS: unknown server '$S' (lighttpd, nginx, apache-proxy)" ;;
+    esac
 done
 [ -x "$NULLR" ] || die "$NULLR not built (make in $BUILD)"
 if [ "$NULL_ONLY" = 1 ]; then
@@ -119,8 +146,10 @@ stop_pid() { # PID: TERM, then KILL after 5 s
 
 stop_all() {
     local f pid
-    for pid in "${BG_PIDS[@]}"; do stop_pid "$pid"; done
+    # ours and those the integration tests' server starters tracked
+    for pid in "${BG_PIDS[@]}" "${MS_PIDS[@]}"; do stop_pid "$pid"; done
     BG_PIDS=()
+    MS_PIDS=()
     for f in "${PIDFILES[@]}"; do
         [ -f "$f" ] || continue
         while read -r pid || [ -n "$pid" ]; do
@@ -192,17 +221,66 @@ gen() {
 
 # ---------------------------------------------------------------- servers
 
-# start_spawn NAME P BINARY [ARGS...]: spawn-fcgi -F P on $T/NAME.sock.
+# start_spawn NAME P BINARY [ARGS...]: spawn-fcgi -F P on $T/NAME.sock, or
+# with SPAWN_TCP=1 on a free 127.0.0.1 port (sets TCP_PORT).
 start_spawn() {
-    local name=$1 procs=$2 n
+    local name=$1 procs=$2 n where
     shift 2
     rm -f "$T/$name.sock" "$T/$name.pids"
-    spawn-fcgi -s "$T/$name.sock" -M 0600 -F "$procs" -P "$T/$name.pids" -- "$@" \
+    if [ "${SPAWN_TCP:-0}" = 1 ]; then
+        TCP_PORT=$(ms_free_port) || die "no free port"
+        where=(-a 127.0.0.1 -p "$TCP_PORT")
+    else
+        where=(-s "$T/$name.sock" -M 0600)
+    fi
+    spawn-fcgi "${where[@]}" -F "$procs" -P "$T/$name.pids" -- "$@" \
         </dev/null >"$T/$name.spawn.log" 2>&1 || { cat "$T/$name.spawn.log"; die "spawn-fcgi $name failed"; }
     PIDFILES+=("$T/$name.pids")
-    wait_socket "$T/$name.sock" || die "no socket $T/$name.sock"
+    if [ "${SPAWN_TCP:-0}" = 1 ]; then
+        ms_wait_port "$TCP_PORT" || die "nothing on 127.0.0.1:$TCP_PORT ($name)"
+    else
+        wait_socket "$T/$name.sock" || die "no socket $T/$name.sock"
+    fi
     n=$(grep -c . "$T/$name.pids")
     [ "$n" -eq "$procs" ] || die "spawn-fcgi $name: $n processes, wanted $procs"
+}
+
+# start_kmsd_listen P: one `kmsd --listen 127.0.0.1:PORT --threads P`, as
+# the systemd unit runs it; sets KMSD_PORT, writes $T/kmsd.pids.
+start_kmsd_listen() {
+    KMSD_PORT=$(ms_free_port) || die "no free port"
+    # its log to /dev/null, as spawn-fcgi does with the lighttpd rows' kmsd
+    "$KMSD" "${KMSD_ARGS[@]}" --listen "127.0.0.1:$KMSD_PORT" --threads "$1" \
+        </dev/null >/dev/null 2>&1 &
+    BG_PIDS+=("$!")
+    echo "$!" >"$T/kmsd.pids"
+    ms_wait_port "$KMSD_PORT" || die "kmsd --listen did not start (try it by hand: $KMSD ${KMSD_ARGS[*]} --listen 127.0.0.1:$KMSD_PORT)"
+}
+
+# front_pids: the web server's processes now (parent and children).
+front_pids() {
+    echo "$FRONT_PID"
+    pgrep -P "$FRONT_PID" 2>/dev/null
+}
+
+# start_nginx KMSD_TARGET NULL_TARGET: the integration tests' nginx with
+# a copy of the snippet on /nullkms; sets PORT and FRONT_PID.
+start_nginx() {
+    MS_TMP=$T
+    sed -e "s|^location /keymanagement |location /nullkms |" -e "s|@mikeykms_|@null_|g" \
+        -e "s|^\( *fastcgi_pass \).*|\1$2;|" "$SRC/nginx/mikeykms.conf" >"$T/null-nginx.conf"
+    ms_start_nginx "$1" "include $T/null-nginx.conf;" || die "nginx did not start"
+    PORT=$MS_PORT FRONT_PID=$MS_NGINX_PID
+}
+
+# start_apache_proxy KMSD_TARGET NULL_TARGET: the integration tests'
+# Apache with a copy of the drop-in on /nullkms; sets PORT and FRONT_PID.
+start_apache_proxy() {
+    MS_TMP=$T
+    sed -e "s|/keymanagement|/nullkms|" -e "s|\${MIKEYKMS_BACKEND}|fcgi://$2|" \
+        "$SRC/apache/mikeykms-proxy-fcgi.conf" >"$T/null-apache.conf"
+    ms_start_apache_proxy "$1" "Include \"$T/null-apache.conf\"" || die "apache did not start"
+    PORT=$MS_PORT FRONT_PID=$MS_APACHE_PID
 }
 
 # start_lighttpd: the shipped configuration with /keymanagement -> kmsd.sock
@@ -234,7 +312,7 @@ EOF
         lighttpd -D -f "$dir/lighttpd.conf" </dev/null >>"$dir/stderr.log" 2>&1 &
         local pid=$!
         BG_PIDS+=("$pid")
-        LIGHTTPD_PID=$pid
+        FRONT_PID=$pid
         if ms_wait_port "$PORT" && running "$pid"; then
             return 0
         fi
@@ -293,6 +371,10 @@ bad_detail() { # OUT: "status=503 n=4; ..."
 echo "# mikeykms HTTP benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
 echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew single rounds); niceness $(ps -o ni= -p $$ | tr -d ' ')"
 echo "# lighttpd $(lighttpd -v 2>&1 | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p'), $([ "$MODEL" = threads ] && echo "kmsd: spawn-fcgi -F 1 kmsd --threads P; null: spawn-fcgi -F P" || echo "spawn-fcgi -F P"), wrk -t $WRK_THREADS -c $CONNS -d ${SECONDS_PER_RUN}s, build $BUILD"
+case $HAVE_SERVERS in *nginx*)
+    echo "# nginx $(nginx -v 2>&1 | sed -n 's/^nginx version: nginx\///p'), 1 worker process; kmsd --listen --threads P (one process); null: spawn-fcgi -F P on TCP" ;; esac
+case $HAVE_SERVERS in *apache-proxy*)
+    echo "# apache-proxy: Apache $(apache2 -v 2>/dev/null | sed -n 's/^Server version: Apache\/\([^ ]*\).*/\1/p') mpm_event (defaults) + mod_proxy_fcgi; kmsd --listen --threads P (one process); null: spawn-fcgi -F P on TCP" ;; esac
 [ "$NULL_ONLY" = 1 ] && echo "# SELF TEST: the null responder stands in for kmsd"
 
 mkdir -p "$T/lines" "$T/wrk"
@@ -301,20 +383,40 @@ SAMPLE_RES=$T/lines/sample_res.b64
 gen 2000 2000 "$SAMPLE_REQ" "$SAMPLE_RES"
 
 echo "# req/s: requests / seconds over $ROUNDS rounds of each (null, kmsd, null, kmsd, ...); ratio = kmsd / null"
-echo "# CPU us/req: user+system CPU per answered request of the P responder processes, lighttpd and wrk (kmsd run / null run)"
-printf '\n%-14s %2s %10s %10s %6s  %-13s %-13s %-13s  %s\n' service P "kmsd req/s" "null req/s" ratio \
-    "resp us/req" "lighttpd" "wrk" "ratio per round; notes"
-printf '%-14s %2s %10s %10s %6s  %-13s %-13s %-13s  %s\n' -------------- -- ---------- ---------- ------ \
+echo "# CPU us/req: user+system CPU per answered request of the responder processes, the web server and wrk (kmsd run / null run)"
+printf '\n%-12s %-14s %2s %10s %10s %6s  %-13s %-13s %-13s  %s\n' server service P "kmsd req/s" "null req/s" ratio \
+    "resp us/req" "server" "wrk" "ratio per round; notes"
+printf '%-12s %-14s %2s %10s %10s %6s  %-13s %-13s %-13s  %s\n' ------------ -------------- -- ---------- ---------- ------ \
     ------------- ------------- ------------- ----------------------
 declare -A BEST_K
+for S in $HAVE_SERVERS; do
+BEST_K=()
 for P in $PROCS; do
-    if [ "$MODEL" = threads ] && [ "$NULL_ONLY" != 1 ]; then
-        start_spawn kmsd 1 "$KMSD_BIN" "${KMSD_ARGS[@]}" --threads "$P"
-    else
-        start_spawn kmsd "$P" "$KMSD_BIN" "${KMSD_ARGS[@]}"
-    fi
-    start_spawn null "$P" "$NULLR"
-    start_lighttpd
+    case $S in
+    lighttpd)
+        if [ "$MODEL" = threads ] && [ "$NULL_ONLY" != 1 ]; then
+            start_spawn kmsd 1 "$KMSD_BIN" "${KMSD_ARGS[@]}" --threads "$P"
+        else
+            start_spawn kmsd "$P" "$KMSD_BIN" "${KMSD_ARGS[@]}"
+        fi
+        start_spawn null "$P" "$NULLR"
+        start_lighttpd
+        ;;
+    *)
+        if [ "$NULL_ONLY" = 1 ]; then
+            SPAWN_TCP=1 start_spawn kmsd "$P" "$KMSD_BIN"
+            KMSD_PORT=$TCP_PORT
+        else
+            start_kmsd_listen "$P"
+        fi
+        SPAWN_TCP=1 start_spawn null "$P" "$NULLR"
+        if [ "$S" = nginx ]; then
+            start_nginx "127.0.0.1:$KMSD_PORT" "127.0.0.1:$TCP_PORT"
+        else
+            start_apache_proxy "127.0.0.1:$KMSD_PORT" "127.0.0.1:$TCP_PORT"
+        fi
+        ;;
+    esac
     mapfile -t KPIDS <"$T/kmsd.pids"
     mapfile -t NPIDS <"$T/null.pids"
     for rt in ticketrequest ticketresolve; do
@@ -324,19 +426,19 @@ for P in $PROCS; do
             sample=$SAMPLE_RES expect=18
         fi
         [ "$NULL_ONLY" = 1 ] && expect=any
-        # a short warm-up of both (page cache, lighttpd connections)
+        # a short warm-up of both (page cache, server connections)
         run_wrk "$T/wrk/warm.out" 1 "$CONNS" /nullkms $rt "$sample" wrap any
         run_wrk "$T/wrk/warm.out" 1 "$CONNS" /keymanagement $rt "$sample" wrap any
         # k*: kmsd runs, n*: null runs; req, sec, CPU ticks of responders /
-        # lighttpd, wrk CPU seconds
+        # web server, wrk CPU seconds
         kreq=0 ksec=0 kresp=0 klt=0 kwrk=0 nreq=0 nsec=0 nresp=0 nlt=0 nwrk=0
         per_round="" notes="" bestp=0
         for ((r = 1; r <= ROUNDS; r++)); do
             # null responder, the bodies round robin
             nout=$T/wrk/null_${rt}_P${P}_r$r.out
-            c0=$(ticks "${NPIDS[@]}") l0=$(ticks "$LIGHTTPD_PID")
+            c0=$(ticks "${NPIDS[@]}") l0=$(ticks $(front_pids))
             run_wrk "$nout" "$SECONDS_PER_RUN" "$CONNS" /nullkms $rt "$sample" wrap any
-            c1=$(ticks "${NPIDS[@]}") l1=$(ticks "$LIGHTTPD_PID")
+            c1=$(ticks "${NPIDS[@]}") l1=$(ticks $(front_pids))
             nresp=$((nresp + c1 - c0)) nlt=$((nlt + l1 - l0))
             nwrk=$(awk '{print $1 + $2 + w}' w="$nwrk" "$nout.time")
             read -r nrate nans nbad _ nsock < <(wrk_field "$nout")
@@ -357,9 +459,9 @@ for P in $PROCS; do
                 gen 0 "$want" /dev/null "$lines"
             fi
             kout=$T/wrk/kmsd_${rt}_P${P}_r$r.out
-            c0=$(ticks "${KPIDS[@]}") l0=$(ticks "$LIGHTTPD_PID")
+            c0=$(ticks "${KPIDS[@]}") l0=$(ticks $(front_pids))
             run_wrk "$kout" "$SECONDS_PER_RUN" "$CONNS" /keymanagement $rt "$lines" once $expect
-            c1=$(ticks "${KPIDS[@]}") l1=$(ticks "$LIGHTTPD_PID")
+            c1=$(ticks "${KPIDS[@]}") l1=$(ticks $(front_pids))
             kresp=$((kresp + c1 - c0)) klt=$((klt + l1 - l0))
             kwrk=$(awk '{print $1 + $2 + w}' w="$kwrk" "$kout.time")
             rm -f "$lines"
@@ -377,10 +479,10 @@ for P in $PROCS; do
         awk -v kr="$kreq" -v ks="$ksec" -v nr="$nreq" -v ns="$nsec" -v hz="$HZ" \
             -v kresp="$kresp" -v klt="$klt" -v kwrk="$kwrk" \
             -v nresp="$nresp" -v nlt="$nlt" -v nwrk="$nwrk" \
-            -v rt="$rt" -v P="$P" -v tail="${per_round}${notes:+; $notes}" 'BEGIN {
+            -v S="$S" -v rt="$rt" -v P="$P" -v tail="${per_round}${notes:+; $notes}" 'BEGIN {
                 k = kr / ks; n = nr / ns
                 us = 1e6 / hz
-                printf "%-14s %2s %10.0f %10.0f %6.2f  %-13s %-13s %-13s  %s\n", rt, P, k, n, (n > 0 ? k / n : 0),
+                printf "%-12s %-14s %2s %10.0f %10.0f %6.2f  %-13s %-13s %-13s  %s\n", S, rt, P, k, n, (n > 0 ? k / n : 0),
                     sprintf("%.0f/%.0f", kresp * us / kr, nresp * us / nr),
                     sprintf("%.0f/%.0f", klt * us / kr, nlt * us / nr),
                     sprintf("%.0f/%.0f", kwrk * 1e6 / kr, nwrk * 1e6 / nr), tail
@@ -388,10 +490,11 @@ for P in $PROCS; do
     done
     stop_all
 done
+done
 
 echo "# load average after the throughput runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 touch "$T/table"
-[ -n "$PROCS" ] && awk '{ if ($5 + 0 < 0.85) { miss = miss sprintf(" %s/P=%s(%s)", $1, $2, $5) } else { met = met sprintf(" %s/P=%s", $1, $2) } }
+[ -n "$PROCS" ] && awk '{ if ($6 + 0 < 0.85) { miss = miss sprintf(" %s/%s/P=%s(%s)", $1, $2, $3, $6) } else { met = met sprintf(" %s/%s/P=%s", $1, $2, $3) } }
      END { print "target ratio >= 0.85: met:" (met == "" ? " none" : met) "; missed:" (miss == "" ? " none" : miss) }' "$T/table"
 
 # ---------------------------------------------------------------- memory

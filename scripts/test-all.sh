@@ -2,7 +2,10 @@
 # The README's test command: set up a fresh Debian 12 machine and run every
 # test of mikeykms. Steps: dependencies, build, `make check` (unit and
 # integration tests, warnings as errors), the same under ASan + UBSan,
-# `make distcheck`, and each libFuzzer target for FUZZ_SECONDS (default 60).
+# `make distcheck`, the Debian package (scripts/deb-test.sh: built in a copy
+# of the tree, installed, served through nginx, Apache and lighttpd, purged;
+# at most DEB_TEST_TIMEOUT seconds, default 900), and each libFuzzer target
+# for FUZZ_SECONDS (default 60).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -29,6 +32,15 @@ echo "== make check under ASan + UBSan"
 run_check build/sanitizers --enable-sanitizers
 echo "== make distcheck"
 (cd build/plain && make -s distcheck >/dev/null)
+echo "== Debian package"
+deb_rc=0
+JOBS=$JOBS timeout "${DEB_TEST_TIMEOUT:-900}" "$here/scripts/deb-test.sh" >build/deb-test.log 2>&1 || deb_rc=$?
+grep -E '^(SKIP|not ok|# lintian|# PID 1|# systemd|1\.\.)' build/deb-test.log || true
+if [ "$deb_rc" -ne 0 ]; then
+    [ "$deb_rc" -eq 124 ] && echo "== the package test ran out of time (${DEB_TEST_TIMEOUT:-900} s)"
+    echo "== FAILED: Debian package (build/deb-test.log):"; tail -n 60 build/deb-test.log; exit 1
+fi
+summary+=("Debian package: $(grep -hE '^(SKIP|1\.\.)' build/deb-test.log | tail -n 1) [build/deb-test.log]")
 echo "== fuzzing, ${FUZZ_SECONDS}s per target"
 rm -rf build/fuzz && mkdir -p build/fuzz
 (cd build/fuzz && CC=clang "$here/configure" -q --enable-fuzzing && make -s -j"$JOBS" fuzz FUZZ_SECONDS="$FUZZ_SECONDS")

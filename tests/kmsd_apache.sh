@@ -64,16 +64,10 @@ ms_alive "raw HTTP" "$BASE"
 
 # HTTP/2 with prior knowledge: this Apache has no mod_http2 loaded; it
 # closes the connection on the HTTP/2 preface without any HTTP answer.
-if curl -V | grep -qw HTTP2; then
-    ms_post "$BASE/keymanagement?$MS_RT" --http2-prior-knowledge --data-binary "$MS_RFC4567_I"
-    ms_check "h2c prior knowledge: no HTTP answer (status $MS_CODE, curl rc $MS_CURL_RC)" \
-        [ "$MS_CODE" = 000 ]
-    ms_alive "h2c" "$BASE"
-fi
+ms_h2c_no_answer "$BASE" Apache
 
 # Over LimitRequestBody: the body never reaches kmsd; still a 400.
-head -c 3145728 /dev/zero | tr '\0' 'A' >"$MS_TMP/3mib"
-ms_post "$BASE/keymanagement?$MS_RT" --data-binary "@$MS_TMP/3mib"
+ms_post_3mib "$BASE"
 ms_expect_code "3 MiB body (over LimitRequestBody)" 400
 ms_alive "3 MiB" "$BASE"
 
@@ -90,8 +84,6 @@ ms_check "kmsd stopped cleanly with Apache" grep -q 'kmsd\[[0-9]*\]: info: stopp
 
 # --- the log (Apache's error log gets kmsd's stderr), read once kmsd has
 # stopped: its request lines are buffered until then, a second at most
-ms_check "log: request lines with status, service, error, duration" \
-    grep -q 'info: status=405 service=- err="method not allowed" us=[0-9]' "$LOG"
-ms_check "log: no request body in the log" bash -c "! grep -q -F '${MS_RFC4567_I:0:40}' '$LOG'"
+ms_check_log "$LOG" "$D"
 ms_check "no kmsd left running" bash -c "! pgrep -f '^$MS_TMP/bin/kmsd' >/dev/null"
 ms_done

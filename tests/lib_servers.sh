@@ -156,18 +156,12 @@ ms_done() {
 # DIR/bob.psk as hex),
 # and DIR/kms.conf. Extra `key = value` lines for kms.conf may follow.
 ms_make_store() {
-    local dir=$1 who
+    local dir=$1
     shift
     mkdir -p "$dir"
     "$KMSCTL" --store "$dir/kms.db" --master-key "$dir/master.key" init \
         >"$dir/kmsctl.log" 2>&1 || { echo "kmsctl init failed"; cat "$dir/kmsctl.log"; exit 99; }
-    for who in alice bob; do
-        (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$dir/$who.psk")
-        "$KMSCTL" --store "$dir/kms.db" --master-key "$dir/master.key" \
-            subscriber add --psk-id "$who" --psk - --impu "sip:$who@example.org" \
-            --forking yes <"$dir/$who.psk" >>"$dir/kmsctl.log" 2>&1 ||
-            { echo "kmsctl subscriber add $who failed"; cat "$dir/kmsctl.log"; exit 99; }
-    done
+    ms_add_demo_subscribers "$dir" --store "$dir/kms.db" --master-key "$dir/master.key"
     {
         echo "# written by tests/lib_servers.sh"
         echo "store = kms.db"
@@ -177,6 +171,20 @@ ms_make_store() {
         local line
         for line in "$@"; do echo "$line"; done
     } >"$dir/kms.conf"
+}
+
+# ms_add_demo_subscribers DIR KMSCTL_OPTION...: the demo subscribers alice
+# and bob (key forking allowed) added with `kmsctl KMSCTL_OPTION...
+# subscriber add`, their PSKs as hex in DIR/alice.psk and DIR/bob.psk.
+ms_add_demo_subscribers() {
+    local dir=$1 who
+    shift
+    for who in alice bob; do
+        (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$dir/$who.psk")
+        "$KMSCTL" "$@" subscriber add --psk-id "$who" --psk - --impu "sip:$who@example.org" \
+            --forking yes <"$dir/$who.psk" >>"$dir/kmsctl.log" 2>&1 ||
+            { echo "kmsctl subscriber add $who failed"; cat "$dir/kmsctl.log"; exit 99; }
+    done
 }
 
 # ms_lock_store DB [MODE]: hold a lock on the database, in the background,
@@ -252,6 +260,95 @@ ms_store_locked_while_serving() {
         [ "$after" = $((before + 1)) ]
 }
 
+# ms_check_log LOG DIR: kmsd's log in LOG has one line per request (status,
+# service, error name, duration) and holds no request body, no PSK of the
+# demo subscribers in DIR and no master key.
+ms_check_log() {
+    local log=$1 dir=$2 who
+    ms_check "log: request lines with status, service, error, duration" \
+        grep -q 'info: status=405 service=- err="method not allowed" us=[0-9]' "$log"
+    ms_check "log: no request body in the log" bash -c "! grep -q -F '${MS_RFC4567_I:0:40}' '$log'"
+    for who in alice bob; do
+        ms_check "log: no PSK of $who in the log" bash -c "! grep -q -F \"\$(cat '$dir/$who.psk')\" '$log'"
+    done
+    ms_check "log: no master key in the log" bash -c "! grep -q -F \"\$(head -c 64 '$dir/master.key')\" '$log'"
+}
+
+# ms_post_3mib BASE: POST 3 MiB of 'A' (over every shipped server's 2 MiB
+# limit) to the mount; the answer as ms_req leaves it.
+ms_post_3mib() {
+    [ -f "$MS_TMP/3mib" ] || head -c 3145728 /dev/zero | tr '\0' 'A' >"$MS_TMP/3mib"
+    ms_post "$1/keymanagement?$MS_RT" --data-binary "@$MS_TMP/3mib"
+}
+
+# ms_setup_listen: ms_setup, the demo store in D=$MS_TMP/kms, and one
+# `kmsd --listen 127.0.0.1:KPORT --threads 4` logging to LOG (sets D, LOG,
+# KPORT, MS_KMSD_PID), for a web server that does not start kmsd itself.
+ms_setup_listen() {
+    ms_setup
+    D=$MS_TMP/kms
+    ms_make_store "$D"
+    LOG=$MS_TMP/kmsd.log
+    KPORT=$(ms_free_port) || exit 99
+    ms_start_kmsd_listen "127.0.0.1:$KPORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
+}
+
+# ms_h2c_no_answer BASE NAME: HTTP/2 with prior knowledge on an HTTP/1
+# listener (when curl speaks HTTP/2): NAME closes the connection without an
+# HTTP answer, and kmsd serves on.
+ms_h2c_no_answer() {
+    curl -V | grep -qw HTTP2 || return 0
+    ms_post "$1/keymanagement?$MS_RT" --http2-prior-knowledge --data-binary "$MS_RFC4567_I"
+    ms_check "h2c prior knowledge: no HTTP answer from $2 (status $MS_CODE, curl rc $MS_CURL_RC)" \
+        [ "$MS_CODE" = 000 ]
+    ms_alive "h2c" "$1"
+}
+
+# ms_listen_suite BASE KPORT DIR LOG: for one `kmsd --listen
+# 127.0.0.1:KPORT` (log in LOG, demo store in DIR) behind the web server at
+# BASE: raw FastCGI on kmsd's socket, the store write-locked while kmsd
+# serves, the chain, and the log.
+ms_listen_suite() {
+    local base=$1 kport=$2 dir=$3 log=$4
+    ms_raw_fcgi "127.0.0.1:$kport"
+    ms_alive "raw FastCGI" "$base"
+    ms_store_locked_while_serving "$base" "$dir"
+    ms_chain "$base" "$dir"
+    ms_check_log "$log" "$dir"
+}
+
+# ms_listen_again BASE KPORT DIR LOG: kmsd --listen started again on
+# 127.0.0.1:KPORT behind the web server at BASE (still running), first
+# with its store locked: kmsd's own 503 reaches the client with kmsd's
+# Retry-After (7 in the demo configuration), once, not the server's; the
+# lock released: served at once; then stopped, exit 0.
+ms_listen_again() {
+    local base=$1 kport=$2 dir=$3 log=$4
+    ms_lock_store "$dir/kms.db" || exit 1
+    ms_start_kmsd_listen "127.0.0.1:$kport" "$dir/kms.conf" "$log" --threads 4 || exit 1
+    ms_post "$base/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
+    ms_expect_kmsd_error "kmsd started with its store locked: kmsd's 503" 503 "service unavailable"
+    ms_expect_header "kmsd started with its store locked: kmsd's 503" Retry-After 7
+    ms_check "kmsd's 503 carries one Retry-After" [ "$(grep -ci '^retry-after:' "$MS_TMP/h")" = 1 ]
+    ms_unlock_store
+    ms_post "$base/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
+    ms_expect_code "lock released: served at once" 200
+    ms_stop "$MS_KMSD_PID"
+    ms_check "kmsd exits 0 on SIGTERM (again)" wait "$MS_KMSD_PID"
+}
+
+# ms_backend_down BASE NAME: kmsd (--listen, MS_KMSD_PID) is stopped; the
+# web server's own answer must be what profile §2 asks of an unavailable
+# KMS: 503 with Retry-After (the shipped drop-ins say 5).
+ms_backend_down() {
+    local base=$1 name=$2
+    ms_stop "$MS_KMSD_PID"
+    ms_check "kmsd exits 0 on SIGTERM" wait "$MS_KMSD_PID"
+    ms_post "$base/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
+    ms_expect_code "kmsd not running: $name's own answer" 503
+    ms_expect_header "kmsd not running: $name's own answer" Retry-After 5
+}
+
 # ---------------------------------------------------------------- servers
 
 # ms_start_kmsd_spawn SOCKET CONF LOG [kmsd options...]: kmsd under
@@ -301,19 +398,20 @@ ms_start_lighttpd() {
     return 1
 }
 
-# ms_start_apache KMSD_BINARY KMS_CONF: Apache httpd in the foreground with
-# its own ServerRoot, PidFile, ErrorLog and mod_fcgid socket directory under
-# $MS_TMP/apache, and apache/mikeykms-fcgid.conf included as the operator
-# would. As root, Apache's children and the kmsd processes mod_fcgid spawns
-# run as nobody:nogroup (the caller makes the store readable for them).
-# Sets MS_PORT and MS_APACHE_PID. Retries on a port race.
-ms_start_apache() {
-    local kmsd=$1 conf=$2 dir=$MS_TMP/apache try mods=/usr/lib/apache2/modules
-    mkdir -p "$dir/htdocs" "$dir/fcgid"
-    local user=""
+# ms_apache_start "MODULE..." CONF_TEXT: Apache httpd in the foreground
+# with its own ServerRoot, PidFile and ErrorLog under $MS_TMP/apache,
+# mod_mpm_event, mod_authz_core and mod_MODULE (each) loaded, then
+# CONF_TEXT. As root, Apache's children run as nobody:nogroup. Sets MS_PORT
+# and MS_APACHE_PID. Retries on a port race.
+ms_apache_start() {
+    local modules=$1 text=$2 dir=$MS_TMP/apache try m mods=/usr/lib/apache2/modules
+    local load="" user=""
+    mkdir -p "$dir/htdocs"
+    for m in mpm_event authz_core $modules; do
+        load+="LoadModule ${m}_module $mods/mod_$m.so"$'\n'
+    done
     if [ "$(id -u)" -eq 0 ]; then
         user=$'User nobody\nGroup nogroup'
-        chown nobody:nogroup "$dir/fcgid"
     fi
     for try in 1 2 3 4 5; do
         MS_PORT=$(ms_free_port) || return 1
@@ -324,10 +422,8 @@ ServerName 127.0.0.1
 Listen 127.0.0.1:$MS_PORT
 PidFile "$dir/httpd.pid"
 ErrorLog "$dir/error.log"
-LogLevel warn fcgid:info
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule fcgid_module $mods/mod_fcgid.so
+LogLevel warn
+$load
 $user
 DocumentRoot "$dir/htdocs"
 <Directory />
@@ -336,11 +432,7 @@ DocumentRoot "$dir/htdocs"
 <Directory "$dir/htdocs">
     Require all granted
 </Directory>
-FcgidIPCDir "$dir/fcgid"
-FcgidProcessTableFile "$dir/fcgid/shm"
-Define MIKEYKMS_KMSD $kmsd
-Define MIKEYKMS_CONFIG $conf
-Include "$MS_SRC/apache/mikeykms-fcgid.conf"
+$text
 EOF
         apache2 -t -f "$dir/httpd.conf" >"$dir/check.log" 2>&1 ||
             { cat "$dir/check.log"; return 1; }
@@ -351,6 +443,88 @@ EOF
             return 0
         fi
         ms_stop "$MS_APACHE_PID"
+    done
+    return 1
+}
+
+# ms_start_apache KMSD_BINARY KMS_CONF: Apache (ms_apache_start) with its
+# mod_fcgid socket directory under $MS_TMP/apache, and
+# apache/mikeykms-fcgid.conf included as the operator would. As root, the
+# kmsd processes mod_fcgid spawns run as nobody:nogroup (the caller makes
+# the store readable for them). Sets MS_PORT and MS_APACHE_PID.
+ms_start_apache() {
+    local kmsd=$1 conf=$2 dir=$MS_TMP/apache
+    mkdir -p "$dir/fcgid"
+    [ "$(id -u)" -ne 0 ] || chown nobody:nogroup "$dir/fcgid"
+    ms_apache_start fcgid "LogLevel warn fcgid:info
+FcgidIPCDir \"$dir/fcgid\"
+FcgidProcessTableFile \"$dir/fcgid/shm\"
+Define MIKEYKMS_KMSD $kmsd
+Define MIKEYKMS_CONFIG $conf
+Include \"$MS_SRC/apache/mikeykms-fcgid.conf\""
+}
+
+# ms_start_apache_proxy HOST:PORT [TEXT]: Apache (ms_apache_start) with
+# mod_proxy_fcgi and mod_headers, and apache/mikeykms-proxy-fcgi.conf
+# included as the operator would, pointed at kmsd --listen HOST:PORT (TEXT:
+# more configuration after it). Sets MS_PORT and MS_APACHE_PID.
+ms_start_apache_proxy() {
+    ms_apache_start "proxy proxy_fcgi headers" "Define MIKEYKMS_BACKEND fcgi://$1
+Include \"$MS_SRC/apache/mikeykms-proxy-fcgi.conf\"
+${2:-}"
+}
+
+# ms_start_nginx HOST:PORT [TEXT]: nginx in the foreground with its own
+# prefix, pid, logs and temporary directories under $MS_TMP/nginx, and
+# nginx/mikeykms.conf (or the file MS_NGINX_SNIPPET names) included in its
+# server block as the operator would, its fastcgi_pass pointed at kmsd's
+# HOST:PORT (TEXT: more directives for the server block). As root, nginx's
+# workers run as nobody:nogroup. Sets MS_PORT and MS_NGINX_PID. Retries on
+# a port race.
+ms_start_nginx() {
+    local target=$1 extra=${2:-} dir=$MS_TMP/nginx try user=""
+    mkdir -p "$dir/htdocs" "$dir/tmp"
+    if [ "$(id -u)" -eq 0 ]; then
+        user="user nobody nogroup;"
+        chown nobody:nogroup "$dir/tmp"
+    fi
+    sed -e "s|^\( *fastcgi_pass \).*|\1$target;|" \
+        "${MS_NGINX_SNIPPET:-$MS_SRC/nginx/mikeykms.conf}" >"$dir/mikeykms.conf"
+    for try in 1 2 3 4 5; do
+        MS_PORT=$(ms_free_port) || return 1
+        cat >"$dir/nginx.conf" <<EOF
+# written by tests/lib_servers.sh
+$user
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 256; }
+http {
+    access_log $dir/access.log;
+    client_body_temp_path $dir/tmp/body;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    proxy_temp_path $dir/tmp/proxy;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen 127.0.0.1:$MS_PORT;
+        server_name 127.0.0.1;
+        root $dir/htdocs;
+        include $dir/mikeykms.conf;
+        $extra
+    }
+}
+EOF
+        nginx -t -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" >"$dir/check.log" 2>&1 ||
+            { cat "$dir/check.log"; return 1; }
+        nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' \
+            >>"$dir/stderr.log" 2>&1 7>&- &
+        MS_NGINX_PID=$!
+        ms_track "$MS_NGINX_PID"
+        if ms_wait_port "$MS_PORT" && ms_running "$MS_NGINX_PID"; then
+            return 0
+        fi
+        ms_stop "$MS_NGINX_PID"
     done
     return 1
 }

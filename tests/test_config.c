@@ -54,6 +54,7 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(c.replay_max, 4000000);
     ck_assert_uint_eq(c.journal_max, 1000000);
     ck_assert(!c.durable);
+    ck_assert_str_eq(c.log_file, "");
     ck_assert_str_eq(c.store, "");
 
     write_file(MINIMAL);
@@ -90,7 +91,8 @@ START_TEST(test_every_key)
                "node_state = node/kms.node\n"
                "replay_max = 123456\n"
                "journal_max = 68719476\n"
-               "durable = yes\n");
+               "durable = yes\n"
+               "log_file = /var/log/mikeykms/kmsd.log\n");
     mk_config c;
     ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
     ck_assert_str_eq(c.kms_id, "kms.operator.example");
@@ -126,6 +128,7 @@ START_TEST(test_every_key)
     ck_assert_uint_eq(nc.journal_max, 68719476);
     ck_assert(nc.durable);
     ck_assert_uint_eq(nc.skew_seconds, 120);
+    ck_assert_str_eq(c.log_file, "/var/log/mikeykms/kmsd.log");
 
     mk_kms_config k;
     mk_config_kms(&c, &k);
@@ -138,7 +141,8 @@ END_TEST
 
 START_TEST(test_relative_paths_from_config_dir)
 {
-    write_file("store = kms.db\nmaster_key = keys/master.key\n");
+    write_file("store = kms.db\nmaster_key = keys/master.key\n"
+               "log_file = kmsd.log\n");
     mk_config c;
     ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
     char want[192];
@@ -146,6 +150,8 @@ START_TEST(test_relative_paths_from_config_dir)
     ck_assert_str_eq(c.store, want);
     snprintf(want, sizeof want, "%s/keys/master.key", dir);
     ck_assert_str_eq(c.master_key, want);
+    snprintf(want, sizeof want, "%s/kmsd.log", dir);
+    ck_assert_str_eq(c.log_file, want);
 }
 END_TEST
 

@@ -1105,6 +1105,38 @@ START_TEST(test_operator_change_applies_at_once)
 }
 END_TEST
 
+/* kmsd's reload: a new skew window applies from the next request; a
+ * configuration mk_kms_new would refuse leaves the core as it was. */
+START_TEST(test_set_config)
+{
+    mk_ue_request_params p;
+    fx_msg m;
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.fixed.t_ntp = F.now - ((uint64_t)600 << 32);
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_TS);
+
+    mk_kms_config c = F.cfg;
+    c.skew_seconds = 1000;
+    ck_assert_int_eq(mk_kms_set_config(F.kms, &c), MK_OK);
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.fixed.t_ntp = F.now - ((uint64_t)600 << 32);
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+
+    mk_kms_config bad = c;
+    bad.skew_seconds = 300;
+    bad.max_lifetime = 0;
+    ck_assert_int_eq(mk_kms_set_config(F.kms, &bad), MK_E_CONFIG);
+    ck_assert_int_eq(mk_kms_set_config(NULL, &c), MK_E_ARG);
+    /* still the 1000 s window */
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.fixed.t_ntp = F.now - ((uint64_t)900 << 32);
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+}
+END_TEST
+
 START_TEST(test_new_and_config)
 {
     mk_err e = MK_OK;
@@ -1129,6 +1161,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
     tcase_add_test(tc, test_chain_suites_forking);
+    tcase_add_test(tc, test_set_config);
     tcase_add_test(tc, test_chain_template_two_tgk_tek);
     tcase_add_test(tc, test_psk_found_by_idri);
     tcase_add_test(tc, test_row_invalid_dt);

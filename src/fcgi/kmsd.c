@@ -10,8 +10,10 @@
  * /etc/mikeykms/kms.conf.
  *
  * Signals: SIGTERM / SIGINT finish the requests in flight, then exit 0.
- * SIGPIPE and SIGHUP are ignored. Exit status: 0 after a clean stop (or a
- * good --check-config), 1 when it cannot start or serve, 2 on a usage error.
+ * SIGHUP reads the configuration again and reopens the log without
+ * stopping (kmsd_reload.h). SIGPIPE is ignored. Exit status: 0 after a
+ * clean stop (or a good --check-config), 1 when it cannot start or serve,
+ * 2 on a usage error.
  */
 #include <errno.h>
 #include <fastcgi.h>
@@ -28,6 +30,7 @@
 #include "fcgi/kmsd_listen.h"
 #include "fcgi/kmsd_log.h"
 #include "fcgi/kmsd_maint.h"
+#include "fcgi/kmsd_reload.h"
 #include "fcgi/kmsd_worker.h"
 #include "front/config.h"
 #include "store/master_key.h"
@@ -102,22 +105,7 @@ static int parse_args(int argc, char **argv, kmsd_args *a)
 /* The settings every worker shares, from the configuration file. */
 static mk_err build_shared(const mk_config *cfg, kmsd_shared *sh)
 {
-    mk_http_binding_defaults(&sh->binding);
-    MK_GUARD(mk_http_binding_set_mount(&sh->binding, cfg->mount));
-    char list[MK_CONFIG_PROTOCOLS_MAX * (MK_CONFIG_PROTOCOL_LEN + 1) + 1];
-    size_t n = 0;
-    for (size_t i = 0; i < cfg->n_accepted_protocols; i++) {
-        int w = snprintf(list + n, sizeof list - n, "%s ",
-                         cfg->accepted_protocols[i]);
-        MK_ENSURE(w > 0 && (size_t)w < sizeof list - n, MK_E_CONFIG,
-                  "accepted_protocols too long");
-        n += (size_t)w;
-    }
-    list[n] = '\0';
-    MK_GUARD(mk_http_binding_set_protocols(&sh->binding, list));
-    MK_GUARD(mk_http_binding_set_body_max(&sh->binding, cfg->body_max));
-    mk_config_kms(cfg, &sh->kms_config);
-    sh->retry_after = cfg->retry_after;
+    MK_GUARD(kmsd_live_from_config(cfg, &sh->live));
     sh->busy_timeout_ms = cfg->busy_timeout_ms;
     size_t sl = strlen(cfg->store);
     MK_ENSURE(sl > 0 && sl < sizeof sh->store_path, MK_E_CONFIG,
@@ -141,11 +129,11 @@ int main(int argc, char **argv)
 
     /* Before anything can write to a closed socket or a thread exists. */
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP); /* not a stop: a reload */
     /* Every thread inherits the mask: no worker is ever interrupted in the
      * middle of a request; the main thread takes the signals with
      * sigwait(). */
@@ -161,12 +149,19 @@ int main(int argc, char **argv)
         return 1;
     }
     kmsd_log_set_level(cfg.log_level);
+    if (kmsd_log_open(cfg.log_file) != MK_OK) {
+        kmsd_log(MK_LOG_ERROR, "log_file %s: %s", cfg.log_file,
+                 strerror(errno));
+        return 1;
+    }
 
     static kmsd_shared sh;
     sh.listen_fd = -1;
     sh.wake_fd = -1;
     sh.main_thread = pthread_self();
     atomic_init(&sh.fatal, 0);
+    pthread_mutex_init(&sh.live_lock, NULL);
+    atomic_init(&sh.live_gen, 0);
     if ((e = build_shared(&cfg, &sh)) != MK_OK) {
         kmsd_log(MK_LOG_ERROR, "configuration %s: %s: %s", args.config,
                  mk_err_name(e), detail());
@@ -283,7 +278,7 @@ int main(int argc, char **argv)
     }
     if (args.check_config) {
         printf("kmsd: configuration %s OK (store %s, mount %s)\n",
-               args.config, sh.store_path, sh.binding.mount);
+               args.config, sh.store_path, sh.live.binding.mount);
         rc = 0;
         goto out;
     }
@@ -298,13 +293,18 @@ int main(int argc, char **argv)
         started[i] = true;
     }
     kmsd_log(MK_LOG_INFO, "serving %s on %s with %u thread%s",
-             sh.binding.mount, own_socket ? spec : "descriptor 0", nthreads,
-             nthreads == 1 ? "" : "s");
+             sh.live.binding.mount, own_socket ? spec : "descriptor 0",
+             nthreads, nthreads == 1 ? "" : "s");
 
     if (!atomic_load(&sh.fatal)) {
         int sig = 0;
-        while (sigwait(&stop, &sig) != 0)
-            ;
+        for (;;) {
+            if (sigwait(&stop, &sig) != 0)
+                continue;
+            if (sig != SIGHUP)
+                break;
+            kmsd_reload(args.config, &cfg, &sh);
+        }
         if (!atomic_load(&sh.fatal))
             kmsd_log(MK_LOG_INFO, "signal %d: finishing requests in flight",
                      sig);

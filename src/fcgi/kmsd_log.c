@@ -2,9 +2,11 @@
 #include "fcgi/kmsd_log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,8 @@
 
 static const char *log_ident = "kmsd";
 static bool log_syslog;
-static volatile mk_log_level log_level = MK_LOG_INFO;
+/* set by the main thread on SIGHUP while workers log */
+static atomic_int log_level = MK_LOG_INFO;
 static long log_pid; /* kmsd does not fork; a child refreshes it anyway */
 
 /* The request lines not yet written, and the thread that writes them one
@@ -39,16 +42,23 @@ void kmsd_log_init(const char *ident, bool use_syslog, mk_log_level level)
 {
     log_ident = ident;
     log_syslog = use_syslog;
-    log_level = level;
+    atomic_store(&log_level, (int)level);
     refresh_pid();
     (void)pthread_atfork(NULL, NULL, refresh_pid);
     if (use_syslog)
         openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void kmsd_log_set_level(mk_log_level level) { log_level = level; }
+void kmsd_log_set_level(mk_log_level level)
+{
+    atomic_store(&log_level, (int)level);
+}
 
-bool kmsd_log_enabled(mk_log_level level) { return level <= log_level; }
+bool kmsd_log_enabled(mk_log_level level)
+{
+    return (int)level <= atomic_load_explicit(&log_level,
+                                              memory_order_relaxed);
+}
 
 static int syslog_priority(mk_log_level level)
 {
@@ -258,6 +268,56 @@ void kmsd_log_request(const char *fmt, ...)
     va_end(ap);
 }
 
+/* The standard error kmsd was started with, kept once a log_file took
+ * descriptor 2 (-1 before). */
+static int stderr_at_start = -1;
+
+static bool onto_stderr(int fd)
+{
+    int r;
+    do
+        r = dup2(fd, STDERR_FILENO);
+    while (r < 0 && errno == EINTR);
+    return r >= 0;
+}
+
+mk_err kmsd_log_open(const char *log_file)
+{
+    if (log_syslog) {
+        closelog();
+        openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        return MK_OK;
+    }
+    mk_err rc = MK_OK;
+    int fd = -1;
+    if (log_file != NULL && log_file[0] != '\0') {
+        fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0)
+            MK_FAIL(MK_E_IO, "cannot open the log file");
+    }
+    /* the queued request lines go where they were logged, the next ones
+     * to the new place */
+    pthread_mutex_lock(&mu);
+    flush_locked();
+    if (fd < 0) {
+        /* back from a file to the standard error kmsd was started with */
+        if (stderr_at_start >= 0 && !onto_stderr(stderr_at_start))
+            rc = mk_err_raise(MK_E_IO, -1, 0,
+                              "cannot put standard error back");
+    } else {
+        if (stderr_at_start < 0)
+            stderr_at_start = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        if (!onto_stderr(fd))
+            rc = mk_err_raise(MK_E_IO, -1, 0,
+                              "cannot put the log file on descriptor 2");
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    pthread_mutex_unlock(&mu);
+    return rc;
+}
+
 void kmsd_log_close(void)
 {
     pthread_mutex_lock(&mu);
@@ -270,6 +330,10 @@ void kmsd_log_close(void)
     if (join) {
         pthread_join(flusher, NULL);
         flusher_on = false;
+    }
+    if (stderr_at_start >= 0) {
+        close(stderr_at_start);
+        stderr_at_start = -1;
     }
     if (log_syslog)
         closelog();

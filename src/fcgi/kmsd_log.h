@@ -1,6 +1,6 @@
 /* kmsd_log.h - kmsd's log: one line per event on stderr (under mod_fcgid
- * that is Apache's error log) or, with --syslog, to syslog(3) as facility
- * daemon.
+ * that is Apache's error log, under systemd the journal), in the file
+ * `log_file` names, or, with --syslog, to syslog(3) as facility daemon.
  *
  * Owns: the process-wide log level and destination, and the buffer of the
  * per-request lines. On stderr the line of each answer (kmsd_log_request,
@@ -38,6 +38,19 @@ void kmsd_log(mk_log_level level, const char *fmt, ...)
 /* The line of one answer, at level info: buffered (above). */
 void kmsd_log_request(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+/* Where the lines go, at start and again on SIGHUP (kmsd_reload.h):
+ * - with --syslog: close and reopen the connection to syslog (log_file
+ *   is not used);
+ * - with a log_file: open it again (append, created mode 0640) and put it
+ *   on descriptor 2 with dup2(2), so that the next line goes to the file
+ *   that now has that name (after logrotate moved the old one) and a line
+ *   being written meanwhile goes whole to one file or the other;
+ * - otherwise (log_file ""): nothing to reopen; standard error belongs to
+ *   whoever started kmsd (the journal, Apache's error log, a shell
+ *   redirection) and is put back on descriptor 2 if a log_file had it.
+ * MK_E_IO (errno set) when the file cannot be opened: the log stays where
+ * it was. */
+mk_err kmsd_log_open(const char *log_file);
 /* Write the buffered lines, stop the log's thread, close syslog. */
 void kmsd_log_close(void);
 

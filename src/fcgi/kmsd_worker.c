@@ -16,6 +16,8 @@
 struct kmsd_worker {
     kmsd_shared *sh;
     int index;
+    kmsd_live live;     /* this worker's copy of sh->live */
+    unsigned live_gen;  /* the sh->live_gen it was taken at */
     mk_sqlstore *sql;
     mk_kms_store iface; /* function table over sql; mk_kms points at it */
     mk_kms *kms;
@@ -35,8 +37,11 @@ kmsd_worker *kmsd_worker_new(kmsd_shared *shared, int index)
         return NULL;
     w->sh = shared;
     w->index = index;
-    w->body_cap = shared->binding.body_max + 1;
-    w->msg_cap = mk_http_msg_max(&shared->binding);
+    /* before the workers run: nobody writes sh->live meanwhile */
+    w->live = shared->live;
+    w->live_gen = atomic_load(&shared->live_gen);
+    w->body_cap = w->live.binding.body_max + 1;
+    w->msg_cap = mk_http_msg_max(&w->live.binding);
     w->body = malloc(w->body_cap);
     w->msg = malloc(w->msg_cap);
     w->answer = malloc(sizeof *w->answer);
@@ -92,10 +97,29 @@ mk_err kmsd_worker_open(kmsd_worker *w)
         w->iface = mk_sqlstore_interface(w->sql);
     }
     e = MK_OK;
-    w->kms = mk_kms_new(&w->sh->kms_config, &w->iface, &e);
+    w->kms = mk_kms_new(&w->live.kms_config, &w->iface, &e);
     if (w->kms == NULL)
         return e != MK_OK ? e : MK_E_INTERNAL;
     return MK_OK;
+}
+
+/* Between two requests: take the settings a reload published since the
+ * last one (kmsd_live). */
+static void take_live(kmsd_worker *w)
+{
+    kmsd_shared *sh = w->sh;
+    if (atomic_load_explicit(&sh->live_gen, memory_order_acquire) ==
+        w->live_gen)
+        return;
+    pthread_mutex_lock(&sh->live_lock);
+    w->live = sh->live;
+    w->live_gen = atomic_load(&sh->live_gen);
+    pthread_mutex_unlock(&sh->live_lock);
+    /* kmsd_reload checked the configuration the way mk_kms_new does */
+    if (w->kms != NULL &&
+        mk_kms_set_config(w->kms, &w->live.kms_config) != MK_OK)
+        kmsd_log(MK_LOG_ERROR, "worker %d: reloaded KMS settings refused",
+                 w->index);
 }
 
 /* ------------------------------------------------------------------ */
@@ -184,7 +208,7 @@ static void cgi_vars(char **envp, mk_http_cgi *v)
 
 static void serve(kmsd_worker *w)
 {
-    const kmsd_shared *sh = w->sh;
+    const kmsd_live *live = &w->live;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     mk_err_clear();
@@ -210,7 +234,7 @@ static void serve(kmsd_worker *w)
     int status;
     const char *what = NULL;
     mk_bytes mikey = MK_BYTES_NONE;
-    mk_err e = mk_http_decide(&sh->binding, &v, MK_BYTES(w->body, body_n),
+    mk_err e = mk_http_decide(&live->binding, &v, MK_BYTES(w->body, body_n),
                               &service, w->msg, w->msg_cap, &msg_n);
     if (e != MK_OK) {
         status = mk_err_http_status(e);
@@ -248,7 +272,7 @@ static void serve(kmsd_worker *w)
     }
 
     mk_err rc = mk_http_reply_format(w->reply, status, e, what, mikey,
-                                     sh->retry_after);
+                                     live->retry_after);
     if (rc != MK_OK)
         kmsd_log(MK_LOG_ERROR,
                  "bug: status %d with error '%s' answered as 503 (%s)",
@@ -322,6 +346,7 @@ void *kmsd_worker_run(void *arg)
             report_fatal(sh);
             break;
         }
+        take_live(w);
         serve(w);
         FCGX_Finish_r(&w->req);
     }

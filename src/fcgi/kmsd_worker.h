@@ -4,9 +4,9 @@
  * most body_max + 1 body bytes, decide with the HTTP binding, call
  * mk_kms_handle, write the response, log one line).
  *
- * Owns: kmsd_shared (what every worker reads and nobody writes once the
- * workers run) and kmsd_worker. mk_sqlstore and mk_kms are not thread-safe;
- * each worker touches only its own.
+ * Owns: kmsd_shared (what every worker reads; once the workers run only
+ * its `live` part changes, see kmsd_live) and kmsd_worker. mk_sqlstore
+ * and mk_kms are not thread-safe; each worker touches only its own.
  */
 #ifndef MK_FCGI_KMSD_WORKER_H
 #define MK_FCGI_KMSD_WORKER_H
@@ -30,10 +30,22 @@
  * connection is simply closed. */
 #define KMSD_DRAIN_MAX (32u * 1024u * 1024u)
 
-typedef struct kmsd_shared {
+/* The settings a reload (SIGHUP, kmsd_reload.h) may change while the
+ * workers serve. Each worker answers from its own copy and takes the
+ * shared one again, under live_lock, between two requests when live_gen
+ * has moved: a request in flight finishes with the settings it started
+ * with. binding.body_max stays what it was at start (the workers' buffers
+ * are sized from it). */
+typedef struct kmsd_live {
     mk_http_binding binding;
     mk_kms_config kms_config;
     uint32_t retry_after;
+} kmsd_live;
+
+typedef struct kmsd_shared {
+    kmsd_live live;          /* written only by the main thread, under */
+    pthread_mutex_t live_lock; /* live_lock, then live_gen is bumped */
+    atomic_uint live_gen;
     char store_path[MK_CONFIG_PATH_MAX];
     uint32_t busy_timeout_ms;
     mk_key master_key;    /* kept to reopen a store that was unavailable */

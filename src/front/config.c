@@ -254,7 +254,7 @@ enum key_id {
     K_KMS_ID, K_STORE, K_MASTER_KEY, K_SKEW, K_MAX_LIFE, K_DEF_LIFE,
     K_PROTOCOLS, K_RETRY_AFTER, K_BODY_MAX, K_LOG_LEVEL, K_MOUNT,
     K_BUSY_TIMEOUT, K_LISTEN, K_NODE_STATE, K_REPLAY_MAX, K_JOURNAL_MAX,
-    K_DURABLE, K__COUNT
+    K_DURABLE, K_LOG_FILE, K__COUNT
 };
 
 static const char *const key_names[K__COUNT] = {
@@ -275,6 +275,7 @@ static const char *const key_names[K__COUNT] = {
     [K_REPLAY_MAX] = "replay_max",
     [K_JOURNAL_MAX] = "journal_max",
     [K_DURABLE] = "durable",
+    [K_LOG_FILE] = "log_file",
 };
 
 static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
@@ -328,6 +329,8 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
                        &c->journal_max);
     case K_DURABLE:
         return set_bool(p, "durable", v, &c->durable);
+    case K_LOG_FILE:
+        return set_path(p, "log_file", v, c->log_file, sizeof c->log_file);
     case K__COUNT:
         break;
     }

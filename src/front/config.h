@@ -56,6 +56,7 @@ typedef struct mk_config {
     uint64_t replay_max;                /* entries, default 4000000 */
     uint64_t journal_max;               /* records, default 1000000 */
     bool durable;                       /* default no */
+    char log_file[MK_CONFIG_PATH_MAX];  /* optional, "" = standard error */
     /* After a failed mk_config_load: "FILE:LINE: reason" (or "FILE:
      * reason"). Empty otherwise. */
     char error[MK_CONFIG_ERROR_MAX];

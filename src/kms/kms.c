@@ -52,6 +52,15 @@ void mk_subscriber_wipe(mk_subscriber *s)
     }
 }
 
+static mk_err config_check(const mk_kms_config *cfg)
+{
+    if (cfg->kms_id[0] == '\0' ||
+        memchr(cfg->kms_id, '\0', sizeof cfg->kms_id) == NULL ||
+        cfg->max_lifetime == 0 || cfg->default_lifetime == 0)
+        MK_FAIL(MK_E_CONFIG, "kms_id empty, or a lifetime of 0 seconds");
+    return MK_OK;
+}
+
 mk_kms *mk_kms_new(const mk_kms_config *cfg, struct mk_kms_store *store,
                    mk_err *err)
 {
@@ -64,13 +73,8 @@ mk_kms *mk_kms_new(const mk_kms_config *cfg, struct mk_kms_store *store,
         e = mk_err_raise(MK_E_ARG, -1, 0, "KMS needs a config and a store");
         goto out;
     }
-    if (cfg->kms_id[0] == '\0' ||
-        memchr(cfg->kms_id, '\0', sizeof cfg->kms_id) == NULL ||
-        cfg->max_lifetime == 0 || cfg->default_lifetime == 0) {
-        e = mk_err_raise(MK_E_CONFIG, -1, 0,
-                         "kms_id empty, or a lifetime of 0 seconds");
+    if ((e = config_check(cfg)) != MK_OK)
         goto out;
-    }
     /* refuse to serve with broken crypto (libsrtp style) */
     if ((e = mk_crypto_selftest()) != MK_OK)
         goto out;
@@ -85,6 +89,14 @@ out:
     if (err != NULL)
         *err = e;
     return k;
+}
+
+mk_err mk_kms_set_config(mk_kms *kms, const mk_kms_config *cfg)
+{
+    MK_ENSURE(kms != NULL && cfg != NULL, MK_E_ARG, "no KMS or no config");
+    MK_GUARD(config_check(cfg));
+    kms->cfg = *cfg;
+    return MK_OK;
 }
 
 void mk_kms_free(mk_kms *kms)

@@ -55,6 +55,11 @@ mk_kms *mk_kms_new(const mk_kms_config *cfg, struct mk_kms_store *store,
                    mk_err *err);
 void mk_kms_free(mk_kms *kms);
 
+/* Replace the configuration of a core between two requests (kmsd's reload
+ * on SIGHUP); the next mk_kms_handle uses it. MK_E_CONFIG (core unchanged)
+ * for a configuration mk_kms_new would refuse. */
+mk_err mk_kms_set_config(mk_kms *kms, const mk_kms_config *cfg);
+
 /* Handle one request: `msg` is the decoded (not base64) MIKEY message of the
  * HTTP body, `now_ntp` the current time as a 64-bit NTP-UTC value. Always
  * fills `out`; returns out->err. */
