@@ -932,6 +932,35 @@ START_TEST(test_shared_counters)
 }
 END_TEST
 
+/* Run as root (kmsctl by an operator) in a directory of the service's
+ * user: every file of the node gets that user, so kmsd can open them. */
+START_TEST(test_files_get_the_directory_owner)
+{
+    if (geteuid() != 0) {
+        fprintf(stderr, "test_files_get_the_directory_owner: not root, "
+                        "nothing to check\n");
+        return;
+    }
+    const uid_t uid = 65534; /* nobody */
+    const gid_t gid = 65534;
+    ck_assert_int_eq(chown(dir, uid, gid), 0);
+    mk_node *n = open_node();
+    ck_assert_int_eq(answer(n, 1000, 1000, 40, 1), MK_OK);
+    mk_node_close(n);
+    static const char *const sides[] = {"", "-lock", "-drain", "-stats",
+                                        "-boot"};
+    for (size_t i = 0; i < 5; i++) {
+        char p[sizeof node_path + 8];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s%s", node_path, sides[i]);
+        ck_assert_int_eq(stat(p, &sb), 0);
+        ck_assert_msg(sb.st_uid == uid && sb.st_gid == gid,
+                      "%s owned by %u:%u", p, (unsigned)sb.st_uid,
+                      (unsigned)sb.st_gid);
+    }
+}
+END_TEST
+
 static Suite *node_suite(void)
 {
     Suite *s = suite_create("node");
@@ -955,6 +984,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_generation);
     tcase_add_test(tc, test_kv_tables);
     tcase_add_test(tc, test_shared_counters);
+    tcase_add_test(tc, test_files_get_the_directory_owner);
     suite_add_tcase(s, tc);
     return s;
 }

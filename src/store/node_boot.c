@@ -95,6 +95,7 @@ mk_err mk_node_boot_check(const mk_node_config *cfg, mk_node_create *create,
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         MK_FAIL(MK_E_UNAVAILABLE, "cannot open the node's boot file");
+    mk_node_own(cfg->path, fd);
     while (flock(fd, LOCK_EX) != 0)
         if (errno != EINTR) {
             close(fd);

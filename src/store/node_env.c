@@ -211,6 +211,29 @@ static mk_err check_config(const mk_node_config *c)
     return MK_OK;
 }
 
+void mk_node_own(const char *node_path, int fd)
+{
+    char dir[MK_NODE_PATH_MAX];
+    struct stat ds, fs;
+    if (geteuid() != 0 || fd < 0)
+        return;
+    const char *slash = strrchr(node_path, '/');
+    size_t n = slash == NULL ? 1 : (size_t)(slash - node_path);
+    if (n == 0)
+        n = 1; /* "/x": the root directory */
+    if (n >= sizeof dir)
+        return;
+    if (slash == NULL)
+        memcpy(dir, ".", 1);
+    else
+        memcpy(dir, node_path, n);
+    dir[n] = '\0';
+    if (stat(dir, &ds) != 0 || ds.st_uid == 0 || fstat(fd, &fs) != 0 ||
+        (fs.st_uid == ds.st_uid && fs.st_gid == ds.st_gid))
+        return;
+    (void)fchown(fd, ds.st_uid, ds.st_gid);
+}
+
 static mk_node *registry_find(dev_t dev, ino_t ino)
 {
     for (mk_node *n = registry; n != NULL; n = n->next)
@@ -293,11 +316,24 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
     }
     int dead = 0;
     (void)mdb_reader_check(n->env, &dead); /* slots of killed processes */
+    {
+        /* LMDB made them; give them the directory's owner (mk_node_own) */
+        char lock[MK_NODE_PATH_MAX + 8];
+        int efd = -1;
+        if (mdb_env_get_fd(n->env, &efd) == MDB_SUCCESS)
+            mk_node_own(cfg->path, efd);
+        snprintf(lock, sizeof lock, "%s-lock", cfg->path);
+        int lfd = open(lock, O_RDONLY | O_CLOEXEC);
+        mk_node_own(cfg->path, lfd);
+        if (lfd >= 0)
+            close(lfd);
+    }
     MK_GUARD_GOTO(open_dbs(n, create), rc, fail);
 
     char lock[MK_NODE_PATH_MAX + 8];
     snprintf(lock, sizeof lock, "%s-drain", cfg->path);
     n->drain_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    mk_node_own(cfg->path, n->drain_fd);
     if (n->drain_fd < 0) {
         rc = mk_err_raise(MK_E_UNAVAILABLE, -1, 0,
                           "cannot open the node state's drain lock");

@@ -82,6 +82,12 @@ mk_err mk_node_meta_put(MDB_txn *txn, mk_node *n, const char *key,
 mk_err mk_node_meta_put_u64(MDB_txn *txn, mk_node *n, const char *key,
                             uint64_t v);
 
+/* A file of the node that root has just opened or created gets the owner
+ * of the directory it is in (node_env.c): kmsctl run as root must not leave
+ * files that kmsd, running as the service's user, cannot open. Not root,
+ * or a directory owned by root: nothing changes. */
+void mk_node_own(const char *node_path, int fd);
+
 /* The restart rule (node_boot.c), before LMDB opens the file: after a
  * restart of the machine, a file that a non-durable process used in the
  * previous boot is renamed to `aside` (and *create becomes

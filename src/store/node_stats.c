@@ -28,6 +28,7 @@ mk_err mk_node_stats_open(mk_node *n)
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         MK_FAIL(MK_E_UNAVAILABLE, "cannot open the node's counters");
+    mk_node_own(n->cfg.path, fd);
     /* a new file grows to its size with zeros; one of another size or
      * kind is not ours */
     if (fstat(fd, &sb) != 0 ||
