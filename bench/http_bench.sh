@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # http_bench.sh - HTTP benchmark of kmsd (not a test): Ticket Request and
-# Ticket Resolve requests per second through lighttpd + spawn-fcgi, nginx
-# and Apache mod_proxy_fcgi, next to a null FastCGI responder behind the
-# same server with the same process count in the same run, and the
-# resident memory of one kmsd process after 100 000 requests. See
-# doc/benchmarks.md for the figures.
+# Ticket Resolve requests per second, and their latency (p50, p99), in
+# every process model an operator runs: lighttpd + spawn-fcgi (P
+# single-threaded processes, and one process with 2P threads), Apache
+# mod_fcgid (P processes), nginx and Apache mod_proxy_fcgi (one threaded
+# kmsd), each next to a null FastCGI responder behind the same server with
+# the same process count in the same run; and the resident memory of one
+# kmsd process after 100 000 requests. See doc/benchmarks.md.
 #
 #   bench/http_bench.sh [BUILD_DIR]        (default ./build/plain)
 #
@@ -17,8 +19,13 @@
 #   lighttpd      lighttpd/lighttpd.conf (port and paths changed);
 #                 spawn-fcgi -F P kmsd on unix sockets and spawn-fcgi -F P
 #                 null_responder, i.e. P processes each, as an operator runs
-#                 kmsd under spawn-fcgi / mod_fcgid (BENCH_MODEL=threads:
-#                 one kmsd with --threads P instead);
+#                 kmsd under spawn-fcgi;
+#   lighttpd-threads  the same with ONE kmsd process with --threads 2P
+#                 (spawn-fcgi -F 1), the null responder at P processes;
+#   apache-fcgid  Apache (mpm_event) with apache/mikeykms-fcgid.conf as the
+#                 operator includes it, FcgidMaxProcessesPerClass P, and the
+#                 null responder as a second mod_fcgid class on /nullkms:
+#                 P processes each, one request at a time each;
 #   nginx         nginx/mikeykms.conf in a server block, one worker
 #                 process; ONE `kmsd --listen 127.0.0.1:PORT --threads P`
 #                 (as the systemd unit runs it) and spawn-fcgi -F P
@@ -26,15 +33,17 @@
 #   apache-proxy  Apache (mpm_event, its defaults) with
 #                 apache/mikeykms-proxy-fcgi.conf; kmsd and the null
 #                 responder as for nginx.
-# Per service
-# the null responder and kmsd take turns (BENCH_ROUNDS times each, wrk -d
+# Per service the null responder and kmsd take turns (BENCH_ROUNDS times
+# each, wrk -d
 # BENCH_SECONDS): the null responder gets the bodies round robin, kmsd
 # distinct fresh requests, each sent at most once, made by gen_requests
 # right before its run (enough for 1.3 x an estimate of kmsd's rate, so
 # that the list outlasts -d; a run that used up its list says so). Every
 # non-200 answer, and every 200 that is not REQUEST_RESP / RESOLVE_RESP (a
-# MIKEY Error), is counted as bad and shown. Also printed: CPU time per
-# answer of the responders, lighttpd and wrk.
+# MIKEY Error), is counted as bad and shown; the count of real answers
+# (REQUEST_RESP / RESOLVE_RESP) is printed. wrk --latency gives the p50 and
+# p99 latency of every run (the mean over the rounds is printed). Also
+# printed: CPU time per answer of the responders, the web server and wrk.
 #
 # Then the memory (behind lighttpd): one kmsd process (spawn-fcgi -F 1), wrk with one
 # connection, 4 rounds of 12 500 Ticket Requests + 12 500 Ticket Resolves:
@@ -47,15 +56,12 @@
 #   BENCH_SECONDS=5      wrk -d per measurement
 #   BENCH_ROUNDS=3       null, kmsd, null, kmsd, ... per service and P; the
 #                        rates are requests / seconds over all rounds
-#   BENCH_SERVERS="lighttpd nginx apache-proxy"  web servers, in this order
-#                        (a server that is not installed is left out, said so)
+#   BENCH_SERVERS="lighttpd lighttpd-threads apache-fcgid nginx apache-proxy"
+#                        process models, in this order (a server that is not
+#                        installed is left out, said so)
 #   BENCH_PROCS="1 2 4"  process counts ("none": memory part only)
 #   BENCH_CONNS=16       wrk -c (concurrent HTTP connections)
 #   BENCH_WRK_THREADS=1  wrk -t
-#   BENCH_MODEL=procs    lighttpd rows: procs: P kmsd processes
-#                        (spawn-fcgi -F P, the operator's model); threads:
-#                        ONE kmsd process with --threads P (the null
-#                        responder stays at P processes), for comparison
 #   BENCH_RSS_REQUESTS=100000 (a multiple of 4; 0 skips the memory part)
 #   BENCH_NULL_ONLY=1    harness self test: the null responder also stands
 #                        in for kmsd, random lines instead of gen_requests
@@ -81,8 +87,7 @@ WRK_THREADS=${BENCH_WRK_THREADS:-1}
 RSS_N=${BENCH_RSS_REQUESTS:-100000}
 NULL_ONLY=${BENCH_NULL_ONLY:-0}
 ROUNDS=${BENCH_ROUNDS:-3}
-MODEL=${BENCH_MODEL:-procs}
-SERVERS=${BENCH_SERVERS:-lighttpd nginx apache-proxy}
+SERVERS=${BENCH_SERVERS:-lighttpd lighttpd-threads apache-fcgid nginx apache-proxy}
 
 KMSD=$BUILD/src/fcgi/kmsd
 KMSCTL=$BUILD/tools/kmsctl
@@ -98,13 +103,17 @@ done
 HAVE_SERVERS=""
 for S in $SERVERS; do
     case $S in
-    lighttpd) HAVE_SERVERS+=" $S" ;;
+    lighttpd|lighttpd-threads) HAVE_SERVERS+=" $S" ;;
+    apache-fcgid)
+        if command -v apache2 >/dev/null 2>&1 && [ -f /usr/lib/apache2/modules/mod_fcgid.so ]; then
+            HAVE_SERVERS+=" $S"
+        else echo "# apache2 / mod_fcgid is not installed: no apache-fcgid rows"; fi ;;
     nginx) if command -v nginx >/dev/null 2>&1; then HAVE_SERVERS+=" $S"; else echo "# nginx is not installed: no nginx rows"; fi ;;
     apache-proxy)
         if command -v apache2 >/dev/null 2>&1 && [ -f /usr/lib/apache2/modules/mod_proxy_fcgi.so ]; then
             HAVE_SERVERS+=" $S"
         else echo "# apache2 / mod_proxy_fcgi is not installed: no apache-proxy rows"; fi ;;
-    *) die "BENCH_SERVERS: unknown server '$S' (lighttpd, nginx, apache-proxy)" ;;
+    *) die "BENCH_SERVERS: unknown server '$S' (lighttpd, lighttpd-threads, apache-fcgid, nginx, apache-proxy)" ;;
     esac
 done
 [ -x "$NULLR" ] || die "$NULLR not built (make in $BUILD)"
@@ -283,6 +292,37 @@ start_apache_proxy() {
     PORT=$MS_PORT FRONT_PID=$MS_APACHE_PID
 }
 
+# start_apache_fcgid P: the integration tests' Apache with the mod_fcgid
+# drop-in (kmsd spawned by mod_fcgid, at most P processes) and the null
+# responder as a second class on /nullkms; sets PORT and FRONT_PID. As root
+# Apache runs its children as nobody: they get copies of the binaries and
+# the store (made theirs). kmsd.pids and null.pids are filled once the
+# warm-up has spawned them (fcgid_pids).
+start_apache_fcgid() {
+    local p=$1
+    MS_TMP=$T
+    mkdir -p "$T/bin"
+    cp "$KMSD_BIN" "$T/bin/kmsd"
+    cp "$NULLR" "$T/bin/null_responder"
+    [ "$(id -u)" -ne 0 ] || chown -R nobody:nogroup "$T/store"
+    ms_start_apache "$T/bin/kmsd" "$CONF" "FcgidMaxProcessesPerClass $p
+<Location /nullkms>
+    SetHandler fcgid-script
+    Options +ExecCGI
+    FcgidWrapper \"$T/bin/null_responder\" virtual
+    Require all granted
+</Location>" || die "apache (mod_fcgid) did not start"
+    PORT=$MS_PORT FRONT_PID=$MS_APACHE_PID
+    : >"$T/kmsd.pids"
+    : >"$T/null.pids"
+}
+
+# fcgid_pids: the processes mod_fcgid has spawned for each class by now
+fcgid_pids() {
+    pgrep -f "^$T/bin/kmsd " >"$T/kmsd.pids" || true
+    pgrep -f "^$T/bin/null_responder" >"$T/null.pids" || true
+}
+
 # start_lighttpd: the shipped configuration with /keymanagement -> kmsd.sock
 # and /nullkms -> null.sock; sets PORT.
 start_lighttpd() {
@@ -328,7 +368,7 @@ EOF
 run_wrk() {
     local out=$1 d=$2 c=$3 path=$4 rt=$5 file=$6 mode=$7 expect=$8
     shift 8
-    /usr/bin/time -f "%U %S" -o "$out.time" wrk -t "$WRK_THREADS" -c "$c" -d "$d" --timeout 10s -s "$LUA" \
+    /usr/bin/time -f "%U %S" -o "$out.time" wrk -t "$WRK_THREADS" -c "$c" -d "$d" --timeout 10s --latency -s "$LUA" \
         "http://127.0.0.1:$PORT" -- file="$file" threads="$WRK_THREADS" \
         path="$path" rt="$rt" mode="$mode" expect="$expect" "$@" >"$out" 2>&1
 }
@@ -342,6 +382,15 @@ wrk_field() {
     ex=$(sed -n 's/^post_lines: .* exhausted=\([a-z]*\).*/\1/p' "$1")
     sockerr=$(sed -n 's/^ *Socket errors: \(.*\)/\1/p' "$1")
     echo "${rate:-0} ${answers:-0} ${bad:-?} ${ex:-?} ${sockerr:+sockerr}"
+}
+
+# wrk_latency OUT: "P50 P99" in milliseconds, from wrk --latency
+wrk_latency() {
+    awk '/^ *(50|99)% / {
+        v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+        ms = (u == "us" ? v / 1000 : (u == "s" ? v * 1000 : (u == "m" ? v * 60000 : v)))
+        if ($1 == "50%") p50 = ms; else p99 = ms
+    } END { printf "%s %s\n", p50 + 0, p99 + 0 }' "$1"
 }
 
 # ticks PID...: user + system CPU of the processes so far, in clock ticks
@@ -370,7 +419,9 @@ bad_detail() { # OUT: "status=503 n=4; ..."
 
 echo "# mikeykms HTTP benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
 echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew single rounds); niceness $(ps -o ni= -p $$ | tr -d ' ')"
-echo "# lighttpd $(lighttpd -v 2>&1 | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p'), $([ "$MODEL" = threads ] && echo "kmsd: spawn-fcgi -F 1 kmsd --threads P; null: spawn-fcgi -F P" || echo "spawn-fcgi -F P"), wrk -t $WRK_THREADS -c $CONNS -d ${SECONDS_PER_RUN}s, build $BUILD"
+echo "# lighttpd $(lighttpd -v 2>&1 | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p'): spawn-fcgi -F P (lighttpd-threads: kmsd spawn-fcgi -F 1 --threads 2P; null -F P), wrk -t $WRK_THREADS -c $CONNS -d ${SECONDS_PER_RUN}s, build $BUILD"
+case $HAVE_SERVERS in *apache-fcgid*)
+    echo "# apache-fcgid: Apache $(apache2 -v 2>/dev/null | sed -n 's/^Server version: Apache\/\([^ ]*\).*/\1/p') mpm_event + mod_fcgid, apache/mikeykms-fcgid.conf, FcgidMaxProcessesPerClass P for kmsd and the null responder" ;; esac
 case $HAVE_SERVERS in *nginx*)
     echo "# nginx $(nginx -v 2>&1 | sed -n 's/^nginx version: nginx\///p'), 1 worker process; kmsd --listen --threads P (one process); null: spawn-fcgi -F P on TCP" ;; esac
 case $HAVE_SERVERS in *apache-proxy*)
@@ -384,23 +435,32 @@ gen 2000 2000 "$SAMPLE_REQ" "$SAMPLE_RES"
 
 echo "# req/s: requests / seconds over $ROUNDS rounds of each (null, kmsd, null, kmsd, ...); ratio = kmsd / null"
 echo "# CPU us/req: user+system CPU per answered request of the responder processes, the web server and wrk (kmsd run / null run)"
-printf '\n%-12s %-14s %2s %10s %10s %6s  %-13s %-13s %-13s  %s\n' server service P "kmsd req/s" "null req/s" ratio \
-    "resp us/req" "server" "wrk" "ratio per round; notes"
-printf '%-12s %-14s %2s %10s %10s %6s  %-13s %-13s %-13s  %s\n' ------------ -------------- -- ---------- ---------- ------ \
-    ------------- ------------- ------------- ----------------------
+echo "# p50/p99: latency in ms at $CONNS connections (wrk --latency), mean over the rounds; real: kmsd answers that were REQUEST_RESP / RESOLVE_RESP"
+printf '\n%-16s %-14s %2s %10s %10s %6s  %-11s %-11s %8s  %-13s %-13s %-13s  %s\n' server service P "kmsd req/s" "null req/s" ratio \
+    "kmsd p50/99" "null p50/99" real "resp us/req" "server" "wrk" "ratio per round; notes"
+printf '%-16s %-14s %2s %10s %10s %6s  %-11s %-11s %8s  %-13s %-13s %-13s  %s\n' ---------------- -------------- -- ---------- ---------- ------ \
+    ----------- ----------- -------- ------------- ------------- ------------- ----------------------
 declare -A BEST_K
 for S in $HAVE_SERVERS; do
 BEST_K=()
 for P in $PROCS; do
     case $S in
     lighttpd)
-        if [ "$MODEL" = threads ] && [ "$NULL_ONLY" != 1 ]; then
-            start_spawn kmsd 1 "$KMSD_BIN" "${KMSD_ARGS[@]}" --threads "$P"
+        start_spawn kmsd "$P" "$KMSD_BIN" "${KMSD_ARGS[@]}"
+        start_spawn null "$P" "$NULLR"
+        start_lighttpd
+        ;;
+    lighttpd-threads)
+        if [ "$NULL_ONLY" = 1 ]; then
+            start_spawn kmsd "$P" "$KMSD_BIN"
         else
-            start_spawn kmsd "$P" "$KMSD_BIN" "${KMSD_ARGS[@]}"
+            start_spawn kmsd 1 "$KMSD_BIN" "${KMSD_ARGS[@]}" --threads $((2 * P))
         fi
         start_spawn null "$P" "$NULLR"
         start_lighttpd
+        ;;
+    apache-fcgid)
+        start_apache_fcgid "$P"
         ;;
     *)
         if [ "$NULL_ONLY" = 1 ]; then
@@ -417,8 +477,6 @@ for P in $PROCS; do
         fi
         ;;
     esac
-    mapfile -t KPIDS <"$T/kmsd.pids"
-    mapfile -t NPIDS <"$T/null.pids"
     for rt in ticketrequest ticketresolve; do
         if [ $rt = ticketrequest ]; then
             sample=$SAMPLE_REQ expect=13
@@ -426,12 +484,17 @@ for P in $PROCS; do
             sample=$SAMPLE_RES expect=18
         fi
         [ "$NULL_ONLY" = 1 ] && expect=any
-        # a short warm-up of both (page cache, server connections)
+        # a short warm-up of both (page cache, server connections, the
+        # processes mod_fcgid spawns on demand)
         run_wrk "$T/wrk/warm.out" 1 "$CONNS" /nullkms $rt "$sample" wrap any
         run_wrk "$T/wrk/warm.out" 1 "$CONNS" /keymanagement $rt "$sample" wrap any
+        [ "$S" = apache-fcgid ] && fcgid_pids
+        mapfile -t KPIDS <"$T/kmsd.pids"
+        mapfile -t NPIDS <"$T/null.pids"
         # k*: kmsd runs, n*: null runs; req, sec, CPU ticks of responders /
         # web server, wrk CPU seconds
         kreq=0 ksec=0 kresp=0 klt=0 kwrk=0 nreq=0 nsec=0 nresp=0 nlt=0 nwrk=0
+        kgood=0 kp50=0 kp99=0 np50=0 np99=0
         per_round="" notes="" bestp=0
         for ((r = 1; r <= ROUNDS; r++)); do
             # null responder, the bodies round robin
@@ -466,6 +529,9 @@ for P in $PROCS; do
             kwrk=$(awk '{print $1 + $2 + w}' w="$kwrk" "$kout.time")
             rm -f "$lines"
             read -r krate kans kbad kex ksock < <(wrk_field "$kout")
+            kgood=$((kgood + kans - ${kbad/\?/0}))
+            read -r a b < <(wrk_latency "$kout"); kp50=$(awk -v x="$kp50" -v y="$a" 'BEGIN {print x + y}'); kp99=$(awk -v x="$kp99" -v y="$b" 'BEGIN {print x + y}')
+            read -r a b < <(wrk_latency "$nout"); np50=$(awk -v x="$np50" -v y="$a" 'BEGIN {print x + y}'); np99=$(awk -v x="$np99" -v y="$b" 'BEGIN {print x + y}')
             bestp=$(awk -v r="$krate" -v b="$bestp" 'BEGIN {print (r > b ? r : b)}')
             read -r a b < <(wrk_counts "$kout"); kreq=$((kreq + a)); ksec=$(awk -v x="$ksec" -v y="$b" 'BEGIN {print x + y}')
             read -r a b < <(wrk_counts "$nout"); nreq=$((nreq + a)); nsec=$(awk -v x="$nsec" -v y="$b" 'BEGIN {print x + y}')
@@ -479,10 +545,12 @@ for P in $PROCS; do
         awk -v kr="$kreq" -v ks="$ksec" -v nr="$nreq" -v ns="$nsec" -v hz="$HZ" \
             -v kresp="$kresp" -v klt="$klt" -v kwrk="$kwrk" \
             -v nresp="$nresp" -v nlt="$nlt" -v nwrk="$nwrk" \
+            -v kp50="$kp50" -v kp99="$kp99" -v np50="$np50" -v np99="$np99" -v R="$ROUNDS" -v good="$kgood" \
             -v S="$S" -v rt="$rt" -v P="$P" -v tail="${per_round}${notes:+; $notes}" 'BEGIN {
                 k = kr / ks; n = nr / ns
                 us = 1e6 / hz
-                printf "%-12s %-14s %2s %10.0f %10.0f %6.2f  %-13s %-13s %-13s  %s\n", S, rt, P, k, n, (n > 0 ? k / n : 0),
+                printf "%-16s %-14s %2s %10.0f %10.0f %6.2f  %-11s %-11s %8d  %-13s %-13s %-13s  %s\n", S, rt, P, k, n, (n > 0 ? k / n : 0),
+                    sprintf("%.2f/%.2f", kp50 / R, kp99 / R), sprintf("%.2f/%.2f", np50 / R, np99 / R), good,
                     sprintf("%.0f/%.0f", kresp * us / kr, nresp * us / nr),
                     sprintf("%.0f/%.0f", klt * us / kr, nlt * us / nr),
                     sprintf("%.0f/%.0f", kwrk * 1e6 / kr, nwrk * 1e6 / nr), tail

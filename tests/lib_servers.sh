@@ -447,11 +447,12 @@ EOF
     return 1
 }
 
-# ms_start_apache KMSD_BINARY KMS_CONF: Apache (ms_apache_start) with its
+# ms_start_apache KMSD_BINARY KMS_CONF [TEXT]: Apache (ms_apache_start) with its
 # mod_fcgid socket directory under $MS_TMP/apache, and
 # apache/mikeykms-fcgid.conf included as the operator would. As root, the
 # kmsd processes mod_fcgid spawns run as nobody:nogroup (the caller makes
-# the store readable for them). Sets MS_PORT and MS_APACHE_PID.
+# the store readable for them), then TEXT (more directives). Sets MS_PORT
+# and MS_APACHE_PID.
 ms_start_apache() {
     local kmsd=$1 conf=$2 dir=$MS_TMP/apache
     mkdir -p "$dir/fcgid"
@@ -461,7 +462,8 @@ FcgidIPCDir \"$dir/fcgid\"
 FcgidProcessTableFile \"$dir/fcgid/shm\"
 Define MIKEYKMS_KMSD $kmsd
 Define MIKEYKMS_CONFIG $conf
-Include \"$MS_SRC/apache/mikeykms-fcgid.conf\""
+Include \"$MS_SRC/apache/mikeykms-fcgid.conf\"
+${3:-}"
 }
 
 # ms_start_apache_proxy HOST:PORT [TEXT]: Apache (ms_apache_start) with
