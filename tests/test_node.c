@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -446,6 +447,48 @@ START_TEST(test_killed_inside_a_write_transaction)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 2);
     ck_assert_uint_eq(status(n).replay_entries, 2);
+    mk_node_close(n);
+}
+END_TEST
+
+/* A process that opens the node while another one is inside a write
+ * transaction waits for it. Opening must leave LMDB's locks of the lock
+ * file alone: a descriptor of that file opened and closed by a process
+ * drops its fcntl(2) locks, the next opener then takes itself for the
+ * only user and resets the writer mutex under the running transaction
+ * (two answers on one base: a record lost). */
+START_TEST(test_open_waits_for_a_running_writer)
+{
+    mk_node *n = open_node();
+    ck_assert_int_eq(answer(n, 1000, 1000, 11, 0), MK_OK);
+    MDB_txn *txn = NULL;
+    ck_assert_int_eq(mk_node_txn(n, false, &txn), MK_OK);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        mk_node *cn = open_node();
+        int ok = answer(cn, 1000, 1000, 11, 1) == MK_OK;
+        _exit(write(fds[1], ok ? "y" : "n", 1) == 1 ? 0 : 2);
+    }
+    close(fds[1]);
+    struct timeval tv = {0, 400 * 1000};
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(fds[0], &rd);
+    /* the child must still be waiting for the writer lock */
+    ck_assert_int_eq(select(fds[0] + 1, &rd, NULL, NULL, &tv), 0);
+    ck_assert_int_eq(mk_node_commit(txn, "test"), MK_OK);
+    char c = 0;
+    ck_assert_int_eq(read(fds[0], &c, 1), 1);
+    ck_assert_int_eq(c, 'y');
+    close(fds[0]);
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_uint_eq(status(n).replay_entries, 2);
+    ck_assert_uint_eq(status(n).journal_entries, 2);
     mk_node_close(n);
 }
 END_TEST
@@ -976,6 +1019,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_drain_exactly_once_across_kill);
     tcase_add_test(tc, test_killed_process_keeps_its_commits);
     tcase_add_test(tc, test_killed_inside_a_write_transaction);
+    tcase_add_test(tc, test_open_waits_for_a_running_writer);
     tcase_add_test(tc, test_same_message_raced_by_processes_and_threads);
     tcase_add_test(tc, test_durable_threads);
     tcase_add_test(tc, test_restart_rule);

@@ -211,27 +211,57 @@ static mk_err check_config(const mk_node_config *c)
     return MK_OK;
 }
 
-void mk_node_own(const char *node_path, int fd)
+/* The owner of the node file's directory, false when nothing is to be
+ * done (not root, or a directory root owns). */
+static bool dir_owner(const char *node_path, uid_t *uid, gid_t *gid)
 {
     char dir[MK_NODE_PATH_MAX];
-    struct stat ds, fs;
-    if (geteuid() != 0 || fd < 0)
-        return;
+    struct stat ds;
+    if (geteuid() != 0)
+        return false;
     const char *slash = strrchr(node_path, '/');
     size_t n = slash == NULL ? 1 : (size_t)(slash - node_path);
     if (n == 0)
         n = 1; /* "/x": the root directory */
     if (n >= sizeof dir)
-        return;
+        return false;
     if (slash == NULL)
         memcpy(dir, ".", 1);
     else
         memcpy(dir, node_path, n);
     dir[n] = '\0';
-    if (stat(dir, &ds) != 0 || ds.st_uid == 0 || fstat(fd, &fs) != 0 ||
-        (fs.st_uid == ds.st_uid && fs.st_gid == ds.st_gid))
+    if (stat(dir, &ds) != 0 || ds.st_uid == 0)
+        return false;
+    *uid = ds.st_uid;
+    *gid = ds.st_gid;
+    return true;
+}
+
+void mk_node_own(const char *node_path, int fd)
+{
+    struct stat fs;
+    uid_t uid;
+    gid_t gid;
+    if (fd < 0 || !dir_owner(node_path, &uid, &gid) || fstat(fd, &fs) != 0 ||
+        (fs.st_uid == uid && fs.st_gid == gid))
         return;
-    (void)fchown(fd, ds.st_uid, ds.st_gid);
+    (void)fchown(fd, uid, gid);
+}
+
+/* By name, for LMDB's lock file: opening and closing a descriptor of it
+ * would drop the fcntl(2) locks LMDB holds on it (they belong to the
+ * process and the file, and any close releases them), and the next
+ * process to open the node would then take itself for the only user and
+ * reset the writer mutex under a running transaction. */
+static void own_by_name(const char *node_path, const char *file)
+{
+    struct stat fs;
+    uid_t uid;
+    gid_t gid;
+    if (!dir_owner(node_path, &uid, &gid) || lstat(file, &fs) != 0 ||
+        !S_ISREG(fs.st_mode) || (fs.st_uid == uid && fs.st_gid == gid))
+        return;
+    (void)chown(file, uid, gid);
 }
 
 static mk_node *registry_find(dev_t dev, ino_t ino)
@@ -323,10 +353,7 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
         if (mdb_env_get_fd(n->env, &efd) == MDB_SUCCESS)
             mk_node_own(cfg->path, efd);
         snprintf(lock, sizeof lock, "%s-lock", cfg->path);
-        int lfd = open(lock, O_RDONLY | O_CLOEXEC);
-        mk_node_own(cfg->path, lfd);
-        if (lfd >= 0)
-            close(lfd);
+        own_by_name(cfg->path, lock);
     }
     MK_GUARD_GOTO(open_dbs(n, create), rc, fail);
 
