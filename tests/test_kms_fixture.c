@@ -343,7 +343,8 @@ void fx_assert_error(const fx_msg *req, int no, bool with_v, const char *who)
     ck_assert_int_eq(mk_message_decode(MK_BYTES(F.ans.body, F.ans.body_len),
                                        &em),
                      MK_OK);
-    ck_assert_uint_eq(em.hdr.version, rq.hdr.version);
+    /* version 1 whatever the request's (doc/profile.md §9.27) */
+    ck_assert_uint_eq(em.hdr.version, MK_VERSION);
     ck_assert_uint_eq(em.hdr.data_type, MK_DT_ERROR);
     ck_assert(!em.hdr.v);
     ck_assert_uint_eq(em.hdr.prf_func, rq.hdr.prf_func);

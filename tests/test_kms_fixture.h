@@ -96,8 +96,8 @@ void fx_resign_raw(fx_msg *m, const mk_message *orig, const char *who,
 void fx_set_tp_data(mk_message *m, int i, const mk_chain *c, uint8_t *buf,
                     size_t cap);
 
-/* Assert that F.ans is a MIKEY Error message answering `req`: HDR copied
- * (version, PRF, CSB), data type 6, V flag 0, #CS 0, map type 1, a fresh
+/* Assert that F.ans is a MIKEY Error message answering `req`: HDR version
+ * 1, PRF and CSB ID copied, data type 6, V flag 0, #CS 0, map type 1, a fresh
  * NTP-UTC T, one ERR with `no`, and a V iff with_v that verifies with the
  * kind-1 auth key of `who`'s PSK. */
 void fx_assert_error(const fx_msg *req, int no, bool with_v, const char *who);

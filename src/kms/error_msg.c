@@ -1,7 +1,7 @@
 /* error_msg.c - the MIKEY Error message a failed check is answered with
  * (RFC 3830 §6.12, RFC 6043 §5.4, profile §3):
- *   HDR (version, PRF func and CSB ID copied from the request; data type 6;
- *   V flag 0; #CS 0; map type Empty), T (fresh NTP-UTC), one ERR, and a V
+ *   HDR (version 1; PRF func and CSB ID copied from the request; data type
+ *   6; V flag 0; #CS 0; map type Empty), T (fresh NTP-UTC), one ERR, and a V
  *   keyed with the auth_key of the failing message when its sender was
  *   authenticated (V verified); the MAC covers the Error message only
  *   (RFC 6043 §5.5 Table 5.2). */
@@ -18,7 +18,11 @@ mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out)
     if (no == MK_MIKEY_ERRNO_NONE || !r->hdr_ok)
         MK_FAIL(MK_E_ARG, "no MIKEY Error number, or no header to copy");
     memset(&m, 0, sizeof m);
-    m.hdr.version = r->hdr.version;
+    /* Version 1, whatever the request said (doc/profile.md §9.27): RFC
+     * 6043 §5.4 copies the request's version, but this message has the
+     * layout of MIKEY version 1 (RFC 3830 §6.1), the only one this KMS
+     * speaks; for a request of version 1 both readings agree. */
+    m.hdr.version = MK_VERSION;
     m.hdr.data_type = MK_DT_ERROR;
     m.hdr.v = false;
     m.hdr.prf_func = r->hdr.prf_func;
