@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,6 +56,26 @@ static mk_err parse_key(const uint8_t *buf, size_t n, mk_key *out)
     return MK_OK;
 }
 
+/* Running as root, a key file owned by the owner of its directory, which
+ * neither group nor others may write. */
+static bool root_may_use(const char *path, const struct stat *key)
+{
+    char dir[4096];
+    struct stat ds;
+    if (geteuid() != 0)
+        return false;
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == NULL ? 1 : (size_t)(slash - path);
+    if (n == 0)
+        n = 1; /* "/x": the root directory */
+    if (n >= sizeof dir)
+        return false;
+    memcpy(dir, slash == NULL ? "." : path, n);
+    dir[n] = '\0';
+    return stat(dir, &ds) == 0 && S_ISDIR(ds.st_mode) &&
+           ds.st_uid == key->st_uid && (ds.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
 mk_err mk_master_key_load(const char *path, mk_key *out)
 {
     mk_err rc = MK_OK;
@@ -65,7 +86,12 @@ mk_err mk_master_key_load(const char *path, mk_key *out)
     mk_key_wipe(out);
     if (path == NULL || path[0] == '\0')
         MK_FAIL(MK_E_CONFIG, "no master key file given");
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NOFOLLOW: the file named, never what a link planted in its place
+     * points to (the directories above it are the operator's) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP)
+        MK_FAIL(MK_E_CONFIG, "master key file is a symbolic link (name the "
+                             "file itself)");
     if (fd < 0)
         MK_FAIL(MK_E_IO, "cannot open the master key file");
     if (fstat(fd, &st) != 0) {
@@ -75,6 +101,17 @@ mk_err mk_master_key_load(const char *path, mk_key *out)
     if (!S_ISREG(st.st_mode)) {
         rc = mk_err_raise(MK_E_CONFIG, -1, 0,
                           "master key file is not a regular file");
+        goto cleanup;
+    }
+    /* A key file of another user is not this service's key: whoever owns
+     * it could read it or replace it (doc/profile.md §9.31). Root, which
+     * reads any file, may use the key of the user who owns the key's
+     * directory (the service user's, as the package sets it up): that user
+     * holds the key anyway, and an unrelated user cannot plant one there. */
+    if (st.st_uid != geteuid() && !root_may_use(path, &st)) {
+        rc = mk_err_raise(MK_E_CONFIG, -1, 0,
+                          "master key file is not owned by the running user "
+                          "(run as its owner, or chown it)");
         goto cleanup;
     }
     /* Anyone who can read the key can unwrap every PSK; anyone who can
