@@ -43,8 +43,17 @@ k 2 subscriber add --impu sip:a@example.org --generate      # no --psk-id
 k 2 subscriber add --psk-id a --generate                     # no --impu
 k 2 subscriber add --psk-id a --impu sip:a@example.org       # no PSK
 k 2 subscriber add --psk-id a --impu sip:a@example.org --generate --psk 00
-k 2 subscriber add --psk-id a --impu sip:a@example.org --psk 0011223344
+k 1 subscriber add --psk-id a --impu sip:a@example.org --psk-file /nonexistent/psk
+has err "cannot read"
+printf '0011223344\n' >"$T/short.psk"
+k 2 subscriber add --psk-id a --impu sip:a@example.org --psk-file "$T/short.psk"
 has err "16 or 32-byte"
+k 2 subscriber add --psk-id a --impu sip:a@example.org --psk-file "$T/short.psk" --psk -
+# a PSK on the command line would show in ps and the shell's history
+k 2 subscriber add --psk-id a --impu sip:a@example.org \
+    --psk 00112233445566778899aabbccddeeff
+has err "command line"
+hasnt err "00112233445566778899aabbccddeeff"
 k 2 subscriber add --psk-id a --impu http://a.example.org/ --generate
 has err "sip:, sips: or tel:"
 k 2 subscriber add --psk-id a --impu sip:a@example.org --generate --forking maybe
@@ -78,7 +87,8 @@ run 1 --store "$DB" --master-key "$T/other.key" init
 
 # --- subscribers ---
 ALICE_PSK=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
-k 0 subscriber add --psk-id alice --psk $ALICE_PSK \
+(umask 077 && echo "$ALICE_PSK" >"$T/alice.psk")
+k 0 subscriber add --psk-id alice --psk-file "$T/alice.psk" \
     --impu sip:alice@example.org --impu tel:+15550001 \
     --allow-responder 'sip:*@example.org' --max-lifetime 7200 \
     --forking yes --reuse no

@@ -35,13 +35,14 @@ static bool parse_psk(const char *hex, mk_key *out)
     return true;
 }
 
-/* The PSK from standard input (one line of hex), so that it does not show
- * in the process list. */
-static bool read_psk_stdin(mk_key *out)
+/* The PSK as one line of hex from f (a file or standard input): never
+ * from the command line, where ps(1) and the shell's history would show
+ * it (doc/profile.md §9.32). */
+static bool read_psk_line(FILE *f, mk_key *out)
 {
     char line[160];
     bool ok = false;
-    if (fgets(line, sizeof line, stdin) != NULL) {
+    if (fgets(line, sizeof line, f) != NULL) {
         line[strcspn(line, "\r\n")] = '\0';
         ok = parse_psk(line, out);
     }
@@ -79,7 +80,7 @@ static bool set_psk_id(mk_subscriber *sub, const char *id)
 static int cmd_add(kmsctl *k, int argc, char **argv)
 {
     mk_subscriber sub;
-    const char *val, *psk_hex = NULL;
+    const char *val, *psk_file = NULL;
     bool generate = false, show = false, have_id = false;
     int rc = KC_OK, m;
 
@@ -93,10 +94,22 @@ static int cmd_add(kmsctl *k, int argc, char **argv)
                 return kc_usage("--psk-id must be 1 to %d bytes",
                                 MK_PSK_ID_MAX);
             have_id = true;
+        } else if ((m = kc_opt(argc, argv, &i, "--psk-file", &val)) != 0) {
+            if (m < 0)
+                return KC_USAGE;
+            if (psk_file != NULL)
+                return kc_usage("give --psk-file or --psk - once");
+            psk_file = val;
         } else if ((m = kc_opt(argc, argv, &i, "--psk", &val)) != 0) {
             if (m < 0)
                 return KC_USAGE;
-            psk_hex = val;
+            if (strcmp(val, "-") != 0)
+                return kc_usage("--psk takes only '-' (standard input): a PSK "
+                                "on the command line shows in ps and the "
+                                "shell's history; use --psk-file FILE");
+            if (psk_file != NULL)
+                return kc_usage("give --psk-file or --psk - once");
+            psk_file = val;
         } else if (kc_flag(argv, i, "--generate")) {
             generate = true;
         } else if (kc_flag(argv, i, "--show-psk")) {
@@ -154,8 +167,9 @@ static int cmd_add(kmsctl *k, int argc, char **argv)
         return kc_usage("subscriber add needs --psk-id");
     if (sub.n_impu == 0)
         return kc_usage("subscriber add needs at least one --impu");
-    if ((psk_hex != NULL) == generate)
-        return kc_usage("give exactly one of --psk HEX and --generate");
+    if ((psk_file != NULL) == generate)
+        return kc_usage("give exactly one of --psk-file FILE, --psk - and "
+                        "--generate");
 
     if (generate) {
         sub.psk.n = 32;
@@ -164,10 +178,23 @@ static int cmd_add(kmsctl *k, int argc, char **argv)
             rc = kc_fail(k, e, "generating the PSK");
             goto done;
         }
-    } else if (strcmp(psk_hex, "-") == 0 ? !read_psk_stdin(&sub.psk)
-                                          : !parse_psk(psk_hex, &sub.psk)) {
-        rc = kc_usage("--psk: 32 or 64 hex digits (a 16 or 32-byte PSK)");
-        goto done;
+    } else {
+        bool from_stdin = strcmp(psk_file, "-") == 0;
+        FILE *f = from_stdin ? stdin : fopen(psk_file, "re");
+        if (f == NULL) {
+            fprintf(stderr, "kmsctl: --psk-file %s: cannot read it\n",
+                    psk_file);
+            rc = KC_FAIL;
+            goto done;
+        }
+        bool ok = read_psk_line(f, &sub.psk);
+        if (!from_stdin)
+            fclose(f);
+        if (!ok) {
+            rc = kc_usage("the PSK: one line of 32 or 64 hex digits (a 16 "
+                          "or 32-byte PSK)");
+            goto done;
+        }
     }
 
     if ((rc = kc_open(k)) != KC_OK)
