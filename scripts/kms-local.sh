@@ -86,7 +86,7 @@ build() {
 
 # A 16-byte PSK as hex, written with mode 0600.
 new_psk() {
-    (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$1" && echo >>"$1")
+    (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$1" && echo >>"$1")
 }
 
 make_store() {

@@ -180,7 +180,7 @@ ms_add_demo_subscribers() {
     local dir=$1 who
     shift
     for who in alice bob; do
-        (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$dir/$who.psk")
+        (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$dir/$who.psk")
         "$KMSCTL" "$@" subscriber add --psk-id "$who" --psk - --impu "sip:$who@example.org" \
             --forking yes <"$dir/$who.psk" >>"$dir/kmsctl.log" 2>&1 ||
             { echo "kmsctl subscriber add $who failed"; cat "$dir/kmsctl.log"; exit 99; }

@@ -17,7 +17,7 @@ typedef struct e2e_kms {
     mk_sqlstore *store;
     mk_kms_store iface;
     mk_kms *kms;
-    uint8_t alice_psk[16], bob_psk[32];
+    uint8_t alice_psk[32], bob_psk[32];
     int last_status; /* HTTP status of the last answer */
 } e2e_kms;
 

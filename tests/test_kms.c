@@ -169,6 +169,37 @@ START_TEST(test_psk_found_by_idri)
 }
 END_TEST
 
+/* RFC 6043 §12.1: a 16-byte PSK does not authenticate the 256-bit suite,
+ * neither a Ticket Request nor a Ticket Resolve (doc/profile.md §9.33):
+ * Error 0 without V, decided before V is computed with the short PSK. */
+START_TEST(test_psk_shorter_than_suite_key)
+{
+    mk_ue_request_params p;
+    fx_msg m;
+    fx_request_params(&p, &mk_suite_256, FX_ERIN, FX_BOB);
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_AUTH);
+    fx_assert_error(&m, 0, false, FX_ERIN);
+    /* the 128-bit suite is Erin's */
+    fx_request_params(&p, &mk_suite_128, FX_ERIN, FX_BOB);
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+    /* and a 32-byte PSK serves both suites */
+    fx_request_params(&p, &mk_suite_128, FX_DAVE, "sip:bob@example.com");
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+
+    /* resolving a 256-bit ticket with a 16-byte PSK */
+    chain_result *r = fx_chain(&mk_suite_256, false, false);
+    fx_resolve_init(r, FX_ERIN, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &m),
+                     MK_E_MIKEY_AUTH);
+    fx_assert_error(&m, 0, false, FX_ERIN);
+    fx_chain_free(r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Profile §3 rows */
 
@@ -958,9 +989,9 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* The store's cache of lookups (store/store.h) and the operator */
 
-/* Alice again, under another connection, with PSK `psk` (16 bytes) and
- * the fixture's IMPUs and policy. */
-static void readd_alice(mk_sqlstore *adm, const uint8_t psk[16])
+/* Alice again, under another connection, with PSK `psk` and the
+ * fixture's IMPUs and policy. */
+static void readd_alice(mk_sqlstore *adm, mk_bytes psk)
 {
     mk_subscriber s;
     memset(&s, 0, sizeof s);
@@ -968,7 +999,7 @@ static void readd_alice(mk_sqlstore *adm, const uint8_t psk[16])
                      MK_OK);
     memcpy(s.psk_id, "alice-psk", 9);
     s.psk_id_len = 9;
-    ck_assert_int_eq(mk_key_copy(&s.psk, MK_BYTES(psk, 16)), MK_OK);
+    ck_assert_int_eq(mk_key_copy(&s.psk, psk), MK_OK);
     strcpy(s.impu[0], FX_ALICE);
     strcpy(s.impu[1], FX_ALICE2);
     s.n_impu = 2;
@@ -1071,7 +1102,7 @@ START_TEST(test_operator_change_applies_at_once)
     c0 = kms_counts();
     ck_assert_int_eq(alice_with(NULL, &m), MK_OK);
     ck_assert_uint_eq(kms_counts().hits, c0.hits + 2); /* confirmed again */
-    readd_alice(adm, psk2);
+    readd_alice(adm, MK_BYTES(psk2, 16));
     ck_assert_int_eq(alice_with(psk2, &m), MK_OK);
     ck_assert_uint_eq(kms_counts().stale, 3);
     ck_assert_uint_eq(fx_record_count(), n + 4);
@@ -1083,7 +1114,7 @@ START_TEST(test_operator_change_applies_at_once)
     c0 = kms_counts();
     ck_assert_int_eq(alice_with(psk2, &m), MK_OK);
     ck_assert_uint_eq(kms_counts().hits, c0.hits + 2);
-    readd_alice(adm, psk3);
+    readd_alice(adm, MK_BYTES(psk3, 16));
     ck_assert_int_eq(alice_with(psk2, &m), MK_E_MIKEY_AUTH);
     fx_assert_error(&m, 0, false, FX_ALICE);
     ck_assert_uint_eq(kms_counts().stale, 4);
@@ -1093,7 +1124,7 @@ START_TEST(test_operator_change_applies_at_once)
     /* 4. a rotated ticket key: the next ticket is sealed with the new one,
      * which the Ticket Resolve then needs (and finds) */
     ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(adm, 5000, NULL), MK_OK);
-    readd_alice(adm, fx_psk(FX_ALICE).p);
+    readd_alice(adm, fx_psk(FX_ALICE));
     chain_result *r = fx_chain(&mk_suite_128, false, false);
     fx_chain_free(r);
     mk_ticket_key k;
@@ -1164,6 +1195,7 @@ int main(void)
     tcase_add_test(tc, test_set_config);
     tcase_add_test(tc, test_chain_template_two_tgk_tek);
     tcase_add_test(tc, test_psk_found_by_idri);
+    tcase_add_test(tc, test_psk_shorter_than_suite_key);
     tcase_add_test(tc, test_row_invalid_dt);
     tcase_add_test(tc, test_error_message_not_answered);
     tcase_add_test(tc, test_row_unspecified);

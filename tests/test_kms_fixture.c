@@ -23,12 +23,13 @@ typedef struct who_row {
 } who_row;
 
 static const who_row whos[] = {
-    {FX_ALICE, "alice-psk", 0x2b, 16},
-    {FX_BOB, "bob-psk", 0x3c, 16},
+    {FX_ALICE, "alice-psk", 0x2b, 32},
+    {FX_BOB, "bob-psk", 0x3c, 32},
     {FX_CAROL, "carol-psk", 0x4d, 16},
     {FX_DAVE, "dave-psk", 0x5e, 32},
+    {FX_ERIN, "erin-psk", 0x6f, 16},
 };
-static uint8_t psk_mem[4][32];
+static uint8_t psk_mem[5][32];
 
 static const who_row *row(const char *who)
 {
@@ -143,6 +144,7 @@ void fx_setup(void)
     add_sub(FX_BOB, true, NULL);
     add_sub(FX_CAROL, false, NULL);
     add_sub(FX_DAVE, true, NULL);
+    add_sub(FX_ERIN, true, NULL);
     F.now = mk_ntp_now();
     ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(F.sql,
                                                    mk_ntp_to_unix(F.now),

@@ -21,7 +21,9 @@
 #define FX_ALICE2 "tel:+15550001" /* Alice's second IMPU */
 #define FX_BOB CHAIN_BOB
 #define FX_CAROL "sip:carol@example.com" /* disabled */
-#define FX_DAVE "sip:dave@example.com"   /* restricted policy, 32-byte PSK */
+#define FX_DAVE "sip:dave@example.com"   /* restricted policy */
+#define FX_ERIN "sip:erin@example.com"   /* 16-byte PSK: 128-bit suite only */
+/* Alice, Bob and Dave have 32-byte PSKs, Carol and Erin 16-byte ones. */
 #define FX_KMS_ID "kms.example.org"
 
 typedef struct fx_msg {

@@ -152,6 +152,8 @@ mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out);
  * mandatory payloads of each initial message. */
 mk_err mk_policy_check_header(const mk_kms_req *r);
 mk_err mk_policy_check_structure(mk_kms_req *r);
+/* The subscriber's PSK is as long as the suite's keys (Error 0). */
+mk_err mk_policy_check_psk(const mk_kms_req *r);
 /* Identity_i / Identity_r (profile §4): the claimed IDR, else first IMPU. */
 void mk_policy_identity(mk_kms_req *r);
 /* Profile §3: IDRkms, if present, names this KMS (Error 7). */

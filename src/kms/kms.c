@@ -290,6 +290,7 @@ static mk_err check_and_issue(mk_kms_req *r, mk_kms_answer *out)
     v = &r->msg.chain.p[r->i_v];
     MK_GUARD(mk_suite_of(r->hdr.prf_func, v->u.v.auth_alg, &r->suite)); /* 2, 3 */
     MK_GUARD(find_psk(r));                   /* 0 */
+    MK_GUARD(mk_policy_check_psk(r));        /* 0 */
     mk_policy_identity(r);
     MK_GUARD(verify_v(r));                   /* 0 */
     MK_GUARD(mk_replay_check(r));            /* 1 (with V from here on) */

@@ -91,6 +91,17 @@ mk_err mk_policy_check_structure(mk_kms_req *r)
     return MK_OK;
 }
 
+/* RFC 6043 §12.1: the PSK is at least as long as the suite's keys, or it
+ * would authenticate 256-bit keys with a 128-bit secret (doc/profile.md
+ * §9.33). Decided before V is computed with it: Error 0 without V, as
+ * for any PSK that cannot authenticate the message. */
+mk_err mk_policy_check_psk(const mk_kms_req *r)
+{
+    if (r->sub.psk.n < r->suite->key_len)
+        MK_FAIL(MK_E_MIKEY_AUTH, "PSK shorter than the suite's key length");
+    return MK_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Identities (profile §4) */
 
