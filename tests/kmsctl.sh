@@ -57,6 +57,7 @@ hasnt err "00112233445566778899aabbccddeeff"
 k 2 subscriber add --psk-id a --impu http://a.example.org/ --generate
 has err "sip:, sips: or tel:"
 k 2 subscriber add --psk-id a --impu sip:a@example.org --generate --forking maybe
+k 2 subscriber add --psk-id a --impu sip:a@example.org --generate --initiator-keys 1
 k 2 subscriber add --psk-id a --impu sip:a@example.org --generate --max-lifetime 1h
 k 2 subscriber add --psk-id a --impu
 k 2 subscriber show
@@ -91,7 +92,7 @@ ALICE_PSK=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 k 0 subscriber add --psk-id alice --psk-file "$T/alice.psk" \
     --impu sip:alice@example.org --impu tel:+15550001 \
     --allow-responder 'sip:*@example.org' --max-lifetime 7200 \
-    --forking yes --reuse no
+    --forking yes --reuse no --responder-keys yes
 hasnt out "$ALICE_PSK"
 k 0 subscriber add --psk-id bob --generate --show-psk --impu sip:bob@example.org
 BOB_PSK=$(sed -n 's/^psk: //p' "$T/out")
@@ -118,6 +119,8 @@ has out "^allow_responder: sip:\*@example.org$"
 has out "^max_lifetime: 7200$"
 has out "^forking: yes$"
 has out "^reuse: no$"
+has out "^initiator_keys: no$"
+has out "^responder_keys: yes$"
 hasnt out "^psk:"
 k 0 subscriber show alice --show-psk
 has out "^psk: $ALICE_PSK$"

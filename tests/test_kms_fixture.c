@@ -84,6 +84,8 @@ static void add_sub(const char *who, bool active, const char *impu2)
     s.active = active;
     s.policy.forking_allowed = true;
     s.policy.reuse_allowed = true;
+    s.policy.initiator_keys_allowed = strcmp(who, FX_ALICE) == 0;
+    s.policy.responder_keys_allowed = strcmp(who, FX_ALICE) == 0;
     if (strcmp(who, FX_DAVE) == 0) {
         strcpy(s.policy.responder_patterns[0], "sip:*@example.com");
         s.policy.n_patterns = 1;

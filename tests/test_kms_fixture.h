@@ -17,11 +17,12 @@
 #include "test_ue_chain.h"
 #include "ue/ue.h"
 
-#define FX_ALICE CHAIN_ALICE /* active, forking and reuse allowed */
+#define FX_ALICE CHAIN_ALICE /* active; forking, reuse, L and M allowed */
 #define FX_ALICE2 "tel:+15550001" /* Alice's second IMPU */
 #define FX_BOB CHAIN_BOB
 #define FX_CAROL "sip:carol@example.com" /* disabled */
 #define FX_DAVE "sip:dave@example.com"   /* restricted policy */
+/* Only Alice may ask for L and M (session keys from the UEs). */
 #define FX_ERIN "sip:erin@example.com"   /* 16-byte PSK: 128-bit suite only */
 /* Alice, Bob and Dave have 32-byte PSKs, Carol and Erin 16-byte ones. */
 #define FX_KMS_ID "kms.example.org"

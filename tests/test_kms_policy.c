@@ -215,6 +215,40 @@ START_TEST(test_granted_policy)
 }
 END_TEST
 
+/* L and M, "the Initiator / Responder may supply session keys" (RFC 6043
+ * §6.10), only for a subscriber allowed them (doc/profile.md §9.34):
+ * otherwise cleared with K = 1, never granted by default. */
+START_TEST(test_session_key_flags)
+{
+    fx_msg m;
+    mk_ue_request_params p;
+    mk_ue_ticket *t;
+    uint64_t now = now_unix();
+    const uint16_t lm = MK_TPF_L | MK_TPF_M;
+    const char *who[3] = {FX_DAVE, FX_BOB, FX_ALICE};
+    for (int i = 0; i < 3; i++) {
+        for (uint16_t f = MK_TPF_L; f <= lm; f = (uint16_t)(f + MK_TPF_L)) {
+            fx_request_params(&p, &mk_suite_128, who[i],
+                              i == 0 ? "sip:bob@example.com" : FX_BOB);
+            p.flags = DEFAULT_FLAGS | f;
+            p.trs_unix = now + 10;
+            p.tre_unix = now + 600;
+            fx_request_init(&p, &m);
+            ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+            t = accept_as(who[i], &m);
+            if (i < 2) { /* default: no; cleared, K = 1 */
+                ck_assert_uint_eq(t->flags & lm, 0);
+                ck_assert_uint_eq(t->flags, DEFAULT_FLAGS | MK_TPF_K);
+            } else { /* Alice may: granted as asked, K = 0 */
+                ck_assert_uint_eq(t->flags, DEFAULT_FLAGS | f);
+            }
+            mk_ue_ticket_wipe(t);
+            free(t);
+        }
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Ticket Resolve policy (403) and the presented ticket */
 
@@ -570,6 +604,7 @@ int main(void)
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
     tcase_add_test(tc, test_request_policy_403);
     tcase_add_test(tc, test_granted_policy);
+    tcase_add_test(tc, test_session_key_flags);
     tcase_add_test(tc, test_resolve_policy_403);
     tcase_add_test(tc, test_resolve_validity_window);
     tcase_add_test(tc, test_ticket_every_bit_flipped);

@@ -224,7 +224,11 @@ START_TEST(test_migrates_v1_file)
         sqlite3_finalize(st);
         ck_assert_int_eq(sqlite3_exec(db, sql, 0, 0, 0), SQLITE_OK);
     }
-    ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM meta WHERE k = "
+    ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE subscribers DROP COLUMN "
+                                      "initiator_keys; ALTER TABLE "
+                                      "subscribers DROP COLUMN "
+                                      "responder_keys; "
+                                      "DELETE FROM meta WHERE k = "
                                       "'generation'; CREATE TABLE replay ("
                                       "digest BLOB PRIMARY KEY, expires "
                                       "INTEGER NOT NULL) WITHOUT ROWID; "
@@ -376,6 +380,7 @@ START_TEST(test_subscriber_round_trip)
     a.policy.max_lifetime = 7200;
     a.policy.forking_allowed = true;
     a.policy.reuse_allowed = false;
+    a.policy.initiator_keys_allowed = true;
     ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
     mk_subscriber b = make_sub("bob", 2, "sip:bob@example.org", NULL);
     b.policy.reuse_allowed = true;
@@ -398,6 +403,8 @@ START_TEST(test_subscriber_round_trip)
     ck_assert_uint_eq(out.policy.max_lifetime, 7200);
     ck_assert(out.policy.forking_allowed);
     ck_assert(!out.policy.reuse_allowed);
+    ck_assert(out.policy.initiator_keys_allowed);
+    ck_assert(!out.policy.responder_keys_allowed);
 
     /* by either IMPU */
     ck_assert_int_eq(t.subscriber_by_impu(t.ctx, MK_BYTES("tel:+15551234", 13),
@@ -415,6 +422,8 @@ START_TEST(test_subscriber_round_trip)
     ck_assert_uint_eq(out.policy.n_patterns, 0);
     ck_assert(out.policy.reuse_allowed);
     ck_assert(!out.policy.forking_allowed);
+    ck_assert(!out.policy.initiator_keys_allowed);
+    ck_assert(!out.policy.responder_keys_allowed);
 
     /* misses */
     ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("carol", 5), &out),

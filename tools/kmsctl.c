@@ -30,6 +30,7 @@ static const char usage_text[] =
     "                 --generate [--show-psk])\n"
     "                 --impu URI [--impu URI...] [--allow-responder PATTERN...]\n"
     "                 [--max-lifetime SEC] [--forking yes|no] [--reuse yes|no]\n"
+    "                 [--initiator-keys yes|no] [--responder-keys yes|no]\n"
     "                 [--disabled]\n"
     "  subscriber list\n"
     "  subscriber show ID [--show-psk]\n"

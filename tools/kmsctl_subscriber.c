@@ -159,6 +159,18 @@ static int cmd_add(kmsctl *k, int argc, char **argv)
                 return KC_USAGE;
             if (!parse_yes_no(val, &sub.policy.reuse_allowed))
                 return kc_usage("--reuse: yes or no");
+        } else if ((m = kc_opt(argc, argv, &i, "--initiator-keys", &val)) !=
+                   0) {
+            if (m < 0)
+                return KC_USAGE;
+            if (!parse_yes_no(val, &sub.policy.initiator_keys_allowed))
+                return kc_usage("--initiator-keys: yes or no");
+        } else if ((m = kc_opt(argc, argv, &i, "--responder-keys", &val)) !=
+                   0) {
+            if (m < 0)
+                return KC_USAGE;
+            if (!parse_yes_no(val, &sub.policy.responder_keys_allowed))
+                return kc_usage("--responder-keys: yes or no");
         } else {
             return kc_usage("subscriber add: unknown argument '%s'", argv[i]);
         }
@@ -277,6 +289,10 @@ static int cmd_show(kmsctl *k, const char *id, bool show)
         printf("max_lifetime: %u\n", (unsigned)s.policy.max_lifetime);
     printf("forking: %s\n", s.policy.forking_allowed ? "yes" : "no");
     printf("reuse: %s\n", s.policy.reuse_allowed ? "yes" : "no");
+    printf("initiator_keys: %s\n",
+           s.policy.initiator_keys_allowed ? "yes" : "no");
+    printf("responder_keys: %s\n",
+           s.policy.responder_keys_allowed ? "yes" : "no");
     if (show) {
         printf("psk: ");
         print_hex(s.psk.b, s.psk.n);

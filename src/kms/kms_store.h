@@ -35,6 +35,10 @@ typedef struct mk_policy {
     uint32_t max_lifetime; /* seconds; 0 = the KMS default */
     bool forking_allowed;
     bool reuse_allowed;
+    /* RFC 6043 §6.10 L and M: the Initiator / the Responder may supply
+     * session keys (bypassing KMS-generated ones); default no */
+    bool initiator_keys_allowed;
+    bool responder_keys_allowed;
 } mk_policy;
 
 /* A subscriber (profile §4). */

@@ -428,6 +428,20 @@ static mk_err check_request_policy(mk_kms_req *r, const mk_tp *tp)
     return MK_OK;
 }
 
+/* L and M (RFC 6043 §6.10: the Initiator / the Responder may supply
+ * session keys) only where the subscriber's policy allows them: a UE that
+ * supplies its own keys bypasses the KMS-generated ones that lawful
+ * interception may rely on. Not allowed: cleared, and K = 1 tells the UE
+ * (doc/profile.md §9.34). */
+static uint16_t grant_key_flags(const mk_kms_req *r, uint16_t flags)
+{
+    if (!r->sub.policy.initiator_keys_allowed)
+        flags &= (uint16_t)~MK_TPF_L;
+    if (!r->sub.policy.responder_keys_allowed)
+        flags &= (uint16_t)~MK_TPF_M;
+    return flags;
+}
+
 /* Granted TP Data (RFC 6043 §6.10 order): IDRkms, IDRi, TRs, TRe, [TRr],
  * {IDRapp}, (IDRr); never a KEMAC. */
 static mk_err encode_granted(mk_kms_req *r)
@@ -495,8 +509,9 @@ mk_err mk_policy_grant(mk_kms_req *r)
     if (g->tre_unix <= g->trs_unix || g->tre_unix <= r->now_unix)
         MK_FAIL(MK_E_POLICY, "granted validity would be empty");
     g->prf_func = tp->prf_func;
-    /* D = 1: this KMS made the ticket (RFC 6043 §6.10) */
-    g->flags = req_flags | MK_TPF_D;
+    /* D = 1: this KMS made the ticket (RFC 6043 §6.10); D set keeps the
+     * flags consistent when L is cleared (D or L) */
+    g->flags = grant_key_flags(r, req_flags) | MK_TPF_D;
     if (g->flags != req_flags)
         g->changed = true;
     MK_GUARD(encode_granted(r));

@@ -72,7 +72,7 @@
 #include "util/cursor.h"
 #include "util/err.h"
 
-#define MK_SQLSTORE_SCHEMA_VERSION 3
+#define MK_SQLSTORE_SCHEMA_VERSION 4
 #define MK_MASTER_KEY_LEN 32
 
 typedef struct mk_sqlstore mk_sqlstore;

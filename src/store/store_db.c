@@ -20,17 +20,21 @@ static const char *const st_sql[ST__COUNT] = {
     /* store_schema.c v2; an integer (typeof checked by the reader) */
     [ST_GEN_GET] = "SELECT v FROM meta WHERE k = 'generation'",
     [ST_SUB_BY_PSK_ID] =
-        "SELECT id, psk_id, psk_wrapped, active, max_lifetime, forking, reuse "
+        "SELECT id, psk_id, psk_wrapped, active, max_lifetime, forking, reuse, "
+        "initiator_keys, responder_keys "
         "FROM subscribers WHERE psk_id = ?1",
     [ST_SUB_BY_ROWID] =
-        "SELECT id, psk_id, psk_wrapped, active, max_lifetime, forking, reuse "
+        "SELECT id, psk_id, psk_wrapped, active, max_lifetime, forking, reuse, "
+        "initiator_keys, responder_keys "
         "FROM subscribers WHERE id = ?1",
     [ST_SUB_LIST] =
-        "SELECT id, psk_id, psk_wrapped, active, max_lifetime, forking, reuse "
+        "SELECT id, psk_id, psk_wrapped, active, max_lifetime, forking, reuse, "
+        "initiator_keys, responder_keys "
         "FROM subscribers ORDER BY psk_id",
     [ST_SUB_INSERT] =
         "INSERT INTO subscribers(psk_id, psk_wrapped, active, max_lifetime, "
-        "forking, reuse, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "forking, reuse, created, initiator_keys, responder_keys) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_SUB_SET_ACTIVE] = "UPDATE subscribers SET active = ?2 WHERE psk_id = ?1",
     [ST_SUB_DELETE] = "DELETE FROM subscribers WHERE psk_id = ?1",
     /* two rows are enough to tell "exactly one owner" from "ambiguous" */

@@ -96,8 +96,17 @@ static const char v2[] =
  * records stay, filled by the drain of the node's journal. */
 static const char v3[] = "DROP TABLE replay;";
 
+/* v3 -> v4: the subscriber's policy for the TP flags L and M (RFC 6043
+ * §6.10: the Initiator / the Responder may supply session keys), no for
+ * every existing subscriber (doc/profile.md §9.34). */
+static const char v4[] =
+    "ALTER TABLE subscribers ADD COLUMN initiator_keys INTEGER NOT NULL "
+    "DEFAULT 0 CHECK (initiator_keys IN (0, 1));"
+    "ALTER TABLE subscribers ADD COLUMN responder_keys INTEGER NOT NULL "
+    "DEFAULT 0 CHECK (responder_keys IN (0, 1));";
+
 static const char *const migrations[MK_SQLSTORE_SCHEMA_VERSION] = {v1, v2,
-                                                                   v3};
+                                                                   v3, v4};
 
 static mk_err user_version(mk_sqlstore *s, int *v)
 {

@@ -86,6 +86,8 @@ static mk_err read_row(sqlite3_stmt *st, mk_subscriber *out, int64_t *rowid,
         ml < 0 ? 0 : ml > UINT32_MAX ? UINT32_MAX : (uint32_t)ml;
     out->policy.forking_allowed = sqlite3_column_int(st, 5) != 0;
     out->policy.reuse_allowed = sqlite3_column_int(st, 6) != 0;
+    out->policy.initiator_keys_allowed = sqlite3_column_int(st, 7) != 0;
+    out->policy.responder_keys_allowed = sqlite3_column_int(st, 8) != 0;
     return MK_OK;
 }
 
@@ -258,6 +260,8 @@ mk_err mk_sqlstore_subscriber_add(mk_sqlstore *s, const mk_subscriber *sub)
     sqlite3_bind_int(st, 5, sub->policy.forking_allowed ? 1 : 0);
     sqlite3_bind_int(st, 6, sub->policy.reuse_allowed ? 1 : 0);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+    sqlite3_bind_int(st, 8, sub->policy.initiator_keys_allowed ? 1 : 0);
+    sqlite3_bind_int(st, 9, sub->policy.responder_keys_allowed ? 1 : 0);
     rc = mk_store_exec(s, st, "cannot add the subscriber");
     if (rc == MK_E_EXISTS)
         mk_err_raise(rc, -1, 0, "a subscriber with this PSK id exists");
