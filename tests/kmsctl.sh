@@ -169,17 +169,20 @@ k 0 records
 k 0 records
 [ "$(wc -l <"$T/out")" = 3 ] || fail "records: $(wc -l <"$T/out") lines"
 TID=$(printf '%064x' 1000)
-has out '^{"time_unix":1000,"service":"ticketrequest","subscriber":"alice","initiator":"sip:alice@example.org","responder":"sip:bob@example.org","ticket_id":"'$TID'","valid_from":1000,"valid_to":4600,"spis":"0000abcd,0000abce","outcome":"ok"}$'
+has out '^{"time_unix":1000,"service":"ticketrequest","subscriber":"alice","initiator":"sip:alice@example.org","responders":\["sip:bob@example.org"\],"ticket_id":"'$TID'","valid_from":1000,"valid_to":4600,"spis":"0000abcd,0000abce","outcome":"ok"}$'
 has out '"service":"ticketresolve"'
+has out '"responders":\["sip:bob@example.org","sip:a,b@example.org"\]'
+has out '"responders":\["sip:\\"c\\"@example.org"\]'
 has out '"outcome":"refused \\"x\\\\y\\"\\u0009z"'
 if command -v python3 >/dev/null 2>&1; then
     python3 -c '
 import json, sys
-keys = ["time_unix", "service", "subscriber", "initiator", "responder",
+keys = ["time_unix", "service", "subscriber", "initiator", "responders",
         "ticket_id", "valid_from", "valid_to", "spis", "outcome"]
 for line in open(sys.argv[1]):
     o = json.loads(line)
     assert list(o) == keys, list(o)
+    assert isinstance(o["responders"], list), o["responders"]
 ' "$T/out" || fail "records output is not JSON lines"
 fi
 k 0 records --since 2000

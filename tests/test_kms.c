@@ -4,6 +4,7 @@
  * MIKEY checks of profile §3 (Error number, V present and verifying);
  * replays; parse errors (400); store failures (503); records (§8). */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -889,7 +890,7 @@ START_TEST(test_records)
     ck_assert_int_eq(q->service, MK_SERVICE_TICKET_REQUEST);
     ck_assert_str_eq(q->subscriber, "alice-psk");
     ck_assert_str_eq(q->initiator, FX_ALICE);
-    ck_assert_str_eq(q->responder, FX_BOB);
+    ck_assert_str_eq(q->responder, "[\"" FX_BOB "\"]");
     ck_assert_str_eq(q->outcome, "ok");
     ck_assert_uint_eq(strlen(q->ticket_id), 64);
     ck_assert_uint_eq(q->valid_from, mk_ntp_to_unix(F.now));
@@ -900,7 +901,7 @@ START_TEST(test_records)
     ck_assert_int_eq(s->service, MK_SERVICE_TICKET_RESOLVE);
     ck_assert_str_eq(s->subscriber, "bob-psk");
     ck_assert_str_eq(s->initiator, FX_ALICE);
-    ck_assert_str_eq(s->responder, FX_BOB);
+    ck_assert_str_eq(s->responder, "[\"" FX_BOB "\"]");
     ck_assert_str_eq(s->ticket_id, q->ticket_id);
     ck_assert_str_eq(s->spis, q->spis);
     ck_assert_str_eq(s->outcome, "ok");
@@ -910,6 +911,76 @@ START_TEST(test_records)
     ck_assert_str_eq(x->spis, "");
     ck_assert_uint_eq(x->valid_to, 0);
     fx_chain_free(r);
+    free(l);
+}
+END_TEST
+
+/* doc/profile.md §9.35: every IDRi / IDRr is a SIP or TEL URI, else Error
+ * 7 with V before any policy; at most 8 IDRr (Error 15); and the record
+ * lists every responder, a long first one or one with a comma included. */
+START_TEST(test_responders_listed_and_validated)
+{
+    rec_list *l = calloc(1, sizeof *l);
+    fx_msg m, out;
+    mk_message d;
+    mk_ue_request_params p;
+    char longr[MK_URI_MAX], want[1024];
+    /* 255 bytes, the longest an IMPU can be */
+    memset(longr, 'a', sizeof longr);
+    memcpy(longr, "sip:", 4);
+    memcpy(longr + MK_URI_MAX - 1 - 12, "@example.org", 12);
+    longr[MK_URI_MAX - 1] = '\0';
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, longr);
+    p.idrr[1] = fx_str("sip:a,b@example.org");
+    p.idrr[2] = fx_str(FX_BOB);
+    p.n_idrr = 3;
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+    fx_drain();
+    ck_assert_int_eq(mk_sqlstore_records(F.sql, 0, NULL, collect, l), MK_OK);
+    ck_assert_uint_eq(l->n, 1);
+    snprintf(want, sizeof want, "[\"%s\",\"sip:a,b@example.org\",\"%s\"]",
+             longr, FX_BOB);
+    ck_assert_str_eq(l->r[0].responder, want);
+
+    /* an IDRr with CR LF, a space, a quote: Error 7 with V */
+    static const char *const bad[] = {"sip:bob@example.org\r\nX: y",
+                                      "sip:bob @example.org",
+                                      "sip:\"bob\"@example.org",
+                                      "http://bob.example.org/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fx_request_params(&p, &mk_suite_128, FX_ALICE, bad[i]);
+        fx_request_init(&p, &m);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                         MK_E_MIKEY_ID);
+        fx_assert_error(&m, 7, true, FX_ALICE);
+    }
+    /* the sender's own IDRi (PSK found by IDRpsk), and the TP's IDRi */
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.creds.impu = fx_str(FX_ALICE "\r\n");
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_ID);
+    fx_assert_error(&m, 7, true, FX_ALICE);
+
+    /* nine IDRr: Error 15 */
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    {
+        mk_chain c;
+        uint8_t tpd[4096];
+        int t = mk_chain_find(&d.chain, MK_PT_TP, 0);
+        ck_assert_int_eq(mk_tp_data_decode(d.chain.p[t].u.tp.tp_data, &c),
+                         MK_OK);
+        int i = mk_chain_find_idr(&c, MK_ROLE_IDRR, 0);
+        for (int k = 0; k < 8; k++)
+            ck_assert_int_eq(mk_chain_add(&c, c.p[i]), MK_OK);
+        fx_set_tp_data(&d, t, &c, tpd, sizeof tpd);
+        fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                         MK_E_MIKEY_TPPAR);
+        fx_assert_error(&out, 15, true, FX_ALICE);
+    }
     free(l);
 }
 END_TEST
@@ -943,7 +1014,7 @@ START_TEST(test_replay_found_at_commit)
     ck_assert_str_eq(l->r[1].outcome, mk_err_name(MK_E_MIKEY_TS));
     ck_assert_str_eq(l->r[1].subscriber, "alice-psk");
     ck_assert_str_eq(l->r[1].initiator, FX_ALICE);
-    ck_assert_str_eq(l->r[1].responder, "");
+    ck_assert_str_eq(l->r[1].responder, "[]");
     ck_assert_str_eq(l->r[1].ticket_id, "");
     ck_assert_str_eq(l->r[1].spis, "");
     ck_assert_uint_eq(l->r[1].valid_from, 0);
@@ -1212,6 +1283,7 @@ int main(void)
     tcase_add_test(tc, test_parse_errors_400);
     tcase_add_test(tc, test_store_failures_503);
     tcase_add_test(tc, test_records);
+    tcase_add_test(tc, test_responders_listed_and_validated);
     tcase_add_test(tc, test_replay_found_at_commit);
     tcase_add_test(tc, test_operator_change_applies_at_once);
     tcase_add_test(tc, test_new_and_config);

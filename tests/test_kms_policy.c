@@ -61,13 +61,14 @@ START_TEST(test_request_policy_403)
         ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
                          MK_E_POLICY);
     }
-    /* default responder patterns: sip:, sips:, tel: URIs only */
+    /* sip:, sips:, tel: URIs only, checked before the policy (Error 7,
+     * doc/profile.md §9.35) */
     ck_assert_int_eq(request_as(FX_ALICE, "http://bob.example.com",
                                 DEFAULT_FLAGS, &m),
-                     MK_E_POLICY);
+                     MK_E_MIKEY_ID);
     ck_assert_int_eq(request_as(FX_ALICE, "bob@example.com", DEFAULT_FLAGS,
                                 &m),
-                     MK_E_POLICY);
+                     MK_E_MIKEY_ID);
     ck_assert_int_eq(request_as(FX_ALICE, "tel:+15550002", DEFAULT_FLAGS, &m),
                      MK_OK);
     ck_assert_int_eq(request_as(FX_ALICE, "sips:x@example.net",

@@ -119,7 +119,7 @@ static mk_record make_record(uint64_t t, const char *sub, unsigned i)
     r.service = 1 + (int)(i % 2);
     snprintf(r.subscriber, sizeof r.subscriber, "%s", sub);
     snprintf(r.initiator, sizeof r.initiator, "sip:%s@example.org", sub);
-    snprintf(r.responder, sizeof r.responder, "sip:bob@example.org");
+    snprintf(r.responder, sizeof r.responder, "[\"sip:bob@example.org\"]");
     snprintf(r.ticket_id, sizeof r.ticket_id, "%064x", i);
     r.valid_from = t;
     r.valid_to = t + 3600;
@@ -264,6 +264,43 @@ START_TEST(test_migrates_v1_file)
     mk_sqlstore_close(s);
     mk_subscriber_wipe(&out);
     mk_subscriber_wipe(&a);
+}
+END_TEST
+
+/* v4 -> v5: responders comma separated become a JSON array of one
+ * element (they cannot be split again), an empty one [] (doc/profile.md
+ * §9.35). */
+START_TEST(test_migrates_responders)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_sqlstore_close(s);
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "INSERT INTO records(time, service, "
+                                  "subscriber, initiator, responder, "
+                                  "ticket_id, valid_from, valid_to, spis, "
+                                  "outcome) VALUES "
+                                  "(1, 1, 'a', 'sip:a@x', 'sip:b@x,sip:c@x', "
+                                  "'', 0, 0, '', 'ok'), "
+                                  "(2, 2, 'b', '', '', '', 0, 0, '', 'ok'), "
+                                  "(3, 1, 'a', '', 'sip:\"q\\\\', '', 0, "
+                                  "0, '', 'ok'); PRAGMA user_version=4",
+                                  0, 0, 0),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    s = open_store(1000);
+    db = raw_open();
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records WHERE time = 1 "
+                                 "AND responder = '[\"sip:b@x,sip:c@x\"]'"),
+                     1);
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records WHERE time = 2 "
+                                 "AND responder = '[]'"),
+                     1);
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records WHERE time = 3 "
+                                 "AND responder = '[\"sip:?q??\"]'"),
+                     1);
+    sqlite3_close(db);
+    mk_sqlstore_close(s);
 }
 END_TEST
 
@@ -548,6 +585,13 @@ START_TEST(test_add_validation)
     ck_assert(mk_sqlstore_impu_ok("tel:+4930123"));
     ck_assert(!mk_sqlstore_impu_ok("TEL:+4930123"));
     ck_assert(!mk_sqlstore_impu_ok("mailto:a@b"));
+    /* RFC 3261 / 3966 characters only (doc/profile.md §9.35) */
+    ck_assert(!mk_sqlstore_impu_ok("sip:bob@example.org\r\nX: y"));
+    ck_assert(!mk_sqlstore_impu_ok("sip:\"bob\"@example.org"));
+    ck_assert(!mk_sqlstore_impu_ok("sip:b\xc3\xb6" "b@example.org"));
+    ck_assert(!mk_sqlstore_impu_ok("sip:bob%2@example.org"));
+    ck_assert(mk_sqlstore_impu_ok("sip:b%C3%B6b@example.org"));
+    ck_assert(mk_sqlstore_impu_ok("tel:*21#"));
     mk_sqlstore_close(s);
 }
 END_TEST
@@ -1327,6 +1371,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_open_creates_current_schema);
     tcase_add_test(tc, test_migrates_empty_file);
     tcase_add_test(tc, test_migrates_v1_file);
+    tcase_add_test(tc, test_migrates_responders);
     tcase_add_test(tc, test_newer_schema_refused);
     tcase_add_test(tc, test_not_a_database_refused);
     tcase_add_test(tc, test_open_existing_needs_the_file);

@@ -5,7 +5,7 @@
  * usage: test_store_fill STORE MASTER_KEY_FILE
  * records: alice at 1000 (ticketrequest), bob at 2000 (ticketresolve),
  * alice at 3000 (refused; its outcome holds a quote, a backslash and a tab
- * to check the JSON escaping). Each is committed with a replay entry that
+ * to check the JSON escaping; its responder is not a JSON array). Each is committed with a replay entry that
  * has expired since (answer_commit): 3 entries for `replay prune`.
  */
 #include <stdio.h>
@@ -23,7 +23,7 @@ static mk_record rec(uint64_t t, int service, const char *sub)
     r.service = service;
     snprintf(r.subscriber, sizeof r.subscriber, "%s", sub);
     snprintf(r.initiator, sizeof r.initiator, "sip:%s@example.org", sub);
-    snprintf(r.responder, sizeof r.responder, "sip:bob@example.org");
+    snprintf(r.responder, sizeof r.responder, "[\"sip:bob@example.org\"]");
     snprintf(r.ticket_id, sizeof r.ticket_id, "%064llx",
              (unsigned long long)t);
     r.valid_from = t;
@@ -53,6 +53,11 @@ int main(int argc, char **argv)
     mk_record r[3] = {rec(1000, 1, "alice"), rec(2000, 2, "bob"),
                       rec(3000, 1, "alice")};
     snprintf(r[2].outcome, sizeof r[2].outcome, "refused \"x\\y\"\tz");
+    /* two responders, one with a comma; and one not in the records' form
+     * (a row edited by hand), printed as a one-element array */
+    snprintf(r[1].responder, sizeof r[1].responder,
+             "[\"sip:bob@example.org\",\"sip:a,b@example.org\"]");
+    snprintf(r[2].responder, sizeof r[2].responder, "sip:\"c\"@example.org");
     r[2].ticket_id[0] = '\0';
     r[2].spis[0] = '\0';
     r[2].valid_from = r[2].valid_to = 0;

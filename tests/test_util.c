@@ -6,6 +6,7 @@
 #include "guard.h"
 #include "util/cursor.h"
 #include "util/err.h"
+#include "util/uri.h"
 
 START_TEST(test_cursor_reads_big_endian)
 {
@@ -100,6 +101,36 @@ START_TEST(test_buf_bounds_and_patch)
 }
 END_TEST
 
+/* doc/profile.md §9.35: the SIP / TEL character sets, nothing else */
+START_TEST(test_uri_sip_tel)
+{
+    static const char *const good[] = {
+        "sip:bob@example.org", "sips:bob@example.org:5061;transport=tls",
+        "sip:a,b@example.org", "sip:%22bob%22@example.org",
+        "sip:+1555@example.org;user=phone", "sip:bob@[2001:db8::1]",
+        "tel:+1-555-0001", "tel:*21#;phone-context=example.org",
+        "sip:x", "sip:a?subject=hi&priority=urgent",
+    };
+    static const char *const bad[] = {
+        "", "sip:", "tel:", "sips:", "http://example.org/", "bob@example.org",
+        "SIP:bob@example.org", "sip:bob@example.org\r\nX: y",
+        "sip:bob example.org", "sip:\"bob\"@example.org",
+        "sip:bob\\@example.org", "sip:bob<@example.org", "sip:bob#1",
+        "sip:a%2", "sip:a%zz", "sip:a%", "sip:caf\xc3\xa9@example.org",
+        "sip:a{b}", "sip:a|b", "sip:a^b", "sip:a`b",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        ck_assert_msg(mk_uri_sip_tel_ok(MK_BYTES(good[i], strlen(good[i]))),
+                      "refused %s", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!mk_uri_sip_tel_ok(MK_BYTES(bad[i], strlen(bad[i]))),
+                      "accepted %s", bad[i]);
+    /* a NUL inside is no URI character */
+    ck_assert(!mk_uri_sip_tel_ok(MK_BYTES("sip:a\0b", 7)));
+    ck_assert(!mk_uri_sip_tel_ok(MK_BYTES_NONE));
+}
+END_TEST
+
 START_TEST(test_err_table_complete)
 {
     for (int e = 0; e < MK_E__COUNT; e++) {
@@ -140,6 +171,7 @@ int main(void)
     tcase_add_test(tc, test_cursor_sub_keeps_offsets);
     tcase_add_test(tc, test_buf_bounds_and_patch);
     tcase_add_test(tc, test_err_table_complete);
+    tcase_add_test(tc, test_uri_sip_tel);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

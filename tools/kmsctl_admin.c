@@ -87,6 +87,43 @@ static void json_str(const char *s)
     putchar('"');
 }
 
+/* The responders: the JSON array of strings the records hold (doc/
+ * profile.md §9.35), printed as it is when it has that form (strings of
+ * printable ASCII without quote or backslash); anything else, say a row
+ * edited by hand, as a one-element array of its text. */
+static bool responders_ok(const char *s)
+{
+    if (*s++ != '[')
+        return false;
+    if (*s == ']')
+        return s[1] == '\0';
+    for (;;) {
+        if (*s++ != '"')
+            return false;
+        while (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\')
+            s++;
+        if (*s++ != '"')
+            return false;
+        if (*s == ']')
+            return s[1] == '\0';
+        if (*s++ != ',')
+            return false;
+    }
+}
+
+static void json_responders(const char *s)
+{
+    if (responders_ok(s)) {
+        fputs(s, stdout);
+    } else if (*s == '\0') {
+        fputs("[]", stdout);
+    } else {
+        putchar('[');
+        json_str(s);
+        putchar(']');
+    }
+}
+
 static mk_err print_record(void *arg, const mk_record *r)
 {
     (void)arg;
@@ -102,8 +139,8 @@ static mk_err print_record(void *arg, const mk_record *r)
     json_str(r->subscriber);
     printf(",\"initiator\":");
     json_str(r->initiator);
-    printf(",\"responder\":");
-    json_str(r->responder);
+    printf(",\"responders\":");
+    json_responders(r->responder);
     printf(",\"ticket_id\":");
     json_str(r->ticket_id);
     printf(",\"valid_from\":%llu,\"valid_to\":%llu,\"spis\":",

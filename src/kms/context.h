@@ -158,6 +158,9 @@ mk_err mk_policy_check_psk(const mk_kms_req *r);
 void mk_policy_identity(mk_kms_req *r);
 /* Profile §3: IDRkms, if present, names this KMS (Error 7). */
 mk_err mk_policy_check_idrkms(const mk_kms_req *r, const mk_chain *c);
+/* The sender's own IDR (IDRi / IDRr), when present, is a SIP or TEL URI
+ * (Error 7, doc/profile.md §9.35). */
+mk_err mk_policy_check_own_id(const mk_kms_req *r);
 /* RFC 6043 §6.10 flag rules (K ignored: the KMS ignores it in a request). */
 bool mk_policy_flags_consistent(uint16_t flags);
 /* Requested TP -> granted TP (Errors 14, 15, 7; 403), profile §5. */
@@ -201,6 +204,9 @@ mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out);
 mk_err mk_record_commit(mk_kms_req *r, mk_err e);
 /* Forget what the record and the replay entry held, for a new outcome. */
 void mk_record_clear(mk_kms_req *r);
+/* Append a responder to the record's JSON array of responders
+ * (MK_E_INTERNAL past MK_RECORD_RESPONDERS or MK_URI_MAX - 1 bytes). */
+mk_err mk_record_add_responder(mk_kms_req *r, mk_bytes id);
 /* Append the SPI of every session key to the record. */
 void mk_record_spis(mk_kms_req *r, const mk_key_set *ks, size_t first);
 void mk_record_set_str(char *dst, size_t cap, mk_bytes src);

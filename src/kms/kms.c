@@ -295,6 +295,7 @@ static mk_err check_and_issue(mk_kms_req *r, mk_kms_answer *out)
     MK_GUARD(verify_v(r));                   /* 0 */
     MK_GUARD(mk_replay_check(r));            /* 1 (with V from here on) */
     MK_GUARD(mk_policy_check_idrkms(r, &r->msg.chain)); /* 7 */
+    MK_GUARD(mk_policy_check_own_id(r));     /* 7 */
     if (r->service == MK_SERVICE_TICKET_REQUEST)
         return mk_kms_request(r, out);
     return mk_kms_resolve(r, out);

@@ -70,12 +70,17 @@ typedef struct mk_ticket_key {
 
 /* One audit record (profile §8). Strings are NUL-terminated. */
 #define MK_RECORD_SPIS_MAX 160
+/* Responders a requested TP may name (doc/profile.md §9.35); the record
+ * lists them all as a JSON array of strings, each an IDRr of at most
+ * MK_URI_MAX - 1 characters: ["sip:bob@example.org","tel:+1555"]. */
+#define MK_RECORD_RESPONDERS 8
+#define MK_RECORD_RESPONDER_MAX (2 + MK_RECORD_RESPONDERS * (MK_URI_MAX + 2))
 typedef struct mk_record {
     uint64_t time_unix;
     int service;                          /* mk_service */
     char subscriber[2 * MK_PSK_ID_MAX + 1]; /* PSK id, printable or hex */
     char initiator[MK_URI_MAX];
-    char responder[MK_URI_MAX];
+    char responder[MK_RECORD_RESPONDER_MAX]; /* JSON array, "[]" = none */
     char ticket_id[65];                   /* hex SHA-256 of Ticket Data */
     uint64_t valid_from;                  /* unix seconds, 0 = none */
     uint64_t valid_to;

@@ -27,8 +27,10 @@
  *   max lifetime (the subscriber's, else the KMS's).
  * - Forking (I) and reuse (J) that the subscriber's policy does not allow
  *   -> 403 (not silently cleared).
- * - The default responder patterns accept sip:, sips: and tel: URIs (ID
- *   type URI); configured patterns are fnmatch(3) over the ID Data.
+ * - Every IDRi / IDRr acted on is an ID type URI that is a SIP or TEL URI
+ *   (character sets of RFC 3261 / RFC 3966), else 7; at most 8 IDRr in a
+ *   TP, else 15. With no responder patterns any such IDRr is allowed;
+ *   configured patterns are fnmatch(3) over the ID Data.
  * - K = 1 when the granted TP differs from the request in anything: Ticket
  *   Type 2 -> 1, flags (D forced to 1), IDRkms / IDRi / TRs / TRe added or
  *   changed, a template key KV changed. Default keys (no template) are not
@@ -40,6 +42,7 @@
 #include <string.h>
 
 #include "util/ntp.h"
+#include "util/uri.h"
 
 #define MIN_RAND_LEN 16      /* RFC 3830 §6.11 */
 #define DEFAULT_SPI_LEN 4    /* profile §4 */
@@ -133,6 +136,25 @@ mk_err mk_policy_check_idrkms(const mk_kms_req *r, const mk_chain *c)
     if (i >= 0 && !mk_bytes_equal(c->p[i].u.idr.data, kms_id(r)))
         MK_FAIL_AT(MK_E_MIKEY_ID, MK_PT_IDR, c->p[i].off,
                    "IDRkms names another KMS");
+    return MK_OK;
+}
+
+/* An IDRi / IDRr the KMS acts on: ID type URI, a SIP or TEL URI (RFC 3261
+ * / RFC 3966 character sets) that fits the record and an IMPU (doc/
+ * profile.md §9.35). Checked before any policy, so that no CR, LF, quote
+ * or comma-splitting trick reaches a pattern, a record or a log. */
+static bool is_sip_tel_id(const mk_idr *idr)
+{
+    return idr->id_type == MK_IDT_URI && idr->data.n < MK_URI_MAX &&
+           mk_uri_sip_tel_ok(idr->data);
+}
+
+mk_err mk_policy_check_own_id(const mk_kms_req *r)
+{
+    if (r->i_idr_self >= 0 &&
+        !is_sip_tel_id(&r->msg.chain.p[r->i_idr_self].u.idr))
+        MK_FAIL_AT(MK_E_MIKEY_ID, MK_PT_IDR, r->msg.chain.p[r->i_idr_self].off,
+                   "IDRi / IDRr is not a SIP or TEL URI");
     return MK_OK;
 }
 
@@ -239,18 +261,17 @@ static void default_keys(mk_kms_req *r)
     r->grant.n_want = 1;
 }
 
+/* An IDRr that passed is_sip_tel_id: with no patterns any such URI, else
+ * one that a pattern matches (profile §9.8). */
 static bool responder_allowed(const mk_policy *p, const mk_idr *idr)
 {
     char s[MK_URI_MAX];
-    if (idr->data.n == 0 || idr->data.n >= sizeof s ||
-        memchr(idr->data.p, '\0', idr->data.n) != NULL)
+    if (p->n_patterns == 0)
+        return true;
+    if (idr->data.n >= sizeof s)
         return false;
     memcpy(s, idr->data.p, idr->data.n);
     s[idr->data.n] = '\0';
-    if (p->n_patterns == 0)
-        return idr->id_type == MK_IDT_URI &&
-               (strncmp(s, "sip:", 4) == 0 || strncmp(s, "sips:", 5) == 0 ||
-                strncmp(s, "tel:", 4) == 0);
     for (size_t i = 0; i < p->n_patterns && i < MK_PATTERN_MAX; i++)
         if (fnmatch(p->responder_patterns[i], s, 0) == 0)
             return true;
@@ -342,10 +363,16 @@ static mk_err check_tp(mk_kms_req *r, const mk_tp *tp, const mk_tr **trs,
             case MK_ROLE_IDRI:
                 if (seen_i)
                     MK_FAIL(MK_E_MIKEY_TPPAR, "TP IDRi repeated");
+                if (!is_sip_tel_id(&p->u.idr))
+                    MK_FAIL(MK_E_MIKEY_ID, "TP IDRi is not a SIP or TEL URI");
                 seen_i = true;
                 break;
             case MK_ROLE_IDRR:
-                (*n_idrr)++;
+                if (!is_sip_tel_id(&p->u.idr))
+                    MK_FAIL(MK_E_MIKEY_ID, "IDRr is not a SIP or TEL URI");
+                /* the record lists every responder (§9.35) */
+                if (++*n_idrr > MK_RECORD_RESPONDERS)
+                    MK_FAIL(MK_E_MIKEY_TPPAR, "TP names more than 8 IDRr");
                 break;
             case MK_ROLE_IDRAPP:
                 break;

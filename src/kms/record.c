@@ -1,5 +1,5 @@
 /* record.c - the audit record of every answer (profile §8): time, request
- * type, subscriber, IDRi / IDRr, ticket id (SHA-256 of Ticket Data),
+ * type, subscriber, IDRi / the list of IDRr, ticket id (SHA-256 of Ticket Data),
  * granted validity, SPIs, outcome. Never key material. Text that does not
  * fit its field ends in "..." (no silent truncation); bytes that are not
  * printable ASCII are written as '?'. The record is committed together
@@ -49,6 +49,33 @@ static void subscriber_text(mk_record *rec, const mk_subscriber *s)
     rec->subscriber[2 * n] = '\0';
 }
 
+mk_err mk_record_add_responder(mk_kms_req *r, mk_bytes id)
+{
+    char *d = r->rec.responder;
+    size_t cap = sizeof r->rec.responder, n = strlen(d);
+    if (n == 0) {
+        memcpy(d, "[]", 3);
+        n = 2;
+    }
+    /* ,"id"] and the NUL; sized for MK_RECORD_RESPONDERS of MK_URI_MAX - 1
+     * characters, which the check stage enforces (policy.c) */
+    if (id.n >= MK_URI_MAX || n + 1 + id.n + 2 + 1 + 1 > cap)
+        MK_FAIL(MK_E_INTERNAL, "record responder list full");
+    n--; /* over the closing ] */
+    if (n > 1)
+        d[n++] = ',';
+    d[n++] = '"';
+    for (size_t i = 0; i < id.n; i++) {
+        uint8_t c = id.p[i];
+        /* validated URIs hold neither; anything else stays JSON */
+        d[n++] = (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+                     ? (char)c
+                     : '?';
+    }
+    memcpy(d + n, "\"]", 3);
+    return MK_OK;
+}
+
 void mk_record_spis(mk_kms_req *r, const mk_key_set *ks, size_t first)
 {
     char *d = r->rec.spis;
@@ -90,12 +117,15 @@ mk_err mk_record_commit(mk_kms_req *r, mk_err e)
     if (r->have_sub)
         subscriber_text(rec, &r->sub);
     /* the sender's identity, where the service has not filled it in */
-    if (r->identity.n > 0) {
-        char *dst = r->service == MK_SERVICE_TICKET_REQUEST ? rec->initiator
-                                                           : rec->responder;
-        if (dst[0] == '\0')
-            mk_record_set_str(dst, MK_URI_MAX, r->identity);
-    }
+    if (r->identity.n > 0 && r->service == MK_SERVICE_TICKET_REQUEST &&
+        rec->initiator[0] == '\0')
+        mk_record_set_str(rec->initiator, sizeof rec->initiator, r->identity);
+    if (r->identity.n > 0 && r->service == MK_SERVICE_TICKET_RESOLVE &&
+        rec->responder[0] == '\0' &&
+        mk_record_add_responder(r, r->identity) != MK_OK)
+        rec->responder[0] = '\0'; /* an Identity_r over the bound */
+    if (rec->responder[0] == '\0')
+        memcpy(rec->responder, "[]", 3);
     if (r->have_ticket_id) {
         for (size_t i = 0; i < 32; i++) {
             rec->ticket_id[2 * i] = hexd[r->ticket_id[i] >> 4];

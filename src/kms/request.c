@@ -66,24 +66,19 @@ static mk_err answer_keys(const mk_kms_req *r, mk_key_set *out)
     return MK_OK;
 }
 
-static void record_request(mk_kms_req *r)
+static mk_err record_request(mk_kms_req *r)
 {
     const mk_chain *c = &r->tp_chain;
-    char *d = r->rec.responder;
-    size_t n = 0, cap = sizeof r->rec.responder;
-    /* every requested responder, comma separated */
+    /* every requested responder, a list (doc/profile.md §9.35) */
     for (size_t i = 0; i < c->count; i++) {
         const mk_payload *p = &c->p[i];
-        if (p->type != MK_PT_IDR || p->u.idr.role != MK_ROLE_IDRR)
-            continue;
-        if (n > 0 && n + 1 < cap)
-            d[n++] = ',';
-        mk_record_set_str(d + n, cap - n, p->u.idr.data);
-        n += strlen(d + n);
+        if (p->type == MK_PT_IDR && p->u.idr.role == MK_ROLE_IDRR)
+            MK_GUARD(mk_record_add_responder(r, p->u.idr.data));
     }
     r->rec.valid_from = r->grant.trs_unix;
     r->rec.valid_to = r->grant.tre_unix;
     mk_record_spis(r, &r->keys, 1);
+    return MK_OK;
 }
 
 mk_err mk_kms_request(mk_kms_req *r, mk_kms_answer *out)
@@ -112,8 +107,7 @@ mk_err mk_kms_request(mk_kms_req *r, mk_kms_answer *out)
                   cleanup);
     MK_GUARD_GOTO(mk_chain_add(&m.chain, kemac), rc, cleanup);
     MK_GUARD_GOTO(mk_kms_resp_finish(r, &m, &k, out), rc, cleanup);
-    record_request(r);
-    rc = MK_OK;
+    rc = record_request(r);
 cleanup:
     mk_key_set_wipe(&ak);
     mk_msg_keys_wipe(&k);

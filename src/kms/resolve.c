@@ -99,6 +99,7 @@ static void record_resolve(mk_kms_req *r)
     if (i >= 0)
         mk_record_set_str(r->rec.initiator, sizeof r->rec.initiator,
                           r->tp_chain.p[i].u.idr.data);
+    /* the responder: Identity_r, added by mk_record_commit */
     r->rec.valid_from = r->grant.trs_unix;
     r->rec.valid_to = r->grant.tre_unix;
     mk_record_spis(r, &r->keys, 1);

@@ -107,7 +107,7 @@ mk_err mk_node_replay_reclaim(MDB_txn *txn, mk_node *n, uint64_t at,
 /* --- the journal, for the drain (node_journal.c) --- */
 
 /* Encoded size bound of one record. */
-#define MK_NODE_RECORD_MAX 2048
+#define MK_NODE_RECORD_MAX 4096
 mk_err mk_node_record_encode(const mk_record *r, uint8_t *out, size_t cap,
                              size_t *len);
 mk_err mk_node_record_decode(mk_bytes in, mk_record *r);

@@ -72,7 +72,7 @@
 #include "util/cursor.h"
 #include "util/err.h"
 
-#define MK_SQLSTORE_SCHEMA_VERSION 4
+#define MK_SQLSTORE_SCHEMA_VERSION 5
 #define MK_MASTER_KEY_LEN 32
 
 typedef struct mk_sqlstore mk_sqlstore;
@@ -153,8 +153,8 @@ const char *mk_sqlstore_errmsg(const mk_sqlstore *s);
 
 /* --- subscribers (profile §4, §5) --- */
 
-/* An IMPU the store accepts: starts with sip:, sips: or tel:, shorter than
- * MK_URI_MAX, no control characters or spaces. */
+/* An IMPU the store accepts: a SIP or TEL URI (util/uri.h
+ * mk_uri_sip_tel_ok) shorter than MK_URI_MAX. */
 bool mk_sqlstore_impu_ok(const char *uri);
 
 /* Add a subscriber: psk_id 1..MK_PSK_ID_MAX bytes, PSK of 16 or 32 bytes,

@@ -105,8 +105,17 @@ static const char v4[] =
     "ALTER TABLE subscribers ADD COLUMN responder_keys INTEGER NOT NULL "
     "DEFAULT 0 CHECK (responder_keys IN (0, 1));";
 
-static const char *const migrations[MK_SQLSTORE_SCHEMA_VERSION] = {v1, v2,
-                                                                   v3, v4};
+/* v4 -> v5: a record's responder is a JSON array of the responders
+ * (doc/profile.md §9.35); an earlier record held them comma separated, a
+ * form that cannot be split again (a SIP URI may hold a comma): it becomes
+ * one element, quotes and backslashes as '?' like the records write. */
+static const char v5[] =
+    "UPDATE records SET responder = CASE WHEN responder = '' THEN '[]' "
+    "ELSE '[\"' || replace(replace(responder, '\\', '?'), '\"', '?') || "
+    "'\"]' END;";
+
+static const char *const migrations[MK_SQLSTORE_SCHEMA_VERSION] = {
+    v1, v2, v3, v4, v5};
 
 static mk_err user_version(mk_sqlstore *s, int *v)
 {

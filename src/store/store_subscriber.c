@@ -4,27 +4,15 @@
 #include <time.h>
 
 #include "store/store_int.h"
+#include "util/uri.h"
 
 bool mk_sqlstore_impu_ok(const char *uri)
 {
-    static const char *const schemes[] = {"sip:", "sips:", "tel:"};
     if (uri == NULL)
         return false;
     size_t n = strnlen(uri, MK_URI_MAX);
-    if (n >= MK_URI_MAX)
-        return false;
-    size_t plen = 0;
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
-        if (strncmp(uri, schemes[i], strlen(schemes[i])) == 0)
-            plen = strlen(schemes[i]);
-    if (plen == 0 || n == plen)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)uri[i];
-        if (c <= 0x20 || c == 0x7f)
-            return false;
-    }
-    return true;
+    /* doc/profile.md §9.35: the IDRi / IDRr the KMS accepts */
+    return n < MK_URI_MAX && mk_uri_sip_tel_ok(MK_BYTES(uri, n));
 }
 
 /* A responder pattern: a non-empty fnmatch(3) pattern of printable bytes. */
@@ -52,7 +40,8 @@ static mk_err check_new(const mk_subscriber *sub)
     for (size_t i = 0; i < sub->n_impu; i++) {
         if (!mk_sqlstore_impu_ok(sub->impu[i]))
             MK_FAIL(MK_E_VALUE,
-                    "IMPU must be a sip:, sips: or tel: URI without spaces");
+                    "IMPU must be a sip:, sips: or tel: URI (RFC 3261 / "
+                    "RFC 3966 characters)");
         for (size_t j = 0; j < i; j++)
             if (strcmp(sub->impu[i], sub->impu[j]) == 0)
                 MK_FAIL(MK_E_VALUE, "IMPU given twice");
