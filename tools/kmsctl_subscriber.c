@@ -121,7 +121,7 @@ static int cmd_add(kmsctl *k, int argc, char **argv)
                 return KC_USAGE;
             if (!mk_sqlstore_impu_ok(val))
                 return kc_usage("--impu '%s': must start with sip:, sips: or "
-                                "tel: (no spaces, under %d bytes)",
+                                "tel: URI (RFC 3261 / 3966 characters, under %d bytes)",
                                 val, MK_URI_MAX);
             if (sub.n_impu == MK_IMPU_MAX)
                 return kc_usage("at most %d --impu", MK_IMPU_MAX);
