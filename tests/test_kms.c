@@ -985,6 +985,107 @@ START_TEST(test_responders_listed_and_validated)
 }
 END_TEST
 
+/* Alice's request with `n` payloads added to its TP Data, re-signed. */
+static void request_with_tp_extra(const mk_payload *extra, size_t n,
+                                  fx_msg *out)
+{
+    static uint8_t tpd[MK_UE_MSG_MAX];
+    fx_msg m;
+    mk_message d;
+    mk_chain c;
+    alice_request(&mk_suite_128, &m, &d);
+    int t = mk_chain_find(&d.chain, MK_PT_TP, 0);
+    ck_assert_int_eq(mk_tp_data_decode(d.chain.p[t].u.tp.tp_data, &c), MK_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(mk_chain_add(&c, extra[i]), MK_OK);
+    fx_set_tp_data(&d, t, &c, tpd, sizeof tpd);
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), out);
+}
+
+/* doc/profile.md §9.36: every TP and IDR size is bounded at the check
+ * stage (Error 15, never a 503 from an overflow), and whatever follows V,
+ * a 503 included, takes the message's replay entry: no authenticated
+ * message is processed twice. */
+START_TEST(test_no_message_processed_twice)
+{
+    fx_msg m;
+    mk_message d;
+    mk_payload ex[9];
+    static uint8_t app[1500], id[7][MK_URI_MAX];
+    memset(app, 'x', sizeof app);
+
+    /* two IDRapp of 1500 bytes would not fit the granted TP */
+    ex[0] = ex[1] = mk_pl_idr(MK_ROLE_IDRAPP, MK_IDT_BYTES,
+                              MK_BYTES(app, sizeof app));
+    request_with_tp_extra(ex, 2, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_TPPAR);
+    fx_assert_error(&m, 15, true, FX_ALICE);
+    /* ... and its copy is a replay, not a second run */
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_TS);
+    fx_assert_error(&m, 1, true, FX_ALICE);
+    /* one IDRapp of 256 bytes; three IDRapp */
+    ex[0] = mk_pl_idr(MK_ROLE_IDRAPP, MK_IDT_BYTES, MK_BYTES(app, 256));
+    request_with_tp_extra(ex, 1, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_TPPAR);
+    ex[0] = ex[1] = ex[2] = mk_pl_idr(MK_ROLE_IDRAPP, MK_IDT_BYTES,
+                                      MK_BYTES(app, 16));
+    request_with_tp_extra(ex, 3, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_TPPAR);
+
+    /* the largest TP that passes is granted: two IDRapp and eight IDRr
+     * of 255 bytes */
+    ex[0] = ex[1] = mk_pl_idr(MK_ROLE_IDRAPP, MK_IDT_BYTES,
+                              MK_BYTES(app, MK_URI_MAX - 1));
+    for (int i = 0; i < 7; i++) { /* with Bob's: 8 IDRr */
+        memset(id[i], 'a' + i, MK_URI_MAX - 1);
+        memcpy(id[i], "sip:", 4);
+        memcpy(id[i] + MK_URI_MAX - 1 - 12, "@example.org", 12);
+        ex[2 + i] = mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI,
+                              MK_BYTES(id[i], MK_URI_MAX - 1));
+    }
+    request_with_tp_extra(ex, 9, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
+    {
+        mk_message a;
+        mk_chain g;
+        size_t n_idrr = 0, n_app = 0;
+        ck_assert_int_eq(mk_message_decode(MK_BYTES(F.ans.body,
+                                                    F.ans.body_len),
+                                           &a),
+                         MK_OK);
+        int t = mk_chain_find(&a.chain, MK_PT_TICKET, 0);
+        ck_assert_int_ge(t, 0);
+        ck_assert_int_eq(mk_tp_data_decode(a.chain.p[t].u.tp.tp_data, &g),
+                         MK_OK);
+        for (size_t i = 0; i < g.count; i++) {
+            if (g.p[i].type != MK_PT_IDR)
+                continue;
+            n_idrr += g.p[i].u.idr.role == MK_ROLE_IDRR;
+            n_app += g.p[i].u.idr.role == MK_ROLE_IDRAPP;
+            if (g.p[i].u.idr.role != MK_ROLE_IDRKMS &&
+                g.p[i].u.idr.role != MK_ROLE_IDRI)
+                ck_assert_uint_ge(g.p[i].u.idr.data.n, 19);
+        }
+        ck_assert_uint_eq(n_idrr, 8);
+        ck_assert_uint_eq(n_app, 2);
+        ck_assert_uint_gt(a.chain.p[t].u.tp.tp_data.n, 9 * MK_URI_MAX);
+    }
+
+    /* a 503 raised after V (no active ticket key) takes the entry: the
+     * same message later is Error 1, not a second answer */
+    F.shim.no_active = true;
+    alice_request(&mk_suite_128, &m, &d);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_UNAVAILABLE);
+    F.shim.no_active = false;
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_TS);
+    fx_assert_error(&m, 1, true, FX_ALICE);
+}
+END_TEST
+
 /* The store is written once per answer: the replay entry with the record
  * (answer_commit). A copy of a message is found at that commit: the answer
  * built for it is discarded and Error 1 (with V) committed instead, as a
@@ -1042,15 +1143,23 @@ START_TEST(test_replay_found_at_commit)
     ck_assert_uint_eq(F.shim.commits, c0 + 1);
     ck_assert_uint_eq(F.shim.commits_with_replay, r0);
 
-    /* a 503 takes no entry: the same message is answered once it can be
-     * (a new one: the Error 7 above has the replay tuple of m) */
+    /* a 503 of the core after V takes the entry too (doc/profile.md
+     * §9.36): the same message is not answered a second time (a new one:
+     * the Error 7 above has the replay tuple of m) */
     alice_request(&mk_suite_128, &m, &d);
     F.shim.no_active = true;
     ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
                      MK_E_UNAVAILABLE);
     ck_assert_uint_eq(F.shim.commits, c0 + 2);
-    ck_assert_uint_eq(F.shim.commits_with_replay, r0);
+    ck_assert_uint_eq(F.shim.commits_with_replay, r0 + 1);
     F.shim.no_active = false;
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_TS);
+    /* only a 503 whose commit failed leaves nothing: then it is answered */
+    alice_request(&mk_suite_128, &m, &d);
+    F.shim.fail_replay = true;
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_UNAVAILABLE);
+    F.shim.fail_replay = false;
     ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
     ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_TS);
     free(l);
@@ -1282,6 +1391,7 @@ int main(void)
     tcase_add_test(tc, test_template_honoured);
     tcase_add_test(tc, test_parse_errors_400);
     tcase_add_test(tc, test_store_failures_503);
+    tcase_add_test(tc, test_no_message_processed_twice);
     tcase_add_test(tc, test_records);
     tcase_add_test(tc, test_responders_listed_and_validated);
     tcase_add_test(tc, test_replay_found_at_commit);

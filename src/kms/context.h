@@ -35,8 +35,13 @@ struct mk_kms {
     void *vector_ctx;
 };
 
-/* Largest encoded TP Data / Ticket Data / KEMAC ciphertext we produce. */
-#define MK_KMS_TP_DATA_MAX 2048
+/* Largest encoded TP Data / Ticket Data / KEMAC ciphertext we produce.
+ * The granted TP Data is bounded by the check stage (policy.c, doc/
+ * profile.md §9.36): IDRkms, IDRi, up to MK_KMS_TP_IDRAPP_MAX IDRapp and
+ * MK_RECORD_RESPONDERS IDRr of at most MK_URI_MAX - 1 bytes each, three
+ * TR; policy.c checks at compile time that this fits. */
+#define MK_KMS_TP_DATA_MAX 4096
+#define MK_KMS_TP_IDRAPP_MAX 2
 #define MK_KMS_TICKET_DATA_MAX 1024
 #define MK_KMS_KEMAC_MAX 1024
 #define MK_KMS_RAND_MAX 64
@@ -198,7 +203,7 @@ mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out);
 /* Fill the fields common to every record (time, service, subscriber,
  * identities) and commit it with outcome e, together with the replay-cache
  * entry when the answer carries one (an answer to an authenticated message
- * in the window that is not a 503): one transaction. MK_E_MIKEY_TS when
+ * in the window, whatever the outcome, §9.36): one transaction. MK_E_MIKEY_TS when
  * the entry was taken first (nothing written); then mk_record_clear and
  * commit the refusal. */
 mk_err mk_record_commit(mk_kms_req *r, mk_err e);

@@ -31,6 +31,8 @@
  *   (character sets of RFC 3261 / RFC 3966), else 7; at most 8 IDRr in a
  *   TP, else 15. With no responder patterns any such IDRr is allowed;
  *   configured patterns are fnmatch(3) over the ID Data.
+ * - Every IDR of the requested TP Data is at most 255 bytes and there are
+ *   at most 2 IDRapp, else 15: the granted TP always fits its buffer.
  * - K = 1 when the granted TP differs from the request in anything: Ticket
  *   Type 2 -> 1, flags (D forced to 1), IDRkms / IDRi / TRs / TRe added or
  *   changed, a template key KV changed. Default keys (no template) are not
@@ -45,6 +47,17 @@
 #include "util/uri.h"
 
 #define MIN_RAND_LEN 16      /* RFC 3830 §6.11 */
+/* An IDR payload in TP Data: Next payload, ID Role, ID Type, ID len (2),
+ * ID Data; a TR: Next payload, TS Role, TS Type, an NTP-UTC value. */
+#define IDR_BYTES(n) (5 + (n))
+#define TR_BYTES 11
+/* The granted TP Data at its largest (encode_granted, §9.36) fits. */
+_Static_assert(IDR_BYTES(MK_KMS_ID_MAX - 1) + IDR_BYTES(MK_URI_MAX - 1) +
+                       3 * TR_BYTES +
+                       (MK_KMS_TP_IDRAPP_MAX + MK_RECORD_RESPONDERS) *
+                           IDR_BYTES(MK_URI_MAX - 1) <=
+                   MK_KMS_TP_DATA_MAX,
+               "granted TP Data may not fit its buffer");
 #define DEFAULT_SPI_LEN 4    /* profile §4 */
 #define TMPL_SALT_MAX 32
 
@@ -325,6 +338,7 @@ static mk_err check_tp(mk_kms_req *r, const mk_tp *tp, const mk_tr **trs,
 {
     const mk_chain *c = &r->tp_chain;
     bool seen_kms = false, seen_i = false, seen_trr = false;
+    size_t n_app = 0;
     uint64_t trs_u = 0, tre_u = 0;
     if (mk_tp_data_decode(tp->tp_data, &r->tp_chain) != MK_OK)
         MK_FAIL(MK_E_MIKEY_TPPAR, "TP Data does not decode");
@@ -354,6 +368,9 @@ static mk_err check_tp(mk_kms_req *r, const mk_tp *tp, const mk_tr **trs,
         const mk_payload *p = &c->p[i];
         switch (p->type) {
         case MK_PT_IDR:
+            /* bounded here, so that the granted TP always fits (§9.36) */
+            if (p->u.idr.data.n >= MK_URI_MAX)
+                MK_FAIL(MK_E_MIKEY_TPPAR, "TP IDR longer than 255 bytes");
             switch (p->u.idr.role) {
             case MK_ROLE_IDRKMS:
                 if (seen_kms)
@@ -375,6 +392,8 @@ static mk_err check_tp(mk_kms_req *r, const mk_tp *tp, const mk_tr **trs,
                     MK_FAIL(MK_E_MIKEY_TPPAR, "TP names more than 8 IDRr");
                 break;
             case MK_ROLE_IDRAPP:
+                if (++n_app > MK_KMS_TP_IDRAPP_MAX)
+                    MK_FAIL(MK_E_MIKEY_TPPAR, "TP names more than 2 IDRapp");
                 break;
             default:
                 MK_FAIL(MK_E_MIKEY_TPPAR, "IDR role not allowed in TP Data");

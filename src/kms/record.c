@@ -134,9 +134,10 @@ mk_err mk_record_commit(mk_kms_req *r, mk_err e)
         rec->ticket_id[64] = '\0';
     }
     snprintf(rec->outcome, sizeof rec->outcome, "%s", outcome);
-    /* A 503 tells the UE to try again: it takes no replay entry, so that
-     * the same message is answered then (replay.c). */
-    bool replay = r->have_replay && mk_err_http_status(e) != 503;
+    /* Every answer to a message whose V verified takes its replay entry,
+     * a 503 too: no authenticated message is processed twice (doc/
+     * profile.md §9.36). A UE told 503 sends a new message. */
+    bool replay = r->have_replay;
     mk_err c = st->answer_commit(st->ctx, replay ? r->replay_digest : NULL,
                                  replay ? r->replay_expires : 0,
                                  r->now_unix, rec);

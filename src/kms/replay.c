@@ -12,8 +12,9 @@
  * The answer is built first; if the store then finds the digest taken (a
  * copy was answered first, by this or another process) it writes nothing,
  * and kms.c discards the built answer and answers Error 1 instead. If the
- * cache cannot be written the answer is 503. A 503 answer leaves no entry,
- * so that the UE may send the same message again.
+ * cache cannot be written the answer is 503 and nothing is written. Every
+ * other answer takes the entry, a 503 of the core included (doc/
+ * profile.md §9.36): an authenticated message is processed once.
  */
 #include "kms/context.h"
 
