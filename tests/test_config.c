@@ -92,7 +92,9 @@ START_TEST(test_every_key)
                "replay_max = 123456\n"
                "journal_max = 68719476\n"
                "durable = yes\n"
-               "log_file = /var/log/mikeykms/kmsd.log\n");
+               "log_file = /var/log/mikeykms/kmsd.log\n"
+               "ticket_reuse_grace = 5\n"
+               "kv_max = 5000\n");
     mk_config c;
     ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
     ck_assert_str_eq(c.kms_id, "kms.operator.example");
@@ -136,6 +138,8 @@ START_TEST(test_every_key)
     ck_assert_uint_eq(k.skew_seconds, 120);
     ck_assert_uint_eq(k.max_lifetime, 7200);
     ck_assert_uint_eq(k.default_lifetime, 600);
+    ck_assert_uint_eq(k.reuse_grace_seconds, 5);
+    ck_assert_uint_eq(nc.kv_max, 5000);
 }
 END_TEST
 

@@ -131,6 +131,15 @@ static mk_err sh_commit(void *c, const uint8_t *d, uint64_t exp,
     return s->real.answer_commit(s->real.ctx, d, exp, now, r);
 }
 
+static mk_err sh_resolved(void *c, const uint8_t *id, mk_bytes responder,
+                          uint64_t now, uint64_t expires, uint32_t grace)
+{
+    fx_shim *s = c;
+    s->resolved_calls++;
+    return s->real.ticket_resolved(s->real.ctx, id, responder, now, expires,
+                                   grace);
+}
+
 void fx_setup(void)
 {
     mk_ticket_key_info info;
@@ -160,6 +169,7 @@ void fx_setup(void)
         .ticket_key_active = sh_active,
         .ticket_key_by_id = sh_byid,
         .answer_commit = sh_commit,
+        .ticket_resolved = sh_resolved,
     };
     mk_kms_config_defaults(&F.cfg);
     F.kms = mk_kms_new(&F.cfg, &F.iface, &e);

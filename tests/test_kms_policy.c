@@ -259,6 +259,32 @@ static mk_err resolve_as(const chain_result *r, const char *who, fx_msg *m)
     return fx_handle(MK_SERVICE_TICKET_RESOLVE, m);
 }
 
+/* Resolve Alice's ticket t as `who`: a TRANSFER_INIT naming `who`, then
+ * who's RESOLVE_INIT (fresh RANDRr, T = F.now). */
+static mk_err resolve_ticket(const mk_ue_ticket *t, const char *who)
+{
+    mk_ue_transfer_params tp;
+    fx_msg ti, ri;
+    mk_ue_creds c;
+    mk_ue_fixed f;
+    memset(&tp, 0, sizeof tp);
+    tp.idri = fx_str(FX_ALICE);
+    tp.idrr = fx_str(who);
+    tp.n_cs = 1;
+    tp.cs[0].cs_id = 1;
+    mk_ue_srtp_policy_default(&mk_suite_128, &tp.cs[0].policy);
+    ck_assert_int_eq(mk_ue_transfer_init(t, &tp, ti.b, sizeof ti.b, &ti.n),
+                     MK_OK);
+    fx_creds(who, &c);
+    memset(&f, 0, sizeof f);
+    f.has_t = true;
+    f.t_ntp = F.now;
+    ck_assert_int_eq(mk_ue_resolve_init(&c, MK_BYTES(ti.b, ti.n), &f, ri.b,
+                                        sizeof ri.b, &ri.n),
+                     MK_OK);
+    return fx_handle(MK_SERVICE_TICKET_RESOLVE, &ri);
+}
+
 START_TEST(test_resolve_policy_403)
 {
     fx_msg m, out;
@@ -295,32 +321,45 @@ START_TEST(test_resolve_policy_403)
     fx_request_init(&p, &m);
     ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
     /* (Carol's RESOLVE_INIT needs a TRANSFER_INIT of this ticket) */
-    {
+    mk_ue_ticket *t = accept_as(FX_ALICE, &m);
+    ck_assert_int_eq(resolve_ticket(t, FX_CAROL), MK_E_POLICY);
+    mk_ue_ticket_wipe(t);
+    free(t);
+}
+END_TEST
+
+/* doc/profile.md §9.37: a ticket with J = 0 is resolved once. The same
+ * responder may resolve it again within ticket_reuse_grace (30 s) of the
+ * first resolve, not after; another responder named in the ticket is
+ * refused at once. A ticket with J = 1 resolves any number of times. */
+START_TEST(test_no_reuse_enforced)
+{
+    const uint64_t t0 = F.now;
+    mk_ue_request_params p;
+    fx_msg m;
+    for (int j = 0; j < 2; j++) {
+        F.now = t0;
+        fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+        p.idrr[1] = fx_str(FX_ERIN);
+        p.n_idrr = 2;
+        if (j)
+            p.flags |= MK_TPF_J;
+        fx_request_init(&p, &m);
+        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
         mk_ue_ticket *t = accept_as(FX_ALICE, &m);
-        mk_ue_transfer_params tp;
-        fx_msg ti, ri;
-        mk_ue_creds c;
-        mk_ue_fixed f;
-        memset(&tp, 0, sizeof tp);
-        tp.idri = fx_str(FX_ALICE);
-        tp.idrr = fx_str(FX_CAROL);
-        tp.n_cs = 1;
-        tp.cs[0].cs_id = 1;
-        mk_ue_srtp_policy_default(&mk_suite_128, &tp.cs[0].policy);
-        ck_assert_int_eq(mk_ue_transfer_init(t, &tp, ti.b, sizeof ti.b, &ti.n),
-                         MK_OK);
-        fx_creds(FX_CAROL, &c);
-        memset(&f, 0, sizeof f);
-        f.has_t = true;
-        f.t_ntp = F.now;
-        ck_assert_int_eq(mk_ue_resolve_init(&c, MK_BYTES(ti.b, ti.n), &f, ri.b,
-                                            sizeof ri.b, &ri.n),
-                         MK_OK);
-        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &ri),
-                         MK_E_POLICY);
+        ck_assert_uint_eq(!!(t->flags & MK_TPF_J), j);
+        ck_assert_int_eq(resolve_ticket(t, FX_BOB), MK_OK);
+        ck_assert_int_eq(resolve_ticket(t, FX_BOB), MK_OK); /* in the grace */
+        ck_assert_int_eq(resolve_ticket(t, FX_ERIN), j ? MK_OK : MK_E_POLICY);
+        F.now = t0 + ((uint64_t)F.cfg.reuse_grace_seconds << 32);
+        ck_assert_int_eq(resolve_ticket(t, FX_BOB), MK_OK); /* its last s */
+        F.now += (uint64_t)1 << 32;
+        ck_assert_int_eq(resolve_ticket(t, FX_BOB), j ? MK_OK : MK_E_POLICY);
+        ck_assert_int_eq(F.ans.http_status, j ? 200 : 403);
         mk_ue_ticket_wipe(t);
         free(t);
     }
+    F.now = t0;
 }
 END_TEST
 
@@ -341,6 +380,13 @@ START_TEST(test_resolve_validity_window)
     mk_ue_ticket_wipe(t);
     free(t);
 
+    /* the ticket (J = 0) is resolved again by Bob an hour after its first
+     * resolve: a KMS with the longest grace (doc/profile.md §9.37) */
+    mk_err e;
+    mk_kms_free(F.kms);
+    F.cfg.reuse_grace_seconds = 3600;
+    F.kms = mk_kms_new(&F.cfg, &F.iface, &e);
+    ck_assert_ptr_nonnull(F.kms);
     chain_result *r = fx_chain(&mk_suite_256, true, false);
     /* before TRs (= time of the request); first, since the KMS never
      * accepts messages older than the latest clock it has shown minus the
@@ -607,6 +653,7 @@ int main(void)
     tcase_add_test(tc, test_granted_policy);
     tcase_add_test(tc, test_session_key_flags);
     tcase_add_test(tc, test_resolve_policy_403);
+    tcase_add_test(tc, test_no_reuse_enforced);
     tcase_add_test(tc, test_resolve_validity_window);
     tcase_add_test(tc, test_ticket_every_bit_flipped);
     tcase_add_test(tc, test_ticket_key_rotation);

@@ -945,6 +945,59 @@ static void add_in_threads(mk_node *n)
         ck_assert_int_eq(pthread_join(th[i], NULL), 0);
 }
 
+/* J = 0 (doc/profile.md §9.37): the first resolve of a ticket wins, for
+ * every process; the same responder again only within the grace. */
+START_TEST(test_ticket_resolved_once)
+{
+    uint64_t now = (uint64_t)time(NULL);
+    uint8_t id[32];
+    memset(id, 0x5a, sizeof id);
+    mk_node *n = open_node();
+    /* four processes race for a fresh ticket: exactly one wins */
+    pid_t kids[4];
+    for (int i = 0; i < 4; i++) {
+        kids[i] = fork();
+        ck_assert_int_ge(kids[i], 0);
+        if (kids[i] == 0) {
+            char who[32];
+            mk_node *cn = open_node();
+            snprintf(who, sizeof who, "sip:r%d@example.org", i);
+            mk_err e = mk_node_ticket_resolve(
+                cn, id, MK_BYTES(who, strlen(who)), now, now + 100, 30);
+            mk_node_close(cn);
+            _exit(e == MK_OK ? 0 : e == MK_E_POLICY ? 1 : 2);
+        }
+    }
+    int won = 0, lost = 0, winner = -1;
+    for (int i = 0; i < 4; i++) {
+        int st = 0;
+        ck_assert_int_eq(waitpid(kids[i], &st, 0), kids[i]);
+        ck_assert(WIFEXITED(st));
+        if (WEXITSTATUS(st) == 0) {
+            won++;
+            winner = i;
+        }
+        lost += WEXITSTATUS(st) == 1;
+    }
+    ck_assert_int_eq(won, 1);
+    ck_assert_int_eq(lost, 3);
+    char w[32];
+    snprintf(w, sizeof w, "sip:r%d@example.org", winner);
+    mk_bytes wb = MK_BYTES(w, strlen(w));
+    ck_assert_int_eq(mk_node_ticket_resolve(n, id, wb, now + 30, now + 100, 30),
+                     MK_OK);
+    ck_assert_int_eq(mk_node_ticket_resolve(n, id, wb, now + 31, now + 100, 30),
+                     MK_E_POLICY);
+    /* another ticket is another entry */
+    id[0] ^= 1;
+    ck_assert_int_eq(mk_node_ticket_resolve(n, id, wb, now + 31, now + 100, 0),
+                     MK_OK);
+    ck_assert_int_eq(mk_node_ticket_resolve(n, id, wb, now + 32, now + 100, 0),
+                     MK_E_POLICY);
+    mk_node_close(n);
+}
+END_TEST
+
 START_TEST(test_shared_counters)
 {
     mk_node *n = open_node();
@@ -1029,6 +1082,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_kv_tables);
     tcase_add_test(tc, test_shared_counters);
     tcase_add_test(tc, test_files_get_the_directory_owner);
+    tcase_add_test(tc, test_ticket_resolved_once);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -169,6 +169,16 @@ static mk_err st_commit(void *ctx, const uint8_t *digest, uint64_t expires,
     return MK_OK;
 }
 
+/* One resolve per chain: the first resolve of a ticket passes (the J = 0
+ * rule, doc/profile.md §9.37, has nothing to refuse here). */
+static mk_err st_resolved(void *ctx, const uint8_t *id, mk_bytes responder,
+                          uint64_t now, uint64_t expires, uint32_t grace)
+{
+    (void)ctx, (void)id, (void)responder, (void)now, (void)expires,
+        (void)grace;
+    return MK_OK;
+}
+
 static mk_err kms_random(void *ctx, uint8_t *out, size_t n)
 {
     vec_kms *v = ctx;
@@ -526,7 +536,7 @@ static void run(const spec *sp, const char *dir)
     chain_opts o;
     mk_kms_config cfg;
     mk_kms_store st = {&v, st_by_psk_id, st_by_impu, st_tk_active,
-                       st_tk_by_id, st_commit};
+                       st_tk_by_id, st_commit, st_resolved};
     mk_err e;
     bool refused = sp->late != 0;
 

@@ -21,6 +21,7 @@ void mk_config_defaults(mk_config *c)
     c->skew_window = 300;
     c->max_ticket_lifetime = 86400;
     c->default_ticket_lifetime = 3600;
+    c->ticket_reuse_grace = 30;
     snprintf(c->accepted_protocols[0], MK_CONFIG_PROTOCOL_LEN, "%s",
              "HTTP/1.1");
     c->n_accepted_protocols = 1;
@@ -33,6 +34,7 @@ void mk_config_defaults(mk_config *c)
     mk_node_config_defaults(&n);
     c->replay_max = n.replay_max;
     c->journal_max = n.journal_max;
+    c->kv_max = n.kv_max;
     c->durable = n.durable;
 }
 
@@ -54,6 +56,7 @@ void mk_config_kms(const mk_config *c, mk_kms_config *out)
     out->skew_seconds = c->skew_window;
     out->max_lifetime = c->max_ticket_lifetime;
     out->default_lifetime = c->default_ticket_lifetime;
+    out->reuse_grace_seconds = c->ticket_reuse_grace;
 }
 
 void mk_config_node(const mk_config *c, mk_node_config *out)
@@ -62,6 +65,7 @@ void mk_config_node(const mk_config *c, mk_node_config *out)
     snprintf(out->path, sizeof out->path, "%s", c->node_state);
     out->replay_max = c->replay_max;
     out->journal_max = c->journal_max;
+    out->kv_max = c->kv_max;
     out->durable = c->durable;
     out->skew_seconds = c->skew_window;
 }
@@ -254,7 +258,7 @@ enum key_id {
     K_KMS_ID, K_STORE, K_MASTER_KEY, K_SKEW, K_MAX_LIFE, K_DEF_LIFE,
     K_PROTOCOLS, K_RETRY_AFTER, K_BODY_MAX, K_LOG_LEVEL, K_MOUNT,
     K_BUSY_TIMEOUT, K_LISTEN, K_NODE_STATE, K_REPLAY_MAX, K_JOURNAL_MAX,
-    K_DURABLE, K_LOG_FILE, K__COUNT
+    K_DURABLE, K_LOG_FILE, K_REUSE_GRACE, K_KV_MAX, K__COUNT
 };
 
 static const char *const key_names[K__COUNT] = {
@@ -276,6 +280,8 @@ static const char *const key_names[K__COUNT] = {
     [K_JOURNAL_MAX] = "journal_max",
     [K_DURABLE] = "durable",
     [K_LOG_FILE] = "log_file",
+    [K_REUSE_GRACE] = "ticket_reuse_grace",
+    [K_KV_MAX] = "kv_max",
 };
 
 static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
@@ -331,6 +337,11 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
         return set_bool(p, "durable", v, &c->durable);
     case K_LOG_FILE:
         return set_path(p, "log_file", v, c->log_file, sizeof c->log_file);
+    case K_REUSE_GRACE: /* doc/profile.md §9.37 */
+        return set_u32(p, "ticket_reuse_grace", v, 0, 3600,
+                       &c->ticket_reuse_grace);
+    case K_KV_MAX:
+        return set_u64(p, "kv_max", v, 10, (uint64_t)1 << 32, &c->kv_max);
     case K__COUNT:
         break;
     }

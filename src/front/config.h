@@ -42,6 +42,7 @@ typedef struct mk_config {
     uint32_t skew_window;               /* seconds, default 300 */
     uint32_t max_ticket_lifetime;       /* seconds, default 86400 */
     uint32_t default_ticket_lifetime;   /* seconds, default 3600 */
+    uint32_t ticket_reuse_grace;        /* seconds, default 30 (§9.37) */
     char accepted_protocols[MK_CONFIG_PROTOCOLS_MAX][MK_CONFIG_PROTOCOL_LEN];
     size_t n_accepted_protocols;        /* default 1: "HTTP/1.1" */
     uint32_t retry_after;               /* seconds, default 5 */
@@ -55,6 +56,7 @@ typedef struct mk_config {
     char node_state[MK_CONFIG_PATH_MAX]; /* "" = STORE-node */
     uint64_t replay_max;                /* entries, default 4000000 */
     uint64_t journal_max;               /* records, default 1000000 */
+    uint64_t kv_max;                    /* entries per node table, 100000 */
     bool durable;                       /* default no */
     char log_file[MK_CONFIG_PATH_MAX];  /* optional, "" = standard error */
     /* After a failed mk_config_load: "FILE:LINE: reason" (or "FILE:

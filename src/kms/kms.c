@@ -40,6 +40,7 @@ void mk_kms_config_defaults(mk_kms_config *c)
     c->skew_seconds = 300;                /* profile §7 */
     c->max_lifetime = 86400;              /* profile §5 */
     c->default_lifetime = 3600;
+    c->reuse_grace_seconds = 30;          /* profile §9.37 */
 }
 
 void mk_subscriber_wipe(mk_subscriber *s)
@@ -69,7 +70,7 @@ mk_kms *mk_kms_new(const mk_kms_config *cfg, struct mk_kms_store *store,
     if (cfg == NULL || store == NULL || store->subscriber_by_psk_id == NULL ||
         store->subscriber_by_impu == NULL ||
         store->ticket_key_active == NULL || store->ticket_key_by_id == NULL ||
-        store->answer_commit == NULL) {
+        store->answer_commit == NULL || store->ticket_resolved == NULL) {
         e = mk_err_raise(MK_E_ARG, -1, 0, "KMS needs a config and a store");
         goto out;
     }

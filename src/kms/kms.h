@@ -32,6 +32,10 @@ typedef struct mk_kms_config {
     uint32_t skew_seconds;      /* T window, default 300 (profile §7) */
     uint32_t max_lifetime;      /* ticket lifetime cap, default 86400 (§5) */
     uint32_t default_lifetime;  /* TRe when the request names none: 3600 */
+    /* a ticket with J = 0 resolved again by the same responder within
+     * this many seconds of its first resolve (a lost RESOLVE_RESP, forked
+     * devices of one IMPU): default 30 (doc/profile.md §9.37) */
+    uint32_t reuse_grace_seconds;
 } mk_kms_config;
 
 void mk_kms_config_defaults(mk_kms_config *c);

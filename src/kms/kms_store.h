@@ -120,6 +120,15 @@ typedef struct mk_kms_store {
     mk_err (*answer_commit)(void *ctx, const uint8_t *digest,
                             uint64_t expires_unix, uint64_t now_unix,
                             const mk_record *r);
+    /* The J = 0 rule (doc/profile.md §9.37): the ticket `id` (32 bytes,
+     * SHA-256 of its Ticket Data) is resolved by `responder` at now_unix;
+     * remember it until expires_unix. MK_OK for the first resolve of the
+     * ticket and for a later one by the same responder within
+     * grace_seconds of the first; MK_E_POLICY for any other. Exact across
+     * every process that shares the store's node. */
+    mk_err (*ticket_resolved)(void *ctx, const uint8_t *id,
+                              mk_bytes responder, uint64_t now_unix,
+                              uint64_t expires_unix, uint32_t grace_seconds);
 } mk_kms_store;
 
 #endif

@@ -241,6 +241,20 @@ mk_err mk_node_kv_delete(mk_node *n, mk_node_table t, mk_bytes key);
 mk_err mk_node_kv_sweep(mk_node *n, uint64_t now_unix, size_t budget,
                         size_t *deleted);
 
+/* --- tickets resolved (node_ticket.c, doc/profile.md §9.37) --- */
+
+/* The J = 0 rule: note in MK_NODE_KV_TICKET that the ticket `id` (32
+ * bytes, SHA-256 of its Ticket Data) is resolved by `responder` at
+ * now_unix, the note kept until expires_unix (the ticket's end). MK_OK for
+ * the first resolve, and for a later one by the same responder within
+ * grace_seconds of the first; MK_E_POLICY for any other (nothing
+ * written); MK_E_UNAVAILABLE when the table is full (kv_max). One write
+ * transaction: of two first resolves by different responders, exactly
+ * one passes, whichever processes they reach. */
+mk_err mk_node_ticket_resolve(mk_node *n, const uint8_t id[32],
+                              mk_bytes responder, uint64_t now_unix,
+                              uint64_t expires_unix, uint32_t grace_seconds);
+
 /* --- shared counters (node_stats.c) ---
  * MK_NODE_STATS_SLOTS counters of 64 bits, zero in a new file, shared by
  * every process of the machine; what each slot means is the caller's

@@ -28,6 +28,14 @@ static mk_err answer_commit(void *ctx, const uint8_t *digest,
     return mk_store_answer_commit(ctx, digest, expires_unix, now_unix, r);
 }
 
+static mk_err ticket_resolved(void *ctx, const uint8_t *id,
+                              mk_bytes responder, uint64_t now_unix,
+                              uint64_t expires_unix, uint32_t grace_seconds)
+{
+    return mk_store_ticket_resolved(ctx, id, responder, now_unix,
+                                    expires_unix, grace_seconds);
+}
+
 mk_kms_store mk_sqlstore_interface(mk_sqlstore *s)
 {
     mk_kms_store t = {
@@ -37,6 +45,7 @@ mk_kms_store mk_sqlstore_interface(mk_sqlstore *s)
         .ticket_key_active = tk_active,
         .ticket_key_by_id = tk_by_id,
         .answer_commit = answer_commit,
+        .ticket_resolved = ticket_resolved,
     };
     return t;
 }

@@ -200,6 +200,9 @@ mk_err mk_store_ticket_key_by_id(mk_sqlstore *s, mk_bytes id,
 mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
                               uint64_t expires_unix, uint64_t now_unix,
                               const mk_record *r);
+mk_err mk_store_ticket_resolved(mk_sqlstore *s, const uint8_t *id,
+                                mk_bytes responder, uint64_t now_unix,
+                                uint64_t expires_unix, uint32_t grace_seconds);
 
 /* record_write: one record into the records table (the drain,
  * store_drain.c); its fields must have passed mk_store_record_check, so

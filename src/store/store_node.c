@@ -142,6 +142,16 @@ mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
     return rc;
 }
 
+mk_err mk_store_ticket_resolved(mk_sqlstore *s, const uint8_t *id,
+                                mk_bytes responder, uint64_t now_unix,
+                                uint64_t expires_unix, uint32_t grace_seconds)
+{
+    mk_node *n = NULL;
+    MK_GUARD(node_of(s, &n));
+    return mk_node_ticket_resolve(n, id, responder, now_unix, expires_unix,
+                                  grace_seconds);
+}
+
 void mk_store_changed(mk_sqlstore *s)
 {
     bool known = false;
