@@ -3,6 +3,7 @@
  * looked-up rows against the node's generation, records drained from the
  * node's journal, a busy database, master key file. (The node state
  * itself: test_node.c.) */
+#define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 
 #include "store/master_key.h"
 #include "store/store.h"
+#include "store/store_int.h" /* sizeof (struct mk_sqlstore) */
 
 /* --- helpers --- */
 
@@ -639,19 +641,42 @@ END_TEST
 
 /* --- keys at rest --- */
 
-static bool file_contains(const char *path, const uint8_t *needle, size_t n)
+static bool mem_has(const void *hay, size_t len, const uint8_t *needle,
+                    size_t n)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return false;
-    static uint8_t buf[4 << 20];
-    size_t len = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    ck_assert_uint_lt(len, sizeof buf);
+    const uint8_t *h = hay;
     for (size_t i = 0; i + n <= len; i++)
-        if (buf[i] == needle[0] && memcmp(buf + i, needle, n) == 0)
+        if (h[i] == needle[0] && memcmp(h + i, needle, n) == 0)
             return true;
     return false;
+}
+
+/* Every byte of the file that holds data (the node file is a sparse map
+ * of its bound: holes are skipped), in chunks that overlap by n - 1. */
+static bool file_contains(const char *path, const uint8_t *needle, size_t n)
+{
+    static uint8_t buf[1 << 20];
+    int fd = open(path, O_RDONLY);
+    bool found = false;
+    if (fd < 0)
+        return false;
+    off_t end = lseek(fd, 0, SEEK_END);
+    off_t pos = lseek(fd, 0, SEEK_DATA);
+    while (!found && pos >= 0 && pos < end) {
+        off_t hole = lseek(fd, pos, SEEK_HOLE);
+        while (!found && pos < hole) {
+            ssize_t got = pread(fd, buf, sizeof buf, pos);
+            ck_assert_int_gt(got, 0);
+            found = mem_has(buf, (size_t)got, needle, n);
+            if ((size_t)got < n || pos + got >= hole)
+                pos += got;
+            else
+                pos += got - (off_t)(n - 1);
+        }
+        pos = lseek(fd, pos, SEEK_DATA);
+    }
+    close(fd);
+    return found;
 }
 
 START_TEST(test_no_key_in_clear_on_disk)
@@ -699,6 +724,75 @@ static mk_err collect_tk(void *arg, const mk_ticket_key_info *k)
     l->states[l->n++] = k->state;
     return MK_OK;
 }
+
+/* doc/profile.md §9.38: a retired ticket key is gone from the store files
+ * (no old page image in kms.db or its WAL, none in the node file) and from
+ * the memory of a server connection from its next answer on, the
+ * plaintext in its unwrap cache included. */
+START_TEST(test_retired_key_destroyed)
+{
+    mk_sqlstore *srv = open_store(1000); /* a kmsd worker's connection */
+    mk_sqlstore *adm = open_store(1000); /* kmsctl's */
+    mk_kms_store t = mk_sqlstore_interface(srv);
+    mk_ticket_key k1, k;
+    char wal[160], node[160];
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    snprintf(node, sizeof node, "%s-node", db_path);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(adm, 1000, NULL), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_ticket_key_rotate(adm, 2000, NULL), MK_OK);
+    /* the wrapped bytes of tpk-0001, as a stolen file would hold them */
+    uint8_t wrapped[64];
+    size_t wn;
+    {
+        sqlite3 *db = raw_open();
+        sqlite3_stmt *st;
+        ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT key_wrapped FROM "
+                                                "ticket_keys WHERE version = 1",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        wn = (size_t)sqlite3_column_bytes(st, 0);
+        ck_assert_uint_eq(wn, 40);
+        memcpy(wrapped, sqlite3_column_blob(st, 0), wn);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    /* the server uses tpk-0001 and commits answers: cached, armed */
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8),
+                                            &k1),
+                         MK_OK);
+        ck_assert_int_eq(t.answer_commit(t.ctx, NULL, 0, 1000, NULL), MK_OK);
+    }
+    ck_assert(file_contains(wal, wrapped, wn) ||
+              file_contains(db_path, wrapped, wn));
+    ck_assert(mem_has(srv, sizeof *srv, k1.key.b, 32));
+
+    ck_assert_int_eq(
+        mk_sqlstore_ticket_key_retire(adm, MK_BYTES("tpk-0001", 8)), MK_OK);
+    /* the server's next answer (served from its cache) finds the change
+     * at its commit: dropped, and the plaintext wiped everywhere in it */
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
+                     MK_OK);
+    ck_assert_int_eq(t.answer_commit(t.ctx, NULL, 0, 1000, NULL), MK_E_STALE);
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
+                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(t.answer_commit(t.ctx, NULL, 0, 1000, NULL), MK_OK);
+    ck_assert(!mem_has(srv, sizeof *srv, k1.key.b, 32));
+    /* no page image of the wrapped key left in the files, while both
+     * connections still have the store open */
+    ck_assert(!file_contains(db_path, wrapped, wn));
+    ck_assert(!file_contains(wal, wrapped, wn));
+    ck_assert(!file_contains(node, wrapped, wn));
+    /* the other key still works */
+    ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0002", 8), &k),
+                     MK_OK);
+    mk_key_wipe(&k.key);
+    mk_key_wipe(&k1.key);
+    mk_sqlstore_close(adm);
+    mk_sqlstore_close(srv);
+}
+END_TEST
 
 START_TEST(test_ticket_key_rotation)
 {
@@ -1384,6 +1478,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_subscriber_list);
     tcase_add_test(tc, test_no_key_in_clear_on_disk);
     tcase_add_test(tc, test_ticket_key_rotation);
+    tcase_add_test(tc, test_retired_key_destroyed);
     tcase_add_test(tc, test_unwrap_cache_follows_the_rows);
     tcase_add_test(tc, test_generation_follows_every_change);
     tcase_add_test(tc, test_cache_stale_at_commit);

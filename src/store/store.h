@@ -25,7 +25,10 @@
  *   to another row fails to unwrap. A check value wrapped under the master
  *   key is kept in the database: opening a store with another master key
  *   fails with MK_E_UNWRAP. The database file alone reveals no key.
- * - A retired ticket key is destroyed (its wrapped bytes are erased).
+ * - A retired ticket key is destroyed: its wrapped bytes are zeroed in
+ *   their page (secure_delete on every connection) and the WAL that held
+ *   the page's earlier image is checkpointed and cut to 0 bytes; every
+ *   connection wipes its unwrapped copy when it drops its cache.
  * - The schema version is PRAGMA user_version; opening migrates an older
  *   (or empty) file forward and refuses a newer one (MK_E_CONFIG).
  * - Lookups are cached per connection (store_cache.c): subscribers by PSK
@@ -196,9 +199,12 @@ typedef struct mk_ticket_key_info {
  * previously active key becomes resolve-only. One transaction. */
 mk_err mk_sqlstore_ticket_key_rotate(mk_sqlstore *s, uint64_t now_unix,
                                      mk_ticket_key_info *created);
-/* Make a resolve-only key retired and erase its wrapped bytes.
+/* Make a resolve-only key retired and erase its wrapped bytes, then empty
+ * the WAL so that no page image of them is left (doc/profile.md §9.38).
  * MK_E_NOT_FOUND if no such key, MK_E_VALUE if it is the active key
- * (rotate first); retiring a retired key is MK_OK. */
+ * (rotate first); retiring a retired key is MK_OK (and empties the WAL
+ * again). MK_E_UNAVAILABLE, with the key retired, when a reader kept the
+ * WAL from being emptied within the busy timeout: call again. */
 mk_err mk_sqlstore_ticket_key_retire(mk_sqlstore *s, mk_bytes id);
 typedef mk_err (*mk_sqlstore_ticket_key_cb)(void *arg,
                                             const mk_ticket_key_info *k);

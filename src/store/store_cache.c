@@ -70,6 +70,9 @@ void mk_store_cache_drop(mk_sqlstore *s)
     memset(c->impus, 0, sizeof c->impus);
     for (size_t i = 0; i < MK_TK_CACHE_SLOTS; i++)
         tk_slot_empty(&c->tks[i]);
+    /* the plaintext of every unwrapped key goes too, not only the rows: a
+     * retired ticket key must not linger where it would only miss */
+    mk_store_unwrap_forget(s);
     if (c->gen_known)
         c->stats.drops++;
     c->gen_known = false;

@@ -371,6 +371,13 @@ static mk_err open_store(const char *path, mk_bytes master_key,
     MK_GUARD_GOTO(pragma(s, "PRAGMA foreign_keys=ON", NULL,
                          "cannot enable foreign keys"),
                   rc, fail);
+    /* Deleted or overwritten content is overwritten with zeros in the
+     * page, so that a retired ticket key's wrapped bytes do not survive in
+     * a page's free space (doc/profile.md §9.38); the WAL's old images
+     * are removed by the retire's checkpoint. */
+    MK_GUARD_GOTO(pragma(s, "PRAGMA secure_delete=ON", "1",
+                         "cannot enable secure_delete"),
+                  rc, fail);
     /* A checkpoint (copying the WAL into the database) syncs both files
      * even with synchronous=NORMAL, milliseconds each: every 10000 pages
      * (~40 MiB of WAL) instead of SQLite's 1000, as the drain commits a
@@ -421,6 +428,23 @@ void mk_sqlstore_close(mk_sqlstore *s)
     mk_key_wipe(&s->master);
     mk_wipe(s, sizeof *s);
     free(s);
+}
+
+mk_err mk_store_wal_truncate(mk_sqlstore *s)
+{
+    int log = -1, done = -1;
+    /* TRUNCATE waits (busy handler) for the readers of older snapshots,
+     * copies every frame into the database and cuts the WAL to 0 bytes */
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+                                       SQLITE_CHECKPOINT_TRUNCATE, &log,
+                                       &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return mk_store_db_err(s, rc, "cannot checkpoint the store");
+    if (rc == SQLITE_BUSY || log != 0 || done != 0)
+        return mk_store_db_err(s, SQLITE_BUSY,
+                               "the store's WAL could not be emptied (a "
+                               "reader held it); run the command again");
+    return MK_OK;
 }
 
 mk_err mk_sqlstore_set_page_cache(mk_sqlstore *s, unsigned kib)

@@ -185,6 +185,18 @@ mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
  * rotated key) simply misses. */
 mk_err mk_store_unwrap(mk_sqlstore *s, const char *domain, mk_bytes id,
                        mk_bytes wrapped, mk_key *out);
+/* Wipe every key the unwrap cache holds: a row that changed must not
+ * leave its old key in memory, where it would merely miss (a retired
+ * ticket key is destroyed, doc/profile.md §9.38). mk_store_cache_drop
+ * calls it. */
+void mk_store_unwrap_forget(mk_sqlstore *s);
+
+/* Copy the whole WAL into the database and cut it to 0 bytes (a TRUNCATE
+ * checkpoint), waiting for readers up to the busy timeout: the old page
+ * images of changed rows leave the files (with secure_delete, which every
+ * connection sets, the database keeps none either). MK_E_UNAVAILABLE when
+ * a reader kept it from completing. */
+mk_err mk_store_wal_truncate(mk_sqlstore *s);
 
 /* Schema (store_schema.c): bring the database to
  * MK_SQLSTORE_SCHEMA_VERSION inside one write transaction. */

@@ -205,9 +205,16 @@ mk_err mk_sqlstore_ticket_key_retire(mk_sqlstore *s, mk_bytes id)
     rc = mk_store_exec(s, st, "cannot retire the ticket key");
 done:
     rc = mk_store_end(s, rc);
-    if (rc == MK_OK) /* every process drops the key at its next commit */
-        mk_store_changed(s);
-    return rc;
+    if (rc != MK_OK)
+        return rc;
+    /* every process drops and wipes the key at its next answer */
+    mk_store_changed(s);
+    /* The row's bytes are zeroed in the page (secure_delete), but the WAL
+     * still holds the page as it was: copy it out and cut the WAL, so no
+     * file of the store keeps the wrapped key (doc/profile.md §9.38). A
+     * key retired before gets this again: "run it again" repairs a
+     * checkpoint that a reader kept from completing. */
+    return mk_store_wal_truncate(s);
 }
 
 mk_err mk_sqlstore_ticket_key_list(mk_sqlstore *s,

@@ -48,6 +48,17 @@ static bool slot_holds(const mk_unwrap_slot *c, const char *domain,
            (id.n == 0 || memcmp(c->id, id.p, id.n) == 0);
 }
 
+void mk_store_unwrap_forget(mk_sqlstore *s)
+{
+    for (size_t i = 0; i < MK_UNWRAP_CACHE_SLOTS; i++) {
+        mk_unwrap_slot *c = &s->unwrapped[i];
+        if (c->wrapped_len != 0 || c->key.n != 0) {
+            mk_key_wipe(&c->key);
+            mk_wipe(c, sizeof *c);
+        }
+    }
+}
+
 mk_err mk_store_unwrap(mk_sqlstore *s, const char *domain, mk_bytes id,
                        mk_bytes wrapped, mk_key *out)
 {
