@@ -210,6 +210,24 @@ k 1 records salvage "$T/no-such-node"
 has err "no node state file there"
 k 2 replay frobnicate
 
+# retention (doc/profile.md §9.39): the oldest records go
+k 2 records prune
+has err "records_keep_days"
+k 2 records prune --before yesterday
+k 0 records prune --before 2500
+has out "pruned 2 records older than 2500"
+k 0 records
+[ "$(wc -l <"$T/out")" = 1 ] || fail "records after prune: $(wc -l <"$T/out") lines"
+has out '"time_unix":3000'
+
+# kmsd's counters of this machine, named by fcgi/kmsd_stats.h
+k 0 stats
+has out '^requests_total 0$'
+has out '^responses{status="503"} 0$'
+has out '^unauthenticated_refusals{outcome="Auth failure"} 0$'
+has out '^unauthenticated_refusals_total 0$'
+k 2 stats now
+
 # --- --config ---
 cat >"$T/kms.conf" <<EOF
 # relative paths: from this file's directory
@@ -220,9 +238,13 @@ EOF
 (cd / && "$KMSCTL" --config "$T/kms.conf" subscriber list) >"$T/out" 2>&1 \
     || fail "--config: $(cat "$T/out")"
 has out "^bob	"
+# records_keep_days: every record of 1970 is older than that
+echo "records_keep_days = 1" >>"$T/kms.conf"
+run 0 --config "$T/kms.conf" records prune
+has out "pruned 1 records older than"
 echo "frob = 1" >>"$T/kms.conf"
 run 1 --config "$T/kms.conf" subscriber list
-has err "kms.conf:5: unknown key 'frob'"
+has err "kms.conf:6: unknown key 'frob'"
 
 # --- a wrong or exposed master key ---
 chmod 644 "$KEY"

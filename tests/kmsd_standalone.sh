@@ -173,9 +173,73 @@ ms_check "lock released: the 10 records reached the store" \
 post_fresh "record journal drained: answered again" "$JSOCK" "$JD" 200
 ms_stop "$MS_KMSD_PID"; wait "$MS_KMSD_PID"
 
+# --- requests whose sender is not authenticated (doc/profile.md §9.39):
+# answered and counted, never recorded, logged at a bounded rate
+UD=$MS_TMP/unauth
+ULOG=$MS_TMP/unauth.log
+ms_make_store "$UD"
+USOCK=$MS_TMP/unauth.sock
+ms_start_kmsd_listen "unix:$USOCK" "$UD/kms.conf" "$ULOG" --threads 4 || exit 1
+# V made with bob's PSK, claiming to be alice: Error 0 without V
+FORGED=$("$MIKEY_UE" request --psk-file "$UD/bob.psk" --psk-id alice \
+    --impu sip:alice@example.org --peer sip:bob@example.org 2>/dev/null)
+post_forged() { # COUNT: eight clients at a time
+    local i pids=()
+    for i in $(seq 1 "$1"); do
+        "$FCGICLIENT" "${P[@]}" -b "$FORGED" -t 10 "unix:$USOCK" >/dev/null 2>&1 &
+        pids+=($!)
+        if [ ${#pids[@]} = 8 ]; then wait "${pids[@]}"; pids=(); fi
+    done
+    [ ${#pids[@]} = 0 ] || wait "${pids[@]}"
+}
+ut0=$(date +%s.%N)
+post_forged 200
+"$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" -t 10 "unix:$USOCK" >/dev/null 2>&1
+"$FCGICLIENT" -p REQUEST_METHOD=GET -p SERVER_PROTOCOL=HTTP/1.1 \
+    -p SCRIPT_NAME=/keymanagement -p "QUERY_STRING=$MS_RT" -t 10 "unix:$USOCK" >/dev/null 2>&1
+"$FCGICLIENT" "${P[@]}" -b "$FORGED" -t 10 "unix:$USOCK" >"$MS_TMP/out" 2>&1
+ms_check "unauthenticated: a forged V is Error 0 ($(head -n 1 "$MS_TMP/out"))" \
+    grep -q "^Status: 200 " "$MS_TMP/out"
+ut1=$(date +%s.%N)
+ms_check "unauthenticated: 203 requests leave no record" \
+    [ "$(ms_kmsctl "$UD" records | wc -l)" = 0 ]
+ms_kmsctl "$UD" stats >"$MS_TMP/stats"
+stat_of() { sed -n "s/^$1 //p" "$MS_TMP/stats"; }
+ms_check "unauthenticated: counted by outcome ($(stat_of 'unauthenticated_refusals{outcome="Auth failure"}') Auth failure)" \
+    [ "$(stat_of 'unauthenticated_refusals{outcome="Auth failure"}')" = 201 ]
+ms_check "unauthenticated: Invalid DT and 405 counted" \
+    [ "$(stat_of 'unauthenticated_refusals{outcome="Invalid DT"}')" = 1 ] &&
+    [ "$(stat_of 'unauthenticated_refusals{outcome="method not allowed"}')" = 1 ]
+ms_check "unauthenticated: total" [ "$(stat_of unauthenticated_refusals_total)" = 203 ]
+ms_check "unauthenticated: requests and statuses counted" \
+    [ "$(stat_of requests_total)" = 203 ] &&
+    [ "$(stat_of 'responses{status="200"}')" = 202 ] &&
+    [ "$(stat_of 'mikey_errors{error="0"}')" = 201 ]
+dropped=$(stat_of unauthenticated_log_lines_dropped_total)
+for i in $(seq 1 50); do # a line is written right after its answer left
+    logged=$(grep -c 'auth=no$' "$ULOG")
+    [ $((logged + dropped)) -ge 203 ] && break
+    sleep 0.1
+done
+allowed=$(echo "$ut0 $ut1" | awk '{ printf "%d", 20 + 10 * ($2 - $1) + 2 }')
+ms_check "unauthenticated: every refusal is logged or counted as left out ($logged + $dropped)" \
+    [ $((logged + dropped)) = 203 ]
+ms_check "unauthenticated: at most burst + rate x time logged ($logged <= $allowed)" \
+    [ "$logged" -le "$allowed" ]
+if [ "$dropped" -gt 0 ]; then
+    ms_check "unauthenticated: the log says lines were left out" \
+        grep -q 'lines of refusals of unauthenticated requests were left out' "$ULOG"
+fi
+ms_check "unauthenticated: the claimed identity is in no log line" \
+    bash -c "! grep -q alice '$ULOG'"
+# an authenticated message is recorded, refusals after V too
+post_fresh "authenticated: recorded" "$USOCK" "$UD" 200
+ms_check "authenticated: one record" [ "$(ms_kmsctl "$UD" records | wc -l)" = 1 ]
+ms_stop "$MS_KMSD_PID"; wait "$MS_KMSD_PID"
+
 # --- the log: one line per request; never a body or a key
 ms_check "log: one line per request" \
-    grep -q 'info: status=200 service=ticketrequest err="Invalid DT" us=[0-9]*$' "$LOG"
+    grep -q 'info: status=200 service=ticketrequest err="Invalid DT" us=[0-9]*' "$LOG"
 ms_check "log: a vanished client is logged as such" grep -q 'client=gone' "$LOG"
 ms_check "log: no request body" bash -c "! grep -q -F '${MS_RFC4567_I:0:40}' '$LOG'"
 for who in alice bob; do

@@ -94,7 +94,8 @@ START_TEST(test_every_key)
                "durable = yes\n"
                "log_file = /var/log/mikeykms/kmsd.log\n"
                "ticket_reuse_grace = 5\n"
-               "kv_max = 5000\n");
+               "kv_max = 5000\n"
+               "records_keep_days = 90\n");
     mk_config c;
     ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
     ck_assert_str_eq(c.kms_id, "kms.operator.example");
@@ -131,6 +132,7 @@ START_TEST(test_every_key)
     ck_assert(nc.durable);
     ck_assert_uint_eq(nc.skew_seconds, 120);
     ck_assert_str_eq(c.log_file, "/var/log/mikeykms/kmsd.log");
+    ck_assert_uint_eq(c.records_keep_days, 90);
 
     mk_kms_config k;
     mk_config_kms(&c, &k);

@@ -822,8 +822,9 @@ START_TEST(test_parse_errors_400)
     out.n = 0;
     fx_handle(MK_SERVICE_TICKET_RESOLVE, &out);
     ck_assert_int_eq(F.ans.http_status, 400);
-    /* refusals are recorded too */
-    ck_assert_uint_eq(fx_record_count(), before + 4);
+    ck_assert(!F.ans.authenticated);
+    /* nothing authenticated them: no record (doc/profile.md §9.39) */
+    ck_assert_uint_eq(fx_record_count(), before);
 }
 END_TEST
 
@@ -884,8 +885,10 @@ START_TEST(test_records)
     fx_handle(MK_SERVICE_TICKET_REQUEST, &m);
     fx_drain();
     ck_assert_int_eq(mk_sqlstore_records(F.sql, 0, NULL, collect, l), MK_OK);
-    ck_assert_uint_eq(l->n, 3);
-    const mk_record *q = &l->r[0], *s = &l->r[1], *x = &l->r[2];
+    /* the request and the resolve; the message whose V failed has none
+     * (doc/profile.md §9.39) */
+    ck_assert_uint_eq(l->n, 2);
+    const mk_record *q = &l->r[0], *s = &l->r[1];
     /* request */
     ck_assert_int_eq(q->service, MK_SERVICE_TICKET_REQUEST);
     ck_assert_str_eq(q->subscriber, "alice-psk");
@@ -905,11 +908,6 @@ START_TEST(test_records)
     ck_assert_str_eq(s->ticket_id, q->ticket_id);
     ck_assert_str_eq(s->spis, q->spis);
     ck_assert_str_eq(s->outcome, "ok");
-    /* refusal: no ticket, no SPIs */
-    ck_assert_str_eq(x->outcome, mk_err_name(MK_E_MIKEY_AUTH));
-    ck_assert_str_eq(x->ticket_id, "");
-    ck_assert_str_eq(x->spis, "");
-    ck_assert_uint_eq(x->valid_to, 0);
     fx_chain_free(r);
     free(l);
 }
@@ -1083,6 +1081,73 @@ START_TEST(test_no_message_processed_twice)
     F.shim.no_active = false;
     ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_TS);
     fx_assert_error(&m, 1, true, FX_ALICE);
+}
+END_TEST
+
+/* doc/profile.md §9.39: a message whose V did not verify (or that never
+ * got as far) leaves no record, whatever identity it claims; what follows
+ * a verified V is recorded, refusals included. The answer says which. */
+START_TEST(test_unauthenticated_leave_no_record)
+{
+    rec_list *l = calloc(1, sizeof *l);
+    fx_msg m, out;
+    mk_message d;
+    mk_ue_request_params p;
+    size_t before = fx_record_count();
+    unsigned c0 = F.shim.commits;
+    /* V computed with another PSK, claiming to be Alice */
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.creds.psk = fx_psk(FX_DAVE);
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_AUTH);
+    ck_assert(!F.ans.authenticated);
+    /* an unknown PSK id; a 16-byte PSK for the 256-bit suite */
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.creds.psk_id = fx_str("mallory-psk");
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_AUTH);
+    fx_request_params(&p, &mk_suite_256, FX_ERIN, FX_BOB);
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m),
+                     MK_E_MIKEY_AUTH);
+    /* Errors 11, 12, 2 without V; a message that does not decode */
+    alice_request(&mk_suite_128, &m, &d);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &m), MK_E_MIKEY_DT);
+    alice_request(&mk_suite_128, &m, &d);
+    d.hdr.version = 2;
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_UNSPEC);
+    alice_request(&mk_suite_128, &m, &d);
+    d.hdr.prf_func = 9;
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_PRF);
+    ck_assert(!F.ans.authenticated);
+    out.n = 3;
+    fx_handle(MK_SERVICE_TICKET_REQUEST, &out);
+    ck_assert_int_eq(F.ans.http_status, 400);
+    ck_assert(!F.ans.authenticated);
+    ck_assert_uint_eq(fx_record_count(), before);
+    /* each answer was still checked against the store's rows */
+    ck_assert_uint_eq(F.shim.commits, c0 + 7);
+
+    /* after V: recorded, refusals too (Error 7 with V) */
+    alice_request(&mk_suite_128, &m, &d);
+    int i = mk_chain_find_idr(&d.chain, MK_ROLE_IDRKMS, 0);
+    d.chain.p[i].u.idr.data = fx_str("kms.other.org");
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_ID);
+    ck_assert(F.ans.authenticated);
+    fx_drain();
+    ck_assert_int_eq(mk_sqlstore_records(F.sql, 0, NULL, collect, l), MK_OK);
+    ck_assert_uint_eq(l->n, before + 1);
+    ck_assert_str_eq(l->r[l->n - 1].outcome, mk_err_name(MK_E_MIKEY_ID));
+    ck_assert_str_eq(l->r[l->n - 1].subscriber, "alice-psk");
+    free(l);
 }
 END_TEST
 
@@ -1298,8 +1363,9 @@ START_TEST(test_operator_change_applies_at_once)
     ck_assert_int_eq(alice_with(psk2, &m), MK_E_MIKEY_AUTH);
     fx_assert_error(&m, 0, false, FX_ALICE);
     ck_assert_uint_eq(kms_counts().stale, 4);
-    ck_assert_uint_eq(fx_record_count(), n + 6);
-    last_outcome_is(MK_E_MIKEY_AUTH);
+    /* unauthenticated: no record (doc/profile.md §9.39) */
+    ck_assert_uint_eq(fx_record_count(), n + 5);
+    last_outcome_is(MK_OK);
 
     /* 4. a rotated ticket key: the next ticket is sealed with the new one,
      * which the Ticket Resolve then needs (and finds) */
@@ -1393,6 +1459,7 @@ int main(void)
     tcase_add_test(tc, test_store_failures_503);
     tcase_add_test(tc, test_no_message_processed_twice);
     tcase_add_test(tc, test_records);
+    tcase_add_test(tc, test_unauthenticated_leave_no_record);
     tcase_add_test(tc, test_responders_listed_and_validated);
     tcase_add_test(tc, test_replay_found_at_commit);
     tcase_add_test(tc, test_operator_change_applies_at_once);

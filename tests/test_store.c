@@ -1280,6 +1280,40 @@ END_TEST
  * commit (to the node), lookups still read (WAL), and what needs the
  * write lock - the drain, an operator change, a second open - reports 503
  * within the busy timeout; the records wait in the journal meanwhile. */
+/* Retention (doc/profile.md §9.39): records older than a time go, the
+ * oldest first, in bounded batches; the newer ones stay. */
+START_TEST(test_records_prune)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_node *n = NULL;
+    size_t moved = 0, d = 0;
+    for (unsigned i = 0; i < 2500; i++) {
+        mk_record r = make_record(1000 + i, i % 2 ? "alice" : "bob", i);
+        ck_assert_int_eq(commit_record(&t, &r), MK_OK);
+    }
+    ck_assert_int_eq(mk_sqlstore_node_open(s, NULL, &n), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_drain(s, n, 1000, SIZE_MAX, &moved), MK_OK);
+    ck_assert_uint_eq(moved, 2500);
+    /* before 3200: 2200 records, in batches of 1000 */
+    ck_assert_int_eq(mk_sqlstore_records_prune(s, 3200, 1000, &d), MK_OK);
+    ck_assert_uint_eq(d, 1000);
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(raw_int(db, "SELECT min(time) FROM records"), 2000);
+    ck_assert_int_eq(mk_sqlstore_records_prune(s, 3200, 1000, &d), MK_OK);
+    ck_assert_uint_eq(d, 1000);
+    ck_assert_int_eq(mk_sqlstore_records_prune(s, 3200, 1000, &d), MK_OK);
+    ck_assert_uint_eq(d, 200);
+    ck_assert_int_eq(mk_sqlstore_records_prune(s, 3200, 1000, &d), MK_OK);
+    ck_assert_uint_eq(d, 0);
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"), 300);
+    ck_assert_int_eq(raw_int(db, "SELECT min(time) FROM records"), 3200);
+    sqlite3_close(db);
+    ck_assert_int_eq(mk_sqlstore_records_prune(s, 3200, 0, &d), MK_E_ARG);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
 START_TEST(test_busy_store)
 {
     mk_sqlstore *s = open_store(300);
@@ -1483,6 +1517,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_generation_follows_every_change);
     tcase_add_test(tc, test_cache_stale_at_commit);
     tcase_add_test(tc, test_records_round_trip);
+    tcase_add_test(tc, test_records_prune);
     tcase_add_test(tc, test_busy_store);
     tcase_add_test(tc, test_master_key_file);
     tcase_add_test(tc, test_master_key_link_and_owner);

@@ -1,5 +1,6 @@
 /* kmsctl - operator CLI of the KMS store: create it, manage subscribers and
- * ticket keys, read the records, prune the replay cache.
+ * ticket keys, read and prune the records, prune the replay cache, read
+ * kmsd's counters.
  *
  * Global options (before the command): --store PATH, --master-key PATH,
  * or --config FILE (store and master_key read from the KMS configuration
@@ -42,8 +43,12 @@ static const char usage_text[] =
     "                            the node's journal into the store first)\n"
     "  records salvage FILE      move the records of a node file that was\n"
     "                            set aside after an unclean restart\n"
+    "  records prune [--before UNIX_TIME]   delete older records (default:\n"
+    "                            records_keep_days of --config)\n"
     "  replay prune              delete dead replay-cache entries\n"
     "  replay status             entries, bounds, mark, journal, node id\n"
+    "  stats                     kmsd's counters of this machine (requests,\n"
+    "                            statuses, unauthenticated refusals)\n"
     "\n"
     "exit status: 0 ok, 1 operational error, 2 usage error\n";
 
@@ -294,6 +299,7 @@ static int load_config(kmsctl *k, const char *path)
     if (k->key_path == NULL)
         k->key_path = cfg.master_key;
     k->busy_timeout_ms = cfg.busy_timeout_ms;
+    k->records_keep_days = cfg.records_keep_days;
     mk_config_node(&cfg, &node);
     k->node_cfg = &node;
     return KC_OK;
@@ -355,6 +361,8 @@ int main(int argc, char **argv)
         rc = kc_cmd_records(&k, sub_argc, sub_argv);
     else if (strcmp(cmd, "replay") == 0)
         rc = kc_cmd_replay(&k, sub_argc, sub_argv);
+    else if (strcmp(cmd, "stats") == 0)
+        rc = kc_cmd_stats(&k, sub_argc, sub_argv);
     else if (strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
         rc = KC_OK;

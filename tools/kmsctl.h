@@ -21,6 +21,7 @@ typedef struct kmsctl {
     /* the node state: from --config, else NULL (the store's default node
      * file, sizes adopted from it) */
     const mk_node_config *node_cfg;
+    uint32_t records_keep_days; /* from --config; 0: not set */
     mk_sqlstore *store; /* opened by kc_open */
     mk_node *node;      /* opened with it (the store's reference) */
 } kmsctl;
@@ -60,5 +61,6 @@ int kc_cmd_subscriber(kmsctl *k, int argc, char **argv);
 int kc_cmd_ticketkey(kmsctl *k, int argc, char **argv);
 int kc_cmd_records(kmsctl *k, int argc, char **argv);
 int kc_cmd_replay(kmsctl *k, int argc, char **argv);
+int kc_cmd_stats(kmsctl *k, int argc, char **argv);
 
 #endif

@@ -1,11 +1,15 @@
 /* kmsctl_admin.c - `kmsctl ticketkey rotate|list|retire`, `kmsctl records`
- * (JSON lines, profile §8) and `kmsctl replay prune|status`. */
+ * (JSON lines, profile §8; `records prune`, §9.39), `kmsctl replay
+ * prune|status` and `kmsctl stats`. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "fcgi/kmsd_stats.h"
 #include "kms/kms.h"
 #include "kmsctl.h"
+
+#define PRUNE_BATCH 1000
 
 /* --- ticket keys --- */
 
@@ -180,6 +184,49 @@ static int records_salvage(kmsctl *k, const char *file)
     return KC_OK;
 }
 
+/* records prune [--before T]: the oldest first, in batches (store.h) */
+static int records_prune(kmsctl *k, int argc, char **argv)
+{
+    uint64_t before = 0;
+    bool have = false;
+    const char *val;
+    int m, rc;
+    for (int i = 1; i < argc; i++) {
+        if ((m = kc_opt(argc, argv, &i, "--before", &val)) != 0) {
+            if (m < 0)
+                return KC_USAGE;
+            if (!kc_parse_u64(val, INT64_MAX, &before))
+                return kc_usage("--before: '%s' is not a UNIX time", val);
+            have = true;
+        } else {
+            return kc_usage("records prune: unknown argument '%s'", argv[i]);
+        }
+    }
+    if (!have && k->records_keep_days == 0)
+        return kc_usage("records prune: give --before UNIX_TIME, or "
+                        "records_keep_days in the --config file");
+    if (!have)
+        before = (uint64_t)time(NULL) -
+                 (uint64_t)k->records_keep_days * 86400u;
+    if ((rc = kc_open(k)) != KC_OK)
+        return rc;
+    /* what the journal holds first, so that every old record goes */
+    size_t moved = 0, n = 0, total = 0;
+    mk_err e = mk_sqlstore_drain(k->store, k->node, k->busy_timeout_ms,
+                                 SIZE_MAX, &moved);
+    if (e != MK_OK)
+        return kc_fail(k, e, "records prune (moving the node's journal)");
+    do {
+        e = mk_sqlstore_records_prune(k->store, before, PRUNE_BATCH, &n);
+        if (e != MK_OK)
+            return kc_fail(k, e, "records prune");
+        total += n;
+    } while (n == PRUNE_BATCH);
+    printf("pruned %zu records older than %llu\n", total,
+           (unsigned long long)before);
+    return KC_OK;
+}
+
 int kc_cmd_records(kmsctl *k, int argc, char **argv)
 {
     uint64_t since = 0;
@@ -187,6 +234,8 @@ int kc_cmd_records(kmsctl *k, int argc, char **argv)
         return records_salvage(k, argv[2]);
     const char *val, *subscriber = NULL;
     int m, rc;
+    if (argc >= 2 && strcmp(argv[1], "prune") == 0)
+        return records_prune(k, argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
         if ((m = kc_opt(argc, argv, &i, "--since", &val)) != 0) {
             if (m < 0)
@@ -263,5 +312,31 @@ int kc_cmd_replay(kmsctl *k, int argc, char **argv)
     if (e != MK_OK)
         return kc_fail(k, e, "replay prune");
     printf("pruned %llu dead replay entries\n", (unsigned long long)n);
+    return KC_OK;
+}
+
+/* --- kmsd's counters (fcgi/kmsd_stats.h) --- */
+
+/* One line per named slot: `family value` or `family{label="v"} value`,
+ * the form of a Prometheus text exposition without its comments. */
+int kc_cmd_stats(kmsctl *k, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1)
+        return kc_usage("stats takes no arguments");
+    int rc = kc_open(k);
+    if (rc != KC_OK)
+        return rc;
+    for (unsigned slot = 0; slot < KMSD_STAT_END; slot++) {
+        kmsd_stat_name nm;
+        if (!kmsd_stats_name(slot, &nm))
+            continue;
+        unsigned long long v =
+            (unsigned long long)mk_node_stats_get(k->node, slot);
+        if (nm.label != NULL)
+            printf("%s{%s=\"%s\"} %llu\n", nm.family, nm.label, nm.value, v);
+        else
+            printf("%s %llu\n", nm.family, v);
+    }
     return KC_OK;
 }

@@ -318,6 +318,38 @@ mk_err kmsd_log_open(const char *log_file)
     return rc;
 }
 
+static pthread_mutex_t unauth_mu = PTHREAD_MUTEX_INITIALIZER;
+static double unauth_tokens = KMSD_LOG_UNAUTH_BURST;
+static struct timespec unauth_last;
+static unsigned long unauth_dropped;
+
+bool kmsd_log_unauth_allowed(unsigned long *dropped)
+{
+    struct timespec now;
+    bool ok;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    pthread_mutex_lock(&unauth_mu);
+    if (unauth_last.tv_sec != 0 || unauth_last.tv_nsec != 0) {
+        double dt = (double)(now.tv_sec - unauth_last.tv_sec) +
+                    (double)(now.tv_nsec - unauth_last.tv_nsec) / 1e9;
+        unauth_tokens += dt * KMSD_LOG_UNAUTH_PER_S;
+        if (unauth_tokens > KMSD_LOG_UNAUTH_BURST)
+            unauth_tokens = KMSD_LOG_UNAUTH_BURST;
+    }
+    unauth_last = now;
+    ok = unauth_tokens >= 1.0;
+    if (ok) {
+        unauth_tokens -= 1.0;
+        *dropped = unauth_dropped;
+        unauth_dropped = 0;
+    } else {
+        unauth_dropped++;
+        *dropped = 0;
+    }
+    pthread_mutex_unlock(&unauth_mu);
+    return ok;
+}
+
 void kmsd_log_close(void)
 {
     pthread_mutex_lock(&mu);

@@ -54,4 +54,14 @@ mk_err kmsd_log_open(const char *log_file);
 /* Write the buffered lines, stop the log's thread, close syslog. */
 void kmsd_log_close(void);
 
+/* The request lines of refusals of unauthenticated requests (doc/
+ * profile.md §9.39) are logged at a bounded rate, since anyone can send
+ * them: a burst of KMSD_LOG_UNAUTH_BURST lines, then KMSD_LOG_UNAUTH_PER_S
+ * a second, per process. True when one may be logged now; *dropped is
+ * the number left out since the last one allowed (to say so in the line
+ * that is logged). Thread-safe. */
+#define KMSD_LOG_UNAUTH_BURST 20
+#define KMSD_LOG_UNAUTH_PER_S 10
+bool kmsd_log_unauth_allowed(unsigned long *dropped);
+
 #endif

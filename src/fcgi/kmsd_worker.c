@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "fcgi/kmsd_log.h"
+#include "fcgi/kmsd_stats.h"
 #include "util/ntp.h"
 
 struct kmsd_worker {
@@ -206,8 +207,27 @@ static void cgi_vars(char **envp, mk_http_cgi *v)
     }
 }
 
+/* May the line of a refusal of an unauthenticated request be logged now
+ * (kmsd_log.h rate limit)? Says how many were left out before it, and
+ * counts the one left out now. */
+static bool unauth_log_allowed(const kmsd_shared *sh)
+{
+    unsigned long dropped = 0;
+    if (!kmsd_log_unauth_allowed(&dropped)) {
+        if (sh->node != NULL)
+            mk_node_stats_add(sh->node, KMSD_STAT_UNAUTH_LOG_DROPPED, 1);
+        return false;
+    }
+    if (dropped > 0)
+        kmsd_log_request("%lu lines of refusals of unauthenticated "
+                         "requests were left out (rate limit, doc/profile.md "
+                         "§9.39)", dropped);
+    return true;
+}
+
 static void serve(kmsd_worker *w)
 {
+    const kmsd_shared *sh = w->sh;
     const kmsd_live *live = &w->live;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -222,15 +242,19 @@ static void serve(kmsd_worker *w)
     if (FCGX_GetError(w->req.in) != 0) {
         /* The connection ended before the end of the body (the client or
          * the web server went away): nothing to answer, nothing to act on.
-         * libfcgi closes the connection in FCGX_Finish_r. */
-        kmsd_log_request("status=- service=- err=\"%s\" us=%ld client=gone",
-                         "body incomplete", elapsed_us(&t0));
+         * libfcgi closes the connection in FCGX_Finish_r. Anyone can do
+         * that: logged at the bounded rate (§9.39). */
+        if (unauth_log_allowed(sh))
+            kmsd_log_request("status=- service=- err=\"%s\" us=%ld "
+                             "client=gone", "body incomplete",
+                             elapsed_us(&t0));
         return;
     }
 
     mk_service service = (mk_service)0;
     size_t msg_n = 0;
     bool handled = false;
+    bool authenticated = false;
     int status;
     const char *what = NULL;
     mk_bytes mikey = MK_BYTES_NONE;
@@ -252,6 +276,7 @@ static void serve(kmsd_worker *w)
         handled = true;
         e = w->answer->err;
         status = w->answer->http_status;
+        authenticated = w->answer->authenticated;
         if (e == MK_E_INTERNAL) {
             /* profile §2: a bug that still yields an answer is a 503 (the
              * UE retries) and is logged; the detail is a static reason */
@@ -277,13 +302,25 @@ static void serve(kmsd_worker *w)
         kmsd_log(MK_LOG_ERROR,
                  "bug: status %d with error '%s' answered as 503 (%s)",
                  status, mk_err_name(e), mk_err_name(rc));
+
+    /* doc/profile.md §9.39: every answer counted, before it leaves; a
+     * refusal of a request whose sender was not authenticated has no
+     * record, and its log line is rate-limited (anyone can send such
+     * requests, as fast as they like); the others are logged one line
+     * each */
+    bool unauth = !authenticated && e != MK_OK;
+    kmsd_stats_count(sh->node, (int)service, w->reply->status, e, unauth);
+    bool log_it = !unauth || unauth_log_allowed(sh);
+
     int put = FCGX_PutStr(w->reply->text, (int)w->reply->len, w->req.out);
     int flushed = FCGX_FFlush(w->req.out);
 
-    kmsd_log_request("status=%d service=%s err=\"%s\" us=%ld%s",
-                     w->reply->status, mk_http_service_name((int)service),
-                     mk_err_name(e), elapsed_us(&t0),
-                     (put < 0 || flushed < 0) ? " client=gone" : "");
+    if (log_it)
+        kmsd_log_request("status=%d service=%s err=\"%s\" us=%ld%s%s",
+                         w->reply->status, mk_http_service_name((int)service),
+                         mk_err_name(e), elapsed_us(&t0),
+                         (put < 0 || flushed < 0) ? " client=gone" : "",
+                         unauth ? " auth=no" : "");
 
     mk_wipe(w->msg, msg_n);
     /* the answer's bytes (ciphertext and public fields; mk_kms_handle wipes

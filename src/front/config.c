@@ -258,7 +258,7 @@ enum key_id {
     K_KMS_ID, K_STORE, K_MASTER_KEY, K_SKEW, K_MAX_LIFE, K_DEF_LIFE,
     K_PROTOCOLS, K_RETRY_AFTER, K_BODY_MAX, K_LOG_LEVEL, K_MOUNT,
     K_BUSY_TIMEOUT, K_LISTEN, K_NODE_STATE, K_REPLAY_MAX, K_JOURNAL_MAX,
-    K_DURABLE, K_LOG_FILE, K_REUSE_GRACE, K_KV_MAX, K__COUNT
+    K_DURABLE, K_LOG_FILE, K_REUSE_GRACE, K_KV_MAX, K_KEEP_DAYS, K__COUNT
 };
 
 static const char *const key_names[K__COUNT] = {
@@ -282,6 +282,7 @@ static const char *const key_names[K__COUNT] = {
     [K_LOG_FILE] = "log_file",
     [K_REUSE_GRACE] = "ticket_reuse_grace",
     [K_KV_MAX] = "kv_max",
+    [K_KEEP_DAYS] = "records_keep_days",
 };
 
 static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
@@ -342,6 +343,9 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
                        &c->ticket_reuse_grace);
     case K_KV_MAX:
         return set_u64(p, "kv_max", v, 10, (uint64_t)1 << 32, &c->kv_max);
+    case K_KEEP_DAYS: /* a hundred years at most */
+        return set_u32(p, "records_keep_days", v, 0, 36500,
+                       &c->records_keep_days);
     case K__COUNT:
         break;
     }

@@ -59,6 +59,9 @@ typedef struct mk_config {
     uint64_t kv_max;                    /* entries per node table, 100000 */
     bool durable;                       /* default no */
     char log_file[MK_CONFIG_PATH_MAX];  /* optional, "" = standard error */
+    /* records older than this many days are deleted by `kmsctl records
+     * prune` (doc/profile.md §9.39); 0 = kept for ever (default) */
+    uint32_t records_keep_days;
     /* After a failed mk_config_load: "FILE:LINE: reason" (or "FILE:
      * reason"). Empty otherwise. */
     char error[MK_CONFIG_ERROR_MAX];

@@ -200,7 +200,9 @@ mk_err mk_replay_refused(const mk_kms_req *r);
 mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out);
 
 /* --- record.c --- */
-/* Fill the fields common to every record (time, service, subscriber,
+/* Unauthenticated (V did not verify, or was never reached): commit no
+ * record, only the check of the rows used (§9.39). Otherwise fill the
+ * fields common to every record (time, service, subscriber,
  * identities) and commit it with outcome e, together with the replay-cache
  * entry when the answer carries one (an answer to an authenticated message
  * in the window, whatever the outcome, §9.36): one transaction. MK_E_MIKEY_TS when

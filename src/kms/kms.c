@@ -14,8 +14,8 @@
  * Every answer goes through that commit, whatever it is: decode failures
  * (400), Error answers with or without V (an Error 0 "V does not verify"
  * too, computed with a PSK that may come from the store's cache), policy
- * refusals, 503s and successes (profile §8: one record per answer,
- * refusals too). This matters because the store may answer lookups from a
+ * refusals, 503s and successes; the answers to authenticated messages
+ * with their record (profile §8), the others without (§9.39). This matters because the store may answer lookups from a
  * per-connection cache (store/store.h) and checks at that commit that the
  * rows are still current: MK_E_STALE means nothing was written and nothing
  * was sent, and mk_kms_handle runs the request once more from the decode,
@@ -400,6 +400,7 @@ mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
     }
     out->err = e;
     out->http_status = mk_err_http_status(e);
+    out->authenticated = r->authenticated;
     mk_kms_req_wipe(r);
     return e;
 }

@@ -47,6 +47,10 @@ typedef struct mk_kms_answer {
     mk_err err;        /* MK_OK, a MIKEY check failure (body = Error msg), or
                           the refusal class (no body) */
     int http_status;   /* mk_err_http_status(err) */
+    /* The message's V verified (with the sender's PSK): only then was a
+     * record written; a front end counts the others (doc/profile.md
+     * §9.39) */
+    bool authenticated;
     uint8_t body[MK_ANSWER_MAX];
     size_t body_len;   /* MIKEY bytes when http_status == 200 */
 } mk_kms_answer;

@@ -1,10 +1,10 @@
-/* record.c - the audit record of every answer (profile §8): time, request
- * type, subscriber, IDRi / the list of IDRr, ticket id (SHA-256 of Ticket Data),
- * granted validity, SPIs, outcome. Never key material. Text that does not
- * fit its field ends in "..." (no silent truncation); bytes that are not
- * printable ASCII are written as '?'. The record is committed together
- * with the message's replay-cache entry (replay.c), one store transaction
- * per answer. */
+/* record.c - the audit record of every answer to an authenticated message
+ * (profile §8, §9.39): time, request type, subscriber, IDRi / the list of
+ * IDRr, ticket id (SHA-256 of Ticket Data), granted validity, SPIs,
+ * outcome. Never key material. Text that does not fit its field ends in
+ * "..." (no silent truncation); bytes that are not printable ASCII are
+ * written as '?'. The record is committed together with the message's
+ * replay-cache entry (replay.c), one store transaction per answer. */
 #include "kms/context.h"
 
 #include <stdio.h>
@@ -111,6 +111,18 @@ mk_err mk_record_commit(mk_kms_req *r, mk_err e)
     mk_record *rec = &r->rec;
     mk_kms_store *st = r->kms->store;
     const char *outcome = e == MK_OK ? "ok" : mk_err_name(e);
+
+    /* Only a message whose V verified leaves a record (doc/profile.md
+     * §9.39): anyone can send the others, with any identity in them. The
+     * commit still checks the rows the refusal was computed on (a PSK
+     * from a stale cache), and writes nothing. */
+    if (!r->authenticated) {
+        mk_err c = st->answer_commit(st->ctx, NULL, 0, r->now_unix, NULL);
+        return c == MK_E_MIKEY_TS ? mk_err_raise(MK_E_INTERNAL, -1, 0,
+                                                 "store reported a replay "
+                                                 "without an entry")
+                                  : c;
+    }
 
     rec->time_unix = r->now_unix;
     rec->service = (int)r->service;

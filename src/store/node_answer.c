@@ -134,9 +134,11 @@ mk_err mk_node_answer_commit(mk_node *n, const mk_node_answer *a,
     if (a->digest != NULL && a->expires_unix == 0)
         MK_FAIL(MK_E_ARG, "replay entry without an expiry");
 
-    /* a check of cached rows alone takes no writer lock */
-    bool rdonly = a->digest == NULL && a->record == NULL && !a->fresh;
-    MK_GUARD(mk_node_txn(n, rdonly, &txn));
+    /* an answer that writes nothing and read no row from the store (an
+     * unauthenticated refusal, doc/profile.md §9.39) only compares the
+     * generation: a read transaction, no writer lock */
+    bool write = a->digest != NULL || a->record != NULL || a->fresh;
+    MK_GUARD(mk_node_txn(n, !write, &txn));
     MK_GUARD_GOTO(check_gen(txn, n, a, seen, &dirty), rc, abort);
     if (a->digest != NULL || a->record != NULL) {
         (void)mk_node_meta_u64(txn, n, "mark", &mark);

@@ -220,5 +220,12 @@ typedef mk_err (*mk_sqlstore_record_cb)(void *arg, const mk_record *r);
 mk_err mk_sqlstore_records(mk_sqlstore *s, uint64_t since_unix,
                            const char *subscriber, mk_sqlstore_record_cb cb,
                            void *arg);
+/* Retention (doc/profile.md §9.39): delete the records with time_unix <
+ * before_unix, the oldest first, at most max of them in one transaction
+ * (the write lock is held for one batch only: answers never wait for it,
+ * the drain does); *deleted says how many. Call again while *deleted ==
+ * max. The deleted rows are zeroed in their pages (secure_delete). */
+mk_err mk_sqlstore_records_prune(mk_sqlstore *s, uint64_t before_unix,
+                                 size_t max, size_t *deleted);
 
 #endif

@@ -74,6 +74,10 @@ static const char *const st_sql[ST__COUNT] = {
         "SELECT time, service, subscriber, initiator, responder, ticket_id, "
         "valid_from, valid_to, spis, outcome FROM records "
         "WHERE subscriber = ?2 AND time >= ?1 ORDER BY id",
+    /* the oldest first, a bounded batch (records_by_time) */
+    [ST_RECORDS_PRUNE] =
+        "DELETE FROM records WHERE id IN (SELECT id FROM records "
+        "WHERE time < ?1 ORDER BY time LIMIT ?2)",
 };
 
 mk_err mk_store_db_err(mk_sqlstore *s, int rc, const char *what)

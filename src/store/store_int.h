@@ -46,6 +46,7 @@ typedef enum mk_st {
     ST_RECORD_INSERT,
     ST_RECORDS_SINCE,
     ST_RECORDS_SINCE_SUB,
+    ST_RECORDS_PRUNE,
     ST__COUNT
 } mk_st;
 

@@ -82,6 +82,27 @@ static mk_err read_record(sqlite3_stmt *st, mk_record *r)
     return mk_store_col_text(st, 9, r->outcome, sizeof r->outcome);
 }
 
+mk_err mk_sqlstore_records_prune(mk_sqlstore *s, uint64_t before_unix,
+                                 size_t max, size_t *deleted)
+{
+    sqlite3_stmt *st = NULL;
+    mk_err rc;
+    *deleted = 0;
+    if (max == 0 || max > (size_t)INT64_MAX)
+        MK_FAIL(MK_E_ARG, "prune batch of 0 or too many records");
+    MK_GUARD(mk_store_begin_write(s));
+    MK_GUARD_GOTO(mk_store_stmt(s, ST_RECORDS_PRUNE, &st), rc, done);
+    MK_GUARD_GOTO(mk_store_bind_u64(s, st, 1, before_unix), rc, done);
+    MK_GUARD_GOTO(mk_store_bind_u64(s, st, 2, max), rc, done);
+    MK_GUARD_GOTO(mk_store_exec(s, st, "cannot delete records"), rc, done);
+    *deleted = (size_t)sqlite3_changes(s->db);
+done:
+    rc = mk_store_end(s, rc);
+    if (rc != MK_OK)
+        *deleted = 0;
+    return rc;
+}
+
 mk_err mk_sqlstore_records(mk_sqlstore *s, uint64_t since_unix,
                            const char *subscriber, mk_sqlstore_record_cb cb,
                            void *arg)

@@ -1,0 +1,97 @@
+/* kmsd_stats.c - see kmsd_stats.h. */
+#include "fcgi/kmsd_stats.h"
+
+#include <stdio.h>
+
+static const int statuses[] = KMSD_STATS_STATUSES;
+#define N_STATUSES (sizeof statuses / sizeof statuses[0])
+#define MIKEY_ERRORS 16
+
+_Static_assert(N_STATUSES + 1 <= KMSD_STAT_MIKEY_ERROR - KMSD_STAT_STATUS,
+               "status family overlaps the next one");
+_Static_assert(MK_E__COUNT <= KMSD_STAT_UNAUTH_TOTAL - KMSD_STAT_UNAUTH,
+               "outcome family overlaps the next one");
+
+static const char *const services[] = {"none", "ticketrequest",
+                                       "ticketresolve"};
+
+static unsigned status_index(int status)
+{
+    for (unsigned i = 0; i < N_STATUSES; i++)
+        if (statuses[i] == status)
+            return i;
+    return (unsigned)N_STATUSES; /* "other" */
+}
+
+void kmsd_stats_count(mk_node *n, int service, int status, mk_err e,
+                      bool unauthenticated_refusal)
+{
+    if (n == NULL)
+        return;
+    if (service < 0 || service > 2)
+        service = 0;
+    mk_node_stats_add(n, KMSD_STAT_REQUESTS, 1);
+    mk_node_stats_add(n, KMSD_STAT_SERVICE + (unsigned)service, 1);
+    mk_node_stats_add(n, KMSD_STAT_STATUS + status_index(status), 1);
+    int no = mk_err_mikey_errno(e);
+    if (status == 200 && no >= 0 && no < MIKEY_ERRORS)
+        mk_node_stats_add(n, KMSD_STAT_MIKEY_ERROR + (unsigned)no, 1);
+    if (unauthenticated_refusal) {
+        unsigned o = (unsigned)e < (unsigned)MK_E__COUNT ? (unsigned)e
+                                                         : MK_E_INTERNAL;
+        mk_node_stats_add(n, KMSD_STAT_UNAUTH + o, 1);
+        mk_node_stats_add(n, KMSD_STAT_UNAUTH_TOTAL, 1);
+    }
+}
+
+bool kmsd_stats_name(unsigned slot, kmsd_stat_name *out)
+{
+    out->label = out->value = NULL;
+    out->buf[0] = '\0';
+    if (slot == KMSD_STAT_REQUESTS) {
+        out->family = "requests_total";
+        return true;
+    }
+    if (slot >= KMSD_STAT_SERVICE && slot < KMSD_STAT_SERVICE + 3) {
+        out->family = "requests";
+        out->label = "service";
+        out->value = services[slot - KMSD_STAT_SERVICE];
+        return true;
+    }
+    if (slot >= KMSD_STAT_STATUS && slot <= KMSD_STAT_STATUS + N_STATUSES) {
+        unsigned i = slot - KMSD_STAT_STATUS;
+        out->family = "responses";
+        out->label = "status";
+        if (i == N_STATUSES)
+            out->value = "other";
+        else {
+            snprintf(out->buf, sizeof out->buf, "%d", statuses[i]);
+            out->value = out->buf;
+        }
+        return true;
+    }
+    if (slot >= KMSD_STAT_MIKEY_ERROR &&
+        slot < KMSD_STAT_MIKEY_ERROR + MIKEY_ERRORS) {
+        out->family = "mikey_errors";
+        out->label = "error";
+        snprintf(out->buf, sizeof out->buf, "%u",
+                 slot - KMSD_STAT_MIKEY_ERROR);
+        out->value = out->buf;
+        return true;
+    }
+    if (slot >= KMSD_STAT_UNAUTH && slot < KMSD_STAT_UNAUTH + MK_E__COUNT) {
+        out->family = "unauthenticated_refusals";
+        out->label = "outcome";
+        out->value = mk_err_name((mk_err)(slot - KMSD_STAT_UNAUTH));
+        return true;
+    }
+    if (slot == KMSD_STAT_UNAUTH_TOTAL) {
+        out->family = "unauthenticated_refusals_total";
+        return true;
+    }
+    if (slot == KMSD_STAT_UNAUTH_LOG_DROPPED) {
+        out->family = "unauthenticated_log_lines_dropped_total";
+        return true;
+    }
+    return false;
+}
