@@ -245,7 +245,9 @@ void mk_node_own(const char *node_path, int fd)
     if (fd < 0 || !dir_owner(node_path, &uid, &gid) || fstat(fd, &fs) != 0 ||
         (fs.st_uid == uid && fs.st_gid == gid))
         return;
-    (void)fchown(fd, uid, gid);
+    /* best effort: kmsd reports the file it cannot open */
+    if (fchown(fd, uid, gid) != 0)
+        return;
 }
 
 /* By name, for LMDB's lock file: opening and closing a descriptor of it
@@ -261,7 +263,8 @@ static void own_by_name(const char *node_path, const char *file)
     if (!dir_owner(node_path, &uid, &gid) || lstat(file, &fs) != 0 ||
         !S_ISREG(fs.st_mode) || (fs.st_uid == uid && fs.st_gid == gid))
         return;
-    (void)chown(file, uid, gid);
+    if (chown(file, uid, gid) != 0)
+        return; /* as above */
 }
 
 static mk_node *registry_find(dev_t dev, ino_t ino)
