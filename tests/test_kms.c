@@ -913,6 +913,23 @@ START_TEST(test_records)
 }
 END_TEST
 
+/* Alice's request with `n` payloads added to its TP Data, re-signed. */
+static void request_with_tp_extra(const mk_payload *extra, size_t n,
+                                  fx_msg *out)
+{
+    static uint8_t tpd[MK_UE_MSG_MAX];
+    fx_msg m;
+    mk_message d;
+    mk_chain c;
+    alice_request(&mk_suite_128, &m, &d);
+    int t = mk_chain_find(&d.chain, MK_PT_TP, 0);
+    ck_assert_int_eq(mk_tp_data_decode(d.chain.p[t].u.tp.tp_data, &c), MK_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(mk_chain_add(&c, extra[i]), MK_OK);
+    fx_set_tp_data(&d, t, &c, tpd, sizeof tpd);
+    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), out);
+}
+
 /* doc/profile.md §9.35: every IDRi / IDRr is a SIP or TEL URI, else Error
  * 7 with V before any policy; at most 8 IDRr (Error 15); and the record
  * lists every responder, a long first one or one with a comma included. */
@@ -920,7 +937,6 @@ START_TEST(test_responders_listed_and_validated)
 {
     rec_list *l = calloc(1, sizeof *l);
     fx_msg m, out;
-    mk_message d;
     mk_ue_request_params p;
     char longr[MK_URI_MAX], want[1024];
     /* 255 bytes, the longest an IMPU can be */
@@ -961,44 +977,16 @@ START_TEST(test_responders_listed_and_validated)
     fx_assert_error(&m, 7, true, FX_ALICE);
 
     /* nine IDRr: Error 15 */
-    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
-    fx_request_init(&p, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
-    {
-        mk_chain c;
-        uint8_t tpd[4096];
-        int t = mk_chain_find(&d.chain, MK_PT_TP, 0);
-        ck_assert_int_eq(mk_tp_data_decode(d.chain.p[t].u.tp.tp_data, &c),
-                         MK_OK);
-        int i = mk_chain_find_idr(&c, MK_ROLE_IDRR, 0);
-        for (int k = 0; k < 8; k++)
-            ck_assert_int_eq(mk_chain_add(&c, c.p[i]), MK_OK);
-        fx_set_tp_data(&d, t, &c, tpd, sizeof tpd);
-        fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), &out);
-        ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
-                         MK_E_MIKEY_TPPAR);
-        fx_assert_error(&out, 15, true, FX_ALICE);
-    }
+    mk_payload more[8];
+    for (int k = 0; k < 8; k++)
+        more[k] = mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI, fx_str(FX_BOB));
+    request_with_tp_extra(more, 8, &out);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
+                     MK_E_MIKEY_TPPAR);
+    fx_assert_error(&out, 15, true, FX_ALICE);
     free(l);
 }
 END_TEST
-
-/* Alice's request with `n` payloads added to its TP Data, re-signed. */
-static void request_with_tp_extra(const mk_payload *extra, size_t n,
-                                  fx_msg *out)
-{
-    static uint8_t tpd[MK_UE_MSG_MAX];
-    fx_msg m;
-    mk_message d;
-    mk_chain c;
-    alice_request(&mk_suite_128, &m, &d);
-    int t = mk_chain_find(&d.chain, MK_PT_TP, 0);
-    ck_assert_int_eq(mk_tp_data_decode(d.chain.p[t].u.tp.tp_data, &c), MK_OK);
-    for (size_t i = 0; i < n; i++)
-        ck_assert_int_eq(mk_chain_add(&c, extra[i]), MK_OK);
-    fx_set_tp_data(&d, t, &c, tpd, sizeof tpd);
-    fx_resign(&d, FX_ALICE, fx_str(FX_ALICE), out);
-}
 
 /* doc/profile.md §9.36: every TP and IDR size is bounded at the check
  * stage (Error 15, never a 503 from an overflow), and whatever follows V,
