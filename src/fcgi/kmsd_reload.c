@@ -71,6 +71,9 @@ static void live_changes(const mk_config *run, const mk_config *next,
     LIVE_NUM(log_level);
     LIVE_STR(mount);
     LIVE_STR(log_file);
+    LIVE_NUM(ticket_reuse_grace);
+    /* records_keep_days is kmsctl's: named, nothing in kmsd uses it */
+    LIVE_NUM(records_keep_days);
 #undef LIVE_STR
 #undef LIVE_NUM
 }
@@ -109,6 +112,7 @@ static void keep_restart_only(const char *path, const mk_config *run,
                                                     : "(the default)");
     KEEP_NUM(replay_max);
     KEEP_NUM(journal_max);
+    KEEP_NUM(kv_max);
     if (run->durable != next->durable) {
         kmsd_log(MK_LOG_WARN, "reload %s: durable changed; it needs a "
                  "restart, still %s", path, run->durable ? "yes" : "no");
