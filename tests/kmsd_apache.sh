@@ -77,6 +77,9 @@ ms_store_locked_while_serving "$BASE" "$D"
 # --- the chain, once mikey-ue exists
 ms_chain "$BASE" "$D"
 
+# --- the health and metrics pages (loopback clients only)
+ms_status_suite "$BASE" "$D"
+
 # --- Apache stops: mod_fcgid sends SIGTERM, kmsd finishes and exits 0
 ms_stop "$MS_APACHE_PID"
 wait "$MS_APACHE_PID" 2>/dev/null

@@ -60,6 +60,32 @@ ms_store_locked_while_serving "$BASE" "$D"
 # --- the chain, once mikey-ue exists
 ms_chain "$BASE" "$D"
 
+# --- the health and metrics pages (loopback clients only)
+ms_status_suite "$BASE" "$D"
+# the active ticket key older than its rotation period (reloaded: 1 s):
+# health 503 naming it, with Retry-After; back to 200 once the limit goes
+cp "$D/kms.conf" "$D/kms.conf.before"
+echo "ticket_key_max_age = 1" >>"$D/kms.conf"
+kill -HUP "$MS_KMSD_PID"
+ms_wait_log "$MS_TMP/kmsd.log" "applied .*ticket_key_max_age" || ms_fail "reload of ticket_key_max_age not logged"
+sleep 2
+ms_req "$BASE/kms-status/health"
+ms_expect_code "health, ticket key older than ticket_key_max_age" 503
+ms_expect_header "health, ticket key too old" Retry-After 7
+ms_check "health names the old key and the setting" \
+    grep -q '"ticket_key":"active ticket key tpk-0001 is [0-9]* s old, over ticket_key_max_age 1' "$MS_TMP/b"
+ms_check "health: the other checks still ok" \
+    grep -q '"store":"ok","crypto_selftest":"ok",.*"node_state":"ok"' "$MS_TMP/b"
+cp "$D/kms.conf.before" "$D/kms.conf"
+kill -HUP "$MS_KMSD_PID"
+ms_wait_log "$MS_TMP/kmsd.log" "applied .*ticket_key_max_age.*" || true
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    ms_req "$BASE/kms-status/health"
+    [ "$MS_CODE" = 200 ] && break
+    sleep 0.2
+done
+ms_expect_code "health after the setting is gone again" 200
+
 # --- 503: the store is locked when kmsd (re)starts: "keys not loaded",
 # every request 503 + Retry-After until the lock goes, then served again.
 ms_stop "$MS_KMSD_PID"
@@ -69,6 +95,9 @@ ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" --threads 2 || exit
 ms_post "$BASE/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
 ms_expect_kmsd_error "503 store locked" 503 "service unavailable"
 ms_expect_header "503 store locked" Retry-After 7
+ms_req "$BASE/kms-status/health"
+ms_expect_code "health, store locked at start" 503
+ms_check "health names the store" grep -q '"store":"the store cannot be opened"' "$MS_TMP/b"
 ms_unlock_store
 ms_post "$BASE/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
 ms_expect_code "lock released: served again" 200

@@ -307,13 +307,14 @@ ms_h2c_no_answer() {
 # ms_listen_suite BASE KPORT DIR LOG: for one `kmsd --listen
 # 127.0.0.1:KPORT` (log in LOG, demo store in DIR) behind the web server at
 # BASE: raw FastCGI on kmsd's socket, the store write-locked while kmsd
-# serves, the chain, and the log.
+# serves, the chain, the health and metrics pages, and the log.
 ms_listen_suite() {
     local base=$1 kport=$2 dir=$3 log=$4
     ms_raw_fcgi "127.0.0.1:$kport"
     ms_alive "raw FastCGI" "$base"
     ms_store_locked_while_serving "$base" "$dir"
     ms_chain "$base" "$dir"
+    ms_status_suite "$base" "$dir"
     ms_check_log "$log" "$dir"
 }
 
@@ -400,14 +401,15 @@ ms_start_lighttpd() {
 
 # ms_apache_start "MODULE..." CONF_TEXT: Apache httpd in the foreground
 # with its own ServerRoot, PidFile and ErrorLog under $MS_TMP/apache,
-# mod_mpm_event, mod_authz_core and mod_MODULE (each) loaded, then
+# mod_mpm_event, mod_authz_core, mod_authz_host and mod_MODULE (each)
+# loaded, then
 # CONF_TEXT. As root, Apache's children run as nobody:nogroup. Sets MS_PORT
 # and MS_APACHE_PID. Retries on a port race.
 ms_apache_start() {
     local modules=$1 text=$2 dir=$MS_TMP/apache try m mods=/usr/lib/apache2/modules
     local load="" user=""
     mkdir -p "$dir/htdocs"
-    for m in mpm_event authz_core $modules; do
+    for m in mpm_event authz_core authz_host $modules; do
         load+="LoadModule ${m}_module $mods/mod_$m.so"$'\n'
     done
     if [ "$(id -u)" -eq 0 ]; then
@@ -862,6 +864,75 @@ ms_chain() {
     ms_check "chain: ... answered with a MIKEY Error (data type 6)" [ "$(ms_body_data_type)" = 6 ]
 
     ms_chain_url "$base" "$dir"
+}
+
+# ---------------------------------------------------------------- status
+
+# ms_metric NAME_AND_LABELS: its value in the last answer's body (a
+# Prometheus text page), "" when absent.
+ms_metric() {
+    awk -v k="$1" '$1 == k { print $2; exit }' "$MS_TMP/b"
+}
+
+# ms_status_suite BASE KMS_DIR: kmsd's health and metrics pages through the
+# server at BASE (status_mount /kms-status, doc/profile.md §12.1): health
+# 200 with every check "ok"; metrics in the Prometheus text format whose
+# counters move with one mikey-ue chain (a Ticket Request and a Ticket
+# Resolve answered 200, both histograms counted); 405 for POST, 404 for
+# another page; a client from another address than 127.0.0.1 refused by
+# the server (its 403), while the annex's mount still answers it.
+ms_status_suite() {
+    local base=$1 dir=$2 s=$1/kms-status
+    ms_req "$s/health"
+    ms_expect_code "status: health" 200
+    ms_expect_header "status: health" Content-Type application/json
+    ms_check "status: health says ok for every check" grep -q \
+        '^{"status":"ok","checks":{"store":"ok","crypto_selftest":"ok","ticket_key":"ok","node_state":"ok"}}$' "$MS_TMP/b"
+    ms_req "$s/metrics"
+    ms_expect_code "status: metrics" 200
+    ms_expect_header "status: metrics" Content-Type "text/plain; version=0.0.4; charset=utf-8"
+    ms_check "status: metrics: a counter family with its TYPE line" \
+        grep -q '^# TYPE mikeykms_requests_total counter$' "$MS_TMP/b"
+    ms_check "status: metrics: the active ticket key's age" \
+        grep -q '^mikeykms_ticket_key_age_seconds{key="tpk-0001",state="active"} [0-9]*$' "$MS_TMP/b"
+    local ok0 tr0 rs0 h0 c0 ok1 tr1 rs1 h1 c1
+    ok0=$(ms_metric 'mikeykms_responses_by_status_total{status="200"}')
+    tr0=$(ms_metric 'mikeykms_requests_by_service_total{service="ticketrequest"}')
+    rs0=$(ms_metric 'mikeykms_requests_by_service_total{service="ticketresolve"}')
+    h0=$(ms_metric mikeykms_answer_duration_seconds_count)
+    c0=$(ms_metric mikeykms_store_commit_duration_seconds_count)
+    ms_check "status: metrics: counters present ($ok0 $tr0 $rs0 $h0 $c0)" \
+        [ -n "$ok0" ] && [ -n "$tr0" ] && [ -n "$rs0" ] && [ -n "$h0" ] && [ -n "$c0" ]
+    # one request and one resolve, each answered 200 with keys
+    "$MIKEY_UE" chain --url "$base/keymanagement" \
+        --alice-impu sip:alice@example.org --alice-psk-id alice --alice-psk-file "$dir/alice.psk" \
+        --bob-impu sip:bob@example.org --bob-psk-id bob --bob-psk-file "$dir/bob.psk" \
+        >"$MS_TMP/status-chain.out" 2>&1
+    ms_check "status: mikey-ue chain through $base" [ $? = 0 ]
+    ms_req "$s/metrics"
+    ok1=$(ms_metric 'mikeykms_responses_by_status_total{status="200"}')
+    tr1=$(ms_metric 'mikeykms_requests_by_service_total{service="ticketrequest"}')
+    rs1=$(ms_metric 'mikeykms_requests_by_service_total{service="ticketresolve"}')
+    h1=$(ms_metric mikeykms_answer_duration_seconds_count)
+    c1=$(ms_metric mikeykms_store_commit_duration_seconds_count)
+    ms_check "status: 200 answers counted: $ok0 -> $ok1 (>= +2)" [ "$((ok1 - ok0))" -ge 2 ]
+    ms_check "status: ticketrequest counted: $tr0 -> $tr1" [ "$((tr1 - tr0))" -ge 1 ]
+    ms_check "status: ticketresolve counted: $rs0 -> $rs1" [ "$((rs1 - rs0))" -ge 1 ]
+    ms_check "status: answer durations counted: $h0 -> $h1" [ "$((h1 - h0))" -ge 2 ]
+    ms_check "status: store commits timed: $c0 -> $c1" [ "$((c1 - c0))" -ge 2 ]
+    ms_check "status: the +Inf bucket is the count" \
+        [ "$(ms_metric 'mikeykms_answer_duration_seconds_bucket{le="+Inf"}')" = "$h1" ]
+    ms_req "$s/metrics" -X POST --data-binary x
+    ms_expect_code "status: POST to metrics" 405
+    ms_expect_header "status: POST to metrics" Allow "GET, HEAD"
+    ms_req "$s/nothing"
+    ms_expect_code "status: no such page" 404
+    # 127.0.0.2 is loopback too, but not the address the configs let in
+    ms_req "$s/metrics" --interface 127.0.0.2
+    ms_expect_code "status: metrics from 127.0.0.2: the server's refusal" 403
+    ms_post "$base/keymanagement?$MS_RT" --interface 127.0.0.2 --data-binary AAAA
+    ms_check "status: the annex's mount from 127.0.0.2 still reaches kmsd (400, got $MS_CODE)" \
+        [ "$MS_CODE" = 400 ]
 }
 
 # The same chain by mikey-ue alone over HTTP (`mikey-ue chain --url`, the

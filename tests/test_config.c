@@ -56,6 +56,8 @@ START_TEST(test_defaults)
     ck_assert(!c.durable);
     ck_assert_str_eq(c.log_file, "");
     ck_assert_str_eq(c.store, "");
+    ck_assert_str_eq(c.status_mount, "/kms-status");
+    ck_assert_uint_eq(c.ticket_key_max_age, 30u * 86400u);
 
     write_file(MINIMAL);
     ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
@@ -95,7 +97,9 @@ START_TEST(test_every_key)
                "log_file = /var/log/mikeykms/kmsd.log\n"
                "ticket_reuse_grace = 5\n"
                "kv_max = 5000\n"
-               "records_keep_days = 90\n");
+               "records_keep_days = 90\n"
+               "status_mount = /ops/status\n"
+               "ticket_key_max_age = 86400\n");
     mk_config c;
     ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
     ck_assert_str_eq(c.kms_id, "kms.operator.example");
@@ -133,6 +137,8 @@ START_TEST(test_every_key)
     ck_assert_uint_eq(nc.skew_seconds, 120);
     ck_assert_str_eq(c.log_file, "/var/log/mikeykms/kmsd.log");
     ck_assert_uint_eq(c.records_keep_days, 90);
+    ck_assert_str_eq(c.status_mount, "/ops/status");
+    ck_assert_uint_eq(c.ticket_key_max_age, 86400);
 
     mk_kms_config k;
     mk_config_kms(&c, &k);
@@ -200,6 +206,17 @@ START_TEST(test_errors_name_the_line)
     expect_error(MINIMAL "mount = keymanagement\n", 3, "mount");
     expect_error(MINIMAL "mount = /km?x=1\n", 3, "mount");
     expect_error(MINIMAL "kms_id = two words\n", 3, "blanks");
+    expect_error(MINIMAL "status_mount = status\n", 3, "status_mount");
+    expect_error(MINIMAL "status_mount = /status/\n", 3, "status_mount");
+    expect_error(MINIMAL "status_mount = /\n", 3, "status_mount");
+    expect_error(MINIMAL "status_mount = /s%41\n", 3, "status_mount");
+    /* the annex's mount keeps its statuses: no overlap either way */
+    expect_error(MINIMAL "status_mount = /keymanagement/status\n", 0,
+                 "overlaps mount");
+    expect_error(MINIMAL "mount = /kms/keymanagement\n"
+                         "status_mount = /kms\n", 0, "overlaps mount");
+    expect_error(MINIMAL "ticket_key_max_age = 31536001\n", 3,
+                 "above the maximum");
     expect_error(MINIMAL "accepted_protocols = HTTP/1.1,,HTTP/1.0\n", 3,
                  "empty item");
     expect_error(MINIMAL "accepted_protocols = SPDY/3\n", 3, "HTTP version");
@@ -231,6 +248,19 @@ START_TEST(test_errors_name_the_line)
     write_file(big);
     ck_assert_int_eq(mk_config_load(path, &c), MK_E_CONFIG);
     ck_assert_ptr_nonnull(strstr(c.error, ":1: line longer than"));
+}
+END_TEST
+
+START_TEST(test_status_mount)
+{
+    mk_config c;
+    write_file(MINIMAL "status_mount = off\n");
+    ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
+    ck_assert_str_eq(c.status_mount, "");
+    /* a name that only begins like the mount is not under it */
+    write_file(MINIMAL "status_mount = /keymanagement-status\n");
+    ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
+    ck_assert_str_eq(c.status_mount, "/keymanagement-status");
 }
 END_TEST
 
@@ -269,6 +299,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_every_key);
     tcase_add_test(tc, test_relative_paths_from_config_dir);
     tcase_add_test(tc, test_errors_name_the_line);
+    tcase_add_test(tc, test_status_mount);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_sample_file_loads);
     suite_add_tcase(s, tc);

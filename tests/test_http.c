@@ -115,6 +115,53 @@ START_TEST(test_route_path_forms)
 }
 END_TEST
 
+/* The health and metrics pages under status_mount (doc/profile.md §12.1):
+ * found in every path form the servers use, nothing else taken from the
+ * annex's decision. */
+START_TEST(test_status_pages)
+{
+    mk_http_cgi v = good();
+    v.request_method = "GET";
+    v.script_name = "/kms-status/metrics";
+    ck_assert_int_eq(mk_http_status_page("/kms-status", &v),
+                     MK_HTTP_PAGE_METRICS);
+    /* lighttpd: the mount as SCRIPT_NAME, the rest as PATH_INFO */
+    v.script_name = "/kms-status";
+    v.path_info = "/health";
+    ck_assert_int_eq(mk_http_status_page("/kms-status", &v),
+                     MK_HTTP_PAGE_HEALTH);
+    /* no SCRIPT_NAME: REQUEST_URI's path, decoded, without the query */
+    v.script_name = NULL;
+    v.path_info = NULL;
+    v.request_uri = "/kms-status/%68ealth?x=1";
+    ck_assert_int_eq(mk_http_status_page("/kms-status", &v),
+                     MK_HTTP_PAGE_HEALTH);
+    v.request_uri = "/kms-status/other";
+    ck_assert_int_eq(mk_http_status_page("/kms-status", &v),
+                     MK_HTTP_PAGE_UNKNOWN);
+    v.request_uri = "/kms-status";
+    ck_assert_int_eq(mk_http_status_page("/kms-status", &v),
+                     MK_HTTP_PAGE_UNKNOWN);
+    /* not under the mount: the annex's decision, unchanged */
+    v.request_uri = "/kms-statusx/health";
+    ck_assert_int_eq(mk_http_status_page("/kms-status", &v),
+                     MK_HTTP_PAGE_NONE);
+    v = good();
+    ck_assert_int_eq(mk_http_status_page("/kms-status", &v),
+                     MK_HTTP_PAGE_NONE);
+    /* pages off */
+    v.script_name = "/kms-status/health";
+    ck_assert_int_eq(mk_http_status_page("", &v), MK_HTTP_PAGE_NONE);
+    /* a path too long for any mount is none of them */
+    static char longp[3000];
+    memset(longp, 'a', sizeof longp - 1);
+    memcpy(longp, "/kms-status/", 12);
+    v.script_name = longp;
+    ck_assert_int_eq(mk_http_status_page("/kms-status", &v),
+                     MK_HTTP_PAGE_NONE);
+}
+END_TEST
+
 /* ---------------- 505 ---------------- */
 
 START_TEST(test_505_protocol)
@@ -740,6 +787,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_505_protocol);
     tcase_add_test(tc, test_405_method);
     tcase_add_test(tc, test_404_path);
+    tcase_add_test(tc, test_status_pages);
     tcase_add_test(tc, test_404_requesttype);
     tcase_add_test(tc, test_501_unknown_service);
     tcase_add_test(tc, test_400_content_type);

@@ -154,31 +154,58 @@ static bool str_eq_n(const char *a, size_t an, const char *lit)
     return an == ln && memcmp(a, lit, ln) == 0;
 }
 
-/* Is the request path (SCRIPT_NAME + PATH_INFO, RFC 3875 §4.1.5/§4.1.13,
- * both already decoded by the server; REQUEST_URI's path as a fallback
- * when the server set no SCRIPT_NAME) exactly the mount? */
-static bool path_is_mount(const mk_http_binding *b, const mk_http_cgi *v)
+/* The request's path (SCRIPT_NAME + PATH_INFO, both already decoded by
+ * the server; REQUEST_URI's path, decoded, as a fallback when the server
+ * set no SCRIPT_NAME) into out; false when there is none or it does not
+ * fit (then it is no path this KMS serves). */
+static bool request_path(const mk_http_cgi *v, char *out, size_t cap,
+                         size_t *len)
 {
-    const char *mount = b->mount;
-    size_t mlen = strlen(mount);
     if (v->script_name != NULL) {
-        size_t sn = strlen(v->script_name);
         const char *pi = v->path_info != NULL ? v->path_info : "";
-        size_t pn = strlen(pi);
-        return sn <= mlen && sn + pn == mlen &&
-               memcmp(v->script_name, mount, sn) == 0 &&
-               memcmp(pi, mount + sn, pn) == 0;
+        size_t sn = strlen(v->script_name), pn = strlen(pi);
+        if (sn + pn >= cap)
+            return false;
+        memcpy(out, v->script_name, sn);
+        memcpy(out + sn, pi, pn);
+        *len = sn + pn;
+        out[*len] = '\0';
+        return true;
     }
     if (v->request_uri == NULL)
         return false;
     const char *q = strchr(v->request_uri, '?');
     size_t rn = q != NULL ? (size_t)(q - v->request_uri)
                           : strlen(v->request_uri);
+    if (!pct_decode(v->request_uri, rn, false, out, cap - 1, len))
+        return false;
+    out[*len] = '\0';
+    return true;
+}
+
+/* Is the request's path exactly the mount? */
+static bool path_is_mount(const mk_http_binding *b, const mk_http_cgi *v)
+{
     char path[MK_HTTP_MOUNT_MAX];
     size_t plen;
-    if (!pct_decode(v->request_uri, rn, false, path, sizeof path, &plen))
-        return false;
-    return plen == mlen && memcmp(path, mount, mlen) == 0;
+    return request_path(v, path, sizeof path, &plen) &&
+           plen == strlen(b->mount) && memcmp(path, b->mount, plen) == 0;
+}
+
+mk_http_page mk_http_status_page(const char *status_mount,
+                                 const mk_http_cgi *v)
+{
+    char path[2 * MK_HTTP_MOUNT_MAX];
+    size_t plen, mlen = strlen(status_mount);
+    if (mlen == 0 || !request_path(v, path, sizeof path, &plen) ||
+        plen < mlen || memcmp(path, status_mount, mlen) != 0 ||
+        (plen > mlen && path[mlen] != '/'))
+        return MK_HTTP_PAGE_NONE;
+    if (strcmp(path + mlen, "/health") == 0)
+        return MK_HTTP_PAGE_HEALTH;
+    if (strcmp(path + mlen, "/metrics") == 0)
+        return MK_HTTP_PAGE_METRICS;
+    return MK_HTTP_PAGE_UNKNOWN;
 }
 
 static const char *query_of(const mk_http_cgi *v)

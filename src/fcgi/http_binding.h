@@ -78,6 +78,19 @@ mk_err mk_http_route(const mk_http_binding *b, const mk_http_cgi *v,
 mk_err mk_http_body(const mk_http_binding *b, mk_bytes body, uint8_t *msg,
                     size_t msg_cap, size_t *msg_len);
 
+/* The health and metrics pages (kmsd_status.h) live under a mount of
+ * their own, apart from the annex's (doc/profile.md §12.1): which page a
+ * request's path names there. NONE: not under status_mount ("" = no
+ * pages), and the request goes to the annex's decision unchanged. */
+typedef enum mk_http_page {
+    MK_HTTP_PAGE_NONE = 0,
+    MK_HTTP_PAGE_HEALTH,  /* <status_mount>/health */
+    MK_HTTP_PAGE_METRICS, /* <status_mount>/metrics */
+    MK_HTTP_PAGE_UNKNOWN, /* anything else under it: 404 */
+} mk_http_page;
+mk_http_page mk_http_status_page(const char *status_mount,
+                                 const mk_http_cgi *v);
+
 /* Both halves: the whole decision of profile §2 up to the MIKEY layer. */
 mk_err mk_http_decide(const mk_http_binding *b, const mk_http_cgi *v,
                       mk_bytes body, mk_service *service, uint8_t *msg,

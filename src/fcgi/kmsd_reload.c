@@ -26,6 +26,9 @@ mk_err kmsd_live_from_config(const mk_config *cfg, kmsd_live *out)
     MK_GUARD(mk_http_binding_set_body_max(&out->binding, cfg->body_max));
     mk_config_kms(cfg, &out->kms_config);
     out->retry_after = cfg->retry_after;
+    snprintf(out->status_mount, sizeof out->status_mount, "%s",
+             cfg->status_mount);
+    out->ticket_key_max_age = cfg->ticket_key_max_age;
     return MK_OK;
 }
 
@@ -74,6 +77,8 @@ static void live_changes(const mk_config *run, const mk_config *next,
     LIVE_NUM(ticket_reuse_grace);
     /* records_keep_days is kmsctl's: named, nothing in kmsd uses it */
     LIVE_NUM(records_keep_days);
+    LIVE_STR(status_mount);
+    LIVE_NUM(ticket_key_max_age);
 #undef LIVE_STR
 #undef LIVE_NUM
 }

@@ -44,6 +44,45 @@ void kmsd_stats_count(mk_node *n, int service, int status, mk_err e,
     }
 }
 
+_Static_assert(KMSD_STAT_ANSWER_HIST + MK_NODE_HIST_SLOTS <=
+                   KMSD_STAT_COMMIT_HIST,
+               "answer histogram overlaps the store's");
+
+/* A histogram slot's name: "<family>{bucket=...}", _count, _sum_us. */
+static bool hist_name(unsigned slot, unsigned base, const char *family,
+                      const char *count, const char *sum,
+                      kmsd_stat_name *out)
+{
+    static const uint64_t bounds[] = MK_NODE_HIST_BOUNDS_US;
+    if (slot < base || slot >= base + MK_NODE_HIST_SLOTS)
+        return false;
+    unsigned b = slot - base;
+    if (b == MK_NODE_HIST_BUCKETS) {
+        out->family = count;
+        return true;
+    }
+    if (b == MK_NODE_HIST_BUCKETS + 1) {
+        out->family = sum;
+        return true;
+    }
+    out->family = family;
+    out->label = "bucket";
+    if (b + 1 == MK_NODE_HIST_BUCKETS)
+        snprintf(out->buf, sizeof out->buf, "over %llu",
+                 (unsigned long long)bounds[b - 1]);
+    else
+        snprintf(out->buf, sizeof out->buf, "up to %llu",
+                 (unsigned long long)bounds[b]);
+    out->value = out->buf;
+    return true;
+}
+
+void kmsd_stats_answer_time(mk_node *n, uint64_t us)
+{
+    if (n != NULL)
+        mk_node_stats_observe(n, KMSD_STAT_ANSWER_HIST, us);
+}
+
 bool kmsd_stats_name(unsigned slot, kmsd_stat_name *out)
 {
     out->label = out->value = NULL;
@@ -93,5 +132,8 @@ bool kmsd_stats_name(unsigned slot, kmsd_stat_name *out)
         out->family = "unauthenticated_log_lines_dropped_total";
         return true;
     }
-    return false;
+    return hist_name(slot, KMSD_STAT_ANSWER_HIST, "answer_us",
+                     "answer_us_count", "answer_us_sum", out) ||
+           hist_name(slot, KMSD_STAT_COMMIT_HIST, "store_commit_us",
+                     "store_commit_us_count", "store_commit_us_sum", out);
 }

@@ -38,7 +38,21 @@
  *   193        unauthenticated_log_lines_dropped_total  their log lines
  *                                                   left out by the rate
  *                                                   limit (kmsd_log.h)
- *   256 ..     free
+ *   256 + b    answer_us{bucket}                    duration of each
+ *                                                   answer (request read to
+ *                                                   answer written), one
+ *                                                   slot per bucket b of
+ *                                                   MK_NODE_HIST_BOUNDS_US
+ *                                                   (store/node.h), then
+ *                                                   its count (+12) and
+ *                                                   sum in us (+13)
+ *   320 + b    store_commit_us{bucket}              the same for each
+ *                                                   answer's commit to the
+ *                                                   node state, counted by
+ *                                                   the store
+ *                                                   (MK_NODE_STAT_COMMIT_
+ *                                                   HIST)
+ *   270 .. 319, 334 ..  free
  */
 #ifndef MK_FCGI_KMSD_STATS_H
 #define MK_FCGI_KMSD_STATS_H
@@ -57,7 +71,9 @@ enum {
     KMSD_STAT_UNAUTH = 64,       /* + mk_err, < 128 */
     KMSD_STAT_UNAUTH_TOTAL = 192,
     KMSD_STAT_UNAUTH_LOG_DROPPED = 193,
-    KMSD_STAT_END = 256,         /* first slot no family uses */
+    KMSD_STAT_ANSWER_HIST = 256, /* + MK_NODE_HIST_SLOTS */
+    KMSD_STAT_COMMIT_HIST = MK_NODE_STAT_COMMIT_HIST,
+    KMSD_STAT_END = MK_NODE_STAT_COMMIT_HIST + MK_NODE_HIST_SLOTS,
 };
 
 /* The statuses counted one by one (annex X1.2, doc/profile.md §2); any
@@ -71,6 +87,9 @@ enum {
  * one), and whether it is a refusal of an unauthenticated request. */
 void kmsd_stats_count(mk_node *n, int service, int status, mk_err e,
                       bool unauthenticated_refusal);
+
+/* The duration of one answer into its histogram (n NULL: nothing). */
+void kmsd_stats_answer_time(mk_node *n, uint64_t us);
 
 /* A slot's name: the family ("requests", "responses", ...), and for a
  * labelled family the label's name and value (label NULL otherwise).

@@ -12,6 +12,7 @@
 
 #include "fcgi/kmsd_log.h"
 #include "fcgi/kmsd_stats.h"
+#include "fcgi/kmsd_status.h"
 #include "util/ntp.h"
 
 struct kmsd_worker {
@@ -29,6 +30,7 @@ struct kmsd_worker {
     size_t msg_cap;
     mk_kms_answer *answer;
     mk_http_reply *reply;
+    char *status_page;  /* KMSD_STATUS_MAX, at the first status request */
 };
 
 kmsd_worker *kmsd_worker_new(kmsd_shared *shared, int index)
@@ -78,6 +80,7 @@ void kmsd_worker_free(kmsd_worker *w)
     free(w->msg);
     free(w->answer);
     free(w->reply);
+    free(w->status_page);
     free(w);
 }
 
@@ -225,6 +228,40 @@ static bool unauth_log_allowed(const kmsd_shared *sh)
     return true;
 }
 
+/* A request for the health or metrics page (kmsd_status.h): not one of
+ * the annex's, so it is neither counted with them nor timed. */
+static void serve_status(kmsd_worker *w, mk_http_page page,
+                         const mk_http_cgi *v, const struct timespec *t0)
+{
+    const kmsd_live *live = &w->live;
+    if (w->status_page == NULL &&
+        (w->status_page = malloc(KMSD_STATUS_MAX)) == NULL) {
+        kmsd_log(MK_LOG_ERROR, "worker %d: out of memory for a status page",
+                 w->index);
+        return; /* libfcgi ends the request without an answer */
+    }
+    kmsd_status_in in = {
+        .node = w->sh->node,
+        .ticket_key_max_age = live->ticket_key_max_age,
+        .retry_after = live->retry_after,
+        .now_unix = mk_ntp_to_unix(mk_ntp_now()),
+    };
+    in.store_err = kmsd_worker_open(w);
+    in.sql = in.store_err == MK_OK ? w->sql : NULL;
+    mk_err_clear();
+    size_t len = 0;
+    int status = kmsd_status_page(page, v->request_method, &in,
+                                  w->status_page, KMSD_STATUS_MAX, &len);
+    int put = FCGX_PutStr(w->status_page, (int)len, w->req.out);
+    int flushed = FCGX_FFlush(w->req.out);
+    kmsd_log_request("status=%d page=%s us=%ld%s", status,
+                     page == MK_HTTP_PAGE_HEALTH    ? "health"
+                     : page == MK_HTTP_PAGE_METRICS ? "metrics"
+                                                    : "-",
+                     elapsed_us(t0),
+                     (put < 0 || flushed < 0) ? " client=gone" : "");
+}
+
 static void serve(kmsd_worker *w)
 {
     const kmsd_shared *sh = w->sh;
@@ -248,6 +285,12 @@ static void serve(kmsd_worker *w)
             kmsd_log_request("status=- service=- err=\"%s\" us=%ld "
                              "client=gone", "body incomplete",
                              elapsed_us(&t0));
+        return;
+    }
+
+    mk_http_page page = mk_http_status_page(live->status_mount, &v);
+    if (page != MK_HTTP_PAGE_NONE) {
+        serve_status(w, page, &v, &t0);
         return;
     }
 
@@ -314,11 +357,13 @@ static void serve(kmsd_worker *w)
 
     int put = FCGX_PutStr(w->reply->text, (int)w->reply->len, w->req.out);
     int flushed = FCGX_FFlush(w->req.out);
+    long took = elapsed_us(&t0);
+    kmsd_stats_answer_time(sh->node, took > 0 ? (uint64_t)took : 0);
 
     if (log_it)
         kmsd_log_request("status=%d service=%s err=\"%s\" us=%ld%s%s",
                          w->reply->status, mk_http_service_name((int)service),
-                         mk_err_name(e), elapsed_us(&t0),
+                         mk_err_name(e), took,
                          (put < 0 || flushed < 0) ? " client=gone" : "",
                          unauth ? " auth=no" : "");
 

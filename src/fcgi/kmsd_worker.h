@@ -40,6 +40,8 @@ typedef struct kmsd_live {
     mk_http_binding binding;
     mk_kms_config kms_config;
     uint32_t retry_after;
+    char status_mount[MK_CONFIG_MOUNT_MAX]; /* "" = no status pages */
+    uint32_t ticket_key_max_age;            /* seconds, 0 = unchecked */
 } kmsd_live;
 
 typedef struct kmsd_shared {

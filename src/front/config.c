@@ -29,6 +29,8 @@ void mk_config_defaults(mk_config *c)
     c->body_max = 65536;
     c->log_level = MK_LOG_INFO;
     snprintf(c->mount, sizeof c->mount, "%s", "/keymanagement");
+    snprintf(c->status_mount, sizeof c->status_mount, "%s", "/kms-status");
+    c->ticket_key_max_age = 30u * 86400u;
     c->busy_timeout_ms = 2000;
     mk_node_config n;
     mk_node_config_defaults(&n);
@@ -254,11 +256,33 @@ static mk_err set_mount(parse_ctx *p, const char *v)
     return MK_OK;
 }
 
+/* The health and metrics mount (kmsd_status.h): "off" turns it off. It
+ * must not overlap the annex's mount, so that every status of the table
+ * there stays what the annex says. */
+static mk_err set_status_mount(parse_ctx *p, const char *v)
+{
+    mk_config *c = p->c;
+    if (strcmp(v, "off") == 0) {
+        c->status_mount[0] = '\0';
+        return MK_OK;
+    }
+    MK_GUARD(set_str(p, "status_mount", v, c->status_mount,
+                     sizeof c->status_mount));
+    size_t n = strlen(v);
+    if (v[0] != '/' || n < 2 || v[n - 1] == '/' ||
+        strpbrk(v, "?#%") != NULL)
+        return fail(p, "status_mount: '%s' must be a path starting with / "
+                       "and not ending with /, without ?, # or %%, or off",
+                    v);
+    return MK_OK;
+}
+
 enum key_id {
     K_KMS_ID, K_STORE, K_MASTER_KEY, K_SKEW, K_MAX_LIFE, K_DEF_LIFE,
     K_PROTOCOLS, K_RETRY_AFTER, K_BODY_MAX, K_LOG_LEVEL, K_MOUNT,
     K_BUSY_TIMEOUT, K_LISTEN, K_NODE_STATE, K_REPLAY_MAX, K_JOURNAL_MAX,
-    K_DURABLE, K_LOG_FILE, K_REUSE_GRACE, K_KV_MAX, K_KEEP_DAYS, K__COUNT
+    K_DURABLE, K_LOG_FILE, K_REUSE_GRACE, K_KV_MAX, K_KEEP_DAYS,
+    K_STATUS_MOUNT, K_TK_MAX_AGE, K__COUNT
 };
 
 static const char *const key_names[K__COUNT] = {
@@ -283,6 +307,8 @@ static const char *const key_names[K__COUNT] = {
     [K_REUSE_GRACE] = "ticket_reuse_grace",
     [K_KV_MAX] = "kv_max",
     [K_KEEP_DAYS] = "records_keep_days",
+    [K_STATUS_MOUNT] = "status_mount",
+    [K_TK_MAX_AGE] = "ticket_key_max_age",
 };
 
 static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
@@ -346,6 +372,11 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
     case K_KEEP_DAYS: /* a hundred years at most */
         return set_u32(p, "records_keep_days", v, 0, 36500,
                        &c->records_keep_days);
+    case K_STATUS_MOUNT:
+        return set_status_mount(p, v);
+    case K_TK_MAX_AGE: /* seconds; 0 = age not checked; a year at most */
+        return set_u32(p, "ticket_key_max_age", v, 0, 31536000,
+                       &c->ticket_key_max_age);
     case K__COUNT:
         break;
     }
@@ -377,6 +408,15 @@ static mk_err parse_line(parse_ctx *p, char *line, size_t seen[K__COUNT])
     return fail(p, "unknown key '%s'", key);
 }
 
+/* Is path `a` the mount `b` or below it? */
+static bool mount_under(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    if (n == 1) /* "/": everything */
+        return true;
+    return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
 static mk_err check_whole(parse_ctx *p)
 {
     mk_config *c = p->c;
@@ -385,6 +425,11 @@ static mk_err check_whole(parse_ctx *p)
         return fail(p, "store is not set");
     if (c->master_key[0] == '\0')
         return fail(p, "master_key is not set");
+    if (c->status_mount[0] != '\0' &&
+        (mount_under(c->status_mount, c->mount) ||
+         mount_under(c->mount, c->status_mount)))
+        return fail(p, "status_mount %s overlaps mount %s", c->status_mount,
+                    c->mount);
     if (c->default_ticket_lifetime > c->max_ticket_lifetime)
         return fail(p, "default_ticket_lifetime (%u) is above "
                        "max_ticket_lifetime (%u)",

@@ -62,6 +62,11 @@ typedef struct mk_config {
     /* records older than this many days are deleted by `kmsctl records
      * prune` (doc/profile.md §9.39); 0 = kept for ever (default) */
     uint32_t records_keep_days;
+    /* health and metrics (kmsd_status.h): the mount, "" = off */
+    char status_mount[MK_CONFIG_MOUNT_MAX]; /* default /kms-status */
+    /* the health check fails when the active ticket key is older (its
+     * rotation period, seconds; default 30 days; 0 = not checked) */
+    uint32_t ticket_key_max_age;
     /* After a failed mk_config_load: "FILE:LINE: reason" (or "FILE:
      * reason"). Empty otherwise. */
     char error[MK_CONFIG_ERROR_MAX];

@@ -266,4 +266,18 @@ void mk_node_stats_add(mk_node *n, unsigned slot, uint64_t delta);
 void mk_node_stats_set(mk_node *n, unsigned slot, uint64_t value);
 uint64_t mk_node_stats_get(const mk_node *n, unsigned slot);
 
+/* Latency histograms in the counters: MK_NODE_HIST_SLOTS slots from a base,
+ * one per bucket (a duration counts in the first bucket whose bound in
+ * microseconds, MK_NODE_HIST_BOUNDS_US, it does not exceed; the last
+ * bucket takes the rest), then the count and the sum of the durations in
+ * microseconds. Readers make them cumulative (Prometheus "le"). */
+#define MK_NODE_HIST_BOUNDS_US \
+    {100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 250000, 1000000}
+#define MK_NODE_HIST_BUCKETS 12 /* the bounds and one above them all */
+#define MK_NODE_HIST_SLOTS (MK_NODE_HIST_BUCKETS + 2)
+void mk_node_stats_observe(mk_node *n, unsigned base, uint64_t us);
+/* The store's own family (store_node.c): the duration of each answer's
+ * commit to the node state (slot layout listed in fcgi/kmsd_stats.h). */
+#define MK_NODE_STAT_COMMIT_HIST 320
+
 #endif

@@ -87,3 +87,17 @@ uint64_t mk_node_stats_get(const mk_node *n, unsigned slot)
         return 0;
     return __atomic_load_n(&n->stats[slot], __ATOMIC_RELAXED);
 }
+
+void mk_node_stats_observe(mk_node *n, unsigned base, uint64_t us)
+{
+    static const uint64_t bounds[] = MK_NODE_HIST_BOUNDS_US;
+    _Static_assert(sizeof bounds / sizeof bounds[0] + 1 ==
+                       MK_NODE_HIST_BUCKETS,
+                   "one bucket per bound and one above them");
+    unsigned b = 0;
+    while (b < MK_NODE_HIST_BUCKETS - 1 && us > bounds[b])
+        b++;
+    mk_node_stats_add(n, base + b, 1);
+    mk_node_stats_add(n, base + MK_NODE_HIST_BUCKETS, 1);
+    mk_node_stats_add(n, base + MK_NODE_HIST_BUCKETS + 1, us);
+}

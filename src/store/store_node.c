@@ -134,7 +134,14 @@ mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
         MK_GUARD(mk_store_record_check(r));
     MK_GUARD(node_of(s, &n));
     mk_node_gen_seen seen;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     mk_err rc = mk_node_answer_commit(n, &a, &seen);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+                 (t1.tv_nsec - t0.tv_nsec) / 1000;
+    mk_node_stats_observe(n, MK_NODE_STAT_COMMIT_HIST,
+                          us > 0 ? (uint64_t)us : 0);
     if (seen.read) /* arm the cache, or drop it (store_cache.c) */
         mk_store_cache_confirm(s, seen.known, seen.gen);
     if (rc == MK_E_STALE) /* count it and drop the cache */
