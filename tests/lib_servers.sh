@@ -871,7 +871,7 @@ ms_chain() {
 # ms_metric NAME_AND_LABELS: its value in the last answer's body (a
 # Prometheus text page), "" when absent.
 ms_metric() {
-    awk -v k="$1" '$1 == k { print $2; exit }' "$MS_TMP/b"
+    awk -v k="$1 " 'index($0, k) == 1 { print $NF; exit }' "$MS_TMP/b"
 }
 
 # ms_status_suite BASE KMS_DIR: kmsd's health and metrics pages through the

@@ -58,6 +58,8 @@ START_TEST(test_defaults)
     ck_assert_str_eq(c.store, "");
     ck_assert_str_eq(c.status_mount, "/kms-status");
     ck_assert_uint_eq(c.ticket_key_max_age, 30u * 86400u);
+    ck_assert_uint_eq(c.rate_address.rate_milli, 0); /* no limits */
+    ck_assert_uint_eq(c.rate_identity.rate_milli, 0);
 
     write_file(MINIMAL);
     ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
@@ -99,6 +101,8 @@ START_TEST(test_every_key)
                "kv_max = 5000\n"
                "records_keep_days = 90\n"
                "status_mount = /ops/status\n"
+               "rate_limit_address = 12.5/40\n"
+               "rate_limit_identity = 0.2\n"
                "ticket_key_max_age = 86400\n");
     mk_config c;
     ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
@@ -139,6 +143,10 @@ START_TEST(test_every_key)
     ck_assert_uint_eq(c.records_keep_days, 90);
     ck_assert_str_eq(c.status_mount, "/ops/status");
     ck_assert_uint_eq(c.ticket_key_max_age, 86400);
+    ck_assert_uint_eq(c.rate_address.rate_milli, 12500);
+    ck_assert_uint_eq(c.rate_address.burst, 40);
+    ck_assert_uint_eq(c.rate_identity.rate_milli, 200);
+    ck_assert_uint_eq(c.rate_identity.burst, 1); /* twice 0.2, at least 1 */
 
     mk_kms_config k;
     mk_config_kms(&c, &k);
@@ -217,6 +225,11 @@ START_TEST(test_errors_name_the_line)
                          "status_mount = /kms\n", 0, "overlaps mount");
     expect_error(MINIMAL "ticket_key_max_age = 31536001\n", 3,
                  "above the maximum");
+    expect_error(MINIMAL "rate_limit_address = 0\n", 3, "between 0.001");
+    expect_error(MINIMAL "rate_limit_address = 1.2345\n", 3, "RATE[/BURST]");
+    expect_error(MINIMAL "rate_limit_address = 1,5\n", 3, "RATE[/BURST]");
+    expect_error(MINIMAL "rate_limit_address = 5/0\n", 3, "below the minimum");
+    expect_error(MINIMAL "rate_limit_identity = /5\n", 3, "between 0.001");
     expect_error(MINIMAL "accepted_protocols = HTTP/1.1,,HTTP/1.0\n", 3,
                  "empty item");
     expect_error(MINIMAL "accepted_protocols = SPDY/3\n", 3, "HTTP version");

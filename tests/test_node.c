@@ -493,6 +493,64 @@ START_TEST(test_open_waits_for_a_running_writer)
 }
 END_TEST
 
+/* Token buckets (doc/profile.md §12.2): a burst, then refusals with the
+ * time to the next token, refilled at the rate, never above the burst,
+ * one bucket per name, shared with another process. */
+START_TEST(test_rate_buckets)
+{
+    mk_node *n = open_node();
+    uint32_t wait = 0;
+    const uint64_t t0 = 1796230000000ull; /* ms */
+    mk_bytes a = MK_BYTES("address 127.0.0.2", 17);
+    mk_bytes b = MK_BYTES("identity alice", 14);
+    /* 0.5 a second, bursts of 3 */
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(mk_node_rate_take(n, a, 500, 3, t0, &wait), MK_OK);
+    ck_assert_int_eq(mk_node_rate_take(n, a, 500, 3, t0, &wait),
+                     MK_E_RATE_LIMITED);
+    ck_assert_uint_eq(wait, 2); /* one token every 2 s */
+    /* another name has its own bucket */
+    ck_assert_int_eq(mk_node_rate_take(n, b, 500, 3, t0, &wait), MK_OK);
+    /* 1.5 s later: 0.75 of a token, still refused, 1 s to wait */
+    ck_assert_int_eq(mk_node_rate_take(n, a, 500, 3, t0 + 1500, &wait),
+                     MK_E_RATE_LIMITED);
+    ck_assert_uint_eq(wait, 1);
+    /* 2 s after the start: one token */
+    ck_assert_int_eq(mk_node_rate_take(n, a, 500, 3, t0 + 2000, &wait),
+                     MK_OK);
+    ck_assert_int_eq(mk_node_rate_take(n, a, 500, 3, t0 + 2000, &wait),
+                     MK_E_RATE_LIMITED);
+    /* an hour later: full again, never more than the burst */
+    uint64_t t1 = t0 + 3600 * 1000;
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(mk_node_rate_take(n, a, 500, 3, t1, &wait), MK_OK);
+    ck_assert_int_eq(mk_node_rate_take(n, a, 500, 3, t1, &wait),
+                     MK_E_RATE_LIMITED);
+    /* a clock that went back refills nothing */
+    ck_assert_int_eq(mk_node_rate_take(n, a, 500, 3, t0, &wait),
+                     MK_E_RATE_LIMITED);
+    /* another process sees the same bucket: b has 2 tokens left */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        mk_node *cn = open_node();
+        uint32_t w2 = 0;
+        int ok = mk_node_rate_take(cn, b, 500, 3, t0, &w2) == MK_OK &&
+                 mk_node_rate_take(cn, b, 500, 3, t0, &w2) == MK_OK &&
+                 mk_node_rate_take(cn, b, 500, 3, t0, &w2) ==
+                     MK_E_RATE_LIMITED;
+        _exit(ok ? 0 : 1);
+    }
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    ck_assert_int_eq(mk_node_rate_take(n, b, 500, 3, t0, &wait),
+                     MK_E_RATE_LIMITED);
+    ck_assert_int_eq(mk_node_rate_take(n, b, 0, 3, t0, &wait), MK_E_ARG);
+    mk_node_close(n);
+}
+END_TEST
+
 /* Many copies of one message at the same moment, from 4 processes of 4
  * threads each: exactly one commit wins, every other one is a replay, and
  * only the winner's record is written. */
@@ -1073,6 +1131,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_killed_process_keeps_its_commits);
     tcase_add_test(tc, test_killed_inside_a_write_transaction);
     tcase_add_test(tc, test_open_waits_for_a_running_writer);
+    tcase_add_test(tc, test_rate_buckets);
     tcase_add_test(tc, test_same_message_raced_by_processes_and_threads);
     tcase_add_test(tc, test_durable_threads);
     tcase_add_test(tc, test_restart_rule);

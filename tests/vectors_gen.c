@@ -536,7 +536,7 @@ static void run(const spec *sp, const char *dir)
     chain_opts o;
     mk_kms_config cfg;
     mk_kms_store st = {&v, st_by_psk_id, st_by_impu, st_tk_active,
-                       st_tk_by_id, st_commit, st_resolved};
+                       st_tk_by_id, st_commit, st_resolved, NULL};
     mk_err e;
     bool refused = sp->late != 0;
 

@@ -62,6 +62,7 @@ typedef struct mk_http_cgi {
     const char *query_string;    /* QUERY_STRING (raw) */
     const char *content_type;    /* CONTENT_TYPE */
     const char *content_length;  /* CONTENT_LENGTH: informative, never used to size a read */
+    const char *remote_addr;     /* REMOTE_ADDR: the rate limit's key only */
 } mk_http_cgi;
 
 /* Steps 505, 405, 404, 501 and the Content-Type half of 400, in the order of

@@ -29,6 +29,7 @@ mk_err kmsd_live_from_config(const mk_config *cfg, kmsd_live *out)
     snprintf(out->status_mount, sizeof out->status_mount, "%s",
              cfg->status_mount);
     out->ticket_key_max_age = cfg->ticket_key_max_age;
+    out->rate_address = cfg->rate_address;
     return MK_OK;
 }
 
@@ -79,6 +80,12 @@ static void live_changes(const mk_config *run, const mk_config *next,
     LIVE_NUM(records_keep_days);
     LIVE_STR(status_mount);
     LIVE_NUM(ticket_key_max_age);
+    if (run->rate_address.rate_milli != next->rate_address.rate_milli ||
+        run->rate_address.burst != next->rate_address.burst)
+        names_add(out, "rate_limit_address");
+    if (run->rate_identity.rate_milli != next->rate_identity.rate_milli ||
+        run->rate_identity.burst != next->rate_identity.burst)
+        names_add(out, "rate_limit_identity");
 #undef LIVE_STR
 #undef LIVE_NUM
 }

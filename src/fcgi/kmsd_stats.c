@@ -77,6 +77,12 @@ static bool hist_name(unsigned slot, unsigned base, const char *family,
     return true;
 }
 
+void kmsd_stats_rate_limited(mk_node *n, int by)
+{
+    if (n != NULL && (by == KMSD_RATE_BY_ADDRESS || by == KMSD_RATE_BY_IDENTITY))
+        mk_node_stats_add(n, KMSD_STAT_RATE_LIMITED + (unsigned)by, 1);
+}
+
 void kmsd_stats_answer_time(mk_node *n, uint64_t us)
 {
     if (n != NULL)
@@ -130,6 +136,13 @@ bool kmsd_stats_name(unsigned slot, kmsd_stat_name *out)
     }
     if (slot == KMSD_STAT_UNAUTH_LOG_DROPPED) {
         out->family = "unauthenticated_log_lines_dropped_total";
+        return true;
+    }
+    if (slot == KMSD_STAT_RATE_LIMITED + KMSD_RATE_BY_ADDRESS ||
+        slot == KMSD_STAT_RATE_LIMITED + KMSD_RATE_BY_IDENTITY) {
+        out->family = "rate_limited";
+        out->label = "limit";
+        out->value = slot == KMSD_STAT_RATE_LIMITED ? "address" : "identity";
         return true;
     }
     return hist_name(slot, KMSD_STAT_ANSWER_HIST, "answer_us",

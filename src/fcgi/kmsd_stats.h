@@ -38,6 +38,10 @@
  *   193        unauthenticated_log_lines_dropped_total  their log lines
  *                                                   left out by the rate
  *                                                   limit (kmsd_log.h)
+ *   194 + b    rate_limited{limit}                  503s of the rate
+ *                                                   limits (doc/profile.md
+ *                                                   §12.2): b 0 address, 1
+ *                                                   identity
  *   256 + b    answer_us{bucket}                    duration of each
  *                                                   answer (request read to
  *                                                   answer written), one
@@ -71,6 +75,7 @@ enum {
     KMSD_STAT_UNAUTH = 64,       /* + mk_err, < 128 */
     KMSD_STAT_UNAUTH_TOTAL = 192,
     KMSD_STAT_UNAUTH_LOG_DROPPED = 193,
+    KMSD_STAT_RATE_LIMITED = 194, /* + KMSD_RATE_BY_* */
     KMSD_STAT_ANSWER_HIST = 256, /* + MK_NODE_HIST_SLOTS */
     KMSD_STAT_COMMIT_HIST = MK_NODE_STAT_COMMIT_HIST,
     KMSD_STAT_END = MK_NODE_STAT_COMMIT_HIST + MK_NODE_HIST_SLOTS,
@@ -87,6 +92,10 @@ enum {
  * one), and whether it is a refusal of an unauthenticated request. */
 void kmsd_stats_count(mk_node *n, int service, int status, mk_err e,
                       bool unauthenticated_refusal);
+
+enum { KMSD_RATE_BY_ADDRESS = 0, KMSD_RATE_BY_IDENTITY = 1 };
+/* One 503 of a rate limit (n NULL: nothing). */
+void kmsd_stats_rate_limited(mk_node *n, int by);
 
 /* The duration of one answer into its histogram (n NULL: nothing). */
 void kmsd_stats_answer_time(mk_node *n, uint64_t us);

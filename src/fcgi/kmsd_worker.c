@@ -5,6 +5,7 @@
 #include <fcgiapp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,40 @@ static const char *what_of(mk_err e)
     return d->code == e ? d->what : NULL;
 }
 
+/* doc/profile.md §12.2: the limit per client address, before any work
+ * on the request. MK_OK (a token, or no limit), or MK_E_RATE_LIMITED with
+ * *wait the seconds to the next token. A limit that cannot be checked
+ * (the node's table full) limits nothing: logged, never a refusal of
+ * everyone. */
+static mk_err address_limit(const kmsd_worker *w, const mk_http_cgi *v,
+                            uint32_t *wait)
+{
+    const mk_rate_limit *l = &w->live.rate_address;
+    char name[96];
+    *wait = 0;
+    if (l->rate_milli == 0 || w->sh->node == NULL || v->remote_addr == NULL)
+        return MK_OK;
+    int n = snprintf(name, sizeof name, "address %s", v->remote_addr);
+    if (n < 0 || (size_t)n >= sizeof name) { /* set by the server: never */
+        kmsd_log(MK_LOG_WARN, "rate limit per address not checked: "
+                 "REMOTE_ADDR longer than an address");
+        return MK_OK;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t now_ms = (uint64_t)now.tv_sec * 1000 +
+                      (uint64_t)now.tv_nsec / 1000000;
+    mk_err e = mk_node_rate_take(w->sh->node, MK_BYTES(name, (size_t)n),
+                                 l->rate_milli, l->burst, now_ms, wait);
+    if (e != MK_OK && e != MK_E_RATE_LIMITED) {
+        kmsd_log(MK_LOG_WARN, "rate limit per address not checked: %s",
+                 mk_err_name(e));
+        mk_err_clear();
+        return MK_OK;
+    }
+    return e;
+}
+
 /* The CGI variables of the request, in one pass over envp (eight
  * FCGX_GetParam calls scanned it eight times); the first occurrence of a
  * name counts, as with FCGX_GetParam. */
@@ -191,6 +226,7 @@ static void cgi_vars(char **envp, mk_http_cgi *v)
         CGI_VAR("QUERY_STRING", query_string),
         CGI_VAR("CONTENT_TYPE", content_type),
         CGI_VAR("CONTENT_LENGTH", content_length),
+        CGI_VAR("REMOTE_ADDR", remote_addr),
 #undef CGI_VAR
     };
     memset(v, 0, sizeof *v);
@@ -301,9 +337,16 @@ static void serve(kmsd_worker *w)
     int status;
     const char *what = NULL;
     mk_bytes mikey = MK_BYTES_NONE;
-    mk_err e = mk_http_decide(&live->binding, &v, MK_BYTES(w->body, body_n),
-                              &service, w->msg, w->msg_cap, &msg_n);
-    if (e != MK_OK) {
+    uint32_t retry_after = live->retry_after, wait = 0;
+    mk_err e = address_limit(w, &v, &wait);
+    if (e == MK_E_RATE_LIMITED) {
+        status = 503;
+        what = "too many requests from this address";
+        retry_after = wait;
+        kmsd_stats_rate_limited(sh->node, KMSD_RATE_BY_ADDRESS);
+    } else if ((e = mk_http_decide(&live->binding, &v,
+                                   MK_BYTES(w->body, body_n), &service,
+                                   w->msg, w->msg_cap, &msg_n)) != MK_OK) {
         status = mk_err_http_status(e);
         what = what_of(e);
     } else if ((e = kmsd_worker_open(w)) != MK_OK) {
@@ -320,6 +363,11 @@ static void serve(kmsd_worker *w)
         e = w->answer->err;
         status = w->answer->http_status;
         authenticated = w->answer->authenticated;
+        if (e == MK_E_RATE_LIMITED) {
+            retry_after = w->answer->retry_after;
+            what = "too many requests for this identity";
+            kmsd_stats_rate_limited(sh->node, KMSD_RATE_BY_IDENTITY);
+        }
         if (e == MK_E_INTERNAL) {
             /* profile §2: a bug that still yields an answer is a 503 (the
              * UE retries) and is logged; the detail is a static reason */
@@ -340,7 +388,7 @@ static void serve(kmsd_worker *w)
     }
 
     mk_err rc = mk_http_reply_format(w->reply, status, e, what, mikey,
-                                     live->retry_after);
+                                     retry_after > 0 ? retry_after : 1);
     if (rc != MK_OK)
         kmsd_log(MK_LOG_ERROR,
                  "bug: status %d with error '%s' answered as 503 (%s)",

@@ -42,6 +42,7 @@ typedef struct kmsd_live {
     uint32_t retry_after;
     char status_mount[MK_CONFIG_MOUNT_MAX]; /* "" = no status pages */
     uint32_t ticket_key_max_age;            /* seconds, 0 = unchecked */
+    mk_rate_limit rate_address;             /* per REMOTE_ADDR */
 } kmsd_live;
 
 typedef struct kmsd_shared {

@@ -59,6 +59,8 @@ void mk_config_kms(const mk_config *c, mk_kms_config *out)
     out->max_lifetime = c->max_ticket_lifetime;
     out->default_lifetime = c->default_ticket_lifetime;
     out->reuse_grace_seconds = c->ticket_reuse_grace;
+    out->rate_identity_milli = c->rate_identity.rate_milli;
+    out->burst_identity = c->rate_identity.burst;
 }
 
 void mk_config_node(const mk_config *c, mk_node_config *out)
@@ -160,6 +162,46 @@ static mk_err set_u32(parse_ctx *p, const char *key, const char *v,
     MK_GUARD(set_u64(p, key, v, lo, hi, &n));
     *out = (uint32_t)n; /* at most hi */
     return MK_OK;
+}
+
+/* "RATE[/BURST]" (doc/profile.md §12.2): RATE requests a second, a
+ * decimal with at most three digits after the point (0.001 to 1000000),
+ * BURST requests at once (default twice RATE, at least 1); "off": no
+ * limit. */
+static mk_err set_rate(parse_ctx *p, const char *key, const char *v,
+                       mk_rate_limit *out)
+{
+    if (strcmp(v, "off") == 0) {
+        out->rate_milli = out->burst = 0;
+        return MK_OK;
+    }
+    uint64_t milli = 0;
+    size_t i = 0, frac = 0;
+    bool point = false, digits = false;
+    for (; v[i] != '\0' && v[i] != '/'; i++) {
+        if (v[i] == '.' && !point) {
+            point = true;
+            continue;
+        }
+        if (v[i] < '0' || v[i] > '9' || (point && ++frac > 3) ||
+            milli > 1000000000u)
+            return fail(p, "%s: '%s' is not RATE[/BURST] (RATE a number "
+                           "of requests a second, at most 3 decimals) or "
+                           "off", key, v);
+        milli = milli * 10 + (uint64_t)(v[i] - '0');
+        digits = true;
+    }
+    while (frac++ < 3)
+        milli *= 10;
+    if (!digits || milli == 0 || milli > 1000000000u)
+        return fail(p, "%s: rate '%s' is not between 0.001 and 1000000", key,
+                    v);
+    out->rate_milli = (uint32_t)milli;
+    if (v[i] == '\0') {
+        out->burst = (uint32_t)((2 * milli + 999) / 1000);
+        return MK_OK;
+    }
+    return set_u32(p, key, v + i + 1, 1, 2000000, &out->burst);
 }
 
 static mk_err set_bool(parse_ctx *p, const char *key, const char *v,
@@ -282,7 +324,8 @@ enum key_id {
     K_PROTOCOLS, K_RETRY_AFTER, K_BODY_MAX, K_LOG_LEVEL, K_MOUNT,
     K_BUSY_TIMEOUT, K_LISTEN, K_NODE_STATE, K_REPLAY_MAX, K_JOURNAL_MAX,
     K_DURABLE, K_LOG_FILE, K_REUSE_GRACE, K_KV_MAX, K_KEEP_DAYS,
-    K_STATUS_MOUNT, K_TK_MAX_AGE, K__COUNT
+    K_STATUS_MOUNT, K_TK_MAX_AGE, K_RATE_ADDRESS, K_RATE_IDENTITY,
+    K__COUNT
 };
 
 static const char *const key_names[K__COUNT] = {
@@ -309,6 +352,8 @@ static const char *const key_names[K__COUNT] = {
     [K_KEEP_DAYS] = "records_keep_days",
     [K_STATUS_MOUNT] = "status_mount",
     [K_TK_MAX_AGE] = "ticket_key_max_age",
+    [K_RATE_ADDRESS] = "rate_limit_address",
+    [K_RATE_IDENTITY] = "rate_limit_identity",
 };
 
 static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
@@ -377,6 +422,10 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
     case K_TK_MAX_AGE: /* seconds; 0 = age not checked; a year at most */
         return set_u32(p, "ticket_key_max_age", v, 0, 31536000,
                        &c->ticket_key_max_age);
+    case K_RATE_ADDRESS:
+        return set_rate(p, "rate_limit_address", v, &c->rate_address);
+    case K_RATE_IDENTITY:
+        return set_rate(p, "rate_limit_identity", v, &c->rate_identity);
     case K__COUNT:
         break;
     }

@@ -35,6 +35,12 @@ typedef enum mk_log_level {
     MK_LOG_DEBUG = 3,
 } mk_log_level;
 
+/* A token bucket's settings: rate_milli thousandths of a request a
+ * second, burst at once; 0 = no limit. */
+typedef struct mk_rate_limit {
+    uint32_t rate_milli, burst;
+} mk_rate_limit;
+
 typedef struct mk_config {
     char kms_id[MK_KMS_ID_MAX];         /* kms_id, default kms.example.org */
     char store[MK_CONFIG_PATH_MAX];     /* store (required): SQLite file */
@@ -67,6 +73,11 @@ typedef struct mk_config {
     /* the health check fails when the active ticket key is older (its
      * rotation period, seconds; default 30 days; 0 = not checked) */
     uint32_t ticket_key_max_age;
+    /* rate limits (doc/profile.md §12.2), shared by every process of the
+     * node: per client address (REMOTE_ADDR) before any work, per PSK
+     * identity once V verified; default none */
+    mk_rate_limit rate_address;
+    mk_rate_limit rate_identity;
     /* After a failed mk_config_load: "FILE:LINE: reason" (or "FILE:
      * reason"). Empty otherwise. */
     char error[MK_CONFIG_ERROR_MAX];

@@ -87,6 +87,7 @@ typedef struct mk_kms_req {
     uint8_t identity_type;   /* ID type of that identity */
     mk_msg_keys keys_init;   /* kind-1 keys of the received message */
     bool authenticated;      /* V verified: Error answers carry a V */
+    uint32_t retry_after;    /* of a rate-limited answer (seconds) */
     /* replay-cache entry of this message (replay.c), set once T is in the
      * window; written with the answer's record, in one transaction */
     uint8_t replay_digest[32];

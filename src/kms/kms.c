@@ -59,6 +59,8 @@ static mk_err config_check(const mk_kms_config *cfg)
         memchr(cfg->kms_id, '\0', sizeof cfg->kms_id) == NULL ||
         cfg->max_lifetime == 0 || cfg->default_lifetime == 0)
         MK_FAIL(MK_E_CONFIG, "kms_id empty, or a lifetime of 0 seconds");
+    if ((cfg->rate_identity_milli == 0) != (cfg->burst_identity == 0))
+        MK_FAIL(MK_E_CONFIG, "a rate limit needs both a rate and a burst");
     return MK_OK;
 }
 
@@ -283,6 +285,25 @@ static mk_err verify_v(mk_kms_req *r)
     return MK_OK;
 }
 
+/* doc/profile.md §12.2: the limit per PSK identity counts only messages
+ * that authenticated as it (V verified) and are not replays, so that no
+ * one else can spend a subscriber's tokens; it comes before the work of
+ * the answer (ticket, keys). Over it: 503 with the time to the next
+ * token, recorded, and the message's replay entry taken (§9.36): the UE
+ * sends a new message after the wait. */
+static mk_err rate_check(mk_kms_req *r)
+{
+    mk_kms_store *st = r->kms->store;
+    const mk_kms_config *c = &r->kms->cfg;
+    if (c->rate_identity_milli == 0 || st->rate_take == NULL)
+        return MK_OK;
+    uint64_t now_ms = r->now_unix * 1000 +
+                      (uint64_t)mk_ntp_to_unix_nsec(r->now_ntp) / 1000000;
+    return st->rate_take(st->ctx, MK_BYTES(r->sub.psk_id, r->sub.psk_id_len),
+                         c->rate_identity_milli, c->burst_identity, now_ms,
+                         &r->retry_after);
+}
+
 static mk_err check_and_issue(mk_kms_req *r, mk_kms_answer *out)
 {
     const mk_payload *v;
@@ -295,6 +316,7 @@ static mk_err check_and_issue(mk_kms_req *r, mk_kms_answer *out)
     mk_policy_identity(r);
     MK_GUARD(verify_v(r));                   /* 0 */
     MK_GUARD(mk_replay_check(r));            /* 1 (with V from here on) */
+    MK_GUARD(rate_check(r));                 /* 503 */
     MK_GUARD(mk_policy_check_idrkms(r, &r->msg.chain)); /* 7 */
     MK_GUARD(mk_policy_check_own_id(r));     /* 7 */
     if (r->service == MK_SERVICE_TICKET_REQUEST)
@@ -332,7 +354,8 @@ static mk_err commit_answer(mk_kms_req *r, mk_err e, mk_kms_answer *out)
 static bool is_kept(mk_err e)
 {
     return mk_err_mikey_errno(e) != MK_MIKEY_ERRNO_NONE ||
-           e == MK_E_POLICY || e == MK_E_UNAVAILABLE;
+           e == MK_E_POLICY || e == MK_E_UNAVAILABLE ||
+           e == MK_E_RATE_LIMITED;
 }
 
 /* One run of a request: gather -> check -> issue -> audit. Returns the
@@ -401,6 +424,7 @@ mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
     out->err = e;
     out->http_status = mk_err_http_status(e);
     out->authenticated = r->authenticated;
+    out->retry_after = e == MK_E_RATE_LIMITED ? r->retry_after : 0;
     mk_kms_req_wipe(r);
     return e;
 }

@@ -36,6 +36,10 @@ typedef struct mk_kms_config {
      * this many seconds of its first resolve (a lost RESOLVE_RESP, forked
      * devices of one IMPU): default 30 (doc/profile.md §9.37) */
     uint32_t reuse_grace_seconds;
+    /* answers to one PSK identity: rate_identity_milli / 1000 a second,
+     * bursts
+     * of burst_identity (0: no limit; doc/profile.md §12.2) */
+    uint32_t rate_identity_milli, burst_identity;
 } mk_kms_config;
 
 void mk_kms_config_defaults(mk_kms_config *c);
@@ -51,6 +55,9 @@ typedef struct mk_kms_answer {
      * record written; a front end counts the others (doc/profile.md
      * §9.39) */
     bool authenticated;
+    /* the seconds a 503 asks the UE to wait, 0 = the front end's default
+     * (set for MK_E_RATE_LIMITED: until the next token) */
+    uint32_t retry_after;
     uint8_t body[MK_ANSWER_MAX];
     size_t body_len;   /* MIKEY bytes when http_status == 200 */
 } mk_kms_answer;

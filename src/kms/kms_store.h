@@ -129,6 +129,13 @@ typedef struct mk_kms_store {
     mk_err (*ticket_resolved)(void *ctx, const uint8_t *id,
                               mk_bytes responder, uint64_t now_unix,
                               uint64_t expires_unix, uint32_t grace_seconds);
+    /* The rate limit per PSK identity (doc/profile.md §12.2): take a token
+     * of the bucket `name` (rate_milli / 1000 a second, at most burst),
+     * shared by every process that shares the store's node. MK_OK, or
+     * MK_E_RATE_LIMITED with *retry_after_s set. NULL: no limits. */
+    mk_err (*rate_take)(void *ctx, mk_bytes name, uint32_t rate_milli,
+                        uint32_t burst, uint64_t now_ms,
+                        uint32_t *retry_after_s);
 } mk_kms_store;
 
 #endif

@@ -255,6 +255,18 @@ mk_err mk_node_ticket_resolve(mk_node *n, const uint8_t id[32],
                               mk_bytes responder, uint64_t now_unix,
                               uint64_t expires_unix, uint32_t grace_seconds);
 
+/* Rate limits (node_rate.c, doc/profile.md §12.2): take one token from
+ * the bucket `name` (any bytes: a client address, a PSK identity) that
+ * holds at most `burst` tokens and gains rate_milli / 1000 a second
+ * (1 = one token every 1000 s), shared by every
+ * process of the machine. MK_OK when a token was there; MK_E_RATE_LIMITED
+ * when none was, *retry_after_s the seconds until one is (at least 1);
+ * MK_E_UNAVAILABLE when the table is full (kv_max buckets, each gone once
+ * it is full again). */
+mk_err mk_node_rate_take(mk_node *n, mk_bytes name, uint32_t rate_milli,
+                         uint32_t burst, uint64_t now_ms,
+                         uint32_t *retry_after_s);
+
 /* --- shared counters (node_stats.c) ---
  * MK_NODE_STATS_SLOTS counters of 64 bits, zero in a new file, shared by
  * every process of the machine; what each slot means is the caller's

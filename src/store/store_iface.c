@@ -36,6 +36,21 @@ static mk_err ticket_resolved(void *ctx, const uint8_t *id,
                                     expires_unix, grace_seconds);
 }
 
+/* The identity's bucket, named apart from kmsd's per-address ones. */
+static mk_err rate_take(void *ctx, mk_bytes name, uint32_t rate_milli,
+                        uint32_t burst, uint64_t now_ms,
+                        uint32_t *retry_after_s)
+{
+    static const char prefix[] = "identity ";
+    uint8_t key[sizeof prefix - 1 + MK_PSK_ID_MAX];
+    mk_buf b;
+    mk_buf_init(&b, key, sizeof key);
+    MK_GUARD(mk_buf_put(&b, prefix, sizeof prefix - 1));
+    MK_GUARD(mk_buf_put(&b, name.p, name.n));
+    return mk_store_rate_take(ctx, MK_BYTES(key, b.n), rate_milli, burst, now_ms,
+                              retry_after_s);
+}
+
 mk_kms_store mk_sqlstore_interface(mk_sqlstore *s)
 {
     mk_kms_store t = {
@@ -46,6 +61,7 @@ mk_kms_store mk_sqlstore_interface(mk_sqlstore *s)
         .ticket_key_by_id = tk_by_id,
         .answer_commit = answer_commit,
         .ticket_resolved = ticket_resolved,
+        .rate_take = rate_take,
     };
     return t;
 }

@@ -213,6 +213,10 @@ mk_err mk_store_ticket_key_by_id(mk_sqlstore *s, mk_bytes id,
 mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
                               uint64_t expires_unix, uint64_t now_unix,
                               const mk_record *r);
+/* The node's rate limit (node.h mk_node_rate_take) for this connection. */
+mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes name, uint32_t rate_milli,
+                          uint32_t burst, uint64_t now_ms,
+                          uint32_t *retry_after_s);
 mk_err mk_store_ticket_resolved(mk_sqlstore *s, const uint8_t *id,
                                 mk_bytes responder, uint64_t now_unix,
                                 uint64_t expires_unix, uint32_t grace_seconds);

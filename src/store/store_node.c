@@ -159,6 +159,15 @@ mk_err mk_store_ticket_resolved(mk_sqlstore *s, const uint8_t *id,
                                   grace_seconds);
 }
 
+mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes name, uint32_t rate_milli,
+                          uint32_t burst, uint64_t now_ms,
+                          uint32_t *retry_after_s)
+{
+    mk_node *n = NULL;
+    MK_GUARD(node_of(s, &n));
+    return mk_node_rate_take(n, name, rate_milli, burst, now_ms, retry_after_s);
+}
+
 void mk_store_changed(mk_sqlstore *s)
 {
     bool known = false;

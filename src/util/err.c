@@ -50,6 +50,7 @@ static const err_row err_table[MK_E__COUNT] = {
     [MK_E_HTTP_BODY]         = {"body missing, empty or too large", 400, MK_MIKEY_ERRNO_NONE},
     [MK_E_HTTP_AUTH]         = {"authentication required", 401, MK_MIKEY_ERRNO_NONE},
     [MK_E_HTTP_ZN_TIMEOUT]   = {"BSF did not answer", 504, MK_MIKEY_ERRNO_NONE},
+    [MK_E_RATE_LIMITED]      = {"rate limited", 503, MK_MIKEY_ERRNO_NONE},
 };
 
 static _Thread_local mk_err_detail last_detail;

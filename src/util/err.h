@@ -69,6 +69,8 @@ typedef enum mk_err {
     MK_E_HTTP_BODY,       /* 400: missing, empty or over the cap */
     MK_E_HTTP_AUTH,       /* 401 (Ua authentication, later) */
     MK_E_HTTP_ZN_TIMEOUT, /* 504 (BSF over Zn, later) */
+    MK_E_RATE_LIMITED,    /* 503 + Retry-After: over a rate limit
+                           * (doc/profile.md §12.2) */
 
     MK_E__COUNT
 } mk_err;
