@@ -159,6 +159,14 @@ START_TEST(test_status_pages)
     v.script_name = longp;
     ck_assert_int_eq(mk_http_status_page("/kms-status", &v),
                      MK_HTTP_PAGE_NONE);
+    /* ... and from REQUEST_URI (decoded longer than any buffer) */
+    v.script_name = NULL;
+    v.path_info = NULL;
+    v.request_uri = longp;
+    ck_assert_int_eq(mk_http_status_page("/kms-status", &v),
+                     MK_HTTP_PAGE_NONE);
+    mk_service s;
+    ck_assert_int_eq(route(&v, &s), MK_E_HTTP_URI);
 }
 END_TEST
 

@@ -177,7 +177,9 @@ static bool request_path(const mk_http_cgi *v, char *out, size_t cap,
     const char *q = strchr(v->request_uri, '?');
     size_t rn = q != NULL ? (size_t)(q - v->request_uri)
                           : strlen(v->request_uri);
-    if (!pct_decode(v->request_uri, rn, false, out, cap - 1, len))
+    /* pct_decode counts past cap: a longer path is no path of ours */
+    if (!pct_decode(v->request_uri, rn, false, out, cap - 1, len) ||
+        *len >= cap)
         return false;
     out[*len] = '\0';
     return true;
