@@ -164,16 +164,39 @@ START_TEST(test_open_creates_current_schema)
 }
 END_TEST
 
-START_TEST(test_migrates_empty_file)
+/* What a file holds, to see that an open wrote nothing. */
+static size_t file_bytes(const char *path, uint8_t *buf, size_t cap)
 {
-    /* an empty file is a SQLite database of version 0 */
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+/* profile §9.31: only kmsctl init (mk_sqlstore_open) makes a store of an
+ * empty file; every other open refuses it and leaves it empty (SQLite
+ * would take it for an empty database). */
+START_TEST(test_empty_file_only_init_creates)
+{
     int fd = open(db_path, O_CREAT | O_WRONLY | O_EXCL, 0600);
     ck_assert_int_ge(fd, 0);
     close(fd);
     mk_sqlstore *s = NULL;
     ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
                                                1000, &s),
-                     MK_OK);
+                     MK_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(mk_err_last()->what, "empty"));
+    mk_sqlstore_opts ro = {.busy_timeout_ms = 1000, .read_only = true};
+    ck_assert_int_eq(mk_sqlstore_open_with(db_path, MK_BYTES(MASTER, 32), &ro,
+                                           &s),
+                     MK_E_CONFIG);
+    ck_assert_ptr_null(s);
+    struct stat sb;
+    ck_assert_int_eq(stat(db_path, &sb), 0);
+    ck_assert_int_eq(sb.st_size, 0);
+
+    s = open_store(1000); /* kmsctl init */
     mk_sqlstore_close(s);
     sqlite3 *db = raw_open();
     ck_assert_int_eq(raw_int(db, "PRAGMA user_version"),
@@ -189,9 +212,62 @@ START_TEST(test_migrates_empty_file)
                                  "name = 'replay'"),
                      0);
     sqlite3_close(db);
+    /* now it is a store */
+    ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
+                                               1000, &s),
+                     MK_OK);
+    mk_sqlstore_close(s);
     /* opening again does not migrate twice */
     s = open_store(1000);
     mk_sqlstore_close(s);
+}
+END_TEST
+
+/* A store without its master key check value is refused by every open
+ * but init's, and nothing is written; a read-only open of a good store
+ * leaves every byte of it as it was. */
+START_TEST(test_existing_open_writes_nothing)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    mk_sqlstore_close(s);
+    static uint8_t before[1 << 16], after[1 << 16];
+    size_t nb = file_bytes(db_path, before, sizeof before);
+    mk_sqlstore_opts ro = {.busy_timeout_ms = 1000, .read_only = true};
+    ck_assert_int_eq(mk_sqlstore_open_with(db_path, MK_BYTES(MASTER, 32), &ro,
+                                           &s),
+                     MK_OK);
+    bool complete = false;
+    ck_assert_int_eq(mk_sqlstore_quick_check(s, 0, &complete), MK_OK);
+    ck_assert(complete);
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_subscriber out;
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("alice", 5), &out),
+                     MK_OK);
+    mk_subscriber_wipe(&out);
+    /* a read-only connection cannot write */
+    ck_assert_int_eq(mk_sqlstore_subscriber_set_active(s, MK_BYTES("alice", 5),
+                                                       false),
+                     MK_E_UNAVAILABLE);
+    mk_sqlstore_close(s);
+    ck_assert_uint_eq(file_bytes(db_path, after, sizeof after), nb);
+    ck_assert_mem_eq(before, after, nb);
+
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM meta WHERE k = "
+                                      "'master_key_check'",
+                                  0, 0, 0),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    nb = file_bytes(db_path, before, sizeof before);
+    ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
+                                               1000, &s),
+                     MK_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(mk_err_last()->what, "check value"));
+    ck_assert_uint_eq(file_bytes(db_path, after, sizeof after), nb);
+    ck_assert_mem_eq(before, after, nb);
+    mk_subscriber_wipe(&a);
 }
 END_TEST
 
@@ -242,6 +318,12 @@ START_TEST(test_migrates_v1_file)
     ck_assert_int_eq(raw_int(db, count_triggers), 0);
     sqlite3_close(db);
 
+    /* only kmsctl init migrates (profile §9.31) */
+    ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
+                                               1000, &s),
+                     MK_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(mk_err_last()->what, "older"));
+    ck_assert_ptr_nonnull(strstr(mk_sqlstore_open_errmsg(), "version 1"));
     s = open_store(1000);
     mk_kms_store t = mk_sqlstore_interface(s);
     mk_subscriber out;
@@ -329,6 +411,164 @@ START_TEST(test_not_a_database_refused)
     mk_sqlstore *s = NULL;
     ck_assert_int_eq(mk_sqlstore_open(db_path, MK_BYTES(MASTER, 32), 1000, &s),
                      MK_E_CONFIG);
+    /* SQLite's reason, not "cannot use WAL mode" (profile §9.32) */
+    ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
+                                               1000, &s),
+                     MK_E_CONFIG);
+    ck_assert_str_eq(mk_err_last()->what, "store damaged");
+    ck_assert_ptr_nonnull(strstr(mk_sqlstore_open_errmsg(),
+                                 "file is not a database"));
+}
+END_TEST
+
+/* Damage past the first pages: the open succeeds (SQLite reads little),
+ * quick_check finds it and names it (profile §9.32). */
+START_TEST(test_quick_check_finds_damage)
+{
+    mk_sqlstore *s = open_store(1000);
+    char id[16];
+    for (int i = 0; i < 400; i++) {
+        snprintf(id, sizeof id, "sub%04d", i);
+        char impu[64];
+        snprintf(impu, sizeof impu, "sip:%s@example.org", id);
+        mk_subscriber a = make_sub(id, (uint8_t)i, impu, NULL);
+        ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+        mk_subscriber_wipe(&a);
+    }
+    mk_sqlstore_close(s);
+    sqlite3 *db = raw_open();
+    sqlite3_int64 psize = raw_int(db, "PRAGMA page_size");
+    sqlite3_int64 pages = raw_int(db, "PRAGMA page_count");
+    sqlite3_int64 root = raw_int(db, "SELECT rootpage FROM sqlite_master "
+                                     "WHERE name = 'subscribers'");
+    sqlite3_close(db);
+    ck_assert_int_gt(pages, 8);
+    /* garbage over the head of the subscribers' root page */
+    int fd = open(db_path, O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    uint8_t junk[512];
+    memset(junk, 0x5a, sizeof junk);
+    ck_assert_int_eq(pwrite(fd, junk, sizeof junk,
+                            (off_t)((root - 1) * psize)),
+                     (ssize_t)sizeof junk);
+    close(fd);
+    ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
+                                               1000, &s),
+                     MK_OK);
+    bool complete = true;
+    ck_assert_int_eq(mk_sqlstore_quick_check(s, 0, &complete), MK_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(mk_sqlstore_errmsg(s), "quick_check"));
+    /* a lookup that reads it while serving is 503, not a bug */
+    mk_kms_store t = mk_sqlstore_interface(s);
+    mk_subscriber out;
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("sub0399", 7),
+                                            &out),
+                     MK_E_UNAVAILABLE);
+    ck_assert_str_eq(mk_err_last()->what, "store damaged");
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* A check that runs out of time stops soon after (and then checks the
+ * tables an answer reads whole); without a budget it completes. */
+START_TEST(test_quick_check_budget)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_sqlstore_close(s);
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(sqlite3_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 "
+                                      "UNION ALL SELECT i + 1 FROM n WHERE i "
+                                      "< 200000) INSERT INTO records(time, "
+                                      "service, subscriber, initiator, "
+                                      "responder, ticket_id, valid_from, "
+                                      "valid_to, spis, outcome) SELECT i, 1, "
+                                      "'alice', 'sip:alice@example.org', "
+                                      "'sip:bob@example.org', hex(i), i, i, "
+                                      "'', 'ok' FROM n",
+                                  0, 0, 0),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
+                                               1000, &s),
+                     MK_OK);
+    bool complete = true;
+    double t0 = now_ms();
+    ck_assert_int_eq(mk_sqlstore_quick_check(s, 1, &complete), MK_OK);
+    ck_assert_msg(!complete, "200000 records checked within 1 ms?");
+    ck_assert_msg(now_ms() - t0 < 500, "the check ran %.0f ms past a 1 ms "
+                                       "budget", now_ms() - t0);
+    ck_assert_int_eq(mk_sqlstore_quick_check(s, 0, &complete), MK_OK);
+    ck_assert(complete);
+    mk_sqlstore_close(s);
+}
+END_TEST
+
+/* profile §9.31: a store replaced under an open connection (mv backup
+ * over it): the connection refuses every transaction, empties the WAL
+ * into its own file when handing over, and its close leaves the -wal and
+ * -shm files (now the new file's) where they are; the new file is intact. */
+START_TEST(test_replaced_store)
+{
+    char other[160], cmd[512];
+    mk_sqlstore *s = open_store(1000);
+    mk_subscriber a = make_sub("alice", 1, "sip:alice@example.org", NULL);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_OK);
+    mk_sqlstore_close(s);
+    /* the backup: a copy with alice only */
+    snprintf(other, sizeof other, "%s/backup.db", dir);
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s' \".backup '%s'\"", db_path, other);
+    ck_assert_int_eq(system(cmd), 0);
+
+    s = open_store(1000);
+    mk_sqlstore *s2 = NULL;
+    ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
+                                               1000, &s2),
+                     MK_OK);
+    /* rows in the WAL of the old file only */
+    mk_subscriber b = make_sub("bob", 2, "sip:bob@example.org", NULL);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_OK);
+    ck_assert_int_eq(mk_sqlstore_same_file(s), MK_OK);
+    ck_assert_int_eq(rename(other, db_path), 0);
+    ck_assert_int_eq(mk_sqlstore_same_file(s), MK_E_UNAVAILABLE);
+    mk_kms_store t = mk_sqlstore_interface(s2);
+    mk_subscriber out;
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("alice", 5), &out),
+                     MK_E_UNAVAILABLE);
+    ck_assert_str_eq(mk_err_last()->what,
+                     "store file removed or replaced while open");
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &a), MK_E_UNAVAILABLE);
+    ck_assert_int_eq(mk_sqlstore_hand_over(s), MK_OK);
+    mk_sqlstore_close(s);
+    mk_sqlstore_close(s2);
+    char side[160];
+    snprintf(side, sizeof side, "%s-shm", db_path);
+    ck_assert_int_eq(access(side, F_OK), 0);
+    snprintf(side, sizeof side, "%s-wal", db_path);
+    struct stat sb;
+    ck_assert_int_eq(stat(side, &sb), 0);
+    ck_assert_int_eq(sb.st_size, 0); /* the old file's pages are not in it */
+
+    /* the new file opens, is intact, and is the backup: alice, no bob */
+    ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
+                                               1000, &s),
+                     MK_OK);
+    bool complete = false;
+    ck_assert_int_eq(mk_sqlstore_quick_check(s, 0, &complete), MK_OK);
+    t = mk_sqlstore_interface(s);
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("alice", 5), &out),
+                     MK_OK);
+    mk_subscriber_wipe(&out);
+    ck_assert_int_eq(t.subscriber_by_psk_id(t.ctx, MK_BYTES("bob", 3), &out),
+                     MK_E_NOT_FOUND);
+    mk_sqlstore_close(s);
+    /* removed: the same */
+    s = open_store(1000);
+    ck_assert_int_eq(unlink(db_path), 0);
+    ck_assert_int_eq(mk_sqlstore_subscriber_add(s, &b), MK_E_UNAVAILABLE);
+    mk_sqlstore_close(s);
+    ck_assert_int_eq(access(db_path, F_OK), -1);
+    mk_subscriber_wipe(&a);
+    mk_subscriber_wipe(&b);
 }
 END_TEST
 
@@ -1497,11 +1737,15 @@ static Suite *store_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_open_creates_current_schema);
-    tcase_add_test(tc, test_migrates_empty_file);
+    tcase_add_test(tc, test_empty_file_only_init_creates);
+    tcase_add_test(tc, test_existing_open_writes_nothing);
     tcase_add_test(tc, test_migrates_v1_file);
     tcase_add_test(tc, test_migrates_responders);
     tcase_add_test(tc, test_newer_schema_refused);
     tcase_add_test(tc, test_not_a_database_refused);
+    tcase_add_test(tc, test_quick_check_finds_damage);
+    tcase_add_test(tc, test_quick_check_budget);
+    tcase_add_test(tc, test_replaced_store);
     tcase_add_test(tc, test_open_existing_needs_the_file);
     tcase_add_test(tc, test_wrong_master_key_refused);
     tcase_add_test(tc, test_wrapped_psk_bound_to_its_row);

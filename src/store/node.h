@@ -197,6 +197,15 @@ void mk_node_release_pages(mk_node *n);
 mk_err mk_node_replay_prune(mk_node *n, uint64_t now_unix,
                             uint64_t *deleted);
 
+/* --- one waiter for a locked store (store.h, shared waits) ---
+ * A word of the node's shared counters file holds until when (monotonic
+ * milliseconds, the same clock in every process) one connection of the
+ * machine waits for the store. Claim: true when no wait is under way
+ * (the word is before now_ms), and this one until until_ms now is. Release:
+ * the claim that holds until_ms ends (a later claim is left alone). */
+bool mk_node_wait_claim(mk_node *n, uint64_t now_ms, uint64_t until_ms);
+void mk_node_wait_release(mk_node *n, uint64_t until_ms);
+
 /* --- small tables with expiry (mk_node_kv) ---
  * Each table holds up to kv_max entries of (key <= 128 bytes, value <= 256
  * bytes, expiry). An entry whose expiry is <= now is absent. */

@@ -101,3 +101,27 @@ void mk_node_stats_observe(mk_node *n, unsigned base, uint64_t us)
     mk_node_stats_add(n, base + MK_NODE_HIST_BUCKETS, 1);
     mk_node_stats_add(n, base + MK_NODE_HIST_BUCKETS + 1, us);
 }
+
+/* The header's word 1: the store wait of node.h (mk_node_wait_claim). */
+#define WAIT_WORD 1
+
+bool mk_node_wait_claim(mk_node *n, uint64_t now_ms, uint64_t until_ms)
+{
+    uint64_t *w = n->stats - STATS_HEADER + WAIT_WORD;
+    uint64_t cur = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+    do {
+        if (cur > now_ms)
+            return false;
+    } while (!__atomic_compare_exchange_n(w, &cur, until_ms, false,
+                                          __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    return true;
+}
+
+void mk_node_wait_release(mk_node *n, uint64_t until_ms)
+{
+    uint64_t *w = n->stats - STATS_HEADER + WAIT_WORD;
+    uint64_t expect = until_ms;
+    (void)__atomic_compare_exchange_n(w, &expect, 0, false, __ATOMIC_ACQ_REL,
+                                      __ATOMIC_RELAXED);
+}

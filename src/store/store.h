@@ -29,8 +29,16 @@
  *   their page (secure_delete on every connection) and the WAL that held
  *   the page's earlier image is checkpointed and cut to 0 bytes; every
  *   connection wipes its unwrapped copy when it drops its cache.
- * - The schema version is PRAGMA user_version; opening migrates an older
- *   (or empty) file forward and refuses a newer one (MK_E_CONFIG).
+ * - The schema version is PRAGMA user_version. Only mk_sqlstore_open
+ *   (kmsctl init) creates a store or migrates an older one forward (and
+ *   refuses a newer one, MK_E_CONFIG); every other open requires an
+ *   existing store of this schema with its master key check value, and
+ *   writes nothing while it opens (profile §9.31).
+ * - The path is checked before every transaction: a connection whose path
+ *   no longer names the file it opened (removed, renamed, replaced) reads
+ *   and writes nothing more (MK_E_UNAVAILABLE), and its close neither
+ *   checkpoints into that file nor removes the -wal / -shm files, which
+ *   are named after the path and may belong to the new file by then.
  * - Lookups are cached per connection (store_cache.c): subscribers by PSK
  *   id and by IMPU, ticket keys. The database keeps a generation number
  *   that triggers bump at every change of those rows, by any writer. An
@@ -51,17 +59,21 @@
  * mk_sqlstore per thread; they may share one mk_node. A wait for another
  * connection's lock polls every 20 us to 1 ms. Every function that finds
  * the database locked by another connection for longer than
- * busy_timeout_ms, or cannot read or write it (I/O error, disk full),
- * returns MK_E_UNAVAILABLE (HTTP 503); SQLite's "database is locked" never
- * surfaces as any other error.
+ * busy_timeout_ms, or cannot read or write it (I/O error, disk full, a
+ * page found damaged while serving), returns MK_E_UNAVAILABLE (HTTP 503);
+ * SQLite's "database is locked" never surfaces as any other error.
  *
  * Errors: MK_OK; MK_E_NOT_FOUND (lookup found nothing); MK_E_EXISTS (insert
  * met an existing row); MK_E_VALUE / MK_E_ARG (a value the store refuses);
  * MK_E_UNWRAP (a key does not unwrap under the master key);
- * MK_E_UNAVAILABLE (busy / I/O); MK_E_CONFIG (not a store, missing file,
- * newer schema); MK_E_STALE and MK_E_MIKEY_TS (answer_commit, node.h);
- * MK_E_INTERNAL (anything else SQLite reports). The thread's mk_err_last()
- * names the operation; mk_sqlstore_errmsg() holds SQLite's own message.
+ * MK_E_UNAVAILABLE (busy / I/O / disk full / damaged while serving / file
+ * replaced); MK_E_CONFIG (not a store, missing or empty file, another
+ * schema, no check value, damage found by an open or a check);
+ * MK_E_STALE and MK_E_MIKEY_TS (answer_commit, node.h); MK_E_INTERNAL
+ * (anything else SQLite reports). The thread's mk_err_last() names the
+ * cause (a store failure: "store locked by another connection", "disk
+ * full (store)", "I/O error on the store", "store damaged", ...);
+ * mk_sqlstore_errmsg() holds the operation and SQLite's own message.
  */
 #ifndef MK_STORE_STORE_H
 #define MK_STORE_STORE_H
@@ -80,16 +92,56 @@
 
 typedef struct mk_sqlstore mk_sqlstore;
 
-/* Open the store at path, creating an empty one if the file does not exist.
- * master_key is MK_MASTER_KEY_LEN bytes (copied, wiped at close). */
+/* Open the store at path for kmsctl init: create it if the file does not
+ * exist (or is empty), migrate an older schema, write the master key
+ * check value if there is none. master_key is MK_MASTER_KEY_LEN bytes
+ * (copied, wiped at close). */
 mk_err mk_sqlstore_open(const char *path, mk_bytes master_key,
                         uint32_t busy_timeout_ms, mk_sqlstore **out);
-/* Like mk_sqlstore_open, but a missing file is MK_E_CONFIG (what servers
- * and every kmsctl command except `init` use, so a mistyped path is an
- * error instead of a new empty store). */
+/* Open an existing store (servers and every kmsctl command except init):
+ * a missing or empty file, another schema version, a missing check value
+ * or a file that is not a database is MK_E_CONFIG, so that a mistyped
+ * path or a truncated store is an error instead of a new empty store.
+ * Writes nothing while opening. */
 mk_err mk_sqlstore_open_existing(const char *path, mk_bytes master_key,
                                  uint32_t busy_timeout_ms, mk_sqlstore **out);
+typedef struct mk_sqlstore_opts {
+    uint32_t busy_timeout_ms;
+    /* SQLITE_OPEN_READONLY: a check (kmsd --check-config) that writes
+     * nothing at all; such a connection only reads */
+    bool read_only;
+    /* attached from the first statement on (mk_sqlstore_attach_node) */
+    mk_node *node;
+    /* Waits for a locked store are shared by the connections of node's
+     * machine: while one of them waits (up to busy_timeout_ms), the
+     * others give up at once (MK_E_UNAVAILABLE) instead of queueing their
+     * waits behind it, so every answer refused for a lock is refused
+     * within busy_timeout_ms (kmsd's workers; profile §9.34). Needs node. */
+    bool shared_waits;
+} mk_sqlstore_opts;
+/* mk_sqlstore_open_existing with options. */
+mk_err mk_sqlstore_open_with(const char *path, mk_bytes master_key,
+                             const mk_sqlstore_opts *o, mk_sqlstore **out);
+/* SQLite's message of the last open that failed on this thread ("" if
+ * none): why a file is not a store. */
+const char *mk_sqlstore_open_errmsg(void);
 void mk_sqlstore_close(mk_sqlstore *s); /* NULL is fine */
+
+/* MK_OK while the store's path names the file s opened; MK_E_UNAVAILABLE
+ * once it was removed, renamed away or replaced (profile §9.31). */
+mk_err mk_sqlstore_same_file(mk_sqlstore *s);
+/* After mk_sqlstore_same_file failed, before closing s: copy what the
+ * WAL holds for s's file into it and empty the WAL, so that whoever opens
+ * the file that now has the path does not read s's pages from a WAL of
+ * the same name. MK_E_UNAVAILABLE when readers kept it from finishing. */
+mk_err mk_sqlstore_hand_over(mk_sqlstore *s);
+/* SQLite's quick_check of the whole store, interrupted after budget_ms
+ * (0: no limit); if interrupted, the tables an answer reads (subscribers,
+ * IMPUs, patterns, ticket keys, meta) are checked whole and *complete is
+ * false. Damage is MK_E_CONFIG with SQLite's report in
+ * mk_sqlstore_errmsg (profile §9.32). */
+mk_err mk_sqlstore_quick_check(mk_sqlstore *s, uint32_t budget_ms,
+                               bool *complete);
 
 /* The mk_kms_store function table over this connection (ctx = s). Its
  * answer_commit goes to the connection's node (below). */

@@ -80,6 +80,34 @@ static const char *const st_sql[ST__COUNT] = {
         "WHERE time < ?1 ORDER BY time LIMIT ?2)",
 };
 
+/* The cause of a SQLite failure as the operator should read it in a log
+ * line (static: it becomes the error's detail, store_int.h). */
+static const char *cause_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return "store locked by another connection";
+    case SQLITE_FULL:
+        return "disk full (store)";
+    case SQLITE_IOERR:
+        return "I/O error on the store";
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return "store damaged";
+    case SQLITE_READONLY:
+        return "store is read-only";
+    case SQLITE_CANTOPEN:
+        return "store cannot be opened";
+    case SQLITE_NOMEM:
+        return "out of memory (store)";
+    case SQLITE_PROTOCOL:
+        return "store locking protocol failed";
+    default:
+        return NULL;
+    }
+}
+
 mk_err mk_store_db_err(mk_sqlstore *s, int rc, const char *what)
 {
     if (s != NULL && s->db != NULL)
@@ -100,17 +128,23 @@ mk_err mk_store_db_err(mk_sqlstore *s, int rc, const char *what)
     case SQLITE_READONLY:
         e = MK_E_UNAVAILABLE;
         break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        /* a damaged file: refused at open (kmsd does not start on it),
+         * 503 while serving (profile §9.31) */
+        e = s != NULL && s->opening ? MK_E_CONFIG : MK_E_UNAVAILABLE;
+        break;
     case SQLITE_CONSTRAINT:
         e = MK_E_EXISTS;
-        break;
-    case SQLITE_NOTADB:
-        e = MK_E_CONFIG;
         break;
     default:
         e = MK_E_INTERNAL;
         break;
     }
-    return mk_err_raise(e, -1, 0, what);
+    /* the detail names the cause (locked, disk full, damaged); the
+     * operation and SQLite's own words are in s->errmsg */
+    const char *cause = cause_of(rc);
+    return mk_err_raise(e, -1, 0, cause != NULL ? cause : what);
 }
 
 mk_err mk_store_stmt(mk_sqlstore *s, mk_st id, sqlite3_stmt **out)
@@ -153,19 +187,55 @@ mk_err mk_store_exec_id(mk_sqlstore *s, mk_st id, const char *what)
     return mk_store_exec(s, st, what);
 }
 
+mk_err mk_sqlstore_same_file(mk_sqlstore *s)
+{
+    struct stat sb;
+    if (stat(s->path, &sb) != 0 || sb.st_dev != s->dev ||
+        sb.st_ino != s->ino) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "%.160s no longer names the file this connection has open "
+                 "(removed, renamed or replaced)", s->path);
+        MK_FAIL(MK_E_UNAVAILABLE, "store file removed or replaced while "
+                                  "open");
+    }
+    return MK_OK;
+}
+
+/* After a wait for a lock that this connection led for its machine
+ * (busy_wait): the next one may lead. */
+static void wait_done(mk_sqlstore *s)
+{
+    if (s->wait_until_ms != 0) {
+        mk_node_wait_release(s->node, s->wait_until_ms);
+        s->wait_until_ms = 0;
+    }
+}
+
+/* Every transaction first checks that the path still names the file the
+ * connection has open: a connection to a removed or replaced store
+ * neither reads it nor writes into it (profile §9.31). */
+static mk_err begin(mk_sqlstore *s, mk_st id, const char *what)
+{
+    MK_GUARD(mk_sqlstore_same_file(s));
+    mk_err rc = mk_store_exec_id(s, id, what);
+    if (rc != MK_OK)
+        wait_done(s);
+    return rc;
+}
+
 mk_err mk_store_begin_read(mk_sqlstore *s)
 {
-    return mk_store_exec_id(s, ST_BEGIN, "cannot begin a store transaction");
+    return begin(s, ST_BEGIN, "cannot begin a store transaction");
 }
 
 mk_err mk_store_begin_write(mk_sqlstore *s)
 {
-    return mk_store_exec_id(s, ST_BEGIN_IMMEDIATE,
-                            "store is locked (cannot begin a write)");
+    return begin(s, ST_BEGIN_IMMEDIATE, "cannot begin a store write");
 }
 
 mk_err mk_store_end(mk_sqlstore *s, mk_err rc)
 {
+    wait_done(s);
     if (rc == MK_OK)
         rc = mk_store_exec_id(s, ST_COMMIT, "cannot commit to the store");
     if (rc != MK_OK && !sqlite3_get_autocommit(s->db)) {
@@ -227,10 +297,10 @@ mk_err mk_store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
     return MK_OK;
 }
 
-/* A value wrapped under the master key at the first open; every later open
- * unwraps it, so a wrong master key is refused at once (and not at the
- * first subscriber lookup). */
-static mk_err check_master_key(mk_sqlstore *s)
+/* A value wrapped under the master key, written by kmsctl init (may_write);
+ * every other open unwraps it, so a wrong master key is refused at once
+ * (and not at the first subscriber lookup). */
+static mk_err check_master_key(mk_sqlstore *s, bool may_write)
 {
     static const char name[] = "master_key_check";
     static const uint8_t zero[16];
@@ -238,7 +308,7 @@ static mk_err check_master_key(mk_sqlstore *s)
     mk_err rc;
     mk_key probe = {0};
 
-    MK_GUARD(mk_store_begin_write(s));
+    MK_GUARD(may_write ? mk_store_begin_write(s) : mk_store_begin_read(s));
     MK_GUARD_GOTO(mk_store_stmt(s, ST_META_GET, &st), rc, done);
     MK_GUARD_GOTO(mk_store_bind_text(s, st, 1, name), rc, done);
     int step = sqlite3_step(st);
@@ -257,6 +327,14 @@ static mk_err check_master_key(mk_sqlstore *s)
     mk_store_stmt_done(st);
     if (step != SQLITE_DONE) {
         rc = mk_store_db_err(s, step, "cannot read the store");
+        goto done;
+    }
+    if (!may_write) {
+        /* only kmsctl init writes it; a store without it was not made by
+         * kmsctl init, or lost rows (profile §9.31) */
+        rc = mk_err_raise(MK_E_CONFIG, -1, 0,
+                          "store has no master key check value (not made by "
+                          "kmsctl init, or damaged)");
         goto done;
     }
     uint8_t wrapped[sizeof zero + 8];
@@ -315,6 +393,17 @@ static int busy_wait(void *arg, int count)
     int64_t left_us = (int64_t)s->busy_timeout_ms * 1000 - waited_us;
     if (left_us <= 0)
         return 0;
+    /* Shared waits (store.h): while another connection of the machine
+     * waits for the store, give up at once rather than queue behind it. */
+    if (count == 0 && s->shared_waits && s->node != NULL &&
+        s->wait_until_ms == 0) {
+        uint64_t now_ms = (uint64_t)now.tv_sec * 1000u +
+                          (uint64_t)now.tv_nsec / 1000000u;
+        uint64_t until = now_ms + s->busy_timeout_ms;
+        if (!mk_node_wait_claim(s->node, now_ms, until))
+            return 0;
+        s->wait_until_ms = until;
+    }
     int64_t us = count < 6 ? (int64_t)20 << count : 1000;
     if (us > left_us)
         us = left_us;
@@ -323,8 +412,47 @@ static int busy_wait(void *arg, int count)
     return 1;
 }
 
+/* SQLite's message of the last open that failed on this thread. */
+static _Thread_local char open_errmsg[256];
+
+const char *mk_sqlstore_open_errmsg(void)
+{
+    return open_errmsg;
+}
+
+/* The schema of an existing store must be this program's (only kmsctl
+ * init creates or migrates one: profile §9.31). */
+static mk_err check_schema(mk_sqlstore *s)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (v < 0)
+        return mk_store_db_err(s, rc, "cannot read the store version");
+    if (v == MK_SQLSTORE_SCHEMA_VERSION)
+        return MK_OK;
+    snprintf(s->errmsg, sizeof s->errmsg,
+             "schema version %d, this program's is %d", v,
+             MK_SQLSTORE_SCHEMA_VERSION);
+    if (v == 0)
+        MK_FAIL(MK_E_CONFIG, "not a store made by kmsctl init (no schema)");
+    if (v < MK_SQLSTORE_SCHEMA_VERSION)
+        MK_FAIL(MK_E_CONFIG,
+                "store schema older than this program (kmsctl init "
+                "upgrades it)");
+    MK_FAIL(MK_E_CONFIG, "store schema is newer than this program");
+}
+
+/* What an open does (store.h): create and migrate (kmsctl init), serve an
+ * existing store without writing to it while opening, or check one
+ * read-only. */
+typedef enum open_mode { OPEN_INIT, OPEN_EXISTING, OPEN_CHECK } open_mode;
+
 static mk_err open_store(const char *path, mk_bytes master_key,
-                         uint32_t busy_timeout_ms, bool create,
+                         const mk_sqlstore_opts *o, open_mode mode,
                          mk_sqlstore **out)
 {
     mk_err rc = MK_OK;
@@ -333,11 +461,21 @@ static mk_err open_store(const char *path, mk_bytes master_key,
         MK_FAIL(MK_E_CONFIG, "no store path given");
     if (master_key.n != MK_MASTER_KEY_LEN)
         MK_FAIL(MK_E_ARG, "the master key must be 32 bytes");
-    if (busy_timeout_ms > INT_MAX)
+    if (o->busy_timeout_ms > INT_MAX)
         MK_FAIL(MK_E_ARG, "busy timeout too large");
     struct stat sb;
-    if (!create && stat(path, &sb) != 0)
-        MK_FAIL(MK_E_CONFIG, "store file does not exist (run kmsctl init)");
+    if (mode != OPEN_INIT) {
+        /* SQLite takes an empty file for an empty database; a store
+         * truncated to nothing is not one (profile §9.31) */
+        if (stat(path, &sb) != 0)
+            MK_FAIL(MK_E_CONFIG,
+                    "store file does not exist (run kmsctl init)");
+        if (!S_ISREG(sb.st_mode))
+            MK_FAIL(MK_E_CONFIG, "store is not a regular file");
+        if (sb.st_size == 0)
+            MK_FAIL(MK_E_CONFIG, "store file is empty (0 bytes): truncated, "
+                                 "or not made by kmsctl init");
+    }
 
     if (strlen(path) >= sizeof ((mk_sqlstore *)0)->path)
         MK_FAIL(MK_E_CONFIG, "store path too long");
@@ -345,63 +483,112 @@ static mk_err open_store(const char *path, mk_bytes master_key,
     if (s == NULL)
         MK_FAIL(MK_E_UNAVAILABLE, "out of memory");
     strcpy(s->path, path); /* length checked above */
+    s->opening = true;
     MK_GUARD_GOTO(mk_key_copy(&s->master, master_key), rc, fail);
+    if (o->node != NULL)
+        s->node = mk_node_ref(o->node);
+    s->shared_waits = o->shared_waits;
 
     /* NOMUTEX: the caller keeps one connection per thread (store.h). */
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-                (create ? SQLITE_OPEN_CREATE : 0);
+    int flags = (mode == OPEN_CHECK ? SQLITE_OPEN_READONLY
+                                    : SQLITE_OPEN_READWRITE) |
+                SQLITE_OPEN_NOMUTEX |
+                (mode == OPEN_INIT ? SQLITE_OPEN_CREATE : 0);
     int sr = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (sr != SQLITE_OK) {
         rc = mk_store_db_err(s, sr, "cannot open the store");
         goto fail;
     }
     sqlite3_extended_result_codes(s->db, 1);
+    /* the file the connection has open, for mk_sqlstore_same_file (every
+     * transaction checks it, from the first one of this open on) */
+    struct stat now;
+    if (stat(path, &now) != 0 ||
+        (mode != OPEN_INIT &&
+         (now.st_dev != sb.st_dev || now.st_ino != sb.st_ino))) {
+        rc = mk_err_raise(MK_E_UNAVAILABLE, -1, 0,
+                          "store file removed or replaced while opening");
+        goto fail;
+    }
+    s->dev = now.st_dev;
+    s->ino = now.st_ino;
     /* first, so that every later step waits for other processes */
-    s->busy_timeout_ms = busy_timeout_ms;
+    s->busy_timeout_ms = o->busy_timeout_ms;
     sqlite3_busy_handler(s->db, busy_wait, s);
+    /* The -wal and -shm files are named after the store's path, not its
+     * file: this connection never deletes them when it closes (another
+     * process may have them open for a file that replaced this one), and
+     * mk_sqlstore_close does not checkpoint into a file the path no
+     * longer names (profile §9.31). */
+    int persist = 1;
+    sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 
-    /* journal_mode=WAL: readers never wait for the writer, and a commit
-     * appends to one file. It is persistent, so after the first open this
-     * is a read. A database that cannot do WAL (e.g. a network file
-     * system) is refused rather than silently slow or unsafe. */
-    MK_GUARD_GOTO(pragma(s, "PRAGMA journal_mode=WAL", "wal",
-                         "the store cannot use WAL mode"),
-                  rc, fail);
-    /* NORMAL in WAL: durable against a process crash, not a power loss
-     * (store.h); FULL via mk_sqlstore_set_durable. */
-    MK_GUARD_GOTO(pragma(s, "PRAGMA synchronous=NORMAL", NULL,
-                         "cannot set synchronous"),
-                  rc, fail);
-    MK_GUARD_GOTO(pragma(s, "PRAGMA foreign_keys=ON", NULL,
-                         "cannot enable foreign keys"),
-                  rc, fail);
+    if (mode == OPEN_INIT) {
+        /* journal_mode=WAL: readers never wait for the writer, and a
+         * commit appends to one file. It is persistent, so after the first
+         * open this is a read. A database that cannot do WAL (e.g. a
+         * network file system) is refused rather than silently slow or
+         * unsafe. */
+        MK_GUARD_GOTO(pragma(s, "PRAGMA journal_mode=WAL", "wal",
+                             "the store cannot use WAL mode"),
+                      rc, fail);
+    } else {
+        /* a read: an existing store is in WAL mode since kmsctl init made
+         * it; a file that is not a database fails here with SQLite's
+         * reason (mk_sqlstore_errmsg) */
+        MK_GUARD_GOTO(pragma(s, "PRAGMA journal_mode", "wal",
+                             "store is not in WAL mode (not made by kmsctl "
+                             "init)"),
+                      rc, fail);
+    }
     /* Deleted or overwritten content is overwritten with zeros in the
      * page, so that a retired ticket key's wrapped bytes do not survive in
      * a page's free space (doc/profile.md §9.38); the WAL's old images
-     * are removed by the retire's checkpoint. */
+     * are removed by the retire's checkpoint. A connection setting, so
+     * every connection sets it, a check's too (it writes nothing). */
     MK_GUARD_GOTO(pragma(s, "PRAGMA secure_delete=ON", "1",
                          "cannot enable secure_delete"),
                   rc, fail);
-    /* A checkpoint (copying the WAL into the database) syncs both files
-     * even with synchronous=NORMAL, milliseconds each: every 10000 pages
-     * (~40 MiB of WAL) instead of SQLite's 1000, as the drain commits a
-     * batch of records every few hundred milliseconds; journal_size_limit
-     * gives the space back when a long reader had let the WAL grow past
-     * that. Neither changes what a commit guarantees. */
-    MK_GUARD_GOTO(pragma(s, "PRAGMA wal_autocheckpoint=10000", NULL,
-                         "cannot set wal_autocheckpoint"),
-                  rc, fail);
-    MK_GUARD_GOTO(pragma(s, "PRAGMA journal_size_limit=67108864", NULL,
-                         "cannot set journal_size_limit"),
-                  rc, fail);
-    MK_GUARD_GOTO(mk_store_migrate(s), rc, fail);
-    MK_GUARD_GOTO(check_master_key(s), rc, fail);
+    if (mode != OPEN_CHECK) {
+        /* NORMAL in WAL: durable against a process crash, not a power
+         * loss (store.h); FULL via mk_sqlstore_set_durable. */
+        MK_GUARD_GOTO(pragma(s, "PRAGMA synchronous=NORMAL", NULL,
+                             "cannot set synchronous"),
+                      rc, fail);
+        MK_GUARD_GOTO(pragma(s, "PRAGMA foreign_keys=ON", NULL,
+                             "cannot enable foreign keys"),
+                      rc, fail);
+        /* A checkpoint (copying the WAL into the database) syncs both
+         * files even with synchronous=NORMAL, milliseconds each: every
+         * 10000 pages (~40 MiB of WAL) instead of SQLite's 1000, as the
+         * drain commits a batch of records every few hundred
+         * milliseconds; journal_size_limit gives the space back when a
+         * long reader had let the WAL grow past that. Neither changes
+         * what a commit guarantees. */
+        MK_GUARD_GOTO(pragma(s, "PRAGMA wal_autocheckpoint=10000", NULL,
+                             "cannot set wal_autocheckpoint"),
+                      rc, fail);
+        MK_GUARD_GOTO(pragma(s, "PRAGMA journal_size_limit=67108864", NULL,
+                             "cannot set journal_size_limit"),
+                      rc, fail);
+    }
+    if (mode == OPEN_INIT)
+        MK_GUARD_GOTO(mk_store_migrate(s), rc, fail);
+    else
+        MK_GUARD_GOTO(check_schema(s), rc, fail);
+    MK_GUARD_GOTO(check_master_key(s, mode == OPEN_INIT), rc, fail);
+    /* what was read above is the file the path still names */
+    MK_GUARD_GOTO(mk_sqlstore_same_file(s), rc, fail);
+    wait_done(s);
+    s->opening = false;
     *out = s;
     return MK_OK;
 
 fail:
     {
         mk_err_detail keep = *mk_err_last();
+        wait_done(s);
+        snprintf(open_errmsg, sizeof open_errmsg, "%s", s->errmsg);
         mk_sqlstore_close(s);
         mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
     }
@@ -411,13 +598,22 @@ fail:
 mk_err mk_sqlstore_open(const char *path, mk_bytes master_key,
                         uint32_t busy_timeout_ms, mk_sqlstore **out)
 {
-    return open_store(path, master_key, busy_timeout_ms, true, out);
+    mk_sqlstore_opts o = {.busy_timeout_ms = busy_timeout_ms};
+    return open_store(path, master_key, &o, OPEN_INIT, out);
 }
 
 mk_err mk_sqlstore_open_existing(const char *path, mk_bytes master_key,
                                  uint32_t busy_timeout_ms, mk_sqlstore **out)
 {
-    return open_store(path, master_key, busy_timeout_ms, false, out);
+    mk_sqlstore_opts o = {.busy_timeout_ms = busy_timeout_ms};
+    return open_store(path, master_key, &o, OPEN_EXISTING, out);
+}
+
+mk_err mk_sqlstore_open_with(const char *path, mk_bytes master_key,
+                             const mk_sqlstore_opts *o, mk_sqlstore **out)
+{
+    return open_store(path, master_key, o,
+                      o->read_only ? OPEN_CHECK : OPEN_EXISTING, out);
 }
 
 void mk_sqlstore_close(mk_sqlstore *s)
@@ -426,7 +622,14 @@ void mk_sqlstore_close(mk_sqlstore *s)
         return;
     for (size_t i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
-    /* the last connection to close checkpoints and removes the WAL */
+    /* The last connection to close checkpoints the WAL into the file and
+     * empties it (PERSIST_WAL: never removes it). Not when the path names
+     * another file now: the -wal and -shm files by that name may already
+     * be the new file's (profile §9.31). */
+    if (s->db != NULL && s->ino != 0 && mk_sqlstore_same_file(s) != MK_OK) {
+        sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        mk_err_clear();
+    }
     sqlite3_close(s->db);
     mk_node_close(s->node);
     mk_key_wipe(&s->master);
@@ -468,4 +671,124 @@ mk_err mk_sqlstore_set_durable(mk_sqlstore *s, bool full)
 const char *mk_sqlstore_errmsg(const mk_sqlstore *s)
 {
     return s != NULL ? s->errmsg : "";
+}
+
+/* --- checks of an open store (store.h) --- */
+
+typedef struct check_budget {
+    struct timespec until;
+    bool expired;
+} check_budget;
+
+/* SQLite's progress handler: interrupt the check once its time is up. */
+static int check_progress(void *arg)
+{
+    check_budget *b = arg;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > b->until.tv_sec ||
+        (now.tv_sec == b->until.tv_sec && now.tv_nsec >= b->until.tv_nsec))
+        b->expired = true;
+    return b->expired;
+}
+
+/* Run one quick_check statement: MK_OK when SQLite answers "ok";
+ * MK_E_CONFIG with its first lines in s->errmsg when it finds damage;
+ * *interrupted when the budget ran out first. */
+static mk_err run_check(mk_sqlstore *s, const char *sql, check_budget *b,
+                        bool *interrupted)
+{
+    sqlite3_stmt *st = NULL;
+    *interrupted = false;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return mk_store_db_err(s, rc, "cannot check the store");
+    if (b != NULL)
+        sqlite3_progress_handler(s->db, 1000, check_progress, b);
+    size_t o = 0;
+    bool ok = false;
+    int lines = 0;
+    s->errmsg[0] = '\0';
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        if (t == NULL)
+            continue;
+        if (lines++ == 0 && strcmp(t, "ok") == 0) {
+            ok = true;
+            continue;
+        }
+        if (o < sizeof s->errmsg - 1) {
+            int w = snprintf(s->errmsg + o, sizeof s->errmsg - o, "%s%s",
+                             o == 0 ? "quick_check: " : "; ", t);
+            if (w > 0)
+                o += (size_t)w;
+        }
+    }
+    sqlite3_progress_handler(s->db, 0, NULL, NULL);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_INTERRUPT && b != NULL && b->expired) {
+        *interrupted = true;
+        return MK_OK;
+    }
+    if (rc != SQLITE_DONE)
+        return mk_store_db_err(s, rc, "quick_check");
+    if (!ok || lines != 1)
+        MK_FAIL(MK_E_CONFIG, "store damaged (quick_check)");
+    return MK_OK;
+}
+
+mk_err mk_sqlstore_quick_check(mk_sqlstore *s, uint32_t budget_ms,
+                               bool *complete)
+{
+    /* the tables every answer reads: small, always checked whole */
+    static const char *const operator_tables[] = {
+        "PRAGMA quick_check(meta)", "PRAGMA quick_check(subscribers)",
+        "PRAGMA quick_check(impus)", "PRAGMA quick_check(responder_patterns)",
+        "PRAGMA quick_check(ticket_keys)",
+    };
+    check_budget b = {.expired = false};
+    bool interrupted = false;
+    mk_err rc;
+    *complete = true;
+    MK_GUARD(mk_sqlstore_same_file(s));
+    clock_gettime(CLOCK_MONOTONIC, &b.until);
+    b.until.tv_sec += budget_ms / 1000;
+    b.until.tv_nsec += (long)(budget_ms % 1000) * 1000000L;
+    if (b.until.tv_nsec >= 1000000000L) {
+        b.until.tv_sec++;
+        b.until.tv_nsec -= 1000000000L;
+    }
+    /* damage found by the check is a store that must not serve */
+    s->opening = true;
+    rc = run_check(s, "PRAGMA quick_check", budget_ms ? &b : NULL,
+                   &interrupted);
+    for (size_t i = 0; rc == MK_OK && interrupted &&
+                       i < sizeof operator_tables / sizeof operator_tables[0];
+         i++) {
+        bool again = false;
+        *complete = false;
+        rc = run_check(s, operator_tables[i], NULL, &again);
+    }
+    s->opening = false;
+    return rc;
+}
+
+mk_err mk_sqlstore_hand_over(mk_sqlstore *s)
+{
+    /* no mk_sqlstore_same_file here: the path names another file, and
+     * this is the last thing done with the one still open */
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1,
+                                &st, NULL);
+    int busy = 1;
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        busy = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return mk_store_db_err(s, rc, "cannot empty the WAL of a replaced "
+                                      "store");
+    if (busy != 0)
+        MK_FAIL(MK_E_UNAVAILABLE, "the WAL of the replaced store could not "
+                                  "be emptied (readers)");
+    return MK_OK;
 }

@@ -9,6 +9,7 @@
 #define MK_STORE_STORE_INT_H
 
 #include <sqlite3.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "store/node.h"
@@ -115,8 +116,13 @@ struct mk_sqlstore {
     sqlite3_stmt *st[ST__COUNT];
     mk_key master;          /* MK_MASTER_KEY_LEN bytes, wiped at close */
     char path[MK_NODE_PATH_MAX]; /* the database file */
+    dev_t dev;              /* ... the file it named at open */
+    ino_t ino;
+    bool opening;           /* damage is MK_E_CONFIG (refused), not 503 */
     uint32_t busy_timeout_ms;
     struct timespec busy_since; /* start of the current wait for a lock */
+    bool shared_waits;      /* store.h, mk_sqlstore_opts */
+    uint64_t wait_until_ms; /* this connection leads its node's wait */
     /* the node state the answers commit to (node.h); opened at the first
      * answer_commit with the defaults unless mk_sqlstore_attach_node gave
      * one; a counted reference either way */
@@ -129,10 +135,13 @@ struct mk_sqlstore {
     mk_store_cache cache;
 };
 
-/* Map a SQLite result code to mk_err and raise it with `what`; copies
- * sqlite3_errmsg for mk_sqlstore_errmsg. BUSY/LOCKED, I/O, full disk and
- * out-of-memory -> MK_E_UNAVAILABLE; CONSTRAINT -> MK_E_EXISTS; NOTADB ->
- * MK_E_CONFIG; anything else -> MK_E_INTERNAL. */
+/* Map a SQLite result code to mk_err; the detail raised names the cause
+ * (locked, disk full, I/O error, damaged, ...) or, for other codes,
+ * `what`; "what: sqlite3_errmsg" is copied for mk_sqlstore_errmsg.
+ * BUSY/LOCKED, I/O, full disk and out-of-memory -> MK_E_UNAVAILABLE;
+ * CORRUPT / NOTADB -> MK_E_CONFIG while opening or checking, else
+ * MK_E_UNAVAILABLE; CONSTRAINT -> MK_E_EXISTS; anything else ->
+ * MK_E_INTERNAL. */
 mk_err mk_store_db_err(mk_sqlstore *s, int rc, const char *what);
 
 /* The cached statement `id`, reset and with its bindings cleared. */
