@@ -1613,6 +1613,84 @@ START_TEST(test_busy_store)
 }
 END_TEST
 
+/* profile §9.34: the connections of a machine share their waits for a
+ * locked store. While one waits (up to its timeout), a lookup of another
+ * gives up at once; so under a lock every refused answer is refused
+ * within one busy timeout, however many come at once. */
+typedef struct open_job {
+    mk_sqlstore_opts o;
+    mk_err rc;
+    double ms;
+} open_job;
+
+static void *timed_open(void *arg)
+{
+    open_job *j = arg;
+    mk_sqlstore *s = NULL;
+    double t0 = now_ms();
+    j->rc = mk_sqlstore_open_with(db_path, MK_BYTES(MASTER, 32), &j->o, &s);
+    j->ms = now_ms() - t0;
+    mk_sqlstore_close(s);
+    return NULL;
+}
+
+START_TEST(test_shared_waits)
+{
+    mk_sqlstore *s = open_store(1000);
+    mk_node *n = NULL;
+    ck_assert_int_eq(mk_sqlstore_node_open(s, NULL, &n), MK_OK);
+    n = mk_node_ref(n);
+    mk_sqlstore_close(s);
+    /* a lock that stops readers too (as ms_lock_store takes it: a kmsd
+     * that starts meanwhile answers 503 until it goes) */
+    sqlite3 *db = raw_open();
+    ck_assert_int_eq(sqlite3_exec(db, "PRAGMA locking_mode=EXCLUSIVE; BEGIN "
+                                      "EXCLUSIVE; INSERT INTO meta VALUES "
+                                      "('x', x'00')",
+                                  0, 0, 0),
+                     SQLITE_OK);
+    mk_sqlstore_opts o = {.busy_timeout_ms = 400, .node = n,
+                          .shared_waits = true};
+    open_job j1 = {.o = o}, j2 = {.o = o};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, timed_open, &j1), 0);
+    struct timespec pause = {0, 100 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    timed_open(&j2);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(j1.rc, MK_E_UNAVAILABLE);
+    ck_assert_int_eq(j2.rc, MK_E_UNAVAILABLE);
+    ck_assert_msg(j1.ms >= 350 && j1.ms < 1500, "the waiter took %.0f ms",
+                  j1.ms);
+    ck_assert_msg(j2.ms < 100, "the second open queued %.0f ms", j2.ms);
+    /* that wait is over: the next one waits again (and leads) */
+    timed_open(&j2);
+    ck_assert_msg(j2.rc == MK_E_UNAVAILABLE && j2.ms >= 350,
+                  "rc %d after %.0f ms", j2.rc, j2.ms);
+    /* another waiter (a claim held elsewhere): a shared-waits open gives
+     * up at once, one without shared waits waits its own timeout */
+    uint64_t until = (uint64_t)now_ms() + 60000;
+    ck_assert(mk_node_wait_claim(n, (uint64_t)now_ms(), until));
+    timed_open(&j2);
+    ck_assert_msg(j2.rc == MK_E_UNAVAILABLE && j2.ms < 100,
+                  "rc %d after %.0f ms", j2.rc, j2.ms);
+    open_job j3 = {.o = {.busy_timeout_ms = 400}};
+    timed_open(&j3);
+    ck_assert_msg(j3.rc == MK_E_UNAVAILABLE && j3.ms >= 350,
+                  "rc %d after %.0f ms", j3.rc, j3.ms);
+    mk_node_wait_release(n, until + 1); /* not that claim: kept */
+    ck_assert(!mk_node_wait_claim(n, (uint64_t)now_ms(), until));
+    mk_node_wait_release(n, until);
+    /* unlocked: opened at once, and the waits it led are released */
+    ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", 0, 0, 0), SQLITE_OK);
+    sqlite3_close(db);
+    timed_open(&j1);
+    ck_assert_int_eq(j1.rc, MK_OK);
+    ck_assert(mk_node_wait_claim(n, (uint64_t)now_ms(), 1));
+    mk_node_close(n);
+}
+END_TEST
+
 /* --- master key file --- */
 
 START_TEST(test_master_key_file)
@@ -1763,6 +1841,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_records_round_trip);
     tcase_add_test(tc, test_records_prune);
     tcase_add_test(tc, test_busy_store);
+    tcase_add_test(tc, test_shared_waits);
     tcase_add_test(tc, test_master_key_file);
     tcase_add_test(tc, test_master_key_link_and_owner);
     suite_add_tcase(s, tc);
