@@ -34,6 +34,7 @@
 #include "fcgi/kmsd_worker.h"
 #include "front/config.h"
 #include "store/master_key.h"
+#include "store/store.h"
 
 #define KMSD_DEFAULT_CONFIG "/etc/mikeykms/kms.conf"
 #define KMSD_THREADS_MAX 256
@@ -118,6 +119,30 @@ static const char *detail(void)
 {
     const char *w = mk_err_last()->what;
     return w != NULL ? w : "";
+}
+
+/* --check-config: the store opened read-only (nothing is written, not
+ * even a missing check value: doc/profile.md §9.31) and checked whole. */
+static mk_err check_store(kmsd_shared *sh)
+{
+    mk_sqlstore_opts o = {.busy_timeout_ms = sh->busy_timeout_ms,
+                          .read_only = true};
+    mk_sqlstore *s = NULL;
+    bool complete = false;
+    sh->check_only = true;
+    mk_err e = mk_sqlstore_open_with(sh->store_path,
+                                     mk_key_bytes(&sh->master_key), &o, &s);
+    const char *why = mk_sqlstore_open_errmsg();
+    if (e == MK_OK) {
+        e = mk_sqlstore_quick_check(s, 0, &complete);
+        why = mk_sqlstore_errmsg(s);
+    }
+    if (e != MK_OK)
+        kmsd_log(MK_LOG_ERROR, "cannot serve: store %s: %s: %s%s%s",
+                 sh->store_path, mk_err_name(e), detail(),
+                 why[0] ? ": " : "", why);
+    mk_sqlstore_close(s);
+    return e;
 }
 
 int main(int argc, char **argv)
@@ -255,6 +280,9 @@ int main(int argc, char **argv)
                      "%s: %s", sh.store_path, mk_err_name(e), detail());
             goto out;
         }
+        sh.maint = maint;
+    } else if ((e = check_store(&sh)) != MK_OK) {
+        goto out;
     }
 
     /* Every worker's store connection and core, opened now so that a wrong

@@ -350,6 +350,60 @@ bool kmsd_log_unauth_allowed(unsigned long *dropped)
     return ok;
 }
 
+/* kmsd_log_limited: the keys seen, when each was last logged and how
+ * many of its lines were left out since. A full table logs every line of
+ * a new key (never silent). */
+#define LIMITED_KEYS 32
+static pthread_mutex_t limited_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    const char *key;
+    time_t last;
+    unsigned long left_out;
+} limited[LIMITED_KEYS];
+
+void kmsd_log_limited(mk_log_level level, const char *key, const char *fmt,
+                      ...)
+{
+    if (!kmsd_log_enabled(level))
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    unsigned long left_out = 0;
+    bool log_it = true;
+    pthread_mutex_lock(&limited_mu);
+    size_t i = 0;
+    while (i < LIMITED_KEYS && limited[i].key != NULL && limited[i].key != key)
+        i++;
+    if (i < LIMITED_KEYS && limited[i].key == key) {
+        if (now.tv_sec - limited[i].last < KMSD_LOG_REPEAT_S) {
+            limited[i].left_out++;
+            log_it = false;
+        } else {
+            left_out = limited[i].left_out;
+            limited[i].left_out = 0;
+            limited[i].last = now.tv_sec;
+        }
+    } else if (i < LIMITED_KEYS) {
+        limited[i].key = key;
+        limited[i].last = now.tv_sec;
+    }
+    pthread_mutex_unlock(&limited_mu);
+    if (!log_it)
+        return;
+    char msg[LOG_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (w < 0)
+        return;
+    if (left_out > 0)
+        kmsd_log(level, "%s (%lu more like it since the last one logged)",
+                 msg, left_out);
+    else
+        kmsd_log(level, "%s", msg);
+}
+
 void kmsd_log_close(void)
 {
     pthread_mutex_lock(&mu);

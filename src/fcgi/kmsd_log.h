@@ -51,6 +51,15 @@ void kmsd_log_request(const char *fmt, ...)
  * MK_E_IO (errno set) when the file cannot be opened: the log stays where
  * it was. */
 mk_err kmsd_log_open(const char *log_file);
+/* A line that repeats at the rate of a failure (a 503 per request while
+ * the store is locked, full or gone): the first line of each key is
+ * written at once (kmsd_log), later ones of the same key at most once
+ * every KMSD_LOG_REPEAT_S seconds, saying how many were left out
+ * meanwhile. key is a static string, compared by address: the cause
+ * (mk_err_last()->what). Thread-safe. */
+#define KMSD_LOG_REPEAT_S 10
+void kmsd_log_limited(mk_log_level level, const char *key, const char *fmt,
+                      ...) __attribute__((format(printf, 3, 4)));
 /* Write the buffered lines, stop the log's thread, close syslog. */
 void kmsd_log_close(void);
 

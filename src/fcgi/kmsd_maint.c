@@ -3,15 +3,17 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "fcgi/kmsd_log.h"
 #include "store/store.h"
 
-#define FAILURE_LOG_EVERY_S 60
 #define DRAIN_CACHE_KIB 256 /* store.h, mk_sqlstore_set_page_cache */
 
 struct kmsd_maint {
@@ -25,7 +27,13 @@ struct kmsd_maint {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
-    time_t failure_logged; /* last time a failure was logged */
+    /* the store as the workers may use it (kmsd_maint.h) */
+    atomic_bool usable;
+    atomic_uint epoch;
+    /* a file found unfit (damaged, not a store): not opened again until
+     * the path names another file or this one changes */
+    bool have_unfit;
+    struct stat unfit;
 };
 
 /* The drain's connection: a small page cache (it only appends), and for a
@@ -37,21 +45,114 @@ static mk_err tune_sql(kmsd_maint *m)
     return mk_sqlstore_set_durable(m->sql, m->durable);
 }
 
-/* The store connection of the thread, the node attached. */
+static bool same_stat(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+           a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Open the store and check it (quick_check within its budget); damage is
+ * MK_E_CONFIG with SQLite's report in *why. */
+static mk_err open_checked(kmsd_maint *m, char *why, size_t cap)
+{
+    bool complete = false;
+    why[0] = '\0';
+    mk_err e = mk_sqlstore_open_existing(m->store_path,
+                                         mk_key_bytes(&m->master_key),
+                                         m->busy_timeout_ms, &m->sql);
+    if (e != MK_OK) {
+        m->sql = NULL;
+        snprintf(why, cap, "%s", mk_sqlstore_open_errmsg());
+        return e;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    e = mk_sqlstore_quick_check(m->sql, KMSD_CHECK_BUDGET_MS, &complete);
+    if (e == MK_OK)
+        e = tune_sql(m);
+    if (e != MK_OK) {
+        mk_err_detail keep = *mk_err_last();
+        snprintf(why, cap, "%s", mk_sqlstore_errmsg(m->sql));
+        mk_sqlstore_close(m->sql);
+        m->sql = NULL;
+        return mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 +
+              (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    if (complete)
+        kmsd_log(MK_LOG_INFO, "store %s: quick_check ok (%ld ms)",
+                 m->store_path, ms);
+    else
+        kmsd_log(MK_LOG_INFO, "store %s: quick_check stopped after %ld ms "
+                 "(budget); the tables answers read checked whole",
+                 m->store_path, ms);
+    return MK_OK;
+}
+
+/* The path no longer names the file the process has open (removed,
+ * renamed away, replaced: profile §9.31): no answer uses the store until
+ * a store fit to serve is at the path again; the old file's WAL is
+ * emptied into it so that no opener of the new one reads its pages. */
+static void let_go(kmsd_maint *m)
+{
+    atomic_store(&m->usable, false);
+    kmsd_log(MK_LOG_ERROR, "store %s was removed or replaced while in use "
+             "(%s); answering 503 until a store fit to serve is there "
+             "again; the records wait in the node state's journal",
+             m->store_path, mk_sqlstore_errmsg(m->sql));
+    if (mk_sqlstore_hand_over(m->sql) != MK_OK)
+        kmsd_log(MK_LOG_WARN, "store %s: the old file's WAL was not "
+                 "emptied: %s (%s)", m->store_path, mk_err_last()->what,
+                 mk_sqlstore_errmsg(m->sql));
+    mk_sqlstore_close(m->sql);
+    m->sql = NULL;
+    /* workers close their connections to the old file at their next
+     * request (kmsd_maint_store) */
+    atomic_fetch_add(&m->epoch, 1);
+}
+
+/* The thread's connection, the node attached: (re)opened and checked
+ * when there is none. A file found unfit is not tried again until the
+ * path names another file or it changes. */
 static mk_err open_sql(kmsd_maint *m)
 {
+    char why[256];
+    struct stat sb;
     if (m->sql != NULL)
         return MK_OK;
-    MK_GUARD(mk_sqlstore_open_existing(m->store_path,
-                                       mk_key_bytes(&m->master_key),
-                                       m->busy_timeout_ms, &m->sql));
+    bool have = stat(m->store_path, &sb) == 0;
+    if (have && m->have_unfit && same_stat(&sb, &m->unfit))
+        MK_FAIL(MK_E_CONFIG, "store unfit to serve (unchanged since it was "
+                             "found so)");
+    mk_err e = open_checked(m, why, sizeof why);
+    if (e == MK_E_CONFIG) {
+        /* not a store fit to serve (missing, empty, damaged, another
+         * schema, no check value): 503 until that changes */
+        m->have_unfit = have;
+        if (have)
+            m->unfit = sb;
+        atomic_store(&m->usable, false);
+        kmsd_log_limited(MK_LOG_ERROR, mk_err_last()->what,
+                         "store %s: %s%s%s; answering 503", m->store_path,
+                         mk_err_last()->what, why[0] ? ": " : "", why);
+        return e;
+    }
+    if (e != MK_OK)
+        return e;
+    m->have_unfit = false;
     mk_sqlstore_attach_node(m->sql, m->node);
-    return tune_sql(m);
+    if (!atomic_exchange(&m->usable, true))
+        kmsd_log(MK_LOG_INFO, "store %s: in use again", m->store_path);
+    return MK_OK;
 }
 
 static void round_once(kmsd_maint *m)
 {
     mk_sqlstore_upkeep u;
+    if (m->sql != NULL && mk_sqlstore_same_file(m->sql) != MK_OK)
+        let_go(m);
     mk_err e = open_sql(m);
     if (e == MK_OK)
         e = mk_sqlstore_maintain(m->sql, m->node, (uint64_t)time(NULL), &u);
@@ -62,17 +163,33 @@ static void round_once(kmsd_maint *m)
                      (unsigned long long)u.pruned);
         return;
     }
-    /* The records wait in the journal meanwhile (bounded: answers get 503
-     * once it is full); say why, but not five times a second. */
-    time_t now = time(NULL);
-    if (now - m->failure_logged >= FAILURE_LOG_EVERY_S) {
-        const mk_err_detail *d = mk_err_last();
-        kmsd_log(MK_LOG_WARN, "node maintenance: %s: %s%s%s", mk_err_name(e),
-                 d->code == e && d->what ? d->what : "",
-                 m->sql != NULL ? " / " : "",
-                 m->sql != NULL ? mk_sqlstore_errmsg(m->sql) : "");
-        m->failure_logged = now;
+    if (e == MK_E_CONFIG && !atomic_load(&m->usable))
+        return; /* open_sql said why */
+    if (m->sql != NULL && mk_sqlstore_damaged(m->sql)) {
+        /* found while serving (the drain read a damaged page): no answer
+         * uses it until the file is replaced by one fit to serve */
+        struct stat sb;
+        atomic_store(&m->usable, false);
+        kmsd_log(MK_LOG_ERROR, "store %s is damaged (%s); answering 503 "
+                 "until a store fit to serve is there (a backup restored); "
+                 "the records wait in the node state's journal",
+                 m->store_path,
+                 mk_sqlstore_errmsg(m->sql));
+        m->have_unfit = stat(m->store_path, &sb) == 0;
+        if (m->have_unfit)
+            m->unfit = sb;
+        mk_sqlstore_close(m->sql);
+        m->sql = NULL;
+        atomic_fetch_add(&m->epoch, 1);
+        return;
     }
+    /* The records wait in the journal meanwhile (bounded: answers get 503
+     * once it is full); say why, once per cause and interval. */
+    const mk_err_detail *d = mk_err_last();
+    const char *cause = d->code == e && d->what ? d->what : mk_err_name(e);
+    kmsd_log_limited(MK_LOG_WARN, cause, "node maintenance: %s%s%s", cause,
+                     m->sql != NULL ? " / " : "",
+                     m->sql != NULL ? mk_sqlstore_errmsg(m->sql) : "");
 }
 
 static void *run(void *arg)
@@ -130,10 +247,10 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
         maint_free(m);
         return e;
     }
-    e = mk_sqlstore_open_existing(store_path, master_key, busy_timeout_ms,
-                                  &m->sql);
-    if (e == MK_OK)
-        e = tune_sql(m);
+    atomic_init(&m->usable, true);
+    atomic_init(&m->epoch, 0);
+    char why[256];
+    e = open_checked(m, why, sizeof why);
     if (e == MK_OK) {
         mk_node *n = NULL;
         e = mk_sqlstore_node_open(m->sql, cfg, &n);
@@ -153,6 +270,8 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
     }
     if (e != MK_OK) {
         mk_err_detail keep = *mk_err_last();
+        if (why[0] != '\0')
+            kmsd_log(MK_LOG_ERROR, "store %s: %s", store_path, why);
         maint_free(m);
         return mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
     }
@@ -177,6 +296,16 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
     *out = m;
     *node = m->node;
     return MK_OK;
+}
+
+bool kmsd_maint_store(kmsd_maint *m, unsigned *epoch)
+{
+    if (m == NULL) {
+        *epoch = 0;
+        return true;
+    }
+    *epoch = atomic_load(&m->epoch);
+    return atomic_load(&m->usable);
 }
 
 void kmsd_maint_stop(kmsd_maint *m)

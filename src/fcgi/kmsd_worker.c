@@ -14,6 +14,7 @@
 #include "fcgi/kmsd_log.h"
 #include "fcgi/kmsd_stats.h"
 #include "fcgi/kmsd_status.h"
+#include "fcgi/kmsd_maint.h"
 #include "util/ntp.h"
 
 struct kmsd_worker {
@@ -32,6 +33,7 @@ struct kmsd_worker {
     mk_kms_answer *answer;
     mk_http_reply *reply;
     char *status_page;  /* KMSD_STATUS_MAX, at the first status request */
+    unsigned epoch; /* of the store file sql has open (kmsd_maint_store) */
 };
 
 kmsd_worker *kmsd_worker_new(kmsd_shared *shared, int index)
@@ -91,14 +93,21 @@ mk_err kmsd_worker_open(kmsd_worker *w)
         return MK_OK;
     mk_err e;
     if (w->sql == NULL) {
-        e = mk_sqlstore_open_existing(w->sh->store_path,
-                                      mk_key_bytes(&w->sh->master_key),
-                                      w->sh->busy_timeout_ms, &w->sql);
+        /* a lookup that must wait for a locked store waits alone: the
+         * other workers of the machine give up at once meanwhile
+         * (doc/profile.md §9.34); a check writes nothing */
+        mk_sqlstore_opts o = {.busy_timeout_ms = w->sh->busy_timeout_ms,
+                              .read_only = w->sh->check_only,
+                              .node = w->sh->node,
+                              .shared_waits = true};
+        (void)kmsd_maint_store(w->sh->maint, &w->epoch);
+        e = mk_sqlstore_open_with(w->sh->store_path,
+                                  mk_key_bytes(&w->sh->master_key), &o,
+                                  &w->sql);
         if (e != MK_OK) {
             w->sql = NULL;
             return e;
         }
-        mk_sqlstore_attach_node(w->sql, w->sh->node);
         w->iface = mk_sqlstore_interface(w->sql);
     }
     e = MK_OK;
@@ -264,6 +273,34 @@ static bool unauth_log_allowed(const kmsd_shared *sh)
     return true;
 }
 
+/* The worker's store before a request that needs it: MK_OK, or
+ * MK_E_UNAVAILABLE (answer 503) with its cause logged once per interval.
+ * A connection to a file the path no longer names is closed first
+ * (kmsd_maint_store). */
+static mk_err worker_store(kmsd_worker *w)
+{
+    unsigned epoch = 0;
+    bool usable = kmsd_maint_store(w->sh->maint, &epoch);
+    if (w->sql != NULL && epoch != w->epoch)
+        close_core(w);
+    if (!usable) {
+        static const char gone[] = "store removed, replaced or unfit to "
+                                   "serve";
+        kmsd_log_limited(MK_LOG_WARN, gone, "answered 503: %s (the "
+                         "maintenance thread says why)", gone);
+        return mk_err_raise(MK_E_UNAVAILABLE, -1, 0, gone);
+    }
+    mk_err e = kmsd_worker_open(w);
+    if (e == MK_OK)
+        return MK_OK;
+    const mk_err_detail *d = mk_err_last();
+    const char *cause = d->code == e && d->what ? d->what : mk_err_name(e);
+    kmsd_log_limited(MK_LOG_WARN, cause, "answered 503: store %s not "
+                     "usable: %s (%s)", w->sh->store_path, cause,
+                     mk_sqlstore_open_errmsg());
+    return MK_E_UNAVAILABLE;
+}
+
 /* A request for the health or metrics page (kmsd_status.h): not one of
  * the annex's, so it is neither counted with them nor timed. */
 static void serve_status(kmsd_worker *w, mk_http_page page,
@@ -282,7 +319,7 @@ static void serve_status(kmsd_worker *w, mk_http_page page,
         .retry_after = live->retry_after,
         .now_unix = mk_ntp_to_unix(mk_ntp_now()),
     };
-    in.store_err = kmsd_worker_open(w);
+    in.store_err = worker_store(w);
     in.sql = in.store_err == MK_OK ? w->sql : NULL;
     mk_err_clear();
     size_t len = 0;
@@ -349,12 +386,8 @@ static void serve(kmsd_worker *w)
                                    w->msg, w->msg_cap, &msg_n)) != MK_OK) {
         status = mk_err_http_status(e);
         what = what_of(e);
-    } else if ((e = kmsd_worker_open(w)) != MK_OK) {
+    } else if ((e = worker_store(w)) != MK_OK) {
         /* store busy or down: the UE retries (profile §2) */
-        kmsd_log(MK_LOG_WARN, "worker %d: store not usable: %s", w->index,
-                 mk_err_name(e));
-        if (e != MK_E_UNAVAILABLE)
-            e = MK_E_UNAVAILABLE;
         status = 503;
     } else {
         mk_kms_handle(w->kms, service, MK_BYTES(w->msg, msg_n), mk_ntp_now(),
@@ -375,11 +408,13 @@ static void serve(kmsd_worker *w)
             kmsd_log(MK_LOG_ERROR, "bug in the KMS core: %s",
                      d != NULL ? d : "no detail");
         } else if (e == MK_E_UNAVAILABLE) {
-            /* why the UE is told to come back: store busy, node state full
-             * (a static reason, never a value of the request) */
+            /* why the UE is told to come back: store locked, disk full,
+             * node state full (a static reason, never a value of the
+             * request), once per cause and interval */
             const char *d = what_of(e);
-            kmsd_log(MK_LOG_WARN, "answered 503: %s",
-                     d != NULL ? d : "no detail");
+            if (d == NULL)
+                d = "no detail";
+            kmsd_log_limited(MK_LOG_WARN, d, "answered 503: %s", d);
         }
         if (status == 200)
             mikey = MK_BYTES(w->answer->body, w->answer->body_len);

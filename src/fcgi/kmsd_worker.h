@@ -55,6 +55,10 @@ typedef struct kmsd_shared {
     /* The process's node state (store/node.h, kmsd_maint.h): every
      * worker's connection commits its answers to it. */
     mk_node *node;
+    /* The maintenance thread: says whether the store may be used now
+     * (kmsd_maint_store). NULL in a check of the configuration. */
+    struct kmsd_maint *maint;
+    bool check_only;      /* --check-config: the store opened read-only */
     int listen_fd;
     int wake_fd;          /* readable once the workers must stop */
     pthread_t main_thread;

@@ -203,6 +203,9 @@ mk_err mk_sqlstore_set_page_cache(mk_sqlstore *s, unsigned kib);
  * drain of a durable node, so that records the journal forgets are on
  * disk in the store. */
 mk_err mk_sqlstore_set_durable(mk_sqlstore *s, bool full);
+/* Has SQLite found the file damaged (a page it could not read as one)
+ * on this connection, by any operation since it was opened? */
+bool mk_sqlstore_damaged(const mk_sqlstore *s);
 /* SQLite's message of the last failure on this connection ("" if none). */
 const char *mk_sqlstore_errmsg(const mk_sqlstore *s);
 

@@ -131,8 +131,10 @@ mk_err mk_store_db_err(mk_sqlstore *s, int rc, const char *what)
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         /* a damaged file: refused at open (kmsd does not start on it),
-         * 503 while serving (profile §9.31) */
+         * 503 while serving (profile §9.32) */
         e = s != NULL && s->opening ? MK_E_CONFIG : MK_E_UNAVAILABLE;
+        if (s != NULL)
+            s->damaged = true;
         break;
     case SQLITE_CONSTRAINT:
         e = MK_E_EXISTS;
@@ -666,6 +668,11 @@ mk_err mk_sqlstore_set_durable(mk_sqlstore *s, bool full)
     return pragma(s, full ? "PRAGMA synchronous=FULL"
                           : "PRAGMA synchronous=NORMAL",
                   NULL, "cannot set synchronous");
+}
+
+bool mk_sqlstore_damaged(const mk_sqlstore *s)
+{
+    return s != NULL && s->damaged;
 }
 
 const char *mk_sqlstore_errmsg(const mk_sqlstore *s)

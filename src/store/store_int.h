@@ -119,6 +119,7 @@ struct mk_sqlstore {
     dev_t dev;              /* ... the file it named at open */
     ino_t ino;
     bool opening;           /* damage is MK_E_CONFIG (refused), not 503 */
+    bool damaged;           /* SQLite found the file damaged (CORRUPT, NOTADB) */
     uint32_t busy_timeout_ms;
     struct timespec busy_since; /* start of the current wait for a lock */
     bool shared_waits;      /* store.h, mk_sqlstore_opts */
