@@ -51,13 +51,83 @@ mk_err mk_node_err(int rc, const char *what)
         return mk_err_raise(MK_E_CONFIG, -1, 0, what);
     case EINVAL:
         return mk_err_raise(MK_E_ARG, -1, 0, what);
-    default: /* full, I/O, a damaged or panicked environment: 503 */
+    /* full, I/O, a damaged or panicked environment: 503, the detail
+     * naming the cause for the log (what the operation was matters less) */
+    case ENOSPC:
+    case EDQUOT:
+        return mk_err_raise(MK_E_UNAVAILABLE, -1, 0, "disk full (node state)");
+    case MDB_MAP_FULL:
+        return mk_err_raise(MK_E_UNAVAILABLE, -1, 0,
+                            "node state file full (its map size)");
+    case EIO:
+        return mk_err_raise(MK_E_UNAVAILABLE, -1, 0,
+                            "I/O error on the node state");
+    case MDB_CORRUPTED:
+    case MDB_PANIC:
+    case MDB_PAGE_NOTFOUND:
+        return mk_err_raise(MK_E_UNAVAILABLE, -1, 0, "node state damaged");
+    default:
         return mk_err_raise(MK_E_UNAVAILABLE, -1, 0, what);
     }
 }
 
+/* Disk blocks reserved ahead of the pages in use, before every write
+ * transaction. With MDB_WRITEMAP a commit writes its pages through the
+ * map, into a sparse file: a page whose block the file system cannot
+ * allocate (disk full) is a SIGBUS that kills the process, not an error.
+ * So the file's blocks are allocated (posix_fallocate) at least
+ * RESERVE_AHEAD beyond the last page in use (512 pages of 4 KiB: more than
+ * any one of our transactions adds; a prune batch of 10000 entries
+ * copies about 200), RESERVE_CHUNK more when the disk has it, and a disk
+ * that cannot give RESERVE_AHEAD is MK_E_UNAVAILABLE ("disk full (node
+ * state)": 503) before anything is written (profile §9.35). */
+#define RESERVE_AHEAD (2u << 20)
+#define RESERVE_CHUNK (16u << 20)
+
+/* The first `bytes` of a file written through a map (node_int.h). */
+mk_err mk_node_reserve_file(int fd, uint64_t bytes)
+{
+    int r = posix_fallocate(fd, 0, (off_t)bytes);
+    if (r == ENOSPC || r == EDQUOT)
+        MK_FAIL(MK_E_UNAVAILABLE, "disk full (node state)");
+    if (r != 0)
+        MK_FAIL(MK_E_UNAVAILABLE, "I/O error on the node state (cannot "
+                                  "reserve its blocks)");
+    return MK_OK;
+}
+
+static mk_err reserve_space(mk_node *n)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(n->env, &info) != MDB_SUCCESS)
+        MK_FAIL(MK_E_UNAVAILABLE, "cannot read the node state's size");
+    uint64_t need = (uint64_t)(info.me_last_pgno + 1) * n->page_size +
+                    RESERVE_AHEAD;
+    if (need > info.me_mapsize)
+        need = info.me_mapsize;
+    uint64_t have = __atomic_load_n(&n->reserved, __ATOMIC_RELAXED);
+    if (need <= have)
+        return MK_OK;
+    uint64_t to = need + RESERVE_CHUNK;
+    if (to > info.me_mapsize)
+        to = info.me_mapsize;
+    int fd = -1;
+    if (mdb_env_get_fd(n->env, &fd) != MDB_SUCCESS)
+        MK_FAIL(MK_E_UNAVAILABLE, "cannot reach the node state's file");
+    /* blocks already there (another process reserved them) cost nothing;
+     * a disk too full for the chunk may still have what is needed now */
+    if (posix_fallocate(fd, 0, (off_t)to) != 0)
+        to = need;
+    MK_GUARD(mk_node_reserve_file(fd, to));
+    __atomic_store_n(&n->reserved, to, __ATOMIC_RELAXED);
+    return MK_OK;
+}
+
 mk_err mk_node_txn(mk_node *n, bool rdonly, MDB_txn **out)
 {
+    *out = NULL;
+    if (!rdonly)
+        MK_GUARD(reserve_space(n));
     int rc = mdb_txn_begin(n->env, NULL, rdonly ? MDB_RDONLY : 0, out);
     if (rc != MDB_SUCCESS) {
         *out = NULL;
@@ -354,6 +424,27 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
                                         "node state directory does not exist")
                          : mk_node_err(r, "cannot open the node state");
         goto fail;
+    }
+    MDB_stat est;
+    if (mdb_env_stat(n->env, &est) != MDB_SUCCESS) {
+        rc = mk_err_raise(MK_E_UNAVAILABLE, -1, 0,
+                          "cannot read the node state");
+        goto fail;
+    }
+    n->page_size = est.ms_psize;
+    /* LMDB sized PATH-lock sparse too; its reader slots are written
+     * through a map (reserve_space) */
+    char lockpath[MK_NODE_PATH_MAX + 8];
+    snprintf(lockpath, sizeof lockpath, "%s-lock", cfg->path);
+    int lfd = open(lockpath, O_RDWR | O_CLOEXEC);
+    struct stat lsb;
+    if (lfd >= 0) {
+        rc = fstat(lfd, &lsb) == 0
+                 ? mk_node_reserve_file(lfd, (uint64_t)lsb.st_size)
+                 : MK_OK;
+        close(lfd);
+        if (rc != MK_OK)
+            goto fail;
     }
     int dead = 0;
     (void)mdb_reader_check(n->env, &dead); /* slots of killed processes */

@@ -36,6 +36,9 @@ struct mk_node {
     uint64_t floor_unix;  /* mark raised at this open (0: not) */
     char set_aside[MK_NODE_PATH_MAX + 64]; /* an earlier file, set aside at
                                              this open ("" none) */
+    unsigned page_size;   /* LMDB's */
+    uint64_t reserved;    /* bytes of the file whose blocks this process
+                           * has reserved (node_env.c reserve_space) */
     int drain_fd;         /* PATH-drain, flock(2): one process drains */
     uint64_t *stats;      /* PATH-stats, mapped: MK_NODE_STATS_SLOTS */
     pthread_mutex_t drain_mu; /* ... and one thread of it */
@@ -63,7 +66,12 @@ struct mk_node {
  * MDB_INVALID / MDB_VERSION_MISMATCH -> MK_E_CONFIG. */
 mk_err mk_node_err(int rc, const char *what);
 
-/* Begin a transaction (write unless rdonly). */
+/* Allocate the first `bytes` of a file that is written through a map, so
+ * that a full disk is an error now, not a SIGBUS later:
+ * MK_E_UNAVAILABLE "disk full (node state)". */
+mk_err mk_node_reserve_file(int fd, uint64_t bytes);
+/* Begin a transaction (write unless rdonly; a write first reserves the
+ * disk blocks its pages may need). */
 mk_err mk_node_txn(mk_node *n, bool rdonly, MDB_txn **out);
 /* Commit, mapping the error; the transaction is gone either way. */
 mk_err mk_node_commit(MDB_txn *txn, const char *what);

@@ -29,16 +29,21 @@ mk_err mk_node_stats_open(mk_node *n)
     if (fd < 0)
         MK_FAIL(MK_E_UNAVAILABLE, "cannot open the node's counters");
     mk_node_own(n->cfg.path, fd);
-    /* a new file grows to its size with zeros; one of another size or
+    /* a new file grows to its size with zeros, its blocks allocated (it
+     * is written through the map: node_env.c); one of another size or
      * kind is not ours */
-    if (fstat(fd, &sb) != 0 ||
-        (sb.st_size == 0 && ftruncate(fd, (off_t)STATS_BYTES) != 0)) {
+    if (fstat(fd, &sb) != 0) {
         close(fd);
         MK_FAIL(MK_E_UNAVAILABLE, "cannot size the node's counters");
     }
     if (sb.st_size != 0 && (size_t)sb.st_size != STATS_BYTES) {
         close(fd);
         MK_FAIL(MK_E_CONFIG, "the node's counters file has another size");
+    }
+    mk_err rc = mk_node_reserve_file(fd, STATS_BYTES);
+    if (rc != MK_OK) {
+        close(fd);
+        return rc;
     }
     void *m = mmap(NULL, STATS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
                    0);
