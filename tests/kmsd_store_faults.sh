@@ -145,10 +145,33 @@ ms_stop "$MS_KMSD_PID"
 wait "$MS_KMSD_PID"
 ms_check "kmsd exits 0 after all that ($?)" [ $? = 0 ]
 
+# ---------------------------------------------------------------- retention
+# records_keep_days = 1: kmsd deletes the records older than a day by
+# itself (doc/profile.md §9.35), in batches; the newer ones stay
+echo "records_keep_days = 1" >>"$D/kms.conf"
+sqlite3 "$D/kms.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1
+    FROM n WHERE i < 25000) INSERT INTO records(time, service, subscriber,
+    initiator, responder, ticket_id, valid_from, valid_to, spis, outcome)
+    SELECT $(date +%s) - 3 * 86400 + i, 1, 'old', '', '', '', 0, 0, '', 'ok'
+    FROM n"
+count() { sqlite3 "$D/kms.db" "SELECT count(*) FROM records WHERE subscriber = '$1'"; }
+young=$(count alice)
+ms_check "retention: 25000 records of three days ago" [ "$(count old)" = 25000 ]
+ms_start_kmsd_listen "unix:$SOCK" "$D/kms.conf" "$LOG" || exit 1
+none_old() { [ "$(count old)" = 0 ]; }
+ms_check "retention: kmsd deleted them" wait_for none_old
+ms_check "retention: the young records stay ($young)" [ "$(count alice)" = "$young" ]
+ms_check "retention: logged" grep -q "records: 25000 older than [0-9]* deleted (records_keep_days = 1)" "$LOG"
+ms_stop "$MS_KMSD_PID"
+wait "$MS_KMSD_PID"
+
 # ---------------------------------------------------------------- locked
 # A lock that stops readers too, taken before kmsd starts (with kmsd
 # running, locking_mode=EXCLUSIVE cannot be had): 16 clients at once,
-# each gets 503 + Retry-After within 2 x busy_timeout_ms (300 ms)
+# each gets 503 + Retry-After within 2 x busy_timeout_ms (1000 ms here;
+# waits that queued would take 4 x 1000 ms for the last of 16 clients on
+# 4 threads)
+sed -i 's/^busy_timeout_ms = .*/busy_timeout_ms = 1000/' "$D/kms.conf"
 ms_lock_store "$D/kms.db" exclusive || exit 1
 ms_start_kmsd_listen "unix:$SOCK" "$D/kms.conf" "$LOG" --threads 4 || exit 1
 for round in 1 2; do
@@ -168,8 +191,8 @@ for round in 1 2; do
     echo "# round $round: 503 latencies (ms): $(cat "$MS_TMP"/lk.*.ms | sort -n | tr '\n' ' ')"
     ms_check "locked, round $round: 16 clients, 16 x 503 ($n503), each with Retry-After ($nra)" \
         [ "$n503" = 16 ] && [ "$nra" = 16 ]
-    ms_check "locked, round $round: slowest 503 in $slowest ms < 600 (2 x busy_timeout_ms)" \
-        [ "$slowest" -lt 600 ]
+    ms_check "locked, round $round: slowest 503 in $slowest ms < 2000 (2 x busy_timeout_ms)" \
+        [ "$slowest" -lt 2000 ]
 done
 ms_check "locked: the cause is logged, not once per request" \
     [ "$(grep -c 'store locked by another connection' "$LOG")" -lt 16 ]

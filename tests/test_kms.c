@@ -487,6 +487,58 @@ START_TEST(test_replay_same_request_twice)
 }
 END_TEST
 
+/* doc/profile.md §7, §9.33: the KMS clock (mk_kms_handle's now) runs 400 s
+ * ahead, dead replay entries are reclaimed meanwhile (kmsd's
+ * maintenance, kmsctl replay prune), and the clock comes back. A message
+ * answered before the jump is refused (Error 1 with V) whatever the
+ * clock says, never answered again with keys; so is one of the same
+ * seconds made after it (the price of the mark) until the clock has
+ * caught up; and a message made at the clock ahead is answered. */
+START_TEST(test_clock_jump_core)
+{
+    fx_msg before, same_second;
+    mk_message d;
+    uint64_t t0 = F.now;
+    alice_request(&mk_suite_128, &before, &d);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &before), MK_OK);
+    /* the clock 400 s ahead (more than skew_window) for a while */
+    F.now = t0 + (400ull << 32);
+    fx_msg ahead;
+    alice_request(&mk_suite_128, &ahead, &d);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &ahead), MK_OK);
+    mk_node *node = NULL;
+    uint64_t reclaimed = 0;
+    ck_assert_int_eq(mk_sqlstore_node_open(F.sql, NULL, &node), MK_OK);
+    ck_assert_int_eq(mk_node_replay_prune(node, mk_ntp_to_unix(F.now),
+                                          &reclaimed),
+                     MK_OK);
+    /* the entry of `before` is gone (reclaimed by the answer ahead or by
+     * the prune): only the one of `ahead` is left */
+    mk_node_status st;
+    ck_assert_int_eq(mk_node_status_get(node, &st), MK_OK);
+    ck_assert_uint_eq(st.replay_entries, 1);
+    ck_assert_uint_eq(st.mark_unix, mk_ntp_to_unix(F.now));
+    /* back: t0 + 5 s */
+    F.now = t0 + (5ull << 32);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &before),
+                     MK_E_MIKEY_TS);
+    fx_assert_error(&before, 1, true, FX_ALICE);
+    alice_request(&mk_suite_128, &same_second, &d);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &same_second),
+                     MK_E_MIKEY_TS);
+    fx_assert_error(&same_second, 1, true, FX_ALICE);
+    /* the clock has caught up: served again */
+    F.now = t0 + (101ull << 32); /* T + skew + 1 after the mark (400) */
+    fx_msg later;
+    alice_request(&mk_suite_128, &later, &d);
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &later), MK_OK);
+    /* and `before` still never again */
+    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &before),
+                     MK_E_MIKEY_TS);
+    F.now = t0;
+}
+END_TEST
+
 START_TEST(test_row_invalid_id)
 {
     fx_msg m, out;
@@ -1438,6 +1490,7 @@ int main(void)
     tcase_add_test(tc, test_row_auth_failure);
     tcase_add_test(tc, test_row_invalid_ts);
     tcase_add_test(tc, test_replay_same_request_twice);
+    tcase_add_test(tc, test_clock_jump_core);
     tcase_add_test(tc, test_row_invalid_id);
     tcase_add_test(tc, test_row_invalid_ticket_requested);
     tcase_add_test(tc, test_row_invalid_ticket_presented);

@@ -1514,14 +1514,9 @@ START_TEST(test_records_round_trip)
 }
 END_TEST
 
-/* --- a busy database --- */
-
-/* An operator (or a backup) holds the database's write lock: answers still
- * commit (to the node), lookups still read (WAL), and what needs the
- * write lock - the drain, an operator change, a second open - reports 503
- * within the busy timeout; the records wait in the journal meanwhile. */
 /* Retention (doc/profile.md §9.39): records older than a time go, the
- * oldest first, in bounded batches; the newer ones stay. */
+ * oldest first, in bounded batches; the newer ones stay; and a store that
+ * keeps a bounded span of records stops growing. */
 START_TEST(test_records_prune)
 {
     mk_sqlstore *s = open_store(1000);
@@ -1548,11 +1543,43 @@ START_TEST(test_records_prune)
     ck_assert_uint_eq(d, 0);
     ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"), 300);
     ck_assert_int_eq(raw_int(db, "SELECT min(time) FROM records"), 3200);
-    sqlite3_close(db);
     ck_assert_int_eq(mk_sqlstore_records_prune(s, 3200, 0, &d), MK_E_ARG);
+
+    /* "days" of 5000 records each, the span kept two of them: the file
+     * stops growing (freed pages are reused), within 5% of its size after
+     * the third day */
+    sqlite3_int64 pages[12];
+    for (unsigned day = 0; day < 12; day++) {
+        uint64_t base = 100000 + (uint64_t)day * 10000;
+        for (unsigned i = 0; i < 5000; i++) {
+            mk_record r = make_record(base + i, "alice", day * 5000 + i);
+            ck_assert_int_eq(commit_record(&t, &r), MK_OK);
+        }
+        ck_assert_int_eq(mk_sqlstore_drain(s, n, 1000, SIZE_MAX, &moved),
+                         MK_OK);
+        do
+            ck_assert_int_eq(mk_sqlstore_records_prune(s, base - 10000, 1000,
+                                                       &d),
+                             MK_OK);
+        while (d == 1000);
+        pages[day] = raw_int(db, "PRAGMA page_count");
+    }
+    ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM records"), 10000);
+    ck_assert_msg(pages[11] == pages[9] && pages[11] * 20 <= pages[2] * 21,
+                  "pages %lld after day 3, %lld after day 10, %lld after day "
+                  "12", (long long)pages[2], (long long)pages[9],
+                  (long long)pages[11]);
+    sqlite3_close(db);
     mk_sqlstore_close(s);
 }
 END_TEST
+
+/* --- a busy database --- */
+
+/* An operator (or a backup) holds the database's write lock: answers still
+ * commit (to the node), lookups still read (WAL), and what needs the
+ * write lock - the drain, an operator change, a second open - reports 503
+ * within the busy timeout; the records wait in the journal meanwhile. */
 
 START_TEST(test_busy_store)
 {

@@ -281,6 +281,7 @@ int main(int argc, char **argv)
             goto out;
         }
         sh.maint = maint;
+        kmsd_maint_set_retention(maint, cfg.records_keep_days);
     } else if ((e = check_store(&sh)) != MK_OK) {
         goto out;
     }

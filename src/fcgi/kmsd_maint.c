@@ -15,6 +15,13 @@
 #include "store/store.h"
 
 #define DRAIN_CACHE_KIB 256 /* store.h, mk_sqlstore_set_page_cache */
+/* Retention (doc/profile.md §9.35): a pass a minute, in batches of
+ * PRUNE_BATCH records (one short write transaction each), at most
+ * PRUNE_BATCHES per round so that the drain of that round is never kept
+ * waiting long; a backlog is worked off round after round. */
+#define PRUNE_EVERY_S 60
+#define PRUNE_BATCH 1000
+#define PRUNE_BATCHES 10
 
 struct kmsd_maint {
     char store_path[MK_NODE_PATH_MAX];
@@ -34,6 +41,12 @@ struct kmsd_maint {
      * the path names another file or this one changes */
     bool have_unfit;
     struct stat unfit;
+    /* retention: records_keep_days (0: none), the next pass, what the
+     * pass under way has deleted */
+    atomic_uint keep_days;
+    time_t next_prune;
+    bool pruning;
+    size_t pruned;
 };
 
 /* The drain's connection: a small page cache (it only appends), and for a
@@ -148,14 +161,43 @@ static mk_err open_sql(kmsd_maint *m)
     return MK_OK;
 }
 
+/* Part of a retention pass (kmsd_maint_set_retention): the records older
+ * than keep_days, the oldest first. */
+static mk_err retention(kmsd_maint *m, time_t now)
+{
+    unsigned days = atomic_load(&m->keep_days);
+    if (days == 0 || (!m->pruning && now < m->next_prune))
+        return MK_OK;
+    uint64_t before = (uint64_t)now - (uint64_t)days * 86400u;
+    size_t n = PRUNE_BATCH;
+    m->pruning = true;
+    for (int i = 0; i < PRUNE_BATCHES && n == PRUNE_BATCH; i++) {
+        MK_GUARD(mk_sqlstore_records_prune(m->sql, before, PRUNE_BATCH, &n));
+        m->pruned += n;
+    }
+    if (n < PRUNE_BATCH) { /* the pass is done */
+        if (m->pruned > 0)
+            kmsd_log(MK_LOG_INFO, "records: %zu older than %llu deleted "
+                     "(records_keep_days = %u)", m->pruned,
+                     (unsigned long long)before, days);
+        m->pruning = false;
+        m->pruned = 0;
+        m->next_prune = now + PRUNE_EVERY_S;
+    }
+    return MK_OK;
+}
+
 static void round_once(kmsd_maint *m)
 {
     mk_sqlstore_upkeep u;
     if (m->sql != NULL && mk_sqlstore_same_file(m->sql) != MK_OK)
         let_go(m);
     mk_err e = open_sql(m);
+    time_t now = time(NULL);
     if (e == MK_OK)
-        e = mk_sqlstore_maintain(m->sql, m->node, (uint64_t)time(NULL), &u);
+        e = mk_sqlstore_maintain(m->sql, m->node, (uint64_t)now, &u);
+    if (e == MK_OK)
+        e = retention(m, now);
     if (e == MK_OK) {
         if (u.drained > 0 || u.pruned > 0)
             kmsd_log(MK_LOG_DEBUG, "node: %zu records into the store, %llu "
@@ -249,6 +291,7 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
     }
     atomic_init(&m->usable, true);
     atomic_init(&m->epoch, 0);
+    atomic_init(&m->keep_days, 0);
     char why[256];
     e = open_checked(m, why, sizeof why);
     if (e == MK_OK) {
@@ -296,6 +339,12 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
     *out = m;
     *node = m->node;
     return MK_OK;
+}
+
+void kmsd_maint_set_retention(kmsd_maint *m, uint32_t keep_days)
+{
+    if (m != NULL)
+        atomic_store(&m->keep_days, keep_days);
 }
 
 bool kmsd_maint_store(kmsd_maint *m, unsigned *epoch)

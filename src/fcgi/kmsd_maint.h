@@ -5,7 +5,8 @@
  * connection of its own that, every KMSD_MAINT_PERIOD_MS, runs
  * mk_sqlstore_maintain: moves the records from the node's journal into the
  * store's records table (one process of the machine at a time), publishes
- * the store's generation, reclaims dead replay entries. A store that is
+ * the store's generation, reclaims dead replay entries, and deletes the
+ * records past their retention (records_keep_days). A store that is
  * busy or down is retried at the next period; its failures are logged
  * with their cause, once per cause and KMSD_LOG_REPEAT_S (kmsd_log.h).
  *
@@ -42,6 +43,10 @@ typedef struct kmsd_maint kmsd_maint;
 mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
                         uint32_t busy_timeout_ms, const mk_node_config *cfg,
                         kmsd_maint **out, mk_node **node);
+/* Delete the records older than keep_days (0: keep them all, the
+ * default) from the store: a pass at the next round and then once a
+ * minute, in bounded batches (doc/profile.md §9.35). Thread-safe. */
+void kmsd_maint_set_retention(kmsd_maint *m, uint32_t keep_days);
 /* For a worker before it uses the store: false when no answer may use it
  * now (answer 503 at once); *epoch moves when the file at the store's
  * path changed: a worker whose connection is of another epoch closes it

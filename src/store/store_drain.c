@@ -138,6 +138,7 @@ mk_err mk_sqlstore_maintain(mk_sqlstore *s, mk_node *n, uint64_t now_unix,
     mk_err first = MK_OK, rc;
     int dead = 0;
     memset(u, 0, sizeof *u);
+    s->errmsg[0] = '\0'; /* what fails in this round, not an older one */
 #define STEP(call)                     \
     do {                               \
         rc = (call);                   \
