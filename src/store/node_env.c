@@ -80,7 +80,7 @@ mk_err mk_node_err(int rc, const char *what)
  * any one of our transactions adds; a prune batch of 10000 entries
  * copies about 200), RESERVE_CHUNK more when the disk has it, and a disk
  * that cannot give RESERVE_AHEAD is MK_E_UNAVAILABLE ("disk full (node
- * state)": 503) before anything is written (profile §9.35). */
+ * state)": 503) before anything is written (profile §9.46). */
 #define RESERVE_AHEAD (2u << 20)
 #define RESERVE_CHUNK (16u << 20)
 
@@ -337,6 +337,31 @@ static void own_by_name(const char *node_path, const char *file)
         return; /* as above */
 }
 
+/* LMDB's PATH-lock holds the reader slots, written through a map: a
+ * sparse file there would be a SIGBUS on a full disk, like the data file
+ * (reserve_space). Its blocks are allocated before mdb_env_open, the only
+ * time this process may open and close a descriptor of it (after, a close
+ * would drop LMDB's fcntl locks: own_by_name). A new file is made as
+ * large as LMDB's table of maxreaders (1024) slots of 64 bytes and its
+ * header could need (LMDB keeps a larger file as it is, and takes more
+ * slots from it); an existing one keeps its size, which its users map. */
+#define LOCK_FILE_BYTES (1024u * 64u + 8192u)
+static mk_err reserve_lock_file(const char *node_path)
+{
+    char lock[MK_NODE_PATH_MAX + 8];
+    struct stat sb;
+    snprintf(lock, sizeof lock, "%s-lock", node_path);
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return MK_OK; /* mdb_env_open says why */
+    mk_err rc = MK_OK;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+        rc = mk_node_reserve_file(fd, sb.st_size > 0 ? (uint64_t)sb.st_size
+                                                     : LOCK_FILE_BYTES);
+    close(fd);
+    return rc;
+}
+
 static mk_node *registry_find(dev_t dev, ino_t ino)
 {
     for (mk_node *n = registry; n != NULL; n = n->next)
@@ -417,8 +442,12 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
     unsigned flags = MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD;
     if (!cfg->durable)
         flags |= MDB_WRITEMAP;
-    if (r == MDB_SUCCESS)
+    if (r == MDB_SUCCESS) {
+        rc = reserve_lock_file(cfg->path);
+        if (rc != MK_OK)
+            goto fail;
         r = mdb_env_open(n->env, cfg->path, flags, 0600);
+    }
     if (r != MDB_SUCCESS) {
         rc = r == ENOENT ? mk_err_raise(MK_E_CONFIG, -1, 0,
                                         "node state directory does not exist")
@@ -432,20 +461,6 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
         goto fail;
     }
     n->page_size = est.ms_psize;
-    /* LMDB sized PATH-lock sparse too; its reader slots are written
-     * through a map (reserve_space) */
-    char lockpath[MK_NODE_PATH_MAX + 8];
-    snprintf(lockpath, sizeof lockpath, "%s-lock", cfg->path);
-    int lfd = open(lockpath, O_RDWR | O_CLOEXEC);
-    struct stat lsb;
-    if (lfd >= 0) {
-        rc = fstat(lfd, &lsb) == 0
-                 ? mk_node_reserve_file(lfd, (uint64_t)lsb.st_size)
-                 : MK_OK;
-        close(lfd);
-        if (rc != MK_OK)
-            goto fail;
-    }
     int dead = 0;
     (void)mdb_reader_check(n->env, &dead); /* slots of killed processes */
     {
