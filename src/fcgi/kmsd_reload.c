@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fcgi/kmsd_log.h"
+#include "fcgi/kmsd_maint.h"
 
 mk_err kmsd_live_from_config(const mk_config *cfg, kmsd_live *out)
 {
@@ -76,7 +77,6 @@ static void live_changes(const mk_config *run, const mk_config *next,
     LIVE_STR(mount);
     LIVE_STR(log_file);
     LIVE_NUM(ticket_reuse_grace);
-    /* records_keep_days is kmsctl's: named, nothing in kmsd uses it */
     LIVE_NUM(records_keep_days);
     LIVE_STR(status_mount);
     LIVE_NUM(ticket_key_max_age);
@@ -170,6 +170,7 @@ void kmsd_reload(const char *path, mk_config *running, kmsd_shared *sh)
     sh->live = live;
     atomic_fetch_add(&sh->live_gen, 1);
     pthread_mutex_unlock(&sh->live_lock);
+    kmsd_maint_set_retention(sh->maint, next.records_keep_days);
 
     /* the line that says what changed is written at the more verbose of
      * the two log levels, so that a change of log_level itself shows */

@@ -4,11 +4,13 @@
  *
  * Live on SIGHUP (from the next request each worker takes): kms_id,
  * skew_window, max_ticket_lifetime, default_ticket_lifetime,
- * accepted_protocols, retry_after, log_level, mount, and log_file (opened
- * again in any case, for log rotation; kmsd_log.h). Kept until a restart,
- * with a warning naming each one that changed: store, master_key, listen,
- * body_max (the workers' buffers are sized from it), busy_timeout_ms (set
- * on the store connections when they open), and node_state, replay_max,
+ * accepted_protocols, retry_after, log_level, mount, ticket_reuse_grace,
+ * records_keep_days (the maintenance thread's next retention pass), and
+ * log_file (opened again in any case, for log rotation; kmsd_log.h).
+ * Kept until a restart, with a warning naming each one that changed:
+ * store, master_key, listen, body_max (the workers' buffers are sized
+ * from it), busy_timeout_ms (set on the store connections when they
+ * open), and node_state, replay_max,
  * journal_max and durable (the node state is opened once, at start). A
  * file that does not load, or holds a value the HTTP binding refuses,
  * changes nothing and is logged. Requests in flight finish with the
