@@ -131,7 +131,7 @@ mk_err mk_store_db_err(mk_sqlstore *s, int rc, const char *what)
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         /* a damaged file: refused at open (kmsd does not start on it),
-         * 503 while serving (profile §9.32) */
+         * 503 while serving (profile §9.44) */
         e = s != NULL && s->opening ? MK_E_CONFIG : MK_E_UNAVAILABLE;
         if (s != NULL)
             s->damaged = true;
@@ -215,7 +215,7 @@ static void wait_done(mk_sqlstore *s)
 
 /* Every transaction first checks that the path still names the file the
  * connection has open: a connection to a removed or replaced store
- * neither reads it nor writes into it (profile §9.31). */
+ * neither reads it nor writes into it (profile §9.43). */
 static mk_err begin(mk_sqlstore *s, mk_st id, const char *what)
 {
     MK_GUARD(mk_sqlstore_same_file(s));
@@ -333,7 +333,7 @@ static mk_err check_master_key(mk_sqlstore *s, bool may_write)
     }
     if (!may_write) {
         /* only kmsctl init writes it; a store without it was not made by
-         * kmsctl init, or lost rows (profile §9.31) */
+         * kmsctl init, or lost rows (profile §9.43) */
         rc = mk_err_raise(MK_E_CONFIG, -1, 0,
                           "store has no master key check value (not made by "
                           "kmsctl init, or damaged)");
@@ -423,7 +423,7 @@ const char *mk_sqlstore_open_errmsg(void)
 }
 
 /* The schema of an existing store must be this program's (only kmsctl
- * init creates or migrates one: profile §9.31). */
+ * init creates or migrates one: profile §9.43). */
 static mk_err check_schema(mk_sqlstore *s)
 {
     sqlite3_stmt *st = NULL;
@@ -468,7 +468,7 @@ static mk_err open_store(const char *path, mk_bytes master_key,
     struct stat sb;
     if (mode != OPEN_INIT) {
         /* SQLite takes an empty file for an empty database; a store
-         * truncated to nothing is not one (profile §9.31) */
+         * truncated to nothing is not one (profile §9.43) */
         if (stat(path, &sb) != 0)
             MK_FAIL(MK_E_CONFIG,
                     "store file does not exist (run kmsctl init)");
@@ -521,7 +521,7 @@ static mk_err open_store(const char *path, mk_bytes master_key,
      * file: this connection never deletes them when it closes (another
      * process may have them open for a file that replaced this one), and
      * mk_sqlstore_close does not checkpoint into a file the path no
-     * longer names (profile §9.31). */
+     * longer names (profile §9.43). */
     int persist = 1;
     sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 
@@ -627,7 +627,7 @@ void mk_sqlstore_close(mk_sqlstore *s)
     /* The last connection to close checkpoints the WAL into the file and
      * empties it (PERSIST_WAL: never removes it). Not when the path names
      * another file now: the -wal and -shm files by that name may already
-     * be the new file's (profile §9.31). */
+     * be the new file's (profile §9.43). */
     if (s->db != NULL && s->ino != 0 && mk_sqlstore_same_file(s) != MK_OK) {
         sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
         mk_err_clear();
@@ -784,18 +784,5 @@ mk_err mk_sqlstore_hand_over(mk_sqlstore *s)
 {
     /* no mk_sqlstore_same_file here: the path names another file, and
      * this is the last thing done with the one still open */
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1,
-                                &st, NULL);
-    int busy = 1;
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        busy = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return mk_store_db_err(s, rc, "cannot empty the WAL of a replaced "
-                                      "store");
-    if (busy != 0)
-        MK_FAIL(MK_E_UNAVAILABLE, "the WAL of the replaced store could not "
-                                  "be emptied (readers)");
-    return MK_OK;
+    return mk_store_wal_truncate(s);
 }
