@@ -1,6 +1,6 @@
 #!/bin/bash
 # kmsd_store_faults.sh - what kmsd does with a store that is not what it
-# was (doc/profile.md §9.31, §9.32, §9.34), kmsd on its own (--listen),
+# was (doc/profile.md §9.43, §9.44, §9.45), kmsd on its own (--listen),
 # raw FastCGI and mikey-ue requests:
 #  - at start: a store truncated to 0 bytes, a file that is not a
 #    database, a store damaged past its first pages: kmsd and
@@ -147,7 +147,7 @@ ms_check "kmsd exits 0 after all that ($?)" [ $? = 0 ]
 
 # ---------------------------------------------------------------- retention
 # records_keep_days = 1: kmsd deletes the records older than a day by
-# itself (doc/profile.md §9.35), in batches; the newer ones stay
+# itself (doc/profile.md §9.39), in batches; the newer ones stay
 echo "records_keep_days = 1" >>"$D/kms.conf"
 sqlite3 "$D/kms.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1
     FROM n WHERE i < 25000) INSERT INTO records(time, service, subscriber,

@@ -487,7 +487,7 @@ START_TEST(test_replay_same_request_twice)
 }
 END_TEST
 
-/* doc/profile.md §7, §9.33: the KMS clock (mk_kms_handle's now) runs 400 s
+/* doc/profile.md §7: the KMS clock (mk_kms_handle's now) runs 400 s
  * ahead, dead replay entries are reclaimed meanwhile (kmsd's
  * maintenance, kmsctl replay prune), and the clock comes back. A message
  * answered before the jump is refused (Error 1 with V) whatever the

@@ -174,7 +174,7 @@ static size_t file_bytes(const char *path, uint8_t *buf, size_t cap)
     return n;
 }
 
-/* profile §9.31: only kmsctl init (mk_sqlstore_open) makes a store of an
+/* profile §9.43: only kmsctl init (mk_sqlstore_open) makes a store of an
  * empty file; every other open refuses it and leaves it empty (SQLite
  * would take it for an empty database). */
 START_TEST(test_empty_file_only_init_creates)
@@ -318,7 +318,7 @@ START_TEST(test_migrates_v1_file)
     ck_assert_int_eq(raw_int(db, count_triggers), 0);
     sqlite3_close(db);
 
-    /* only kmsctl init migrates (profile §9.31) */
+    /* only kmsctl init migrates (profile §9.43) */
     ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
                                                1000, &s),
                      MK_E_CONFIG);
@@ -411,7 +411,7 @@ START_TEST(test_not_a_database_refused)
     mk_sqlstore *s = NULL;
     ck_assert_int_eq(mk_sqlstore_open(db_path, MK_BYTES(MASTER, 32), 1000, &s),
                      MK_E_CONFIG);
-    /* SQLite's reason, not "cannot use WAL mode" (profile §9.32) */
+    /* SQLite's reason, not "cannot use WAL mode" (profile §9.44) */
     ck_assert_int_eq(mk_sqlstore_open_existing(db_path, MK_BYTES(MASTER, 32),
                                                1000, &s),
                      MK_E_CONFIG);
@@ -422,7 +422,7 @@ START_TEST(test_not_a_database_refused)
 END_TEST
 
 /* Damage past the first pages: the open succeeds (SQLite reads little),
- * quick_check finds it and names it (profile §9.32). */
+ * quick_check finds it and names it (profile §9.44). */
 START_TEST(test_quick_check_finds_damage)
 {
     mk_sqlstore *s = open_store(1000);
@@ -503,7 +503,7 @@ START_TEST(test_quick_check_budget)
 }
 END_TEST
 
-/* profile §9.31: a store replaced under an open connection (mv backup
+/* profile §9.43: a store replaced under an open connection (mv backup
  * over it): the connection refuses every transaction, empties the WAL
  * into its own file when handing over, and its close leaves the -wal and
  * -shm files (now the new file's) where they are; the new file is intact. */
@@ -1640,7 +1640,7 @@ START_TEST(test_busy_store)
 }
 END_TEST
 
-/* profile §9.34: the connections of a machine share their waits for a
+/* profile §9.45: the connections of a machine share their waits for a
  * locked store. While one waits (up to its timeout), a lookup of another
  * gives up at once; so under a lock every refused answer is refused
  * within one busy timeout, however many come at once. */

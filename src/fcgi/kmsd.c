@@ -122,7 +122,7 @@ static const char *detail(void)
 }
 
 /* --check-config: the store opened read-only (nothing is written, not
- * even a missing check value: doc/profile.md §9.31) and checked whole. */
+ * even a missing check value: doc/profile.md §9.43) and checked whole. */
 static mk_err check_store(kmsd_shared *sh)
 {
     mk_sqlstore_opts o = {.busy_timeout_ms = sh->busy_timeout_ms,

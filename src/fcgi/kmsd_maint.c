@@ -15,7 +15,7 @@
 #include "store/store.h"
 
 #define DRAIN_CACHE_KIB 256 /* store.h, mk_sqlstore_set_page_cache */
-/* Retention (doc/profile.md §9.35): a pass a minute, in batches of
+/* Retention (doc/profile.md §9.39): a pass a minute, in batches of
  * PRUNE_BATCH records (one short write transaction each), at most
  * PRUNE_BATCHES per round so that the drain of that round is never kept
  * waiting long; a backlog is worked off round after round. */
@@ -105,7 +105,7 @@ static mk_err open_checked(kmsd_maint *m, char *why, size_t cap)
 }
 
 /* The path no longer names the file the process has open (removed,
- * renamed away, replaced: profile §9.31): no answer uses the store until
+ * renamed away, replaced: profile §9.43): no answer uses the store until
  * a store fit to serve is at the path again; the old file's WAL is
  * emptied into it so that no opener of the new one reads its pages. */
 static void let_go(kmsd_maint *m)

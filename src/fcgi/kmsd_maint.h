@@ -16,7 +16,7 @@
  * another schema) stops kmsd at start, and later makes every answer 503
  * until it is replaced by one that is. Every period the thread also
  * checks that the store's path still names the file it opened; when not
- * (removed, renamed, replaced under it: doc/profile.md §9.31) the store is
+ * (removed, renamed, replaced under it: doc/profile.md §9.43) the store is
  * unusable until a fit one is at the path, and the workers drop their
  * connections to the old file (kmsd_maint_store).
  */
@@ -45,7 +45,7 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
                         kmsd_maint **out, mk_node **node);
 /* Delete the records older than keep_days (0: keep them all, the
  * default) from the store: a pass at the next round and then once a
- * minute, in bounded batches (doc/profile.md §9.35). Thread-safe. */
+ * minute, in bounded batches (doc/profile.md §9.39). Thread-safe. */
 void kmsd_maint_set_retention(kmsd_maint *m, uint32_t keep_days);
 /* For a worker before it uses the store: false when no answer may use it
  * now (answer 503 at once); *epoch moves when the file at the store's

@@ -95,7 +95,7 @@ mk_err kmsd_worker_open(kmsd_worker *w)
     if (w->sql == NULL) {
         /* a lookup that must wait for a locked store waits alone: the
          * other workers of the machine give up at once meanwhile
-         * (doc/profile.md §9.34); a check writes nothing */
+         * (doc/profile.md §9.45); a check writes nothing */
         mk_sqlstore_opts o = {.busy_timeout_ms = w->sh->busy_timeout_ms,
                               .read_only = w->sh->check_only,
                               .node = w->sh->node,

@@ -33,7 +33,7 @@
  *   (kmsctl init) creates a store or migrates an older one forward (and
  *   refuses a newer one, MK_E_CONFIG); every other open requires an
  *   existing store of this schema with its master key check value, and
- *   writes nothing while it opens (profile §9.31).
+ *   writes nothing while it opens (profile §9.43).
  * - The path is checked before every transaction: a connection whose path
  *   no longer names the file it opened (removed, renamed, replaced) reads
  *   and writes nothing more (MK_E_UNAVAILABLE), and its close neither
@@ -116,7 +116,7 @@ typedef struct mk_sqlstore_opts {
      * machine: while one of them waits (up to busy_timeout_ms), the
      * others give up at once (MK_E_UNAVAILABLE) instead of queueing their
      * waits behind it, so every answer refused for a lock is refused
-     * within busy_timeout_ms (kmsd's workers; profile §9.34). Needs node. */
+     * within busy_timeout_ms (kmsd's workers; profile §9.45). Needs node. */
     bool shared_waits;
 } mk_sqlstore_opts;
 /* mk_sqlstore_open_existing with options. */
@@ -128,7 +128,7 @@ const char *mk_sqlstore_open_errmsg(void);
 void mk_sqlstore_close(mk_sqlstore *s); /* NULL is fine */
 
 /* MK_OK while the store's path names the file s opened; MK_E_UNAVAILABLE
- * once it was removed, renamed away or replaced (profile §9.31). */
+ * once it was removed, renamed away or replaced (profile §9.43). */
 mk_err mk_sqlstore_same_file(mk_sqlstore *s);
 /* After mk_sqlstore_same_file failed, before closing s: copy what the
  * WAL holds for s's file into it and empty the WAL, so that whoever opens
@@ -139,7 +139,7 @@ mk_err mk_sqlstore_hand_over(mk_sqlstore *s);
  * (0: no limit); if interrupted, the tables an answer reads (subscribers,
  * IMPUs, patterns, ticket keys, meta) are checked whole and *complete is
  * false. Damage is MK_E_CONFIG with SQLite's report in
- * mk_sqlstore_errmsg (profile §9.32). */
+ * mk_sqlstore_errmsg (profile §9.44). */
 mk_err mk_sqlstore_quick_check(mk_sqlstore *s, uint32_t budget_ms,
                                bool *complete);
 
