@@ -146,9 +146,9 @@ wait "$MS_KMSD_PID"
 ms_check "kmsd exits 0 after all that ($?)" [ $? = 0 ]
 
 # ---------------------------------------------------------------- retention
-# records_keep_days = 1: kmsd deletes the records older than a day by
-# itself (doc/profile.md §9.39), in batches; the newer ones stay
-echo "records_keep_days = 1" >>"$D/kms.conf"
+# records_keep_days = 1, given by a reload: kmsd deletes the records
+# older than a day by itself (doc/profile.md §9.39), in batches; the newer
+# ones stay; without it (0) nothing goes
 sqlite3 "$D/kms.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1
     FROM n WHERE i < 25000) INSERT INTO records(time, service, subscriber,
     initiator, responder, ticket_id, valid_from, valid_to, spis, outcome)
@@ -158,6 +158,12 @@ count() { sqlite3 "$D/kms.db" "SELECT count(*) FROM records WHERE subscriber = '
 young=$(count alice)
 ms_check "retention: 25000 records of three days ago" [ "$(count old)" = 25000 ]
 ms_start_kmsd_listen "unix:$SOCK" "$D/kms.conf" "$LOG" || exit 1
+sleep 1 # five rounds of the maintenance thread
+ms_check "retention: records_keep_days = 0 keeps them" [ "$(count old)" = 25000 ]
+echo "records_keep_days = 1" >>"$D/kms.conf"
+kill -HUP "$MS_KMSD_PID"
+ms_check "retention: the reload applies records_keep_days" \
+    ms_wait_log "$LOG" "reload $D/kms.conf: applied records_keep_days\$"
 none_old() { [ "$(count old)" = 0 ]; }
 ms_check "retention: kmsd deleted them" wait_for none_old
 ms_check "retention: the young records stay ($young)" [ "$(count alice)" = "$young" ]
