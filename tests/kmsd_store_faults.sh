@@ -75,15 +75,16 @@ ms_check "truncated store: still 0 bytes after both" bash -c ": >'$D/kms.db' &&
     [ ! -s '$D/kms.db' ]"
 cp "$MS_TMP/good.db" "$D/kms.db"
 refused "not a database" 'head -c 8192 /dev/urandom >"$D/kms.db"' 'file is not a database'
-# damage past the first pages: the subscribers' root page overwritten
-damage_subscribers() {
+# damage past the first pages: damage FILE TABLE overwrites the start of
+# the table's root page
+damage() {
     local psize root
     psize=$(sqlite3 "$1" 'PRAGMA page_size')
-    root=$(sqlite3 "$1" "SELECT rootpage FROM sqlite_master WHERE name = 'subscribers'")
+    root=$(sqlite3 "$1" "SELECT rootpage FROM sqlite_master WHERE name = '$2'")
     head -c 512 /dev/zero | tr '\0' 'Z' |
         dd of="$1" bs=1 seek=$(((root - 1) * psize)) conv=notrunc status=none
 }
-refused "subscribers' page damaged" 'damage_subscribers "$D/kms.db"' 'quick_check'
+refused "subscribers' page damaged" 'damage "$D/kms.db" subscribers' 'quick_check'
 "$KMSD" --config "$D/kms.conf" --check-config >"$MS_TMP/check.out" 2>&1
 ms_check "the good store: --check-config exit 0 ($?)" [ $? = 0 ]
 
@@ -124,16 +125,9 @@ ms_check "back: logged" grep -q "kms.db: in use again" "$LOG"
 # damaged under kmsd (the records' pages): found by the drain, 503
 # until the file is replaced by one fit to serve
 n0=$(ms_kmsctl "$D" records | grep -c '"outcome":"ok"')
-damage_records() {
-    local psize root
-    psize=$(sqlite3 "$1" 'PRAGMA page_size')
-    root=$(sqlite3 "$1" "SELECT rootpage FROM sqlite_master WHERE name = 'records'")
-    head -c 512 /dev/zero | tr '\0' 'Z' |
-        dd of="$1" bs=1 seek=$(((root - 1) * psize)) conv=notrunc status=none
-}
 sqlite3 "$D/kms.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
 cp "$D/kms.db" "$MS_TMP/before-damage.db"
-damage_records "$D/kms.db"
+damage "$D/kms.db" records
 fresh >/dev/null # a record for the drain to write
 ms_check "damaged: found and logged" wait_for grep -q "kms.db is damaged" "$LOG"
 ms_check "damaged: 503" [ "$(fresh)" = 503 ]
