@@ -401,15 +401,15 @@ ms_start_lighttpd() {
 
 # ms_apache_start "MODULE..." CONF_TEXT: Apache httpd in the foreground
 # with its own ServerRoot, PidFile and ErrorLog under $MS_TMP/apache,
-# mod_mpm_event, mod_authz_core, mod_authz_host and mod_MODULE (each)
-# loaded, then
-# CONF_TEXT. As root, Apache's children run as nobody:nogroup. Sets MS_PORT
-# and MS_APACHE_PID. Retries on a port race.
+# mod_mpm_event, mod_authz_core, mod_authz_host, mod_reqtimeout (the last
+# two enabled by Debian's default configuration) and mod_MODULE (each)
+# loaded, then CONF_TEXT. As root, Apache's children run as
+# nobody:nogroup. Sets MS_PORT and MS_APACHE_PID. Retries on a port race.
 ms_apache_start() {
     local modules=$1 text=$2 dir=$MS_TMP/apache try m mods=/usr/lib/apache2/modules
     local load="" user=""
     mkdir -p "$dir/htdocs"
-    for m in mpm_event authz_core authz_host $modules; do
+    for m in mpm_event authz_core authz_host reqtimeout $modules; do
         load+="LoadModule ${m}_module $mods/mod_$m.so"$'\n'
     done
     if [ "$(id -u)" -eq 0 ]; then
