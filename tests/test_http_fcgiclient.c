@@ -14,6 +14,9 @@
  *     --abort-body    send half of the body, then close (no end of stdin)
  *     --no-read       close right after sending, without reading the answer
  *     -t SEC          give up waiting for the answer after SEC (default 10)
+ *     --elapsed FILE  write to FILE the milliseconds from the connect to the
+ *                     end of the answer (what kmsd and the wait for one of
+ *                     its threads took, without this program's own start)
  *
  * Prints the FCGI_STDOUT stream. Exit status: 0 answer complete
  * (FCGI_END_REQUEST seen), 3 connection closed before the end, 4 timeout,
@@ -151,7 +154,8 @@ static int usage(void)
 {
     fputs("usage: test_http_fcgiclient [-p NAME=VALUE]... [-b TEXT|-f FILE|"
           "-z N] [--hold MS]\n"
-          "       [--abort-body] [--no-read] [-t SEC] unix:PATH|HOST:PORT\n",
+          "       [--abort-body] [--no-read] [-t SEC] [--elapsed FILE]\n"
+          "       unix:PATH|HOST:PORT\n",
           stderr);
     return 2;
 }
@@ -165,7 +169,8 @@ int main(int argc, char **argv)
     long hold_ms = 0;
     int abort_body = 0, no_read = 0;
     int timeout_s = 10;
-    const char *target = NULL;
+    const char *target = NULL, *elapsed = NULL;
+    struct timespec t0, t1;
 
     signal(SIGPIPE, SIG_IGN);
     for (int i = 1; i < argc; i++) {
@@ -219,6 +224,8 @@ int main(int argc, char **argv)
             no_read = 1;
         } else if (strcmp(o, "-t") == 0 && more) {
             timeout_s = atoi(argv[++i]);
+        } else if (strcmp(o, "--elapsed") == 0 && more) {
+            elapsed = argv[++i];
         } else if (o[0] != '-' && target == NULL) {
             target = o;
         } else {
@@ -228,6 +235,7 @@ int main(int argc, char **argv)
     if (target == NULL)
         return usage();
 
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int fd = connect_to(target);
     if (fd < 0) {
         fprintf(stderr, "fcgiclient: cannot connect to %s: %s\n", target,
@@ -296,6 +304,15 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
     close(fd);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (elapsed != NULL) {
+        FILE *f = fopen(elapsed, "w");
+        if (f == NULL)
+            return 1;
+        fprintf(f, "%ld\n", (long)(t1.tv_sec - t0.tv_sec) * 1000 +
+                                (t1.tv_nsec - t0.tv_nsec) / 1000000);
+        fclose(f);
+    }
     if (rc == 4)
         fprintf(stderr, "fcgiclient: timeout\n");
     return rc;
