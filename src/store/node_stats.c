@@ -17,7 +17,7 @@
 #include "store/node_int.h"
 
 #define STATS_MAGIC "mkstats1"
-#define STATS_HEADER 8 /* slots of the header: the magic, then reserved */
+#define STATS_HEADER 8 /* header slots: the magic, the store wait, reserved */
 #define STATS_BYTES ((STATS_HEADER + MK_NODE_STATS_SLOTS) * sizeof(uint64_t))
 
 mk_err mk_node_stats_open(mk_node *n)
