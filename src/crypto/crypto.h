@@ -175,6 +175,28 @@ mk_err mk_aes_kw_wrap(mk_bytes kek, const uint8_t *iv8, mk_bytes plain,
 mk_err mk_aes_kw_unwrap(mk_bytes kek, const uint8_t *iv8, mk_bytes wrapped,
                         uint8_t *out, size_t cap, size_t *outlen);
 
+/* --- GBA (TS 33.220 Annex B) and HTTP Digest hashes (gba.c) --- */
+#define MK_GBA_KEY_LEN 32          /* Ks = CK || IK, and Ks_NAF */
+#define MK_GBA_KDF_PARAMS_MAX 8
+#define MK_GBA_FC_KS_NAF 0x01      /* 33.220 B.3: Ks_(ext)_NAF */
+/* 33.220 B.2: HMAC-SHA-256(key, FC || P0 || L0 || ... || Pn-1 || Ln-1),
+ * each Li two bytes big-endian; np 1..8, each parameter at most 65535
+ * bytes (MK_E_ARG). */
+mk_err mk_gba_kdf(mk_bytes key, uint8_t fc, const mk_bytes *p, size_t np,
+                  uint8_t out[MK_GBA_KEY_LEN]);
+/* 33.220 B.3: Ks_NAF = KDF(Ks, 0x01, "gba-me", RAND, IMPI, NAF_Id), Ks of
+ * 32 bytes; impi and naf_id as UTF-8 / the bytes given (NAF_Id = NAF FQDN
+ * || Ua security protocol identifier). */
+mk_err mk_gba_ks_naf(mk_bytes ks, mk_bytes rand, mk_bytes impi,
+                     mk_bytes naf_id, uint8_t out[MK_GBA_KEY_LEN]);
+
+/* The hashes of HTTP Digest (RFC 7616 §3.4.1), named by the CHASH numbers
+ * of codec/mikey_const.h: MK_HASH_MD5, MK_HASH_SHA256 (no other). */
+typedef enum mk_hash_func mk_hash_alg;
+size_t mk_hash_len(mk_hash_alg alg); /* 16, 32; 0 for any other alg */
+mk_err mk_hash(mk_hash_alg alg, const mk_bytes *parts, size_t nparts,
+               uint8_t *out, size_t cap);
+
 /* Known-answer tests of every primitive and derivation (libsrtp style); the
  * servers refuse to start when it fails. */
 mk_err mk_crypto_selftest(void);
