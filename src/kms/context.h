@@ -33,6 +33,7 @@ struct mk_kms {
     /* test vectors only (kms/kms_vector.h); NULL in every server */
     mk_kms_vector_random_fn vector_random;
     void *vector_ctx;
+    mk_kms_keysource *keysource; /* GBA, NULL when off */
 };
 
 /* Largest encoded TP Data / Ticket Data / KEMAC ciphertext we produce.
@@ -76,6 +77,7 @@ typedef struct mk_kms_req {
     mk_kms *kms;
     mk_service service;
     uint64_t now_ntp, now_unix;
+    mk_bytes ua_user;        /* B-TID authenticated over Ua, or none */
 
     /* gather */
     bool hdr_ok;             /* HDR decoded: an Error message is possible */

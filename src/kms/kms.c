@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gba/gba.h"
 #include "util/ntp.h"
 
 void mk_kms_config_defaults(mk_kms_config *c)
@@ -230,6 +231,23 @@ mk_err mk_kms_resp_finish(const mk_kms_req *r, mk_message *m,
 
 /* --- gather and the checks both services share --- */
 
+/* doc/profile.md §10: an IDRpsk the store does not know, that is a B-TID,
+ * goes to the GBA key source. A request authenticated over Ua must name
+ * the same B-TID in IDRpsk (403 otherwise). */
+static mk_err psk_by_id(mk_kms_req *r, mk_bytes id)
+{
+    mk_kms_store *st = r->kms->store;
+    mk_kms_keysource *ks = r->kms->keysource;
+    uint8_t rand[MK_GBA_RAND_LEN];
+    if (r->ua_user.n > 0 && !mk_bytes_equal(id, r->ua_user))
+        MK_FAIL(MK_E_POLICY, "IDRpsk is not the B-TID of the Ua credentials");
+    mk_err e = st->subscriber_by_psk_id(st->ctx, id, &r->sub);
+    if (e == MK_E_NOT_FOUND && ks != NULL &&
+        mk_gba_btid_parse(id, rand, NULL))
+        e = ks->subscriber_by_btid(ks->ctx, id, r->now_unix, &r->sub);
+    return e;
+}
+
 /* Profile §4: IDRpsk if present, else the IDR naming the sender (IDRi for
  * the request, IDRr for the resolve), an IMPU of exactly one subscriber. */
 static mk_err find_psk(mk_kms_req *r)
@@ -237,9 +255,9 @@ static mk_err find_psk(mk_kms_req *r)
     mk_kms_store *st = r->kms->store;
     mk_err e;
     if (r->i_idrpsk >= 0)
-        e = st->subscriber_by_psk_id(st->ctx,
-                                     r->msg.chain.p[r->i_idrpsk].u.idr.data,
-                                     &r->sub);
+        e = psk_by_id(r, r->msg.chain.p[r->i_idrpsk].u.idr.data);
+    else if (r->ua_user.n > 0)
+        MK_FAIL(MK_E_POLICY, "Ua credentials but no IDRpsk");
     else if (r->i_idr_self >= 0)
         e = st->subscriber_by_impu(st->ctx,
                                    r->msg.chain.p[r->i_idr_self].u.idr.data,
@@ -355,14 +373,15 @@ static bool is_kept(mk_err e)
 {
     return mk_err_mikey_errno(e) != MK_MIKEY_ERRNO_NONE ||
            e == MK_E_POLICY || e == MK_E_UNAVAILABLE ||
-           e == MK_E_RATE_LIMITED;
+           e == MK_E_RATE_LIMITED ||
+           e == MK_E_HTTP_AUTH || e == MK_E_HTTP_ZN_TIMEOUT; /* GBA */
 }
 
 /* One run of a request: gather -> check -> issue -> audit. Returns the
  * outcome, or MK_E_STALE when the store found at the commit that the
  * lookups were not current (nothing written). */
 static mk_err handle_once(mk_kms *kms, mk_service service, mk_bytes msg,
-                          uint64_t now_ntp, mk_kms_req *r,
+                          uint64_t now_ntp, mk_bytes ua_user, mk_kms_req *r,
                           mk_kms_answer *out)
 {
     mk_err e;
@@ -373,6 +392,7 @@ static mk_err handle_once(mk_kms *kms, mk_service service, mk_bytes msg,
     memset(r, 0, offsetof(mk_kms_req, msg));
     r->kms = kms;
     r->service = service;
+    r->ua_user = ua_user;
     r->now_ntp = now_ntp;
     r->now_unix = mk_ntp_to_unix(now_ntp);
     r->i_t = r->i_rand = r->i_idr_self = r->i_idrkms = r->i_idrpsk = -1;
@@ -397,12 +417,24 @@ static mk_err handle_once(mk_kms *kms, mk_service service, mk_bytes msg,
     return commit_answer(r, e, out);
 }
 
+void mk_kms_set_keysource(mk_kms *kms, mk_kms_keysource *ks)
+{
+    kms->keysource = ks;
+}
+
 mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
                      uint64_t now_ntp, mk_kms_answer *out)
 {
+    return mk_kms_handle_ua(kms, service, msg, now_ntp, MK_BYTES_NONE, out);
+}
+
+mk_err mk_kms_handle_ua(mk_kms *kms, mk_service service, mk_bytes msg,
+                        uint64_t now_ntp, mk_bytes ua_user,
+                        mk_kms_answer *out)
+{
     mk_kms_req req_mem;
     mk_kms_req *r = &req_mem;
-    mk_err e = handle_once(kms, service, msg, now_ntp, r, out);
+    mk_err e = handle_once(kms, service, msg, now_ntp, ua_user, r, out);
 
     if (e == MK_E_STALE) {
         /* Nothing was written or sent: forget this run and run again. The
@@ -412,7 +444,7 @@ mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
         mk_wipe(out->body, out->body_len);
         out->body_len = 0;
         mk_kms_req_wipe(r);
-        e = handle_once(kms, service, msg, now_ntp, r, out);
+        e = handle_once(kms, service, msg, now_ntp, ua_user, r, out);
         if (e == MK_E_STALE)
             e = mk_err_raise(MK_E_UNAVAILABLE, -1, 0,
                              "store rows changed under two runs");

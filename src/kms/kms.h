@@ -18,6 +18,7 @@
 #include "util/err.h"
 
 struct mk_kms_store;
+struct mk_kms_keysource;
 
 /* The two services of the annex (X1.1). */
 typedef enum mk_service {
@@ -80,5 +81,15 @@ mk_err mk_kms_set_config(mk_kms *kms, const mk_kms_config *cfg);
  * fills `out`; returns out->err. */
 mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
                      uint64_t now_ntp, mk_kms_answer *out);
+
+/* GBA (doc/profile.md §10). The key source (not owned; NULL: none) is
+ * asked for an IDRpsk that the store does not know and that is a B-TID.
+ * mk_kms_handle_ua handles a request whose HTTP layer authenticated
+ * ua_user (the B-TID of the Digest username, Ua): its IDRpsk must be that
+ * B-TID, else 403. mk_kms_handle is mk_kms_handle_ua without a user. */
+void mk_kms_set_keysource(mk_kms *kms, struct mk_kms_keysource *ks);
+mk_err mk_kms_handle_ua(mk_kms *kms, mk_service service, mk_bytes msg,
+                        uint64_t now_ntp, mk_bytes ua_user,
+                        mk_kms_answer *out);
 
 #endif

@@ -138,4 +138,20 @@ typedef struct mk_kms_store {
                         uint32_t *retry_after_s);
 } mk_kms_store;
 
+/* A second source of PSKs (doc/profile.md §10): subscribers no store
+ * holds, named by an IDRpsk that is a GBA B-TID (TS 33.220 §4.5.2). kmsd
+ * fills it with its client of the Zn daemon and the node's Ks_NAF cache;
+ * the core asks it only after the store found no subscriber for the
+ * IDRpsk. subscriber_by_btid returns MK_OK with out filled (PSK = Ks_NAF,
+ * IMPUs = those the BSF's user security settings list), MK_E_HTTP_AUTH
+ * (the BSF does not know the B-TID or its key expired: 401, the UE
+ * bootstraps again), MK_E_POLICY (the BSF does not authorise this NAF:
+ * 403), MK_E_HTTP_ZN_TIMEOUT (no answer over Zn in time: 504) or
+ * MK_E_UNAVAILABLE (no Zn: 503). */
+typedef struct mk_kms_keysource {
+    void *ctx;
+    mk_err (*subscriber_by_btid)(void *ctx, mk_bytes btid, uint64_t now_unix,
+                                 mk_subscriber *out);
+} mk_kms_keysource;
+
 #endif
