@@ -277,6 +277,57 @@ START_TEST(test_status_mount)
 }
 END_TEST
 
+/* doc/profile.md §10 */
+START_TEST(test_gba_keys)
+{
+    mk_config c;
+    write_file(MINIMAL);
+    ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
+    ck_assert(!c.gba);
+    ck_assert(!c.ua_digest);
+    ck_assert_str_eq(mk_config_naf_fqdn(&c), "kms.example.org");
+    ck_assert(memcmp(c.ua_protocol_id, "\x01\x00\x00\x00\x06", 5) == 0);
+    ck_assert_uint_eq(c.zn_timeout_ms, 2000);
+    ck_assert_uint_eq(c.ua_nonce_lifetime, 300);
+    ck_assert_str_eq(c.zn_socket, "/run/mikeykms/kms-znd.sock");
+
+    write_file(MINIMAL "gba = yes\nkms_fqdn = naf.example.net\n"
+               "ua_protocol_id = 01000000FF\nua_auth = digest\n"
+               "ua_digest_algorithm = SHA-256\nua_nonce_lifetime = 60\n"
+               "gba_forking = yes\nzn_socket = zn.sock\nzn_timeout_ms = 500\n"
+               "zn_realm = example.org\nzn_bsf = bsf.example.org\n"
+               "zn_diameter_conf = fd.conf\n");
+    ck_assert_int_eq(mk_config_load(path, &c), MK_OK);
+    ck_assert(c.gba && c.ua_digest && c.gba_forking);
+    ck_assert_str_eq(mk_config_naf_fqdn(&c), "naf.example.net");
+    ck_assert_uint_eq(c.ua_protocol_id[4], 0xff);
+    ck_assert_int_eq(c.ua_digest_alg, 2);
+    ck_assert_uint_eq(c.ua_nonce_lifetime, 60);
+    ck_assert_uint_eq(c.zn_timeout_ms, 500);
+    ck_assert_str_eq(c.zn_realm, "example.org");
+    ck_assert_str_eq(c.zn_bsf, "bsf.example.org");
+    /* relative paths from the file's directory */
+    ck_assert_ptr_nonnull(strstr(c.zn_socket, dir));
+    ck_assert_ptr_nonnull(strstr(c.zn_diameter_conf, "/fd.conf"));
+
+    static const char *const bad[] = {
+        MINIMAL "ua_auth = digest\n",            /* without gba */
+        MINIMAL "ua_auth = basic\n",
+        MINIMAL "ua_digest_algorithm = md5\n",
+        MINIMAL "ua_protocol_id = 0100000006aa\n",
+        MINIMAL "ua_protocol_id = 01000000zz\n",
+        MINIMAL "kms_fqdn = kms_example\n",
+        MINIMAL "zn_timeout_ms = 5\n",
+        MINIMAL "gba = yes\nkms_id = sip:kms@example.org\n", /* no host name */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file(bad[i]);
+        ck_assert_msg(mk_config_load(path, &c) == MK_E_CONFIG, "%s", bad[i]);
+        ck_assert_str_ne(c.error, "");
+    }
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
     mk_config c;
@@ -313,6 +364,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_relative_paths_from_config_dir);
     tcase_add_test(tc, test_errors_name_the_line);
     tcase_add_test(tc, test_status_mount);
+    tcase_add_test(tc, test_gba_keys);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_sample_file_loads);
     suite_add_tcase(s, tc);

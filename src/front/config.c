@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "codec/mikey_const.h"
+#include "gba/gba.h"
 #include "store/node.h"
 
 #define LINE_MAX_LEN 4096 /* bytes per line, newline included */
@@ -38,6 +40,18 @@ void mk_config_defaults(mk_config *c)
     c->journal_max = n.journal_max;
     c->kv_max = n.kv_max;
     c->durable = n.durable;
+    /* doc/profile.md §10 */
+    memcpy(c->ua_protocol_id, MK_GBA_UA_ID_DEFAULT, 5);
+    c->ua_digest_alg = MK_HASH_MD5;
+    c->ua_nonce_lifetime = 300;
+    snprintf(c->zn_socket, sizeof c->zn_socket, "%s",
+             MK_CONFIG_ZN_SOCKET_DEFAULT);
+    c->zn_timeout_ms = 2000;
+}
+
+const char *mk_config_naf_fqdn(const mk_config *c)
+{
+    return c->kms_fqdn[0] != '\0' ? c->kms_fqdn : c->kms_id;
 }
 
 const char *mk_log_level_name(mk_log_level l)
@@ -319,13 +333,64 @@ static mk_err set_status_mount(parse_ctx *p, const char *v)
     return MK_OK;
 }
 
+/* GBA keys (doc/profile.md §10) */
+static mk_err set_fqdn(parse_ctx *p, const char *key, const char *v,
+                       char *out, size_t cap)
+{
+    MK_GUARD(set_str(p, key, v, out, cap));
+    if (!mk_gba_fqdn_ok(v, strlen(v)))
+        return fail(p, "%s: '%s' is not a host name", key, v);
+    return MK_OK;
+}
+
+static mk_err set_ua_id(parse_ctx *p, const char *v)
+{
+    uint8_t id[5];
+    if (strlen(v) != 10)
+        return fail(p, "ua_protocol_id: 10 hex digits (5 bytes)");
+    for (size_t i = 0; i < 5; i++) {
+        unsigned b = 0;
+        for (size_t k = 0; k < 2; k++) {
+            char ch = v[2 * i + k];
+            if (!isxdigit((unsigned char)ch))
+                return fail(p, "ua_protocol_id: '%s' is not hex", v);
+            b = b * 16 + (unsigned)(isdigit((unsigned char)ch)
+                                        ? ch - '0'
+                                        : (ch | 0x20) - 'a' + 10);
+        }
+        id[i] = (uint8_t)b;
+    }
+    memcpy(p->c->ua_protocol_id, id, 5);
+    return MK_OK;
+}
+
+static mk_err set_ua_auth(parse_ctx *p, const char *v)
+{
+    if (strcmp(v, "none") != 0 && strcmp(v, "digest") != 0)
+        return fail(p, "ua_auth: '%s' is not none or digest", v);
+    p->c->ua_digest = v[0] == 'd';
+    return MK_OK;
+}
+
+static mk_err set_digest_alg(parse_ctx *p, const char *v)
+{
+    if (strcmp(v, "MD5") == 0)
+        p->c->ua_digest_alg = MK_HASH_MD5;
+    else if (strcmp(v, "SHA-256") == 0)
+        p->c->ua_digest_alg = MK_HASH_SHA256;
+    else
+        return fail(p, "ua_digest_algorithm: '%s' is not MD5 or SHA-256", v);
+    return MK_OK;
+}
+
 enum key_id {
     K_KMS_ID, K_STORE, K_MASTER_KEY, K_SKEW, K_MAX_LIFE, K_DEF_LIFE,
     K_PROTOCOLS, K_RETRY_AFTER, K_BODY_MAX, K_LOG_LEVEL, K_MOUNT,
     K_BUSY_TIMEOUT, K_LISTEN, K_NODE_STATE, K_REPLAY_MAX, K_JOURNAL_MAX,
     K_DURABLE, K_LOG_FILE, K_REUSE_GRACE, K_KV_MAX, K_KEEP_DAYS,
-    K_STATUS_MOUNT, K_TK_MAX_AGE, K_RATE_ADDRESS, K_RATE_IDENTITY,
-    K__COUNT
+    K_STATUS_MOUNT, K_TK_MAX_AGE, K_RATE_ADDRESS, K_RATE_IDENTITY, K_GBA,
+    K_KMS_FQDN, K_UA_ID, K_UA_AUTH, K_UA_ALG, K_UA_NONCE, K_GBA_FORKING,
+    K_ZN_SOCKET, K_ZN_TIMEOUT, K_ZN_REALM, K_ZN_BSF, K_ZN_DIAMETER, K__COUNT
 };
 
 static const char *const key_names[K__COUNT] = {
@@ -354,6 +419,18 @@ static const char *const key_names[K__COUNT] = {
     [K_TK_MAX_AGE] = "ticket_key_max_age",
     [K_RATE_ADDRESS] = "rate_limit_address",
     [K_RATE_IDENTITY] = "rate_limit_identity",
+    [K_GBA] = "gba",
+    [K_KMS_FQDN] = "kms_fqdn",
+    [K_UA_ID] = "ua_protocol_id",
+    [K_UA_AUTH] = "ua_auth",
+    [K_UA_ALG] = "ua_digest_algorithm",
+    [K_UA_NONCE] = "ua_nonce_lifetime",
+    [K_GBA_FORKING] = "gba_forking",
+    [K_ZN_SOCKET] = "zn_socket",
+    [K_ZN_TIMEOUT] = "zn_timeout_ms",
+    [K_ZN_REALM] = "zn_realm",
+    [K_ZN_BSF] = "zn_bsf",
+    [K_ZN_DIAMETER] = "zn_diameter_conf",
 };
 
 static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
@@ -426,6 +503,33 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
         return set_rate(p, "rate_limit_address", v, &c->rate_address);
     case K_RATE_IDENTITY:
         return set_rate(p, "rate_limit_identity", v, &c->rate_identity);
+    case K_GBA:
+        return set_bool(p, "gba", v, &c->gba);
+    case K_KMS_FQDN:
+        return set_fqdn(p, "kms_fqdn", v, c->kms_fqdn, sizeof c->kms_fqdn);
+    case K_UA_ID:
+        return set_ua_id(p, v);
+    case K_UA_AUTH:
+        return set_ua_auth(p, v);
+    case K_UA_ALG:
+        return set_digest_alg(p, v);
+    case K_UA_NONCE:
+        return set_u32(p, "ua_nonce_lifetime", v, 1, 86400,
+                       &c->ua_nonce_lifetime);
+    case K_GBA_FORKING:
+        return set_bool(p, "gba_forking", v, &c->gba_forking);
+    case K_ZN_SOCKET:
+        return set_path(p, "zn_socket", v, c->zn_socket,
+                        sizeof c->zn_socket);
+    case K_ZN_TIMEOUT: /* the UE waits for the 504: keep it short */
+        return set_u32(p, "zn_timeout_ms", v, 10, 60000, &c->zn_timeout_ms);
+    case K_ZN_REALM:
+        return set_fqdn(p, "zn_realm", v, c->zn_realm, sizeof c->zn_realm);
+    case K_ZN_BSF:
+        return set_fqdn(p, "zn_bsf", v, c->zn_bsf, sizeof c->zn_bsf);
+    case K_ZN_DIAMETER:
+        return set_path(p, "zn_diameter_conf", v, c->zn_diameter_conf,
+                        sizeof c->zn_diameter_conf);
     case K__COUNT:
         break;
     }
@@ -484,6 +588,14 @@ static mk_err check_whole(parse_ctx *p)
                        "max_ticket_lifetime (%u)",
                     (unsigned)c->default_ticket_lifetime,
                     (unsigned)c->max_ticket_lifetime);
+    if (c->ua_digest && !c->gba)
+        return fail(p, "ua_auth = digest needs gba = yes");
+    const char *fqdn = mk_config_naf_fqdn(c);
+    if (c->gba && !mk_gba_fqdn_ok(fqdn, strlen(fqdn)))
+        return fail(p, "gba = yes needs a host name in kms_fqdn (kms_id "
+                       "'%s' is none)", c->kms_id);
+    if (c->gba && strlen(c->zn_socket) >= 108) /* sun_path */
+        return fail(p, "zn_socket: path longer than a unix socket's");
     return MK_OK;
 }
 

@@ -27,6 +27,8 @@
 #define MK_CONFIG_MOUNT_MAX 256
 #define MK_CONFIG_LISTEN_MAX 256
 #define MK_CONFIG_ERROR_MAX 512
+#define MK_CONFIG_FQDN_MAX 254
+#define MK_CONFIG_ZN_SOCKET_DEFAULT "/run/mikeykms/kms-znd.sock"
 
 typedef enum mk_log_level {
     MK_LOG_ERROR = 0,
@@ -78,6 +80,19 @@ typedef struct mk_config {
      * identity once V verified; default none */
     mk_rate_limit rate_address;
     mk_rate_limit rate_identity;
+    /* GBA: the KMS as a NAF (doc/profile.md §10) */
+    bool gba;                           /* default no */
+    char kms_fqdn[MK_CONFIG_FQDN_MAX];  /* NAF FQDN; "" = kms_id */
+    uint8_t ua_protocol_id[5];          /* default 01 00 00 00 06 */
+    bool ua_digest;                     /* ua_auth = digest (default none) */
+    int ua_digest_alg;                  /* MK_HASH_MD5 (default), _SHA256 */
+    uint32_t ua_nonce_lifetime;         /* seconds, default 300 */
+    bool gba_forking;                   /* default no */
+    char zn_socket[MK_CONFIG_PATH_MAX]; /* kms-znd's socket */
+    uint32_t zn_timeout_ms;             /* default 2000 */
+    char zn_realm[MK_CONFIG_FQDN_MAX];  /* Destination-Realm of BIRs */
+    char zn_bsf[MK_CONFIG_FQDN_MAX];    /* Destination-Host (the BSF) */
+    char zn_diameter_conf[MK_CONFIG_PATH_MAX]; /* freeDiameter's file */
     /* After a failed mk_config_load: "FILE:LINE: reason" (or "FILE:
      * reason"). Empty otherwise. */
     char error[MK_CONFIG_ERROR_MAX];
@@ -97,6 +112,9 @@ void mk_config_kms(const mk_config *c, mk_kms_config *out);
 /* The node state's part (path "" = the store's default node file). */
 struct mk_node_config;
 void mk_config_node(const mk_config *c, struct mk_node_config *out);
+
+/* The NAF FQDN (kms_fqdn, else kms_id). */
+const char *mk_config_naf_fqdn(const mk_config *c);
 
 /* True when proto (e.g. SERVER_PROTOCOL "HTTP/1.1") is accepted (exact,
  * case-sensitive match, as HTTP-version is, RFC 9110 §2.5). */
