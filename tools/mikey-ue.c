@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "codec/mikey.h"
+#include "gba/gba.h"
 #include "ue/ue.h"
 #include "util/base64.h"
 #include "util/ntp.h"
@@ -57,16 +58,24 @@ enum opt {
     O_RANDRR, O_TIME, O_IN, O_REQUEST, O_REQUEST_RESP, O_TRANSFER_INIT,
     O_RESOLVE_INIT, O_RESOLVE_RESP, O_CS_ID, O_SSRC, O_MKI, O_KEY_INDEX,
     O_JSON, O_HELP, O_URL, O_A_PSK, O_A_PSK_FILE, O_A_PSK_ID, O_A_IMPU,
-    O_B_PSK, O_B_PSK_FILE, O_B_PSK_ID, O_B_IMPU, O__END
+    O_B_PSK, O_B_PSK_FILE, O_B_PSK_ID, O_B_IMPU,
+    /* GBA (doc/profile.md §10) */
+    O_GBA_BTID, O_GBA_KS, O_GBA_IMPI, O_A_GBA_BTID, O_A_GBA_KS,
+    O_A_GBA_IMPI, O_B_GBA_BTID, O_B_GBA_KS, O_B_GBA_IMPI, O_NAF_FQDN,
+    O_UA_ID, O_KS, O_RAND, O_IMPI, O_CACERT, O__END
 };
 
 #define BIT(o) (1ull << ((o) - O_PSK))
+#define NAF (BIT(O_NAF_FQDN) | BIT(O_UA_ID))
 #define CREDS (BIT(O_PSK) | BIT(O_PSK_FILE) | BIT(O_PSK_ID) | BIT(O_IMPU) | \
-               BIT(O_KMS_ID))
+               BIT(O_KMS_ID) | BIT(O_GBA_BTID) | BIT(O_GBA_KS) | \
+               BIT(O_GBA_IMPI) | NAF)
 #define ALICE (BIT(O_A_PSK) | BIT(O_A_PSK_FILE) | BIT(O_A_PSK_ID) | \
-               BIT(O_A_IMPU))
+               BIT(O_A_IMPU) | BIT(O_A_GBA_BTID) | BIT(O_A_GBA_KS) | \
+               BIT(O_A_GBA_IMPI))
 #define BOB (BIT(O_B_PSK) | BIT(O_B_PSK_FILE) | BIT(O_B_PSK_ID) | \
-             BIT(O_B_IMPU))
+             BIT(O_B_IMPU) | BIT(O_B_GBA_BTID) | BIT(O_B_GBA_KS) | \
+             BIT(O_B_GBA_IMPI))
 
 static const struct option long_opts[] = {
     {"psk", required_argument, NULL, O_PSK},
@@ -101,7 +110,23 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, O_HELP},
 #ifdef MK_HAVE_CURL
     {"url", required_argument, NULL, O_URL},
+    {"cacert", required_argument, NULL, O_CACERT},
 #endif
+    /* GBA: the PSK is Ks_NAF, the PSK id the B-TID */
+    {"gba-btid", required_argument, NULL, O_GBA_BTID},
+    {"gba-ks", required_argument, NULL, O_GBA_KS},
+    {"gba-impi", required_argument, NULL, O_GBA_IMPI},
+    {"alice-gba-btid", required_argument, NULL, O_A_GBA_BTID},
+    {"alice-gba-ks", required_argument, NULL, O_A_GBA_KS},
+    {"alice-gba-impi", required_argument, NULL, O_A_GBA_IMPI},
+    {"bob-gba-btid", required_argument, NULL, O_B_GBA_BTID},
+    {"bob-gba-ks", required_argument, NULL, O_B_GBA_KS},
+    {"bob-gba-impi", required_argument, NULL, O_B_GBA_IMPI},
+    {"naf-fqdn", required_argument, NULL, O_NAF_FQDN},
+    {"ua-id", required_argument, NULL, O_UA_ID},
+    {"ks", required_argument, NULL, O_KS},
+    {"rand", required_argument, NULL, O_RAND},
+    {"impi", required_argument, NULL, O_IMPI},
     /* chain: both parties (the second name of each is an alias) */
     {"alice-psk", required_argument, NULL, O_A_PSK},
     {"alice-psk-file", required_argument, NULL, O_A_PSK_FILE},
@@ -128,6 +153,11 @@ typedef struct party {
     uint8_t psk[MK_KEY_MAX];
     size_t psk_len;
     const char *psk_id, *impu;
+    /* GBA: the PSK is derived (Ks_NAF), the PSK id is the B-TID */
+    bool gba;
+    const char *gba_btid, *gba_impi;
+    uint8_t gba_ks[MK_GBA_KEY_LEN];
+    bool has_gba_ks;
 } party;
 
 typedef struct cli {
@@ -162,7 +192,13 @@ typedef struct cli {
     uint64_t key_index;
     ue_out out;
     const char *url; /* --url: the KMS mount; messages go there */
+    const char *cacert;
     ue_sink *sink;
+    /* GBA: NAF_Id = naf_fqdn || ua_id; gba-key's inputs */
+    const char *naf_fqdn;
+    uint8_t ua_id[MK_GBA_UA_ID_LEN];
+    uint8_t ks[MK_GBA_KEY_LEN], gba_rand[MK_GBA_RAND_LEN];
+    const char *impi;
 } cli;
 
 static void usage(FILE *f)
@@ -195,7 +231,15 @@ static void usage(FILE *f)
         "  srtp-keys: --cs-id N, --key-index N\n"
         "Messages: --request, --request-resp, --transfer-init, --resolve-init,\n"
         "  --resolve-resp take base64, @FILE or -\n"
-        "Output: --json\n",
+        "Output: --json\n"
+        "GBA (TS 33.220; the PSK is Ks_NAF, the PSK id the B-TID):\n"
+        "  gba-key               print Ks_NAF as hex: --ks HEX (Ks = CK || IK,\n"
+        "                        32 bytes) --rand HEX (16 bytes) --impi IMPI\n"
+        "                        --naf-fqdn FQDN [--ua-id HEX]\n"
+        "  --gba-btid B-TID --gba-ks HEX --gba-impi IMPI instead of --psk...\n"
+        "  (chain: --alice-gba-btid/-ks/-impi, --bob-gba-btid/-ks/-impi);\n"
+        "  --naf-fqdn FQDN (default the --kms-id), --ua-id HEX (Ua security\n"
+        "  protocol id, default 0100000006)\n",
         f);
 #ifdef MK_HAVE_CURL
     fputs(
@@ -212,7 +256,10 @@ static void usage(FILE *f)
         "    --bob-psk-file FILE, --bob-psk-id ID (aliases: --initiator,\n"
         "    --initiator-psk..., --responder, --responder-psk...), --kms-id URI,\n"
         "    --suite 128|256, --forking, --template TYPE:LEN[:SALTLEN]\n"
-        "    (repeatable, as --key), --ssrc HEX\n",
+        "    (repeatable, as --key), --ssrc HEX\n"
+        "  --cacert FILE         trust this PEM certificate (https://)\n"
+        "  With GBA credentials a 401 is answered with HTTP Digest (username\n"
+        "  the B-TID, password base64(Ks_NAF)) and the request repeated.\n",
         f);
 #endif
 }
@@ -330,6 +377,15 @@ static void psk_file(party *pt, const char *path, const char *opt)
     free(text);
 }
 
+static void gba_ks(party *pt, const char *hex, const char *opt)
+{
+    size_t n = 0;
+    if (ue_hex(hex, pt->gba_ks, sizeof pt->gba_ks, &n) != MK_OK ||
+        n != MK_GBA_KEY_LEN)
+        die_usage("%s is 64 hex digits (Ks = CK || IK)", opt);
+    pt->has_gba_ks = true;
+}
+
 static void parse_args(cli *c, int argc, char **argv)
 {
     int o;
@@ -365,6 +421,34 @@ static void parse_args(cli *c, int argc, char **argv)
         case O_B_PSK_ID: c->bob.psk_id = optarg; break;
         case O_B_IMPU: c->bob.impu = optarg; break;
         case O_URL: c->url = optarg; break;
+        case O_CACERT: c->cacert = optarg; break;
+        case O_GBA_BTID: c->me.gba_btid = optarg; break;
+        case O_GBA_KS: gba_ks(&c->me, optarg, "--gba-ks"); break;
+        case O_GBA_IMPI: c->me.gba_impi = optarg; break;
+        case O_A_GBA_BTID: c->alice.gba_btid = optarg; break;
+        case O_A_GBA_KS: gba_ks(&c->alice, optarg, "--alice-gba-ks"); break;
+        case O_A_GBA_IMPI: c->alice.gba_impi = optarg; break;
+        case O_B_GBA_BTID: c->bob.gba_btid = optarg; break;
+        case O_B_GBA_KS: gba_ks(&c->bob, optarg, "--bob-gba-ks"); break;
+        case O_B_GBA_IMPI: c->bob.gba_impi = optarg; break;
+        case O_NAF_FQDN: c->naf_fqdn = optarg; break;
+        case O_UA_ID:
+            if (ue_hex(optarg, c->ua_id, sizeof c->ua_id, &n) != MK_OK ||
+                n != MK_GBA_UA_ID_LEN)
+                die_usage("--ua-id is 10 hex digits");
+            break;
+        case O_KS:
+            if (ue_hex(optarg, c->ks, sizeof c->ks, &n) != MK_OK ||
+                n != MK_GBA_KEY_LEN)
+                die_usage("--ks is 64 hex digits (CK || IK)");
+            break;
+        case O_RAND:
+            if (ue_hex(optarg, c->gba_rand, sizeof c->gba_rand, &n) !=
+                    MK_OK ||
+                n != MK_GBA_RAND_LEN)
+                die_usage("--rand is 32 hex digits");
+            break;
+        case O_IMPI: c->impi = optarg; break;
         case O_KMS_ID: c->kms_id = optarg; break;
         case O_PEER:
             if (c->n_peer >= MK_UE_IDRR_MAX)
@@ -482,12 +566,57 @@ static void need(const cli *c, uint64_t allowed, uint64_t required)
 static void need_party(const cli *c, const party *pt, uint64_t psk,
                        uint64_t psk_file, const char *prefix)
 {
+    if (pt->gba && (c->given & (psk | psk_file)))
+        die_usage("give --%spsk... or --%sgba-..., not both", prefix, prefix);
+    if (pt->gba) {
+        if (!pt->impu)
+            die_usage("%s needs --%simpu", c->cmd, prefix);
+        return;
+    }
     if (!(c->given & (psk | psk_file)))
         die_usage("%s needs --%spsk or --%spsk-file", c->cmd, prefix, prefix);
     if ((c->given & psk) && (c->given & psk_file))
         die_usage("give --%spsk or --%spsk-file, not both", prefix, prefix);
     if (!pt->impu)
         die_usage("%s needs --%simpu", c->cmd, prefix);
+}
+
+static mk_bytes str(const char *s);
+
+/* A party with GBA credentials (doc/profile.md §10): PSK = Ks_NAF =
+ * KDF(Ks, "gba-me", RAND, IMPI, NAF_Id) (TS 33.220 B.3), RAND the base64
+ * part of the B-TID, NAF_Id = --naf-fqdn (default the --kms-id) || Ua
+ * security protocol id; PSK id = the B-TID. */
+static void gba_party(cli *c, party *pt, const char *prefix)
+{
+    uint8_t rand[MK_GBA_RAND_LEN], naf[MK_GBA_NAF_ID_MAX], out[MK_GBA_KEY_LEN];
+    size_t naf_n = 0;
+    if (!pt->gba_btid && !pt->has_gba_ks && !pt->gba_impi)
+        return;
+    if (!pt->gba_btid || !pt->has_gba_ks || !pt->gba_impi)
+        die_usage("--%sgba-btid, --%sgba-ks and --%sgba-impi go together",
+                  prefix, prefix, prefix);
+    if (pt->psk_id)
+        die_usage("--%spsk-id: with GBA the PSK id is the B-TID", prefix);
+    if (!mk_gba_btid_parse(str(pt->gba_btid), rand, NULL))
+        die_usage("--%sgba-btid '%s' is not base64(RAND)@BSF-domain", prefix,
+                  pt->gba_btid);
+    const char *fqdn = c->naf_fqdn   ? c->naf_fqdn
+                       : c->kms_id ? c->kms_id
+                                   : "kms.example.org";
+    if (mk_gba_naf_id(fqdn, c->ua_id, naf, sizeof naf, &naf_n) != MK_OK)
+        die_usage("the NAF FQDN '%s' (--naf-fqdn, else --kms-id) is not a "
+                  "host name", fqdn);
+    if (mk_gba_ks_naf(MK_BYTES(pt->gba_ks, sizeof pt->gba_ks),
+                      MK_BYTES(rand, sizeof rand), str(pt->gba_impi),
+                      MK_BYTES(naf, naf_n), out) != MK_OK)
+        die_usage("--%sgba-impi too long", prefix);
+    memcpy(pt->psk, out, sizeof out);
+    pt->psk_len = sizeof out;
+    pt->psk_id = pt->gba_btid;
+    pt->gba = true;
+    mk_wipe(out, sizeof out);
+    mk_wipe(pt->gba_ks, sizeof pt->gba_ks);
 }
 
 static void need_creds(const cli *c)
@@ -674,7 +803,8 @@ static int cmd_request(cli *c)
     ue_msg out;
     need(c, CREDS | BIT(O_PEER) | BIT(O_SUITE) | BIT(O_FORK) | BIT(O_FLAGS) |
                 BIT(O_VALID_FROM) | BIT(O_VALID_TO) | BIT(O_KEY) |
-                BIT(O_CSB_ID) | BIT(O_RANDRI) | BIT(O_TIME) | BIT(O_URL),
+                BIT(O_CSB_ID) | BIT(O_RANDRI) | BIT(O_TIME) | BIT(O_URL) |
+                BIT(O_CACERT),
          BIT(O_PEER));
     need_creds(c);
     if (c->given & BIT(O_RANDRR))
@@ -773,7 +903,7 @@ static int cmd_resolve(cli *c)
     static ue_msg ti, out;
     mk_ue_creds cr;
     need(c, CREDS | BIT(O_IN) | BIT(O_CSB_ID) | BIT(O_RANDRR) | BIT(O_TIME) |
-                BIT(O_URL),
+                BIT(O_URL) | BIT(O_CACERT),
          0);
     need_creds(c);
     if (c->given & BIT(O_RANDRI))
@@ -984,7 +1114,7 @@ static int cmd_chain(cli *c)
 {
     static ue_chain_params p;
     need(c, ALICE | BOB | BIT(O_KMS_ID) | BIT(O_SUITE) | BIT(O_FORK) |
-                BIT(O_KEY) | BIT(O_SSRC),
+                BIT(O_KEY) | BIT(O_SSRC) | NAF | BIT(O_CACERT),
          BIT(O_URL));
     if (c->out.json)
         die_usage("chain prints text; the single steps take --json");
@@ -1004,10 +1134,32 @@ static int cmd_chain(cli *c)
     return ue_chain_run(&p, stdout, stderr);
 }
 
+/* Ks_NAF (TS 33.220 B.3) of a bootstrapping, for a NAF FQDN. */
+static int cmd_gba_key(cli *c)
+{
+    uint8_t naf[MK_GBA_NAF_ID_MAX], out[MK_GBA_KEY_LEN];
+    size_t naf_n = 0;
+    need(c, BIT(O_KS) | BIT(O_RAND) | BIT(O_IMPI) | NAF,
+         BIT(O_KS) | BIT(O_RAND) | BIT(O_IMPI) | BIT(O_NAF_FQDN));
+    if (mk_gba_naf_id(c->naf_fqdn, c->ua_id, naf, sizeof naf, &naf_n) !=
+        MK_OK)
+        die_usage("--naf-fqdn '%s' is not a host name", c->naf_fqdn);
+    TRY(mk_gba_ks_naf(MK_BYTES(c->ks, sizeof c->ks),
+                      MK_BYTES(c->gba_rand, sizeof c->gba_rand), str(c->impi),
+                      MK_BYTES(naf, naf_n), out));
+    for (size_t i = 0; i < sizeof out; i++)
+        printf("%02x", out[i]);
+    putchar('\n');
+    mk_wipe(out, sizeof out);
+    mk_wipe(c->ks, sizeof c->ks);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*run)(cli *c);
 } commands[] = {
+    {"gba-key", cmd_gba_key},
     {"request", cmd_request},
     {"accept-request-resp", cmd_accept_request_resp},
     {"transfer-init", cmd_transfer_init},
@@ -1037,6 +1189,22 @@ static int with_sink(cli *c, int (*run)(cli *c))
                       "mount");
         return fail(c, e, NULL);
     }
+    if (c->cacert && (e = ue_http_set_cacert(h, c->cacert)) != MK_OK) {
+        ue_http_close(h);
+        ue_http_global_cleanup();
+        return fail(c, e, NULL);
+    }
+    /* GBA: answer a 401 for the messages of these B-TIDs */
+    const party *ps[3] = {&c->me, &c->alice, &c->bob};
+    for (size_t i = 0; i < 3; i++)
+        if (ps[i]->gba &&
+            (e = ue_http_add_gba(h, str(ps[i]->gba_btid),
+                                 MK_BYTES(ps[i]->psk, ps[i]->psk_len))) !=
+                MK_OK) {
+            ue_http_close(h);
+            ue_http_global_cleanup();
+            return fail(c, e, NULL);
+        }
     c->sink = ue_sink_http(h);
     rc = run(c);
     ue_http_close(h);
@@ -1065,7 +1233,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
+        memcpy(c.ua_id, MK_GBA_UA_ID_DEFAULT, MK_GBA_UA_ID_LEN);
         parse_args(&c, argc, argv);
+        gba_party(&c, &c.me, "");
+        gba_party(&c, &c.alice, "alice-");
+        gba_party(&c, &c.bob, "bob-");
         rc = with_sink(&c, commands[i].run);
         mk_wipe(c.me.psk, sizeof c.me.psk);
         mk_wipe(c.alice.psk, sizeof c.alice.psk);

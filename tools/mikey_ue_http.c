@@ -11,7 +11,19 @@
 
 #include <curl/curl.h>
 
+#include "codec/mikey.h"
+#include "crypto/crypto.h"
+#include "gba/digest.h"
 #include "util/base64.h"
+
+#define GBA_CREDS_MAX 2
+#define DIGEST_ROUNDS_MAX 2
+
+typedef struct gba_cred {
+    uint8_t btid[MK_GBA_BTID_MAX];
+    size_t btid_len;
+    char password[64]; /* base64(Ks_NAF): a secret */
+} gba_cred;
 
 struct ue_http {
     CURL *curl;
@@ -26,6 +38,13 @@ struct ue_http {
     bool body_over;        /* the answer was longer than the cap */
     ue_http_answer *a;     /* filled by the header callback */
     char curl_err[CURL_ERROR_SIZE];
+    /* GBA Digest (mikey_ue_http.h) */
+    gba_cred gba[GBA_CREDS_MAX];
+    size_t n_gba;
+    char www_auth[MK_DIGEST_HEADER_MAX]; /* last Digest challenge seen */
+    mk_digest_challenge ch;  /* the nonce in use */
+    bool have_ch;
+    uint32_t nc;
 };
 
 mk_err ue_http_global_init(void)
@@ -89,6 +108,18 @@ static size_t on_header(char *p, size_t size, size_t n, void *userdata)
         h->a->retry_after[0] = '\0';
         if (sp == 2)
             printable(p + i, len - i, h->a->reason, sizeof h->a->reason);
+    } else if (len > 17 && strncasecmp(p, "WWW-Authenticate:", 17) == 0) {
+        size_t i = 17, k = 0;
+        while (i < len && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        /* the first Digest challenge; a longer one is no challenge of ours */
+        if (h->www_auth[0] == '\0' && len - i >= 7 &&
+            strncasecmp(p + i, "Digest ", 7) == 0 &&
+            len - i < sizeof h->www_auth) {
+            while (i < len && p[i] != '\r' && p[i] != '\n')
+                h->www_auth[k++] = p[i++];
+            h->www_auth[k] = '\0';
+        }
     } else if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
         size_t i = 12;
         while (i < len && (p[i] == ' ' || p[i] == '\t'))
@@ -158,10 +189,40 @@ mk_err ue_http_open(const char *url, ue_http **out)
     return MK_OK;
 }
 
+mk_err ue_http_add_gba(ue_http *h, mk_bytes btid, mk_bytes ks_naf)
+{
+    gba_cred *g;
+    size_t n = 0;
+    if (h->n_gba == GBA_CREDS_MAX)
+        return mk_err_raise(MK_E_LIMIT, -1, 0, "too many GBA credentials");
+    if (ks_naf.n != MK_GBA_KEY_LEN || btid.n == 0 ||
+        btid.n > MK_GBA_BTID_MAX)
+        return mk_err_raise(MK_E_ARG, -1, 0, "GBA credentials");
+    g = &h->gba[h->n_gba];
+    memcpy(g->btid, btid.p, btid.n);
+    g->btid_len = btid.n;
+    MK_GUARD(mk_base64_encode(ks_naf, g->password, sizeof g->password, &n));
+    h->n_gba++;
+    /* TS 24.109 §5.2.1: a GBA-aware client says so */
+    if (curl_easy_setopt(h->curl, CURLOPT_USERAGENT,
+                         PACKAGE_NAME "-ue/" PACKAGE_VERSION " 3gpp-gba") !=
+        CURLE_OK)
+        return mk_err_raise(MK_E_IO, -1, 0, "libcurl: User-Agent");
+    return MK_OK;
+}
+
+mk_err ue_http_set_cacert(ue_http *h, const char *file)
+{
+    if (curl_easy_setopt(h->curl, CURLOPT_CAINFO, file) != CURLE_OK)
+        return mk_err_raise(MK_E_IO, -1, 0, "libcurl: CA file");
+    return MK_OK;
+}
+
 void ue_http_close(ue_http *h)
 {
     if (!h)
         return;
+    mk_wipe(h->gba, sizeof h->gba);
     if (h->curl)
         curl_easy_cleanup(h->curl);
     curl_slist_free_all(h->headers);
@@ -259,12 +320,84 @@ static mk_err grow(char **p, size_t *cap, size_t need)
     return MK_OK;
 }
 
-mk_err ue_http_post(ue_http *h, const char *requesttype, mk_bytes msg,
-                    ue_http_answer *a)
+/* The GBA credentials of msg: those of its IDRpsk (the B-TID). */
+static const gba_cred *cred_of(const ue_http *h, mk_bytes msg)
 {
-    size_t b64_len = mk_base64_encoded_len(msg.n), n = 0;
-    size_t url_len = strlen(h->url) + strlen(requesttype) + 14;
-    const char *sep = strchr(h->url, '?') ? "&" : "?";
+    static _Thread_local mk_message m;
+    if (h->n_gba == 0 || mk_message_decode(msg, &m) != MK_OK) {
+        mk_err_clear();
+        return NULL;
+    }
+    for (size_t i = 0; i < m.chain.count; i++) {
+        const mk_payload *p = &m.chain.p[i];
+        if (p->type != MK_PT_IDR || p->u.idr.role != MK_ROLE_IDRPSK)
+            continue;
+        for (size_t k = 0; k < h->n_gba; k++)
+            if (mk_bytes_equal(p->u.idr.data, MK_BYTES(h->gba[k].btid,
+                                                       h->gba[k].btid_len)))
+                return &h->gba[k];
+    }
+    return NULL;
+}
+
+/* The request-target of the URL (RFC 7230 §5.3.1): what the server sees
+ * as REQUEST_URI, the Digest uri. */
+static const char *target_of(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : NULL;
+    return p ? p : "/";
+}
+
+/* "Authorization: Digest ..." for the next request with credentials g
+ * under the kept challenge (RFC 7616 §3.4). */
+static mk_err authorization(ue_http *h, const gba_cred *g, mk_bytes body,
+                            char *out, size_t cap)
+{
+    static _Thread_local mk_digest_creds c;
+    uint8_t rnd[16];
+    char hex[33];
+    static const char d[] = "0123456789abcdef";
+    memset(&c, 0, sizeof c);
+    if (g->btid_len >= sizeof c.username ||
+        strlen(target_of(h->full)) >= sizeof c.uri)
+        return mk_err_raise(MK_E_ARG, -1, 0, "Digest fields too long");
+    memcpy(c.username, g->btid, g->btid_len);
+    memcpy(c.realm, h->ch.realm, sizeof c.realm);
+    memcpy(c.nonce, h->ch.nonce, sizeof c.nonce);
+    memcpy(c.opaque, h->ch.opaque, sizeof c.opaque);
+    snprintf(c.uri, sizeof c.uri, "%s", target_of(h->full));
+    c.alg = h->ch.alg;
+    c.qop = (h->ch.qop & MK_DIGEST_QOP_AUTH_INT) ? MK_DIGEST_QOP_AUTH_INT
+            : (h->ch.qop & MK_DIGEST_QOP_AUTH)   ? MK_DIGEST_QOP_AUTH
+                                                 : 0;
+    c.nc = ++h->nc;
+    MK_GUARD(mk_random(rnd, sizeof rnd));
+    for (size_t i = 0; i < sizeof rnd; i++) {
+        hex[2 * i] = d[rnd[i] >> 4];
+        hex[2 * i + 1] = d[rnd[i] & 15];
+    }
+    hex[32] = '\0';
+    memcpy(c.cnonce, hex, sizeof hex);
+    mk_digest_input in = {
+        .alg = c.alg, .username = c.username, .realm = c.realm,
+        .nonce = c.nonce, .cnonce = c.cnonce, .method = "POST",
+        .uri = c.uri,
+        .password = MK_BYTES(g->password, strlen(g->password)),
+        .qop = c.qop, .nc = c.nc, .body = body,
+    };
+    MK_GUARD(mk_digest_response(&in, c.response));
+    int k = snprintf(out, cap, "Authorization: ");
+    if (k < 0 || (size_t)k >= cap)
+        return mk_err_raise(MK_E_NOSPACE, -1, 0, "Authorization too long");
+    return mk_digest_format_credentials(&c, out + k, cap - (size_t)k);
+}
+
+/* One POST of the prepared body, with an Authorization line or none. */
+static mk_err post_once(ue_http *h, const char *auth, size_t n,
+                        ue_http_answer *a)
+{
+    struct curl_slist *hdrs = NULL;
     char *ct = NULL;
     long status = 0;
     CURLcode cc;
@@ -274,18 +407,25 @@ mk_err ue_http_post(ue_http *h, const char *requesttype, mk_bytes msg,
     h->body_len = 0;
     h->body_over = false;
     h->curl_err[0] = '\0';
-    if (b64_len == SIZE_MAX)
-        return mk_err_raise(MK_E_ARG, -1, 0, "message too large");
-    MK_GUARD(grow(&h->post, &h->post_cap, b64_len + 1));
-    MK_GUARD(grow(&h->full, &h->full_cap, url_len));
-    MK_GUARD(mk_base64_encode(msg, h->post, h->post_cap, &n));
-    snprintf(h->full, h->full_cap, "%s%srequesttype=%s", h->url, sep,
-             requesttype);
+    h->www_auth[0] = '\0';
+    if (auth != NULL) {
+        for (struct curl_slist *l = h->headers; l != NULL; l = l->next)
+            if ((hdrs = curl_slist_append(hdrs, l->data)) == NULL)
+                return why(a, MK_E_IO, "out of memory");
+        if ((hdrs = curl_slist_append(hdrs, auth)) == NULL)
+            return why(a, MK_E_IO, "out of memory");
+    }
     if (curl_easy_setopt(h->curl, CURLOPT_URL, h->full) != CURLE_OK ||
         curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, h->post) != CURLE_OK ||
-        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE, (long)n) != CURLE_OK)
+        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE, (long)n) != CURLE_OK ||
+        curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER,
+                         hdrs ? hdrs : h->headers) != CURLE_OK) {
+        curl_slist_free_all(hdrs);
         return why(a, MK_E_IO, "libcurl refused the request options");
+    }
     cc = curl_easy_perform(h->curl);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
+    curl_slist_free_all(hdrs);
     if (cc != CURLE_OK && !h->body_over) {
         snprintf(a->why, sizeof a->why, "no HTTP answer from %.200s: %.200s",
                  h->full, h->curl_err[0] ? h->curl_err : curl_easy_strerror(cc));
@@ -313,6 +453,47 @@ mk_err ue_http_post(ue_http *h, const char *requesttype, mk_bytes msg,
         memcpy(a->retry_after, retry, sizeof retry);
         return rc;
     }
+}
+
+mk_err ue_http_post(ue_http *h, const char *requesttype, mk_bytes msg,
+                    ue_http_answer *a)
+{
+    size_t b64_len = mk_base64_encoded_len(msg.n), n = 0;
+    size_t url_len = strlen(h->url) + strlen(requesttype) + 14;
+    const char *sep = strchr(h->url, '?') ? "&" : "?";
+    const gba_cred *g = cred_of(h, msg);
+    char auth[MK_DIGEST_HEADER_MAX + 32];
+    mk_err rc;
+
+    memset(a, 0, sizeof *a);
+    if (b64_len == SIZE_MAX)
+        return mk_err_raise(MK_E_ARG, -1, 0, "message too large");
+    MK_GUARD(grow(&h->post, &h->post_cap, b64_len + 1));
+    MK_GUARD(grow(&h->full, &h->full_cap, url_len));
+    MK_GUARD(mk_base64_encode(msg, h->post, h->post_cap, &n));
+    snprintf(h->full, h->full_cap, "%s%srequesttype=%s", h->url, sep,
+             requesttype);
+    /* with a nonce from an earlier exchange, authenticate at once */
+    for (int round = 0;; round++) {
+        bool with = g != NULL && h->have_ch;
+        if (with)
+            MK_GUARD(authorization(h, g, MK_BYTES(h->post, n), auth,
+                                   sizeof auth));
+        rc = post_once(h, with ? auth : NULL, n, a);
+        a->digest_rounds = round;
+        if (a->status != 401 || g == NULL || round == DIGEST_ROUNDS_MAX ||
+            h->www_auth[0] == '\0')
+            break;
+        if (mk_digest_parse_challenge(h->www_auth, &h->ch) != MK_OK) {
+            h->have_ch = false;
+            break;
+        }
+        /* RFC 7616 §3.3: a new nonce, counted from 1 */
+        h->have_ch = true;
+        h->nc = 0;
+    }
+    mk_wipe(auth, sizeof auth);
+    return rc;
 }
 
 void ue_http_describe(const ue_http_answer *a, char *buf, size_t cap)

@@ -16,6 +16,16 @@
  * 100-continue", no redirects followed, http and https only. Connect
  * timeout 5 s, whole exchange 15 s.
  *
+ * GBA (doc/profile.md §10): with credentials added (ue_http_add_gba), a
+ * 401 whose WWW-Authenticate is a Digest challenge is answered (RFC 7616,
+ * own code: libcurl's Digest hashes an empty body for auth-int) and the
+ * request repeated, at most twice (a stale nonce, then a fresh one); the
+ * credentials are those of the message's IDRpsk (the B-TID: username
+ * B-TID, password base64(Ks_NAF), TS 33.222 §5.3), qop auth-int when the
+ * KMS offers it, else auth. The nonce is kept for the next requests (nc
+ * counts up), and User-Agent carries the "3gpp-gba" token (TS 24.109
+ * §5.2.1).
+ *
  * Answer: valid only when the status is 200, the Content-Type is
  * application/mikey (type and subtype case-insensitive, parameters
  * allowed: RFC 7231 §3.1.1.1) and the body is base64 of a non-empty
@@ -43,6 +53,7 @@ typedef struct ue_http_answer {
     char reason[64];       /* reason phrase of the (last) status line */
     char content_type[128];
     char retry_after[32];  /* Retry-After of a 503 / 401, "" if absent */
+    int digest_rounds;     /* 401s answered with Digest credentials */
     char text[160];        /* a refusal's text/plain body: first line,
                               printable ASCII, "..." when cut */
     char why[512];         /* why the exchange failed, "" on success */
@@ -61,6 +72,13 @@ void ue_http_global_cleanup(void);
  * http:// or https://, MK_E_IO when libcurl cannot be set up. */
 mk_err ue_http_open(const char *url, ue_http **out);
 void ue_http_close(ue_http *h);
+
+/* Answer Digest challenges for messages whose IDRpsk is btid (at most 2
+ * B-TIDs: chain's alice and bob). MK_E_LIMIT when full, MK_E_ARG for a
+ * key that is not 32 bytes. */
+mk_err ue_http_add_gba(ue_http *h, mk_bytes btid, mk_bytes ks_naf);
+/* Trust the certificates in file (PEM) for https:// (a self-signed KMS). */
+mk_err ue_http_set_cacert(ue_http *h, const char *file);
 
 /* POST msg with ?requesttype=requesttype and check the answer. MK_OK: a
  * 200 with application/mikey and a base64 MIKEY message, decoded into

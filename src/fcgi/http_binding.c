@@ -410,8 +410,9 @@ static size_t reason_line(char *line, size_t cap, mk_err err,
     return len;
 }
 
-static void format_error(mk_http_reply *out, int status, mk_err err,
-                         const char *what, uint32_t retry_after)
+static void format_error_with(mk_http_reply *out, int status, mk_err err,
+                              const char *what, uint32_t retry_after,
+                              const char *challenge)
 {
     char line[REASON_LINE_MAX];
     size_t ln = reason_line(line, sizeof line, err, what);
@@ -424,7 +425,29 @@ static void format_error(mk_http_reply *out, int status, mk_err err,
         (void)put(out, "Allow: POST\r\n");
     if (status == 503)
         (void)put(out, "Retry-After: %u\r\n", (unsigned)retry_after);
+    if (challenge != NULL)
+        (void)put(out, "WWW-Authenticate: %s\r\n", challenge);
     (void)put(out, "Content-Length: %zu\r\n\r\n%s", ln, line);
+}
+
+static void format_error(mk_http_reply *out, int status, mk_err err,
+                         const char *what, uint32_t retry_after)
+{
+    format_error_with(out, status, err, what, retry_after, NULL);
+}
+
+mk_err mk_http_reply_format_401(mk_http_reply *out, mk_err err,
+                                const char *what, const char *challenge,
+                                uint32_t retry_after)
+{
+    /* the header block must hold it: MK_HTTP_REPLY_MAX leaves room */
+    if (challenge == NULL || challenge[0] == '\0' ||
+        strpbrk(challenge, "\r\n") != NULL || strlen(challenge) > 1024) {
+        format_error(out, 503, MK_E_INTERNAL, "no challenge", retry_after);
+        return MK_E_INTERNAL;
+    }
+    format_error_with(out, 401, err, what, retry_after, challenge);
+    return MK_OK;
 }
 
 mk_err mk_http_reply_format(mk_http_reply *out, int status, mk_err err,

@@ -63,6 +63,7 @@ typedef struct mk_http_cgi {
     const char *content_type;    /* CONTENT_TYPE */
     const char *content_length;  /* CONTENT_LENGTH: informative, never used to size a read */
     const char *remote_addr;     /* REMOTE_ADDR: the rate limit's key only */
+    const char *authorization;   /* HTTP_AUTHORIZATION (Ua, doc/profile.md §10) */
 } mk_http_cgi;
 
 /* Steps 505, 405, 404, 501 and the Content-Type half of 400, in the order of
@@ -131,5 +132,13 @@ const char *mk_http_reason(int status);
 mk_err mk_http_reply_format(mk_http_reply *out, int status, mk_err err,
                             const char *what, mk_bytes mikey,
                             uint32_t retry_after);
+
+/* A 401 (RFC 7235 §3.1) with "WWW-Authenticate: <challenge>" (a Digest
+ * challenge, doc/profile.md §10), otherwise as mk_http_reply_format. A
+ * challenge that is NULL, empty or holds CR / LF is a bug: 503 written,
+ * MK_E_INTERNAL returned. */
+mk_err mk_http_reply_format_401(mk_http_reply *out, mk_err err,
+                                const char *what, const char *challenge,
+                                uint32_t retry_after);
 
 #endif

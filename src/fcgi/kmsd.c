@@ -197,6 +197,12 @@ int main(int argc, char **argv)
                  mk_err_name(e), detail());
         return 1;
     }
+    if ((e = kmsd_gba_conf_make(&cfg, mk_key_bytes(&sh.master_key),
+                                &sh.gba)) != MK_OK) {
+        kmsd_log(MK_LOG_ERROR, "configuration %s: GBA: %s: %s", args.config,
+                 mk_err_name(e), detail());
+        return 1;
+    }
 
     int rc = 1;
     unsigned nthreads = args.check_config ? 1 : args.threads;
@@ -365,6 +371,7 @@ out:
     if (pipefd[1] >= 0)
         close(pipefd[1]);
     mk_key_wipe(&sh.master_key);
+    mk_wipe(&sh.gba, sizeof sh.gba);
     kmsd_log_close();
     return rc;
 }

@@ -34,6 +34,7 @@ struct kmsd_worker {
     mk_http_reply *reply;
     char *status_page;  /* KMSD_STATUS_MAX, at the first status request */
     unsigned epoch; /* of the store file sql has open (kmsd_maint_store) */
+    kmsd_gba *gba;      /* NULL when GBA is off */
 };
 
 kmsd_worker *kmsd_worker_new(kmsd_shared *shared, int index)
@@ -52,8 +53,11 @@ kmsd_worker *kmsd_worker_new(kmsd_shared *shared, int index)
     w->msg = malloc(w->msg_cap);
     w->answer = malloc(sizeof *w->answer);
     w->reply = malloc(sizeof *w->reply);
+    if (shared->gba.on)
+        w->gba = kmsd_gba_new(&shared->gba, shared->node,
+                              &shared->master_key);
     if (w->body == NULL || w->msg == NULL || w->answer == NULL ||
-        w->reply == NULL ||
+        w->reply == NULL || (shared->gba.on && w->gba == NULL) ||
         FCGX_InitRequest(&w->req, shared->listen_fd, 0) != 0) {
         kmsd_worker_free(w);
         return NULL;
@@ -74,6 +78,7 @@ void kmsd_worker_free(kmsd_worker *w)
     if (w == NULL)
         return;
     close_core(w);
+    kmsd_gba_free(w->gba);
     FCGX_Free(&w->req, 1);
     if (w->msg != NULL)
         mk_wipe(w->msg, w->msg_cap);
@@ -114,6 +119,8 @@ mk_err kmsd_worker_open(kmsd_worker *w)
     w->kms = mk_kms_new(&w->live.kms_config, &w->iface, &e);
     if (w->kms == NULL)
         return e != MK_OK ? e : MK_E_INTERNAL;
+    if (w->gba != NULL)
+        mk_kms_set_keysource(w->kms, kmsd_gba_keysource(w->gba));
     return MK_OK;
 }
 
@@ -236,6 +243,7 @@ static void cgi_vars(char **envp, mk_http_cgi *v)
         CGI_VAR("CONTENT_TYPE", content_type),
         CGI_VAR("CONTENT_LENGTH", content_length),
         CGI_VAR("REMOTE_ADDR", remote_addr),
+        CGI_VAR("HTTP_AUTHORIZATION", authorization),
 #undef CGI_VAR
     };
     memset(v, 0, sizeof *v);
@@ -345,6 +353,7 @@ static void serve(kmsd_worker *w)
 
     mk_http_cgi v;
     cgi_vars(w->req.envp, &v);
+    kmsd_gba_begin(w->gba);
 
     size_t body_n = read_body(w->req.in, w->body, w->body_cap);
     if (body_n == w->body_cap)
@@ -375,6 +384,9 @@ static void serve(kmsd_worker *w)
     const char *what = NULL;
     mk_bytes mikey = MK_BYTES_NONE;
     uint32_t retry_after = live->retry_after, wait = 0;
+    uint64_t now = mk_ntp_now();
+    mk_bytes ua_user = MK_BYTES_NONE; /* doc/profile.md §10: Ua */
+    bool stale = false;
     mk_err e = address_limit(w, &v, &wait);
     if (e == MK_E_RATE_LIMITED) {
         status = 503;
@@ -383,15 +395,21 @@ static void serve(kmsd_worker *w)
         kmsd_stats_rate_limited(sh->node, KMSD_RATE_BY_ADDRESS);
     } else if ((e = mk_http_decide(&live->binding, &v,
                                    MK_BYTES(w->body, body_n), &service,
-                                   w->msg, w->msg_cap, &msg_n)) != MK_OK) {
+                                   w->msg, w->msg_cap, &msg_n)) != MK_OK ||
+               (sh->gba.digest &&
+                (e = kmsd_gba_ua_check(w->gba, v.request_method,
+                                       v.request_uri, v.authorization,
+                                       MK_BYTES(w->body, body_n),
+                                       mk_ntp_to_unix(now), &ua_user,
+                                       &stale)) != MK_OK)) {
         status = mk_err_http_status(e);
         what = what_of(e);
     } else if ((e = worker_store(w)) != MK_OK) {
         /* store busy or down: the UE retries (profile §2) */
         status = 503;
     } else {
-        mk_kms_handle(w->kms, service, MK_BYTES(w->msg, msg_n), mk_ntp_now(),
-                      w->answer);
+        mk_kms_handle_ua(w->kms, service, MK_BYTES(w->msg, msg_n), now,
+                         ua_user, w->answer);
         handled = true;
         e = w->answer->err;
         status = w->answer->http_status;
@@ -418,12 +436,23 @@ static void serve(kmsd_worker *w)
         }
         if (status == 200)
             mikey = MK_BYTES(w->answer->body, w->answer->body_len);
-        else if (status == 400)
+        else if (status == 400 || status == 401 || status == 504)
             what = what_of(e); /* names a payload / field, never a value */
     }
 
-    mk_err rc = mk_http_reply_format(w->reply, status, e, what, mikey,
-                                     retry_after > 0 ? retry_after : 1);
+    mk_err rc;
+    char challenge[MK_DIGEST_HEADER_MAX];
+    if (retry_after == 0)
+        retry_after = 1;
+    if (status == 401 && w->gba != NULL &&
+        kmsd_gba_challenge(w->gba, stale, mk_ntp_to_unix(now), challenge,
+                           sizeof challenge) == MK_OK)
+        /* RFC 7235 §3.1: a fresh challenge with every 401 */
+        rc = mk_http_reply_format_401(w->reply, e, what, challenge,
+                                      retry_after);
+    else
+        rc = mk_http_reply_format(w->reply, status, e, what, mikey,
+                                  retry_after);
     if (rc != MK_OK)
         kmsd_log(MK_LOG_ERROR,
                  "bug: status %d with error '%s' answered as 503 (%s)",

@@ -19,6 +19,7 @@
 
 #include "crypto/crypto.h"
 #include "fcgi/http_binding.h"
+#include "fcgi/kmsd_gba.h"
 #include "front/config.h"
 #include "kms/kms.h"
 #include "kms/kms_store.h"
@@ -59,6 +60,7 @@ typedef struct kmsd_shared {
      * (kmsd_maint_store). NULL in a check of the configuration. */
     struct kmsd_maint *maint;
     bool check_only;      /* --check-config: the store opened read-only */
+    kmsd_gba_conf gba;    /* GBA: key source and Ua (doc/profile.md §10) */
     int listen_fd;
     int wake_fd;          /* readable once the workers must stop */
     pthread_t main_thread;

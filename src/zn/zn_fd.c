@@ -4,9 +4,12 @@
 #include "zn/zn_fd.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <unistd.h>
 
 #include "fcgi/kmsd_log.h"
 
@@ -22,6 +25,9 @@ static void fd_logger(int level, const char *fmt, va_list ap)
      * may be ME-Key-Material (Ks_NAF). Those lines never reach our log. */
     if (strstr(line, "val=") != NULL)
         return;
+    /* its stop is announced at level fatal: ours, not an error */
+    if (strncmp(line, "Initiating freeDiameter shutdown", 32) == 0)
+        level = FD_LOG_NOTICE;
     kmsd_log(level >= FD_LOG_ERROR ? MK_LOG_ERROR : MK_LOG_INFO,
              "diameter: %s", line);
 }
@@ -130,8 +136,32 @@ fail:
     return r;
 }
 
+static volatile sig_atomic_t stopping;
+
+static void on_abort(int sig)
+{
+    static const char line[] = "freeDiameter teardown assertion: exiting\n";
+    if (stopping) {
+        ssize_t w = write(2, line, sizeof line - 1);
+        (void)w;
+        _exit(0);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 void mk_zn_fd_stop(void)
 {
+    /* freeDiameter 1.2's teardown gives the threads blocked on its queues
+     * 20 ms to leave, then asserts (libfdproto fifo.c, fd_fifo_del): on a
+     * loaded machine a clean stop can end in abort(). Once we stop (the
+     * peers have been sent their DPR first), such an abort ends the
+     * process as the stop would have. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_abort;
+    stopping = 1;
+    sigaction(SIGABRT, &sa, NULL);
     fd_core_shutdown();
     fd_core_wait_shutdown_complete();
 }

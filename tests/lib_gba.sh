@@ -1,0 +1,163 @@
+# lib_gba.sh - sourced after lib_servers.sh by the GBA tests: the test BSF
+# (zn-test-bsf) and the Zn daemon (kms-znd) on loopback, bootstrappings in
+# the BSF's provisioning file, the kms.conf lines that make kmsd a NAF,
+# and a Digest (RFC 7616) computed here with coreutils, independently of
+# the code under test, for the requests no client library would send.
+# shellcheck shell=bash
+
+KMS_ZND=$MS_BUILD/src/zn/kms-znd
+TEST_BSF=$MS_BUILD/src/zn/zn-test-bsf
+GBA_BSF_PORT=
+GBA_BSF_PID=
+GBA_ZND_PID=
+
+# Skip (77) when the Zn programs were not built (no libfreediameter-dev).
+gba_need() {
+    [ -x "$KMS_ZND" ] && [ -x "$TEST_BSF" ] || ms_skip "built without freeDiameter (no kms-znd)"
+}
+
+# A fresh B-TID (base64 of a random RAND, '@', the BSF's domain) and Ks.
+gba_btid() { printf '%s@bsf.example.org' "$(head -c 16 /dev/urandom | base64)"; }
+gba_ks() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
+# The RAND of a B-TID as hex.
+gba_rand_hex() { printf '%s' "${1%@*}" | base64 -d | od -An -tx1 | tr -d ' \n'; }
+
+# gba_provision DIR B-TID IMPI KS EXPIRES IMPUS [RESULT]: one line of the
+# BSF's file (read again by the BSF on its next BIR).
+gba_provision() {
+    local dir=$1
+    shift
+    echo "$*" >>"$dir/prov.txt"
+}
+
+# kms.conf lines for a NAF whose Zn daemon serves DIR/zn.sock.
+gba_conf_lines() {
+    local dir=$1
+    echo "gba = yes"
+    echo "kms_fqdn = kms.example.org"
+    echo "zn_socket = $dir/zn.sock"
+    echo "zn_diameter_conf = $dir/znd.fd.conf"
+    echo "zn_realm = example.org"
+    echo "zn_bsf = bsf.example.org"
+    echo "zn_timeout_ms = 1000"
+    echo "gba_forking = yes"
+}
+
+# gba_start_bsf DIR [zn-test-bsf switches...]: the test BSF on a loopback
+# port (the same one on every restart: kms-znd's peer). Sets GBA_BSF_PID.
+gba_start_bsf() {
+    local dir=$1
+    shift
+    mkdir -p "$dir"
+    touch "$dir/prov.txt"
+    [ -n "$GBA_BSF_PORT" ] || GBA_BSF_PORT=$(ms_free_port) || return 1
+    cat >"$dir/bsf.fd.conf" <<EOF
+# written by tests/lib_gba.sh: a BSF on loopback, TCP without TLS
+Identity = "bsf.example.org";
+Realm = "example.org";
+Port = $GBA_BSF_PORT;
+SecPort = 0;
+No_SCTP;
+No_IPv6;
+ListenOn = "127.0.0.1";
+NoRelay;
+EOF
+    ASAN_OPTIONS=detect_leaks=0 "$TEST_BSF" --diameter-conf "$dir/bsf.fd.conf" \
+        --provision "$dir/prov.txt" "$@" >>"$dir/bsf.log" 2>&1 </dev/null 7>&- &
+    GBA_BSF_PID=$!
+    ms_track "$GBA_BSF_PID"
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -q "zn-test-bsf\[$GBA_BSF_PID\]: info: ready" "$dir/bsf.log" && return 0
+        ms_running "$GBA_BSF_PID" || break
+        sleep 0.1
+    done
+    echo "the test BSF did not start"
+    cat "$dir/bsf.log"
+    return 1
+}
+
+gba_stop_bsf() {
+    ms_stop "$GBA_BSF_PID"
+    wait "$GBA_BSF_PID" 2>/dev/null
+}
+
+# gba_start_znd DIR KMS_CONF: kms-znd for the BSF of gba_start_bsf, its
+# Diameter identity kms.example.org; waits until it serves its socket.
+# Sets GBA_ZND_PID.
+gba_start_znd() {
+    local dir=$1 conf=$2 n
+    cat >"$dir/znd.fd.conf" <<EOF
+# written by tests/lib_gba.sh: the KMS node's Diameter identity; the BSF is
+# its one peer (reconnect after 1 s)
+Identity = "kms.example.org";
+Realm = "example.org";
+Port = 0;
+SecPort = 0;
+No_SCTP;
+No_IPv6;
+ListenOn = "127.0.0.1";
+NoRelay;
+TcTimer = 1;
+ConnectPeer = "bsf.example.org" { ConnectTo = "127.0.0.1"; Port = $GBA_BSF_PORT; No_TLS; };
+EOF
+    n=$(grep -c 'info: serving' "$dir/znd.log" 2>/dev/null)
+    ASAN_OPTIONS=detect_leaks=0 "$KMS_ZND" --config "$conf" >>"$dir/znd.log" 2>&1 </dev/null 7>&- &
+    GBA_ZND_PID=$!
+    ms_track "$GBA_ZND_PID"
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [ "$(grep -c 'info: serving' "$dir/znd.log")" -gt "${n:-0}" ] && return 0
+        ms_running "$GBA_ZND_PID" || break
+        sleep 0.1
+    done
+    echo "kms-znd did not start"
+    cat "$dir/znd.log"
+    return 1
+}
+
+gba_stop_znd() {
+    ms_stop "$GBA_ZND_PID"
+    wait "$GBA_ZND_PID" 2>/dev/null
+}
+
+# Wait (10 s) until kms-znd has said "connected" COUNT times in all.
+gba_wait_connected() {
+    local dir=$1 count=${2:-1} i
+    for ((i = 0; i < 100; i++)); do
+        [ "$(grep -c 'BSF bsf.example.org connected' "$dir/znd.log")" -ge "$count" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# The BIRs the BSF received for a B-TID.
+gba_birs() {
+    grep -cF "BIR btid=$2 " "$1/bsf.log"
+}
+
+# gba_digest_auth USER PASSWORD NONCE URI NC QOP BODY_FILE [REALM] [ALG]:
+# the value of an Authorization header (RFC 7616 §3.4), computed here with
+# coreutils' md5sum / sha256sum.
+gba_digest_auth() {
+    local u=$1 pw=$2 nonce=$3 uri=$4 nc=$5 qop=$6 body=$7
+    local realm=${8:-3GPP-bootstrapping@kms.example.org} alg=${9:-MD5}
+    local sum=md5sum cnonce=0a4f113b ha1 a2 r
+    [ "$alg" = MD5 ] || sum=sha256sum
+    ha1=$(printf '%s' "$u:$realm:$pw" | $sum | cut -d' ' -f1)
+    a2="POST:$uri"
+    [ "$qop" = auth-int ] && a2="$a2:$($sum <"$body" | cut -d' ' -f1)"
+    r=$(printf '%s' "$ha1:$nonce:$nc:$cnonce:$qop:$(printf '%s' "$a2" | $sum | cut -d' ' -f1)" |
+        $sum | cut -d' ' -f1)
+    printf 'Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=%s, response="%s", qop=%s, nc=%s, cnonce="%s"\n' \
+        "$u" "$realm" "$nonce" "$uri" "$alg" "$r" "$qop" "$nc" "$cnonce"
+}
+
+# Hex to bytes on stdout.
+gba_unhex() { printf "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
+# The password of a Digest for Ua: base64(Ks_NAF) (TS 33.222 §5.3).
+gba_password() { gba_unhex "$1" | base64 -w0; }
+# Does FILE hold the bytes HEX anywhere?
+gba_file_holds() { LC_ALL=C grep -qaP "$(printf '%s' "$2" | sed 's/../\\x&/g')" "$1"; }
+# The expiry (unix seconds) of one of the KMS's nonces (digest.h).
+gba_nonce_expiry() { printf '%s' "$1" | base64 -d | head -c 8 | od -An -tu8 --endian=big | tr -d ' '; }
