@@ -161,3 +161,62 @@ gba_password() { gba_unhex "$1" | base64 -w0; }
 gba_file_holds() { LC_ALL=C grep -qaP "$(printf '%s' "$2" | sed 's/../\\x&/g')" "$1"; }
 # The expiry (unix seconds) of one of the KMS's nonces (digest.h).
 gba_nonce_expiry() { printf '%s' "$1" | base64 -d | head -c 8 | od -An -tu8 --endian=big | tr -d ' '; }
+
+# ---------------------------------------------------------------- TLS
+
+# gba_make_cert DIR: a self-signed certificate for kms.example.org and
+# 127.0.0.1 (the KMS of Ua over TLS): DIR/kms.crt, DIR/kms.key, and both
+# in DIR/kms.pem (lighttpd's form).
+gba_make_cert() {
+    mkdir -p "$1"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=kms.example.org" \
+        -addext "subjectAltName=DNS:kms.example.org,IP:127.0.0.1" \
+        -keyout "$1/kms.key" -out "$1/kms.crt" >"$1/openssl.log" 2>&1 || return 1
+    cat "$1/kms.crt" "$1/kms.key" >"$1/kms.pem"
+    chmod 644 "$1/kms.crt" "$1/kms.key" "$1/kms.pem"
+}
+
+# gba_start_lighttpd_tls SOCKET CERTDIR: lighttpd/lighttpd-tls.conf (and
+# the lighttpd.conf it includes) with their var.* lines set; sets MS_PORT
+# (http), MS_TLS_PORT (https) and MS_LIGHTTPD_PID.
+gba_start_lighttpd_tls() {
+    local sock=$1 certs=$2 dir=$MS_TMP/lighttpd-tls try
+    mkdir -p "$dir/htdocs"
+    for try in 1 2 3 4 5; do
+        MS_PORT=$(ms_free_port) || return 1
+        MS_TLS_PORT=$(ms_free_port) || return 1
+        sed -e "s|^var.kms_port .*|var.kms_port   = $MS_PORT|" \
+            -e "s|^var.kms_socket .*|var.kms_socket = \"$sock\"|" \
+            -e "s|^var.kms_state .*|var.kms_state  = \"$dir\"|" \
+            "$MS_SRC/lighttpd/lighttpd.conf" >"$dir/lighttpd.conf"
+        sed -e "s|^var.kms_tls_port .*|var.kms_tls_port = $MS_TLS_PORT|" \
+            -e "s|^var.kms_tls_pem .*|var.kms_tls_pem  = \"$certs/kms.pem\"|" \
+            "$MS_SRC/lighttpd/lighttpd-tls.conf" >"$dir/lighttpd-tls.conf"
+        lighttpd -tt -f "$dir/lighttpd-tls.conf" >"$dir/check.log" 2>&1 ||
+            { cat "$dir/check.log"; return 1; }
+        lighttpd -D -f "$dir/lighttpd-tls.conf" >>"$dir/stderr.log" 2>&1 7>&- &
+        MS_LIGHTTPD_PID=$!
+        ms_track "$MS_LIGHTTPD_PID"
+        if ms_wait_port "$MS_TLS_PORT" && ms_running "$MS_LIGHTTPD_PID"; then
+            return 0
+        fi
+        ms_stop "$MS_LIGHTTPD_PID"
+    done
+    return 1
+}
+
+# ms_start_apache's TEXT for an Apache with apache/mikeykms-fcgid-tls.conf on
+# 127.0.0.1:PORT (mod_ssl).
+gba_apache_tls_lines() {
+    local port=$1 certs=$2 mods=/usr/lib/apache2/modules
+    cat <<EOF
+LoadModule ssl_module $mods/mod_ssl.so
+LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
+SSLSessionCache "shmcb:$MS_TMP/apache/ssl_scache(512000)"
+Define MIKEYKMS_TLS_LISTEN 127.0.0.1:$port
+Define MIKEYKMS_TLS_VHOST 127.0.0.1:$port
+Define MIKEYKMS_TLS_CERT $certs/kms.crt
+Define MIKEYKMS_TLS_KEY $certs/kms.key
+Include "$MS_SRC/apache/mikeykms-fcgid-tls.conf"
+EOF
+}
