@@ -7,7 +7,8 @@ pkgs=(
   libssl-dev libsqlite3-dev sqlite3 liblmdb-dev lmdb-utils libfcgi-dev check
   libcurl4-openssl-dev libsrtp2-dev
   clang libclang-rt-14-dev
-  lighttpd spawn-fcgi apache2 libapache2-mod-fcgid nginx-light
+  lighttpd lighttpd-mod-openssl spawn-fcgi apache2 libapache2-mod-fcgid
+  nginx-light libfreediameter-dev freediameter
   curl netcat-openbsd wrk tshark python3 openssl strace
   mandoc man-db
   dpkg-dev debhelper apache2-dev lintian adduser

@@ -6,12 +6,21 @@
 #                                 root), build in ./build, create ./run (store,
 #                                 demo subscribers alice and bob, kms.conf),
 #                                 start kmsd and lighttpd, print how to try it
-#   scripts/kms-local.sh stop     stop both
+#   scripts/kms-local.sh start --gba
+#                                 the same, and the KMS as a GBA NAF
+#                                 (doc/profile.md §10): a test BSF with alice
+#                                 and bob bootstrapped, the Zn daemon kms-znd;
+#                                 prints the mikey-ue chain
+#                                 command with their GBA credentials (and
+#                                 runs it once)
+#   scripts/kms-local.sh stop     stop everything it started
 #   scripts/kms-local.sh status   are they running, does the KMS answer
 #
 # Environment: KMS_PORT (default 8080), KMS_THREADS (default 4), JOBS (make
-# -j, default nproc). ./run/kmsd.log and ./run/lighttpd/error.log hold the
-# logs. Nothing listens on anything but 127.0.0.1 and a unix socket in ./run.
+# -j, default nproc), GBA_DIAMETER_PORT (the test BSF's, default 38680).
+# ./run/kmsd.log and ./run/lighttpd/error.log hold the logs (./run/gba/ the
+# BSF's and kms-znd's). Nothing listens on anything but 127.0.0.1 and unix
+# sockets in ./run.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,18 +36,29 @@ SOCK=$RUN/kmsd.sock
 KMSD_PID=$RUN/kmsd.pid
 LT_DIR=$RUN/lighttpd
 LT_PID=$LT_DIR/lighttpd.pid
+# GBA (--gba)
+GBA_DIR=$RUN/gba
+KMS_ZND=$BUILD/src/zn/kms-znd
+TEST_BSF=$BUILD/src/zn/zn-test-bsf
+BSF_PID=$GBA_DIR/bsf.pid
+ZND_PID=$GBA_DIR/kms-znd.pid
+DIAMETER_PORT=${GBA_DIAMETER_PORT:-38680}
+GBA=0
 
 say() { echo "kms-local: $*"; }
 die() { echo "kms-local: $*" >&2; exit 1; }
 
 # Build dependencies of mikeykms plus the servers this script runs.
 PKGS=(build-essential autoconf automake libtool pkg-config
-      libssl-dev libsqlite3-dev sqlite3 libfcgi-dev check
+      libssl-dev libsqlite3-dev sqlite3 liblmdb-dev libfcgi-dev check
       libcurl4-openssl-dev lighttpd spawn-fcgi curl)
+# and for --gba: freeDiameter (Zn)
+GBA_PKGS=(libfreediameter-dev freediameter)
 
 install_missing() {
-    local p missing=()
-    for p in "${PKGS[@]}"; do
+    local p missing=() all=("${PKGS[@]}")
+    [ "$GBA" -eq 1 ] && all+=("${GBA_PKGS[@]}")
+    for p in "${all[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
             missing+=("$p")
     done
@@ -82,6 +102,15 @@ build() {
     make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >"$BUILD/make.log" 2>&1 ||
         { tail -n 40 "$BUILD/make.log" >&2; die "build failed"; }
     [ -x "$KMSD" ] && [ -x "$KMSCTL" ] || die "build did not produce kmsd and kmsctl"
+    if [ "$GBA" -eq 1 ] && ! [ -x "$KMS_ZND" ]; then
+        # configured before freeDiameter was there: again, now with it
+        say "configure again (freeDiameter for --gba)"
+        (cd "$BUILD" && "$here/configure" -q)
+        make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >>"$BUILD/make.log" 2>&1 || die "build failed"
+    fi
+    if [ "$GBA" -eq 1 ] && ! { [ -x "$KMS_ZND" ] && [ -x "$TEST_BSF" ]; }; then
+        die "no kms-znd / zn-test-bsf in $BUILD: is libfreediameter-dev installed?"
+    fi
 }
 
 # A 16-byte PSK as hex, written with mode 0600.
@@ -111,6 +140,20 @@ store = kms.db
 master_key = master.key
 log_level = info
 EOF
+    if [ "$GBA" -eq 1 ]; then
+        cat >>"$RUN/kms.conf" <<EOF
+# GBA (doc/profile.md §10): the KMS as a NAF, Zn through kms-znd;
+# ua_auth = digest would refuse the demo PSK subscribers (no B-TID)
+gba = yes
+kms_fqdn = kms.example.org
+ua_auth = none
+gba_forking = yes
+zn_socket = gba/zn.sock
+zn_diameter_conf = gba/kms-znd.fd.conf
+zn_realm = example.org
+zn_bsf = bsf.example.org
+EOF
+    fi
     "$KMSD" --config "$RUN/kms.conf" --check-config >/dev/null ||
         die "kmsd --check-config failed for $RUN/kms.conf"
 }
@@ -126,6 +169,84 @@ wait_port() {
         sleep 0.1
     done
     return 1
+}
+
+# The test BSF's bootstrappings of alice and bob (random Ks and RAND, an
+# hour long), freeDiameter's files for it and for kms-znd.
+make_gba() {
+    mkdir -p "$GBA_DIR"
+    chmod 700 "$GBA_DIR"
+    local who now btid ks
+    now=$(date +%s)
+    : >"$GBA_DIR/prov.txt"
+    for who in alice bob; do
+        btid="$(head -c 16 /dev/urandom | base64)@bsf.example.org"
+        ks=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+        echo "$btid $who@ims.example.org $ks $((now + 3600)) sip:$who@example.org" >>"$GBA_DIR/prov.txt"
+        printf 'btid=%s\nks=%s\nimpi=%s\n' "$btid" "$ks" "$who@ims.example.org" >"$GBA_DIR/$who.gba"
+    done
+    cat >"$GBA_DIR/bsf.fd.conf" <<EOF
+# the test BSF (zn-test-bsf), written by scripts/kms-local.sh
+Identity = "bsf.example.org";
+Realm = "example.org";
+Port = $DIAMETER_PORT;
+SecPort = 0;
+No_SCTP;
+No_IPv6;
+ListenOn = "127.0.0.1";
+NoRelay;
+EOF
+    cat >"$GBA_DIR/kms-znd.fd.conf" <<EOF
+# the KMS node's Diameter identity (kms-znd), written by scripts/kms-local.sh;
+# TCP without TLS, loopback only: a real BSF wants TLS_Cred / TLS_CA here
+Identity = "kms.example.org";
+Realm = "example.org";
+Port = 0;
+SecPort = 0;
+No_SCTP;
+No_IPv6;
+ListenOn = "127.0.0.1";
+NoRelay;
+TcTimer = 2;
+ConnectPeer = "bsf.example.org" { ConnectTo = "127.0.0.1"; Port = $DIAMETER_PORT; No_TLS; };
+EOF
+}
+
+# start_daemon NAME PIDFILE LOG READY COMMAND...: in the background, its
+# pid in PIDFILE, until its log says "info: READY".
+start_daemon() {
+    local name=$1 pidfile=$2 log=$3 ready=$4 i
+    shift 4
+    if pid_alive "$pidfile"; then
+        say "$name already running (pid $(cat "$pidfile"))"
+        return 0
+    fi
+    "$@" </dev/null >>"$log" 2>&1 &
+    echo $! >"$pidfile"
+    for ((i = 0; i < 100; i++)); do
+        grep -q "\[$(cat "$pidfile")\]: info: $ready" "$log" 2>/dev/null && return 0
+        pid_alive "$pidfile" || break
+        sleep 0.1
+    done
+    tail -n 20 "$log" >&2
+    die "$name did not start (log: $log)"
+}
+
+start_gba() {
+    if ! pid_alive "$BSF_PID" && (exec 3<>"/dev/tcp/127.0.0.1/$DIAMETER_PORT") 2>/dev/null; then
+        die "127.0.0.1:$DIAMETER_PORT is taken by another program (set GBA_DIAMETER_PORT)"
+    fi
+    start_daemon zn-test-bsf "$BSF_PID" "$GBA_DIR/bsf.log" ready \
+        "$TEST_BSF" --diameter-conf "$GBA_DIR/bsf.fd.conf" --provision "$GBA_DIR/prov.txt"
+    start_daemon kms-znd "$ZND_PID" "$GBA_DIR/kms-znd.log" serving \
+        "$KMS_ZND" --config "$RUN/kms.conf"
+    local i
+    for ((i = 0; i < 50; i++)); do
+        grep -q "kms-znd\[$(cat "$ZND_PID")\]: info: BSF bsf.example.org connected" \
+            "$GBA_DIR/kms-znd.log" && return 0
+        sleep 0.1
+    done
+    die "kms-znd does not connect to the test BSF (logs: $GBA_DIR/)"
 }
 
 start_kmsd() {
@@ -170,6 +291,35 @@ start_lighttpd() {
     lighttpd -f "$LT_DIR/lighttpd.conf"
     echo "$PORT" >"$RUN/port"
     wait_port || die "lighttpd does not answer on 127.0.0.1:$PORT (log: $LT_DIR/error.log)"
+}
+
+gba_val() { sed -n "s/^$2=//p" "$GBA_DIR/$1.gba"; }
+
+# The mikey-ue chain with alice's and bob's GBA credentials; "oneline"
+# prints it on one line.
+gba_command() {
+    local nl=' \\\n    '
+    [ "${1:-}" = oneline ] && nl=' '
+    printf -- "%s chain --url http://127.0.0.1:%s/keymanagement$nl" "$MIKEY_UE" "$PORT"
+    printf -- "--alice-impu sip:alice@example.org --alice-gba-btid %s$nl" "$(gba_val alice btid)"
+    printf -- "--alice-gba-ks %s --alice-gba-impi %s$nl" "$(gba_val alice ks)" "$(gba_val alice impi)"
+    printf -- "--bob-impu sip:bob@example.org --bob-gba-btid %s$nl" "$(gba_val bob btid)"
+    printf -- "--bob-gba-ks %s --bob-gba-impi %s\n" "$(gba_val bob ks)" "$(gba_val bob impi)"
+}
+
+gba_hints() {
+    cat <<EOF
+
+The KMS is a GBA NAF (doc/profile.md §10): a test BSF on 127.0.0.1:$DIAMETER_PORT
+(zn-test-bsf, pid $(cat "$BSF_PID")) holds bootstrappings of alice and bob
+($GBA_DIR/prov.txt) and kms-znd (pid $(cat "$ZND_PID")) is the node's Zn daemon.
+No GBA subscriber is in the store: the B-TID is the PSK id, Ks_NAF the PSK.
+The chain with their GBA credentials (exit 0 only if the keys match; with
+ua_auth = digest in $RUN/kms.conf mikey-ue answers the 401 with them):
+
+EOF
+    printf '  '
+    gba_command
 }
 
 stop_one() { # NAME PIDFILE
@@ -237,26 +387,50 @@ EOF
 }
 
 cmd=${1:-start}
+if [ "$cmd" = start ] && [ "${2:-}" = --gba ]; then
+    GBA=1
+elif [ $# -gt 1 ]; then
+    echo "usage: $0 [start [--gba]|stop|status]" >&2
+    exit 2
+fi
 case "$cmd" in
 start)
     install_missing
     build
     make_store
+    if [ "$GBA" -eq 1 ]; then
+        make_gba
+        start_gba
+    fi
     start_kmsd
     start_lighttpd
     code=$(probe)
     [ "$code" = 405 ] || die "the KMS does not answer as expected (GET -> $code, want 405)"
     usage_hints
+    if [ "$GBA" -eq 1 ]; then
+        gba_hints
+        # the printed command, run once: it must work
+        bash -c "$(gba_command oneline)" >"$GBA_DIR/first-chain.out" 2>&1 ||
+            { cat "$GBA_DIR/first-chain.out" >&2; die "the GBA chain failed (above)"; }
+        echo
+        echo "(run once just now: $(tail -n 1 "$GBA_DIR/first-chain.out"))"
+    fi
     ;;
 stop)
     stop_one lighttpd "$LT_PID"
     stop_one kmsd "$KMSD_PID"
-    rm -f "$SOCK" "$RUN/port"
+    [ ! -f "$ZND_PID" ] || stop_one kms-znd "$ZND_PID"
+    [ ! -f "$BSF_PID" ] || stop_one zn-test-bsf "$BSF_PID"
+    rm -f "$SOCK" "$RUN/port" "$GBA_DIR/zn.sock"
     ;;
 status)
     rc=0
     if pid_alive "$KMSD_PID"; then say "kmsd running (pid $(cat "$KMSD_PID"))"; else say "kmsd not running"; rc=1; fi
     if pid_alive "$LT_PID"; then say "lighttpd running (pid $(cat "$LT_PID")) on 127.0.0.1:$PORT"; else say "lighttpd not running"; rc=1; fi
+    if [ -f "$ZND_PID" ] || [ -f "$BSF_PID" ]; then
+        if pid_alive "$ZND_PID"; then say "kms-znd running (pid $(cat "$ZND_PID"))"; else say "kms-znd not running"; rc=1; fi
+        if pid_alive "$BSF_PID"; then say "zn-test-bsf running (pid $(cat "$BSF_PID"))"; else say "zn-test-bsf not running"; rc=1; fi
+    fi
     if [ "$rc" -eq 0 ]; then
         code=$(probe)
         if [ "$code" = 405 ]; then say "KMS answers (GET -> 405 Allow: POST, as it should)"; else say "KMS does not answer (GET -> $code)"; rc=1; fi
@@ -264,7 +438,7 @@ status)
     exit "$rc"
     ;;
 *)
-    echo "usage: $0 [start|stop|status]" >&2
+    echo "usage: $0 [start [--gba]|stop|status]" >&2
     exit 2
     ;;
 esac
