@@ -53,7 +53,7 @@ PKGS=(build-essential autoconf automake libtool pkg-config
       libssl-dev libsqlite3-dev sqlite3 liblmdb-dev libfcgi-dev check
       libcurl4-openssl-dev lighttpd spawn-fcgi curl)
 # and for --gba: freeDiameter (Zn)
-GBA_PKGS=(libfreediameter-dev freediameter)
+GBA_PKGS=(libfreediameter-dev)
 
 install_missing() {
     local p missing=() all=("${PKGS[@]}")
