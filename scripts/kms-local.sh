@@ -185,31 +185,11 @@ make_gba() {
         echo "$btid $who@ims.example.org $ks $((now + 3600)) sip:$who@example.org" >>"$GBA_DIR/prov.txt"
         printf 'btid=%s\nks=%s\nimpi=%s\n' "$btid" "$ks" "$who@ims.example.org" >"$GBA_DIR/$who.gba"
     done
-    cat >"$GBA_DIR/bsf.fd.conf" <<EOF
-# the test BSF (zn-test-bsf), written by scripts/kms-local.sh
-Identity = "bsf.example.org";
-Realm = "example.org";
-Port = $DIAMETER_PORT;
-SecPort = 0;
-No_SCTP;
-No_IPv6;
-ListenOn = "127.0.0.1";
-NoRelay;
-EOF
-    cat >"$GBA_DIR/kms-znd.fd.conf" <<EOF
-# the KMS node's Diameter identity (kms-znd), written by scripts/kms-local.sh;
-# TCP without TLS, loopback only: a real BSF wants TLS_Cred / TLS_CA here
-Identity = "kms.example.org";
-Realm = "example.org";
-Port = 0;
-SecPort = 0;
-No_SCTP;
-No_IPv6;
-ListenOn = "127.0.0.1";
-NoRelay;
-TcTimer = 2;
-ConnectPeer = "bsf.example.org" { ConnectTo = "127.0.0.1"; Port = $DIAMETER_PORT; No_TLS; };
-EOF
+    # freeDiameter's files: the samples with the test BSF's port
+    sed "s/^Port = 3868;/Port = $DIAMETER_PORT;/" \
+        "$here/doc/zn-test-bsf.fd.conf.sample" >"$GBA_DIR/bsf.fd.conf"
+    sed "s/Port = 3868; No_TLS;/Port = $DIAMETER_PORT; No_TLS;/" \
+        "$here/doc/kms-znd.fd.conf.sample" >"$GBA_DIR/kms-znd.fd.conf"
 }
 
 # start_daemon NAME PIDFILE LOG READY COMMAND...: in the background, its

@@ -39,15 +39,7 @@ BOB=(--bob-impu sip:bob@example.org --bob-psk-id bob --bob-psk-file "$D/bob.psk"
 A=(--impu sip:alice@example.org --psk-id alice --psk-file "$D/alice.psk")
 B=(--impu sip:bob@example.org --psk-id bob --psk-file "$D/bob.psk")
 
-# ue NAME WANT_RC ARGS...: run mikey-ue, stdout in $O, stderr in $E
-ue() {
-    local name=$1 want=$2 rc
-    shift 2
-    "$MIKEY_UE" "$@" >"$O" 2>"$E"
-    rc=$?
-    if [ "$rc" = "$want" ]; then ms_ok "$name: exit $want"; else
-        ms_fail "$name: exit $rc, expected $want: $(head -c 300 "$E")"; fi
-}
+ue() { ms_ue "$@"; }
 
 # err_is NAME TEXT: stderr is exactly one line, and it is TEXT
 err_is() {

@@ -23,15 +23,12 @@ set -u
 
 ms_need lighttpd spawn-fcgi curl
 gba_need
-[ -x "$MIKEY_UE" ] || ms_skip "$MIKEY_UE not built"
-"$MIKEY_UE" --help 2>&1 | grep -q -- '--url' || ms_skip "mikey-ue built without libcurl"
+gba_need_ue
 ms_setup
 
 D=$MS_TMP/kms
 G=$MS_TMP/gba
-mkdir -p "$G"
-mapfile -t GL < <(gba_conf_lines "$G")
-ms_make_store "$D" "${GL[@]}"
+gba_make_store "$D" "$G"
 O=$MS_TMP/out
 E=$MS_TMP/err
 NOW=$(date +%s)
@@ -65,15 +62,7 @@ echo "# lighttpd on $BASE, BSF on 127.0.0.1:$GBA_BSF_PORT"
 ALICE=(--alice-impu sip:alice@example.org --alice-gba-btid "$BT_A" --alice-gba-ks "$KS_A" --alice-gba-impi alice@ims.example.org)
 BOB=(--bob-impu sip:bob@example.org --bob-gba-btid "$BT_B" --bob-gba-ks "$KS_B" --bob-gba-impi bob@ims.example.org)
 
-# ue NAME WANT_RC ARGS...: run mikey-ue, stdout in $O, stderr in $E
-ue() {
-    local name=$1 want=$2 rc
-    shift 2
-    "$MIKEY_UE" "$@" >"$O" 2>"$E"
-    rc=$?
-    if [ "$rc" = "$want" ]; then ms_ok "$name: exit $want"; else
-        ms_fail "$name: exit $rc, expected $want: $(head -c 300 "$E")"; fi
-}
+ue() { ms_ue "$@"; }
 
 # req_of BTID KS IMPI IMPU: a REQUEST_INIT of that GBA UE (base64)
 req_of() {

@@ -14,16 +14,13 @@ set -u
 
 ms_need curl openssl
 gba_need
-[ -x "$MIKEY_UE" ] || ms_skip "$MIKEY_UE not built"
-"$MIKEY_UE" --help 2>&1 | grep -q -- '--url' || ms_skip "mikey-ue built without libcurl"
+gba_need_ue
 ms_setup
 
 D=$MS_TMP/kms
 G=$MS_TMP/gba
 C=$MS_TMP/tls
-mkdir -p "$G"
-mapfile -t GL < <(gba_conf_lines "$G")
-ms_make_store "$D" "${GL[@]}"
+gba_make_store "$D" "$G"
 cp "$D/kms.conf" "$D/kms-digest.conf"
 echo "ua_auth = digest" >>"$D/kms-digest.conf"
 gba_make_cert "$C" || { echo "openssl could not make a certificate"; cat "$C/openssl.log"; exit 1; }
@@ -103,7 +100,7 @@ if command -v lighttpd >/dev/null && command -v spawn-fcgi >/dev/null &&
     [ -f /usr/lib/lighttpd/mod_openssl.so ]; then
     SOCK=$MS_TMP/kmsd.sock
     ms_start_kmsd_spawn "$SOCK" "$D/kms-digest.conf" "$MS_TMP/kmsd.log" --threads 2 || exit 1
-    gba_start_lighttpd_tls "$SOCK" "$C" || { echo "lighttpd (TLS) did not start"; exit 1; }
+    MS_LIGHTTPD_TLS_PEM=$C/kms.pem ms_start_lighttpd "$SOCK" || { echo "lighttpd (TLS) did not start"; exit 1; }
     echo "# lighttpd: http :$MS_PORT, https :$MS_TLS_PORT"
     unauth "lighttpd https" "https://127.0.0.1:$MS_TLS_PORT/keymanagement"
     chain "lighttpd https, ua_auth = digest" "https://127.0.0.1:$MS_TLS_PORT/keymanagement" --cacert "$C/kms.crt"

@@ -16,6 +16,22 @@ gba_need() {
     [ -x "$KMS_ZND" ] && [ -x "$TEST_BSF" ] || ms_skip "built without freeDiameter (no kms-znd)"
 }
 
+# Skip (77) without mikey-ue or its libcurl transport.
+gba_need_ue() {
+    [ -x "$MIKEY_UE" ] || ms_skip "$MIKEY_UE not built"
+    "$MIKEY_UE" --help 2>&1 | grep -q -- '--url' || ms_skip "mikey-ue built without libcurl"
+}
+
+# gba_make_store DIR ZN_DIR [LINE...]: ms_make_store's demo store with the
+# kms.conf lines of a NAF whose Zn daemon lives in ZN_DIR (and LINEs).
+gba_make_store() {
+    local d=$1 g=$2 lines
+    shift 2
+    mkdir -p "$g"
+    mapfile -t lines < <(gba_conf_lines "$g")
+    ms_make_store "$d" "${lines[@]}" "$@"
+}
+
 # A fresh B-TID (base64 of a random RAND, '@', the BSF's domain) and Ks.
 gba_btid() { printf '%s@bsf.example.org' "$(head -c 16 /dev/urandom | base64)"; }
 gba_ks() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
@@ -51,17 +67,8 @@ gba_start_bsf() {
     mkdir -p "$dir"
     touch "$dir/prov.txt"
     [ -n "$GBA_BSF_PORT" ] || GBA_BSF_PORT=$(ms_free_port) || return 1
-    cat >"$dir/bsf.fd.conf" <<EOF
-# written by tests/lib_gba.sh: a BSF on loopback, TCP without TLS
-Identity = "bsf.example.org";
-Realm = "example.org";
-Port = $GBA_BSF_PORT;
-SecPort = 0;
-No_SCTP;
-No_IPv6;
-ListenOn = "127.0.0.1";
-NoRelay;
-EOF
+    sed "s/^Port = 3868;/Port = $GBA_BSF_PORT;/" \
+        "$MS_SRC/doc/zn-test-bsf.fd.conf.sample" >"$dir/bsf.fd.conf"
     ASAN_OPTIONS=detect_leaks=0 "$TEST_BSF" --diameter-conf "$dir/bsf.fd.conf" \
         --provision "$dir/prov.txt" "$@" >>"$dir/bsf.log" 2>&1 </dev/null 7>&- &
     GBA_BSF_PID=$!
@@ -87,20 +94,10 @@ gba_stop_bsf() {
 # Sets GBA_ZND_PID.
 gba_start_znd() {
     local dir=$1 conf=$2 n
-    cat >"$dir/znd.fd.conf" <<EOF
-# written by tests/lib_gba.sh: the KMS node's Diameter identity; the BSF is
-# its one peer (reconnect after 1 s)
-Identity = "kms.example.org";
-Realm = "example.org";
-Port = 0;
-SecPort = 0;
-No_SCTP;
-No_IPv6;
-ListenOn = "127.0.0.1";
-NoRelay;
-TcTimer = 1;
-ConnectPeer = "bsf.example.org" { ConnectTo = "127.0.0.1"; Port = $GBA_BSF_PORT; No_TLS; };
-EOF
+    # the BSF of gba_start_bsf; a lost connection tried again after 1 s
+    sed -e "s/Port = 3868; No_TLS;/Port = $GBA_BSF_PORT; No_TLS;/" \
+        -e "s/^TcTimer = .*/TcTimer = 1;/" \
+        "$MS_SRC/doc/kms-znd.fd.conf.sample" >"$dir/znd.fd.conf"
     n=$(grep -c 'info: serving' "$dir/znd.log" 2>/dev/null)
     ASAN_OPTIONS=detect_leaks=0 "$KMS_ZND" --config "$conf" >>"$dir/znd.log" 2>&1 </dev/null 7>&- &
     GBA_ZND_PID=$!
@@ -174,35 +171,6 @@ gba_make_cert() {
         -keyout "$1/kms.key" -out "$1/kms.crt" >"$1/openssl.log" 2>&1 || return 1
     cat "$1/kms.crt" "$1/kms.key" >"$1/kms.pem"
     chmod 644 "$1/kms.crt" "$1/kms.key" "$1/kms.pem"
-}
-
-# gba_start_lighttpd_tls SOCKET CERTDIR: lighttpd/lighttpd-tls.conf (and
-# the lighttpd.conf it includes) with their var.* lines set; sets MS_PORT
-# (http), MS_TLS_PORT (https) and MS_LIGHTTPD_PID.
-gba_start_lighttpd_tls() {
-    local sock=$1 certs=$2 dir=$MS_TMP/lighttpd-tls try
-    mkdir -p "$dir/htdocs"
-    for try in 1 2 3 4 5; do
-        MS_PORT=$(ms_free_port) || return 1
-        MS_TLS_PORT=$(ms_free_port) || return 1
-        sed -e "s|^var.kms_port .*|var.kms_port   = $MS_PORT|" \
-            -e "s|^var.kms_socket .*|var.kms_socket = \"$sock\"|" \
-            -e "s|^var.kms_state .*|var.kms_state  = \"$dir\"|" \
-            "$MS_SRC/lighttpd/lighttpd.conf" >"$dir/lighttpd.conf"
-        sed -e "s|^var.kms_tls_port .*|var.kms_tls_port = $MS_TLS_PORT|" \
-            -e "s|^var.kms_tls_pem .*|var.kms_tls_pem  = \"$certs/kms.pem\"|" \
-            "$MS_SRC/lighttpd/lighttpd-tls.conf" >"$dir/lighttpd-tls.conf"
-        lighttpd -tt -f "$dir/lighttpd-tls.conf" >"$dir/check.log" 2>&1 ||
-            { cat "$dir/check.log"; return 1; }
-        lighttpd -D -f "$dir/lighttpd-tls.conf" >>"$dir/stderr.log" 2>&1 7>&- &
-        MS_LIGHTTPD_PID=$!
-        ms_track "$MS_LIGHTTPD_PID"
-        if ms_wait_port "$MS_TLS_PORT" && ms_running "$MS_LIGHTTPD_PID"; then
-            return 0
-        fi
-        ms_stop "$MS_LIGHTTPD_PID"
-    done
-    return 1
 }
 
 # ms_start_apache's TEXT for an Apache with apache/mikeykms-fcgid-tls.conf on

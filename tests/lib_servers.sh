@@ -136,6 +136,17 @@ ms_fail() {
     echo "not ok $MS_CHECKS - $*"
 }
 
+# ms_ue NAME WANT_RC ARGS...: run mikey-ue, stdout in $O, stderr in $E (the
+# caller's files), one check on its exit status.
+ms_ue() {
+    local name=$1 want=$2 rc
+    shift 2
+    "$MIKEY_UE" "$@" >"$O" 2>"$E"
+    rc=$?
+    if [ "$rc" = "$want" ]; then ms_ok "$name: exit $want"; else
+        ms_fail "$name: exit $rc, expected $want: $(head -c 300 "$E")"; fi
+}
+
 # ms_check NAME COMMAND...: one check that passes when COMMAND succeeds.
 ms_check() {
     local name=$1
@@ -377,21 +388,32 @@ ms_start_kmsd_listen() {
 
 # ms_start_lighttpd SOCKET: lighttpd/lighttpd.conf with its var.* lines set
 # for this test; sets MS_PORT and MS_LIGHTTPD_PID. Retries on a port race.
+# With MS_LIGHTTPD_TLS_PEM (certificate and key, PEM) it runs
+# lighttpd/lighttpd-tls.conf instead, HTTPS on MS_TLS_PORT as well.
 ms_start_lighttpd() {
-    local sock=$1 dir=$MS_TMP/lighttpd try
+    local sock=$1 dir=$MS_TMP/lighttpd try conf=lighttpd.conf wait
     mkdir -p "$dir/htdocs"
     for try in 1 2 3 4 5; do
         MS_PORT=$(ms_free_port) || return 1
+        wait=$MS_PORT
         sed -e "s|^var.kms_port .*|var.kms_port   = $MS_PORT|" \
             -e "s|^var.kms_socket .*|var.kms_socket = \"$sock\"|" \
             -e "s|^var.kms_state .*|var.kms_state  = \"$dir\"|" \
             "$MS_SRC/lighttpd/lighttpd.conf" >"$dir/lighttpd.conf"
-        lighttpd -tt -f "$dir/lighttpd.conf" >"$dir/check.log" 2>&1 ||
+        if [ -n "${MS_LIGHTTPD_TLS_PEM:-}" ]; then
+            MS_TLS_PORT=$(ms_free_port) || return 1
+            wait=$MS_TLS_PORT
+            conf=lighttpd-tls.conf
+            sed -e "s|^var.kms_tls_port .*|var.kms_tls_port = $MS_TLS_PORT|" \
+                -e "s|^var.kms_tls_pem .*|var.kms_tls_pem  = \"$MS_LIGHTTPD_TLS_PEM\"|" \
+                "$MS_SRC/lighttpd/lighttpd-tls.conf" >"$dir/$conf"
+        fi
+        lighttpd -tt -f "$dir/$conf" >"$dir/check.log" 2>&1 ||
             { cat "$dir/check.log"; return 1; }
-        lighttpd -D -f "$dir/lighttpd.conf" >>"$dir/stderr.log" 2>&1 7>&- &
+        lighttpd -D -f "$dir/$conf" >>"$dir/stderr.log" 2>&1 7>&- &
         MS_LIGHTTPD_PID=$!
         ms_track "$MS_LIGHTTPD_PID"
-        if ms_wait_port "$MS_PORT" && ms_running "$MS_LIGHTTPD_PID"; then
+        if ms_wait_port "$wait" && ms_running "$MS_LIGHTTPD_PID"; then
             return 0
         fi
         ms_stop "$MS_LIGHTTPD_PID"

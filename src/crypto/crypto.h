@@ -175,7 +175,7 @@ mk_err mk_aes_kw_wrap(mk_bytes kek, const uint8_t *iv8, mk_bytes plain,
 mk_err mk_aes_kw_unwrap(mk_bytes kek, const uint8_t *iv8, mk_bytes wrapped,
                         uint8_t *out, size_t cap, size_t *outlen);
 
-/* --- GBA (TS 33.220 Annex B) and HTTP Digest hashes (gba.c) --- */
+/* --- GBA (TS 33.220 Annex B, gba.c) and HTTP Digest hashes (hash.c) --- */
 #define MK_GBA_KEY_LEN 32          /* Ks = CK || IK, and Ks_NAF */
 #define MK_GBA_KDF_PARAMS_MAX 8
 #define MK_GBA_FC_KS_NAF 0x01      /* 33.220 B.3: Ks_(ext)_NAF */

@@ -2,8 +2,6 @@
  * (kmsd_gba.h). */
 #include "fcgi/kmsd_gba.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -11,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fcgi/kmsd_io.h"
 #include "fcgi/kmsd_log.h"
 #include "gba/zn_wire.h"
 #include "store/node_gba.h"
@@ -122,45 +121,6 @@ static mk_err zn_connect(kmsd_gba *g)
     return MK_OK;
 }
 
-static bool zn_send(kmsd_gba *g, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(g->zn_fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
-/* 1 read, 0 the daemon closed (before any byte), -1 error, -2 timeout. */
-static int zn_recv(kmsd_gba *g, uint8_t *p, size_t n, int timeout_ms)
-{
-    size_t got = 0;
-    while (got < n) {
-        struct pollfd pf = {.fd = g->zn_fd, .events = POLLIN};
-        int r = poll(&pf, 1, timeout_ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0)
-            return -2;
-        if (r < 0)
-            return -1;
-        ssize_t k = recv(g->zn_fd, p + got, n - got, 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k == 0)
-            return got == 0 ? 0 : -1;
-        if (k < 0)
-            return -1;
-        got += (size_t)k;
-    }
-    return 1;
-}
-
 /* One question to kms-znd. A connection the daemon closed since the last
  * question (idle, restarted) is opened again once. */
 static mk_err zn_ask(kmsd_gba *g, mk_bytes btid, mk_zn_answer *a)
@@ -179,10 +139,11 @@ static mk_err zn_ask(kmsd_gba *g, mk_bytes btid, mk_zn_answer *a)
     for (int attempt = 0; attempt < 2; attempt++) {
         bool reused = g->zn_fd >= 0;
         MK_GUARD(zn_connect(g));
-        int r = zn_send(g, g->frame, n) ? zn_recv(g, g->frame, 4, wait_ms)
-                                         : 0;
+        int r = kmsd_io_write_all(g->zn_fd, g->frame, n)
+                    ? kmsd_io_read_all(g->zn_fd, g->frame, 4, wait_ms)
+                    : 0;
         if (r == 1 && mk_zn_frame_len(g->frame, &body) == MK_OK)
-            r = zn_recv(g, g->frame + 4, body, wait_ms);
+            r = kmsd_io_read_all(g->zn_fd, g->frame + 4, body, wait_ms);
         else if (r == 1)
             r = -1;
         if (r == 1) {

@@ -12,6 +12,7 @@
 #include "codec/mikey_const.h"
 #include "gba/gba.h"
 #include "store/node.h"
+#include "util/hex.h"
 
 #define LINE_MAX_LEN 4096 /* bytes per line, newline included */
 
@@ -346,20 +347,11 @@ static mk_err set_fqdn(parse_ctx *p, const char *key, const char *v,
 static mk_err set_ua_id(parse_ctx *p, const char *v)
 {
     uint8_t id[5];
+    size_t n = 0;
     if (strlen(v) != 10)
         return fail(p, "ua_protocol_id: 10 hex digits (5 bytes)");
-    for (size_t i = 0; i < 5; i++) {
-        unsigned b = 0;
-        for (size_t k = 0; k < 2; k++) {
-            char ch = v[2 * i + k];
-            if (!isxdigit((unsigned char)ch))
-                return fail(p, "ua_protocol_id: '%s' is not hex", v);
-            b = b * 16 + (unsigned)(isdigit((unsigned char)ch)
-                                        ? ch - '0'
-                                        : (ch | 0x20) - 'a' + 10);
-        }
-        id[i] = (uint8_t)b;
-    }
+    if (mk_hex_decode(v, 10, id, sizeof id, &n) != MK_OK)
+        return fail(p, "ua_protocol_id: '%s' is not hex", v);
     memcpy(p->c->ua_protocol_id, id, 5);
     return MK_OK;
 }

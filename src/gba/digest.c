@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/base64.h"
+#include "util/hex.h"
 
 static char lower(char ch)
 {
@@ -348,16 +349,6 @@ mk_err mk_digest_realm(const char *fqdn, char *out, size_t cap)
 /* ------------------------------------------------------------------ */
 /* request-digest (RFC 7616 §3.4.1)                                    */
 
-static void to_hex(const uint8_t *b, size_t n, char *out)
-{
-    static const char hexd[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hexd[b[i] >> 4];
-        out[2 * i + 1] = hexd[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static mk_bytes cstr(const char *s)
 {
     return s != NULL ? MK_BYTES(s, strlen(s)) : MK_BYTES_NONE;
@@ -378,7 +369,7 @@ static mk_err h_hex(mk_hash_alg alg, const mk_bytes *p, size_t np,
     }
     mk_err rc = mk_hash(alg, parts, n, h, sizeof h);
     if (rc == MK_OK)
-        to_hex(h, mk_hash_len(alg), out);
+        mk_hex_encode(h, mk_hash_len(alg), out);
     mk_wipe(h, sizeof h);
     return rc;
 }

@@ -40,6 +40,7 @@
 
 #include "zn/zn_fd.h"
 
+#include "fcgi/kmsd_io.h"
 #include "fcgi/kmsd_listen.h"
 #include "fcgi/kmsd_log.h"
 #include "front/config.h"
@@ -347,39 +348,10 @@ static void lookup(const mk_zn_request *rq, mk_zn_answer *out)
 /* ------------------------------------------------------------------ */
 /* kmsd connections                                                    */
 
-/* Read exactly n bytes; false on EOF, error or IDLE_MS of silence. */
+/* Exactly n bytes; false on EOF, an error or IDLE_MS of silence. */
 static bool read_all(int fd, uint8_t *p, size_t n)
 {
-    while (n > 0) {
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
-        int r = poll(&pf, 1, IDLE_MS);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        ssize_t got = read(fd, p, n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return false;
-        p += got;
-        n -= (size_t)got;
-    }
-    return true;
-}
-
-static bool write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
+    return kmsd_io_read_all(fd, p, n, IDLE_MS) == 1;
 }
 
 static void *serve_conn(void *arg)
@@ -397,7 +369,7 @@ static void *serve_conn(void *arg)
         lookup(&rq, &a);
         mk_err e = mk_zn_answer_encode(&a, buf, sizeof buf, &n);
         mk_gba_info_wipe(&a.info);
-        bool ok = e == MK_OK && write_all(fd, buf, n);
+        bool ok = e == MK_OK && kmsd_io_write_all(fd, buf, n);
         mk_wipe(buf, sizeof buf);
         if (!ok)
             break;

@@ -166,18 +166,14 @@ void mk_zn_fd_stop(void)
     fd_core_wait_shutdown_complete();
 }
 
-int mk_zn_add_os(void *parent, struct dict_object *m, const void *p,
-                 size_t n)
+/* A new AVP of model m with value v (copied), last child of parent. */
+static int add_value(void *parent, struct dict_object *m, union avp_value *v)
 {
     struct avp *a = NULL;
-    union avp_value v;
     int r;
-    memset(&v, 0, sizeof v);
-    v.os.data = (uint8_t *)p; /* copied by fd_msg_avp_setvalue */
-    v.os.len = n;
     if ((r = fd_msg_avp_new(m, 0, &a)) != 0)
         return r;
-    if ((r = fd_msg_avp_setvalue(a, &v)) != 0 ||
+    if ((r = fd_msg_avp_setvalue(a, v)) != 0 ||
         (r = fd_msg_avp_add(parent, MSG_BRW_LAST_CHILD, a)) != 0) {
         fd_msg_free(a);
         return r;
@@ -185,21 +181,22 @@ int mk_zn_add_os(void *parent, struct dict_object *m, const void *p,
     return 0;
 }
 
+int mk_zn_add_os(void *parent, struct dict_object *m, const void *p,
+                 size_t n)
+{
+    union avp_value v;
+    memset(&v, 0, sizeof v);
+    v.os.data = (uint8_t *)p; /* copied by fd_msg_avp_setvalue */
+    v.os.len = n;
+    return add_value(parent, m, &v);
+}
+
 int mk_zn_add_u32(void *parent, struct dict_object *m, uint32_t u)
 {
-    struct avp *a = NULL;
     union avp_value v;
-    int r;
     memset(&v, 0, sizeof v);
     v.u32 = u;
-    if ((r = fd_msg_avp_new(m, 0, &a)) != 0)
-        return r;
-    if ((r = fd_msg_avp_setvalue(a, &v)) != 0 ||
-        (r = fd_msg_avp_add(parent, MSG_BRW_LAST_CHILD, a)) != 0) {
-        fd_msg_free(a);
-        return r;
-    }
-    return 0;
+    return add_value(parent, m, &v);
 }
 
 int mk_zn_add_vsai(struct msg *m)

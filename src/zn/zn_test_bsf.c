@@ -39,6 +39,7 @@
 #include "crypto/crypto.h"
 #include "fcgi/kmsd_log.h"
 #include "gba/gba.h"
+#include "util/hex.h"
 #include "util/ntp.h"
 
 #define PROG "zn-test-bsf"
@@ -64,17 +65,6 @@ static off_t prov_size = -1;
 static atomic_int delay_ms, delay_on;
 static atomic_bool refuse;
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* One line into r; false (logged) when it is malformed. */
 static bool parse_row(char *line, size_t lineno, row *r)
 {
@@ -91,12 +81,9 @@ static bool parse_row(char *line, size_t lineno, row *r)
         goto bad;
     snprintf(r->btid, sizeof r->btid, "%s", f[0]);
     snprintf(r->impi, sizeof r->impi, "%s", f[1]);
-    for (size_t i = 0; i < MK_GBA_KEY_LEN; i++) {
-        int hi = hexval(f[2][2 * i]), lo = hexval(f[2][2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            goto bad;
-        r->ks[i] = (uint8_t)(hi * 16 + lo);
-    }
+    size_t kn = 0;
+    if (mk_hex_decode(f[2], strlen(f[2]), r->ks, sizeof r->ks, &kn) != MK_OK)
+        goto bad;
     char *end = NULL;
     r->expires = strtoull(f[3], &end, 10);
     if (end == f[3] || *end != '\0')
