@@ -172,11 +172,13 @@ for f in "$D/kms.db-node" "$D/kms.db" "$D/kms.db-wal"; do
     ms_check "no Ks_NAF in clear in $(basename "$f")" holds_not "$f" "$KSNAF_G"
 done
 ms_check "(the B-TID itself is in the node file: the grep can see)" gba_file_holds "$D/kms.db-node" "$(printf '%s' "$BT_G" | od -An -tx1 | tr -d ' \n')"
-# an expired entry is fetched again: a bootstrapping of 3 s
-BT_S=$(gba_btid) KS_S=$(gba_ks) T_S=$(($(date +%s) + 3))
+# an expired entry is fetched again: a bootstrapping of 3 s (the request
+# made first, so that only the exchange itself runs on its clock)
+BT_S=$(gba_btid) KS_S=$(gba_ks)
+REQ_S=$(req_of "$BT_S" "$KS_S" short@ims.example.org sip:short@example.org)
+T_S=$(($(date +%s) + 3))
 gba_provision "$G" "$BT_S" short@ims.example.org "$KS_S" "$T_S" sip:short@example.org
-"$FCGICLIENT" "${FP[@]}" -b "$(req_of "$BT_S" "$KS_S" short@ims.example.org sip:short@example.org)" \
-    "unix:$MS_TMP/k1.sock" >"$O" 2>&1
+"$FCGICLIENT" "${FP[@]}" -b "$REQ_S" "unix:$MS_TMP/k1.sock" >"$O" 2>&1
 ms_check "short-lived B-TID: 200" grep -q '^Status: 200 OK' "$O"
 while [ "$(date +%s)" -le "$T_S" ]; do sleep 0.2; done
 "$FCGICLIENT" "${FP[@]}" -b "$(req_of "$BT_S" "$KS_S" short@ims.example.org sip:short@example.org)" \
@@ -227,20 +229,23 @@ fcgi_digest() { # SOCKET AUTH BODY
 }
 PW_A=$(gba_password "$KSNAF_A")
 URI="/keymanagement?$MS_RT"
+# every message first: the nonce lives 6 s, the exchanges run on it
+REQ_A2=$(req_of "$BT_A" "$KS_A" alice@ims.example.org sip:alice@example.org)
+REQ_A3=$(req_of "$BT_A" "$KS_A" alice@ims.example.org sip:alice@example.org)
+REQ_A4=$(req_of "$BT_A" "$KS_A" alice@ims.example.org sip:alice@example.org)
+REQ_B=$(req_of "$BT_B" "$KS_B" bob@ims.example.org sip:bob@example.org)
 ms_post "$U?$MS_RT" --data-binary "$REQ_A"
 N1=$(nonce_of "$(ms_header WWW-Authenticate)")
 printf '%s' "$REQ_A" >"$MS_TMP/body"
 AUTH=$(gba_digest_auth "$BT_A" "$PW_A" "$N1" "$URI" 00000001 auth-int "$MS_TMP/body")
 fcgi_digest "$MS_TMP/k1.sock" "$AUTH" "$REQ_A"
 ms_check "digest (computed by md5sum), auth-int, process 1: 200" grep -q '^Status: 200 OK' "$O"
-REQ_A2=$(req_of "$BT_A" "$KS_A" alice@ims.example.org sip:alice@example.org)
 AUTH2=$(gba_digest_auth "$BT_A" "$PW_A" "$N1" "$URI" 00000001 auth "$MS_TMP/body")
 fcgi_digest "$MS_TMP/k1.sock" "$AUTH2" "$REQ_A2"
 ms_check "nonce count 1 again (qop auth, a new message): 401" grep -q '^Status: 401 Unauthorized' "$O"
 AUTH3=$(gba_digest_auth "$BT_A" "$PW_A" "$N1" "$URI" 00000002 auth "$MS_TMP/body")
 fcgi_digest "$MS_TMP/k1.sock" "$AUTH3" "$REQ_A2"
 ms_check "nonce count 2 (qop auth): 200" grep -q '^Status: 200 OK' "$O"
-REQ_A3=$(req_of "$BT_A" "$KS_A" alice@ims.example.org sip:alice@example.org)
 fcgi_digest "$MS_TMP/k2.sock" "$AUTH3" "$REQ_A3"
 ms_check "the same nonce count replayed to another process: 401" grep -q '^Status: 401 Unauthorized' "$O"
 ms_check "... not stale: a replay" bash -c "! grep -q 'stale=true' '$O'"
@@ -251,7 +256,6 @@ AUTH4=$(gba_digest_auth "$BT_A" "$PW_A" "$N1" "$URI" 00000003 auth-int "$MS_TMP/
 fcgi_digest "$MS_TMP/k2.sock" "$AUTH4" "$REQ_A3"
 ms_check "auth-int over another body: 401" grep -q '^authentication required: Digest: response does not verify$' "$O"
 # a Digest user that is not the IDRpsk: 403
-REQ_B=$(req_of "$BT_B" "$KS_B" bob@ims.example.org sip:bob@example.org)
 printf '%s' "$REQ_B" >"$MS_TMP/body"
 AUTH5=$(gba_digest_auth "$BT_A" "$PW_A" "$N1" "$URI" 00000004 auth-int "$MS_TMP/body")
 fcgi_digest "$MS_TMP/k2.sock" "$AUTH5" "$REQ_B"
@@ -263,7 +267,6 @@ ms_check "algorithm SHA-256 where MD5 is offered: 401" grep -q '^authentication 
 # a nonce that aged (ua_nonce_lifetime = 6): right password, stale=true
 EXP=$(gba_nonce_expiry "$N1")
 while [ "$(date +%s)" -le "$EXP" ]; do sleep 0.2; done
-REQ_A4=$(req_of "$BT_A" "$KS_A" alice@ims.example.org sip:alice@example.org)
 printf '%s' "$REQ_A4" >"$MS_TMP/body"
 AUTH7=$(gba_digest_auth "$BT_A" "$PW_A" "$N1" "$URI" 00000006 auth-int "$MS_TMP/body")
 fcgi_digest "$MS_TMP/k1.sock" "$AUTH7" "$REQ_A4"
