@@ -73,8 +73,8 @@ gen() {
         { tail -n 5 "$MS_TMP/gen.log"; exit 1; }
 }
 
-declare -A ANS BAD
-ANS[psk]=0 ANS[gba]=0 BAD[psk]=0 BAD[gba]=0
+declare -A ANS BAD RATES
+ANS[psk]=0 ANS[gba]=0 BAD[psk]=0 BAD[gba]=0 RATES[psk]= RATES[gba]=
 N=$((SECONDS_ * 8000))
 for ((r = 1; r <= ROUNDS; r++)); do
     for kind in psk gba; do
@@ -87,11 +87,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
         rate=$(awk '/^Requests\/sec:/ {print $2}' "$MS_TMP/wrk.out")
         echo "round $r $kind: $rate requests/s (answers ${a:-0}, bad ${b:-?}, list used up: ${ex:-?})"
         ANS[$kind]=$((ANS[$kind] + ${a:-0}))
+        RATES[$kind]="${RATES[$kind]} ${rate:-0}"
         BAD[$kind]=$((BAD[$kind] + ${b:-0}))
     done
 done
 for kind in psk gba; do
-    echo "$kind: $((ANS[$kind] / (ROUNDS * SECONDS_))) Ticket Requests/s over $ROUNDS x ${SECONDS_}s (bad answers: ${BAD[$kind]})"
+    med=$(printf '%s\n' ${RATES[$kind]} | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+    echo "$kind: $((ANS[$kind] / (ROUNDS * SECONDS_))) Ticket Requests/s over $ROUNDS x ${SECONDS_}s, median round $med (bad answers: ${BAD[$kind]})"
 done
 echo "BIRs during the runs: $(gba_birs "$G" "$BT") (the cache held Ks_NAF)"
 
