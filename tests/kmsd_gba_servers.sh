@@ -73,6 +73,34 @@ unauth() {
     ms_check "$1: a Digest challenge" bash -c "grep -qi '^WWW-Authenticate: Digest realm=\"3GPP-bootstrapping@kms.example.org\"' '$MS_TMP/h'"
 }
 
+# steps NAME URL: request and resolve, each by a mikey-ue of its own (no
+# nonce yet: each meets a 401 first), the SRTP keys compared at the end
+steps() {
+    local url=$2 req resp ti ri rr tr
+    A=(--impu sip:alice@example.org --gba-btid "$BT_A" --gba-ks "$KS_A" --gba-impi alice@ims.example.org)
+    B=(--impu sip:bob@example.org --gba-btid "$BT_B" --gba-ks "$KS_B" --gba-impi bob@ims.example.org)
+    "$MIKEY_UE" request --url "$url" --cacert "$C/kms.crt" "${A[@]}" --peer sip:bob@example.org >"$O" 2>"$E"
+    ms_check "$1: request --url ($(head -c 120 "$E"))" grep -q '^request_resp=' "$O"
+    req=$(sed -n 's/^request=//p' "$O")
+    resp=$(sed -n 's/^request_resp=//p' "$O")
+    ti=$("$MIKEY_UE" transfer-init "${A[@]}" --request "$req" --peer sip:bob@example.org "$resp")
+    "$MIKEY_UE" resolve --url "$url" --cacert "$C/kms.crt" "${B[@]}" "$ti" >"$O" 2>"$E"
+    ms_check "$1: resolve --url ($(head -c 120 "$E"))" grep -q '^resolve_resp=' "$O"
+    ri=$(sed -n 's/^resolve_init=//p' "$O")
+    rr=$(sed -n 's/^resolve_resp=//p' "$O")
+    tr=$("$MIKEY_UE" transfer-resp "${B[@]}" --ssrc 11223344 --transfer-init "$ti" --resolve-init "$ri" "$rr")
+    "$MIKEY_UE" srtp-keys "${A[@]}" --request "$req" --request-resp "$resp" --transfer-init "$ti" "$tr" >"$MS_TMP/a.srtp"
+    "$MIKEY_UE" srtp-keys "${B[@]}" --transfer-init "$ti" --resolve-init "$ri" --resolve-resp "$rr" "$tr" >"$MS_TMP/b.srtp"
+    ms_check "$1: step by step, same SRTP keys" \
+        bash -c "grep -q '^cs1_master_key=' '$MS_TMP/a.srtp' && cmp -s '$MS_TMP/a.srtp' '$MS_TMP/b.srtp'"
+}
+
+# after_401 LOG SERVICE: kmsd logged a 401 of SERVICE, then a 200 of it
+after_401() {
+    awk -v s="service=$2" '$0 ~ "status=401 " s {f = 1}
+        f && $0 ~ "status=200 " s {ok = 1} END {exit !ok}' "$1"
+}
+
 # ---------------------------------------------------------------- Apache
 # (first: its kmsd runs as nobody and must find no store file of root's)
 if command -v apache2 >/dev/null && [ -f /usr/lib/apache2/modules/mod_fcgid.so ] &&
@@ -87,11 +115,14 @@ if command -v apache2 >/dev/null && [ -f /usr/lib/apache2/modules/mod_fcgid.so ]
         [ "$conf" = kms-digest.conf ] && unauth "apache https" "https://127.0.0.1:$TLS_PORT/keymanagement"
         chain "apache http, $what" "http://127.0.0.1:$MS_PORT/keymanagement"
         chain "apache https, $what" "https://127.0.0.1:$TLS_PORT/keymanagement" --cacert "$C/kms.crt"
+        [ "$conf" = kms-digest.conf ] && steps "apache https, $what" "https://127.0.0.1:$TLS_PORT/keymanagement"
         ms_stop "$MS_APACHE_PID"
         wait "$MS_APACHE_PID" 2>/dev/null
     done
-    ms_check "apache: kmsd answered 401 and then 200 with Digest" \
-        bash -c "grep -q 'status=401' '$MS_TMP/apache/error.log' && grep -q 'status=200 service=ticketresolve' '$MS_TMP/apache/error.log'"
+    ms_check "apache: a Ticket Request answered 401, then 200" \
+        after_401 "$MS_TMP/apache/error.log" ticketrequest
+    ms_check "apache: a Ticket Resolve answered 401, then 200" \
+        after_401 "$MS_TMP/apache/error.log" ticketresolve
 else
     echo "# skip Apache: apache2, mod_fcgid or mod_ssl missing"
 fi
