@@ -75,7 +75,7 @@ gen() {
 
 declare -A ANS BAD RATES
 ANS[psk]=0 ANS[gba]=0 BAD[psk]=0 BAD[gba]=0 RATES[psk]= RATES[gba]=
-N=$((SECONDS_ * 8000))
+N=$((SECONDS_ * 12000))
 for ((r = 1; r <= ROUNDS; r++)); do
     for kind in psk gba; do
         gen "$kind" "$N" "$MS_TMP/$kind.lines"
