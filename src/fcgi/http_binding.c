@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/base64.h"
+#include "util/hex.h"
 
 /* ------------------------------------------------------------------ */
 /* configuration                                                       */
@@ -106,17 +107,6 @@ const char *mk_http_service_name(int service)
 /* ------------------------------------------------------------------ */
 /* request                                                             */
 
-static int hex_value(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode s[0..n) (RFC 3986 §2.1; '+' is a space as in form
  * encoding when plus_is_space). Writes at most cap bytes to out; *outlen is
  * the full decoded length even when it exceeds cap. Returns false when the
@@ -131,8 +121,8 @@ static bool pct_decode(const char *s, size_t n, bool plus_is_space,
         if (ch == '%') {
             if (n - i < 3)
                 return false;
-            int hi = hex_value(s[i + 1]);
-            int lo = hex_value(s[i + 2]);
+            int hi = mk_hex_digit(s[i + 1]);
+            int lo = mk_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 return false;
             ch = (char)(hi * 16 + lo);
