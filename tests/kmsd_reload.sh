@@ -3,10 +3,11 @@
 # stopping (kmsd_reload.h). retry_after (seen on the 503s of a kmsd started
 # with its store locked), skew_window, log_level and mount change from the
 # next request on, in every worker thread; a request in flight during the
-# reload is answered; store, body_max and replay_max changes are reported
-# and kept (serving goes on from the same store); a file that does not
-# load changes nothing; log_file is opened again (log rotation) and can
-# move the log from standard error to a file and back. Raw FastCGI on
+# reload is answered; changes of store, body_max, replay_max and of the GBA
+# keys zn_timeout_ms and kms_fqdn are reported and kept (serving goes on
+# from the same store); a file that does not load changes nothing;
+# log_file is opened again (log rotation) and can move the log from
+# standard error to a file and back. Raw FastCGI on
 # kmsd's own socket, no web server.
 set -u
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib_servers.sh"
@@ -149,6 +150,8 @@ cp "$CONF" "$MS_TMP/good.conf"
 set_key store "$MS_TMP/elsewhere.db"
 set_key body_max 2048
 set_key replay_max 100
+set_key zn_timeout_ms 500
+set_key kms_fqdn naf.example.net
 set_key retry_after 13
 hup
 ms_check "store changed: reported as needing a restart" \
@@ -157,6 +160,10 @@ ms_check "body_max changed: reported as needing a restart" \
     grep -q "warn: reload $CONF: body_max changed; it needs a restart, still 65536" "$LOG"
 ms_check "replay_max changed: reported as needing a restart" \
     grep -q "warn: reload $CONF: replay_max changed; it needs a restart, still 4000000" "$LOG"
+ms_check "zn_timeout_ms (GBA) changed: reported as needing a restart" \
+    grep -q "warn: reload $CONF: zn_timeout_ms changed; it needs a restart, still 2000" "$LOG"
+ms_check "kms_fqdn (GBA) changed: reported as needing a restart" \
+    grep -q "warn: reload $CONF: kms_fqdn changed; it needs a restart, still kms.example.org" "$LOG"
 ms_check "... the live change next to them is applied" \
     grep -q "info: reload $CONF: applied retry_after\$" "$LOG"
 post /keymanagement "$MS_RT" "$(request_at 0)"

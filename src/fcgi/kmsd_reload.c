@@ -130,6 +130,43 @@ static void keep_restart_only(const char *path, const mk_config *run,
                  "restart, still %s", path, run->durable ? "yes" : "no");
         next->durable = run->durable;
     }
+    /* GBA (doc/profile.md §10): kmsd_gba_conf, the Ks_NAF key and the
+     * Digest realm are made once, at start; the NAF_Id that kms_id gives
+     * when kms_fqdn is unset too */
+#define KEEP_GBA(key, differs, restore)                                     \
+    if (differs) {                                                          \
+        kmsd_log(MK_LOG_WARN, "reload %s: " key " changed; it needs a "     \
+                 "restart", path);                                          \
+        restore;                                                            \
+    }
+    KEEP_GBA("gba", run->gba != next->gba, next->gba = run->gba);
+    KEEP_STR(kms_fqdn, mk_config_naf_fqdn(run));
+    if (run->kms_fqdn[0] == '\0' && run->gba &&
+        strcmp(run->kms_id, next->kms_id) != 0)
+        kmsd_log(MK_LOG_WARN, "reload %s: kms_id changed; the NAF_Id of "
+                 "GBA needs a restart, still %s", path, run->kms_id);
+    KEEP_GBA("ua_protocol_id",
+             memcmp(run->ua_protocol_id, next->ua_protocol_id,
+                    sizeof run->ua_protocol_id) != 0,
+             memcpy(next->ua_protocol_id, run->ua_protocol_id,
+                    sizeof next->ua_protocol_id));
+    KEEP_GBA("ua_auth", run->ua_digest != next->ua_digest,
+             next->ua_digest = run->ua_digest);
+    KEEP_GBA("ua_digest_algorithm", run->ua_digest_alg != next->ua_digest_alg,
+             next->ua_digest_alg = run->ua_digest_alg);
+    KEEP_NUM(ua_nonce_lifetime);
+    KEEP_GBA("gba_forking", run->gba_forking != next->gba_forking,
+             next->gba_forking = run->gba_forking);
+    KEEP_STR(zn_socket, run->zn_socket);
+    KEEP_NUM(zn_timeout_ms);
+    /* kms-znd's, not kmsd's: it reads them at its own start */
+    if (strcmp(run->zn_realm, next->zn_realm) != 0 ||
+        strcmp(run->zn_bsf, next->zn_bsf) != 0 ||
+        strcmp(run->zn_diameter_conf, next->zn_diameter_conf) != 0)
+        kmsd_log(MK_LOG_WARN, "reload %s: zn_realm, zn_bsf or "
+                 "zn_diameter_conf changed; kms-znd takes them when it "
+                 "restarts", path);
+#undef KEEP_GBA
 #undef KEEP_STR
 #undef KEEP_NUM
 }

@@ -10,8 +10,12 @@
  * Kept until a restart, with a warning naming each one that changed:
  * store, master_key, listen, body_max (the workers' buffers are sized
  * from it), busy_timeout_ms (set on the store connections when they
- * open), and node_state, replay_max,
- * journal_max and durable (the node state is opened once, at start). A
+ * open), node_state, replay_max, journal_max, kv_max and durable (the
+ * node state is opened once, at start), and every GBA key (gba,
+ * kms_fqdn, ua_protocol_id, ua_auth, ua_digest_algorithm,
+ * ua_nonce_lifetime, gba_forking, zn_socket, zn_timeout_ms: kmsd's GBA
+ * settings are made once, at start; doc/profile.md §10; zn_realm, zn_bsf
+ * and zn_diameter_conf are kms-znd's, read at its start). A
  * file that does not load, or holds a value the HTTP binding refuses,
  * changes nothing and is logged. Requests in flight finish with the
  * settings they started with.
