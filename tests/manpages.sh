@@ -4,10 +4,11 @@
 #  - each page is clean mdoc for mandoc (`mandoc -T lint -W warning`) and
 #    renders without a warning through man(1) (`man --warnings -l`, groff:
 #    what an operator's `man` does);
-#  - every option the --help of kmsd, kmsctl, mikeydump and mikey-ue prints
-#    (and the --help of each of their commands, where one answers it) is an
-#    item of the tool's page (`.It ... Fl OPTION`), and every command word
-#    the help lists is named in the page (`Cm WORD`);
+#  - every option the --help of kmsd, kmsctl, mikeydump, mikey-ue and
+#    kms-znd (when built) prints (and the --help of each of their commands,
+#    where one answers it) is an item of the tool's page (`.It ... Fl
+#    OPTION`), and every command word the help lists is named in the page
+#    (`Cm WORD`);
 #  - every key of doc/kms.conf.sample and every key the parser knows
 #    (src/front/config.c) is an item of kms.conf(5) (`.It Cm KEY`), the
 #    sample holds every key the parser knows, and kms.conf(5) has no item
@@ -26,7 +27,7 @@ trap 'rm -rf "$T"' EXIT
 quiet_ok() { [ "$1" = 0 ] && [ ! -s "$2" ]; }
 
 # --- every page: mandoc lint, man(1) rendering
-for page in kmsd.8 kmsctl.8 mikeydump.1 mikey-ue.1 kms.conf.5; do
+for page in kmsd.8 kmsctl.8 mikeydump.1 mikey-ue.1 kms.conf.5 kms-znd.8; do
     p=$MAN/$page
     if [ ! -f "$p" ]; then
         ms_fail "$page exists"
@@ -125,7 +126,12 @@ check_tool kmsctl kmsctl.8 "$KMSCTL" init subscriber "subscriber add" \
 check_tool mikeydump mikeydump.1 "$MS_BUILD/tools/mikeydump"
 check_tool mikey-ue mikey-ue.1 "$MIKEY_UE" request accept-request-resp \
     transfer-init resolve accept-resolve-resp transfer-resp \
-    accept-transfer-resp srtp-keys chain
+    accept-transfer-resp srtp-keys chain gba-key
+if [ -x "$MS_BUILD/src/zn/kms-znd" ]; then
+    check_tool kms-znd kms-znd.8 "$MS_BUILD/src/zn/kms-znd"
+else
+    echo "# kms-znd not built (no freeDiameter): its options not checked"
+fi
 
 # --- kms.conf(5): the keys of the sample and of the parser
 SAMPLE=$MS_SRC/doc/kms.conf.sample

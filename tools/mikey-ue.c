@@ -237,7 +237,8 @@ static void usage(FILE *f)
         "                        32 bytes) --rand HEX (16 bytes) --impi IMPI\n"
         "                        --naf-fqdn FQDN [--ua-id HEX]\n"
         "  --gba-btid B-TID --gba-ks HEX --gba-impi IMPI instead of --psk...\n"
-        "  (chain: --alice-gba-btid/-ks/-impi, --bob-gba-btid/-ks/-impi);\n"
+        "  (chain: --alice-gba-btid, --alice-gba-ks, --alice-gba-impi,\n"
+        "  --bob-gba-btid, --bob-gba-ks, --bob-gba-impi);\n"
         "  --naf-fqdn FQDN (default the --kms-id), --ua-id HEX (Ua security\n"
         "  protocol id, default 0100000006)\n",
         f);
