@@ -122,10 +122,15 @@ fi
 touch "$MARK"
 dpkg -i "$DEB" >"$MS_TMP/install.log" 2>&1
 ms_check "dpkg -i: installed" [ $? = 0 ]
-for f in /usr/sbin/kmsd /usr/sbin/kmsctl /usr/bin/mikey-ue /usr/bin/mikeydump; do
+for f in /usr/sbin/kmsd /usr/sbin/kmsctl /usr/bin/mikey-ue /usr/bin/mikeydump \
+    /usr/sbin/kms-znd; do
     ms_check "installed: $f" [ -x "$f" ]
 done
-for m in kmsd.8 kmsctl.8 mikeydump.1 mikey-ue.1 kms.conf.5; do
+ms_check "kms-znd --help runs (its freeDiameter libraries installed)" \
+    bash -c "/usr/sbin/kms-znd --help >/dev/null"
+ms_check "kms-znd's freeDiameter sample installed" \
+    [ -f /usr/share/doc/mikeykms/examples/kms-znd.fd.conf.sample ]
+for m in kmsd.8 kmsctl.8 mikeydump.1 mikey-ue.1 kms.conf.5 kms-znd.8; do
     ms_check "man page $m installed" [ -f "/usr/share/man/man${m##*.}/$m.gz" ]
 done
 ms_check "/etc/mikeykms/kms.conf is a conffile" \

@@ -10,7 +10,10 @@ command -v readelf >/dev/null 2>&1 || { echo "SKIP: no readelf"; exit 77; }
 fails=0
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 echo "configure applied: ${HARDENING:-(nothing)}"
-for p in src/fcgi/kmsd tools/kmsctl tools/mikey-ue tools/mikeydump; do
+progs="src/fcgi/kmsd tools/kmsctl tools/mikey-ue tools/mikeydump"
+# kms-znd is built with freeDiameter only (am/zn.am)
+[ -x "$B/src/zn/kms-znd" ] && progs+=" src/zn/kms-znd"
+for p in $progs; do
     f=$B/$p
     [ -x "$f" ] || { fail "$p not built"; continue; }
     syms=$(readelf -W --dyn-syms "$f")
