@@ -239,8 +239,8 @@ static void usage(FILE *f)
         "  --gba-btid B-TID --gba-ks HEX --gba-impi IMPI instead of --psk...\n"
         "  (chain: --alice-gba-btid, --alice-gba-ks, --alice-gba-impi,\n"
         "  --bob-gba-btid, --bob-gba-ks, --bob-gba-impi);\n"
-        "  --naf-fqdn FQDN (default the --kms-id), --ua-id HEX (Ua security\n"
-        "  protocol id, default 0100000006)\n",
+        "  --naf-fqdn FQDN (default the --kms-id),\n"
+        "  --ua-id HEX (Ua security protocol id, default 0100000006)\n",
         f);
 #ifdef MK_HAVE_CURL
     fputs(
@@ -259,8 +259,8 @@ static void usage(FILE *f)
         "    --suite 128|256, --forking, --template TYPE:LEN[:SALTLEN]\n"
         "    (repeatable, as --key), --ssrc HEX\n"
         "  --cacert FILE         trust this PEM certificate (https://)\n"
-        "  With GBA credentials a 401 is answered with HTTP Digest (username\n"
-        "  the B-TID, password base64(Ks_NAF)) and the request repeated.\n",
+        "  With GBA credentials a 401 is answered with HTTP Digest (username the\n"
+        "  B-TID, password base64(Ks_NAF)) and the request repeated.\n",
         f);
 #endif
 }

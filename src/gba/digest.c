@@ -219,10 +219,7 @@ mk_err mk_digest_parse_credentials(const char *value, mk_digest_creds *out)
         if (strlen(nc) != 8)
             MK_FAIL(MK_E_HTTP_AUTH, "Digest: nc is 8 hex digits");
         for (size_t i = 0; i < 8; i++) {
-            char ch = lower(nc[i]);
-            int d = ch >= '0' && ch <= '9' ? ch - '0'
-                    : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                                             : -1;
+            int d = mk_hex_digit(nc[i]);
             if (d < 0)
                 MK_FAIL(MK_E_HTTP_AUTH, "Digest: nc is 8 hex digits");
             v = v << 4 | (uint32_t)d;
