@@ -123,7 +123,7 @@ ms_check "removed: 503" [ "$(fresh)" = 503 ]
 ms_check "removed: Retry-After" grep -q '^Retry-After: 7' "$MS_TMP/out"
 cp "$MS_TMP/keep.db" "$D/kms.db"
 ms_check "back: served again" wait_for answers 200/13
-ms_check "back: logged" grep -q "kms.db: in use again" "$LOG"
+ms_check "back: logged" wait_for grep -q "kms.db: in use again" "$LOG"
 
 # damaged under kmsd (the records' pages): found by the drain, 503
 # until the file is replaced by one fit to serve
