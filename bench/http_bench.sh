@@ -276,7 +276,7 @@ front_pids() {
 # a copy of the snippet on /nullkms; sets PORT and FRONT_PID.
 start_nginx() {
     MS_TMP=$T
-    sed -e "s|^location /keymanagement |location /nullkms |" -e "s|@mikeykms_|@null_|g" \
+    sed -e "s|^location /keymanagement |location /nullkms |" -e "s|^location /kms-status/ |location /nullkms-status/ |" -e "s|@mikeykms_|@null_|g" \
         -e "s|^\( *fastcgi_pass \).*|\1$2;|" "$SRC/nginx/mikeykms.conf" >"$T/null-nginx.conf"
     ms_start_nginx "$1" "include $T/null-nginx.conf;" || die "nginx did not start"
     PORT=$MS_PORT FRONT_PID=$MS_NGINX_PID
