@@ -23,7 +23,8 @@
 static uint8_t ks_alice[32], ks_bob[32];
 static unsigned lookups;
 
-static mk_err stub(void *ctx, mk_bytes btid, uint64_t now, mk_subscriber *out)
+static mk_err bsf_verdicts(void *ctx, mk_bytes btid, uint64_t now,
+                           mk_subscriber *out)
 {
     static mk_gba_info g;
     mk_policy pol;
@@ -56,7 +57,7 @@ static mk_err stub(void *ctx, mk_bytes btid, uint64_t now, mk_subscriber *out)
     return e;
 }
 
-static mk_kms_keysource ks_table = {.ctx = NULL, .subscriber_by_btid = stub};
+static mk_kms_keysource ks_table = {.ctx = NULL, .subscriber_by_btid = bsf_verdicts};
 
 static void setup(void)
 {
