@@ -281,10 +281,10 @@ static bool responder_allowed(const mk_policy *p, const mk_idr *idr)
     char s[MK_URI_MAX];
     if (p->n_patterns == 0)
         return true;
-    if (idr->data.n >= sizeof s)
+    size_t n = 0;
+    if (mk_bytes_copy((uint8_t *)s, sizeof s - 1, &n, idr->data) != MK_OK)
         return false;
-    memcpy(s, idr->data.p, idr->data.n);
-    s[idr->data.n] = '\0';
+    s[n] = '\0';
     for (size_t i = 0; i < p->n_patterns && i < MK_PATTERN_MAX; i++)
         if (fnmatch(p->responder_patterns[i], s, 0) == 0)
             return true;

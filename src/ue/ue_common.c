@@ -54,15 +54,6 @@ mk_err mk_ue_pick_rand(const mk_ue_fixed *f, const mk_suite *s,
     return MK_OK;
 }
 
-mk_err mk_ue_copy(uint8_t *dst, size_t cap, size_t *dst_len, mk_bytes src)
-{
-    if (src.n > cap)
-        MK_FAIL(MK_E_LIMIT, "value longer than the UE keeps");
-    if (src.n)
-        memcpy(dst, src.p, src.n);
-    *dst_len = src.n;
-    return MK_OK;
-}
 
 mk_err mk_ue_check_id(mk_bytes id, const char *what)
 {
@@ -321,7 +312,7 @@ mk_err mk_ue_cs_read(const mk_message *m, const mk_message *sps,
         } else if (g.session_data.n != 0) {
             MK_FAIL_AT(MK_E_VALUE, MK_PT_HDR, 10, "SRTP Session Data length");
         }
-        MK_GUARD(mk_ue_copy(c->spi, sizeof c->spi, &c->spi_len, g.spi));
+        MK_GUARD(mk_bytes_copy(c->spi, sizeof c->spi, &c->spi_len, g.spi));
         mk_ue_srtp_policy_default(s, &c->policy);
         if (g.policies.n > 0) {
             c->policy_no = g.policies.p[0];

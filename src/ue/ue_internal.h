@@ -19,8 +19,6 @@ uint64_t mk_ue_pick_t(const mk_ue_fixed *f);
 mk_err mk_ue_pick_rand(const mk_ue_fixed *f, const mk_suite *s,
                        uint8_t rand_buf[MK_UE_RAND_MAX], mk_bytes *rand);
 
-/* Copy a short byte string into a fixed buffer (MK_E_LIMIT if too long). */
-mk_err mk_ue_copy(uint8_t *dst, size_t cap, size_t *dst_len, mk_bytes src);
 
 /* An identity argument: 1..MK_UE_ID_MAX bytes, else MK_E_ARG(what). */
 mk_err mk_ue_check_id(mk_bytes id, const char *what);

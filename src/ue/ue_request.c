@@ -289,7 +289,7 @@ mk_err mk_ue_accept_request_resp(const mk_ue_creds *creds,
     out->version = ticket->u.tp.version;
     out->flags = ticket->u.tp.flags;
     out->tp_prf = ticket->u.tp.prf_func;
-    MK_GUARD_GOTO(mk_ue_copy(out->ticket, sizeof out->ticket,
+    MK_GUARD_GOTO(mk_bytes_copy(out->ticket, sizeof out->ticket,
                              &out->ticket_len, ticket->raw),
                   rc, done);
     rc = MK_OK;

@@ -224,14 +224,14 @@ mk_err mk_ue_accept_resolve_resp(const mk_ue_creds *creds,
     out->tp_prf = ticket->u.tp.prf_func;
     out->csb_id = init.hdr.csb_id;
     out->forked = forked;
-    MK_GUARD_GOTO(mk_ue_copy(out->randri, sizeof out->randri,
+    MK_GUARD_GOTO(mk_bytes_copy(out->randri, sizeof out->randri,
                              &out->randri_len, randri->u.randr.rand),
                   rc, done);
     if (forked) {
-        MK_GUARD_GOTO(mk_ue_copy(out->idrr, sizeof out->idrr, &out->idrr_len,
+        MK_GUARD_GOTO(mk_bytes_copy(out->idrr, sizeof out->idrr, &out->idrr_len,
                                  idrr->u.idr.data),
                       rc, done);
-        MK_GUARD_GOTO(mk_ue_copy(out->randrkms, sizeof out->randrkms,
+        MK_GUARD_GOTO(mk_bytes_copy(out->randrkms, sizeof out->randrkms,
                                  &out->randrkms_len, randrkms->u.randr.rand),
                       rc, done);
     }

@@ -39,7 +39,7 @@ mk_err mk_ue_srtp_keys_from(const mk_ue_session *s, size_t key_index,
     out->cs_id = cs_id;
     out->key_type = e->type;
     out->key_index = key_index;
-    MK_GUARD_GOTO(mk_ue_copy(out->mki, sizeof out->mki, &out->mki_len,
+    MK_GUARD_GOTO(mk_bytes_copy(out->mki, sizeof out->mki, &out->mki_len,
                              MK_BYTES(cs->spi, cs->spi_len)),
                   rc, fail);
 

@@ -207,7 +207,7 @@ mk_err mk_ue_transfer_resp(mk_ue_session *s, mk_bytes transfer_init,
         if (c->spi_len == 0) {
             size_t ki;
             MK_GUARD(mk_ue_key_for_cs(&s->keys, s->first_key, c, &ki));
-            MK_GUARD(mk_ue_copy(c->spi, sizeof c->spi, &c->spi_len,
+            MK_GUARD(mk_bytes_copy(c->spi, sizeof c->spi, &c->spi_len,
                                 MK_BYTES(s->keys.e[ki].spi,
                                          s->keys.e[ki].spi_len)));
         }
@@ -284,7 +284,7 @@ mk_err mk_ue_transfer_resp(mk_ue_session *s, mk_bytes transfer_init,
                                      &transfer_init, 1, &ob),
                   rc, done);
     *outlen = ob.n;
-    MK_GUARD_GOTO(mk_ue_copy(s->randrr, sizeof s->randrr, &s->randrr_len,
+    MK_GUARD_GOTO(mk_bytes_copy(s->randrr, sizeof s->randrr, &s->randrr_len,
                              randrr),
                   rc, done);
     memcpy(s->cs, cs, sizeof cs);
@@ -348,7 +348,7 @@ mk_err mk_ue_session_take_transfer_resp(mk_ue_session *s,
     MK_GUARD_GOTO(mk_v_verify(&ans, mk_key_bytes(&k.auth), &transfer_init, 1),
                   rc, done);
     if (g)
-        MK_GUARD_GOTO(mk_ue_copy(s->randrr, sizeof s->randrr, &s->randrr_len,
+        MK_GUARD_GOTO(mk_bytes_copy(s->randrr, sizeof s->randrr, &s->randrr_len,
                                  randrr->u.randr.rand),
                       rc, done);
     else
@@ -413,7 +413,7 @@ mk_err mk_ue_accept_transfer_resp(const mk_ue_ticket *tk,
     out->tp_prf = tk->tp_prf;
     out->csb_id = init.hdr.csb_id;
     out->forked = forked;
-    MK_GUARD_GOTO(mk_ue_copy(out->randri, sizeof out->randri,
+    MK_GUARD_GOTO(mk_bytes_copy(out->randri, sizeof out->randri,
                              &out->randri_len, randri->u.randr.rand),
                   rc, done);
     memcpy(&out->keys, &tk->keys, sizeof out->keys);
@@ -447,10 +447,10 @@ mk_err mk_ue_accept_transfer_resp(const mk_ue_ticket *tk,
             if (rc != MK_OK)
                 goto done;
         }
-        MK_GUARD_GOTO(mk_ue_copy(out->idrr, sizeof out->idrr, &out->idrr_len,
+        MK_GUARD_GOTO(mk_bytes_copy(out->idrr, sizeof out->idrr, &out->idrr_len,
                                  idrr->u.idr.data),
                       rc, done);
-        MK_GUARD_GOTO(mk_ue_copy(out->randrkms, sizeof out->randrkms,
+        MK_GUARD_GOTO(mk_bytes_copy(out->randrkms, sizeof out->randrkms,
                                  &out->randrkms_len, randrkms->u.randr.rand),
                       rc, done);
     }

@@ -12,6 +12,17 @@ bool mk_bytes_equal(mk_bytes a, mk_bytes b)
     return memcmp(a.p, b.p, a.n) == 0;
 }
 
+mk_err mk_bytes_copy(uint8_t *dst, size_t cap, size_t *len, mk_bytes src)
+{
+    if (src.n > cap)
+        MK_FAIL(MK_E_LIMIT, "value longer than its buffer");
+    if (src.n > 0)
+        memcpy(dst, src.p, src.n);
+    if (len != NULL)
+        *len = src.n;
+    return MK_OK;
+}
+
 void mk_cur_init(mk_cursor *c, mk_bytes b)
 {
     c->p = b.p;

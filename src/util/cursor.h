@@ -28,6 +28,10 @@ typedef struct mk_bytes {
 #define MK_BYTES_NONE ((mk_bytes){NULL, 0})
 
 bool mk_bytes_equal(mk_bytes a, mk_bytes b); /* content equality, not constant time */
+/* Copy src into dst (cap bytes) and set *len (if len is not NULL) to
+ * src.n; MK_E_LIMIT, nothing copied, when src is longer. An empty span
+ * copies nothing: its p is NULL (mk_cur_bytes), which memcpy must not get. */
+mk_err mk_bytes_copy(uint8_t *dst, size_t cap, size_t *len, mk_bytes src);
 
 typedef struct mk_cursor {
     const uint8_t *p; /* start of the span */
