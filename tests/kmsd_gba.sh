@@ -64,6 +64,16 @@ BOB=(--bob-impu sip:bob@example.org --bob-gba-btid "$BT_B" --bob-gba-ks "$KS_B" 
 
 ue() { ms_ue "$@"; }
 
+# the health page's Zn check (doc/profile.md §12.1): health_zn CODE TEXT
+ST=$BASE/kms-status
+health_zn() {
+    ms_req "$ST/health"
+    ms_expect_code "health: $2" "$1"
+    ms_check "health: zn is \"$2\" ($(cat "$MS_TMP/b"))" grep -qF "\"zn\":\"$2\"}}" "$MS_TMP/b"
+}
+health_zn 200 ok
+ms_check "health: GBA on, every check ok" grep -q '^{"status":"ok",' "$MS_TMP/b"
+
 # req_of BTID KS IMPI IMPU: a REQUEST_INIT of that GBA UE (base64)
 req_of() {
     "$MIKEY_UE" request --gba-btid "$1" --gba-ks "$2" --gba-impi "$3" --impu "$4" \
@@ -83,6 +93,13 @@ for suite in 128 256; do
 done
 ms_check "one BIR for alice's B-TID in four chains (the node's cache)" [ "$(gba_birs "$G" "$BT_A")" = 1 ]
 ms_check "one BIR for bob's" [ "$(gba_birs "$G" "$BT_B")" = 1 ]
+ms_req "$ST/metrics"
+ms_check "metrics: two Zn lookups timed ($(ms_metric mikeykms_zn_lookup_duration_seconds_count))" \
+    [ "$(ms_metric mikeykms_zn_lookup_duration_seconds_count)" = 2 ]
+ms_check "metrics: both with the verdict ok" \
+    [ "$(ms_metric 'mikeykms_zn_lookups_by_verdict_total{verdict="ok"}')" = 2 ]
+ms_check "metrics: the Zn +Inf bucket is the count" \
+    [ "$(ms_metric 'mikeykms_zn_lookup_duration_seconds_bucket{le="+Inf"}')" = 2 ]
 ms_check "the records name the B-TIDs" bash -c "'$KMSCTL' --store '$D/kms.db' --master-key '$D/master.key' records --subscriber '$BT_A' | grep -q '\"outcome\":\"ok\"'"
 # Ks_NAF as the UE derives it (mikey-ue gba-key) is the PSK the KMS used
 KSNAF_A=$("$MIKEY_UE" gba-key --ks "$KS_A" --rand "$(gba_rand_hex "$BT_A")" \
@@ -120,6 +137,17 @@ expect_status "504: no BIA within zn_timeout_ms" 504 "$REQ_C"
 T1=$(date +%s%N)
 ms_check "504 after the Zn timeout, not later ($(((T1 - T0) / 1000000)) ms)" [ $(((T1 - T0) / 1000000)) -lt 2400 ]
 ms_expect_body "504" "BSF did not answer: no answer over Zn in time"
+ms_req "$ST/metrics"
+ms_check "metrics: the 504's lookup counted as a timeout" \
+    [ "$(ms_metric 'mikeykms_zn_lookups_by_verdict_total{verdict="timeout"}')" = 1 ]
+# every 401 so far is a BSF's 5401/5403 (ua_auth is not digest here)
+UNK=$(ms_metric 'mikeykms_zn_lookups_by_verdict_total{verdict="unknown"}')
+N401=$(ms_metric 'mikeykms_responses_by_status_total{status="401"}')
+ms_check "metrics: one lookup counted as unknown per 401 answered ($UNK, $N401)" \
+    [ "$UNK" -ge 3 -a "$UNK" = "$N401" ]
+ms_check "metrics: the 504's lookup took over 1 s (a bucket above 1 s is not empty)" \
+    [ "$(ms_metric 'mikeykms_zn_lookup_duration_seconds_bucket{le="+Inf"}')" -gt \
+      "$(ms_metric 'mikeykms_zn_lookup_duration_seconds_bucket{le="1"}')" ]
 kill -USR1 "$GBA_BSF_PID"
 ms_wait_log "$G/bsf.log" "delay off" || true
 sleep 1.6 # the held answer arrives late and is dropped by kms-znd
@@ -133,9 +161,12 @@ expect_status "503: BSF down" 503 "$(req_of "$BT_D" "$KS_D" dave@ims.example.org
 ms_expect_header "503: BSF down" Retry-After 7
 ms_expect_body "503: BSF down" "service unavailable"
 ms_check "503: kmsd says why in its log" grep -q 'answered 503: the BSF cannot be reached over Zn' "$MS_TMP/kmsd.log"
+health_zn 503 "kms-znd has no Diameter connection to the BSF"
+ms_expect_header "health 503: BSF down" Retry-After 7
 expect_status "BSF down: a cached B-TID still served" 200 "$(req_of "$BT_A" "$KS_A" alice@ims.example.org sip:alice@example.org)"
 gba_start_bsf "$G" || exit 1
 gba_wait_connected "$G" 2 || ms_fail "kms-znd reconnected to the BSF"
+health_zn 200 ok
 expect_status "BSF back: served without a restart" 200 "$(req_of "$BT_D" "$KS_D" dave@ims.example.org sip:dave@example.org)"
 
 # 503: the Zn daemon down; kmsd comes back by itself when it is back
@@ -144,6 +175,7 @@ BT_F=$(gba_btid) KS_F=$(gba_ks)
 gba_provision "$G" "$BT_F" frank@ims.example.org "$KS_F" $((NOW + 3600)) sip:frank@example.org
 expect_status "503: kms-znd down" 503 "$(req_of "$BT_F" "$KS_F" frank@ims.example.org sip:frank@example.org)"
 ms_check "503: kmsd says why in its log" grep -q 'answered 503: the Zn daemon (kms-znd) is not running' "$MS_TMP/kmsd.log"
+health_zn 503 "the Zn daemon (kms-znd) is not running"
 gba_start_znd "$G" "$D/kms.conf" || exit 1
 gba_wait_connected "$G" 3 || ms_fail "the new kms-znd connected"
 expect_status "kms-znd back: served, kmsd not restarted" 200 "$(req_of "$BT_F" "$KS_F" frank@ims.example.org sip:frank@example.org)"

@@ -55,7 +55,7 @@ done
 ms_check "alice: 3 answered, then 503 ($codes)" [ "$codes" = "200 200 200 503 " ]
 wait_s=$(ms_header Retry-After)
 ms_check "alice over her limit: Retry-After $wait_s (1 to 5 s)" \
-    [ -n "$wait_s" ] && [ "$wait_s" -ge 1 ] && [ "$wait_s" -le 5 ]
+    bash -c '[ -n "$1" ] && [ "$1" -ge 1 ] && [ "$1" -le 5 ]' _ "$wait_s"
 ms_check "alice over her limit: the reason" grep -qx "rate limited: too many requests for this identity" "$MS_TMP/b"
 make_requests 1 "${bob[@]}"
 send 1
@@ -83,7 +83,7 @@ ms_check "127.0.0.2: 4 answered (400), then 503 ($codes)" \
     [ "$codes" = "400 400 400 400 503 " ]
 wait_s=$(ms_header Retry-After)
 ms_check "127.0.0.2 over its limit: Retry-After $wait_s (1 to 10 s)" \
-    [ -n "$wait_s" ] && [ "$wait_s" -ge 1 ] && [ "$wait_s" -le 10 ]
+    bash -c '[ -n "$1" ] && [ "$1" -ge 1 ] && [ "$1" -le 10 ]' _ "$wait_s"
 ms_check "127.0.0.2 over its limit: the reason" grep -qx "rate limited: too many requests from this address" "$MS_TMP/b"
 make_requests 1 "${bob[@]}"
 send 1

@@ -924,7 +924,7 @@ ms_status_suite() {
     h0=$(ms_metric mikeykms_answer_duration_seconds_count)
     c0=$(ms_metric mikeykms_store_commit_duration_seconds_count)
     ms_check "status: metrics: counters present ($ok0 $tr0 $rs0 $h0 $c0)" \
-        [ -n "$ok0" ] && [ -n "$tr0" ] && [ -n "$rs0" ] && [ -n "$h0" ] && [ -n "$c0" ]
+        [ -n "$ok0" -a -n "$tr0" -a -n "$rs0" -a -n "$h0" -a -n "$c0" ]
     # one request and one resolve, each answered 200 with keys
     "$MIKEY_UE" chain --url "$base/keymanagement" \
         --alice-impu sip:alice@example.org --alice-psk-id alice --alice-psk-file "$dir/alice.psk" \

@@ -482,6 +482,7 @@ START_TEST(test_zn_wire)
     uint8_t buf[MK_ZN_FRAME_MAX];
     size_t n, body;
     memset(&rq, 0, sizeof rq);
+    rq.op = MK_ZN_OP_LOOKUP;
     memcpy(rq.btid, "oKCgoKCgoKCgoKCgoKCgoA==@bsf.example.org", 40);
     rq.btid_len = 40;
     ck_assert_int_eq(mk_gba_naf_id("kms.example.org", ua_id, rq.naf_id,
@@ -494,6 +495,7 @@ START_TEST(test_zn_wire)
     mk_guarded_init(&g, buf + 4, body);
     ck_assert_int_eq(mk_zn_request_decode(MK_BYTES(g.data, g.n), &rq2), MK_OK);
     mk_guarded_free(&g);
+    ck_assert_uint_eq(rq2.op, MK_ZN_OP_LOOKUP);
     ck_assert_uint_eq(rq2.btid_len, 40);
     ck_assert_uint_eq(rq2.naf_id_len, 20);
     ck_assert(memcmp(rq2.naf_id + 15, ua_id, 5) == 0);
@@ -504,7 +506,27 @@ START_TEST(test_zn_wire)
         mk_guarded_free(&g);
     }
 
+    /* the status question: version and operation, nothing else */
+    rq.op = MK_ZN_OP_STATUS;
+    ck_assert_int_eq(mk_zn_request_encode(&rq, buf, sizeof buf, &n), MK_OK);
+    ck_assert_uint_eq(n, 4 + 2);
+    ck_assert_uint_eq(buf[4], MK_ZN_VERSION);
+    ck_assert_uint_eq(buf[5], MK_ZN_OP_STATUS);
+    ck_assert_int_eq(mk_zn_request_decode(MK_BYTES(buf + 4, 2), &rq2), MK_OK);
+    ck_assert_uint_eq(rq2.op, MK_ZN_OP_STATUS);
+    ck_assert_uint_eq(rq2.btid_len, 0);
+    buf[6] = 0;
+    ck_assert_int_eq(mk_zn_request_decode(MK_BYTES(buf + 4, 3), &rq2),
+                     MK_E_TRAILING);
+    rq.op = 3;
+    ck_assert_int_eq(mk_zn_request_encode(&rq, buf, sizeof buf, &n), MK_E_ARG);
+    buf[4] = MK_ZN_VERSION;
+    buf[5] = 3;
+    ck_assert_int_eq(mk_zn_request_decode(MK_BYTES(buf + 4, 2), &rq2),
+                     MK_E_VALUE);
+
     memset(&a, 0, sizeof a);
+    a.op = MK_ZN_OP_LOOKUP;
     a.status = MK_ZN_OK;
     a.result_code = 2001;
     strcpy(a.info.impi, "alice@ims.example.org");
@@ -518,7 +540,7 @@ START_TEST(test_zn_wire)
     ck_assert_int_eq(mk_zn_answer_encode(&a, buf, sizeof buf, &n), MK_OK);
     ck_assert_int_eq(mk_zn_frame_len(buf, &body), MK_OK);
     mk_guarded_init(&g, buf + 4, body);
-    ck_assert_int_eq(mk_zn_answer_decode(MK_BYTES(g.data, g.n), &a2), MK_OK);
+    ck_assert_int_eq(mk_zn_answer_decode(MK_BYTES(g.data, g.n), MK_ZN_OP_LOOKUP, &a2), MK_OK);
     mk_guarded_free(&g);
     ck_assert_int_eq(a2.status, MK_ZN_OK);
     ck_assert_uint_eq(a2.result_code, 2001);
@@ -529,25 +551,46 @@ START_TEST(test_zn_wire)
     ck_assert_str_eq(a2.info.impu[1], "tel:+1555");
     for (size_t k = 0; k < body; k++) {
         mk_guarded_init(&g, buf + 4, k);
-        ck_assert_int_ne(mk_zn_answer_decode(MK_BYTES(g.data, g.n), &a2), MK_OK);
+        ck_assert_int_ne(mk_zn_answer_decode(MK_BYTES(g.data, g.n), MK_ZN_OP_LOOKUP, &a2), MK_OK);
         /* a refused answer leaves no key behind */
         ck_assert_uint_eq(a2.info.ks_naf.n, 0);
         mk_guarded_free(&g);
     }
     /* trailing byte */
     buf[4 + body] = 0;
-    ck_assert_int_eq(mk_zn_answer_decode(MK_BYTES(buf + 4, body + 1), &a2),
+    ck_assert_int_eq(mk_zn_answer_decode(MK_BYTES(buf + 4, body + 1), MK_ZN_OP_LOOKUP,
+                                         &a2),
                      MK_E_TRAILING);
 
     /* a refusal carries its verdict only */
     memset(&a, 0, sizeof a);
+    a.op = MK_ZN_OP_LOOKUP;
     a.status = MK_ZN_FORBIDDEN;
     a.result_code = 5402;
     ck_assert_int_eq(mk_zn_answer_encode(&a, buf, sizeof buf, &n), MK_OK);
     ck_assert_uint_eq(n, 4 + 6);
-    ck_assert_int_eq(mk_zn_answer_decode(MK_BYTES(buf + 4, n - 4), &a2), MK_OK);
+    ck_assert_int_eq(mk_zn_answer_decode(MK_BYTES(buf + 4, n - 4), MK_ZN_OP_LOOKUP,
+                                         &a2), MK_OK);
     ck_assert_int_eq(a2.status, MK_ZN_FORBIDDEN);
     ck_assert_uint_eq(a2.result_code, 5402);
+
+    /* the answer to a status question: "connected" carries no info, and
+     * a lookup's OK answer without it is refused */
+    memset(&a, 0, sizeof a);
+    a.op = MK_ZN_OP_STATUS;
+    a.status = MK_ZN_OK;
+    ck_assert_int_eq(mk_zn_answer_encode(&a, buf, sizeof buf, &n), MK_OK);
+    ck_assert_uint_eq(n, 4 + 6);
+    ck_assert_int_eq(mk_zn_answer_decode(MK_BYTES(buf + 4, n - 4),
+                                         MK_ZN_OP_STATUS, &a2),
+                     MK_OK);
+    ck_assert_int_eq(a2.status, MK_ZN_OK);
+    ck_assert_uint_eq(a2.op, MK_ZN_OP_STATUS);
+    ck_assert_int_eq(mk_zn_answer_decode(MK_BYTES(buf + 4, n - 4),
+                                         MK_ZN_OP_LOOKUP, &a2),
+                     MK_E_TRUNCATED);
+    a.op = 0;
+    ck_assert_int_eq(mk_zn_answer_encode(&a, buf, sizeof buf, &n), MK_E_ARG);
 
     /* the verdicts as the KMS answers them */
     ck_assert_int_eq(mk_err_http_status(mk_zn_status_err(MK_ZN_UNKNOWN)), 401);

@@ -11,6 +11,7 @@
 
 #include "fcgi/kmsd_io.h"
 #include "fcgi/kmsd_log.h"
+#include "fcgi/kmsd_stats.h"
 #include "gba/zn_wire.h"
 #include "store/node_gba.h"
 #include "util/base64.h"
@@ -121,21 +122,14 @@ static mk_err zn_connect(kmsd_gba *g)
     return MK_OK;
 }
 
-/* One question to kms-znd. A connection the daemon closed since the last
- * question (idle, restarted) is opened again once. */
-static mk_err zn_ask(kmsd_gba *g, mk_bytes btid, mk_zn_answer *a)
+/* One question to kms-znd (rq, framed into g->frame), its answer within
+ * wait_ms. A connection the daemon closed since the last question (idle,
+ * restarted) is opened again once. */
+static mk_err zn_exchange(kmsd_gba *g, const mk_zn_request *rq, int wait_ms,
+                          mk_zn_answer *a)
 {
-    mk_zn_request rq;
     size_t n = 0, body = 0;
-    /* kms-znd answers within the Zn timeout; past it plus a margin, the
-     * daemon itself is stuck: no answer over Zn either */
-    int wait_ms = (int)g->conf->zn_timeout_ms + 1000;
-    memset(&rq, 0, sizeof rq);
-    memcpy(rq.btid, btid.p, btid.n);
-    rq.btid_len = btid.n;
-    memcpy(rq.naf_id, g->conf->naf_id, g->conf->naf_id_len);
-    rq.naf_id_len = g->conf->naf_id_len;
-    MK_GUARD(mk_zn_request_encode(&rq, g->frame, sizeof g->frame, &n));
+    MK_GUARD(mk_zn_request_encode(rq, g->frame, sizeof g->frame, &n));
     for (int attempt = 0; attempt < 2; attempt++) {
         bool reused = g->zn_fd >= 0;
         MK_GUARD(zn_connect(g));
@@ -147,7 +141,8 @@ static mk_err zn_ask(kmsd_gba *g, mk_bytes btid, mk_zn_answer *a)
         else if (r == 1)
             r = -1;
         if (r == 1) {
-            mk_err e = mk_zn_answer_decode(MK_BYTES(g->frame + 4, body), a);
+            mk_err e = mk_zn_answer_decode(MK_BYTES(g->frame + 4, body),
+                                           rq->op, a);
             mk_wipe(g->frame, sizeof g->frame);
             if (e != MK_OK) {
                 zn_close(g);
@@ -162,6 +157,40 @@ static mk_err zn_ask(kmsd_gba *g, mk_bytes btid, mk_zn_answer *a)
             break;
     }
     MK_FAIL(MK_E_UNAVAILABLE, "the Zn daemon went away");
+}
+
+/* The BSF's verdict on btid through kms-znd, timed into the node's Zn
+ * histogram and counted by verdict (fcgi/kmsd_stats.h). */
+static mk_err zn_ask(kmsd_gba *g, mk_bytes btid, mk_zn_answer *a)
+{
+    mk_zn_request rq;
+    memset(&rq, 0, sizeof rq);
+    rq.op = MK_ZN_OP_LOOKUP;
+    MK_GUARD(mk_bytes_copy(rq.btid, sizeof rq.btid, &rq.btid_len, btid));
+    memcpy(rq.naf_id, g->conf->naf_id, g->conf->naf_id_len);
+    rq.naf_id_len = g->conf->naf_id_len;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* kms-znd answers within the Zn timeout; past it plus a margin, the
+     * daemon itself is stuck: no answer over Zn either */
+    mk_err e = zn_exchange(g, &rq, (int)g->conf->zn_timeout_ms + 1000, a);
+    kmsd_stats_zn_lookup(g->node, e, e == MK_OK ? a->status : MK_ZN_OK,
+                         kmsd_stats_since_us(&t0));
+    return e;
+}
+
+mk_err kmsd_gba_zn_health(kmsd_gba *g)
+{
+    mk_zn_request rq;
+    mk_zn_answer a;
+    memset(&rq, 0, sizeof rq);
+    rq.op = MK_ZN_OP_STATUS;
+    /* kms-znd answers a status question at once, from its peer table */
+    MK_GUARD(zn_exchange(g, &rq, 1000, &a));
+    if (a.status != MK_ZN_OK)
+        MK_FAIL(MK_E_UNAVAILABLE, "kms-znd has no Diameter connection to "
+                                  "the BSF");
+    return MK_OK;
 }
 
 /* The bootstrapping info of btid into g->memo: this request's, the node's

@@ -53,6 +53,10 @@ void kmsd_gba_free(kmsd_gba *g);
 mk_kms_keysource *kmsd_gba_keysource(kmsd_gba *g);
 /* A new request begins: forget the last one's answer. */
 void kmsd_gba_begin(kmsd_gba *g);
+/* The health page's Zn check (doc/profile.md §12.1): MK_OK when kms-znd
+ * answers and holds an open Diameter connection to the BSF; else
+ * MK_E_UNAVAILABLE or MK_E_HTTP_ZN_TIMEOUT raised with the reason. */
+mk_err kmsd_gba_zn_health(kmsd_gba *g);
 
 /* Ua (ua_auth = digest): check the request's Authorization. MK_OK with
  * *user the authenticated B-TID (valid until the next request); else

@@ -6,6 +6,7 @@
 static const int statuses[] = KMSD_STATS_STATUSES;
 #define N_STATUSES (sizeof statuses / sizeof statuses[0])
 #define MIKEY_ERRORS 16
+#define ZN_VERDICTS (MK_ZN_UNAVAILABLE + 2) /* the verdicts, then "no answer" */
 
 _Static_assert(N_STATUSES + 1 <= KMSD_STAT_MIKEY_ERROR - KMSD_STAT_STATUS,
                "status family overlaps the next one");
@@ -45,8 +46,12 @@ void kmsd_stats_count(mk_node *n, int service, int status, mk_err e,
 }
 
 _Static_assert(KMSD_STAT_ANSWER_HIST + MK_NODE_HIST_SLOTS <=
-                   KMSD_STAT_COMMIT_HIST,
-               "answer histogram overlaps the store's");
+                   KMSD_STAT_ZN_HIST,
+               "answer histogram overlaps the Zn one");
+_Static_assert(KMSD_STAT_ZN_HIST + MK_NODE_HIST_SLOTS <= KMSD_STAT_ZN_VERDICT,
+               "Zn histogram overlaps the verdicts");
+_Static_assert(KMSD_STAT_ZN_VERDICT + ZN_VERDICTS <= KMSD_STAT_COMMIT_HIST,
+               "Zn verdicts overlap the store's histogram");
 
 /* A histogram slot's name: "<family>{bucket=...}", _count, _sum_us. */
 static bool hist_name(unsigned slot, unsigned base, const char *family,
@@ -87,6 +92,26 @@ void kmsd_stats_answer_time(mk_node *n, uint64_t us)
 {
     if (n != NULL)
         mk_node_stats_observe(n, KMSD_STAT_ANSWER_HIST, us);
+}
+
+void kmsd_stats_zn_lookup(mk_node *n, mk_err e, mk_zn_status v, uint64_t us)
+{
+    if (n == NULL)
+        return;
+    unsigned k = e != MK_OK || (unsigned)v > MK_ZN_UNAVAILABLE
+                     ? ZN_VERDICTS - 1
+                     : (unsigned)v;
+    mk_node_stats_observe(n, KMSD_STAT_ZN_HIST, us);
+    mk_node_stats_add(n, KMSD_STAT_ZN_VERDICT + k, 1);
+}
+
+uint64_t kmsd_stats_since_us(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long us = (long long)(t1.tv_sec - t0->tv_sec) * 1000000LL +
+                   (long long)(t1.tv_nsec - t0->tv_nsec) / 1000LL;
+    return us > 0 ? (uint64_t)us : 0;
 }
 
 bool kmsd_stats_name(unsigned slot, kmsd_stat_name *out)
@@ -145,8 +170,19 @@ bool kmsd_stats_name(unsigned slot, kmsd_stat_name *out)
         out->value = slot == KMSD_STAT_RATE_LIMITED ? "address" : "identity";
         return true;
     }
+    if (slot >= KMSD_STAT_ZN_VERDICT &&
+        slot < KMSD_STAT_ZN_VERDICT + ZN_VERDICTS) {
+        unsigned v = slot - KMSD_STAT_ZN_VERDICT;
+        out->family = "zn_lookups";
+        out->label = "verdict";
+        out->value = v == ZN_VERDICTS - 1 ? "no-answer"
+                                          : mk_zn_status_name((mk_zn_status)v);
+        return true;
+    }
     return hist_name(slot, KMSD_STAT_ANSWER_HIST, "answer_us",
                      "answer_us_count", "answer_us_sum", out) ||
+           hist_name(slot, KMSD_STAT_ZN_HIST, "zn_lookup_us",
+                     "zn_lookup_us_count", "zn_lookup_us_sum", out) ||
            hist_name(slot, KMSD_STAT_COMMIT_HIST, "store_commit_us",
                      "store_commit_us_count", "store_commit_us_sum", out);
 }

@@ -56,13 +56,29 @@
  *                                                   the store
  *                                                   (MK_NODE_STAT_COMMIT_
  *                                                   HIST)
- *   270 .. 319, 334 ..  free
+ *   270 + b    zn_lookup_us{bucket}                 the same for each
+ *                                                   lookup of a B-TID
+ *                                                   through kms-znd (the
+ *                                                   BIR/BIA round trip,
+ *                                                   or a twin's wait)
+ *   284 + v    zn_lookups{verdict}                  those lookups by
+ *                                                   verdict: v the
+ *                                                   mk_zn_status (0 ok,
+ *                                                   1 unknown, 2
+ *                                                   forbidden, 3 timeout,
+ *                                                   4 unavailable), 5 no
+ *                                                   answer from kms-znd
+ *   290 .. 319, 334 ..  free
  */
 #ifndef MK_FCGI_KMSD_STATS_H
 #define MK_FCGI_KMSD_STATS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "gba/zn_wire.h"
 
 #include "store/node.h"
 #include "util/err.h"
@@ -77,6 +93,8 @@ enum {
     KMSD_STAT_UNAUTH_LOG_DROPPED = 193,
     KMSD_STAT_RATE_LIMITED = 194, /* + KMSD_RATE_BY_* */
     KMSD_STAT_ANSWER_HIST = 256, /* + MK_NODE_HIST_SLOTS */
+    KMSD_STAT_ZN_HIST = 270,     /* + MK_NODE_HIST_SLOTS */
+    KMSD_STAT_ZN_VERDICT = 284,  /* + mk_zn_status, or + 5: no answer */
     KMSD_STAT_COMMIT_HIST = MK_NODE_STAT_COMMIT_HIST,
     KMSD_STAT_END = MK_NODE_STAT_COMMIT_HIST + MK_NODE_HIST_SLOTS,
 };
@@ -99,6 +117,13 @@ void kmsd_stats_rate_limited(mk_node *n, int by);
 
 /* The duration of one answer into its histogram (n NULL: nothing). */
 void kmsd_stats_answer_time(mk_node *n, uint64_t us);
+
+/* One lookup through kms-znd that took us: e is MK_OK when kms-znd
+ * answered, with the BSF's verdict v (n NULL: nothing). */
+void kmsd_stats_zn_lookup(mk_node *n, mk_err e, mk_zn_status v, uint64_t us);
+
+/* Microseconds of CLOCK_MONOTONIC since t0 (0 if the clock went back). */
+uint64_t kmsd_stats_since_us(const struct timespec *t0);
 
 /* A slot's name: the family ("requests", "responses", ...), and for a
  * labelled family the label's name and value (label NULL otherwise).

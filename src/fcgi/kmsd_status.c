@@ -66,13 +66,24 @@ static void metric_name(const kmsd_stat_name *nm, char *out, size_t cap)
                  total ? "" : "_total");
 }
 
+/* The histograms' slots: written by histogram(), not as counters. */
+static bool in_histogram(unsigned slot)
+{
+    static const unsigned bases[] = {KMSD_STAT_ANSWER_HIST, KMSD_STAT_ZN_HIST,
+                                     KMSD_STAT_COMMIT_HIST};
+    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++)
+        if (slot >= bases[i] && slot < bases[i] + MK_NODE_HIST_SLOTS)
+            return true;
+    return false;
+}
+
 static void counters(text *t, mk_node *n)
 {
     char last[96] = "";
-    for (unsigned slot = 0; slot < KMSD_STAT_ANSWER_HIST; slot++) {
+    for (unsigned slot = 0; slot < KMSD_STAT_END; slot++) {
         kmsd_stat_name nm;
         char name[96];
-        if (!kmsd_stats_name(slot, &nm))
+        if (in_histogram(slot) || !kmsd_stats_name(slot, &nm))
             continue;
         metric_name(&nm, name, sizeof name);
         if (strcmp(name, last) != 0) {
@@ -152,6 +163,10 @@ static void metrics(text *t, const kmsd_status_in *in)
     histogram(t, in->node, KMSD_STAT_ANSWER_HIST,
               "mikeykms_answer_duration_seconds",
               "From the request read to the answer written, by kmsd.");
+    histogram(t, in->node, KMSD_STAT_ZN_HIST,
+              "mikeykms_zn_lookup_duration_seconds",
+              "A lookup of a B-TID through kms-znd (GBA): the BIR/BIA "
+              "round trip to the BSF.");
     histogram(t, in->node, KMSD_STAT_COMMIT_HIST,
               "mikeykms_store_commit_duration_seconds",
               "The commit of one answer's replay entry and record to the "
@@ -186,7 +201,7 @@ static void metrics(text *t, const kmsd_status_in *in)
 
 /* Each check: "ok" or the reason it failed (static or in buf). */
 typedef struct checks {
-    const char *store, *selftest, *ticket_key, *node_state;
+    const char *store, *selftest, *ticket_key, *node_state, *zn;
     char key_buf[160];
     bool ok;
 } checks;
@@ -225,9 +240,11 @@ static void run_checks(const kmsd_status_in *in, checks *c)
     else if (st.journal_entries >= st.journal_max)
         c->node_state = "record journal full (records not drained)";
     mk_err_clear();
+    c->zn = in->zn; /* NULL: GBA off, not a check */
     c->ok = strcmp(c->store, "ok") == 0 && strcmp(c->selftest, "ok") == 0 &&
             strcmp(c->ticket_key, "ok") == 0 &&
-            strcmp(c->node_state, "ok") == 0;
+            strcmp(c->node_state, "ok") == 0 &&
+            (c->zn == NULL || strcmp(c->zn, "ok") == 0);
 }
 
 static void health(text *t, const checks *c)
@@ -235,9 +252,12 @@ static void health(text *t, const checks *c)
     put(t,
         "{\"status\":\"%s\",\"checks\":{\"store\":\"%s\","
         "\"crypto_selftest\":\"%s\",\"ticket_key\":\"%s\","
-        "\"node_state\":\"%s\"}}\n",
+        "\"node_state\":\"%s\"",
         c->ok ? "ok" : "unavailable", c->store, c->selftest, c->ticket_key,
         c->node_state);
+    if (c->zn != NULL)
+        put(t, ",\"zn\":\"%s\"", c->zn);
+    put(t, "}}\n");
 }
 
 /* ---- the response ---- */

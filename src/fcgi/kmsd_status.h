@@ -7,6 +7,9 @@
  * annex's mount keeps exactly the statuses of its table; the shipped web
  * server configurations let only loopback clients reach them.
  *
+ * With GBA on, the health page also says whether Zn works: kms-znd
+ * answers and is connected to the BSF (the caller asks, in `zn`).
+ *
  * What they read is the node's (store/node.h): the shared counters of
  * every kmsd process of the machine (fcgi/kmsd_stats.h), the replay
  * cache's and the record journal's fill; and the store's ticket keys.
@@ -31,6 +34,9 @@ typedef struct kmsd_status_in {
     mk_err store_err;          /* why not (MK_OK when sql is set) */
     uint32_t ticket_key_max_age; /* seconds, 0 = age not checked */
     uint32_t retry_after;      /* of a 503 */
+    /* GBA only (NULL otherwise): "ok" when kms-znd answered and holds a
+     * Diameter connection to the BSF, else why not (kmsd_gba_zn_health) */
+    const char *zn;
     uint64_t now_unix;
 } kmsd_status_in;
 

@@ -145,14 +145,6 @@ static void take_live(kmsd_worker *w)
 
 /* ------------------------------------------------------------------ */
 
-static long elapsed_us(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (long)(t1.tv_sec - t0->tv_sec) * 1000000L +
-           (long)(t1.tv_nsec - t0->tv_nsec) / 1000L;
-}
-
 /* Read at most cap bytes of FCGI_STDIN, whatever CONTENT_LENGTH says; the
  * FastCGI stream ends where the web server ended the body. */
 static size_t read_body(FCGX_Stream *in, uint8_t *buf, size_t cap)
@@ -330,16 +322,26 @@ static void serve_status(kmsd_worker *w, mk_http_page page,
     in.store_err = worker_store(w);
     in.sql = in.store_err == MK_OK ? w->sql : NULL;
     mk_err_clear();
+    char zn[128];
+    if (w->gba != NULL && page == MK_HTTP_PAGE_HEALTH) {
+        if (kmsd_gba_zn_health(w->gba) == MK_OK)
+            snprintf(zn, sizeof zn, "ok");
+        else
+            snprintf(zn, sizeof zn, "%s",
+                     mk_err_last()->what ? mk_err_last()->what : "failed");
+        in.zn = zn;
+        mk_err_clear();
+    }
     size_t len = 0;
     int status = kmsd_status_page(page, v->request_method, &in,
                                   w->status_page, KMSD_STATUS_MAX, &len);
     int put = FCGX_PutStr(w->status_page, (int)len, w->req.out);
     int flushed = FCGX_FFlush(w->req.out);
-    kmsd_log_request("status=%d page=%s us=%ld%s", status,
+    kmsd_log_request("status=%d page=%s us=%llu%s", status,
                      page == MK_HTTP_PAGE_HEALTH    ? "health"
                      : page == MK_HTTP_PAGE_METRICS ? "metrics"
                                                     : "-",
-                     elapsed_us(t0),
+                     (unsigned long long)kmsd_stats_since_us(t0),
                      (put < 0 || flushed < 0) ? " client=gone" : "");
 }
 
@@ -364,9 +366,9 @@ static void serve(kmsd_worker *w)
          * libfcgi closes the connection in FCGX_Finish_r. Anyone can do
          * that: logged at the bounded rate (§9.39). */
         if (unauth_log_allowed(sh))
-            kmsd_log_request("status=- service=- err=\"%s\" us=%ld "
+            kmsd_log_request("status=- service=- err=\"%s\" us=%llu "
                              "client=gone", "body incomplete",
-                             elapsed_us(&t0));
+                             (unsigned long long)kmsd_stats_since_us(&t0));
         return;
     }
 
@@ -469,13 +471,13 @@ static void serve(kmsd_worker *w)
 
     int put = FCGX_PutStr(w->reply->text, (int)w->reply->len, w->req.out);
     int flushed = FCGX_FFlush(w->req.out);
-    long took = elapsed_us(&t0);
-    kmsd_stats_answer_time(sh->node, took > 0 ? (uint64_t)took : 0);
+    uint64_t took = kmsd_stats_since_us(&t0);
+    kmsd_stats_answer_time(sh->node, took);
 
     if (log_it)
-        kmsd_log_request("status=%d service=%s err=\"%s\" us=%ld%s%s",
+        kmsd_log_request("status=%d service=%s err=\"%s\" us=%llu%s%s",
                          w->reply->status, mk_http_service_name((int)service),
-                         mk_err_name(e), took,
+                         mk_err_name(e), (unsigned long long)took,
                          (put < 0 || flushed < 0) ? " client=gone" : "",
                          unauth ? " auth=no" : "");
 

@@ -1,7 +1,9 @@
 /* zn_wire.c - the kmsd <-> kms-znd messages (zn_wire.h).
  *
- * Request:  version(1) op(1) B-TID(u16 len, bytes) NAF_Id(u16 len, bytes)
- * Answer:   version(1) status(1) result_code(u32); with status OK:
+ * Request:  version(1) op(1), then for op LOOKUP only:
+ *           B-TID(u16 len, bytes) NAF_Id(u16 len, bytes)
+ * Answer:   version(1) status(1) result_code(u32); to a LOOKUP with
+ *           status OK:
  *           IMPI(u16, bytes) Ks_NAF(u8 len = 32, bytes) expires(u64)
  *           created(u64) n_impu(u8) then n x IMPU(u16, bytes)
  */
@@ -73,14 +75,19 @@ mk_err mk_zn_request_encode(const mk_zn_request *r, uint8_t *out, size_t cap,
                             size_t *len)
 {
     mk_buf b;
-    if (r->btid_len == 0 || r->btid_len > sizeof r->btid ||
-        r->naf_id_len == 0 || r->naf_id_len > sizeof r->naf_id)
+    if (r->op != MK_ZN_OP_LOOKUP && r->op != MK_ZN_OP_STATUS)
+        MK_FAIL(MK_E_ARG, "Zn request operation");
+    if (r->op == MK_ZN_OP_LOOKUP &&
+        (r->btid_len == 0 || r->btid_len > sizeof r->btid ||
+         r->naf_id_len == 0 || r->naf_id_len > sizeof r->naf_id))
         MK_FAIL(MK_E_ARG, "Zn request fields");
     MK_GUARD(frame_open(&b, out, cap));
     MK_GUARD(mk_buf_u8(&b, MK_ZN_VERSION));
-    MK_GUARD(mk_buf_u8(&b, MK_ZN_OP_LOOKUP));
-    MK_GUARD(put16(&b, r->btid, r->btid_len));
-    MK_GUARD(put16(&b, r->naf_id, r->naf_id_len));
+    MK_GUARD(mk_buf_u8(&b, r->op));
+    if (r->op == MK_ZN_OP_LOOKUP) {
+        MK_GUARD(put16(&b, r->btid, r->btid_len));
+        MK_GUARD(put16(&b, r->naf_id, r->naf_id_len));
+    }
     *len = frame_close(&b);
     return MK_OK;
 }
@@ -93,8 +100,12 @@ mk_err mk_zn_request_decode(mk_bytes body, mk_zn_request *r)
     mk_cur_init(&c, body);
     MK_GUARD(mk_cur_u8(&c, &v));
     MK_GUARD(mk_cur_u8(&c, &op));
-    if (v != MK_ZN_VERSION || op != MK_ZN_OP_LOOKUP)
+    if (v != MK_ZN_VERSION ||
+        (op != MK_ZN_OP_LOOKUP && op != MK_ZN_OP_STATUS))
         MK_FAIL(MK_E_VALUE, "Zn request version or operation");
+    r->op = op;
+    if (op == MK_ZN_OP_STATUS)
+        return mk_cur_expect_end(&c);
     MK_GUARD(get16(&c, r->btid, sizeof r->btid, &r->btid_len));
     MK_GUARD(get16(&c, r->naf_id, sizeof r->naf_id, &r->naf_id_len));
     if (r->btid_len == 0 || r->naf_id_len == 0)
@@ -108,13 +119,14 @@ mk_err mk_zn_answer_encode(const mk_zn_answer *a, uint8_t *out, size_t cap,
     mk_buf b;
     mk_err rc;
     const mk_gba_info *g = &a->info;
-    if ((unsigned)a->status > MK_ZN_UNAVAILABLE)
-        MK_FAIL(MK_E_ARG, "Zn answer status");
+    if ((unsigned)a->status > MK_ZN_UNAVAILABLE ||
+        (a->op != MK_ZN_OP_LOOKUP && a->op != MK_ZN_OP_STATUS))
+        MK_FAIL(MK_E_ARG, "Zn answer status or operation");
     MK_GUARD(frame_open(&b, out, cap));
     MK_GUARD(mk_buf_u8(&b, MK_ZN_VERSION));
     MK_GUARD(mk_buf_u8(&b, (uint8_t)a->status));
     MK_GUARD(mk_buf_u32(&b, a->result_code));
-    if (a->status == MK_ZN_OK) {
+    if (a->op == MK_ZN_OP_LOOKUP && a->status == MK_ZN_OK) {
         if (g->ks_naf.n != MK_GBA_KEY_LEN || g->n_impu > MK_IMPU_MAX)
             MK_FAIL(MK_E_ARG, "Zn answer: Ks_NAF or IMPUs");
         MK_GUARD_GOTO(put16(&b, g->impi, strlen(g->impi)), rc, fail);
@@ -134,7 +146,7 @@ fail:
     return rc;
 }
 
-mk_err mk_zn_answer_decode(mk_bytes body, mk_zn_answer *a)
+mk_err mk_zn_answer_decode(mk_bytes body, uint8_t op, mk_zn_answer *a)
 {
     mk_cursor c;
     uint8_t v, st, klen, n;
@@ -145,9 +157,12 @@ mk_err mk_zn_answer_decode(mk_bytes body, mk_zn_answer *a)
     MK_GUARD(mk_cur_u8(&c, &st));
     if (v != MK_ZN_VERSION || st > MK_ZN_UNAVAILABLE)
         MK_FAIL(MK_E_VALUE, "Zn answer version or status");
+    if (op != MK_ZN_OP_LOOKUP && op != MK_ZN_OP_STATUS)
+        MK_FAIL(MK_E_ARG, "Zn answer operation");
+    a->op = op;
     a->status = (mk_zn_status)st;
     MK_GUARD(mk_cur_u32(&c, &a->result_code));
-    if (a->status != MK_ZN_OK)
+    if (op == MK_ZN_OP_STATUS || a->status != MK_ZN_OK)
         return mk_cur_expect_end(&c);
     mk_gba_info *g = &a->info;
     MK_GUARD_GOTO(get_text(&c, g->impi, sizeof g->impi), rc, fail);

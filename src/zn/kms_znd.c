@@ -366,7 +366,13 @@ static void *serve_conn(void *arg)
             !read_all(fd, buf + 4, body) ||
             mk_zn_request_decode(MK_BYTES(buf + 4, body), &rq) != MK_OK)
             break;
-        lookup(&rq, &a);
+        if (rq.op == MK_ZN_OP_STATUS) {
+            memset(&a, 0, sizeof a);
+            a.status = bsf_open() ? MK_ZN_OK : MK_ZN_UNAVAILABLE;
+        } else {
+            lookup(&rq, &a);
+        }
+        a.op = rq.op;
         mk_err e = mk_zn_answer_encode(&a, buf, sizeof buf, &n);
         mk_gba_info_wipe(&a.info);
         bool ok = e == MK_OK && kmsd_io_write_all(fd, buf, n);
