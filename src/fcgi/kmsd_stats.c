@@ -53,24 +53,46 @@ _Static_assert(KMSD_STAT_ZN_HIST + MK_NODE_HIST_SLOTS <= KMSD_STAT_ZN_VERDICT,
 _Static_assert(KMSD_STAT_ZN_VERDICT + ZN_VERDICTS <= KMSD_STAT_COMMIT_HIST,
                "Zn verdicts overlap the store's histogram");
 
+/* The histogram families: MK_NODE_HIST_SLOTS slots from each base. */
+static const struct hist_family {
+    unsigned base;
+    const char *family, *count, *sum;
+} hists[] = {
+    {KMSD_STAT_ANSWER_HIST, "answer_us", "answer_us_count", "answer_us_sum"},
+    {KMSD_STAT_ZN_HIST, "zn_lookup_us", "zn_lookup_us_count",
+     "zn_lookup_us_sum"},
+    {KMSD_STAT_COMMIT_HIST, "store_commit_us", "store_commit_us_count",
+     "store_commit_us_sum"},
+};
+#define N_HISTS (sizeof hists / sizeof hists[0])
+
+static const struct hist_family *hist_of(unsigned slot)
+{
+    for (size_t i = 0; i < N_HISTS; i++)
+        if (slot >= hists[i].base && slot < hists[i].base + MK_NODE_HIST_SLOTS)
+            return &hists[i];
+    return NULL;
+}
+
+bool kmsd_stats_in_histogram(unsigned slot) { return hist_of(slot) != NULL; }
+
 /* A histogram slot's name: "<family>{bucket=...}", _count, _sum_us. */
-static bool hist_name(unsigned slot, unsigned base, const char *family,
-                      const char *count, const char *sum,
-                      kmsd_stat_name *out)
+static bool hist_name(unsigned slot, kmsd_stat_name *out)
 {
     static const uint64_t bounds[] = MK_NODE_HIST_BOUNDS_US;
-    if (slot < base || slot >= base + MK_NODE_HIST_SLOTS)
+    const struct hist_family *h = hist_of(slot);
+    if (h == NULL)
         return false;
-    unsigned b = slot - base;
+    unsigned b = slot - h->base;
     if (b == MK_NODE_HIST_BUCKETS) {
-        out->family = count;
+        out->family = h->count;
         return true;
     }
     if (b == MK_NODE_HIST_BUCKETS + 1) {
-        out->family = sum;
+        out->family = h->sum;
         return true;
     }
-    out->family = family;
+    out->family = h->family;
     out->label = "bucket";
     if (b + 1 == MK_NODE_HIST_BUCKETS)
         snprintf(out->buf, sizeof out->buf, "over %llu",
@@ -179,10 +201,5 @@ bool kmsd_stats_name(unsigned slot, kmsd_stat_name *out)
                                           : mk_zn_status_name((mk_zn_status)v);
         return true;
     }
-    return hist_name(slot, KMSD_STAT_ANSWER_HIST, "answer_us",
-                     "answer_us_count", "answer_us_sum", out) ||
-           hist_name(slot, KMSD_STAT_ZN_HIST, "zn_lookup_us",
-                     "zn_lookup_us_count", "zn_lookup_us_sum", out) ||
-           hist_name(slot, KMSD_STAT_COMMIT_HIST, "store_commit_us",
-                     "store_commit_us_count", "store_commit_us_sum", out);
+    return hist_name(slot, out);
 }

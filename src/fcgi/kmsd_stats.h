@@ -135,5 +135,8 @@ typedef struct kmsd_stat_name {
     char buf[32];
 } kmsd_stat_name;
 bool kmsd_stats_name(unsigned slot, kmsd_stat_name *out);
+/* Whether slot belongs to a histogram family (answer_us, zn_lookup_us,
+ * store_commit_us): readers that print histograms apart skip these. */
+bool kmsd_stats_in_histogram(unsigned slot);
 
 #endif

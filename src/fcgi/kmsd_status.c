@@ -66,24 +66,14 @@ static void metric_name(const kmsd_stat_name *nm, char *out, size_t cap)
                  total ? "" : "_total");
 }
 
-/* The histograms' slots: written by histogram(), not as counters. */
-static bool in_histogram(unsigned slot)
-{
-    static const unsigned bases[] = {KMSD_STAT_ANSWER_HIST, KMSD_STAT_ZN_HIST,
-                                     KMSD_STAT_COMMIT_HIST};
-    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++)
-        if (slot >= bases[i] && slot < bases[i] + MK_NODE_HIST_SLOTS)
-            return true;
-    return false;
-}
-
 static void counters(text *t, mk_node *n)
 {
     char last[96] = "";
     for (unsigned slot = 0; slot < KMSD_STAT_END; slot++) {
         kmsd_stat_name nm;
         char name[96];
-        if (in_histogram(slot) || !kmsd_stats_name(slot, &nm))
+        /* the histograms are written by histogram() */
+        if (kmsd_stats_in_histogram(slot) || !kmsd_stats_name(slot, &nm))
             continue;
         metric_name(&nm, name, sizeof name);
         if (strcmp(name, last) != 0) {

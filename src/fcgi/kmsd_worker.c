@@ -322,14 +322,11 @@ static void serve_status(kmsd_worker *w, mk_http_page page,
     in.store_err = worker_store(w);
     in.sql = in.store_err == MK_OK ? w->sql : NULL;
     mk_err_clear();
-    char zn[128];
     if (w->gba != NULL && page == MK_HTTP_PAGE_HEALTH) {
-        if (kmsd_gba_zn_health(w->gba) == MK_OK)
-            snprintf(zn, sizeof zn, "ok");
-        else
-            snprintf(zn, sizeof zn, "%s",
-                     mk_err_last()->what ? mk_err_last()->what : "failed");
-        in.zn = zn;
+        /* the reason is a static string (util/err.h) */
+        in.zn = kmsd_gba_zn_health(w->gba) == MK_OK ? "ok"
+                : mk_err_last()->what != NULL ? mk_err_last()->what
+                                              : "failed";
         mk_err_clear();
     }
     size_t len = 0;
