@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "codec/mikey_const.h"
+#include "util/mikey_const.h"
 #include "util/ntp.h"
 
 START_TEST(test_known_values)
