@@ -149,9 +149,6 @@ mk_err cli_main_msg(const cli *c, ue_msg *m);
 mk_err cli_opt_msg(const char *arg, const char *what, ue_msg *m);
 
 /* --- mikey_ue_initiator.c --- */
-/* The ticket of REQUEST_INIT / REQUEST_RESP, accepted again. */
-int cli_ticket_of(cli *c, const mk_ue_creds *cr, const ue_msg *req,
-                  const ue_msg *resp, mk_ue_ticket *tk);
 /* The Initiator's session from REQUEST_INIT/RESP, TRANSFER_INIT/RESP. */
 int cli_initiator_session(cli *c, mk_ue_session *s);
 int cmd_request(cli *c);

@@ -22,8 +22,9 @@ static int parse_flags(const char *s, uint16_t *flags)
 /* ------------------------------------------------------------------ */
 /* Re-running earlier steps (the CLI keeps no state) */
 
-int cli_ticket_of(cli *c, const mk_ue_creds *cr, const ue_msg *req,
-                  const ue_msg *resp, mk_ue_ticket *tk)
+/* The ticket of REQUEST_INIT / REQUEST_RESP, accepted again. */
+static int cli_ticket_of(cli *c, const mk_ue_creds *cr, const ue_msg *req,
+                         const ue_msg *resp, mk_ue_ticket *tk)
 {
     mk_ue_peer_error pe;
     mk_err e = mk_ue_accept_request_resp(cr, ue_msg_bytes(req),

@@ -131,7 +131,6 @@ typedef struct mk_kms_req {
     uint8_t ticket_rand_buf[MK_KMS_RAND_MAX]; /* behind ticket_rand */
 } mk_kms_req;
 
-void mk_kms_req_wipe(mk_kms_req *r);
 /* Draw n random bytes for this answer: refill the pool with one mk_random
  * call of `total` bytes when it is empty (for test vectors only: one call of
  * the kms_vector.h seam), then hand out slices. */
@@ -172,8 +171,6 @@ mk_err mk_policy_check_idrkms(const mk_kms_req *r, const mk_chain *c);
 /* The sender's own IDR (IDRi / IDRr), when present, is a SIP or TEL URI
  * (Error 7, doc/profile.md §9.35). */
 mk_err mk_policy_check_own_id(const mk_kms_req *r);
-/* RFC 6043 §6.10 flag rules (K ignored: the KMS ignores it in a request). */
-bool mk_policy_flags_consistent(uint16_t flags);
 /* Requested TP -> granted TP (Errors 14, 15, 7; 403), profile §5. */
 mk_err mk_policy_grant(mk_kms_req *r);
 /* Resolve: ticket content and responder policy (403), profile §5. */

@@ -174,7 +174,8 @@ bool mk_policy_is_impu_of(const mk_subscriber *s, mk_bytes id)
 /* ------------------------------------------------------------------ */
 /* Ticket policy flags (RFC 6043 §6.10) */
 
-bool mk_policy_flags_consistent(uint16_t f)
+/* RFC 6043 §6.10 flag rules (K ignored: the KMS ignores it in a request). */
+static bool mk_policy_flags_consistent(uint16_t f)
 {
 #define HAS(x) ((f & MK_TPF_##x) != 0)
     if (!HAS(D) && !HAS(L))
