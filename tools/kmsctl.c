@@ -214,7 +214,7 @@ static bool file_nonempty(const char *p)
     return stat(p, &st) == 0 && st.st_size > 0;
 }
 
-int kc_cmd_init(kmsctl *k, int argc, char **argv)
+static int kc_cmd_init(kmsctl *k, int argc, char **argv)
 {
     mk_key mkey = {0};
     mk_err e;

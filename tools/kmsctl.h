@@ -56,7 +56,6 @@ void kc_psk_id_text(const uint8_t *id, size_t n, char *out, size_t cap);
 
 const char *kc_tk_state_name(mk_tk_state s);
 
-int kc_cmd_init(kmsctl *k, int argc, char **argv);
 int kc_cmd_subscriber(kmsctl *k, int argc, char **argv);
 int kc_cmd_ticketkey(kmsctl *k, int argc, char **argv);
 int kc_cmd_records(kmsctl *k, int argc, char **argv);

@@ -149,7 +149,7 @@ bool mk_chain_equal(const mk_chain *a, const mk_chain *b)
     return true;
 }
 
-bool mk_hdr_equal(const mk_hdr *a, const mk_hdr *b)
+static bool mk_hdr_equal(const mk_hdr *a, const mk_hdr *b)
 {
     return a->version == b->version && a->data_type == b->data_type &&
            a->v == b->v && a->prf_func == b->prf_func &&

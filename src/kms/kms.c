@@ -107,7 +107,7 @@ void mk_kms_vector_random(mk_kms *kms, mk_kms_vector_random_fn fn, void *ctx)
     kms->vector_ctx = ctx;
 }
 
-void mk_kms_req_wipe(mk_kms_req *r)
+static void mk_kms_req_wipe(mk_kms_req *r)
 {
     /* the secrets only: of the subscriber row, the PSK (the rest of the
      * 4 KiB row, IMPUs and policy, is not secret) */

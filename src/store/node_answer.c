@@ -19,8 +19,10 @@
 #define RECLAIM_PER_ANSWER 4
 #define PRUNE_BATCH 10000
 
-mk_err mk_node_replay_reclaim(MDB_txn *txn, mk_node *n, uint64_t at,
-                              size_t max, size_t *deleted)
+/* Delete the dead replay entries at the oldest end (expiry <= at), at most
+ * max of them, in txn; *deleted counts them. */
+static mk_err mk_node_replay_reclaim(MDB_txn *txn, mk_node *n, uint64_t at,
+                                     size_t max, size_t *deleted)
 {
     MDB_cursor *c = NULL;
     MDB_val k, v;

@@ -174,8 +174,8 @@ bool mk_node_meta_u64(MDB_txn *txn, mk_node *n, const char *key,
     return true;
 }
 
-mk_err mk_node_meta_put(MDB_txn *txn, mk_node *n, const char *key,
-                        const void *val, size_t len)
+static mk_err mk_node_meta_put(MDB_txn *txn, mk_node *n, const char *key,
+                               const void *val, size_t len)
 {
     MDB_val k = meta_key(key);
     MDB_val v = {.mv_size = len, .mv_data = (void *)val};

@@ -90,8 +90,6 @@ uint64_t mk_node_get_u64(const uint8_t *p);
 /* A meta value as u64 (false: absent or not 8 bytes). */
 bool mk_node_meta_u64(MDB_txn *txn, mk_node *n, const char *key,
                       uint64_t *out);
-mk_err mk_node_meta_put(MDB_txn *txn, mk_node *n, const char *key,
-                        const void *val, size_t len);
 mk_err mk_node_meta_put_u64(MDB_txn *txn, mk_node *n, const char *key,
                             uint64_t v);
 
@@ -111,11 +109,6 @@ mk_err mk_node_boot_check(const mk_node_config *cfg, mk_node_create *create,
 /* Map PATH-stats (node_stats.c); unmap it. */
 mk_err mk_node_stats_open(mk_node *n);
 void mk_node_stats_close(mk_node *n);
-
-/* Delete the dead replay entries at the oldest end (expiry <= at), at most
- * max of them, in txn; *deleted counts them. */
-mk_err mk_node_replay_reclaim(MDB_txn *txn, mk_node *n, uint64_t at,
-                              size_t max, size_t *deleted);
 
 /* --- the journal, for the drain (node_journal.c) --- */
 
