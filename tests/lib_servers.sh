@@ -963,6 +963,8 @@ ms_status_suite() {
     ms_expect_header "status: metrics" Content-Type "text/plain; version=0.0.4; charset=utf-8"
     ms_check "status: metrics: a counter family with its TYPE line" \
         grep -q '^# TYPE mikeykms_requests_total counter$' "$MS_TMP/b"
+    ms_check "status: metrics: every series once (Prometheus refuses a page with a duplicate)" \
+        [ -z "$(grep -v '^#' "$MS_TMP/b" | sed 's/ [^ ]*$//' | sort | uniq -d)" ]
     ms_check "status: metrics: the active ticket key's age" \
         grep -q '^mikeykms_ticket_key_age_seconds{key="tpk-0001",state="active"} [0-9]*$' "$MS_TMP/b"
     local ok0 tr0 rs0 h0 c0 ok1 tr1 rs1 h1 c1
