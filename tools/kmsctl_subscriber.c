@@ -4,34 +4,20 @@
 #include <string.h>
 
 #include "kmsctl.h"
-
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util/hex.h"
 
 /* Hex PSK of 16 or 32 bytes (32 or 64 digits); false otherwise. */
 static bool parse_psk(const char *hex, mk_key *out)
 {
-    size_t n = strlen(hex);
+    size_t n = strlen(hex), len = 0;
     mk_key_wipe(out);
     if (n != 32 && n != 64)
         return false;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_val(hex[2 * i]), lo = hex_val(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            mk_key_wipe(out);
-            return false;
-        }
-        out->b[i] = (uint8_t)(hi << 4 | lo);
+    if (mk_hex_decode(hex, n, out->b, sizeof out->b, &len) != MK_OK) {
+        mk_key_wipe(out);
+        return false;
     }
-    out->n = n / 2;
+    out->n = len;
     return true;
 }
 

@@ -25,6 +25,7 @@
 #include "codec/mikey.h"
 #include "util/base64.h"
 #include "util/cursor.h"
+#include "util/hex.h"
 
 #define IN_MAX (1u << 20)
 
@@ -540,17 +541,6 @@ static bool is_space(uint8_t c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static int hex_val(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* only hex digits and white space, at least one digit */
 static bool looks_hex(mk_bytes in)
 {
@@ -559,7 +549,7 @@ static bool looks_hex(mk_bytes in)
     size_t digits = 0;
     mk_cur_init(&c, in);
     while (mk_cur_u8(&c, &ch) == MK_OK) {
-        if (hex_val(ch) >= 0)
+        if (mk_hex_digit((char)ch) >= 0)
             digits++;
         else if (!is_space(ch))
             return false;
@@ -575,39 +565,10 @@ static bool looks_base64(mk_bytes in)
     uint8_t ch;
     mk_cur_init(&c, in);
     while (mk_cur_u8(&c, &ch) == MK_OK)
-        if (!(hex_val(ch) >= 0 || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+        if (!(mk_hex_digit((char)ch) >= 0 || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
               ch == '+' || ch == '/' || ch == '=' || is_space(ch)))
             return false;
     return in.n > 0;
-}
-
-static mk_err hex_decode(mk_bytes in, uint8_t *out, size_t cap, size_t *n)
-{
-    mk_cursor c;
-    uint8_t ch;
-    int hi = -1;
-    *n = 0;
-    mk_cur_init(&c, in);
-    while (mk_cur_remaining(&c)) {
-        size_t at = mk_cur_offset(&c);
-        MK_GUARD(mk_cur_u8(&c, &ch));
-        if (is_space(ch))
-            continue;
-        int v = hex_val(ch);
-        if (v < 0)
-            return mk_err_raise(MK_E_VALUE, -1, at, "not a hex digit");
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        if (*n >= cap)
-            return mk_err_raise(MK_E_NOSPACE, -1, at, "input too large");
-        out[(*n)++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    if (hi >= 0)
-        return mk_err_raise(MK_E_VALUE, -1, mk_cur_offset(&c), "odd number of hex digits");
-    return MK_OK;
 }
 
 static int read_all(FILE *f, uint8_t *buf, size_t cap, size_t *n)
@@ -685,7 +646,8 @@ int main(int argc, char **argv)
     }
     switch (fmt) {
     case FMT_HEX:
-        if ((e = hex_decode(in, bin, sizeof bin, &bn)) != MK_OK) {
+        if ((e = mk_hex_decode_text((const char *)in.p, in.n, " \t\r\n", bin,
+                                    sizeof bin, &bn)) != MK_OK) {
             fprintf(stderr, "mikeydump: %s in input at offset %zu\n",
                     mk_err_last()->what, mk_err_last()->offset);
             return 1;
