@@ -319,9 +319,9 @@ mk_err mk_ue_session_take_transfer_resp(mk_ue_session *s,
     if (last->type != MK_PT_V || last->u.v.auth_alg != s->suite->mac_alg)
         MK_FAIL_AT(MK_E_MIKEY_MAC, MK_PT_V, last->off,
                    "TRANSFER_RESP V missing or of another MAC algorithm");
-    randrr = mk_ue_find_randr(&ans.chain, MK_RANDR_R);
-    idrr = mk_ue_find_idr(&ans.chain, MK_ROLE_IDRR);
-    randrkms = mk_ue_find_randr(&ans.chain, MK_RANDR_KMS);
+    randrr = mk_ue_find(&ans.chain, MK_PT_RANDR, MK_RANDR_R);
+    idrr = mk_ue_find(&ans.chain, MK_PT_IDR, MK_ROLE_IDRR);
+    randrkms = mk_ue_find(&ans.chain, MK_PT_RANDR, MK_RANDR_KMS);
     /* RANDRr iff G; with forking IDRr and RANDRkms echoed from RESOLVE_RESP
      * (§4.2.2.3), i.e. the modifier the keys were forked with */
     if (g != (randrr != NULL))
@@ -392,7 +392,7 @@ mk_err mk_ue_accept_transfer_resp(const mk_ue_ticket *tk,
     forked = (tk->flags & MK_TPF_I) != 0;
 
     MK_GUARD(mk_ue_decode(transfer_init, MK_DT_TRANSFER_INIT, &init));
-    randri = mk_ue_find_randr(&init.chain, MK_RANDR_I);
+    randri = mk_ue_find(&init.chain, MK_PT_RANDR, MK_RANDR_I);
     MK_ENSURE(randri, MK_E_VALUE, "TRANSFER_INIT lacks RANDRi");
 
     /* an Error message is keyed like TRANSFER_INIT (§5.4) */
@@ -422,8 +422,8 @@ mk_err mk_ue_accept_transfer_resp(const mk_ue_ticket *tk,
         /* MPKr' and TGK' (§5.1.1, TP PRF) with the IDRr and RANDRkms the
          * Responder echoes; GTGK and TEK are not forked */
         mk_key f;
-        idrr = mk_ue_find_idr(&ans.chain, MK_ROLE_IDRR);
-        randrkms = mk_ue_find_randr(&ans.chain, MK_RANDR_KMS);
+        idrr = mk_ue_find(&ans.chain, MK_PT_IDR, MK_ROLE_IDRR);
+        randrkms = mk_ue_find(&ans.chain, MK_PT_RANDR, MK_RANDR_KMS);
         if (!idrr || !randrkms) {
             rc = mk_err_raise(MK_E_VALUE, MK_PT_IDR, 0,
                               "forking: TRANSFER_RESP lacks IDRr or RANDRkms");
