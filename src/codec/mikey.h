@@ -156,6 +156,20 @@ int mk_chain_find(const mk_chain *c, uint16_t type, size_t from);
 int mk_chain_find_idr(const mk_chain *c, uint8_t role, size_t from);
 int mk_chain_find_randr(const mk_chain *c, uint8_t role, size_t from);
 int mk_chain_find_tr(const mk_chain *c, uint8_t role, size_t from);
+/* The payload that may stand once only (RFC 3830 §3, RFC 6043 §4.2; doc/
+ * mikey.md §3): the index of the only payload of `type` (and, for IDR,
+ * RANDR and TR, of `role` when role >= 0), -1 when there is none, -2 when
+ * there are more. The KMS and the UE find every such payload with it. */
+int mk_chain_find_one(const mk_chain *c, uint16_t type, int role);
+/* Which payloads may stand more than once in one chain (doc/mikey.md §3:
+ * {x} and (x) in the message formats): SP, CERT, ERR, ID (IDi and IDr of
+ * RFC 3830), General Extension, Key data (in a KEMAC); in TP Data also
+ * IDRr and IDRapp (RFC 6043 §6.10). Every other payload, each IDR, RANDR
+ * and TR role counted apart, stands at most once. */
+bool mk_payload_may_repeat(const mk_payload *p, bool tp_data);
+/* The index of the first payload that repeats one that may stand once
+ * only (tp_data: the chain is TP Data or Initiator Data), or -1. */
+int mk_chain_find_repeat(const mk_chain *c, bool tp_data);
 /* Number of payloads of `type`. */
 size_t mk_chain_count(const mk_chain *c, uint16_t type);
 

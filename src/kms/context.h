@@ -137,9 +137,6 @@ typedef struct mk_kms_req {
 mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n);
 
 /* --- kms.c: stages shared by request and resolve --- */
-/* The index in m's chain of the only payload of `type` (and IDR/RANDR
- * role when role >= 0), -1 when absent, -2 when more than one. */
-int mk_kms_find_one(const mk_chain *c, uint16_t type, int role);
 /* Responses (REQUEST_RESP, RESOLVE_RESP). begin: the kind-2 message keys k
  * (RFC 6043 §5.1.2), the answer keys ak sealed into *kemac (ciphertext in
  * cipher), and m started with the HDR copied from the request, a fresh T

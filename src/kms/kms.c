@@ -138,26 +138,6 @@ mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n)
     return MK_OK;
 }
 
-int mk_kms_find_one(const mk_chain *c, uint16_t type, int role)
-{
-    int found = -1;
-    for (size_t i = 0; i < c->count; i++) {
-        const mk_payload *p = &c->p[i];
-        if (p->type != type)
-            continue;
-        if (role >= 0 && type == MK_PT_IDR && p->u.idr.role != role)
-            continue;
-        if (role >= 0 && type == MK_PT_RANDR && p->u.randr.role != role)
-            continue;
-        if (role >= 0 && type == MK_PT_TR && p->u.tr.role != role)
-            continue;
-        if (found >= 0)
-            return -2;
-        found = (int)i;
-    }
-    return found;
-}
-
 /* --- responses (REQUEST_RESP, RESOLVE_RESP) --- */
 
 /* RFC 6043 §5.1.2: response label (0x02) with the same RANDs as the

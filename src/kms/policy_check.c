@@ -78,15 +78,15 @@ mk_err mk_policy_check_structure(mk_kms_req *r)
 {
     const mk_chain *c = &r->msg.chain;
     bool req = r->service == MK_SERVICE_TICKET_REQUEST;
-    r->i_t = mk_kms_find_one(c, MK_PT_T, -1);
+    r->i_t = mk_chain_find_one(c, MK_PT_T, -1);
     r->i_rand =
-        mk_kms_find_one(c, MK_PT_RANDR, req ? MK_RANDR_I : MK_RANDR_R);
+        mk_chain_find_one(c, MK_PT_RANDR, req ? MK_RANDR_I : MK_RANDR_R);
     r->i_idr_self =
-        mk_kms_find_one(c, MK_PT_IDR, req ? MK_ROLE_IDRI : MK_ROLE_IDRR);
-    r->i_idrkms = mk_kms_find_one(c, MK_PT_IDR, MK_ROLE_IDRKMS);
-    r->i_idrpsk = mk_kms_find_one(c, MK_PT_IDR, MK_ROLE_IDRPSK);
-    r->i_tp = mk_kms_find_one(c, req ? MK_PT_TP : MK_PT_TICKET, -1);
-    r->i_v = mk_kms_find_one(c, MK_PT_V, -1);
+        mk_chain_find_one(c, MK_PT_IDR, req ? MK_ROLE_IDRI : MK_ROLE_IDRR);
+    r->i_idrkms = mk_chain_find_one(c, MK_PT_IDR, MK_ROLE_IDRKMS);
+    r->i_idrpsk = mk_chain_find_one(c, MK_PT_IDR, MK_ROLE_IDRPSK);
+    r->i_tp = mk_chain_find_one(c, req ? MK_PT_TP : MK_PT_TICKET, -1);
+    r->i_v = mk_chain_find_one(c, MK_PT_V, -1);
     if (r->i_t < 0 || r->i_rand < 0 || r->i_tp < 0 || r->i_v < 0)
         MK_FAIL(MK_E_MIKEY_UNSPEC,
                 "T, RANDR, TP/TICKET or V missing or repeated");
@@ -135,7 +135,7 @@ mk_bytes mk_policy_kms_id(const mk_kms_req *r)
 
 mk_err mk_policy_check_idrkms(const mk_kms_req *r, const mk_chain *c)
 {
-    int i = mk_kms_find_one(c, MK_PT_IDR, MK_ROLE_IDRKMS);
+    int i = mk_chain_find_one(c, MK_PT_IDR, MK_ROLE_IDRKMS);
     if (i == -2)
         MK_FAIL(MK_E_MIKEY_ID, "IDRkms repeated");
     if (i >= 0 && !mk_bytes_equal(c->p[i].u.idr.data, mk_policy_kms_id(r)))

@@ -162,8 +162,8 @@ mk_err mk_policy_resolve(mk_kms_req *r)
 {
     const mk_chain *c = &r->tp_chain;
     const mk_subscriber *s = &r->sub;
-    int trs = mk_kms_find_one(c, MK_PT_TR, MK_TSR_TRS);
-    int tre = mk_kms_find_one(c, MK_PT_TR, MK_TSR_TRE);
+    int trs = mk_chain_find_one(c, MK_PT_TR, MK_TSR_TRS);
+    int tre = mk_chain_find_one(c, MK_PT_TR, MK_TSR_TRE);
     uint64_t u;
 
     /* RFC 6043 §12.1: never resolve with another suite than the ticket's */

@@ -95,7 +95,7 @@ done:
 
 static void record_resolve(mk_kms_req *r)
 {
-    int i = mk_kms_find_one(&r->tp_chain, MK_PT_IDR, MK_ROLE_IDRI);
+    int i = mk_chain_find_one(&r->tp_chain, MK_PT_IDR, MK_ROLE_IDRI);
     if (i >= 0)
         mk_record_set_str(r->rec.initiator, sizeof r->rec.initiator,
                           r->tp_chain.p[i].u.idr.data);

@@ -386,6 +386,71 @@ static void node_free(mk_node *n)
     free(n);
 }
 
+/* The LMDB environment of the node file: sizes (adopt_existing with sizes
+ * 0: the file's own), flags, the file opened, its page size, the reader
+ * slots of killed processes cleared, its files given the directory's
+ * owner. */
+static mk_err open_env(mk_node *n, const mk_node_config *cfg,
+                       bool adopt_existing)
+{
+    const mk_node_config *sized = &n->cfg;
+    int r = mdb_env_create(&n->env);
+    if (r == MDB_SUCCESS)
+        r = mdb_env_set_maxdbs(n->env, 3 + MK_NODE_KV__COUNT);
+    /* sizes 0: take the map size the file records (kmsctl without the
+     * configuration); a new file gets the defaults */
+    if (r == MDB_SUCCESS && !(cfg->replay_max == 0 && adopt_existing))
+        r = mdb_env_set_mapsize(n->env, (size_t)map_size(sized));
+    if (r == MDB_SUCCESS)
+        r = mdb_env_set_maxreaders(n->env, 1024);
+    /* WRITEMAP: a commit writes its pages into the shared map instead of
+     * one pwrite(2) per dirty page (some nine system calls an answer,
+     * most of its cost), and they are in the page cache when it returns,
+     * so they survive a crash of any process. The map is as large as the
+     * configured bounds, so is the (sparse) file. The pages a process
+     * touched are unmapped from it now and then (mk_node_release_pages),
+     * so they count in its memory only while it uses them.
+     * NOSYNC: durable nodes sync explicitly, shared (node.h); a machine
+     * that stops without that may leave the file inconsistent, which the
+     * restart rule handles (node_boot.c). NOTLS: read transactions are
+     * not tied to threads.
+     * A durable node does without WRITEMAP: each sync writes back the
+     * pages dirtied through the map, which write-protects them in every
+     * process (a TLB shootdown per page, measured at ~200 us of CPU per
+     * answer with 16 threads) and makes the next commit fault on each of
+     * them again; with pwrite(2) commits the sync finds dirty pages in
+     * the page cache and nothing mapped writable. Processes with and
+     * without WRITEMAP may share one file (LMDB keeps no such flag in
+     * it). */
+    unsigned flags = MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD;
+    if (!cfg->durable)
+        flags |= MDB_WRITEMAP;
+    if (r == MDB_SUCCESS) {
+        MK_GUARD(reserve_lock_file(cfg->path));
+        r = mdb_env_open(n->env, cfg->path, flags, 0600);
+    }
+    if (r != MDB_SUCCESS)
+        return r == ENOENT ? mk_err_raise(MK_E_CONFIG, -1, 0,
+                                          "node state directory does not exist")
+                           : mk_node_err(r, "cannot open the node state");
+    MDB_stat est;
+    if (mdb_env_stat(n->env, &est) != MDB_SUCCESS)
+        MK_FAIL(MK_E_UNAVAILABLE, "cannot read the node state");
+    n->page_size = est.ms_psize;
+    int dead = 0;
+    (void)mdb_reader_check(n->env, &dead); /* slots of killed processes */
+    {
+        /* LMDB made them; give them the directory's owner (mk_node_own) */
+        char lock[MK_NODE_PATH_MAX + 8];
+        int efd = -1;
+        if (mdb_env_get_fd(n->env, &efd) == MDB_SUCCESS)
+            mk_node_own(cfg->path, efd);
+        snprintf(lock, sizeof lock, "%s-lock", cfg->path);
+        own_by_name(cfg->path, lock);
+    }
+    return MK_OK;
+}
+
 static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
                        mk_node **out)
 {
@@ -416,67 +481,7 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
     pthread_cond_init(&n->group_cv, NULL);
     n->group_tail = &n->group_head;
     pthread_mutex_init(&n->drain_mu, NULL);
-    int r = mdb_env_create(&n->env);
-    if (r == MDB_SUCCESS)
-        r = mdb_env_set_maxdbs(n->env, 3 + MK_NODE_KV__COUNT);
-    /* sizes 0: take the map size the file records (kmsctl without the
-     * configuration); a new file gets the defaults */
-    if (r == MDB_SUCCESS && !(cfg->replay_max == 0 && adopt_existing))
-        r = mdb_env_set_mapsize(n->env, (size_t)map_size(&sized));
-    if (r == MDB_SUCCESS)
-        r = mdb_env_set_maxreaders(n->env, 1024);
-    /* WRITEMAP: a commit writes its pages into the shared map instead of
-     * one pwrite(2) per dirty page (some nine system calls an answer,
-     * most of its cost), and they are in the page cache when it returns,
-     * so they survive a crash of any process. The map is as large as the
-     * configured bounds, so is the (sparse) file. The pages a process
-     * touched are unmapped from it now and then (mk_node_release_pages),
-     * so they count in its memory only while it uses them.
-     * NOSYNC: durable nodes sync explicitly, shared (node.h); a machine
-     * that stops without that may leave the file inconsistent, which the
-     * restart rule handles (node_boot.c). NOTLS: read transactions are
-     * not tied to threads.
-     * A durable node does without WRITEMAP: each sync writes back the
-     * pages dirtied through the map, which write-protects them in every
-     * process (a TLB shootdown per page, measured at ~200 us of CPU per
-     * answer with 16 threads) and makes the next commit fault on each of
-     * them again; with pwrite(2) commits the sync finds dirty pages in
-     * the page cache and nothing mapped writable. Processes with and
-     * without WRITEMAP may share one file (LMDB keeps no such flag in
-     * it). */
-    unsigned flags = MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD;
-    if (!cfg->durable)
-        flags |= MDB_WRITEMAP;
-    if (r == MDB_SUCCESS) {
-        rc = reserve_lock_file(cfg->path);
-        if (rc != MK_OK)
-            goto fail;
-        r = mdb_env_open(n->env, cfg->path, flags, 0600);
-    }
-    if (r != MDB_SUCCESS) {
-        rc = r == ENOENT ? mk_err_raise(MK_E_CONFIG, -1, 0,
-                                        "node state directory does not exist")
-                         : mk_node_err(r, "cannot open the node state");
-        goto fail;
-    }
-    MDB_stat est;
-    if (mdb_env_stat(n->env, &est) != MDB_SUCCESS) {
-        rc = mk_err_raise(MK_E_UNAVAILABLE, -1, 0,
-                          "cannot read the node state");
-        goto fail;
-    }
-    n->page_size = est.ms_psize;
-    int dead = 0;
-    (void)mdb_reader_check(n->env, &dead); /* slots of killed processes */
-    {
-        /* LMDB made them; give them the directory's owner (mk_node_own) */
-        char lock[MK_NODE_PATH_MAX + 8];
-        int efd = -1;
-        if (mdb_env_get_fd(n->env, &efd) == MDB_SUCCESS)
-            mk_node_own(cfg->path, efd);
-        snprintf(lock, sizeof lock, "%s-lock", cfg->path);
-        own_by_name(cfg->path, lock);
-    }
+    MK_GUARD_GOTO(open_env(n, cfg, adopt_existing), rc, fail);
     MK_GUARD_GOTO(open_dbs(n, create), rc, fail);
 
     char lock[MK_NODE_PATH_MAX + 8];
