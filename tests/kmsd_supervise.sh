@@ -30,10 +30,13 @@ EVERY=${MK_SUPERVISE_EVERY:-1}
 # each UE waits this long after each request and resolve (0: as fast as
 # the KMS answers, as tests/faults/kill9.sh runs it)
 PAUSE_MS=${MK_SUPERVISE_PAUSE_MS:-10}
-# lighttpd starts kmsd again at once; mod_fcgid waits a fixed second in
-# its own code before it looks for the process it asked for (§9.48)
-FIRST_MAX_MS_LIGHTTPD=${MK_SUPERVISE_FIRST_MAX_MS_LIGHTTPD:-1500}
-FIRST_MAX_MS_FCGID=${MK_SUPERVISE_FIRST_MAX_MS_FCGID:-3000}
+# lighttpd starts kmsd again at once (at the next second when both died);
+# mod_fcgid waits a fixed second in its own code before it looks for the
+# process it asked for, a second more when that spawn came before the dead
+# were reaped (§9.48); bounds with room for a busy machine and the
+# sanitizers
+FIRST_MAX_MS_LIGHTTPD=${MK_SUPERVISE_FIRST_MAX_MS_LIGHTTPD:-2500}
+FIRST_MAX_MS_FCGID=${MK_SUPERVISE_FIRST_MAX_MS_FCGID:-4000}
 
 ms_need curl sqlite3
 [ -x "$LOAD" ] || ms_skip "$LOAD not built (needs libcurl)"
