@@ -10,6 +10,7 @@
  *   load_client --url URL --alice-psk-file F --bob-psk-file F
  *               [--clients 16] [--requests 500] [--deadline 300]
  *               [--watch-pid PID --rss-at 2000] [--answers FILE]
+ *               [--pause-ms 0]
  *
  * --requests is per client (rounded up to an even number: request and
  * resolve come in pairs). --watch-pid reads VmRSS and RssAnon of PID (the responder)
@@ -21,7 +22,10 @@
  * Data, doc/profile.md §8) and the request as base64, so that a test can
  * match answers against `kmsctl records` and send requests again. Exit
  * status 0 only when every request got a correct answer before the
- * deadline; 1 otherwise; 2 for a bad command line.
+ * deadline; 1 otherwise; 2 for a bad command line. --pause-ms makes each
+ * client wait that long after each request and resolve pair, a load that
+ * leaves the machine room for what a test does meanwhile
+ * (tests/kmsd_supervise.sh kills and probes kmsd under it).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -48,6 +52,7 @@ typedef struct cfg {
     double deadline;       /* CLOCK_MONOTONIC seconds */
     long watch_pid;
     unsigned long rss_at;
+    unsigned pause_ms;
 } cfg;
 
 static cfg C;
@@ -226,6 +231,11 @@ static void *run_client(void *arg)
             break;
         }
         pair(c);
+        if (C.pause_ms > 0) {
+            struct timespec ts = {(time_t)(C.pause_ms / 1000),
+                                  (long)(C.pause_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
     }
     return NULL;
 }
@@ -235,7 +245,7 @@ static int usage(const char *why)
     fprintf(stderr, "load_client: %s\nusage: load_client --url URL "
             "--alice-psk-file F --bob-psk-file F [--clients N] "
             "[--requests N] [--deadline S] [--watch-pid PID --rss-at N] "
-            "[--answers FILE]\n",
+            "[--answers FILE] [--pause-ms N]\n",
             why);
     return 2;
 }
@@ -292,6 +302,8 @@ int main(int argc, char **argv)
             C.watch_pid = strtol(v, NULL, 10);
         else if (strcmp(o, "--rss-at") == 0)
             C.rss_at = strtoul(v, NULL, 10);
+        else if (strcmp(o, "--pause-ms") == 0)
+            C.pause_ms = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(o, "--answers") == 0) {
             if ((answers = fopen(v, "w")) == NULL)
                 return usage("cannot write the --answers file");
