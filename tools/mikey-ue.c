@@ -62,7 +62,7 @@ enum opt {
     /* GBA (doc/profile.md §10) */
     O_GBA_BTID, O_GBA_KS, O_GBA_IMPI, O_A_GBA_BTID, O_A_GBA_KS,
     O_A_GBA_IMPI, O_B_GBA_BTID, O_B_GBA_KS, O_B_GBA_IMPI, O_NAF_FQDN,
-    O_UA_ID, O_KS, O_RAND, O_IMPI, O_CACERT, O__END
+    O_UA_ID, O_KS, O_RAND, O_IMPI, O_CACERT, O_RESOLVE_URL, O__END
 };
 
 #define BIT(o) (1ull << ((o) - O_PSK))
@@ -111,6 +111,7 @@ static const struct option long_opts[] = {
 #ifdef MK_HAVE_CURL
     {"url", required_argument, NULL, O_URL},
     {"cacert", required_argument, NULL, O_CACERT},
+    {"resolve-url", required_argument, NULL, O_RESOLVE_URL},
 #endif
     /* GBA: the PSK is Ks_NAF, the PSK id the B-TID */
     {"gba-btid", required_argument, NULL, O_GBA_BTID},
@@ -194,6 +195,10 @@ typedef struct cli {
     const char *url; /* --url: the KMS mount; messages go there */
     const char *cacert;
     ue_sink *sink;
+    /* chain --resolve-url: bob's resolve goes to another KMS node (one
+     * store shared by several nodes, doc/profile.md §13) */
+    const char *resolve_url;
+    ue_sink *resolve_sink;
     /* GBA: NAF_Id = naf_fqdn || ua_id; gba-key's inputs */
     const char *naf_fqdn;
     uint8_t ua_id[MK_GBA_UA_ID_LEN];
@@ -257,7 +262,8 @@ static void usage(FILE *f)
         "    --bob-psk-file FILE, --bob-psk-id ID (aliases: --initiator,\n"
         "    --initiator-psk..., --responder, --responder-psk...), --kms-id URI,\n"
         "    --suite 128|256, --forking, --template TYPE:LEN[:SALTLEN]\n"
-        "    (repeatable, as --key), --ssrc HEX\n"
+        "    (repeatable, as --key), --ssrc HEX, --resolve-url URL (bob's\n"
+        "    resolve to another KMS node sharing the store)\n"
         "  --cacert FILE         trust this PEM certificate (https://)\n"
         "  With GBA credentials a 401 is answered with HTTP Digest (username the\n"
         "  B-TID, password base64(Ks_NAF)) and the request repeated.\n",
@@ -423,6 +429,7 @@ static void parse_args(cli *c, int argc, char **argv)
         case O_B_IMPU: c->bob.impu = optarg; break;
         case O_URL: c->url = optarg; break;
         case O_CACERT: c->cacert = optarg; break;
+        case O_RESOLVE_URL: c->resolve_url = optarg; break;
         case O_GBA_BTID: c->me.gba_btid = optarg; break;
         case O_GBA_KS: gba_ks(&c->me, optarg, "--gba-ks"); break;
         case O_GBA_IMPI: c->me.gba_impi = optarg; break;
@@ -1115,7 +1122,8 @@ static int cmd_chain(cli *c)
 {
     static ue_chain_params p;
     need(c, ALICE | BOB | BIT(O_KMS_ID) | BIT(O_SUITE) | BIT(O_FORK) |
-                BIT(O_KEY) | BIT(O_SSRC) | NAF | BIT(O_CACERT),
+                BIT(O_KEY) | BIT(O_SSRC) | NAF | BIT(O_CACERT) |
+                BIT(O_RESOLVE_URL),
          BIT(O_URL));
     if (c->out.json)
         die_usage("chain prints text; the single steps take --json");
@@ -1124,6 +1132,8 @@ static int cmd_chain(cli *c)
     memset(&p, 0, sizeof p);
     p.via = c->url;
     p.kms = c->sink;
+    p.via_resolve = c->resolve_url;
+    p.kms_resolve = c->resolve_sink;
     party_creds(c, &c->alice, &p.alice);
     party_creds(c, &c->bob, &p.bob);
     p.suite = c->suite ? c->suite : &mk_suite_128;
@@ -1207,7 +1217,22 @@ static int with_sink(cli *c, int (*run)(cli *c))
             return fail(c, e, NULL);
         }
     c->sink = ue_sink_http(h);
+    ue_http *h2 = NULL;
+    if (c->resolve_url) {
+        if ((e = ue_http_open(c->resolve_url, &h2)) != MK_OK ||
+            (c->cacert && (e = ue_http_set_cacert(h2, c->cacert)) != MK_OK)) {
+            ue_http_close(h2);
+            ue_http_close(h);
+            ue_http_global_cleanup();
+            if (e == MK_E_ARG)
+                die_usage("--resolve-url is the http:// or https:// URL of "
+                          "a KMS mount");
+            return fail(c, e, NULL);
+        }
+        c->resolve_sink = ue_sink_http(h2);
+    }
     rc = run(c);
+    ue_http_close(h2);
     ue_http_close(h);
     ue_http_global_cleanup();
     return rc;
