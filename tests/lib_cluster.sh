@@ -44,7 +44,7 @@ mc_start() {
             echo "master_key = ../master.key"
             echo "node_state = node"
             echo "retry_after = 7"
-            echo "busy_timeout_ms = 500"
+            echo "busy_timeout_ms = 2000"
             for line in "$@"; do echo "$line"; done
         } >"$dir/kms.conf"
         MC_SOCK[i]=$dir/kmsd.sock
@@ -55,4 +55,18 @@ mc_start() {
         MS_TMP=$keep
         MC_PORT[i]=$MS_PORT
     done
+}
+
+# mc_wait_serving I: until node I's lighttpd passes a request to kmsd
+# again (GET: kmsd's 405), 10 s at most; lighttpd keeps a backend that
+# refused a connection disabled for a few seconds, also once it is back.
+mc_wait_serving() {
+    local i code
+    for ((i = 0; i < 100; i++)); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+            "http://127.0.0.1:${MC_PORT[$1]}/keymanagement?$MS_RT")
+        [ "$code" = 405 ] && return 0
+        sleep 0.1
+    done
+    return 1
 }

@@ -2,10 +2,17 @@
  * connection and its failures, the schema, the lookups with their cache,
  * the answer's one statement, and the administration kmsctl uses.
  *
+ * libpq is loaded with dlopen at the first open of a PostgreSQL store, not
+ * linked: a kmsd on an SQLite store maps none of it (libpq brings
+ * Kerberos, LDAP and a second TLS library into the process, and their
+ * pages into every process's memory; tests/kmsd_load.sh bounds that).
+ *
  * Every value goes to the server as a parameter (bytea in binary format,
  * the rest as text); results come back as text, bytea through
  * encode(..., 'hex'). */
+#include <dlfcn.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +31,74 @@
 #define TK_SLOTS 8
 #define RECORDS_PAGE 1000
 #define GEN_MIXED INT64_MIN
+
+/* ---------------------------------------------------------------- libpq */
+
+#define PQ_FUNCS(X)                                                          \
+    X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQconninfoFree)         \
+    X(PQconninfoParse) X(PQconsumeInput) X(PQerrorMessage) X(PQexec)         \
+    X(PQexecParams) X(PQexecPrepared) X(PQfinish) X(PQfreemem)               \
+    X(PQgetisnull) X(PQgetlength) X(PQgetvalue) X(PQntuples) X(PQprepare)    \
+    X(PQresultErrorField) X(PQresultErrorMessage) X(PQresultStatus)          \
+    X(PQsetNoticeProcessor) X(PQstatus)
+
+#define PQ_SONAME "libpq.so.5"
+
+static struct {
+#define PQ_DECL(f) __typeof__(f) *f;
+    PQ_FUNCS(PQ_DECL)
+#undef PQ_DECL
+} pq;
+static bool pq_loaded;
+static char pq_error[160];
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+
+static void pq_load(void)
+{
+    void *h = dlopen(PQ_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        snprintf(pq_error, sizeof pq_error, "%s", dlerror());
+        return;
+    }
+#define PQ_SYM(f)                                                            \
+    {                                                                        \
+        void *sym = dlsym(h, #f);                                            \
+        if (sym == NULL) {                                                   \
+            snprintf(pq_error, sizeof pq_error, "%s has no %s", PQ_SONAME,   \
+                     #f);                                                    \
+            return;                                                          \
+        }                                                                    \
+        memcpy(&pq.f, &sym, sizeof pq.f);                                    \
+    }
+    PQ_FUNCS(PQ_SYM)
+#undef PQ_SYM
+    pq_loaded = true; /* h stays open for the life of the process */
+}
+
+/* From here on every libpq call goes through the table. */
+#define PQ_USE(f) pq.f
+#define PQclear PQ_USE(PQclear)
+#define PQcmdTuples PQ_USE(PQcmdTuples)
+#define PQconnectdbParams PQ_USE(PQconnectdbParams)
+#define PQconninfoFree PQ_USE(PQconninfoFree)
+#define PQconninfoParse PQ_USE(PQconninfoParse)
+#define PQconsumeInput PQ_USE(PQconsumeInput)
+#define PQerrorMessage PQ_USE(PQerrorMessage)
+#define PQexec PQ_USE(PQexec)
+#define PQexecParams PQ_USE(PQexecParams)
+#define PQexecPrepared PQ_USE(PQexecPrepared)
+#define PQfinish PQ_USE(PQfinish)
+#define PQfreemem PQ_USE(PQfreemem)
+#define PQgetisnull PQ_USE(PQgetisnull)
+#define PQgetlength PQ_USE(PQgetlength)
+#define PQgetvalue PQ_USE(PQgetvalue)
+#define PQntuples PQ_USE(PQntuples)
+#define PQprepare PQ_USE(PQprepare)
+#define PQresultErrorField PQ_USE(PQresultErrorField)
+#define PQresultErrorMessage PQ_USE(PQresultErrorMessage)
+#define PQresultStatus PQ_USE(PQresultStatus)
+#define PQsetNoticeProcessor PQ_USE(PQsetNoticeProcessor)
+#define PQstatus PQ_USE(PQstatus)
 
 /* ---------------------------------------------------------------- schema */
 
@@ -321,6 +396,8 @@ static bool transient(const char *state)
 
 static void drop_conn(mk_pgstore *p)
 {
+    if (p->conn == NULL)
+        return;
     PQfinish(p->conn);
     p->conn = NULL;
     p->prepared = 0;
@@ -371,13 +448,32 @@ static mk_err session_setup(mk_pgstore *p)
     return e;
 }
 
+/* libpq's notices (a server's FATAL before it closes, a WARNING) go to
+ * standard error by default, which is kmsd's log, unformatted; the
+ * failures they announce reach the caller as errors with the server's
+ * message (mk_pgstore_errmsg) instead. */
+static void no_notices(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 /* The connection, made again when it was lost: at most one attempt every
  * MK_PG_RECONNECT_MS, so that while the server is down an answer is
  * refused at once (503) instead of each waiting for a connect. */
 static mk_err pg_connect(mk_pgstore *p)
 {
-    if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK)
-        return MK_OK;
+    if (p->conn != NULL && PQstatus(p->conn) == CONNECTION_OK) {
+        /* A server that ended this idle connection (a shutdown, a restart,
+         * a failover) said so on the socket: read it (without waiting)
+         * before sending, so that the statement goes on a new connection
+         * instead of failing on the dead one (doc/profile.md §13.3). */
+        if (PQconsumeInput(p->conn) == 1 &&
+            PQstatus(p->conn) == CONNECTION_OK)
+            return MK_OK;
+        drop_conn(p);
+        p->next_try_ms = 0;
+    }
     uint64_t now = mono_ms();
     if (now < p->next_try_ms)
         MK_FAIL(MK_E_UNAVAILABLE, "PostgreSQL unreachable (retrying)");
@@ -398,6 +494,7 @@ static mk_err pg_connect(mk_pgstore *p)
         drop_conn(p);
         MK_FAIL(MK_E_UNAVAILABLE, "PostgreSQL unreachable");
     }
+    PQsetNoticeProcessor(p->conn, no_notices, NULL);
     return session_setup(p);
 }
 
@@ -823,6 +920,11 @@ mk_err mk_pgstore_open(const char *uri, mk_bytes master_key,
         MK_FAIL(MK_E_CONFIG, "not a postgresql:// URI");
     if (master_key.n != MK_MASTER_KEY_LEN)
         MK_FAIL(MK_E_ARG, "master key must be 32 bytes");
+    pthread_once(&pq_once, pq_load);
+    if (!pq_loaded) {
+        snprintf(open_errmsg, sizeof open_errmsg, "%s", pq_error);
+        MK_FAIL(MK_E_CONFIG, "cannot load libpq (Debian: libpq5)");
+    }
     /* the URI is logged: its password must come from elsewhere */
     opts = PQconninfoParse(uri, &perr);
     if (opts == NULL) {
