@@ -167,6 +167,10 @@ static int need_paths(kmsctl *k)
 {
     if (k->store_path == NULL)
         return kc_usage("no store: give --store PATH or --config FILE");
+    if (mk_pgstore_is_uri(k->store_path) && !mk_pgstore_built()) {
+        fprintf(stderr, "kmsctl: %s\n", MK_PGSTORE_NOT_BUILT);
+        return KC_FAIL;
+    }
     if (k->key_path == NULL)
         return kc_usage(
             "no master key: give --master-key PATH or --config FILE");
@@ -480,6 +484,10 @@ int kc_cmd_migrate_store(kmsctl *k, int argc, char **argv)
         !mk_pgstore_is_uri(to))
         return kc_usage("migrate-store --from SQLITE_FILE --to "
                         "postgresql://...");
+    if (!mk_pgstore_built()) {
+        fprintf(stderr, "kmsctl: %s\n", MK_PGSTORE_NOT_BUILT);
+        return KC_FAIL;
+    }
     if (k->key_path == NULL)
         return kc_usage(
             "no master key: give --master-key PATH or --config FILE");

@@ -573,6 +573,8 @@ static mk_err check_whole(parse_ctx *p)
         return fail(p, "store is not set");
     if (c->master_key[0] == '\0')
         return fail(p, "master_key is not set");
+    if (mk_pgstore_is_uri(c->store) && !mk_pgstore_built())
+        return fail(p, "store: %s", MK_PGSTORE_NOT_BUILT);
     /* the default node file is named after the store file */
     if (mk_pgstore_is_uri(c->store) && c->node_state[0] == '\0')
         return fail(p, "node_state must be set with a postgresql:// store "

@@ -325,6 +325,11 @@ bool mk_pgstore_is_uri(const char *store)
                              strncmp(store, "postgres://", 11) == 0);
 }
 
+bool mk_pgstore_built(void)
+{
+    return true;
+}
+
 static uint64_t mono_ms(void)
 {
     struct timespec t;

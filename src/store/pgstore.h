@@ -60,6 +60,11 @@ typedef struct mk_pgstore mk_pgstore;
 
 /* Is this `store` value a PostgreSQL connection URI? */
 bool mk_pgstore_is_uri(const char *store);
+/* Was this program built with the PostgreSQL store (libpq's headers)?
+ * Without it every open fails with MK_E_CONFIG; callers say so early. */
+bool mk_pgstore_built(void);
+#define MK_PGSTORE_NOT_BUILT                                                 \
+    "this build has no PostgreSQL store (configure found no libpq)"
 
 typedef struct mk_pgstore_opts {
     uint32_t timeout_ms; /* connect and statement timeout; 0 = 2000 */

@@ -7,7 +7,12 @@
 
 #include "store/pgstore.h"
 
-#define NO_PG "this build has no PostgreSQL store (configure found no libpq)"
+#define NO_PG MK_PGSTORE_NOT_BUILT
+
+bool mk_pgstore_built(void)
+{
+    return false;
+}
 
 bool mk_pgstore_is_uri(const char *store)
 {
