@@ -6,6 +6,7 @@ pkgs=(
   build-essential autoconf automake libtool pkg-config
   libssl-dev libsqlite3-dev sqlite3 liblmdb-dev lmdb-utils libfcgi-dev check
   libcurl4-openssl-dev libsrtp2-dev
+  libpq-dev postgresql
   clang libclang-rt-14-dev
   lighttpd lighttpd-mod-openssl lighttpd-modules-lua spawn-fcgi apache2 libapache2-mod-fcgid
   nginx-light libfreediameter-dev

@@ -84,9 +84,9 @@ static int fail_err(run *r, mk_err e, const mk_ue_peer_error *pe,
 }
 
 /* A failed KMS exchange: what the sink says (HTTP status, reason, text). */
-static int fail_kms(run *r, mk_err e)
+static int fail_kms(run *r, ue_sink *kms, mk_err e)
 {
-    const char *why = r->p->kms->why(r->p->kms);
+    const char *why = kms->why(kms);
     if (why)
         return fail_line(r, "%s", why);
     return fail_err(r, e, NULL, "KMS");
@@ -159,7 +159,7 @@ static int alice_steps(run *r, chain_state *s)
     e = p->kms->deliver(p->kms, "REQUEST_INIT", ue_msg_bytes(&s->req),
                         &s->resp);
     if (e != MK_OK)
-        return fail_kms(r, e);
+        return fail_kms(r, p->kms, e);
     more(r, "KMS -> alice", "HTTP 200, application/mikey, %zu bytes",
          s->resp.n);
 
@@ -211,10 +211,10 @@ static int bob_steps(run *r, chain_state *s)
     if (e != MK_OK)
         return fail_err(r, e, NULL, "KMS");
     say(r, "bob -> KMS", "RESOLVE_INIT_PSK, %zu bytes", s->ri.n);
-    e = p->kms->deliver(p->kms, "RESOLVE_INIT", ue_msg_bytes(&s->ri),
-                        &s->rr);
+    ue_sink *rk = p->kms_resolve ? p->kms_resolve : p->kms;
+    e = rk->deliver(rk, "RESOLVE_INIT", ue_msg_bytes(&s->ri), &s->rr);
     if (e != MK_OK)
-        return fail_kms(r, e);
+        return fail_kms(r, rk, e);
     more(r, "KMS -> bob", "HTTP 200, application/mikey, %zu bytes", s->rr.n);
 
     /* 5: bob checks RESOLVE_RESP and, with MPKi, TRANSFER_INIT (§4.2.3.6) */
@@ -314,10 +314,12 @@ int ue_chain_run(const ue_chain_params *p, FILE *out, FILE *err)
         fprintf(err, "mikey-ue: chain: out of memory\n");
         return 1;
     }
-    fprintf(out, "chain: alice %.*s -> bob %.*s via %s (suite %zu%s)\n",
+    fprintf(out, "chain: alice %.*s -> bob %.*s via %s%s%s (suite %zu%s)\n",
             (int)p->alice.impu.n, (const char *)p->alice.impu.p,
             (int)p->bob.impu.n, (const char *)p->bob.impu.p, p->via,
-            p->suite->key_len * 8, p->forking ? ", key forking" : "");
+            p->via_resolve ? ", resolve via " : "",
+            p->via_resolve ? p->via_resolve : "", p->suite->key_len * 8,
+            p->forking ? ", key forking" : "");
     rc = steps(&r, s);
     mk_ue_ticket_wipe(&s->tk);
     mk_ue_session_wipe(&s->alice);
