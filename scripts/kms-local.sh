@@ -410,13 +410,15 @@ start)
     ;;
 stop)
     # lighttpd stops the kmsd processes it started (SIGTERM); wait for them
+    # (a kmsd.pid file: a kmsd of an earlier version of this script)
+    if [ -f "$KMSD_PID" ]; then stop_one kmsd "$KMSD_PID"; fi
     pids=$(kmsd_pids || true)
     stop_one lighttpd "$LT_PID"
     for pid in $pids; do
         echo "$pid" >"$KMSD_PID"
         if pid_alive "$KMSD_PID"; then stop_one kmsd "$KMSD_PID"; fi
     done
-    [ ! -f "$KMSD_PID" ] || stop_one kmsd "$KMSD_PID" # an earlier version's
+    rm -f "$KMSD_PID"
     [ ! -f "$ZND_PID" ] || stop_one kms-znd "$ZND_PID"
     [ ! -f "$BSF_PID" ] || stop_one zn-test-bsf "$BSF_PID"
     rm -f "$SOCK" "$RUN/port" "$GBA_DIR/zn.sock"
