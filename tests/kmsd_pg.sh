@@ -198,6 +198,12 @@ rc=$?
 ms_check "migrate-store into a store that is not empty: refused (rc $rc)" \
     bash -c "[ $rc != 0 ] && grep -q 'not empty' '$MS_TMP/mig2.out'"
 
+# the health page of a node reads the shared store (kmsd_status.c)
+ms_req "http://127.0.0.1:${MC_PORT[1]}/kms-status/health"
+ms_expect_code "node B's health page" 200
+ms_check "node B's health: store and active ticket key ok" \
+    grep -q '"store":"ok",.*"ticket_key":"ok"' "$MS_TMP/b"
+
 ms_alive "node A" "http://127.0.0.1:${MC_PORT[0]}"
 ms_alive "node B" "http://127.0.0.1:${MC_PORT[1]}"
 ms_done

@@ -78,7 +78,10 @@ for i in 0 1; do
     ms_check "node ${MC_NAME[$i]} while PostgreSQL is down: 503 (got $MS_CODE)" [ "$MS_CODE" = 503 ]
     ms_expect_header "node ${MC_NAME[$i]} while PostgreSQL is down" Retry-After 7
 done
-sleep 1.5
+ms_req "http://127.0.0.1:${MC_PORT[0]}/kms-status/health"
+ms_expect_code "node a's health page while PostgreSQL is down" 503
+ms_check "node a's health names the store" grep -q '"store":"the store cannot be' "$MS_TMP/b"
+sleep 1
 pg_ctl_start
 ms_check "PostgreSQL started again" [ -f "$PG_DATA/postmaster.pid" ]
 wait "$LA"

@@ -7,7 +7,8 @@
 #       MC_DIR/master.key, the store initialised with kmsctl init and the
 #       demo subscribers alice and bob (PSKs in MC_DIR/alice.psk, bob.psk);
 #       node i in MC_DIR/<a|b|...>/ with its kms.conf (its own node_state)
-#       and kmsd.log; sets MC_PORT[i], MC_KMSD[i], MC_SOCK[i], MC_NAME[i]
+#       and kmsd.log; sets MC_PORT[i], MC_KMSD[i], MC_SOCK[i], MC_NAME[i],
+#       MC_LT[i] (lighttpd's pid)
 #   mc_start_node I    start node I's kmsd again (after a kill)
 # shellcheck shell=bash
 
@@ -16,6 +17,7 @@ MC_PORT=()
 MC_KMSD=()
 MC_SOCK=()
 MC_NAME=()
+MC_LT=()
 MC_THREADS=${MC_THREADS:-2}
 
 mc_start_node() {
@@ -54,6 +56,7 @@ mc_start() {
         ms_start_lighttpd "${MC_SOCK[$i]}" || { MS_TMP=$keep; echo "lighttpd did not start"; return 1; }
         MS_TMP=$keep
         MC_PORT[i]=$MS_PORT
+        MC_LT[i]=$MS_LIGHTTPD_PID
     done
 }
 

@@ -68,11 +68,11 @@ pg_start() {
 }
 
 pg_ctl_start() {
-    # listen_addresses '': the Unix socket only; fsync off: a test
-    # server, its data is thrown away (synchronous_commit is still what
-    # kmsd sets, durable = yes or not)
+    # listen_addresses '': the Unix socket only; fsync off (PG_FSYNC): a
+    # test server, its data is thrown away (synchronous_commit is still
+    # what kmsd sets, durable = yes or not)
     pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 30 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$PG_SOCK' -c port=$PG_PORT -c fsync=off -c max_connections=100" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$PG_SOCK' -c port=$PG_PORT -c fsync=${PG_FSYNC:-off} -c max_connections=100" \
         start >/dev/null || { tail -n 20 "$PG_LOG"; return 1; }
 }
 

@@ -22,6 +22,7 @@
 #include "store/pgstore.h"
 #include "store/store_int.h"
 #include "util/hex.h"
+#include "util/uri.h"
 
 #define TPK_LEN 32
 #define PG_URI_MAX 1024
@@ -1051,8 +1052,10 @@ mk_err mk_pgstore_subscriber_get(mk_pgstore *p, mk_bytes psk_id,
 static mk_err sub_by_impu(mk_pgstore *p, mk_bytes impu, mk_subscriber *out)
 {
     mk_subscriber_wipe(out);
-    if (impu.n == 0 || impu.n >= MK_URI_MAX ||
-        memchr(impu.p, '\0', impu.n) != NULL)
+    /* only URIs the store accepts can be there (mk_sqlstore_impu_ok);
+     * anything else, say bytes that are not UTF-8, which the server would
+     * refuse as text (a 503), is found nowhere */
+    if (impu.n == 0 || impu.n >= MK_URI_MAX || !mk_uri_sip_tel_ok(impu))
         MK_FAIL(MK_E_NOT_FOUND, "no subscriber has this IMPU");
     if (cache_sub_by_impu(&p->cache, impu, out))
         return MK_OK;
