@@ -55,6 +55,11 @@ mk_err mk_ue_pick_rand(const mk_ue_fixed *f, const mk_suite *s,
 }
 
 
+mk_err mk_ue_add_idr(mk_chain *c, bool omit, uint8_t role, mk_bytes id)
+{
+    return omit ? MK_OK : mk_chain_add(c, mk_pl_idr(role, MK_IDT_URI, id));
+}
+
 mk_err mk_ue_check_id(mk_bytes id, const char *what)
 {
     if (id.p == NULL || id.n == 0 || id.n > MK_UE_ID_MAX)
