@@ -224,6 +224,16 @@ static int open_ctx(const gen_opts *o, gen_ctx *c)
         fail("store", e);
         return -1;
     }
+    /* the node state with the configuration's bounds, as kmsd opens it:
+     * without them the store would adopt the default sizes for its checks
+     * (a kv_max raised for a long run would not count here) */
+    mk_node_config ncfg;
+    mk_node *node = NULL;
+    mk_config_node(&c->cfg, &ncfg);
+    if ((e = mk_sqlstore_node_open(c->sql, &ncfg, &node)) != MK_OK) {
+        fail("node state", e);
+        return -1;
+    }
     c->iface = mk_sqlstore_interface(c->sql);
     mk_kms_config kc;
     mk_config_kms(&c->cfg, &kc);
@@ -358,8 +368,10 @@ static int self_check(gen_ctx *c)
     mk_kms_handle(c->kms, MK_SERVICE_TICKET_RESOLVE, MK_BYTES(ri, ri_len),
                   mk_ntp_now(), &c->answer);
     if (c->answer.http_status != 200) {
-        fprintf(stderr, "gen_requests: check: Ticket Resolve HTTP %d (%s)\n",
-                c->answer.http_status, mk_err_name(c->answer.err));
+        const mk_err_detail *d = mk_err_last();
+        fprintf(stderr, "gen_requests: check: Ticket Resolve HTTP %d (%s: %s)\n",
+                c->answer.http_status, mk_err_name(c->answer.err),
+                d->what != NULL ? d->what : "no detail");
         return -1;
     }
     mk_ue_peer_error perr;

@@ -690,6 +690,65 @@ START_TEST(test_durable_threads)
 }
 END_TEST
 
+typedef struct group_racer {
+    mk_node *n;
+    unsigned accepted, replayed, other;
+    const char *replay_what; /* the detail a replayed copy was given */
+} group_racer;
+
+static void *group_race_main(void *arg)
+{
+    group_racer *r = arg;
+    for (unsigned i = 0; i < 200; i++) {
+        mk_err e = answer(r->n, 1000, 1000, 77, i);
+        if (e == MK_OK) {
+            r->accepted++;
+        } else if (e == MK_E_MIKEY_TS) {
+            r->replayed++;
+            r->replay_what = mk_err_last()->what;
+        } else {
+            r->other++;
+        }
+    }
+    return NULL;
+}
+
+/* Durable answers are committed in groups, each answer in a nested
+ * transaction of one write transaction (node_answer.c): 8 threads sending
+ * the same 200 messages at once, so that copies of one message meet in
+ * one group. Exactly one copy of each is accepted, every other one is a
+ * replay with its own detail in its own thread, and the journal holds
+ * one record per accepted answer; the groups synced every commit. */
+START_TEST(test_durable_group_race)
+{
+    mk_node *n = open_node_with(0, 0, true, MK_NODE_CREATE_FRESH);
+    pthread_t th[8];
+    group_racer r[8];
+    for (unsigned i = 0; i < 8; i++) {
+        r[i] = (group_racer){.n = n};
+        ck_assert_int_eq(
+            pthread_create(&th[i], NULL, group_race_main, &r[i]), 0);
+    }
+    unsigned accepted = 0, replayed = 0;
+    for (unsigned i = 0; i < 8; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_uint_eq(r[i].other, 0);
+        accepted += r[i].accepted;
+        replayed += r[i].replayed;
+        if (r[i].replayed > 0)
+            ck_assert_str_eq(r[i].replay_what, "replayed message");
+    }
+    ck_assert_uint_eq(accepted, 200);
+    ck_assert_uint_eq(replayed, 7 * 200);
+    mk_node_status st = status(n);
+    ck_assert_uint_eq(st.replay_entries, 200);
+    ck_assert_uint_eq(st.journal_entries, 200);
+    ck_assert_uint_eq(st.next_seq, 201);
+    ck_assert_uint_eq(n->synced, n->commits);
+    mk_node_close(n);
+}
+END_TEST
+
 /* --- restarts: lost entries are assumed, never ignored --- */
 
 /* A restart of the machine: PATH-boot names another boot. */
@@ -1134,6 +1193,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_rate_buckets);
     tcase_add_test(tc, test_same_message_raced_by_processes_and_threads);
     tcase_add_test(tc, test_durable_threads);
+    tcase_add_test(tc, test_durable_group_race);
     tcase_add_test(tc, test_restart_rule);
     tcase_add_test(tc, test_missing_node_file);
     tcase_add_test(tc, test_fork_opens_again);

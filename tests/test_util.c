@@ -186,6 +186,15 @@ START_TEST(test_err_table_complete)
         /* a MIKEY Error number exactly when the answer is 200 + Error msg */
         ck_assert_int_eq(m != MK_MIKEY_ERRNO_NONE, s == 200 && e != MK_OK);
     }
+    /* the names are the outcome labels of the metrics page: one series
+     * per name, so no two errors may share one (two "not found" made a
+     * duplicate series that Prometheus refuses to scrape) */
+    for (int a = 0; a < MK_E__COUNT; a++)
+        for (int b = a + 1; b < MK_E__COUNT; b++)
+            ck_assert_msg(strcmp(mk_err_name((mk_err)a),
+                                 mk_err_name((mk_err)b)) != 0,
+                          "errors %d and %d are both named \"%s\"", a, b,
+                          mk_err_name((mk_err)a));
     ck_assert_int_eq(mk_err_mikey_errno(MK_E_MIKEY_TPPAR), 15);
     ck_assert_int_eq(mk_err_mikey_errno(MK_E_MIKEY_TICKET), 14);
     ck_assert_int_eq(mk_err_mikey_errno(MK_E_MIKEY_DT), 11);

@@ -211,7 +211,7 @@ static int cmd_add(kmsctl *k, int argc, char **argv)
     /* an IMPU shared with another subscriber makes lookups by it fail */
     for (size_t j = 0; j < sub.n_impu; j++) {
         size_t owners = 0;
-        if (mk_sqlstore_impu_owners(k->store, sub.impu[j], &owners) ==
+        if (kc_impu_owners(k, sub.impu[j], &owners) ==
                 MK_OK &&
             owners > 0)
             fprintf(stderr,
@@ -219,7 +219,7 @@ static int cmd_add(kmsctl *k, int argc, char **argv)
                     "it will not identify either of them (profile §4)\n",
                     sub.impu[j]);
     }
-    mk_err e = mk_sqlstore_subscriber_add(k->store, &sub);
+    mk_err e = kc_subscriber_add(k, &sub);
     if (e != MK_OK) {
         rc = kc_fail(k, e, "subscriber add");
         goto done;
@@ -266,7 +266,7 @@ static int cmd_show(kmsctl *k, const char *id, bool show)
     int rc;
     if ((rc = kc_open(k)) != KC_OK)
         return rc;
-    mk_err e = mk_sqlstore_subscriber_get(k->store, MK_BYTES(id, strlen(id)),
+    mk_err e = kc_subscriber_get(k, MK_BYTES(id, strlen(id)),
                                           &s);
     if (e != MK_OK)
         return kc_fail(k, e, id);
@@ -314,7 +314,7 @@ int kc_cmd_subscriber(kmsctl *k, int argc, char **argv)
         int rc = kc_open(k);
         if (rc != KC_OK)
             return rc;
-        mk_err e = mk_sqlstore_subscriber_list(k->store, list_one, NULL);
+        mk_err e = kc_subscriber_list(k, list_one, NULL);
         return e == MK_OK ? KC_OK : kc_fail(k, e, "subscriber list");
     }
     if (strcmp(op, "show") == 0) {
@@ -342,8 +342,8 @@ int kc_cmd_subscriber(kmsctl *k, int argc, char **argv)
         int rc = kc_open(k);
         if (rc != KC_OK)
             return rc;
-        mk_err e = rm ? mk_sqlstore_subscriber_remove(k->store, idb)
-                      : mk_sqlstore_subscriber_set_active(k->store, idb, en);
+        mk_err e = rm ? kc_subscriber_remove(k, idb)
+                      : kc_subscriber_set_active(k, idb, en);
         if (e != MK_OK)
             return kc_fail(k, e, id);
         printf("subscriber %s %s\n", id,

@@ -144,7 +144,8 @@ static int cmd_chain(cli *c)
     static ue_chain_params p;
     cli_need(c,
              ALICE | BOB | BIT(O_KMS_ID) | BIT(O_SUITE) | BIT(O_FORK) |
-                 BIT(O_KEY) | BIT(O_SSRC) | NAF | BIT(O_CACERT),
+                 BIT(O_KEY) | BIT(O_SSRC) | NAF | BIT(O_CACERT) |
+                 BIT(O_RESOLVE_URL),
              BIT(O_URL));
     if (c->out.json)
         cli_die_usage("chain prints text; the single steps take --json");
@@ -153,6 +154,8 @@ static int cmd_chain(cli *c)
     memset(&p, 0, sizeof p);
     p.via = c->url;
     p.kms = c->sink;
+    p.via_resolve = c->resolve_url;
+    p.kms_resolve = c->resolve_sink;
     cli_party_creds(c, &c->alice, &p.alice);
     cli_party_creds(c, &c->bob, &p.bob);
     p.suite = c->suite ? c->suite : &mk_suite_128;
@@ -180,42 +183,59 @@ static const struct {
     {"chain", cmd_chain},
 };
 
-/* Run a command with the stdout sink, or with --url the HTTP sink. */
+#ifdef MK_HAVE_CURL
+/* One HTTP connection to the KMS mount at url, trusting --cacert and
+ * answering a 401 for the messages of every party with GBA credentials. */
+static mk_err open_http(cli *c, const char *url, const char *opt,
+                        ue_http **out)
+{
+    ue_http *h = NULL;
+    mk_err e = ue_http_open(url, &h);
+    if (e == MK_E_ARG) {
+        ue_http_global_cleanup();
+        cli_die_usage("%s is the http:// or https:// URL of a KMS mount",
+                      opt);
+    }
+    if (e == MK_OK && c->cacert)
+        e = ue_http_set_cacert(h, c->cacert);
+    const party *ps[3] = {&c->me, &c->alice, &c->bob};
+    for (size_t i = 0; i < 3 && e == MK_OK; i++)
+        if (ps[i]->gba)
+            e = ue_http_add_gba(h, cli_str(ps[i]->gba_btid),
+                                MK_BYTES(ps[i]->psk, ps[i]->psk_len));
+    if (e != MK_OK) {
+        ue_http_close(h);
+        return e;
+    }
+    *out = h;
+    return MK_OK;
+}
+#endif
+
+/* Run a command with the stdout sink, or with --url the HTTP sink (and
+ * with chain --resolve-url a second one for bob's resolve). */
 static int with_sink(cli *c, int (*run)(cli *c))
 {
 #ifdef MK_HAVE_CURL
-    ue_http *h = NULL;
+    ue_http *h = NULL, *h2 = NULL;
     mk_err e;
     int rc;
     if (!c->url)
         return run(c);
     if ((e = ue_http_global_init()) != MK_OK)
         return cli_fail(c, e, NULL);
-    if ((e = ue_http_open(c->url, &h)) != MK_OK) {
-        ue_http_global_cleanup();
-        if (e == MK_E_ARG)
-            cli_die_usage("--url is the http:// or https:// URL of the KMS "
-                          "mount");
-        return cli_fail(c, e, NULL);
-    }
-    if (c->cacert && (e = ue_http_set_cacert(h, c->cacert)) != MK_OK) {
+    if ((e = open_http(c, c->url, "--url", &h)) != MK_OK ||
+        (c->resolve_url &&
+         (e = open_http(c, c->resolve_url, "--resolve-url", &h2)) != MK_OK)) {
         ue_http_close(h);
         ue_http_global_cleanup();
         return cli_fail(c, e, NULL);
     }
-    /* GBA: answer a 401 for the messages of these B-TIDs */
-    const party *ps[3] = {&c->me, &c->alice, &c->bob};
-    for (size_t i = 0; i < 3; i++)
-        if (ps[i]->gba &&
-            (e = ue_http_add_gba(h, cli_str(ps[i]->gba_btid),
-                                 MK_BYTES(ps[i]->psk, ps[i]->psk_len))) !=
-                MK_OK) {
-            ue_http_close(h);
-            ue_http_global_cleanup();
-            return cli_fail(c, e, NULL);
-        }
     c->sink = ue_sink_http(h);
+    if (h2 != NULL)
+        c->resolve_sink = ue_sink_http(h2);
     rc = run(c);
+    ue_http_close(h2);
     ue_http_close(h);
     ue_http_global_cleanup();
     return rc;

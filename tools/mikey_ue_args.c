@@ -44,6 +44,7 @@ static const struct option long_opts[] = {
 #ifdef MK_HAVE_CURL
     {"url", required_argument, NULL, O_URL},
     {"cacert", required_argument, NULL, O_CACERT},
+    {"resolve-url", required_argument, NULL, O_RESOLVE_URL},
 #endif
     /* GBA: the PSK is Ks_NAF, the PSK id the B-TID */
     {"gba-btid", required_argument, NULL, O_GBA_BTID},
@@ -136,7 +137,8 @@ void cli_usage(FILE *f)
         "    --bob-psk-file FILE, --bob-psk-id ID (aliases: --initiator,\n"
         "    --initiator-psk..., --responder, --responder-psk...), --kms-id URI,\n"
         "    --suite 128|256, --forking, --template TYPE:LEN[:SALTLEN]\n"
-        "    (repeatable, as --key), --ssrc HEX\n"
+        "    (repeatable, as --key), --ssrc HEX, --resolve-url URL (bob's\n"
+        "    resolve to another KMS node sharing the store)\n"
         "  --cacert FILE         trust this PEM certificate (https://)\n"
         "  With GBA credentials a 401 is answered with HTTP Digest (username the\n"
         "  B-TID, password base64(Ks_NAF)) and the request repeated.\n",
@@ -258,6 +260,7 @@ static bool credential_opt(cli *c, int o, const char *arg)
     case O_B_IMPU: c->bob.impu = arg; break;
     case O_URL: c->url = arg; break;
     case O_CACERT: c->cacert = arg; break;
+    case O_RESOLVE_URL: c->resolve_url = arg; break;
     case O_GBA_BTID: c->me.gba_btid = arg; break;
     case O_GBA_KS: gba_ks(&c->me, arg, "--gba-ks"); break;
     case O_GBA_IMPI: c->me.gba_impi = arg; break;

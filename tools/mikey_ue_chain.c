@@ -84,9 +84,9 @@ static int fail_err(run *r, mk_err e, const mk_ue_peer_error *pe,
 }
 
 /* A failed KMS exchange: what the sink says (HTTP status, reason, text). */
-static int fail_kms(run *r, mk_err e)
+static int fail_kms(run *r, ue_sink *kms, mk_err e)
 {
-    const char *why = r->p->kms->why(r->p->kms);
+    const char *why = kms->why(kms);
     if (why)
         return fail_line(r, "%s", why);
     return fail_err(r, e, NULL, "KMS");
@@ -133,18 +133,18 @@ static const char *key_names(const mk_key_set *ks, size_t first, bool mpkr,
     return buf;
 }
 
-/* who's REQUEST_INIT / RESOLVE_INIT (what) to the KMS and its answer:
- * 0, or 1 after the failure was printed. */
-static int kms_exchange(run *r, const char *who, const char *what,
-                        const ue_msg *msg, ue_msg *answer)
+/* who's REQUEST_INIT / RESOLVE_INIT (what) to the KMS (the sink kms) and
+ * its answer: 0, or 1 after the failure was printed. */
+static int kms_exchange(run *r, ue_sink *kms, const char *who,
+                        const char *what, const ue_msg *msg, ue_msg *answer)
 {
     char from[16], to[16];
     snprintf(from, sizeof from, "%s -> KMS", who);
     snprintf(to, sizeof to, "KMS -> %s", who);
     say(r, from, "%s_PSK, %zu bytes", what, msg->n);
-    mk_err e = r->p->kms->deliver(r->p->kms, what, ue_msg_bytes(msg), answer);
+    mk_err e = kms->deliver(kms, what, ue_msg_bytes(msg), answer);
     if (e != MK_OK)
-        return fail_kms(r, e);
+        return fail_kms(r, kms, e);
     more(r, to, "HTTP 200, application/mikey, %zu bytes", answer->n);
     return 0;
 }
@@ -171,7 +171,8 @@ static int alice_steps(run *r, chain_state *s)
     e = mk_ue_request_init(&rq, s->req.b, sizeof s->req.b, &s->req.n);
     if (e != MK_OK)
         return fail_err(r, e, NULL, "KMS");
-    if (kms_exchange(r, "alice", "REQUEST_INIT", &s->req, &s->resp) != 0)
+    if (kms_exchange(r, p->kms, "alice", "REQUEST_INIT", &s->req,
+                     &s->resp) != 0)
         return 1;
 
     /* 2: alice checks REQUEST_RESP: V, KEMAC, granted policy (§4.2.1.6);
@@ -221,7 +222,8 @@ static int bob_steps(run *r, chain_state *s)
                            sizeof s->ri.b, &s->ri.n);
     if (e != MK_OK)
         return fail_err(r, e, NULL, "KMS");
-    if (kms_exchange(r, "bob", "RESOLVE_INIT", &s->ri, &s->rr) != 0)
+    if (kms_exchange(r, p->kms_resolve ? p->kms_resolve : p->kms, "bob",
+                     "RESOLVE_INIT", &s->ri, &s->rr) != 0)
         return 1;
 
     /* 5: bob checks RESOLVE_RESP and, with MPKi, TRANSFER_INIT (§4.2.3.6) */
@@ -321,10 +323,12 @@ int ue_chain_run(const ue_chain_params *p, FILE *out, FILE *err)
         fprintf(err, "mikey-ue: chain: out of memory\n");
         return 1;
     }
-    fprintf(out, "chain: alice %.*s -> bob %.*s via %s (suite %zu%s)\n",
+    fprintf(out, "chain: alice %.*s -> bob %.*s via %s%s%s (suite %zu%s)\n",
             (int)p->alice.impu.n, (const char *)p->alice.impu.p,
             (int)p->bob.impu.n, (const char *)p->bob.impu.p, p->via,
-            p->suite->key_len * 8, p->forking ? ", key forking" : "");
+            p->via_resolve ? ", resolve via " : "",
+            p->via_resolve ? p->via_resolve : "", p->suite->key_len * 8,
+            p->forking ? ", key forking" : "");
     rc = steps(&r, s);
     mk_ue_ticket_wipe(&s->tk);
     mk_ue_session_wipe(&s->alice);

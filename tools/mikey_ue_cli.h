@@ -38,7 +38,7 @@ enum opt {
     /* GBA (doc/profile.md §10) */
     O_GBA_BTID, O_GBA_KS, O_GBA_IMPI, O_A_GBA_BTID, O_A_GBA_KS,
     O_A_GBA_IMPI, O_B_GBA_BTID, O_B_GBA_KS, O_B_GBA_IMPI, O_NAF_FQDN,
-    O_UA_ID, O_KS, O_RAND, O_IMPI, O_CACERT, O__END
+    O_UA_ID, O_KS, O_RAND, O_IMPI, O_CACERT, O_RESOLVE_URL, O__END
 };
 
 #define BIT(o) (1ull << ((o) - O_PSK))
@@ -100,6 +100,10 @@ typedef struct cli {
     const char *url; /* --url: the KMS mount; messages go there */
     const char *cacert;
     ue_sink *sink;
+    /* chain --resolve-url: bob's resolve goes to another KMS node (one
+     * store shared by several nodes, doc/profile.md §13) */
+    const char *resolve_url;
+    ue_sink *resolve_sink;
     /* GBA: NAF_Id = naf_fqdn || ua_id; gba-key's inputs */
     const char *naf_fqdn;
     uint8_t ua_id[MK_GBA_UA_ID_LEN];

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec/mikey_const.h"
+#include "util/mikey_const.h"
 #include "util/cursor.h"
 #include "util/err.h"
 

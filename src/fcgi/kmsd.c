@@ -34,6 +34,7 @@
 #include "fcgi/kmsd_worker.h"
 #include "front/config.h"
 #include "store/master_key.h"
+#include "store/pgstore.h"
 #include "store/store.h"
 
 #define KMSD_DEFAULT_CONFIG "/etc/mikeykms/kms.conf"
@@ -112,6 +113,8 @@ static mk_err build_shared(const mk_config *cfg, kmsd_shared *sh)
     MK_ENSURE(sl > 0 && sl < sizeof sh->store_path, MK_E_CONFIG,
               "store path");
     memcpy(sh->store_path, cfg->store, sl + 1);
+    sh->pg = mk_pgstore_is_uri(cfg->store);
+    sh->durable = cfg->durable;
     return MK_OK;
 }
 
@@ -125,6 +128,19 @@ static const char *detail(void)
  * even a missing check value: doc/profile.md §9.43) and checked whole. */
 static mk_err check_store(kmsd_shared *sh)
 {
+    if (sh->pg) { /* opening it checks schema and master key, writes nothing */
+        mk_pgstore_opts po = {.timeout_ms = sh->busy_timeout_ms};
+        mk_pgstore *p = NULL;
+        sh->check_only = true;
+        mk_err pe = mk_pgstore_open(sh->store_path,
+                                    mk_key_bytes(&sh->master_key), &po, &p);
+        if (pe != MK_OK)
+            kmsd_log(MK_LOG_ERROR, "cannot serve: store %s: %s: %s (%s)",
+                     sh->store_path, mk_err_name(pe), detail(),
+                     mk_pgstore_errmsg(NULL));
+        mk_pgstore_close(p);
+        return pe;
+    }
     mk_sqlstore_opts o = {.busy_timeout_ms = sh->busy_timeout_ms,
                           .read_only = true};
     mk_sqlstore *s = NULL;

@@ -24,7 +24,8 @@ struct kmsd_worker {
     kmsd_live live;     /* this worker's copy of sh->live */
     unsigned live_gen;  /* the sh->live_gen it was taken at */
     mk_sqlstore *sql;
-    mk_kms_store iface; /* function table over sql; mk_kms points at it */
+    mk_pgstore *pg;     /* instead of sql with a PostgreSQL store */
+    mk_kms_store iface; /* function table over sql or pg; mk_kms points at it */
     mk_kms *kms;
     FCGX_Request req;
     uint8_t *body;      /* body_max + 1 */
@@ -72,6 +73,8 @@ static void close_core(kmsd_worker *w)
     w->kms = NULL;
     mk_sqlstore_close(w->sql);
     w->sql = NULL;
+    mk_pgstore_close(w->pg);
+    w->pg = NULL;
 }
 
 void kmsd_worker_free(kmsd_worker *w)
@@ -98,7 +101,20 @@ mk_err kmsd_worker_open(kmsd_worker *w)
     if (w->kms != NULL)
         return MK_OK;
     mk_err e;
-    if (w->sql == NULL) {
+    if (w->sh->pg && w->pg == NULL) {
+        /* a server that is down is retried at the next request (503 until
+         * then); the connection reconnects by itself afterwards */
+        mk_pgstore_opts o = {.timeout_ms = w->sh->busy_timeout_ms,
+                             .durable = w->sh->durable,
+                             .node = w->sh->node};
+        e = mk_pgstore_open(w->sh->store_path,
+                            mk_key_bytes(&w->sh->master_key), &o, &w->pg);
+        if (e != MK_OK) {
+            w->pg = NULL;
+            return e;
+        }
+        w->iface = mk_pgstore_interface(w->pg);
+    } else if (!w->sh->pg && w->sql == NULL) {
         /* a lookup that must wait for a locked store waits alone: the
          * other workers of the machine give up at once meanwhile
          * (doc/profile.md §9.45); a check writes nothing */
@@ -293,6 +309,7 @@ static void serve_status(kmsd_worker *w, mk_http_page page,
     };
     in.store_err = worker_store(w);
     in.sql = in.store_err == MK_OK ? w->sql : NULL;
+    in.pg = in.store_err == MK_OK ? w->pg : NULL;
     mk_err_clear();
     if (w->gba != NULL && page == MK_HTTP_PAGE_HEALTH) {
         /* the reason is a static string (util/err.h) */

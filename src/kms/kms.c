@@ -44,16 +44,6 @@ void mk_kms_config_defaults(mk_kms_config *c)
     c->reuse_grace_seconds = 30;          /* profile §9.37 */
 }
 
-void mk_subscriber_wipe(mk_subscriber *s)
-{
-    /* the PSK is the one secret (wiped); IMPUs and policy (some 4 KiB of
-     * fixed arrays) are only cleared, for the store that fills *s */
-    if (s != NULL) {
-        mk_key_wipe(&s->psk);
-        memset(s, 0, sizeof *s);
-    }
-}
-
 static mk_err config_check(const mk_kms_config *cfg)
 {
     if (cfg->kms_id[0] == '\0' ||

@@ -379,6 +379,8 @@ static void node_free(mk_node *n)
     mk_node_stats_close(n);
     pthread_cond_destroy(&n->sync_cv);
     pthread_mutex_destroy(&n->sync_mu);
+    pthread_cond_destroy(&n->group_cv);
+    pthread_mutex_destroy(&n->group_mu);
     pthread_mutex_destroy(&n->drain_mu);
     mk_wipe(n, sizeof *n);
     free(n);
@@ -475,6 +477,9 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
     n->drain_fd = -1;
     pthread_mutex_init(&n->sync_mu, NULL);
     pthread_cond_init(&n->sync_cv, NULL);
+    pthread_mutex_init(&n->group_mu, NULL);
+    pthread_cond_init(&n->group_cv, NULL);
+    n->group_tail = &n->group_head;
     pthread_mutex_init(&n->drain_mu, NULL);
     MK_GUARD_GOTO(open_env(n, cfg, adopt_existing), rc, fail);
     MK_GUARD_GOTO(open_dbs(n, create), rc, fail);

@@ -53,6 +53,11 @@ struct mk_node {
     pthread_cond_t sync_cv;
     uint64_t commits, synced;
     bool syncing;
+    /* group commit of a durable node's answers (node_answer.c) */
+    pthread_mutex_t group_mu;
+    pthread_cond_t group_cv;
+    struct mk_node_slot *group_head, **group_tail;
+    bool group_leading;
     /* mk_node_maintain's memory: where each kv sweep stopped, and a lower
      * store generation seen once (it must be seen twice to be set) */
     uint8_t kv_sweep_key[MK_NODE_KV__COUNT][MK_NODE_KV_KEY_MAX];
