@@ -226,12 +226,7 @@ mk_err mk_ue_accept_resolve_resp(const mk_ue_creds *creds,
                              &out->randri_len, randri->u.randr.rand),
                   rc, done);
     if (forked) {
-        MK_GUARD_GOTO(mk_bytes_copy(out->idrr, sizeof out->idrr, &out->idrr_len,
-                                 idrr->u.idr.data),
-                      rc, done);
-        MK_GUARD_GOTO(mk_bytes_copy(out->randrkms, sizeof out->randrkms,
-                                 &out->randrkms_len, randrkms->u.randr.rand),
-                      rc, done);
+        MK_GUARD_GOTO(mk_ue_session_keep_fork(out, idrr, randrkms), rc, done);
     }
     MK_GUARD_GOTO(mk_ue_cs_read(&init, &init, tsuite, out->cs, &out->n_cs),
                   rc, done);

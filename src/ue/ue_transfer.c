@@ -462,12 +462,7 @@ mk_err mk_ue_accept_transfer_resp(const mk_ue_ticket *tk,
             if (rc != MK_OK)
                 goto done;
         }
-        MK_GUARD_GOTO(mk_bytes_copy(out->idrr, sizeof out->idrr, &out->idrr_len,
-                                 idrr->u.idr.data),
-                      rc, done);
-        MK_GUARD_GOTO(mk_bytes_copy(out->randrkms, sizeof out->randrkms,
-                                 &out->randrkms_len, randrkms->u.randr.rand),
-                      rc, done);
+        MK_GUARD_GOTO(mk_ue_session_keep_fork(out, idrr, randrkms), rc, done);
     }
     MK_GUARD_GOTO(mk_ue_session_take_transfer_resp(out, transfer_init, answer),
                   rc, done);
