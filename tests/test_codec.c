@@ -531,6 +531,11 @@ START_TEST(test_find_one_and_repeats)
         mk_pl_tr(MK_TSR_TRS, MK_TS_NTP_UTC, 2), /* a second TRs */
     };
     mk_chain c;
+    ck_assert(mk_payload_may_repeat(&msg[5], false));  /* SP */
+    ck_assert(!mk_payload_may_repeat(&msg[4], false)); /* IDRkms */
+    ck_assert(!mk_payload_may_repeat(&msg[1], true));  /* RANDRi */
+    ck_assert(mk_payload_may_repeat(&tpd[0], true));   /* IDRr in TP Data */
+    ck_assert(!mk_payload_may_repeat(&tpd[0], false)); /* IDRr elsewhere */
     mk_chain_init(&c);
     for (size_t i = 0; i < 7; i++)
         ck_assert_int_eq(mk_chain_add(&c, msg[i]), MK_OK);
