@@ -749,6 +749,51 @@ START_TEST(test_durable_group_race)
 }
 END_TEST
 
+/* KiB of the node file resident in this process (its Rss in smaps). */
+static unsigned long node_rss_kib(void)
+{
+    struct stat sb;
+    char line[512];
+    unsigned long total = 0, kib;
+    bool in_node = false;
+    ck_assert_int_eq(stat(node_path, &sb), 0);
+    FILE *f = fopen("/proc/self/smaps", "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long start, end, off, ino;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*4s %lx %x:%x %lu", &start, &end, &off,
+                   &maj, &min, &ino) == 6)
+            in_node = ino == (unsigned long)sb.st_ino;
+        else if (in_node && sscanf(line, "Rss: %lu kB", &kib) == 1)
+            total += kib;
+    }
+    fclose(f);
+    return total;
+}
+
+/* The pages of the map an answer touched count in the process's memory
+ * until mk_node_release_pages (the maintenance round) drops them; they
+ * stay in the file and the page cache, and the next reads find every
+ * entry. (It found no map to release before: LMDB's me_mapaddr is NULL
+ * without MDB_FIXEDMAP.) */
+START_TEST(test_release_pages)
+{
+    mk_node *n = open_node();
+    for (unsigned i = 0; i < 2000; i++)
+        ck_assert_int_eq(answer(n, 1000, 1000, 5, i), MK_OK);
+    unsigned long before = node_rss_kib();
+    ck_assert_uint_gt(before, 64);
+    mk_node_release_pages(n);
+    unsigned long after = node_rss_kib();
+    ck_assert_msg(after < before / 4, "%lu KiB of the node resident after "
+                  "the release, %lu before", after, before);
+    ck_assert_int_eq(answer(n, 1000, 1000, 5, 7), MK_E_MIKEY_TS);
+    ck_assert_uint_eq(status(n).journal_entries, 2000);
+    mk_node_close(n);
+}
+END_TEST
+
 /* --- restarts: lost entries are assumed, never ignored --- */
 
 /* A restart of the machine: PATH-boot names another boot. */
@@ -1194,6 +1239,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_same_message_raced_by_processes_and_threads);
     tcase_add_test(tc, test_durable_threads);
     tcase_add_test(tc, test_durable_group_race);
+    tcase_add_test(tc, test_release_pages);
     tcase_add_test(tc, test_restart_rule);
     tcase_add_test(tc, test_missing_node_file);
     tcase_add_test(tc, test_fork_opens_again);

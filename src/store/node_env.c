@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -386,6 +387,40 @@ static void node_free(mk_node *n)
     free(n);
 }
 
+/* Where LMDB mapped the file in this process (for mk_node_release_pages).
+ * LMDB does not say: mdb_env_info's me_mapaddr is the address recorded in
+ * the file, which is NULL unless MDB_FIXEDMAP. The kernel does: the one
+ * mapping at offset 0 of the file's device and inode in /proc/self/maps
+ * (one environment per file per process: the registry). Not found: no
+ * release, as before. */
+static void find_map(mk_node *n)
+{
+    struct stat sb;
+    int fd = -1;
+    char line[512];
+    n->map_addr = NULL;
+    n->map_len = 0;
+    if (mdb_env_get_fd(n->env, &fd) != MDB_SUCCESS || fstat(fd, &sb) != 0)
+        return;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long start, end, off, ino;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*4s %lx %x:%x %lu", &start, &end, &off,
+                   &maj, &min, &ino) != 6)
+            continue;
+        if (ino == (unsigned long)sb.st_ino && off == 0 &&
+            makedev(maj, min) == sb.st_dev && end > start) {
+            n->map_addr = (void *)start;
+            n->map_len = end - start;
+            break;
+        }
+    }
+    fclose(f);
+}
+
 /* The LMDB environment of the node file: sizes (adopt_existing with sizes
  * 0: the file's own), flags, the file opened, its page size, the reader
  * slots of killed processes cleared, its files given the directory's
@@ -439,6 +474,7 @@ static mk_err open_env(mk_node *n, const mk_node_config *cfg,
     n->page_size = est.ms_psize;
     int dead = 0;
     (void)mdb_reader_check(n->env, &dead); /* slots of killed processes */
+    find_map(n);
     {
         /* LMDB made them; give them the directory's owner (mk_node_own) */
         char lock[MK_NODE_PATH_MAX + 8];
@@ -698,14 +734,14 @@ void mk_node_release_pages(mk_node *n)
 {
     MDB_envinfo info;
     MDB_stat st;
-    if (mdb_env_info(n->env, &info) != MDB_SUCCESS ||
-        mdb_env_stat(n->env, &st) != MDB_SUCCESS || info.me_mapaddr == NULL)
+    if (n->map_addr == NULL || mdb_env_info(n->env, &info) != MDB_SUCCESS ||
+        mdb_env_stat(n->env, &st) != MDB_SUCCESS)
         return;
     size_t used = (size_t)(info.me_last_pgno + 1) * st.ms_psize;
-    if (used > info.me_mapsize)
-        used = info.me_mapsize;
+    if (used > n->map_len)
+        used = n->map_len;
     /* The map is read-only and shared: LMDB writes through pwrite(2), so
      * no page of it is dirty here, and a page dropped from this process is
      * still in the page cache; the next access maps it again. */
-    (void)madvise(info.me_mapaddr, used, MADV_DONTNEED);
+    (void)madvise(n->map_addr, used, MADV_DONTNEED);
 }

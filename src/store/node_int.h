@@ -37,6 +37,8 @@ struct mk_node {
     char set_aside[MK_NODE_PATH_MAX + 64]; /* an earlier file, set aside at
                                              this open ("" none) */
     unsigned page_size;   /* LMDB's */
+    void *map_addr;       /* LMDB's map of the file in this process, */
+    size_t map_len;       /* found in /proc/self/maps (NULL: unknown) */
     uint64_t reserved;    /* bytes of the file whose blocks this process
                            * has reserved (node_env.c reserve_space) */
     int drain_fd;         /* PATH-drain, flock(2): one process drains */
