@@ -152,7 +152,7 @@ fi
 
 # Answers by path; every request is logged as one JSON line.
 cat >"$MS_TMP/fake.py" <<'EOF'
-import base64, http.server, json, sys
+import base64, http.server, json, os, sys
 log = open(sys.argv[2], "a")
 I_MSG = sys.argv[3]
 class H(http.server.BaseHTTPRequestHandler):
@@ -193,13 +193,18 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
-s = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+# port 0: the kernel picks a free port; written to argv[1] once bound
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.server_address[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 s.serve_forever()
 EOF
-FPORT=$(ms_free_port)
-python3 "$MS_TMP/fake.py" "$FPORT" "$MS_TMP/fake.jsonl" "$MS_RFC4567_I" 2>"$MS_TMP/fake.log" 7>&- &
+python3 "$MS_TMP/fake.py" "$MS_TMP/fake.port" "$MS_TMP/fake.jsonl" "$MS_RFC4567_I" 2>"$MS_TMP/fake.log" 7>&- &
 ms_track $!
-ms_wait_port "$FPORT" || { echo "the stand-in KMS did not start"; exit 1; }
+ms_wait_log "$MS_TMP/fake.port" '^[0-9]' || { echo "the stand-in KMS did not start"; cat "$MS_TMP/fake.log"; exit 1; }
+FPORT=$(cat "$MS_TMP/fake.port")
+ms_wait_port "$FPORT" || { echo "the stand-in KMS does not accept"; exit 1; }
 F=http://127.0.0.1:$FPORT
 
 # what a request looks like (annex X1.1)

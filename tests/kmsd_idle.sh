@@ -118,8 +118,7 @@ else
 fi
 
 if command -v apache2 >/dev/null; then
-    KPORT=$(ms_free_port) || exit 99
-    ms_start_kmsd_listen "127.0.0.1:$KPORT" "$D/kms.conf" "$MS_TMP/kmsd-listen.log" --threads 4 || exit 1
+    ms_start_kmsd_tcp "$D/kms.conf" "$MS_TMP/kmsd-listen.log" --threads 4 || exit 1
     ms_start_apache_proxy "127.0.0.1:$KPORT" || { echo "Apache did not start"; exit 1; }
     # Apache accepts with TCP_DEFER_ACCEPT (AcceptFilter http data, the
     # default on Linux): a connection that sends nothing stays in the

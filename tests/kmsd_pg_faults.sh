@@ -38,7 +38,7 @@ load() {
     rm -f "$MS_TMP/$1.answers"
     timeout -k 5 60 "$LOAD" --url "http://127.0.0.1:${MC_PORT[$2]}/keymanagement" \
         --alice-psk-file "$D/alice.psk" --bob-psk-file "$D/bob.psk" \
-        --clients 4 --requests 100000 --duration "$3" --pause-ms 50 \
+        --clients 4 --requests 100000 --duration "$3" --backoff-ms 50 \
         --answers "$MS_TMP/$1.answers" \
         >"$MS_TMP/$1.out" 2>"$MS_TMP/$1.err" &
     LOADPID=$!

@@ -46,9 +46,8 @@ MIKEYKMS_CONFIG=$D/kms.conf "$KMSD" --check-config >"$MS_TMP/out" 2>&1
 ms_check "MIKEYKMS_CONFIG names the default configuration" [ $? = 0 ]
 
 # --- TCP, 4 threads, concurrent clients
-PORT=$(ms_free_port)
-ms_start_kmsd_listen "127.0.0.1:$PORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
-T=127.0.0.1:$PORT
+ms_start_kmsd_tcp "$D/kms.conf" "$LOG" --threads 4 || exit 1
+T=127.0.0.1:$KPORT
 CLIENTS=()
 for i in $(seq 1 40); do
     "$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" -t 20 "$T" >"$MS_TMP/par.$i" 2>&1 &
@@ -138,19 +137,25 @@ post_fresh() { # NAME SOCKET DIR WANT_STATUS: a fresh Ticket Request of alice
     ms_check "$1: status $4 ($(head -n 1 "$MS_TMP/out"))" grep -q "^Status: $4 " "$MS_TMP/out"
 }
 BD=$MS_TMP/bounds
-ms_make_store "$BD" "replay_max = 10" "skew_window = 20"
+SKEW=30
+ms_make_store "$BD" "replay_max = 10" "skew_window = $SKEW"
 BSOCK=$MS_TMP/bounds.sock
 ms_start_kmsd_listen "unix:$BSOCK" "$BD/kms.conf" "$LOG" || exit 1
-# each made right before it is sent (T = now); the first entry lives until
-# its T + 21 s, far longer than the eleven exchanges take even on a busy
-# machine
-T_FIRST=$(date +%s)
-for i in $(seq 1 10); do post_fresh "replay_max 10: answer $i" "$BSOCK" "$BD" 200; done
-post_fresh "replay_max 10: the 11th" "$BSOCK" "$BD" 503
+# Each message is made right before it is sent (T = now) and its entry
+# lives until T + skew + 1. The first T lies between T0 and T1 (whole
+# seconds, taken around its exchange): no entry can die before T0 + skew,
+# so the 11th meets a full cache if it starts before then (the check says
+# how long the exchanges took), and the first entry is dead, reclaimable,
+# once T1 + skew + 2 has passed, however slowly the machine ran.
+T0=$(date +%s)
+post_fresh "replay_max 10: answer 1" "$BSOCK" "$BD" 200
+T1=$(date +%s)
+for i in $(seq 2 10); do post_fresh "replay_max 10: answer $i" "$BSOCK" "$BD" 200; done
+T11=$(date +%s)
+post_fresh "replay_max 10: the 11th, $((T11 - T0)) s after the first (< $SKEW)" "$BSOCK" "$BD" 503
 ms_check "replay cache full: Retry-After" grep -q '^Retry-After: 7' "$MS_TMP/out"
 ms_check "replay cache full: logged" grep -q 'answered 503: replay cache full' "$LOG"
-# once the first entry is dead (T + skew + 1 has passed) it is reclaimed
-LEFT=$((T_FIRST + 22 - $(date +%s)))
+LEFT=$((T1 + SKEW + 2 - $(date +%s)))
 [ "$LEFT" -gt 0 ] && sleep "$LEFT"
 post_fresh "replay cache full: recovered once its entries expired" "$BSOCK" "$BD" 200
 ms_stop "$MS_KMSD_PID"; wait "$MS_KMSD_PID"

@@ -61,23 +61,31 @@ gba_conf_lines() {
 
 # gba_start_bsf DIR [zn-test-bsf switches...]: the test BSF on a loopback
 # port (the same one on every restart: kms-znd's peer). Sets GBA_BSF_PID.
+# A port picked here that another program took before the BSF bound it
+# (the BSF exits) is replaced by another, up to five times.
 gba_start_bsf() {
-    local dir=$1
+    local dir=$1 picked= try i
     shift
     mkdir -p "$dir"
     touch "$dir/prov.txt"
-    [ -n "$GBA_BSF_PORT" ] || GBA_BSF_PORT=$(ms_free_port) || return 1
-    sed "s/^Port = 3868;/Port = $GBA_BSF_PORT;/" \
-        "$MS_SRC/doc/zn-test-bsf.fd.conf.sample" >"$dir/bsf.fd.conf"
-    ASAN_OPTIONS=detect_leaks=0 "$TEST_BSF" --diameter-conf "$dir/bsf.fd.conf" \
-        --provision "$dir/prov.txt" "$@" >>"$dir/bsf.log" 2>&1 </dev/null 7>&- &
-    GBA_BSF_PID=$!
-    ms_track "$GBA_BSF_PID"
-    local i
-    for ((i = 0; i < 100; i++)); do
-        grep -q "zn-test-bsf\[$GBA_BSF_PID\]: info: ready" "$dir/bsf.log" && return 0
-        ms_running "$GBA_BSF_PID" || break
-        sleep 0.1
+    for try in 1 2 3 4 5; do
+        if [ -z "$GBA_BSF_PORT" ]; then
+            GBA_BSF_PORT=$(ms_free_port) || return 1
+            picked=1
+        fi
+        sed "s/^Port = 3868;/Port = $GBA_BSF_PORT;/" \
+            "$MS_SRC/doc/zn-test-bsf.fd.conf.sample" >"$dir/bsf.fd.conf"
+        ASAN_OPTIONS=detect_leaks=0 "$TEST_BSF" --diameter-conf "$dir/bsf.fd.conf" \
+            --provision "$dir/prov.txt" "$@" >>"$dir/bsf.log" 2>&1 </dev/null 7>&- &
+        GBA_BSF_PID=$!
+        ms_track "$GBA_BSF_PID"
+        for ((i = 0; i < 100; i++)); do
+            grep -q "zn-test-bsf\[$GBA_BSF_PID\]: info: ready" "$dir/bsf.log" && return 0
+            ms_running "$GBA_BSF_PID" || break
+            sleep 0.1
+        done
+        ms_running "$GBA_BSF_PID" || [ -z "$picked" ] || { GBA_BSF_PORT=; continue; }
+        break
     done
     echo "the test BSF did not start"
     cat "$dir/bsf.log"

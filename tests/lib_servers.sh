@@ -89,12 +89,26 @@ ms_cleanup() {
     exit "$rc"
 }
 
-# A loopback TCP port nobody listens on (a later bind can still race with
-# another program; the server starters retry with a new port).
+# A loopback TCP port for a server of this test: outside the kernel's
+# ephemeral range (/proc/sys/net/ipv4/ip_local_port_range), where the
+# local end of every client connection (and its TIME_WAIT) lives and a
+# bind can fail although nobody listens; not used by any socket ss(8)
+# sees; and refusing a connection. A later bind can still race with
+# another program: the server starters retry with a new port.
 ms_free_port() {
-    local p i
+    local lo=32768 hi=60999 p i span
+    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || :
+    # below the range from 10000 (above the usual services), then above it
+    local below=$((lo > 10000 ? lo - 10000 : 0)) above=$((hi < 65535 ? 65535 - hi : 0))
+    span=$((below + above))
+    [ "$span" -gt 0 ] || { below=$((65535 - 1024)); above=0; span=$below; lo=$((1024 + below)); }
     for ((i = 0; i < 200; i++)); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        p=$(((RANDOM * 32768 + RANDOM) % span))
+        if [ "$p" -lt "$below" ]; then p=$((lo - below + p)); else p=$((hi + 1 + p - below)); fi
+        if command -v ss >/dev/null 2>&1 &&
+            [ -n "$(ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null)" ]; then
+            continue
+        fi
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return 0
@@ -300,8 +314,7 @@ ms_setup_listen() {
     D=$MS_TMP/kms
     ms_make_store "$D"
     LOG=$MS_TMP/kmsd.log
-    KPORT=$(ms_free_port) || exit 99
-    ms_start_kmsd_listen "127.0.0.1:$KPORT" "$D/kms.conf" "$LOG" --threads 4 || exit 1
+    ms_start_kmsd_tcp "$D/kms.conf" "$LOG" --threads 4 || exit 1
 }
 
 # ms_h2c_no_answer BASE NAME: HTTP/2 with prior knowledge on an HTTP/1
@@ -383,15 +396,60 @@ ms_start_kmsd_listen() {
     "$KMSD" --config "$conf" --listen "$spec" "$@" </dev/null >>"$log" 2>&1 7>&- &
     MS_KMSD_PID=$!
     ms_track "$MS_KMSD_PID"
-    ms_wait_log "$log" "kmsd\[$MS_KMSD_PID\]: info: serving" || { echo "kmsd did not start"; cat "$log"; return 1; }
+    ms_wait_serving "$log" || { echo "kmsd did not start"; cat "$log"; return 1; }
+}
+
+# ms_wait_serving LOG: wait (10 s) until kmsd MS_KMSD_PID says it serves;
+# fails at once when it has exited.
+ms_wait_serving() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -q -- "kmsd\[$MS_KMSD_PID\]: info: serving" "$1" 2>/dev/null && return 0
+        ms_running "$MS_KMSD_PID" || break
+        sleep 0.1
+    done
+    grep -q -- "kmsd\[$MS_KMSD_PID\]: info: serving" "$1" 2>/dev/null
+}
+
+# ms_start_kmsd_tcp CONF LOG [kmsd options...]: kmsd --listen on a free
+# loopback port; sets KPORT and MS_KMSD_PID. A port taken between the
+# pick and kmsd's bind (kmsd exits with "bind/listen") is tried again with
+# another port.
+ms_start_kmsd_tcp() {
+    local conf=$1 log=$2 try
+    shift 2
+    for try in 1 2 3 4 5; do
+        KPORT=$(ms_free_port) || return 1
+        "$KMSD" --config "$conf" --listen "127.0.0.1:$KPORT" "$@" </dev/null >>"$log" 2>&1 7>&- &
+        MS_KMSD_PID=$!
+        ms_track "$MS_KMSD_PID"
+        ms_wait_serving "$log" && return 0
+        if ! ms_running "$MS_KMSD_PID" && grep -q "kmsd\[$MS_KMSD_PID\]: .*bind/listen .*in use" "$log"; then
+            continue # the port was taken meanwhile: another one
+        fi
+        break
+    done
+    echo "kmsd did not start"
+    cat "$log"
+    return 1
 }
 
 # ms_start_lighttpd SOCKET: lighttpd/lighttpd.conf with its var.* lines set
 # for this test; sets MS_PORT and MS_LIGHTTPD_PID. Retries on a port race.
+# The caller runs kmsd on SOCKET (spawn-fcgi): the lines marked for
+# spawn-fcgi users are deleted. With MS_LIGHTTPD_KMSD="KMSD CONF THREADS"
+# they stay and lighttpd starts KMSD itself (bin-path, profile §9.48).
 # With MS_LIGHTTPD_TLS_PEM (certificate and key, PEM) it runs
 # lighttpd/lighttpd-tls.conf instead, HTTPS on MS_TLS_PORT as well.
 ms_start_lighttpd() {
     local sock=$1 dir=$MS_TMP/lighttpd try conf=lighttpd.conf wait
+    local kmsd=- conf_file=- threads=1 spawn='/# spawn-fcgi: delete this line$/d'
+    [ -f /usr/lib/lighttpd/mod_magnet.so ] ||
+        ms_skip "lighttpd's mod_magnet (lighttpd-modules-lua) is not installed"
+    if [ -n "${MS_LIGHTTPD_KMSD:-}" ]; then
+        read -r kmsd conf_file threads <<<"$MS_LIGHTTPD_KMSD"
+        spawn=
+    fi
     mkdir -p "$dir/htdocs"
     for try in 1 2 3 4 5; do
         MS_PORT=$(ms_free_port) || return 1
@@ -399,7 +457,11 @@ ms_start_lighttpd() {
         sed -e "s|^var.kms_port .*|var.kms_port   = $MS_PORT|" \
             -e "s|^var.kms_socket .*|var.kms_socket = \"$sock\"|" \
             -e "s|^var.kms_state .*|var.kms_state  = \"$dir\"|" \
-            "$MS_SRC/lighttpd/lighttpd.conf" >"$dir/lighttpd.conf"
+            -e "s|^var.kms_kmsd .*|var.kms_kmsd = \"$kmsd\"|" \
+            -e "s|^var.kms_config .*|var.kms_config = \"$conf_file\"|" \
+            -e "s|^var.kms_threads .*|var.kms_threads = \"$threads\"|" \
+            -e "s|^var.kms_errors .*|var.kms_errors = \"$MS_SRC/lighttpd/mikeykms-errors.lua\"|" \
+            -e "$spawn" "$MS_SRC/lighttpd/lighttpd.conf" >"$dir/lighttpd.conf"
         if [ -n "${MS_LIGHTTPD_TLS_PEM:-}" ]; then
             MS_TLS_PORT=$(ms_free_port) || return 1
             wait=$MS_TLS_PORT
@@ -915,6 +977,8 @@ ms_status_suite() {
     ms_expect_header "status: metrics" Content-Type "text/plain; version=0.0.4; charset=utf-8"
     ms_check "status: metrics: a counter family with its TYPE line" \
         grep -q '^# TYPE mikeykms_requests_total counter$' "$MS_TMP/b"
+    ms_check "status: metrics: every series once (Prometheus refuses a page with a duplicate)" \
+        [ -z "$(grep -v '^#' "$MS_TMP/b" | sed 's/ [^ ]*$//' | sort | uniq -d)" ]
     ms_check "status: metrics: the active ticket key's age" \
         grep -q '^mikeykms_ticket_key_age_seconds{key="tpk-0001",state="active"} [0-9]*$' "$MS_TMP/b"
     local ok0 tr0 rs0 h0 c0 ok1 tr1 rs1 h1 c1

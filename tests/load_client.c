@@ -10,12 +10,12 @@
  *   load_client --url URL --alice-psk-file F --bob-psk-file F
  *               [--clients 16] [--requests 500] [--deadline 300]
  *               [--watch-pid PID --rss-at 2000] [--answers FILE]
- *               [--duration S] [--pause-ms N]
+ *               [--duration S] [--pause-ms N] [--backoff-ms N]
  *
  * --duration S: send pairs for S seconds (requests is then only a cap),
  * counting as failed only the requests that were sent; requests= says how
- * many were. --pause-ms N: a client that got no correct answer waits N ms
- * before its next pair, as a UE backs off after a 503 (tests of faults,
+ * many were. --backoff-ms N: a client that got no correct answer waits N
+ * ms before its next pair, as a UE backs off after a 503 (tests of faults,
  * where an unpaced client would flood the web server).
  * --requests is per client (rounded up to an even number: request and
  * resolve come in pairs). --watch-pid reads VmRSS and RssAnon of PID (the responder)
@@ -27,7 +27,10 @@
  * Data, doc/profile.md §8) and the request as base64, so that a test can
  * match answers against `kmsctl records` and send requests again. Exit
  * status 0 only when every request got a correct answer before the
- * deadline; 1 otherwise; 2 for a bad command line.
+ * deadline; 1 otherwise; 2 for a bad command line. --pause-ms makes each
+ * client wait that long after each request and resolve pair, a load that
+ * leaves the machine room for what a test does meanwhile
+ * (tests/kmsd_supervise.sh kills and probes kmsd under it).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -53,7 +56,8 @@ typedef struct cfg {
     unsigned clients, requests;
     double deadline;       /* CLOCK_MONOTONIC seconds */
     bool duration;         /* --duration: the deadline ends the run */
-    unsigned pause_ms;
+    unsigned pause_ms;     /* after every pair */
+    unsigned backoff_ms;   /* after a pair that failed, in addition */
     long watch_pid;
     unsigned long rss_at;
 } cfg;
@@ -239,10 +243,10 @@ static void *run_client(void *arg)
         unsigned long bad = c->bad;
         pair(c);
         atomic_fetch_add(&sent, 2);
-        if (c->bad != bad && C.pause_ms > 0) {
-            struct timespec ts = {.tv_sec = C.pause_ms / 1000,
-                                  .tv_nsec = (long)(C.pause_ms % 1000) *
-                                             1000000L};
+        unsigned wait_ms = C.pause_ms + (c->bad != bad ? C.backoff_ms : 0);
+        if (wait_ms > 0) {
+            struct timespec ts = {.tv_sec = wait_ms / 1000,
+                                  .tv_nsec = (long)(wait_ms % 1000) * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
@@ -254,7 +258,8 @@ static int usage(const char *why)
     fprintf(stderr, "load_client: %s\nusage: load_client --url URL "
             "--alice-psk-file F --bob-psk-file F [--clients N] "
             "[--requests N] [--deadline S] [--watch-pid PID --rss-at N] "
-            "[--answers FILE]\n",
+            "[--answers FILE] [--duration S] [--pause-ms N] "
+            "[--backoff-ms N]\n",
             why);
     return 2;
 }
@@ -310,12 +315,14 @@ int main(int argc, char **argv)
         else if (strcmp(o, "--duration") == 0) {
             deadline_s = strtod(v, NULL);
             C.duration = true;
-        } else if (strcmp(o, "--pause-ms") == 0)
-            C.pause_ms = (unsigned)strtoul(v, NULL, 10);
+        } else if (strcmp(o, "--backoff-ms") == 0)
+            C.backoff_ms = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(o, "--watch-pid") == 0)
             C.watch_pid = strtol(v, NULL, 10);
         else if (strcmp(o, "--rss-at") == 0)
             C.rss_at = strtoul(v, NULL, 10);
+        else if (strcmp(o, "--pause-ms") == 0)
+            C.pause_ms = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(o, "--answers") == 0) {
             if ((answers = fopen(v, "w")) == NULL)
                 return usage("cannot write the --answers file");

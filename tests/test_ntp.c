@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "codec/mikey_const.h"
+#include "util/mikey_const.h"
 #include "util/ntp.h"
 
 START_TEST(test_known_values)
@@ -69,13 +69,27 @@ START_TEST(test_round_trips)
 }
 END_TEST
 
+/* Now between two readings of the clock mk_ntp_now reads (CLOCK_REALTIME),
+ * to the nanosecond the NTP fraction keeps. Not time(NULL): glibc reads
+ * it from the coarse clock, which lags CLOCK_REALTIME by up to a tick, so
+ * "after" could still be the second before a now read a moment earlier. */
+static uint64_t unix_ns(uint64_t sec, uint32_t nsec)
+{
+    return sec * 1000000000u + nsec;
+}
+
 START_TEST(test_now)
 {
-    time_t before = time(NULL);
+    struct timespec before, after;
+    ck_assert_int_eq(clock_gettime(CLOCK_REALTIME, &before), 0);
     uint64_t n = mk_ntp_now();
-    time_t after = time(NULL);
-    ck_assert_uint_ge(mk_ntp_to_unix(n), (uint64_t)before);
-    ck_assert_uint_le(mk_ntp_to_unix(n), (uint64_t)after);
+    ck_assert_int_eq(clock_gettime(CLOCK_REALTIME, &after), 0);
+    uint64_t now = unix_ns(mk_ntp_to_unix(n), mk_ntp_to_unix_nsec(n));
+    /* nanoseconds survive the NTP fraction exactly (test_round_trips) */
+    ck_assert_uint_ge(now, unix_ns((uint64_t)before.tv_sec,
+                                   (uint32_t)before.tv_nsec));
+    ck_assert_uint_le(now, unix_ns((uint64_t)after.tv_sec,
+                                   (uint32_t)after.tv_nsec));
 }
 END_TEST
 

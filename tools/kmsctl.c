@@ -344,7 +344,7 @@ static bool file_nonempty(const char *p)
     return stat(p, &st) == 0 && st.st_size > 0;
 }
 
-int kc_cmd_init(kmsctl *k, int argc, char **argv)
+static int kc_cmd_init(kmsctl *k, int argc, char **argv)
 {
     mk_key mkey = {0};
     mk_err e;
@@ -428,7 +428,7 @@ int kc_cmd_init(kmsctl *k, int argc, char **argv)
 
 /* `migrate`: an existing store's schema brought forward (init does it
  * too, and makes what is missing; this one makes nothing new). */
-int kc_cmd_migrate(kmsctl *k, int argc, char **argv)
+static int kc_cmd_migrate(kmsctl *k, int argc, char **argv)
 {
     mk_key mkey = {0};
     int rc = need_paths(k);
@@ -462,7 +462,7 @@ int kc_cmd_migrate(kmsctl *k, int argc, char **argv)
  * opened with the master key (which proves the key is the store's), its
  * node's journal drained so that every record is in the file, then every
  * row copied with its keys wrapped as they are. */
-int kc_cmd_migrate_store(kmsctl *k, int argc, char **argv)
+static int kc_cmd_migrate_store(kmsctl *k, int argc, char **argv)
 {
     const char *from = NULL, *to = NULL, *val;
     mk_key mkey = {0};

@@ -78,9 +78,6 @@ mk_err kc_records(kmsctl *k, uint64_t since_unix, const char *subscriber,
 mk_err kc_records_prune(kmsctl *k, uint64_t before_unix, size_t max,
                         size_t *deleted);
 
-int kc_cmd_init(kmsctl *k, int argc, char **argv);
-int kc_cmd_migrate(kmsctl *k, int argc, char **argv);
-int kc_cmd_migrate_store(kmsctl *k, int argc, char **argv);
 int kc_cmd_subscriber(kmsctl *k, int argc, char **argv);
 int kc_cmd_ticketkey(kmsctl *k, int argc, char **argv);
 int kc_cmd_records(kmsctl *k, int argc, char **argv);

@@ -133,17 +133,14 @@ static const char *key_names(const mk_key_set *ks, size_t first, bool mpkr,
     return buf;
 }
 
-static int steps(run *r, chain_state *s)
+/* Steps 1-3: alice's Ticket Request, its answer, her TRANSFER_INIT. */
+static int alice_steps(run *r, chain_state *s)
 {
     const ue_chain_params *p = r->p;
     mk_ue_request_params rq;
     mk_ue_transfer_params tp;
-    mk_ue_transfer_resp_params trp;
-    mk_ue_fixed none;
     char flags[16], names[128];
     mk_err e;
-
-    memset(&none, 0, sizeof none);
 
     /* 1: alice's Ticket Request (RFC 6043 §4.2.1) */
     begin(r, 1, "request");
@@ -194,6 +191,18 @@ static int steps(run *r, chain_state *s)
     if (e != MK_OK)
         return fail_err(r, e, NULL, "KMS");
     say(r, "alice -> bob", "TRANSFER_INIT, %zu bytes", s->ti.n);
+    return 0;
+}
+
+/* Steps 4-6: bob's Ticket Resolve, its answer, his TRANSFER_RESP. */
+static int bob_steps(run *r, chain_state *s)
+{
+    const ue_chain_params *p = r->p;
+    mk_ue_transfer_resp_params trp;
+    mk_ue_fixed none;
+    mk_err e;
+
+    memset(&none, 0, sizeof none);
 
     /* 4: bob's Ticket Resolve (§4.2.3) */
     begin(r, 4, "resolve");
@@ -235,6 +244,13 @@ static int steps(run *r, chain_state *s)
     if (e != MK_OK)
         return fail_err(r, e, NULL, "KMS");
     say(r, "bob -> alice", "TRANSFER_RESP, %zu bytes", s->tr.n);
+    return 0;
+}
+
+/* Steps 7-8: alice takes TRANSFER_RESP; both sides' SRTP keys compared. */
+static int final_steps(run *r, chain_state *s)
+{
+    mk_err e;
 
     /* 7: alice checks TRANSFER_RESP (forks MPKr and the TGKs first) */
     begin(r, 7, "accept-transfer-resp");
@@ -277,6 +293,16 @@ static int steps(run *r, chain_state *s)
         }
     }
     return 0;
+}
+
+static int steps(run *r, chain_state *s)
+{
+    int rc = alice_steps(r, s);
+    if (rc == 0)
+        rc = bob_steps(r, s);
+    if (rc == 0)
+        rc = final_steps(r, s);
+    return rc;
 }
 
 int ue_chain_run(const ue_chain_params *p, FILE *out, FILE *err)

@@ -9,7 +9,7 @@
  * verification, SHA-256, randomness (RAND_bytes only) and the known-answer
  * self test run before serving.
  *
- * Algorithm numbers are the wire values of codec/mikey_const.h.
+ * Algorithm numbers are the wire values of util/mikey_const.h.
  * Every function wipes its intermediate secrets on every path.
  */
 #ifndef MK_CRYPTO_CRYPTO_H
@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec/mikey_const.h"
+#include "util/mikey_const.h"
 #include "util/cursor.h"
 #include "util/err.h"
 
@@ -191,7 +191,7 @@ mk_err mk_gba_ks_naf(mk_bytes ks, mk_bytes rand, mk_bytes impi,
                      mk_bytes naf_id, uint8_t out[MK_GBA_KEY_LEN]);
 
 /* The hashes of HTTP Digest (RFC 7616 §3.4.1), named by the CHASH numbers
- * of codec/mikey_const.h: MK_HASH_MD5, MK_HASH_SHA256 (no other). */
+ * of util/mikey_const.h: MK_HASH_MD5, MK_HASH_SHA256 (no other). */
 typedef enum mk_hash_func mk_hash_alg;
 size_t mk_hash_len(mk_hash_alg alg); /* 16, 32; 0 for any other alg */
 mk_err mk_hash(mk_hash_alg alg, const mk_bytes *parts, size_t nparts,

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "codec/mikey_const.h"
+#include "util/mikey_const.h"
 #include "gba/gba.h"
 #include "store/node.h"
 #include "store/pgstore.h"

@@ -3,7 +3,7 @@
 
 #include <time.h>
 
-#include "codec/mikey_const.h"
+#include "util/mikey_const.h"
 
 #define NS_PER_S 1000000000u
 #define ERA_SECONDS ((uint64_t)1 << 32)

@@ -43,7 +43,7 @@ uint32_t mk_ntp32_from_unix(uint64_t sec);
 uint64_t mk_ntp32_to_unix(uint32_t ntp32);
 
 /* The 64-bit T that goes into the AES-CM IV (RFC 3830 §4.2.3) for a TS
- * value of the given TS type (codec/mikey_const.h mk_ts_type):
+ * value of the given TS type (util/mikey_const.h mk_ts_type):
  *   NTP-UTC (0), NTP (1): the 64-bit value as is;
  *   COUNTER (2):    the 32-bit counter padded with leading zeros to 64 bits
  *                   (RFC 3830 §6.6);

@@ -1,10 +1,12 @@
 /* mikey_const.h - wire constants of MIKEY (RFC 3830) and MIKEY-TICKET
- * (RFC 6043), shared by the codec, the crypto module and the KMS.
+ * (RFC 6043), shared by the codec, the crypto module and the KMS. In util,
+ * the bottom layer, because util (ntp.c: the TS types) and crypto (the
+ * algorithm numbers) need them and may not use the codec above them.
  *
  * Owns: numbers only. Names for printing live in codec/names.c.
  */
-#ifndef MK_CODEC_MIKEY_CONST_H
-#define MK_CODEC_MIKEY_CONST_H
+#ifndef MK_UTIL_MIKEY_CONST_H
+#define MK_UTIL_MIKEY_CONST_H
 
 #define MK_VERSION 1
 
