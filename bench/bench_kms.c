@@ -84,7 +84,8 @@ static int add_sub(mk_sqlstore *s, bool alice)
     const char *id = alice ? "alice-psk" : "bob-psk";
     memcpy(sub.psk_id, id, strlen(id));
     sub.psk_id_len = strlen(id);
-    mk_key_copy(&sub.psk, MK_BYTES(alice ? psk_a : psk_b, 16));
+    if (mk_key_copy(&sub.psk, MK_BYTES(alice ? psk_a : psk_b, 16)) != MK_OK)
+        return -1;
     strcpy(sub.impu[0], alice ? ALICE : BOB);
     sub.n_impu = 1;
     sub.active = true;

@@ -799,7 +799,7 @@ START_TEST(test_missing_node_file)
     ck_assert_uint_eq(moved, 1);
     mk_sqlstore_close(s);
     char path[160];
-    mk_node_default_path(db_path, path, sizeof path);
+    ck_assert_int_eq(mk_node_default_path(db_path, path, sizeof path), MK_OK);
     ck_assert_int_eq(unlink(path), 0);
     ck_assert_int_eq(mk_sqlstore_open(db_path, MK_BYTES(MASTER, 32), 5000,
                                       &s),

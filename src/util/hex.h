@@ -18,7 +18,7 @@ int mk_hex_digit(char ch);
 /* Decode the n characters of s into out: MK_E_VALUE when a character is
  * not a hex digit or n is odd, MK_E_NOSPACE when n / 2 > cap. */
 mk_err mk_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap,
-                     size_t *len);
+                     size_t *len) MK_MUST_USE;
 
 /* out receives 2 n lowercase digits and a NUL (2 n + 1 bytes). */
 void mk_hex_encode(const uint8_t *b, size_t n, char *out);
