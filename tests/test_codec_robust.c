@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "codec_samples.h"
-#include "guard.h"
+#include "lib/guard.h"
 
 /* one length field of a sample */
 typedef struct lf {

@@ -10,6 +10,7 @@
 
 #include "test_kms_fixture.h"
 #include "util/ntp.h"
+#include "lib/check_main.h"
 
 static const mk_suite *suites[2];
 
@@ -1506,9 +1507,5 @@ int main(void)
     tcase_add_test(tc, test_operator_change_applies_at_once);
     tcase_add_test(tc, test_new_and_config);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

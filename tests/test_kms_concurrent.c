@@ -15,6 +15,7 @@
 
 #include "test_kms_fixture.h"
 #include "util/ntp.h"
+#include "lib/check_main.h"
 
 #define PER_PROC 2000
 
@@ -151,9 +152,5 @@ int main(void)
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
     tcase_add_test(tc, test_two_processes_one_store);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

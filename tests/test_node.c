@@ -21,6 +21,7 @@
 
 #include "store/node_int.h"
 #include "store/store.h"
+#include "lib/check_main.h"
 
 static char dir[64];
 static char node_path[128];
@@ -1148,9 +1149,5 @@ static Suite *node_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(node_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mk_check_run(node_suite());
 }

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guard.h"
+#include "lib/check_main.h"
+#include "lib/guard.h"
 #include "util/cursor.h"
 #include "util/err.h"
 #include "util/uri.h"
@@ -201,9 +202,5 @@ int main(void)
     tcase_add_test(tc, test_err_table_complete);
     tcase_add_test(tc, test_uri_sip_tel);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }
