@@ -14,6 +14,7 @@
 # So `#include <openssl/evp.h>` in a codec file fails here even before a
 # symbol of it is used. Output is TAP, one result per module and look.
 set -u
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib/tap.sh"
 : "${top_builddir:=.}"
 NM=${NM:-nm}
 cd "$top_builddir" || exit 99
@@ -32,13 +33,6 @@ front  src/libmikeyfront.a  util,codec,crypto,proto,gba,kms,store   -
 http   src/libmikeyhttp.a   util,codec,crypto,proto,gba,kms         -
 fcgi   src/libmikeyfcgi.a   util,codec,crypto,proto,gba,kms,store,front,http fcgi
 "
-
-n=0 fails=0
-result() { # OK(0/1) TEXT
-    n=$((n + 1))
-    if [ "$1" = 0 ]; then echo "ok $n - $2"; else
-        echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
 
 # every module's defined symbols: "symbol module"
 defs=$(mktemp) || exit 99
@@ -74,7 +68,8 @@ while read -r mod lib uses exts; do
             printf "#     %s uses %s of %s\n", $1, $2, o
         }')
     [ -z "$bad" ] || printf '# %s: symbols of modules or libraries it may not use:\n%s\n' "$mod" "$bad"
-    result "$([ -z "$bad" ]; echo $?)" "$mod: symbols only of ${uses/-/no module} and ${exts/-/no outside library}"
+    tap_check "$mod: symbols only of ${uses/-/no module} and ${exts/-/no outside library}" \
+        [ -z "$bad" ]
 
     # headers: the dependency files of the library's objects
     dir=src/$mod
@@ -84,8 +79,7 @@ while read -r mod lib uses exts; do
         grep -q '\.h' "$po" 2>/dev/null && echo "$po"
     done)
     if [ -z "$pos" ]; then
-        n=$((n + 1))
-        echo "ok $n - $mod: headers # SKIP no dependency files (--disable-dependency-tracking)"
+        tap_skip "$mod: headers" "no dependency files (--disable-dependency-tracking)"
         continue
     fi
     bad=$(for po in $pos; do
@@ -117,8 +111,8 @@ while read -r mod lib uses exts; do
             printf "#     %s includes %s of %s\n", $1, h, m
         }' | sort -u)
     [ -z "$bad" ] || printf '# %s: headers of modules or libraries it may not use:\n%s\n' "$mod" "$bad"
-    result "$([ -z "$bad" ]; echo $?)" "$mod: headers only of ${uses/-/no module} and ${exts/-/no outside library}"
+    tap_check "$mod: headers only of ${uses/-/no module} and ${exts/-/no outside library}" \
+        [ -z "$bad" ]
 done <<<"$TABLE"
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

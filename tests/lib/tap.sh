@@ -30,6 +30,13 @@ tap_check() {
     fi
 }
 
+# tap_skip NAME REASON: a check that cannot be made here (counted as
+# skipped, not passed).
+tap_skip() {
+    TAP_N=$((TAP_N + 1))
+    echo "ok $TAP_N - $1 # SKIP $2"
+}
+
 # tap_unless STATUS MESSAGE: the check of the caller's line just made
 # (STATUS 0: passed, named by the line; else failed, with MESSAGE), for
 # tests written as `COMMAND || fail MESSAGE`.
