@@ -5,7 +5,7 @@
 # libraries. Two looks at every object of every module library:
 #   symbols  (nm): an undefined symbol defined by another module must be
 #            one of the modules it may use; one of an outside library
-#            (by prefix: OpenSSL, SQLite, LMDB, libfcgi, libcurl,
+#            (by prefix: OpenSSL, SQLite, LMDB, libpq, libfcgi, libcurl,
 #            freeDiameter) must be of a library the module may use;
 #   headers  (the compiler's dependency files, .deps/*.Po): a header of
 #            src/<module>/ must be of a module it may use (or the store
@@ -28,7 +28,7 @@ proto  src/libmikeyproto.a  util,codec,crypto                       -
 gba    src/libmikeygba.a    util,codec,crypto                       -
 kms    src/libmikeykms.a    util,codec,crypto,proto,gba             -
 ue     src/libmikeyue.a     util,codec,crypto,proto,gba             -
-store  src/libmikeystore.a  util,codec,crypto,gba                   sqlite,lmdb
+store  src/libmikeystore.a  util,codec,crypto,gba                   sqlite,lmdb,pq
 front  src/libmikeyfront.a  util,codec,crypto,proto,gba,kms,store   -
 http   src/libmikeyhttp.a   util,codec,crypto,proto,gba,kms         -
 fcgi   src/libmikeyfcgi.a   util,codec,crypto,proto,gba,kms,store,front,http fcgi
@@ -49,6 +49,7 @@ EXT_SYM='function ext(s) {
     if (s ~ /^(EVP_|OPENSSL_|OSSL_|RAND_|ERR_|CRYPTO_|HMAC|BN_|PKCS5_|SHA1|SHA2|SHA5|AES_)/) return "openssl"
     if (s ~ /^sqlite3_/) return "sqlite"
     if (s ~ /^mdb_/) return "lmdb"
+    if (s ~ /^PQ/) return "pq"
     if (s ~ /^(FCGX_|FCGI_)/) return "fcgi"
     if (s ~ /^curl_/) return "curl"
     if (s ~ /^fd_/) return "freediameter"
@@ -90,6 +91,7 @@ while read -r mod lib uses exts; do
             if (h ~ /\/openssl\//) return "openssl"
             if (h ~ /\/sqlite3(ext)?\.h$/) return "sqlite"
             if (h ~ /\/lmdb\.h$/) return "lmdb"
+            if (h ~ /\/(libpq-fe\.h|postgresql\/)/) return "pq"
             if (h ~ /\/(fcgiapp|fcgi_stdio|fcgio|fastcgi|fcgi_config)\.h$/) return "fcgi"
             if (h ~ /\/curl\//) return "curl"
             if (h ~ /\/freeDiameter\//) return "freediameter"
