@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "codec/mikey.h"
+#include "util/hex.h"
 
 /* tests/test_codec_samples.c "request_resp" */
 static const char request_resp_hex[] =
@@ -27,17 +28,6 @@ static const char request_resp_hex[] =
     "c7ced5dce3eaf1f8ff060d141b222930373e454c535a61686f767d848b9299a0a7aeb5bc"
     "c3cad1d8dfe6edf4fb02091000000191989fa6adb4bbc2c9d0d7dee5ecf3fa01080f16";
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (; h[0] && h[1] && n < cap; h += 2) {
-        unsigned v;
-        if (sscanf(h, "%2x", &v) != 1)
-            break;
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
 
 static double now(void)
 {
@@ -66,8 +56,10 @@ int main(int argc, char **argv)
         fputs("usage: bench_decode [--full] [N]\n", stderr);
         return 2;
     }
-    size_t len = unhex(request_resp_hex, msg, sizeof msg);
-    if (mk_message_decode(MK_BYTES(msg, len), &m) != MK_OK || m.chain.count != 5) {
+    size_t len = 0;
+    if (mk_hex_decode(request_resp_hex, strlen(request_resp_hex), msg,
+                      sizeof msg, &len) != MK_OK ||
+        mk_message_decode(MK_BYTES(msg, len), &m) != MK_OK || m.chain.count != 5) {
         fputs("bench_decode: the sample does not decode\n", stderr);
         return 1;
     }

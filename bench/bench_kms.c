@@ -156,25 +156,32 @@ static unsigned run_threads(worker *ws, unsigned nt, mk_service service,
     return bad;
 }
 
-int main(int argc, char **argv)
+/* The command line (see the top of the file). */
+typedef struct opts {
+    const mk_suite *suite;
+    bool fork, durable, mem;
+    unsigned n, nthreads;
+    const char *dir;
+} opts;
+
+/* 0, or the exit status of a usage error (2). */
+static int parse_opts(int argc, char **argv, opts *o)
 {
-    const mk_suite *suite = &mk_suite_128;
-    bool fork = false, durable = false, mem = false;
-    unsigned n = 20000, nthreads = 0;
-    const char *dir = "/tmp";
+    *o = (opts){.suite = &mk_suite_128, .n = 20000, .dir = "/tmp"};
     int a = 1;
     for (; a < argc && argv[a][0] == '-'; a++) {
         if (strcmp(argv[a], "--256") == 0)
-            suite = &mk_suite_256;
+            o->suite = &mk_suite_256;
         else if (strcmp(argv[a], "--fork") == 0)
-            fork = true;
+            o->fork = true;
         else if (strcmp(argv[a], "--durable") == 0)
-            durable = true;
+            o->durable = true;
         else if (strcmp(argv[a], "--mem") == 0)
-            mem = true;
+            o->mem = true;
         else if (strcmp(argv[a], "--threads") == 0 && a + 1 < argc &&
-                 (nthreads = (unsigned)strtoul(argv[a + 1], NULL, 10)) >= 1 &&
-                 nthreads <= 64)
+                 (o->nthreads = (unsigned)strtoul(argv[a + 1], NULL, 10)) >=
+                     1 &&
+                 o->nthreads <= 64)
             a++;
         else {
             fprintf(stderr, "usage: %s [--256] [--fork] [--durable] "
@@ -183,76 +190,26 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (mem && nthreads > 0) {
+    if (o->mem && o->nthreads > 0) {
         fprintf(stderr, "bench_kms: --mem and --threads exclude each other\n");
         return 2;
     }
     if (a < argc)
-        n = (unsigned)strtoul(argv[a++], NULL, 10);
+        o->n = (unsigned)strtoul(argv[a++], NULL, 10);
     if (a < argc)
-        dir = argv[a++];
-    if (n == 0)
-        n = 1;
-    memset(psk_a, 0x2b, sizeof psk_a);
-    memset(psk_b, 0x3c, sizeof psk_b);
+        o->dir = argv[a++];
+    if (o->n == 0)
+        o->n = 1;
+    return 0;
+}
 
-    char tmpl[512], path[600];
-    snprintf(tmpl, sizeof tmpl, "%s/bench_kms.XXXXXX", dir);
-    if (mkdtemp(tmpl) == NULL) {
-        perror("mkdtemp");
-        return 1;
-    }
-    snprintf(path, sizeof path, "%s/kms.db", tmpl);
-    mk_sqlstore *sql = NULL;
-    mk_node *node = NULL;
-    mk_node_config ncfg;
-    mk_node_config_defaults(&ncfg);
-    ncfg.durable = durable;
-    mk_err e = mk_sqlstore_open(path, MK_BYTES(master, 32), 5000, &sql);
-    if (e != MK_OK)
-        die("open store", e);
-    if ((e = mk_sqlstore_set_durable(sql, durable)) != MK_OK)
-        die("durable", e);
-    if ((e = mk_sqlstore_node_open(sql, &ncfg, &node)) != MK_OK)
-        die("node state", e);
-    if (add_sub(sql, true) || add_sub(sql, false))
-        die("subscribers", MK_E_INTERNAL);
-    uint64_t t0 = mk_ntp_now();
-    mk_ticket_key_info tki;
-    if ((e = mk_sqlstore_ticket_key_rotate(sql, mk_ntp_to_unix(t0), &tki)))
-        die("ticket key", e);
-    mk_kms_store iface = mk_sqlstore_interface(sql);
-    /* --mem: the test library's in-memory store (tests/lib/mem_store.h),
-     * filled once from the SQLite store */
-    mk_mem_store ms;
-    if (mem) {
-        mk_subscriber sub;
-        if (mk_mem_store_init(&ms, 4 * (size_t)n + 16) != MK_OK)
-            die("in-memory store", MK_E_INTERNAL);
-        for (int i = 0; i < 2; i++) {
-            if (mk_sqlstore_subscriber_get(sql, str(i ? "bob-psk" : "alice-psk"),
-                                           &sub) != MK_OK ||
-                mk_mem_store_add(&ms, &sub) != MK_OK)
-                die("in-memory store", MK_E_INTERNAL);
-            mk_subscriber_wipe(&sub);
-        }
-        if (iface.ticket_key_active(iface.ctx, &ms.tk) != MK_OK)
-            die("in-memory store", MK_E_INTERNAL);
-        iface = mk_mem_store_interface(&ms);
-    }
-    mk_kms_config cfg;
-    mk_kms_config_defaults(&cfg);
-    mk_kms *kms = mk_kms_new(&cfg, &iface, &e);
-    if (kms == NULL)
-        die("mk_kms_new", e);
-
-    msg *reqs = calloc(n, sizeof *reqs), *ress = calloc(n, sizeof *ress);
-    mk_kms_answer *ans = malloc(sizeof *ans);
-    mk_ue_ticket *tk = calloc(1, sizeof *tk);
-    if (!reqs || !ress || !ans || !tk)
-        die("memory", MK_E_INTERNAL);
-
-    /* build the messages */
+/* The messages, built before the clock starts: n REQUEST_INITs, and n
+ * RESOLVE_INITs of one ticket (one TRANSFER_INIT), all with T = t0. */
+static void build_msgs(mk_kms *kms, const mk_suite *suite, bool fork,
+                       unsigned n, uint64_t t0, msg *reqs, msg *ress,
+                       mk_kms_answer *ans, mk_ue_ticket *tk)
+{
+    mk_err e;
     mk_ue_request_params p;
     mk_ue_request_params_init(&p, suite);
     creds(true, &p.creds);
@@ -298,25 +255,162 @@ int main(int argc, char **argv)
                                     ress[i].b, sizeof ress[i].b,
                                     &ress[i].n)))
             die("resolve_init", e);
+}
+
+/* --threads: the workers' connections, all committing to the process's
+ * one node state. */
+static void open_workers(worker *ws, unsigned nthreads, const char *path,
+                         mk_node *node, const mk_kms_config *cfg, uint64_t t0)
+{
+    mk_err e = MK_OK;
+    for (unsigned t = 0; t < nthreads; t++) {
+        if ((e = mk_sqlstore_open_existing(path, MK_BYTES(master, 32), 5000,
+                                           &ws[t].sql)) != MK_OK)
+            die("open store", e);
+        mk_sqlstore_attach_node(ws[t].sql, node);
+        ws[t].iface = mk_sqlstore_interface(ws[t].sql);
+        ws[t].kms = mk_kms_new(cfg, &ws[t].iface, &e);
+        ws[t].ans = malloc(sizeof *ws[t].ans);
+        if (ws[t].kms == NULL || ws[t].ans == NULL)
+            die("worker", e);
+        ws[t].t0 = t0;
+    }
+}
+
+/* Elapsed (s) and CPU (c) seconds at the start, after the requests and
+ * after the resolves; around the drain (d, dc). */
+typedef struct timing {
+    double s0, s1, s2, c0, c1, c2, d0, d1, dc0, dc1;
+    size_t drained;
+    unsigned bad;
+} timing;
+
+static void report(const opts *o, const timing *t)
+{
+    printf("bench_kms: %s suite, forking %s, N=%u, %s%s\n",
+           o->suite == &mk_suite_256 ? "256-bit" : "128-bit",
+           o->fork ? "on" : "off", o->n,
+           o->mem       ? "in-memory store (--mem)"
+           : o->durable ? "node state with fdatasync (--durable)"
+                        : "node state in the page cache",
+           o->nthreads > 0 ? ", threads" : "");
+    if (!o->mem)
+        printf("  store directory: %s\n", o->dir);
+    printf("  ticket requests: %9.0f /s  (%.1f us each, %.1f us CPU)\n",
+           o->n / (t->s1 - t->s0), 1e6 * (t->s1 - t->s0) / o->n,
+           1e6 * (t->c1 - t->c0) / o->n);
+    printf("  ticket resolves: %9.0f /s  (%.1f us each, %.1f us CPU)\n",
+           o->n / (t->s2 - t->s1), 1e6 * (t->s2 - t->s1) / o->n,
+           1e6 * (t->c2 - t->c1) / o->n);
+    printf("  answers not OK:  %u\n", t->bad);
+    if (o->nthreads > 0)
+        printf("  threads: %u\n", o->nthreads);
+    if (!o->mem && t->drained > 0)
+        printf("  records drained into the store: %zu, %.1f us each "
+               "(%.1f us CPU)\n",
+               t->drained, 1e6 * (t->d1 - t->d0) / (double)t->drained,
+               1e6 * (t->dc1 - t->dc0) / (double)t->drained);
+}
+
+/* The store, its side files and the node state's, and the directory. */
+static void remove_store(const char *path, const char *dir)
+{
+    unlink(path);
+    static const char *const sides[] = {"-wal", "-shm", "-node",
+                                        "-node-lock", "-node-drain",
+                                        "-node-stats", "-node-boot"};
+    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+        char side[700];
+        snprintf(side, sizeof side, "%s%s", path, sides[i]);
+        unlink(side);
+    }
+    rmdir(dir);
+}
+
+/* The SQLite store at path with its node state and the two subscribers. */
+static void open_bench_store(const char *path, bool durable,
+                             mk_sqlstore **sql, mk_node **node)
+{
+    mk_node_config ncfg;
+    mk_node_config_defaults(&ncfg);
+    ncfg.durable = durable;
+    mk_err e = mk_sqlstore_open(path, MK_BYTES(master, 32), 5000, sql);
+    if (e != MK_OK)
+        die("open store", e);
+    if ((e = mk_sqlstore_set_durable(*sql, durable)) != MK_OK)
+        die("durable", e);
+    if ((e = mk_sqlstore_node_open(*sql, &ncfg, node)) != MK_OK)
+        die("node state", e);
+    if (add_sub(*sql, true) || add_sub(*sql, false))
+        die("subscribers", MK_E_INTERNAL);
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc != 0)
+        return rc;
+    const mk_suite *suite = o.suite;
+    bool fork = o.fork, durable = o.durable, mem = o.mem;
+    unsigned n = o.n, nthreads = o.nthreads;
+    const char *dir = o.dir;
+    memset(psk_a, 0x2b, sizeof psk_a);
+    memset(psk_b, 0x3c, sizeof psk_b);
+
+    char tmpl[512], path[600];
+    snprintf(tmpl, sizeof tmpl, "%s/bench_kms.XXXXXX", dir);
+    if (mkdtemp(tmpl) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/kms.db", tmpl);
+    mk_sqlstore *sql = NULL;
+    mk_node *node = NULL;
+    mk_err e;
+    open_bench_store(path, durable, &sql, &node);
+    uint64_t t0 = mk_ntp_now();
+    mk_ticket_key_info tki;
+    if ((e = mk_sqlstore_ticket_key_rotate(sql, mk_ntp_to_unix(t0), &tki)))
+        die("ticket key", e);
+    mk_kms_store iface = mk_sqlstore_interface(sql);
+    /* --mem: the test library's in-memory store (tests/lib/mem_store.h),
+     * filled once from the SQLite store */
+    mk_mem_store ms;
+    if (mem) {
+        mk_subscriber sub;
+        if (mk_mem_store_init(&ms, 4 * (size_t)n + 16) != MK_OK)
+            die("in-memory store", MK_E_INTERNAL);
+        for (int i = 0; i < 2; i++) {
+            if (mk_sqlstore_subscriber_get(sql, str(i ? "bob-psk" : "alice-psk"),
+                                           &sub) != MK_OK ||
+                mk_mem_store_add(&ms, &sub) != MK_OK)
+                die("in-memory store", MK_E_INTERNAL);
+            mk_subscriber_wipe(&sub);
+        }
+        if (iface.ticket_key_active(iface.ctx, &ms.tk) != MK_OK)
+            die("in-memory store", MK_E_INTERNAL);
+        iface = mk_mem_store_interface(&ms);
+    }
+    mk_kms_config cfg;
+    mk_kms_config_defaults(&cfg);
+    mk_kms *kms = mk_kms_new(&cfg, &iface, &e);
+    if (kms == NULL)
+        die("mk_kms_new", e);
+
+    msg *reqs = calloc(n, sizeof *reqs), *ress = calloc(n, sizeof *ress);
+    mk_kms_answer *ans = malloc(sizeof *ans);
+    mk_ue_ticket *tk = calloc(1, sizeof *tk);
+    if (!reqs || !ress || !ans || !tk)
+        die("memory", MK_E_INTERNAL);
+
+    build_msgs(kms, suite, fork, n, t0, reqs, ress, ans, tk);
 
     /* --threads: the workers' connections, opened before the clock starts,
      * all committing to the process's one node state */
     worker ws[64];
     memset(ws, 0, sizeof ws);
-    if (nthreads > 0) {
-        for (unsigned t = 0; t < nthreads; t++) {
-            if ((e = mk_sqlstore_open_existing(path, MK_BYTES(master, 32),
-                                               5000, &ws[t].sql)) != MK_OK)
-                die("open store", e);
-            mk_sqlstore_attach_node(ws[t].sql, node);
-            ws[t].iface = mk_sqlstore_interface(ws[t].sql);
-            ws[t].kms = mk_kms_new(&cfg, &ws[t].iface, &e);
-            ws[t].ans = malloc(sizeof *ws[t].ans);
-            if (ws[t].kms == NULL || ws[t].ans == NULL)
-                die("worker", e);
-            ws[t].t0 = t0;
-        }
-    }
+    open_workers(ws, nthreads, path, node, &cfg, t0);
 
     /* time mk_kms_handle only; without --threads on this thread, with the
      * same loop the workers run */
@@ -350,26 +444,8 @@ int main(int argc, char **argv)
         die("drain", e);
     double d1 = now_s(), dc1 = cpu_s();
 
-    printf("bench_kms: %s suite, forking %s, N=%u, %s%s\n",
-           suite == &mk_suite_256 ? "256-bit" : "128-bit", fork ? "on" : "off",
-           n, mem ? "in-memory store (--mem)"
-                  : durable ? "node state with fdatasync (--durable)"
-                            : "node state in the page cache",
-           nthreads > 0 ? ", threads" : "");
-    if (!mem)
-        printf("  store directory: %s\n", dir);
-    printf("  ticket requests: %9.0f /s  (%.1f us each, %.1f us CPU)\n",
-           n / (s1 - s0), 1e6 * (s1 - s0) / n, 1e6 * (c1 - c0) / n);
-    printf("  ticket resolves: %9.0f /s  (%.1f us each, %.1f us CPU)\n",
-           n / (s2 - s1), 1e6 * (s2 - s1) / n, 1e6 * (c2 - c1) / n);
-    printf("  answers not OK:  %u\n", bad);
-    if (nthreads > 0)
-        printf("  threads: %u\n", nthreads);
-    if (!mem && drained > 0)
-        printf("  records drained into the store: %zu, %.1f us each "
-               "(%.1f us CPU)\n",
-               drained, 1e6 * (d1 - d0) / (double)drained,
-               1e6 * (dc1 - dc0) / (double)drained);
+    timing tm = {s0, s1, s2, c0, c1, c2, d0, d1, dc0, dc1, drained, bad};
+    report(&o, &tm);
 
     mk_kms_free(kms);
     if (mem)
@@ -380,15 +456,6 @@ int main(int argc, char **argv)
     free(reqs);
     free(ress);
     free(ans);
-    unlink(path);
-    static const char *const sides[] = {"-wal", "-shm", "-node",
-                                        "-node-lock", "-node-drain",
-                                        "-node-stats", "-node-boot"};
-    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
-        char side[700];
-        snprintf(side, sizeof side, "%s%s", path, sides[i]);
-        unlink(side);
-    }
-    rmdir(tmpl);
+    remove_store(path, tmpl);
     return bad ? 1 : 0;
 }

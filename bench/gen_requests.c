@@ -46,6 +46,7 @@
 #include "store/store.h"
 #include "ue/ue.h"
 #include "util/base64.h"
+#include "util/hex.h"
 #include "util/ntp.h"
 
 #define GEN_LINE_MAX (((MK_UE_MSG_MAX + 2) / 3) * 4 + 2)
@@ -165,17 +166,6 @@ static int parse_args(int argc, char **argv, gen_opts *o)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A PSK file: hex digits, white space ignored; 16 or 32 bytes. */
 static int load_psk_hex(const char *path, mk_key *out)
 {
@@ -184,29 +174,16 @@ static int load_psk_hex(const char *path, mk_key *out)
         fprintf(stderr, "gen_requests: %s: %s\n", path, strerror(errno));
         return -1;
     }
+    char text[4 * MK_KEY_MAX + 1];
     uint8_t b[MK_KEY_MAX];
-    size_t n = 0;
-    int hi = -1, c, rc = 0;
-    while ((c = fgetc(f)) != EOF) {
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-            continue;
-        int v = hexval(c);
-        if (v < 0 || (hi < 0 && n == sizeof b)) {
-            rc = -1;
-            break;
-        }
-        if (hi < 0) {
-            hi = v;
-        } else {
-            b[n++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
+    size_t tn = fread(text, 1, sizeof text, f), n = 0;
+    int rc = 0;
+    if (ferror(f) || tn == sizeof text ||
+        mk_hex_decode_text(text, tn, " \n\r\t", b, sizeof b, &n) != MK_OK ||
+        (n != 16 && n != 32) || mk_key_copy(out, MK_BYTES(b, n)) != MK_OK)
+        rc = -1;
     fclose(f);
-    if (rc == 0 && (hi >= 0 || (n != 16 && n != 32)))
-        rc = -1;
-    if (rc == 0 && mk_key_copy(out, MK_BYTES(b, n)) != MK_OK)
-        rc = -1;
+    mk_wipe(text, sizeof text);
     mk_wipe(b, sizeof b);
     if (rc != 0)
         fprintf(stderr, "gen_requests: %s: not a 16- or 32-byte hex PSK\n",
@@ -245,6 +222,16 @@ static int open_ctx(const gen_opts *o, gen_ctx *c)
     mk_key_wipe(&mkey);
     if (e != MK_OK) {
         fail("store", e);
+        return -1;
+    }
+    /* the node state with the configuration's bounds, as kmsd opens it:
+     * without them the store would adopt the default sizes for its checks
+     * (a kv_max raised for a long run would not count here) */
+    mk_node_config ncfg;
+    mk_node *node = NULL;
+    mk_config_node(&c->cfg, &ncfg);
+    if ((e = mk_sqlstore_node_open(c->sql, &ncfg, &node)) != MK_OK) {
+        fail("node state", e);
         return -1;
     }
     c->iface = mk_sqlstore_interface(c->sql);
@@ -381,8 +368,10 @@ static int self_check(gen_ctx *c)
     mk_kms_handle(c->kms, MK_SERVICE_TICKET_RESOLVE, MK_BYTES(ri, ri_len),
                   mk_ntp_now(), &c->answer);
     if (c->answer.http_status != 200) {
-        fprintf(stderr, "gen_requests: check: Ticket Resolve HTTP %d (%s)\n",
-                c->answer.http_status, mk_err_name(c->answer.err));
+        const mk_err_detail *d = mk_err_last();
+        fprintf(stderr, "gen_requests: check: Ticket Resolve HTTP %d (%s: %s)\n",
+                c->answer.http_status, mk_err_name(c->answer.err),
+                d->what != NULL ? d->what : "no detail");
         return -1;
     }
     mk_ue_peer_error perr;

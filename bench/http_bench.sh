@@ -16,7 +16,8 @@
 # For each web server S (BENCH_SERVERS) and process count P (BENCH_PROCS,
 # default "1 2 4"), one server on a free 127.0.0.1 port with its shipped
 # configuration for the mount and a copy of it for a second mount /nullkms:
-#   lighttpd      lighttpd/lighttpd.conf (port and paths changed);
+#   lighttpd      lighttpd/lighttpd.conf (port and paths changed, the
+#                 lines that let lighttpd start kmsd deleted);
 #                 spawn-fcgi -F P kmsd on unix sockets and spawn-fcgi -F P
 #                 null_responder, i.e. P processes each, as an operator runs
 #                 kmsd under spawn-fcgi;
@@ -208,6 +209,10 @@ if [ "$NULL_ONLY" != 1 ]; then
 # written by bench/http_bench.sh: the defaults of doc/kms.conf.sample
 store = kms.db
 master_key = master.key
+# The generated tickets carry J = 0, so every resolve holds an entry of the
+# node's small tables until the ticket's end of validity (kv_max); a full
+# run resolves far more than the default 100000 (which then answers 503).
+kv_max = 4000000
 EOF
 fi
 CONF=$T/store/kms.conf
@@ -334,6 +339,8 @@ start_lighttpd() {
             -e "s|^var.kms_port .*|var.kms_port   = $PORT|" \
             -e "s|^var.kms_socket .*|var.kms_socket = \"$T/kmsd.sock\"|" \
             -e "s|^var.kms_state .*|var.kms_state  = \"$dir\"|" \
+            -e "s|^var.kms_errors .*|var.kms_errors = \"$SRC/lighttpd/mikeykms-errors.lua\"|" \
+            -e '/# spawn-fcgi: delete this line$/d' \
             "$SRC/lighttpd/lighttpd.conf" >"$dir/lighttpd.conf"
         cat >>"$dir/lighttpd.conf" <<EOF
 

@@ -131,6 +131,8 @@ measure() {
             -e "s|^var.kms_port .*|var.kms_port   = $port|" \
             -e "s|^var.kms_socket .*|var.kms_socket = \"$T/fcgi.sock\"|" \
             -e "s|^var.kms_state .*|var.kms_state  = \"$T/lighttpd\"|" \
+            -e "s|^var.kms_errors .*|var.kms_errors = \"$SRC/lighttpd/mikeykms-errors.lua\"|" \
+            -e '/# spawn-fcgi: delete this line$/d' \
             "$SRC/lighttpd/lighttpd.conf" >"$T/lighttpd/lighttpd.conf"
         lighttpd -D -f "$T/lighttpd/lighttpd.conf" </dev/null >>"$T/lighttpd/stderr.log" 2>&1 &
         lpid=$!

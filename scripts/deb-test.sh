@@ -147,6 +147,8 @@ for c in mikeykms-proxy-fcgi mikeykms-fcgid; do
 done
 ms_check "nginx snippet installed" [ -f /etc/nginx/snippets/mikeykms.conf ]
 ms_check "lighttpd snippet installed" [ -f /etc/lighttpd/conf-available/50-mikeykms.conf ]
+ms_check "mikeykms-errors.lua where lighttpd.conf looks for it" \
+    [ -f /usr/share/mikeykms/mikeykms-errors.lua ]
 
 # ------------------------------------------------------------- store and service
 D=$MS_TMP/kms

@@ -6,8 +6,9 @@ pkgs=(
   build-essential autoconf automake libtool pkg-config
   libssl-dev libsqlite3-dev sqlite3 liblmdb-dev lmdb-utils libfcgi-dev check
   libcurl4-openssl-dev libsrtp2-dev
+  libpq-dev postgresql
   clang libclang-rt-14-dev
-  lighttpd lighttpd-mod-openssl spawn-fcgi apache2 libapache2-mod-fcgid
+  lighttpd lighttpd-mod-openssl lighttpd-modules-lua spawn-fcgi apache2 libapache2-mod-fcgid
   nginx-light libfreediameter-dev
   curl netcat-openbsd wrk tshark python3 openssl strace
   mandoc man-db

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# kms-local.sh - run mikeykms locally: kmsd under spawn-fcgi behind lighttpd
-# on 127.0.0.1 only, with a demo store.
+# kms-local.sh - run mikeykms locally: lighttpd on 127.0.0.1 only with the
+# shipped lighttpd/lighttpd.conf, which starts kmsd itself (and again when
+# it dies, doc/profile.md §9.48), with a demo store.
 #
 #   scripts/kms-local.sh start    install what is missing (Debian 12, as
 #                                 root), build in ./build, create ./run (store,
 #                                 demo subscribers alice and bob, kms.conf),
-#                                 start kmsd and lighttpd, print how to try it
+#                                 start lighttpd (which starts kmsd), print
+#                                 how to try it
 #   scripts/kms-local.sh start --gba
 #                                 the same, and the KMS as a GBA NAF
 #                                 (doc/profile.md §10): a test BSF with alice
@@ -16,9 +18,11 @@
 #   scripts/kms-local.sh stop     stop everything it started
 #   scripts/kms-local.sh status   are they running, does the KMS answer
 #
-# Environment: KMS_PORT (default 8080), KMS_THREADS (default 4), JOBS (make
+# Environment: KMS_PORT (default 8080), KMS_THREADS (worker threads of each
+# of the two kmsd processes, default 2), JOBS (make
 # -j, default nproc), GBA_DIAMETER_PORT (the test BSF's, default 38680).
-# ./run/kmsd.log and ./run/lighttpd/error.log hold the logs (./run/gba/ the
+# ./run/kmsd.log (log_file in ./run/kms.conf) and ./run/lighttpd/error.log
+# hold the logs (./run/gba/ the
 # BSF's and kms-znd's). Nothing listens on anything but 127.0.0.1 and unix
 # sockets in ./run.
 set -euo pipefail
@@ -28,7 +32,7 @@ BUILD=$here/build
 RUN=$here/run
 # the port of a running instance (run/port) unless KMS_PORT says otherwise
 PORT=${KMS_PORT:-$(cat "$RUN/port" 2>/dev/null || echo 8080)}
-THREADS=${KMS_THREADS:-4}
+THREADS=${KMS_THREADS:-2}
 KMSD=$BUILD/src/fcgi/kmsd
 KMSCTL=$BUILD/tools/kmsctl
 MIKEY_UE=$BUILD/tools/mikey-ue
@@ -51,7 +55,7 @@ die() { echo "kms-local: $*" >&2; exit 1; }
 # Build dependencies of mikeykms plus the servers this script runs.
 PKGS=(build-essential autoconf automake libtool pkg-config
       libssl-dev libsqlite3-dev sqlite3 liblmdb-dev libfcgi-dev check
-      libcurl4-openssl-dev lighttpd spawn-fcgi curl)
+      libcurl4-openssl-dev lighttpd lighttpd-modules-lua curl)
 # and for --gba: freeDiameter (Zn)
 GBA_PKGS=(libfreediameter-dev)
 
@@ -139,6 +143,7 @@ kms_id = kms.example.org
 store = kms.db
 master_key = master.key
 log_level = info
+log_file = kmsd.log
 EOF
     if [ "$GBA" -eq 1 ]; then
         cat >>"$RUN/kms.conf" <<EOF
@@ -229,27 +234,10 @@ start_gba() {
     die "kms-znd does not connect to the test BSF (logs: $GBA_DIR/)"
 }
 
-start_kmsd() {
-    if pid_alive "$KMSD_PID"; then
-        say "kmsd already running (pid $(cat "$KMSD_PID"))"
-        return 0
-    fi
-    rm -f "$SOCK"
-    # spawn-fcgi makes the socket and hands it to kmsd on descriptor 0;
-    # -n (no fork) keeps kmsd's stderr, the log, in run/kmsd.log.
-    # (kmsd ignores SIGHUP, so closing the terminal does not stop it.)
-    spawn-fcgi -n -s "$SOCK" -M 0600 -- "$KMSD" --config "$RUN/kms.conf" \
-        --threads "$THREADS" </dev/null >>"$RUN/kmsd.log" 2>&1 &
-    echo $! >"$KMSD_PID"
-    local i
-    for ((i = 0; i < 50; i++)); do
-        [ -S "$SOCK" ] && grep -q "kmsd\[$(cat "$KMSD_PID")\]: info: serving" "$RUN/kmsd.log" 2>/dev/null &&
-            return 0
-        pid_alive "$KMSD_PID" || break
-        sleep 0.1
-    done
-    tail -n 20 "$RUN/kmsd.log" >&2
-    die "kmsd did not start (log: $RUN/kmsd.log)"
+# kmsd_pids: the kmsd processes lighttpd started (its children), "" when
+# none.
+kmsd_pids() {
+    pid_alive "$LT_PID" && pgrep -P "$(cat "$LT_PID")" -x kmsd | sort -n | tr '\n' ' ' | sed 's/ $//'
 }
 
 start_lighttpd() {
@@ -257,20 +245,44 @@ start_lighttpd() {
         say "lighttpd already running (pid $(cat "$LT_PID"))"
         return 0
     fi
+    if pid_alive "$KMSD_PID"; then
+        # a kmsd of an earlier version of this script, under spawn-fcgi
+        stop_one kmsd "$KMSD_PID"
+    fi
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
         die "127.0.0.1:$PORT is taken by another program (set KMS_PORT)"
     fi
     mkdir -p "$LT_DIR/htdocs"
+    rm -f "$SOCK"
+    # lighttpd starts kmsd (bin-path) with the socket on descriptor 0 and
+    # starts it again when it exits; kmsd logs to run/kmsd.log (log_file)
     sed -e "s|^var.kms_bind .*|var.kms_bind   = \"127.0.0.1\"|" \
         -e "s|^var.kms_port .*|var.kms_port   = $PORT|" \
+        -e "s|^var.kms_kmsd .*|var.kms_kmsd    = \"$KMSD\"|" \
+        -e "s|^var.kms_config .*|var.kms_config  = \"$RUN/kms.conf\"|" \
+        -e "s|^var.kms_threads .*|var.kms_threads = \"$THREADS\"|" \
         -e "s|^var.kms_socket .*|var.kms_socket = \"$SOCK\"|" \
         -e "s|^var.kms_state .*|var.kms_state  = \"$LT_DIR\"|" \
+        -e "s|^var.kms_errors .*|var.kms_errors  = \"$here/lighttpd/mikeykms-errors.lua\"|" \
         "$here/lighttpd/lighttpd.conf" >"$LT_DIR/lighttpd.conf"
     lighttpd -tt -f "$LT_DIR/lighttpd.conf" >/dev/null || die "lighttpd rejects $LT_DIR/lighttpd.conf"
     # lighttpd daemonizes and writes its pid file itself
     lighttpd -f "$LT_DIR/lighttpd.conf"
     echo "$PORT" >"$RUN/port"
     wait_port || die "lighttpd does not answer on 127.0.0.1:$PORT (log: $LT_DIR/error.log)"
+    # two processes (max-procs 2 in lighttpd.conf), both serving
+    local i p pids="" up
+    for ((i = 0; i < 100; i++)); do
+        pids=$(kmsd_pids || true)
+        up=0
+        for p in $pids; do
+            grep -q "kmsd\[$p\]: info: serving" "$RUN/kmsd.log" 2>/dev/null && up=$((up + 1))
+        done
+        [ "$up" -ge 2 ] && return 0
+        sleep 0.1
+    done
+    tail -n 20 "$RUN/kmsd.log" "$LT_DIR/error.log" >&2 2>/dev/null
+    die "kmsd did not start (logs: $RUN/kmsd.log, $LT_DIR/error.log)"
 }
 
 gba_val() { sed -n "s/^$2=//p" "$GBA_DIR/$1.gba"; }
@@ -331,8 +343,9 @@ usage_hints() {
     cat <<EOF
 
 mikeykms is running: http://127.0.0.1:$PORT/keymanagement (loopback only)
-  kmsd:     pid $(cat "$KMSD_PID"), log $RUN/kmsd.log
   lighttpd: pid $(cat "$LT_PID"), log $LT_DIR/error.log
+  kmsd:     pids $(kmsd_pids), log $RUN/kmsd.log (started by lighttpd,
+            each started again by it should it die)
   store:    $RUN/kms.db, subscribers alice and bob, forking allowed (PSKs: $RUN/alice.psk,
             $RUN/bob.psk); kmsctl --config $RUN/kms.conf subscriber list
 
@@ -382,7 +395,6 @@ start)
         make_gba
         start_gba
     fi
-    start_kmsd
     start_lighttpd
     code=$(probe)
     [ "$code" = 405 ] || die "the KMS does not answer as expected (GET -> $code, want 405)"
@@ -397,16 +409,25 @@ start)
     fi
     ;;
 stop)
+    # lighttpd stops the kmsd processes it started (SIGTERM); wait for them
+    # (a kmsd.pid file: a kmsd of an earlier version of this script)
+    if [ -f "$KMSD_PID" ]; then stop_one kmsd "$KMSD_PID"; fi
+    pids=$(kmsd_pids || true)
     stop_one lighttpd "$LT_PID"
-    stop_one kmsd "$KMSD_PID"
+    for pid in $pids; do
+        echo "$pid" >"$KMSD_PID"
+        if pid_alive "$KMSD_PID"; then stop_one kmsd "$KMSD_PID"; fi
+    done
+    rm -f "$KMSD_PID"
     [ ! -f "$ZND_PID" ] || stop_one kms-znd "$ZND_PID"
     [ ! -f "$BSF_PID" ] || stop_one zn-test-bsf "$BSF_PID"
     rm -f "$SOCK" "$RUN/port" "$GBA_DIR/zn.sock"
     ;;
 status)
     rc=0
-    if pid_alive "$KMSD_PID"; then say "kmsd running (pid $(cat "$KMSD_PID"))"; else say "kmsd not running"; rc=1; fi
     if pid_alive "$LT_PID"; then say "lighttpd running (pid $(cat "$LT_PID")) on 127.0.0.1:$PORT"; else say "lighttpd not running"; rc=1; fi
+    pids=$(kmsd_pids || true)
+    if [ -n "$pids" ]; then say "kmsd running (pids $pids, started by lighttpd)"; else say "kmsd not running"; rc=1; fi
     if [ -f "$ZND_PID" ] || [ -f "$BSF_PID" ]; then
         if pid_alive "$ZND_PID"; then say "kms-znd running (pid $(cat "$ZND_PID"))"; else say "kms-znd not running"; rc=1; fi
         if pid_alive "$BSF_PID"; then say "zn-test-bsf running (pid $(cat "$BSF_PID"))"; else say "zn-test-bsf not running"; rc=1; fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: set up a fresh Debian 12 machine and run every
 # test of mikeykms. Steps: dependencies, build, `make check` (unit and
-# integration tests, warnings as errors), the same under ASan + UBSan,
+# integration tests, warnings as errors), `make check-faults` (the fault
+# figures, about 3 minutes), the same make check under ASan + UBSan,
 # `make distcheck`, the Debian package (scripts/deb-test.sh: built in a copy
 # of the tree, installed, served through nginx, Apache and lighttpd, purged;
 # at most DEB_TEST_TIMEOUT seconds, default 900), and each libFuzzer target
@@ -28,6 +29,8 @@ run_check() { # dir, configure args...
 
 echo "== build and make check"
 run_check build/plain
+echo "== fault figures (make check-faults, issue 9)"
+(cd build/plain && make -s check-faults) || { echo "== FAILED: make check-faults"; exit 1; }
 echo "== make check under ASan + UBSan"
 run_check build/sanitizers --enable-sanitizers
 echo "== make distcheck"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # kmsd_crash.sh - kill -9 of kmsd processes under load, restarted by
-# mod_fcgid (Apache with the shipped drop-in; up to 8 kmsd processes, one
+# mod_fcgid (Apache with the shipped drop-in; up to 16 kmsd processes, one
 # request at a time each): 16 concurrent UEs send fresh Ticket Requests and
 # Resolves (tests/load_client) while a kmsd process is killed without
 # warning every KILL_EVERY seconds. Then:

@@ -1,9 +1,12 @@
 #!/bin/bash
-# kmsd_lighttpd.sh - kmsd under spawn-fcgi behind lighttpd (the setup of
-# lighttpd/lighttpd.conf): every row of the profile §2 table through HTTP,
-# what lighttpd itself answers before kmsd sees a request, raw FastCGI on
-# kmsd's socket, 503 + Retry-After while the store is locked, and a clean
-# stop on SIGTERM. Skips (77) only when lighttpd or spawn-fcgi is missing.
+# kmsd_lighttpd.sh - kmsd under spawn-fcgi behind lighttpd
+# (lighttpd/lighttpd.conf without its bin-path lines, the spawn-fcgi
+# variant; tests/kmsd_supervise.sh runs it as shipped): every row of the
+# profile §2 table through HTTP, what lighttpd itself answers before kmsd
+# sees a request, raw FastCGI on kmsd's socket, 503 + Retry-After while
+# the store is locked, a clean stop on SIGTERM, and lighttpd's own 503
+# (mikeykms-errors.lua) once kmsd is gone. Skips (77) only when lighttpd,
+# its mod_magnet or spawn-fcgi is missing.
 set -u
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib_servers.sh"
 
@@ -104,6 +107,16 @@ ms_expect_code "lock released: served again" 200
 
 ms_stop "$MS_KMSD_PID"
 ms_check "kmsd exits 0 on SIGTERM (again)" wait "$MS_KMSD_PID"
+
+# --- kmsd down (spawn-fcgi restarts nothing): lighttpd's own 503, made
+# what profile §2 asks by lighttpd/mikeykms-errors.lua (§9.48): Retry-After
+# and one text/plain line instead of an HTML page
+ms_post "$BASE/keymanagement?$MS_RT" --data-binary "$MS_RFC4567_I"
+ms_expect_kmsd_error "kmsd not running: lighttpd's own answer" 503 "service unavailable"
+ms_expect_header "kmsd not running: lighttpd's own answer" Retry-After 5
+ms_req "$BASE/kms-status/health"
+ms_expect_code "kmsd not running: health" 503
+ms_expect_header "kmsd not running: health" Retry-After 5
 
 # --- the log: one line per request, no body, no key (read once kmsd has
 # exited: the request lines are buffered until then, a second at most)

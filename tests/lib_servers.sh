@@ -421,10 +421,20 @@ ms_start_kmsd_tcp() {
 
 # ms_start_lighttpd SOCKET: lighttpd/lighttpd.conf with its var.* lines set
 # for this test; sets MS_PORT and MS_LIGHTTPD_PID. Retries on a port race.
+# The caller runs kmsd on SOCKET (spawn-fcgi): the lines marked for
+# spawn-fcgi users are deleted. With MS_LIGHTTPD_KMSD="KMSD CONF THREADS"
+# they stay and lighttpd starts KMSD itself (bin-path, profile §9.48).
 # With MS_LIGHTTPD_TLS_PEM (certificate and key, PEM) it runs
 # lighttpd/lighttpd-tls.conf instead, HTTPS on MS_TLS_PORT as well.
 ms_start_lighttpd() {
     local sock=$1 dir=$MS_TMP/lighttpd try conf=lighttpd.conf wait
+    local kmsd=- conf_file=- threads=1 spawn='/# spawn-fcgi: delete this line$/d'
+    [ -f /usr/lib/lighttpd/mod_magnet.so ] ||
+        ms_skip "lighttpd's mod_magnet (lighttpd-modules-lua) is not installed"
+    if [ -n "${MS_LIGHTTPD_KMSD:-}" ]; then
+        read -r kmsd conf_file threads <<<"$MS_LIGHTTPD_KMSD"
+        spawn=
+    fi
     mkdir -p "$dir/htdocs"
     for try in 1 2 3 4 5; do
         MS_PORT=$(ms_free_port) || return 1
@@ -432,7 +442,11 @@ ms_start_lighttpd() {
         sed -e "s|^var.kms_port .*|var.kms_port   = $MS_PORT|" \
             -e "s|^var.kms_socket .*|var.kms_socket = \"$sock\"|" \
             -e "s|^var.kms_state .*|var.kms_state  = \"$dir\"|" \
-            "$MS_SRC/lighttpd/lighttpd.conf" >"$dir/lighttpd.conf"
+            -e "s|^var.kms_kmsd .*|var.kms_kmsd = \"$kmsd\"|" \
+            -e "s|^var.kms_config .*|var.kms_config = \"$conf_file\"|" \
+            -e "s|^var.kms_threads .*|var.kms_threads = \"$threads\"|" \
+            -e "s|^var.kms_errors .*|var.kms_errors = \"$MS_SRC/lighttpd/mikeykms-errors.lua\"|" \
+            -e "$spawn" "$MS_SRC/lighttpd/lighttpd.conf" >"$dir/lighttpd.conf"
         if [ -n "${MS_LIGHTTPD_TLS_PEM:-}" ]; then
             MS_TLS_PORT=$(ms_free_port) || return 1
             wait=$MS_TLS_PORT
@@ -948,6 +962,8 @@ ms_status_suite() {
     ms_expect_header "status: metrics" Content-Type "text/plain; version=0.0.4; charset=utf-8"
     ms_check "status: metrics: a counter family with its TYPE line" \
         grep -q '^# TYPE mikeykms_requests_total counter$' "$MS_TMP/b"
+    ms_check "status: metrics: every series once (Prometheus refuses a page with a duplicate)" \
+        [ -z "$(grep -v '^#' "$MS_TMP/b" | sed 's/ [^ ]*$//' | sort | uniq -d)" ]
     ms_check "status: metrics: the active ticket key's age" \
         grep -q '^mikeykms_ticket_key_age_seconds{key="tpk-0001",state="active"} [0-9]*$' "$MS_TMP/b"
     local ok0 tr0 rs0 h0 c0 ok1 tr1 rs1 h1 c1

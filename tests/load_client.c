@@ -10,7 +10,13 @@
  *   load_client --url URL --alice-psk-file F --bob-psk-file F
  *               [--clients 16] [--requests 500] [--deadline 300]
  *               [--watch-pid PID --rss-at 2000] [--answers FILE]
+ *               [--duration S] [--pause-ms N] [--backoff-ms N]
  *
+ * --duration S: send pairs for S seconds (requests is then only a cap),
+ * counting as failed only the requests that were sent; requests= says how
+ * many were. --backoff-ms N: a client that got no correct answer waits N
+ * ms before its next pair, as a UE backs off after a 503 (tests of faults,
+ * where an unpaced client would flood the web server).
  * --requests is per client (rounded up to an even number: request and
  * resolve come in pairs). --watch-pid reads VmRSS and RssAnon of PID (the responder)
  * once --rss-at answers have come back and again at the end. Prints
@@ -21,7 +27,10 @@
  * Data, doc/profile.md §8) and the request as base64, so that a test can
  * match answers against `kmsctl records` and send requests again. Exit
  * status 0 only when every request got a correct answer before the
- * deadline; 1 otherwise; 2 for a bad command line.
+ * deadline; 1 otherwise; 2 for a bad command line. --pause-ms makes each
+ * client wait that long after each request and resolve pair, a load that
+ * leaves the machine room for what a test does meanwhile
+ * (tests/kmsd_supervise.sh kills and probes kmsd under it).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -46,6 +55,9 @@ typedef struct cfg {
     mk_ue_creds alice, bob;
     unsigned clients, requests;
     double deadline;       /* CLOCK_MONOTONIC seconds */
+    bool duration;         /* --duration: the deadline ends the run */
+    unsigned pause_ms;     /* after every pair */
+    unsigned backoff_ms;   /* after a pair that failed, in addition */
     long watch_pid;
     unsigned long rss_at;
 } cfg;
@@ -58,6 +70,7 @@ static atomic_ulong failed;
 static atomic_long rss_kib_at = -1;
 static atomic_long anon_kib_at = -1;
 static atomic_int printed_failures;
+static atomic_ulong sent; /* requests sent (pairs count 2) */
 
 /* Per client: everything on the heap (messages, ticket, session). */
 typedef struct client {
@@ -216,6 +229,8 @@ static void *run_client(void *arg)
 {
     client *c = arg;
     for (unsigned i = 0; i < C.requests; i += 2) {
+        if (now_s() > C.deadline && C.duration)
+            break;
         if (now_s() > C.deadline) {
             unsigned long left = C.requests - i;
             c->bad += left;
@@ -225,7 +240,15 @@ static void *run_client(void *arg)
                                 "%lu requests not sent\n", c->id, left);
             break;
         }
+        unsigned long bad = c->bad;
         pair(c);
+        atomic_fetch_add(&sent, 2);
+        unsigned wait_ms = C.pause_ms + (c->bad != bad ? C.backoff_ms : 0);
+        if (wait_ms > 0) {
+            struct timespec ts = {.tv_sec = wait_ms / 1000,
+                                  .tv_nsec = (long)(wait_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
     }
     return NULL;
 }
@@ -235,7 +258,8 @@ static int usage(const char *why)
     fprintf(stderr, "load_client: %s\nusage: load_client --url URL "
             "--alice-psk-file F --bob-psk-file F [--clients N] "
             "[--requests N] [--deadline S] [--watch-pid PID --rss-at N] "
-            "[--answers FILE]\n",
+            "[--answers FILE] [--duration S] [--pause-ms N] "
+            "[--backoff-ms N]\n",
             why);
     return 2;
 }
@@ -288,10 +312,17 @@ int main(int argc, char **argv)
             C.requests = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(o, "--deadline") == 0)
             deadline_s = strtod(v, NULL);
+        else if (strcmp(o, "--duration") == 0) {
+            deadline_s = strtod(v, NULL);
+            C.duration = true;
+        } else if (strcmp(o, "--backoff-ms") == 0)
+            C.backoff_ms = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(o, "--watch-pid") == 0)
             C.watch_pid = strtol(v, NULL, 10);
         else if (strcmp(o, "--rss-at") == 0)
             C.rss_at = strtoul(v, NULL, 10);
+        else if (strcmp(o, "--pause-ms") == 0)
+            C.pause_ms = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(o, "--answers") == 0) {
             if ((answers = fopen(v, "w")) == NULL)
                 return usage("cannot write the --answers file");
@@ -342,7 +373,8 @@ int main(int argc, char **argv)
         anon_end = status_kib(C.watch_pid, "RssAnon");
     }
 
-    total = (unsigned long)C.clients * C.requests;
+    total = C.duration ? atomic_load(&sent)
+                       : (unsigned long)C.clients * C.requests;
     printf("requests=%lu\nok=%lu\nfailed=%lu\nseconds=%.2f\n"
            "per_second=%.0f\n",
            total, atomic_load(&answered), atomic_load(&failed), t1 - t0,

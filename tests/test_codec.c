@@ -507,6 +507,75 @@ START_TEST(test_kemac_plain_pk_mode)
 }
 END_TEST
 
+/* The one payload-finding rule (codec/mikey.h): the only payload of a
+ * type / role, -2 for more; which payloads may repeat (RFC 3830 §3, RFC
+ * 6043 §4.2, §6.10): SP, CERT, ERR, ID, General Extension, Key data; in
+ * TP Data IDRr and IDRapp; each IDR / RANDR / TR role counted apart. */
+START_TEST(test_find_one_and_repeats)
+{
+    static const uint8_t r16[16] = {1};
+    mk_bytes kms = MK_BYTES("kms.example.org", 15);
+    mk_bytes bob = MK_BYTES("sip:bob@example.org", 19);
+    mk_chain c;
+    mk_chain_init(&c);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_t(MK_TS_NTP_UTC, 1)), MK_OK);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_randr(MK_RANDR_I,
+                                                  MK_BYTES(r16, 16))),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_randr(MK_RANDR_R,
+                                                  MK_BYTES(r16, 16))),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_idr(MK_ROLE_IDRI, MK_IDT_URI,
+                                                bob)),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
+                                                kms)),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_sp(0, MK_PROT_SRTP,
+                                               MK_BYTES_NONE)),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_sp(1, MK_PROT_SRTP,
+                                               MK_BYTES_NONE)),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_T, -1), 0);
+    ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_RANDR, MK_RANDR_R), 2);
+    ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_RANDR, -1), -2);
+    ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_IDR, MK_ROLE_IDRKMS), 4);
+    ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_IDR, MK_ROLE_IDRR), -1);
+    ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_V, -1), -1);
+    ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_SP, -1), -2);
+    /* two SP, two RANDR and two IDR of other roles: nothing repeated */
+    ck_assert_int_eq(mk_chain_find_repeat(&c, false), -1);
+    /* a second IDRkms is */
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
+                                                bob)),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_IDR, MK_ROLE_IDRKMS), -2);
+    ck_assert_int_eq(mk_chain_find_repeat(&c, false), 7);
+    ck_assert_int_eq(mk_chain_find_repeat(&c, true), 7);
+
+    /* IDRr may repeat in TP Data only; TRs never */
+    mk_chain_init(&c);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI,
+                                                bob)),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI,
+                                                kms)),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_tr(MK_TSR_TRS, MK_TS_NTP_UTC,
+                                               1)),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_find_repeat(&c, true), -1);
+    ck_assert_int_eq(mk_chain_find_repeat(&c, false), 1);
+    ck_assert_int_eq(mk_chain_add(&c, mk_pl_tr(MK_TSR_TRS, MK_TS_NTP_UTC,
+                                               2)),
+                     MK_OK);
+    ck_assert_int_eq(mk_chain_find_repeat(&c, true), 3);
+    ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_TR, MK_TSR_TRS), -2);
+    ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_TR, MK_TSR_TRE), -1);
+}
+END_TEST
+
 START_TEST(test_payload_inequality)
 {
     uint8_t a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 5};
@@ -932,6 +1001,7 @@ static Suite *codec_suite(void)
     tc = tcase_create("model");
     tcase_add_test(tc, test_every_sample_round_trips);
     tcase_add_test(tc, test_payload_inequality);
+    tcase_add_test(tc, test_find_one_and_repeats);
     tcase_add_test(tc, test_kemac_plain_pk_mode);
     tcase_add_test(tc, test_structure_errors);
     tcase_add_test(tc, test_nested_errors);

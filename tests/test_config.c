@@ -8,6 +8,7 @@
 #include "front/config.h"
 #include "store/node.h"
 #include "lib/check_main.h"
+#include "store/pgstore.h"
 
 static char dir[64];
 static char path[128];
@@ -173,6 +174,36 @@ START_TEST(test_relative_paths_from_config_dir)
     ck_assert_str_eq(c.master_key, want);
     snprintf(want, sizeof want, "%s/kmsd.log", dir);
     ck_assert_str_eq(c.log_file, want);
+}
+END_TEST
+
+/* doc/profile.md §13: a PostgreSQL URI is kept as written (not taken as a
+ * path relative to the file), and node_state must then be set; a build
+ * without the PostgreSQL store says so at load. */
+START_TEST(test_postgresql_store)
+{
+    static const char uri[] =
+        "postgresql:///mikeykms?host=/run/pg&port=5433&user=kms";
+    char text[256];
+    mk_config c;
+    snprintf(text, sizeof text,
+             "store = %s\nmaster_key = /etc/k\nnode_state = node\n", uri);
+    write_file(text);
+    mk_err e = mk_config_load(path, &c);
+    if (!mk_pgstore_built()) {
+        ck_assert_int_eq(e, MK_E_CONFIG);
+        ck_assert_ptr_nonnull(strstr(c.error, "no PostgreSQL store"));
+        return;
+    }
+    ck_assert_int_eq(e, MK_OK);
+    ck_assert_str_eq(c.store, uri);
+    char want[192];
+    snprintf(want, sizeof want, "%s/node", dir);
+    ck_assert_str_eq(c.node_state, want);
+    snprintf(text, sizeof text, "store = %s\nmaster_key = /etc/k\n", uri);
+    write_file(text);
+    ck_assert_int_eq(mk_config_load(path, &c), MK_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(c.error, "node_state must be set"));
 }
 END_TEST
 
@@ -367,6 +398,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_status_mount);
     tcase_add_test(tc, test_gba_keys);
     tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_postgresql_store);
     tcase_add_test(tc, test_sample_file_loads);
     suite_add_tcase(s, tc);
     return s;

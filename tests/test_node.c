@@ -691,6 +691,110 @@ START_TEST(test_durable_threads)
 }
 END_TEST
 
+typedef struct group_racer {
+    mk_node *n;
+    unsigned accepted, replayed, other;
+    const char *replay_what; /* the detail a replayed copy was given */
+} group_racer;
+
+static void *group_race_main(void *arg)
+{
+    group_racer *r = arg;
+    for (unsigned i = 0; i < 200; i++) {
+        mk_err e = answer(r->n, 1000, 1000, 77, i);
+        if (e == MK_OK) {
+            r->accepted++;
+        } else if (e == MK_E_MIKEY_TS) {
+            r->replayed++;
+            r->replay_what = mk_err_last()->what;
+        } else {
+            r->other++;
+        }
+    }
+    return NULL;
+}
+
+/* Durable answers are committed in groups, each answer in a nested
+ * transaction of one write transaction (node_answer.c): 8 threads sending
+ * the same 200 messages at once, so that copies of one message meet in
+ * one group. Exactly one copy of each is accepted, every other one is a
+ * replay with its own detail in its own thread, and the journal holds
+ * one record per accepted answer; the groups synced every commit. */
+START_TEST(test_durable_group_race)
+{
+    mk_node *n = open_node_with(0, 0, true, MK_NODE_CREATE_FRESH);
+    pthread_t th[8];
+    group_racer r[8];
+    for (unsigned i = 0; i < 8; i++) {
+        r[i] = (group_racer){.n = n};
+        ck_assert_int_eq(
+            pthread_create(&th[i], NULL, group_race_main, &r[i]), 0);
+    }
+    unsigned accepted = 0, replayed = 0;
+    for (unsigned i = 0; i < 8; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_uint_eq(r[i].other, 0);
+        accepted += r[i].accepted;
+        replayed += r[i].replayed;
+        if (r[i].replayed > 0)
+            ck_assert_str_eq(r[i].replay_what, "replayed message");
+    }
+    ck_assert_uint_eq(accepted, 200);
+    ck_assert_uint_eq(replayed, 7 * 200);
+    mk_node_status st = status(n);
+    ck_assert_uint_eq(st.replay_entries, 200);
+    ck_assert_uint_eq(st.journal_entries, 200);
+    ck_assert_uint_eq(st.next_seq, 201);
+    ck_assert_uint_eq(n->synced, n->commits);
+    mk_node_close(n);
+}
+END_TEST
+
+/* KiB of the node file resident in this process (its Rss in smaps). */
+static unsigned long node_rss_kib(void)
+{
+    struct stat sb;
+    char line[512];
+    unsigned long total = 0, kib;
+    bool in_node = false;
+    ck_assert_int_eq(stat(node_path, &sb), 0);
+    FILE *f = fopen("/proc/self/smaps", "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long start, end, off, ino;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*4s %lx %x:%x %lu", &start, &end, &off,
+                   &maj, &min, &ino) == 6)
+            in_node = ino == (unsigned long)sb.st_ino;
+        else if (in_node && sscanf(line, "Rss: %lu kB", &kib) == 1)
+            total += kib;
+    }
+    fclose(f);
+    return total;
+}
+
+/* The pages of the map an answer touched count in the process's memory
+ * until mk_node_release_pages (the maintenance round) drops them; they
+ * stay in the file and the page cache, and the next reads find every
+ * entry. (It found no map to release before: LMDB's me_mapaddr is NULL
+ * without MDB_FIXEDMAP.) */
+START_TEST(test_release_pages)
+{
+    mk_node *n = open_node();
+    for (unsigned i = 0; i < 2000; i++)
+        ck_assert_int_eq(answer(n, 1000, 1000, 5, i), MK_OK);
+    unsigned long before = node_rss_kib();
+    ck_assert_uint_gt(before, 64);
+    mk_node_release_pages(n);
+    unsigned long after = node_rss_kib();
+    ck_assert_msg(after < before / 4, "%lu KiB of the node resident after "
+                  "the release, %lu before", after, before);
+    ck_assert_int_eq(answer(n, 1000, 1000, 5, 7), MK_E_MIKEY_TS);
+    ck_assert_uint_eq(status(n).journal_entries, 2000);
+    mk_node_close(n);
+}
+END_TEST
+
 /* --- restarts: lost entries are assumed, never ignored --- */
 
 /* A restart of the machine: PATH-boot names another boot. */
@@ -1135,6 +1239,8 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_rate_buckets);
     tcase_add_test(tc, test_same_message_raced_by_processes_and_threads);
     tcase_add_test(tc, test_durable_threads);
+    tcase_add_test(tc, test_durable_group_race);
+    tcase_add_test(tc, test_release_pages);
     tcase_add_test(tc, test_restart_rule);
     tcase_add_test(tc, test_missing_node_file);
     tcase_add_test(tc, test_fork_opens_again);

@@ -418,6 +418,33 @@ START_TEST(t_policy_refusals)
 }
 END_TEST
 
+/* A payload that may stand once only, repeated in the KMS's answer, is
+ * refused as the KMS refuses it in a request (codec/mikey.h
+ * mk_payload_may_repeat), not read from its first copy: a second IDRkms
+ * naming another KMS after ours, an IDRi twice in the granted TP Data.
+ * The untouched answer goes through. */
+START_TEST(t_repeated_payloads)
+{
+    fake_kms *k = malloc(sizeof *k);
+    chain_result *r = malloc(sizeof *r);
+    fk_init(k);
+    k->second_idrkms = true;
+    ck_assert_int_eq(run_bad(k, r, false), MK_E_VALUE);
+    ck_assert_str_eq(r->step, "accept_request_resp");
+    ck_assert_int_eq(mk_err_last()->payload, MK_PT_IDR);
+    fk_init(k);
+    k->second_tp_idri = true;
+    ck_assert_int_eq(run_bad(k, r, false), MK_E_VALUE);
+    ck_assert_str_eq(r->step, "accept_request_resp");
+    ck_assert_int_eq(mk_err_last()->payload, MK_PT_IDR);
+    fk_init(k);
+    ck_assert_int_eq(run_bad(k, r, false), MK_OK);
+    chain_result_wipe(r);
+    free(r);
+    free(k);
+}
+END_TEST
+
 /* Tampering between the UEs: Bob detects a changed TRANSFER_INIT once it
  * has MPKi; Alice detects a changed TRANSFER_RESP. */
 START_TEST(t_transfer_tampering)
@@ -574,6 +601,7 @@ int main(void)
     tcase_add_loop_test(tc, t_chain_known_answers, 0, 2);
     tcase_add_test(tc, t_peer_error_message);
     tcase_add_test(tc, t_tampered_answers);
+    tcase_add_test(tc, t_repeated_payloads);
     tcase_add_test(tc, t_policy_refusals);
     tcase_add_loop_test(tc, t_transfer_tampering, 0, 2);
     tcase_add_test(tc, t_argument_errors);

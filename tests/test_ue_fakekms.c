@@ -171,6 +171,8 @@ mk_err fk_request(fake_kms *k, mk_bytes reqb, uint8_t *out, size_t cap,
     if (k->foreign_idrr)
         G(mk_chain_add(&granted, mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI,
                                            str("sip:mallory@example.com"))));
+    if (k->second_tp_idri)
+        G(mk_chain_add(&granted, granted.p[1]));
     mk_buf_init(&b, tpd, sizeof tpd);
     G(mk_tp_data_encode(&granted, &b));
 
@@ -214,6 +216,10 @@ mk_err fk_request(fake_kms *k, mk_bytes reqb, uint8_t *out, size_t cap,
         G(mk_chain_add(&m.chain, mk_pl_t(MK_TS_NTP_UTC, now)));
         G(mk_chain_add(&m.chain, mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
                                            str(k->kms_id))));
+        if (k->second_idrkms)
+            G(mk_chain_add(&m.chain,
+                           mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
+                                     str("kms.elsewhere.example.net"))));
         G(mk_chain_add(&m.chain, mk_pl_ticket(&gtp)));
         {
             mk_payload kem;

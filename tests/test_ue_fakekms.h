@@ -44,6 +44,9 @@ typedef struct fake_kms {
     bool foreign_idrr;     /* grant an IDRr nobody asked for */
     bool tamper_v;         /* flip a bit of the answer's MAC */
     uint16_t drop_flags;   /* clear these flags in the granted policy */
+    bool second_idrkms;    /* REQUEST_RESP: an IDRkms of another KMS after
+                              ours (a payload that may stand once only) */
+    bool second_tp_idri;   /* granted TP Data: IDRi twice (the same) */
 } fake_kms;
 
 void fk_init(fake_kms *k);

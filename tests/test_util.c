@@ -7,6 +7,7 @@
 #include "lib/guard.h"
 #include "util/cursor.h"
 #include "util/err.h"
+#include "util/hex.h"
 #include "util/uri.h"
 
 START_TEST(test_cursor_reads_big_endian)
@@ -159,6 +160,48 @@ START_TEST(test_uri_sip_tel)
 }
 END_TEST
 
+/* util/hex: the one hex decoder; strict (keys, Digest) and with
+ * separators (key files, pasted dumps), errors at the offending offset */
+START_TEST(test_hex_decode)
+{
+    uint8_t b[4];
+    size_t n = 99;
+    char text[9];
+    ck_assert_int_eq(mk_hex_decode("0aFf", 4, b, sizeof b, &n), MK_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(b[0], 0x0a);
+    ck_assert_uint_eq(b[1], 0xff);
+    ck_assert_int_eq(mk_hex_decode("0a1", 3, b, sizeof b, &n), MK_E_VALUE);
+    ck_assert_int_eq(mk_hex_decode("0g", 2, b, sizeof b, &n), MK_E_VALUE);
+    ck_assert_int_eq(mk_hex_decode(" 0a", 2, b, sizeof b, &n), MK_E_VALUE);
+    ck_assert_int_eq(mk_hex_decode("0011223344", 10, b, sizeof b, &n),
+                     MK_E_NOSPACE);
+
+    ck_assert_int_eq(mk_hex_decode_text("0a:b1 c2\n", 9, " :\n", b,
+                                        sizeof b, &n),
+                     MK_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(b[2], 0xc2);
+    ck_assert_int_eq(mk_hex_decode_text("0a zz", 5, " ", b, sizeof b, &n),
+                     MK_E_VALUE);
+    ck_assert_uint_eq(mk_err_last()->offset, 3);
+    ck_assert_str_eq(mk_err_last()->what, "not a hex digit");
+    ck_assert_int_eq(mk_hex_decode_text("0a1", 3, " ", b, sizeof b, &n),
+                     MK_E_VALUE);
+    ck_assert_uint_eq(mk_err_last()->offset, 3);
+    ck_assert_str_eq(mk_err_last()->what, "odd number of hex digits");
+    ck_assert_int_eq(mk_hex_decode_text("0a:0b", 5, NULL, b, sizeof b, &n),
+                     MK_E_VALUE);
+    ck_assert_int_eq(mk_hex_decode_text("00 11 22 33 44", 14, " ", b,
+                                        sizeof b, &n),
+                     MK_E_NOSPACE);
+    ck_assert_uint_eq(mk_err_last()->offset, 13);
+
+    mk_hex_encode((const uint8_t *)"\x0a\xff\x00\x7e", 4, text);
+    ck_assert_str_eq(text, "0aff007e");
+}
+END_TEST
+
 START_TEST(test_err_table_complete)
 {
     for (int e = 0; e < MK_E__COUNT; e++) {
@@ -171,6 +214,15 @@ START_TEST(test_err_table_complete)
         /* a MIKEY Error number exactly when the answer is 200 + Error msg */
         ck_assert_int_eq(m != MK_MIKEY_ERRNO_NONE, s == 200 && e != MK_OK);
     }
+    /* the names are the outcome labels of the metrics page: one series
+     * per name, so no two errors may share one (two "not found" made a
+     * duplicate series that Prometheus refuses to scrape) */
+    for (int a = 0; a < MK_E__COUNT; a++)
+        for (int b = a + 1; b < MK_E__COUNT; b++)
+            ck_assert_msg(strcmp(mk_err_name((mk_err)a),
+                                 mk_err_name((mk_err)b)) != 0,
+                          "errors %d and %d are both named \"%s\"", a, b,
+                          mk_err_name((mk_err)a));
     ck_assert_int_eq(mk_err_mikey_errno(MK_E_MIKEY_TPPAR), 15);
     ck_assert_int_eq(mk_err_mikey_errno(MK_E_MIKEY_TICKET), 14);
     ck_assert_int_eq(mk_err_mikey_errno(MK_E_MIKEY_DT), 11);
@@ -201,6 +253,7 @@ int main(void)
     tcase_add_test(tc, test_buf_sticky_first_error);
     tcase_add_test(tc, test_err_table_complete);
     tcase_add_test(tc, test_uri_sip_tel);
+    tcase_add_test(tc, test_hex_decode);
     suite_add_tcase(s, tc);
     return mk_check_run(s);
 }

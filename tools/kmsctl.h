@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/pgstore.h"
 #include "store/store.h"
 
 enum { KC_OK = 0, KC_FAIL = 1, KC_USAGE = 2 };
@@ -23,7 +24,11 @@ typedef struct kmsctl {
     const mk_node_config *node_cfg;
     uint32_t records_keep_days; /* from --config; 0: not set */
     mk_sqlstore *store; /* opened by kc_open */
-    mk_node *node;      /* opened with it (the store's reference) */
+    mk_pgstore *pg;     /* ... instead, for a postgresql:// store */
+    /* opened with it (the store's reference); with a PostgreSQL store
+     * only when --config names node_state (kmsctl stats) */
+    mk_node *node;
+    bool own_node;      /* node is kmsctl's reference (close it) */
 } kmsctl;
 
 /* "kmsctl: <message>" and a hint at --help; returns KC_USAGE. */
@@ -56,7 +61,23 @@ void kc_psk_id_text(const uint8_t *id, size_t n, char *out, size_t cap);
 
 const char *kc_tk_state_name(mk_tk_state s);
 
-int kc_cmd_init(kmsctl *k, int argc, char **argv);
+/* The store operations on whichever store kc_open opened (store.h,
+ * pgstore.h). */
+mk_err kc_subscriber_add(kmsctl *k, const mk_subscriber *sub) MK_MUST_USE;
+mk_err kc_subscriber_get(kmsctl *k, mk_bytes psk_id, mk_subscriber *out) MK_MUST_USE;
+mk_err kc_subscriber_set_active(kmsctl *k, mk_bytes psk_id, bool active) MK_MUST_USE;
+mk_err kc_subscriber_remove(kmsctl *k, mk_bytes psk_id) MK_MUST_USE;
+mk_err kc_subscriber_list(kmsctl *k, mk_sqlstore_subscriber_cb cb, void *arg) MK_MUST_USE;
+mk_err kc_impu_owners(kmsctl *k, const char *impu, size_t *count) MK_MUST_USE;
+mk_err kc_ticket_key_rotate(kmsctl *k, uint64_t now_unix,
+                            mk_ticket_key_info *created) MK_MUST_USE;
+mk_err kc_ticket_key_retire(kmsctl *k, mk_bytes id) MK_MUST_USE;
+mk_err kc_ticket_key_list(kmsctl *k, mk_sqlstore_ticket_key_cb cb, void *arg) MK_MUST_USE;
+mk_err kc_records(kmsctl *k, uint64_t since_unix, const char *subscriber,
+                  mk_sqlstore_record_cb cb, void *arg) MK_MUST_USE;
+mk_err kc_records_prune(kmsctl *k, uint64_t before_unix, size_t max,
+                        size_t *deleted) MK_MUST_USE;
+
 int kc_cmd_subscriber(kmsctl *k, int argc, char **argv);
 int kc_cmd_ticketkey(kmsctl *k, int argc, char **argv);
 int kc_cmd_records(kmsctl *k, int argc, char **argv);

@@ -44,11 +44,11 @@ int kc_cmd_ticketkey(kmsctl *k, int argc, char **argv)
         if ((rc = kc_open(k)) != KC_OK)
             return rc;
         if (op[0] == 'l') {
-            mk_err e = mk_sqlstore_ticket_key_list(k->store, list_tk, NULL);
+            mk_err e = kc_ticket_key_list(k, list_tk, NULL);
             return e == MK_OK ? KC_OK : kc_fail(k, e, "ticketkey list");
         }
         mk_ticket_key_info t;
-        mk_err e = mk_sqlstore_ticket_key_rotate(k->store,
+        mk_err e = kc_ticket_key_rotate(k,
                                                  (uint64_t)time(NULL), &t);
         if (e != MK_OK)
             return kc_fail(k, e, "ticketkey rotate");
@@ -62,8 +62,7 @@ int kc_cmd_ticketkey(kmsctl *k, int argc, char **argv)
             return kc_usage("ticketkey retire needs exactly one ID");
         if ((rc = kc_open(k)) != KC_OK)
             return rc;
-        mk_err e = mk_sqlstore_ticket_key_retire(
-            k->store, MK_BYTES(argv[2], strlen(argv[2])));
+        mk_err e = kc_ticket_key_retire(k, MK_BYTES(argv[2], strlen(argv[2])));
         if (e != MK_OK)
             return kc_fail(k, e, argv[2]);
         printf("%s retired (key destroyed)\n", argv[2]);
@@ -168,6 +167,9 @@ static int records_salvage(kmsctl *k, const char *file)
     int rc = kc_open(k);
     if (rc != KC_OK)
         return rc;
+    if (k->pg != NULL)
+        return kc_usage("records salvage: a PostgreSQL store has no node "
+                        "journal (the answers write their records)");
     mk_node_config_defaults(&c);
     c.replay_max = c.journal_max = c.kv_max = 0; /* the file's own map */
     if (strlen(file) >= sizeof c.path)
@@ -212,12 +214,14 @@ static int records_prune(kmsctl *k, int argc, char **argv)
         return rc;
     /* what the journal holds first, so that every old record goes */
     size_t moved = 0, n = 0, total = 0;
-    mk_err e = mk_sqlstore_drain(k->store, k->node, k->busy_timeout_ms,
-                                 SIZE_MAX, &moved);
+    mk_err e = k->pg != NULL ? MK_OK
+                             : mk_sqlstore_drain(k->store, k->node,
+                                                 k->busy_timeout_ms, SIZE_MAX,
+                                                 &moved);
     if (e != MK_OK)
         return kc_fail(k, e, "records prune (moving the node's journal)");
     do {
-        e = mk_sqlstore_records_prune(k->store, before, PRUNE_BATCH, &n);
+        e = kc_records_prune(k, before, PRUNE_BATCH, &n);
         if (e != MK_OK)
             return kc_fail(k, e, "records prune");
         total += n;
@@ -256,18 +260,40 @@ int kc_cmd_records(kmsctl *k, int argc, char **argv)
      * leaves; move what is there into the store first, so that the list
      * is complete up to now */
     size_t moved = 0;
-    mk_err e = mk_sqlstore_drain(k->store, k->node, k->busy_timeout_ms,
-                                 SIZE_MAX, &moved);
+    /* a PostgreSQL store: every node's answers wrote their records
+     * (doc/profile.md §13.2), nothing to move */
+    mk_err e = k->pg != NULL ? MK_OK
+                             : mk_sqlstore_drain(k->store, k->node,
+                                                 k->busy_timeout_ms, SIZE_MAX,
+                                                 &moved);
     if (e != MK_OK)
         return kc_fail(k, e, "records (moving the node's journal)");
-    e = mk_sqlstore_records(k->store, since, subscriber, print_record, NULL);
+    e = kc_records(k, since, subscriber, print_record, NULL);
     return e == MK_OK ? KC_OK : kc_fail(k, e, "records");
 }
 
 /* --- replay cache --- */
 
+/* The shared replay cache of a PostgreSQL store (pgstore.h). */
+static int replay_status_pg(kmsctl *k)
+{
+    mk_pgstore_status st;
+    mk_err e = mk_pgstore_status_get(k->pg, &st);
+    if (e != MK_OK)
+        return kc_fail(k, e, "replay status");
+    printf("store postgresql\nschema_version %d\n", st.schema_version);
+    printf("replay_entries %llu\n", (unsigned long long)st.replay_entries);
+    printf("mark_unix %llu\n", (unsigned long long)st.mark_unix);
+    printf("records %llu\n", (unsigned long long)st.records);
+    printf("generation %lld\n", (long long)st.gen);
+    printf("synchronous_commit %s\n", st.synchronous_commit ? "on" : "off");
+    return KC_OK;
+}
+
 static int replay_status(kmsctl *k)
 {
+    if (k->pg != NULL)
+        return replay_status_pg(k);
     mk_node_status st;
     mk_err e = mk_node_status_get(k->node, &st);
     if (e != MK_OK)
@@ -308,7 +334,9 @@ int kc_cmd_replay(kmsctl *k, int argc, char **argv)
     if (status)
         return replay_status(k);
     uint64_t n = 0;
-    mk_err e = mk_node_replay_prune(k->node, (uint64_t)time(NULL), &n);
+    mk_err e = k->pg != NULL
+                   ? mk_pgstore_replay_prune(k->pg, (uint64_t)time(NULL), &n)
+                   : mk_node_replay_prune(k->node, (uint64_t)time(NULL), &n);
     if (e != MK_OK)
         return kc_fail(k, e, "replay prune");
     printf("pruned %llu dead replay entries\n", (unsigned long long)n);
@@ -327,6 +355,9 @@ int kc_cmd_stats(kmsctl *k, int argc, char **argv)
     int rc = kc_open(k);
     if (rc != KC_OK)
         return rc;
+    if (k->node == NULL) /* a PostgreSQL store without --config */
+        return kc_usage("stats: give --config FILE (its node_state holds "
+                        "this machine's counters)");
     for (unsigned slot = 0; slot < KMSD_STAT_END; slot++) {
         kmsd_stat_name nm;
         if (!kmsd_stats_name(slot, &nm))

@@ -4,34 +4,20 @@
 #include <string.h>
 
 #include "kmsctl.h"
-
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util/hex.h"
 
 /* Hex PSK of 16 or 32 bytes (32 or 64 digits); false otherwise. */
 static bool parse_psk(const char *hex, mk_key *out)
 {
-    size_t n = strlen(hex);
+    size_t n = strlen(hex), len = 0;
     mk_key_wipe(out);
     if (n != 32 && n != 64)
         return false;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_val(hex[2 * i]), lo = hex_val(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            mk_key_wipe(out);
-            return false;
-        }
-        out->b[i] = (uint8_t)(hi << 4 | lo);
+    if (mk_hex_decode(hex, n, out->b, sizeof out->b, &len) != MK_OK) {
+        mk_key_wipe(out);
+        return false;
     }
-    out->n = n / 2;
+    out->n = len;
     return true;
 }
 
@@ -75,6 +61,79 @@ static bool set_psk_id(mk_subscriber *sub, const char *id)
     memcpy(sub->psk_id, id, n);
     sub->psk_id_len = n;
     return true;
+}
+
+/* The policy options of `subscriber add` (profile §5): -1 when argv[*i]
+ * is none of them; else KC_OK (*i moved past its value) or KC_USAGE. */
+static int policy_opt(int argc, char **argv, int *i, mk_policy *pol)
+{
+    const struct {
+        const char *name;
+        bool *allowed;
+    } yes_no[] = {
+        {"--forking", &pol->forking_allowed},
+        {"--reuse", &pol->reuse_allowed},
+        {"--initiator-keys", &pol->initiator_keys_allowed},
+        {"--responder-keys", &pol->responder_keys_allowed},
+    };
+    const char *val;
+    int m;
+    if ((m = kc_opt(argc, argv, i, "--allow-responder", &val)) != 0) {
+        if (m < 0)
+            return KC_USAGE;
+        if (val[0] == '\0' || strlen(val) >= MK_URI_MAX)
+            return kc_usage("--allow-responder: empty or too long");
+        if (pol->n_patterns == MK_PATTERN_MAX)
+            return kc_usage("at most %d --allow-responder", MK_PATTERN_MAX);
+        snprintf(pol->responder_patterns[pol->n_patterns++], MK_URI_MAX, "%s",
+                 val);
+        return KC_OK;
+    }
+    if ((m = kc_opt(argc, argv, i, "--max-lifetime", &val)) != 0) {
+        uint64_t v;
+        if (m < 0)
+            return KC_USAGE;
+        if (!kc_parse_u64(val, UINT32_MAX, &v))
+            return kc_usage("--max-lifetime: '%s' is not a number of "
+                            "seconds", val);
+        pol->max_lifetime = (uint32_t)v;
+        return KC_OK;
+    }
+    for (size_t j = 0; j < sizeof yes_no / sizeof yes_no[0]; j++) {
+        if ((m = kc_opt(argc, argv, i, yes_no[j].name, &val)) == 0)
+            continue;
+        if (m < 0)
+            return KC_USAGE;
+        if (!parse_yes_no(val, yes_no[j].allowed))
+            return kc_usage("%s: yes or no", yes_no[j].name);
+        return KC_OK;
+    }
+    return -1;
+}
+
+/* The new subscriber's PSK: 32 random bytes (--generate), or one line of
+ * hex from psk_file ("-": standard input). KC_OK or an exit code. */
+static int add_psk(kmsctl *k, bool generate, const char *psk_file,
+                   mk_key *psk)
+{
+    if (generate) {
+        psk->n = 32;
+        mk_err e = mk_random(psk->b, psk->n);
+        return e == MK_OK ? KC_OK : kc_fail(k, e, "generating the PSK");
+    }
+    bool from_stdin = strcmp(psk_file, "-") == 0;
+    FILE *f = from_stdin ? stdin : fopen(psk_file, "re");
+    if (f == NULL) {
+        fprintf(stderr, "kmsctl: --psk-file %s: cannot read it\n", psk_file);
+        return KC_FAIL;
+    }
+    bool ok = read_psk_line(f, psk);
+    if (!from_stdin)
+        fclose(f);
+    if (!ok)
+        return kc_usage("the PSK: one line of 32 or 64 hex digits (a 16 "
+                        "or 32-byte PSK)");
+    return KC_OK;
 }
 
 static int cmd_add(kmsctl *k, int argc, char **argv)
@@ -129,48 +188,9 @@ static int cmd_add(kmsctl *k, int argc, char **argv)
                 if (strcmp(sub.impu[j], val) == 0)
                     return kc_usage("--impu '%s' given twice", val);
             snprintf(sub.impu[sub.n_impu++], MK_URI_MAX, "%s", val);
-        } else if ((m = kc_opt(argc, argv, &i, "--allow-responder", &val)) !=
-                   0) {
-            if (m < 0)
-                return KC_USAGE;
-            if (val[0] == '\0' || strlen(val) >= MK_URI_MAX)
-                return kc_usage("--allow-responder: empty or too long");
-            if (sub.policy.n_patterns == MK_PATTERN_MAX)
-                return kc_usage("at most %d --allow-responder",
-                                MK_PATTERN_MAX);
-            snprintf(sub.policy.responder_patterns[sub.policy.n_patterns++],
-                     MK_URI_MAX, "%s", val);
-        } else if ((m = kc_opt(argc, argv, &i, "--max-lifetime", &val)) !=
-                   0) {
-            uint64_t v;
-            if (m < 0)
-                return KC_USAGE;
-            if (!kc_parse_u64(val, UINT32_MAX, &v))
-                return kc_usage("--max-lifetime: '%s' is not a number of "
-                                "seconds", val);
-            sub.policy.max_lifetime = (uint32_t)v;
-        } else if ((m = kc_opt(argc, argv, &i, "--forking", &val)) != 0) {
-            if (m < 0)
-                return KC_USAGE;
-            if (!parse_yes_no(val, &sub.policy.forking_allowed))
-                return kc_usage("--forking: yes or no");
-        } else if ((m = kc_opt(argc, argv, &i, "--reuse", &val)) != 0) {
-            if (m < 0)
-                return KC_USAGE;
-            if (!parse_yes_no(val, &sub.policy.reuse_allowed))
-                return kc_usage("--reuse: yes or no");
-        } else if ((m = kc_opt(argc, argv, &i, "--initiator-keys", &val)) !=
-                   0) {
-            if (m < 0)
-                return KC_USAGE;
-            if (!parse_yes_no(val, &sub.policy.initiator_keys_allowed))
-                return kc_usage("--initiator-keys: yes or no");
-        } else if ((m = kc_opt(argc, argv, &i, "--responder-keys", &val)) !=
-                   0) {
-            if (m < 0)
-                return KC_USAGE;
-            if (!parse_yes_no(val, &sub.policy.responder_keys_allowed))
-                return kc_usage("--responder-keys: yes or no");
+        } else if ((m = policy_opt(argc, argv, &i, &sub.policy)) >= 0) {
+            if (m != KC_OK)
+                return m;
         } else {
             return kc_usage("subscriber add: unknown argument '%s'", argv[i]);
         }
@@ -183,38 +203,15 @@ static int cmd_add(kmsctl *k, int argc, char **argv)
         return kc_usage("give exactly one of --psk-file FILE, --psk - and "
                         "--generate");
 
-    if (generate) {
-        sub.psk.n = 32;
-        mk_err e = mk_random(sub.psk.b, sub.psk.n);
-        if (e != MK_OK) {
-            rc = kc_fail(k, e, "generating the PSK");
-            goto done;
-        }
-    } else {
-        bool from_stdin = strcmp(psk_file, "-") == 0;
-        FILE *f = from_stdin ? stdin : fopen(psk_file, "re");
-        if (f == NULL) {
-            fprintf(stderr, "kmsctl: --psk-file %s: cannot read it\n",
-                    psk_file);
-            rc = KC_FAIL;
-            goto done;
-        }
-        bool ok = read_psk_line(f, &sub.psk);
-        if (!from_stdin)
-            fclose(f);
-        if (!ok) {
-            rc = kc_usage("the PSK: one line of 32 or 64 hex digits (a 16 "
-                          "or 32-byte PSK)");
-            goto done;
-        }
-    }
+    if ((rc = add_psk(k, generate, psk_file, &sub.psk)) != KC_OK)
+        goto done;
 
     if ((rc = kc_open(k)) != KC_OK)
         goto done;
     /* an IMPU shared with another subscriber makes lookups by it fail */
     for (size_t j = 0; j < sub.n_impu; j++) {
         size_t owners = 0;
-        if (mk_sqlstore_impu_owners(k->store, sub.impu[j], &owners) ==
+        if (kc_impu_owners(k, sub.impu[j], &owners) ==
                 MK_OK &&
             owners > 0)
             fprintf(stderr,
@@ -222,7 +219,7 @@ static int cmd_add(kmsctl *k, int argc, char **argv)
                     "it will not identify either of them (profile §4)\n",
                     sub.impu[j]);
     }
-    mk_err e = mk_sqlstore_subscriber_add(k->store, &sub);
+    mk_err e = kc_subscriber_add(k, &sub);
     if (e != MK_OK) {
         rc = kc_fail(k, e, "subscriber add");
         goto done;
@@ -269,7 +266,7 @@ static int cmd_show(kmsctl *k, const char *id, bool show)
     int rc;
     if ((rc = kc_open(k)) != KC_OK)
         return rc;
-    mk_err e = mk_sqlstore_subscriber_get(k->store, MK_BYTES(id, strlen(id)),
+    mk_err e = kc_subscriber_get(k, MK_BYTES(id, strlen(id)),
                                           &s);
     if (e != MK_OK)
         return kc_fail(k, e, id);
@@ -317,7 +314,7 @@ int kc_cmd_subscriber(kmsctl *k, int argc, char **argv)
         int rc = kc_open(k);
         if (rc != KC_OK)
             return rc;
-        mk_err e = mk_sqlstore_subscriber_list(k->store, list_one, NULL);
+        mk_err e = kc_subscriber_list(k, list_one, NULL);
         return e == MK_OK ? KC_OK : kc_fail(k, e, "subscriber list");
     }
     if (strcmp(op, "show") == 0) {
@@ -345,8 +342,8 @@ int kc_cmd_subscriber(kmsctl *k, int argc, char **argv)
         int rc = kc_open(k);
         if (rc != KC_OK)
             return rc;
-        mk_err e = rm ? mk_sqlstore_subscriber_remove(k->store, idb)
-                      : mk_sqlstore_subscriber_set_active(k->store, idb, en);
+        mk_err e = rm ? kc_subscriber_remove(k, idb)
+                      : kc_subscriber_set_active(k, idb, en);
         if (e != MK_OK)
             return kc_fail(k, e, id);
         printf("subscriber %s %s\n", id,

@@ -84,9 +84,9 @@ static int fail_err(run *r, mk_err e, const mk_ue_peer_error *pe,
 }
 
 /* A failed KMS exchange: what the sink says (HTTP status, reason, text). */
-static int fail_kms(run *r, mk_err e)
+static int fail_kms(run *r, ue_sink *kms, mk_err e)
 {
-    const char *why = r->p->kms->why(r->p->kms);
+    const char *why = kms->why(kms);
     if (why)
         return fail_line(r, "%s", why);
     return fail_err(r, e, NULL, "KMS");
@@ -133,17 +133,14 @@ static const char *key_names(const mk_key_set *ks, size_t first, bool mpkr,
     return buf;
 }
 
-static int steps(run *r, chain_state *s)
+/* Steps 1-3: alice's Ticket Request, its answer, her TRANSFER_INIT. */
+static int alice_steps(run *r, chain_state *s)
 {
     const ue_chain_params *p = r->p;
     mk_ue_request_params rq;
     mk_ue_transfer_params tp;
-    mk_ue_transfer_resp_params trp;
-    mk_ue_fixed none;
     char flags[16], names[128];
     mk_err e;
-
-    memset(&none, 0, sizeof none);
 
     /* 1: alice's Ticket Request (RFC 6043 §4.2.1) */
     begin(r, 1, "request");
@@ -162,7 +159,7 @@ static int steps(run *r, chain_state *s)
     e = p->kms->deliver(p->kms, "REQUEST_INIT", ue_msg_bytes(&s->req),
                         &s->resp);
     if (e != MK_OK)
-        return fail_kms(r, e);
+        return fail_kms(r, p->kms, e);
     more(r, "KMS -> alice", "HTTP 200, application/mikey, %zu bytes",
          s->resp.n);
 
@@ -194,6 +191,18 @@ static int steps(run *r, chain_state *s)
     if (e != MK_OK)
         return fail_err(r, e, NULL, "KMS");
     say(r, "alice -> bob", "TRANSFER_INIT, %zu bytes", s->ti.n);
+    return 0;
+}
+
+/* Steps 4-6: bob's Ticket Resolve, its answer, his TRANSFER_RESP. */
+static int bob_steps(run *r, chain_state *s)
+{
+    const ue_chain_params *p = r->p;
+    mk_ue_transfer_resp_params trp;
+    mk_ue_fixed none;
+    mk_err e;
+
+    memset(&none, 0, sizeof none);
 
     /* 4: bob's Ticket Resolve (§4.2.3) */
     begin(r, 4, "resolve");
@@ -202,10 +211,10 @@ static int steps(run *r, chain_state *s)
     if (e != MK_OK)
         return fail_err(r, e, NULL, "KMS");
     say(r, "bob -> KMS", "RESOLVE_INIT_PSK, %zu bytes", s->ri.n);
-    e = p->kms->deliver(p->kms, "RESOLVE_INIT", ue_msg_bytes(&s->ri),
-                        &s->rr);
+    ue_sink *rk = p->kms_resolve ? p->kms_resolve : p->kms;
+    e = rk->deliver(rk, "RESOLVE_INIT", ue_msg_bytes(&s->ri), &s->rr);
     if (e != MK_OK)
-        return fail_kms(r, e);
+        return fail_kms(r, rk, e);
     more(r, "KMS -> bob", "HTTP 200, application/mikey, %zu bytes", s->rr.n);
 
     /* 5: bob checks RESOLVE_RESP and, with MPKi, TRANSFER_INIT (§4.2.3.6) */
@@ -235,6 +244,13 @@ static int steps(run *r, chain_state *s)
     if (e != MK_OK)
         return fail_err(r, e, NULL, "KMS");
     say(r, "bob -> alice", "TRANSFER_RESP, %zu bytes", s->tr.n);
+    return 0;
+}
+
+/* Steps 7-8: alice takes TRANSFER_RESP; both sides' SRTP keys compared. */
+static int final_steps(run *r, chain_state *s)
+{
+    mk_err e;
 
     /* 7: alice checks TRANSFER_RESP (forks MPKr and the TGKs first) */
     begin(r, 7, "accept-transfer-resp");
@@ -279,6 +295,16 @@ static int steps(run *r, chain_state *s)
     return 0;
 }
 
+static int steps(run *r, chain_state *s)
+{
+    int rc = alice_steps(r, s);
+    if (rc == 0)
+        rc = bob_steps(r, s);
+    if (rc == 0)
+        rc = final_steps(r, s);
+    return rc;
+}
+
 int ue_chain_run(const ue_chain_params *p, FILE *out, FILE *err)
 {
     run r = {p, out, err, 0, ""};
@@ -288,10 +314,12 @@ int ue_chain_run(const ue_chain_params *p, FILE *out, FILE *err)
         fprintf(err, "mikey-ue: chain: out of memory\n");
         return 1;
     }
-    fprintf(out, "chain: alice %.*s -> bob %.*s via %s (suite %zu%s)\n",
+    fprintf(out, "chain: alice %.*s -> bob %.*s via %s%s%s (suite %zu%s)\n",
             (int)p->alice.impu.n, (const char *)p->alice.impu.p,
             (int)p->bob.impu.n, (const char *)p->bob.impu.p, p->via,
-            p->suite->key_len * 8, p->forking ? ", key forking" : "");
+            p->via_resolve ? ", resolve via " : "",
+            p->via_resolve ? p->via_resolve : "", p->suite->key_len * 8,
+            p->forking ? ", key forking" : "");
     rc = steps(&r, s);
     mk_ue_ticket_wipe(&s->tk);
     mk_ue_session_wipe(&s->alice);

@@ -29,6 +29,9 @@
 typedef struct ue_chain_params {
     const char *via;      /* where the KMS is (printed only), e.g. the URL */
     ue_sink *kms;         /* takes REQUEST_INIT / RESOLVE_INIT, answers */
+    /* bob's RESOLVE_INIT to another node of the KMS (NULL: to kms) */
+    const char *via_resolve;
+    ue_sink *kms_resolve;
     mk_ue_creds alice;    /* impu = IDRi */
     mk_ue_creds bob;      /* impu = IDRr, the peer alice asks for */
     const mk_suite *suite;

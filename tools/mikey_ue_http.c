@@ -236,7 +236,8 @@ void ue_http_close(ue_http *h)
 /* --- the answer check (annex X1.1: "The UE shall check that the HTTP
  * response is valid") ---------------------------------------------- */
 
-bool ue_http_is_mikey_type(const char *v)
+/* Is `value` (a Content-Type header value) application/mikey? */
+static bool ue_http_is_mikey_type(const char *v)
 {
     static const char want[] = "application/mikey";
     size_t n = sizeof want - 1;
@@ -258,8 +259,13 @@ static mk_err why(ue_http_answer *a, mk_err e, const char *text)
     return mk_err_raise(e, -1, 0, "invalid HTTP answer");
 }
 
-mk_err ue_http_check_answer(long status, const char *content_type,
-                            mk_bytes body, ue_http_answer *a)
+/* The check of an answer already received, filling a->why on failure:
+ * status 200 (else MK_E_IO), Content-Type application/mikey (else
+ * MK_E_HTTP_CONTENT_TYPE), a body of 1..UE_HTTP_BODY_MAX bytes (else
+ * MK_E_HTTP_BODY) that is base64 of 1..sizeof a->msg.b bytes (else
+ * MK_E_BASE64). content_type may be NULL (header absent). */
+static mk_err ue_http_check_answer(long status, const char *content_type,
+                                   mk_bytes body, ue_http_answer *a)
 {
     mk_err rc;
     a->status = status;
@@ -524,7 +530,10 @@ void ue_http_describe(const ue_http_answer *a, char *buf, size_t cap)
     }
 }
 
-const char *ue_http_requesttype_of(const char *what)
+/* The requesttype value of a message the UE sends to the KMS ("REQUEST_INIT"
+ * -> "ticketrequest", "RESOLVE_INIT" -> "ticketresolve"), NULL for any
+ * other message (TRANSFER_* go to the peer, never to the KMS). */
+static const char *ue_http_requesttype_of(const char *what)
 {
     if (strcmp(what, "REQUEST_INIT") == 0)
         return "ticketrequest";

@@ -91,25 +91,12 @@ mk_err ue_http_set_cacert(ue_http *h, const char *file) MK_MUST_USE;
 mk_err ue_http_post(ue_http *h, const char *requesttype, mk_bytes msg,
                     ue_http_answer *a) MK_MUST_USE;
 
-/* The check of an answer already received, filling a->why on failure:
- * status 200 (else MK_E_IO), Content-Type application/mikey (else
- * MK_E_HTTP_CONTENT_TYPE), a body of 1..UE_HTTP_BODY_MAX bytes (else
- * MK_E_HTTP_BODY) that is base64 of 1..sizeof a->msg.b bytes (else
- * MK_E_BASE64). content_type may be NULL (header absent). */
-mk_err ue_http_check_answer(long status, const char *content_type,
-                            mk_bytes body, ue_http_answer *a) MK_MUST_USE;
 
-/* Is `value` (a Content-Type header value) application/mikey? */
-bool ue_http_is_mikey_type(const char *value);
 
 /* "HTTP 403 Forbidden: <text>" and the like: what to print for a failed
  * exchange (a->why as it is for checks that failed on a 200). */
 void ue_http_describe(const ue_http_answer *a, char *buf, size_t cap);
 
-/* The requesttype value of a message the UE sends to the KMS ("REQUEST_INIT"
- * -> "ticketrequest", "RESOLVE_INIT" -> "ticketresolve"), NULL for any
- * other message (TRANSFER_* go to the peer, never to the KMS). */
-const char *ue_http_requesttype_of(const char *what);
 
 /* A sink that POSTs REQUEST_INIT / RESOLVE_INIT over h and hands back the
  * decoded answer (ue_sink.deliver's answer); any other message is

@@ -8,6 +8,7 @@
 
 #include "codec/mikey.h"
 #include "util/base64.h"
+#include "util/hex.h"
 #include "util/ntp.h"
 
 mk_err ue_read_all(const char *path, char **text, size_t *n)
@@ -68,41 +69,10 @@ mk_err ue_msg_from_arg(const char *arg, ue_msg *m)
     return rc;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 mk_err ue_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
 {
-    size_t k = 0;
-    int hi = -1;
-    for (; *s; s++) {
-        int v;
-        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == ':')
-            continue;
-        v = hexval(*s);
-        if (v < 0)
-            return mk_err_raise(MK_E_VALUE, -1, 0, "not a hex string");
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        if (k >= cap)
-            return mk_err_raise(MK_E_LIMIT, -1, 0, "hex value too long");
-        out[k++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    if (hi >= 0)
-        return mk_err_raise(MK_E_VALUE, -1, 0, "odd number of hex digits");
-    *n = k;
-    return MK_OK;
+    /* a key pasted from a dump: white space and colons between digits */
+    return mk_hex_decode_text(s, strlen(s), " \t\n\r:", out, cap, n);
 }
 
 mk_err ue_uint(const char *s, uint64_t max, uint64_t *v)
@@ -124,14 +94,14 @@ mk_err ue_time(const char *s, uint64_t *ntp)
     size_t len = strlen(s);
     bool hex16 = len == 16;
     for (size_t i = 0; hex16 && i < len; i++)
-        hex16 = hexval(s[i]) >= 0;
+        hex16 = mk_hex_digit(s[i]) >= 0;
     if (hex16 || (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
         uint64_t v = 0;
         const char *p = hex16 ? s : s + 2;
         if (strlen(p) > 16 || !*p)
             return mk_err_raise(MK_E_VALUE, -1, 0, "NTP time has 16 hex digits");
         for (; *p; p++) {
-            int d = hexval(*p);
+            int d = mk_hex_digit(*p);
             if (d < 0)
                 return mk_err_raise(MK_E_VALUE, -1, 0, "NTP time is not hex");
             v = v << 4 | (uint64_t)d;

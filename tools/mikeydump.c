@@ -25,6 +25,7 @@
 #include "codec/mikey.h"
 #include "util/base64.h"
 #include "util/cursor.h"
+#include "util/hex.h"
 
 #define IN_MAX (1u << 20)
 
@@ -312,6 +313,66 @@ static void put_kemac(const mk_kemac *k, size_t base)
     put_hex("mac", k->mac);
 }
 
+/* SP (RFC 3830 §6.10) and its policy parameters */
+static void put_sp(const mk_sp *sp)
+{
+    mk_tlv_iter it;
+    mk_sp_param prm;
+    put_uint("policy_no", sp->policy_no);
+    put_named("prot_type", sp->prot_type, mk_name_prot_type(sp->prot_type));
+    open_arr("params");
+    mk_sp_iter_init(&it, sp);
+    while (mk_sp_next(&it, &prm)) {
+        open_item("param");
+        put_named("type", prm.type, mk_name_sp_param(sp->prot_type, prm.type));
+        put_hex("value", prm.value);
+        close_obj();
+    }
+    close_arr();
+}
+
+/* TP or TICKET (RFC 6043 §6.10) at message offset off */
+static void put_tp(const mk_payload *p, size_t off)
+{
+    const mk_tp *tp = &p->u.tp;
+    put_named("ticket_type", tp->ticket_type, mk_name_ticket_type(tp->ticket_type));
+    put_uint("subtype", tp->subtype);
+    put_uint("version", tp->version);
+    put_named("prf_func", tp->prf_func, mk_name_prf(tp->prf_func));
+    put_tp_flags(tp->flags, tp->res);
+    /* RFC 6043 §6.10: TP Data at +10, then the two TICKET fields,
+     * each after a 2-byte length */
+    size_t td = off + 10 + tp->tp_data.n + 2;
+    put_nested("tp_data", tp->tp_data, off + 10);
+    if (p->type == MK_PT_TICKET) {
+        put_ticket_data(tp, td);
+        put_nested("initiator_data", tp->initiator_data, td + tp->ticket_data.n + 2);
+    }
+}
+
+/* General Extension (RFC 3830 §6.15); Key ID sub-payloads (RFC 4563 §4) */
+static void put_genext(const mk_genext *g)
+{
+    put_named("ext_type", g->type, mk_name_genext(g->type));
+    if (g->type == MK_GENEXT_KEY_ID) {
+        mk_tlv_iter it;
+        mk_key_id kid;
+        open_arr("key_ids");
+        mk_key_id_iter_init(&it, g);
+        while (mk_key_id_next(&it, &kid)) {
+            open_item("key_id");
+            put_named("type", kid.type, mk_name_key_id_type(kid.type));
+            put_hex("value", kid.value);
+            close_obj();
+        }
+        close_arr();
+        if (it.err != MK_OK)
+            put_hex("data", g->data); /* not Key ID sub-payloads */
+    } else {
+        put_hex("data", g->data);
+    }
+}
+
 static void put_payload(const mk_payload *p, size_t base)
 {
     const char *name = mk_name_payload(p->type);
@@ -370,22 +431,9 @@ static void put_payload(const mk_payload *p, size_t base)
         put_named("auth_alg", p->u.v.auth_alg, mk_name_mac_alg(p->u.v.auth_alg));
         put_hex("ver_data", p->u.v.mac);
         break;
-    case MK_PT_SP: {
-        mk_tlv_iter it;
-        mk_sp_param prm;
-        put_uint("policy_no", p->u.sp.policy_no);
-        put_named("prot_type", p->u.sp.prot_type, mk_name_prot_type(p->u.sp.prot_type));
-        open_arr("params");
-        mk_sp_iter_init(&it, &p->u.sp);
-        while (mk_sp_next(&it, &prm)) {
-            open_item("param");
-            put_named("type", prm.type, mk_name_sp_param(p->u.sp.prot_type, prm.type));
-            put_hex("value", prm.value);
-            close_obj();
-        }
-        close_arr();
+    case MK_PT_SP:
+        put_sp(&p->u.sp);
         break;
-    }
     case MK_PT_RAND:
         put_hex("rand", p->u.rand.rand);
         break;
@@ -407,23 +455,9 @@ static void put_payload(const mk_payload *p, size_t base)
         put_hex("rand", p->u.randr.rand);
         break;
     case MK_PT_TP:
-    case MK_PT_TICKET: {
-        const mk_tp *tp = &p->u.tp;
-        put_named("ticket_type", tp->ticket_type, mk_name_ticket_type(tp->ticket_type));
-        put_uint("subtype", tp->subtype);
-        put_uint("version", tp->version);
-        put_named("prf_func", tp->prf_func, mk_name_prf(tp->prf_func));
-        put_tp_flags(tp->flags, tp->res);
-        /* RFC 6043 §6.10: TP Data at +10, then the two TICKET fields,
-         * each after a 2-byte length */
-        size_t td = off + 10 + tp->tp_data.n + 2;
-        put_nested("tp_data", tp->tp_data, off + 10);
-        if (p->type == MK_PT_TICKET) {
-            put_ticket_data(tp, td);
-            put_nested("initiator_data", tp->initiator_data, td + tp->ticket_data.n + 2);
-        }
+    case MK_PT_TICKET:
+        put_tp(p, off);
         break;
-    }
     case MK_PT_KEYDATA: {
         const mk_keydata *k = &p->u.keydata;
         put_named("key_type", k->type, mk_name_key_type(k->type));
@@ -434,24 +468,7 @@ static void put_payload(const mk_payload *p, size_t base)
         break;
     }
     case MK_PT_GENEXT:
-        put_named("ext_type", p->u.genext.type, mk_name_genext(p->u.genext.type));
-        if (p->u.genext.type == MK_GENEXT_KEY_ID) {
-            mk_tlv_iter it;
-            mk_key_id kid;
-            open_arr("key_ids");
-            mk_key_id_iter_init(&it, &p->u.genext);
-            while (mk_key_id_next(&it, &kid)) {
-                open_item("key_id");
-                put_named("type", kid.type, mk_name_key_id_type(kid.type));
-                put_hex("value", kid.value);
-                close_obj();
-            }
-            close_arr();
-            if (it.err != MK_OK)
-                put_hex("data", p->u.genext.data); /* not Key ID sub-payloads */
-        } else {
-            put_hex("data", p->u.genext.data);
-        }
+        put_genext(&p->u.genext);
         break;
     default:
         break;
@@ -540,17 +557,6 @@ static bool is_space(uint8_t c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static int hex_val(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* only hex digits and white space, at least one digit */
 static bool looks_hex(mk_bytes in)
 {
@@ -559,7 +565,7 @@ static bool looks_hex(mk_bytes in)
     size_t digits = 0;
     mk_cur_init(&c, in);
     while (mk_cur_u8(&c, &ch) == MK_OK) {
-        if (hex_val(ch) >= 0)
+        if (mk_hex_digit((char)ch) >= 0)
             digits++;
         else if (!is_space(ch))
             return false;
@@ -575,39 +581,10 @@ static bool looks_base64(mk_bytes in)
     uint8_t ch;
     mk_cur_init(&c, in);
     while (mk_cur_u8(&c, &ch) == MK_OK)
-        if (!(hex_val(ch) >= 0 || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+        if (!(mk_hex_digit((char)ch) >= 0 || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
               ch == '+' || ch == '/' || ch == '=' || is_space(ch)))
             return false;
     return in.n > 0;
-}
-
-static mk_err hex_decode(mk_bytes in, uint8_t *out, size_t cap, size_t *n)
-{
-    mk_cursor c;
-    uint8_t ch;
-    int hi = -1;
-    *n = 0;
-    mk_cur_init(&c, in);
-    while (mk_cur_remaining(&c)) {
-        size_t at = mk_cur_offset(&c);
-        MK_GUARD(mk_cur_u8(&c, &ch));
-        if (is_space(ch))
-            continue;
-        int v = hex_val(ch);
-        if (v < 0)
-            return mk_err_raise(MK_E_VALUE, -1, at, "not a hex digit");
-        if (hi < 0) {
-            hi = v;
-            continue;
-        }
-        if (*n >= cap)
-            return mk_err_raise(MK_E_NOSPACE, -1, at, "input too large");
-        out[(*n)++] = (uint8_t)(hi << 4 | v);
-        hi = -1;
-    }
-    if (hi >= 0)
-        return mk_err_raise(MK_E_VALUE, -1, mk_cur_offset(&c), "odd number of hex digits");
-    return MK_OK;
 }
 
 static int read_all(FILE *f, uint8_t *buf, size_t cap, size_t *n)
@@ -685,7 +662,8 @@ int main(int argc, char **argv)
     }
     switch (fmt) {
     case FMT_HEX:
-        if ((e = hex_decode(in, bin, sizeof bin, &bn)) != MK_OK) {
+        if ((e = mk_hex_decode_text((const char *)in.p, in.n, " \t\r\n", bin,
+                                    sizeof bin, &bn)) != MK_OK) {
             fprintf(stderr, "mikeydump: %s in input at offset %zu\n",
                     mk_err_last()->what, mk_err_last()->offset);
             return 1;

@@ -1,4 +1,5 @@
-/* compare.c - chain bookkeeping (init, add, find) and content equality of
+/* compare.c - chain bookkeeping (init, add, find, the rule of which
+ * payloads may repeat) and content equality of
  * payloads, chains, headers and messages (for round-trip tests and for
  * checks such as "Vi equals TRANSFER_INIT's V", RFC 6043 §4.2.3.6). */
 #include "codec/mikey.h"
@@ -19,35 +20,86 @@ mk_err mk_chain_add(mk_chain *c, mk_payload p)
     return MK_OK;
 }
 
-int mk_chain_find(const mk_chain *c, uint16_t type, size_t from)
+/* The role of an IDR, RANDR or TR payload; -1 for the other types. */
+static int role_of(const mk_payload *p)
+{
+    switch (p->type) {
+    case MK_PT_IDR: return p->u.idr.role;
+    case MK_PT_RANDR: return p->u.randr.role;
+    case MK_PT_TR: return p->u.tr.role;
+    default: return -1;
+    }
+}
+
+/* p is of type and, when role >= 0 and the type has roles, of role. */
+static bool is_kind(const mk_payload *p, uint16_t type, int role)
+{
+    return p->type == type &&
+           (role < 0 || role_of(p) < 0 || role_of(p) == role);
+}
+
+static int find_kind(const mk_chain *c, uint16_t type, int role, size_t from)
 {
     for (size_t i = from; i < c->count; i++)
-        if (c->p[i].type == type)
+        if (is_kind(&c->p[i], type, role))
             return (int)i;
     return -1;
+}
+
+int mk_chain_find(const mk_chain *c, uint16_t type, size_t from)
+{
+    return find_kind(c, type, -1, from);
 }
 
 int mk_chain_find_idr(const mk_chain *c, uint8_t role, size_t from)
 {
-    for (size_t i = from; i < c->count; i++)
-        if (c->p[i].type == MK_PT_IDR && c->p[i].u.idr.role == role)
-            return (int)i;
-    return -1;
+    return find_kind(c, MK_PT_IDR, role, from);
 }
 
 int mk_chain_find_randr(const mk_chain *c, uint8_t role, size_t from)
 {
-    for (size_t i = from; i < c->count; i++)
-        if (c->p[i].type == MK_PT_RANDR && c->p[i].u.randr.role == role)
-            return (int)i;
-    return -1;
+    return find_kind(c, MK_PT_RANDR, role, from);
 }
 
 int mk_chain_find_tr(const mk_chain *c, uint8_t role, size_t from)
 {
-    for (size_t i = from; i < c->count; i++)
-        if (c->p[i].type == MK_PT_TR && c->p[i].u.tr.role == role)
+    return find_kind(c, MK_PT_TR, role, from);
+}
+
+int mk_chain_find_one(const mk_chain *c, uint16_t type, int role)
+{
+    int i = find_kind(c, type, role, 0);
+    if (i >= 0 && find_kind(c, type, role, (size_t)i + 1) >= 0)
+        return -2;
+    return i;
+}
+
+bool mk_payload_may_repeat(const mk_payload *p, bool tp_data)
+{
+    switch (p->type) {
+    case MK_PT_SP:      /* {SP}: one per policy */
+    case MK_PT_CERT:    /* {CERTi}, {CERTr}: a certificate chain */
+    case MK_PT_ERR:     /* (ERR) */
+    case MK_PT_ID:      /* [IDi], [IDr] of RFC 3830: told apart by place */
+    case MK_PT_GENEXT:  /* RFC 3830 §6.15: any number of extensions */
+    case MK_PT_KEYDATA: /* the keys of a KEMAC */
+        return true;
+    case MK_PT_IDR:     /* TP Data: (IDRr), {IDRapp} */
+        return tp_data && (p->u.idr.role == MK_ROLE_IDRR ||
+                           p->u.idr.role == MK_ROLE_IDRAPP);
+    default:
+        return false;
+    }
+}
+
+int mk_chain_find_repeat(const mk_chain *c, bool tp_data)
+{
+    for (size_t i = 1; i < c->count; i++) {
+        const mk_payload *p = &c->p[i];
+        if (!mk_payload_may_repeat(p, tp_data) &&
+            find_kind(c, p->type, role_of(p), 0) < (int)i)
             return (int)i;
+    }
     return -1;
 }
 
@@ -149,7 +201,7 @@ bool mk_chain_equal(const mk_chain *a, const mk_chain *b)
     return true;
 }
 
-bool mk_hdr_equal(const mk_hdr *a, const mk_hdr *b)
+static bool mk_hdr_equal(const mk_hdr *a, const mk_hdr *b)
 {
     return a->version == b->version && a->data_type == b->data_type &&
            a->v == b->v && a->prf_func == b->prf_func &&

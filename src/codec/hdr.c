@@ -54,7 +54,8 @@ static mk_err map_read(mk_cursor *c, uint8_t map_type, uint8_t n_cs,
     }
 }
 
-mk_err mk_map_validate(uint8_t map_type, uint8_t n_cs, mk_bytes map_info)
+/* MK_OK iff map_info has exactly the layout n_cs/map_type demand. */
+static mk_err mk_map_validate(uint8_t map_type, uint8_t n_cs, mk_bytes map_info)
 {
     mk_cursor c;
     mk_bytes got;

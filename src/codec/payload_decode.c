@@ -215,6 +215,47 @@ static size_t prefix_len(uint16_t type)
     }
 }
 
+/* The fields of KEMAC (RFC 3830 §6.2), DH (§6.4) and Key data (§6.13,
+ * RFC 6043 §6.2.1) after their fixed prefix h; at: offset of h[0]. */
+static mk_err kemac_read(mk_cursor *c, const uint8_t *h, mk_kemac *k)
+{
+    k->encr_alg = h[1];
+    MK_GUARD(mk_cur_bytes(c, be16(h + 2), &k->encr_data));
+    size_t alg_off = mk_cur_offset(c);
+    MK_GUARD(mk_cur_u8(c, &k->mac_alg));
+    return mac_bytes(c, k->mac_alg, alg_off, &k->mac);
+}
+
+static mk_err dh_read(mk_cursor *c, const uint8_t *h, size_t at, mk_dh *dh)
+{
+    uint8_t b;
+    dh->group = h[1];
+    int len = mk_dh_len_of(dh->group);
+    if (len < 0)
+        return bad_value(c, at + 1, "unknown DH-Group: DH-value length undecidable");
+    MK_GUARD(mk_cur_bytes(c, (size_t)len, &dh->value));
+    size_t kv_off = mk_cur_offset(c);
+    MK_GUARD(mk_cur_u8(c, &b));
+    dh->res = b >> 4;
+    return kv_read(c, b & 0x0f, kv_off, &dh->kv);
+}
+
+static mk_err keydata_read(mk_cursor *c, const uint8_t *h, size_t at,
+                           mk_keydata *kd)
+{
+    uint16_t n16;
+    kd->type = h[1] >> 4;
+    if (!mk_key_type_known(kd->type))
+        return bad_value(c, at + 1, "unknown key Type: salt presence undecidable");
+    MK_GUARD(mk_cur_bytes(c, be16(h + 2), &kd->key));
+    kd->salt = MK_BYTES_NONE;
+    if (mk_key_type_has_salt(kd->type)) {
+        RD16(n16);
+        MK_GUARD(mk_cur_bytes(c, n16, &kd->salt));
+    }
+    return kv_read(c, h[1] & 0x0f, at + 1, &kd->kv);
+}
+
 mk_err mkc_payload_decode(mk_cursor *c, uint16_t type, mk_payload *p,
                           int depth)
 {
@@ -235,32 +276,17 @@ mk_err mkc_payload_decode(mk_cursor *c, uint16_t type, mk_payload *p,
     p->next = type == MK_PT_SIGN ? MK_PT_LAST : h[0];
 
     switch (type) {
-    case MK_PT_KEMAC: { /* RFC 3830 §6.2 */
-        p->u.kemac.encr_alg = h[1];
-        MK_GUARD(mk_cur_bytes(c, be16(h + 2), &p->u.kemac.encr_data));
-        size_t alg_off = mk_cur_offset(c);
-        MK_GUARD(mk_cur_u8(c, &p->u.kemac.mac_alg));
-        MK_GUARD(mac_bytes(c, p->u.kemac.mac_alg, alg_off, &p->u.kemac.mac));
+    case MK_PT_KEMAC: /* RFC 3830 §6.2 */
+        MK_GUARD(kemac_read(c, h, &p->u.kemac));
         break;
-    }
     case MK_PT_PKE: /* §6.3: C (2 bits) + Data len (14 bits) */
         n16 = be16(h + 1);
         p->u.pke.c = (uint8_t)(n16 >> 14);
         MK_GUARD(mk_cur_bytes(c, n16 & 0x3fff, &p->u.pke.data));
         break;
-    case MK_PT_DH: { /* §6.4 */
-        uint8_t b;
-        p->u.dh.group = h[1];
-        int len = mk_dh_len_of(p->u.dh.group);
-        if (len < 0)
-            return bad_value(c, at + 1, "unknown DH-Group: DH-value length undecidable");
-        MK_GUARD(mk_cur_bytes(c, (size_t)len, &p->u.dh.value));
-        size_t kv_off = mk_cur_offset(c);
-        MK_GUARD(mk_cur_u8(c, &b));
-        p->u.dh.res = b >> 4;
-        MK_GUARD(kv_read(c, b & 0x0f, kv_off, &p->u.dh.kv));
+    case MK_PT_DH: /* §6.4 */
+        MK_GUARD(dh_read(c, h, at, &p->u.dh));
         break;
-    }
     case MK_PT_SIGN: /* §6.5: S type (4 bits) + Signature len (12 bits) */
         n16 = be16(h);
         p->u.sign.s_type = (uint8_t)(n16 >> 12);
@@ -319,16 +345,7 @@ mk_err mkc_payload_decode(mk_cursor *c, uint16_t type, mk_payload *p,
         MK_GUARD(tp_read(c, h, type == MK_PT_TICKET, &p->u.tp, depth));
         break;
     case MK_PT_KEYDATA: /* §6.13, 6043 §6.2.1 */
-        p->u.keydata.type = h[1] >> 4;
-        if (!mk_key_type_known(p->u.keydata.type))
-            return bad_value(c, at + 1, "unknown key Type: salt presence undecidable");
-        MK_GUARD(mk_cur_bytes(c, be16(h + 2), &p->u.keydata.key));
-        p->u.keydata.salt = MK_BYTES_NONE;
-        if (mk_key_type_has_salt(p->u.keydata.type)) {
-            RD16(n16);
-            MK_GUARD(mk_cur_bytes(c, n16, &p->u.keydata.salt));
-        }
-        MK_GUARD(kv_read(c, h[1] & 0x0f, at + 1, &p->u.keydata.kv));
+        MK_GUARD(keydata_read(c, h, at, &p->u.keydata));
         break;
     case MK_PT_GENEXT: /* §6.15: Data is opaque here (Key ID data of
                         * RFC 4563 is read with mk_key_id_next) */

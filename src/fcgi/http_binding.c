@@ -348,7 +348,8 @@ mk_err mk_http_decide(const mk_http_binding *b, const mk_http_cgi *v,
 /* ------------------------------------------------------------------ */
 /* response                                                            */
 
-const char *mk_http_reason(int status)
+/* Reason phrase of a status this KMS produces, NULL for any other. */
+static const char *mk_http_reason(int status)
 {
     switch (status) {
     case 200: case 400: case 401: case 403: case 404: case 405:

@@ -112,8 +112,6 @@ typedef struct mk_http_reply {
     size_t len;
 } mk_http_reply;
 
-/* Reason phrase of a status this KMS produces, NULL for any other. */
-const char *mk_http_reason(int status);
 
 /* Format the complete CGI response for (status, err).
  *   200: "Status: 200 OK", "Content-Type: application/mikey",

@@ -54,7 +54,7 @@ void kmsd_log_set_level(mk_log_level level)
     atomic_store(&log_level, (int)level);
 }
 
-bool kmsd_log_enabled(mk_log_level level)
+static bool kmsd_log_enabled(mk_log_level level)
 {
     return (int)level <= atomic_load_explicit(&log_level,
                                               memory_order_relaxed);

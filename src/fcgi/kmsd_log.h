@@ -28,7 +28,6 @@
  * signal mask). ident is the program name ("kmsd"). */
 void kmsd_log_init(const char *ident, bool use_syslog, mk_log_level level);
 void kmsd_log_set_level(mk_log_level level);
-bool kmsd_log_enabled(mk_log_level level);
 /* One line (a trailing newline is added; control characters in the
  * formatted text are replaced), written at once after the buffered request
  * lines. Thread-safe: each write(2) holds whole lines, at most PIPE_BUF

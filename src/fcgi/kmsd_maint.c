@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "fcgi/kmsd_log.h"
+#include "store/pgstore.h"
 #include "store/store.h"
 
 #define DRAIN_CACHE_KIB 256 /* store.h, mk_sqlstore_set_page_cache */
@@ -22,6 +23,11 @@
 #define PRUNE_EVERY_S 60
 #define PRUNE_BATCH 1000
 #define PRUNE_BATCHES 10
+/* A PostgreSQL store (doc/profile.md §13.2): every node prunes the shared
+ * replay cache this often (one short transaction; the entries of the
+ * nodes' answers live a skew window), and sweeps its node's tables. */
+#define PG_REPLAY_PRUNE_EVERY_S 5
+#define PG_SWEEP_BUDGET 1000
 
 struct kmsd_maint {
     char store_path[MK_NODE_PATH_MAX];
@@ -30,6 +36,9 @@ struct kmsd_maint {
     bool durable;        /* the drain writes with synchronous=FULL */
     mk_node *node;       /* the process's reference */
     mk_sqlstore *sql;    /* the thread's own connection, NULL until open */
+    bool pg;             /* store_path is a PostgreSQL URI: then pgc */
+    mk_pgstore *pgc;     /* the thread's connection, NULL until open */
+    time_t next_replay_prune;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -172,7 +181,10 @@ static mk_err retention(kmsd_maint *m, time_t now)
     size_t n = PRUNE_BATCH;
     m->pruning = true;
     for (int i = 0; i < PRUNE_BATCHES && n == PRUNE_BATCH; i++) {
-        MK_GUARD(mk_sqlstore_records_prune(m->sql, before, PRUNE_BATCH, &n));
+        MK_GUARD(m->pg ? mk_pgstore_records_prune(m->pgc, before,
+                                                  PRUNE_BATCH, &n)
+                       : mk_sqlstore_records_prune(m->sql, before,
+                                                   PRUNE_BATCH, &n));
         m->pruned += n;
     }
     if (n < PRUNE_BATCH) { /* the pass is done */
@@ -187,9 +199,60 @@ static mk_err retention(kmsd_maint *m, time_t now)
     return MK_OK;
 }
 
+/* The thread's PostgreSQL connection, opened (and checked) when there is
+ * none; it reconnects by itself afterwards. */
+static mk_err open_pg(kmsd_maint *m)
+{
+    if (m->pgc != NULL)
+        return MK_OK;
+    mk_pgstore_opts o = {.timeout_ms = m->busy_timeout_ms,
+                         .durable = m->durable};
+    mk_err e = mk_pgstore_open(m->store_path, mk_key_bytes(&m->master_key),
+                               &o, &m->pgc);
+    if (e != MK_OK)
+        m->pgc = NULL;
+    return e;
+}
+
+/* A round over a PostgreSQL store: no journal to drain (the answers wrote
+ * their records), the shared replay cache pruned now and then, retention,
+ * and this machine's node tables swept. */
+static void round_pg(kmsd_maint *m)
+{
+    time_t now = time(NULL);
+    size_t swept = 0;
+    uint64_t pruned = 0;
+    mk_err e = open_pg(m);
+    if (e == MK_OK && now >= m->next_replay_prune) {
+        e = mk_pgstore_replay_prune(m->pgc, (uint64_t)now, &pruned);
+        if (e == MK_OK)
+            m->next_replay_prune = now + PG_REPLAY_PRUNE_EVERY_S;
+    }
+    if (e == MK_OK)
+        e = retention(m, now);
+    if (mk_node_kv_sweep(m->node, (uint64_t)now, PG_SWEEP_BUDGET, &swept) !=
+        MK_OK)
+        mk_err_clear(); /* a full table answers 503 itself; retried */
+    mk_node_release_pages(m->node);
+    if (e == MK_OK) {
+        if (pruned > 0)
+            kmsd_log(MK_LOG_DEBUG, "store: %llu replay entries reclaimed",
+                     (unsigned long long)pruned);
+        return;
+    }
+    const mk_err_detail *d = mk_err_last();
+    const char *cause = d->code == e && d->what ? d->what : mk_err_name(e);
+    kmsd_log_limited(MK_LOG_WARN, cause, "store maintenance: %s (%s)", cause,
+                     mk_pgstore_errmsg(m->pgc));
+}
+
 static void round_once(kmsd_maint *m)
 {
     mk_sqlstore_upkeep u;
+    if (m->pg) {
+        round_pg(m);
+        return;
+    }
     if (m->sql != NULL && mk_sqlstore_same_file(m->sql) != MK_OK)
         let_go(m);
     mk_err e = open_sql(m);
@@ -259,6 +322,7 @@ static void *run(void *arg)
 static void maint_free(kmsd_maint *m)
 {
     mk_sqlstore_close(m->sql);
+    mk_pgstore_close(m->pgc);
     mk_node_close(m->node);
     mk_key_wipe(&m->master_key);
     pthread_cond_destroy(&m->cv);
@@ -293,8 +357,21 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
     atomic_init(&m->epoch, 0);
     atomic_init(&m->keep_days, 0);
     char why[256];
-    e = open_checked(m, why, sizeof why);
-    if (e == MK_OK) {
+    why[0] = '\0';
+    m->pg = mk_pgstore_is_uri(store_path);
+    if (m->pg) {
+        /* the node keeps this machine's rate limits and GBA cache only
+         * (config.c requires its path) */
+        e = mk_node_open(cfg, MK_NODE_CREATE_FRESH, &m->node);
+        if (e == MK_OK && (e = open_pg(m)) == MK_E_UNAVAILABLE) {
+            kmsd_log(MK_LOG_WARN, "store %s unreachable at start (%s); "
+                     "answering 503 until it is", store_path,
+                     mk_pgstore_errmsg(NULL));
+            e = MK_OK;
+        } else if (e != MK_OK) {
+            snprintf(why, sizeof why, "%s", mk_pgstore_errmsg(NULL));
+        }
+    } else if ((e = open_checked(m, why, sizeof why)) == MK_OK) {
         mk_node *n = NULL;
         e = mk_sqlstore_node_open(m->sql, cfg, &n);
         if (e == MK_OK)
@@ -319,7 +396,7 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
         return mk_err_restore(&keep);
     }
     mk_node_status st;
-    if (mk_node_status_get(m->node, &st) == MK_OK) {
+    if (!m->pg && mk_node_status_get(m->node, &st) == MK_OK) {
         if (st.set_aside[0] != '\0')
             kmsd_log(MK_LOG_WARN, "node state: the machine restarted since a "
                      "process without durable = yes used it; that file was "

@@ -146,6 +146,14 @@ static mk_err key_cb(void *arg, const mk_ticket_key_info *k)
     return MK_OK;
 }
 
+/* The ticket keys of whichever store the worker has. */
+static mk_err key_list(const kmsd_status_in *in, key_walk *kw)
+{
+    if (in->pg != NULL)
+        return mk_pgstore_ticket_key_list(in->pg, key_cb, kw);
+    return mk_sqlstore_ticket_key_list(in->sql, key_cb, kw);
+}
+
 static void metrics(text *t, const kmsd_status_in *in)
 {
     put(t, "# mikeykms: counters of every kmsd process of this node\n");
@@ -177,12 +185,12 @@ static void metrics(text *t, const kmsd_status_in *in)
             (unsigned long long)st.journal_max);
     }
     mk_err_clear();
-    if (in->sql != NULL) {
+    if (in->sql != NULL || in->pg != NULL) {
         key_walk kw = {.t = t, .now_unix = in->now_unix};
         put(t, "# HELP mikeykms_ticket_key_age_seconds Age of each ticket "
                "key that is not retired.\n"
                "# TYPE mikeykms_ticket_key_age_seconds gauge\n");
-        mk_err_drop(mk_sqlstore_ticket_key_list(in->sql, key_cb, &kw),
+        mk_err_drop(key_list(in, &kw),
                     "the page goes on without the keys not listed; the "
                     "health page reports the store");
         mk_err_clear();
@@ -203,10 +211,10 @@ static void run_checks(const kmsd_status_in *in, checks *c)
     memset(c, 0, sizeof *c);
     c->store = c->selftest = c->ticket_key = c->node_state = "ok";
     key_walk kw = {.now_unix = in->now_unix};
-    if (in->sql == NULL) {
+    if (in->sql == NULL && in->pg == NULL) {
         c->store = "the store cannot be opened";
         c->ticket_key = "not checked (no store)";
-    } else if (mk_sqlstore_ticket_key_list(in->sql, key_cb, &kw) != MK_OK) {
+    } else if (key_list(in, &kw) != MK_OK) {
         c->store = "the store cannot be read";
         c->ticket_key = "not checked (store not readable)";
     } else if (!kw.have_active) {

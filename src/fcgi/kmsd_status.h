@@ -23,6 +23,7 @@
 
 #include "fcgi/http_binding.h"
 #include "store/node.h"
+#include "store/pgstore.h"
 #include "store/store.h"
 
 /* Room for either page: the metrics are some 12 KiB. */
@@ -31,6 +32,7 @@
 typedef struct kmsd_status_in {
     mk_node *node;             /* NULL: no node (nothing counted) */
     mk_sqlstore *sql;          /* NULL when the store could not be opened */
+    mk_pgstore *pg;            /* ... or this, a PostgreSQL store */
     mk_err store_err;          /* why not (MK_OK when sql is set) */
     uint32_t ticket_key_max_age; /* seconds, 0 = age not checked */
     uint32_t retry_after;      /* of a 503 */

@@ -23,7 +23,8 @@ struct kmsd_worker {
     kmsd_live live;     /* this worker's copy of sh->live */
     unsigned live_gen;  /* the sh->live_gen it was taken at */
     mk_sqlstore *sql;
-    mk_kms_store iface; /* function table over sql; mk_kms points at it */
+    mk_pgstore *pg;     /* instead of sql with a PostgreSQL store */
+    mk_kms_store iface; /* function table over sql or pg; mk_kms points at it */
     mk_kms *kms;
     FCGX_Request req;
     uint8_t *body;      /* body_max + 1 */
@@ -71,6 +72,8 @@ static void close_core(kmsd_worker *w)
     w->kms = NULL;
     mk_sqlstore_close(w->sql);
     w->sql = NULL;
+    mk_pgstore_close(w->pg);
+    w->pg = NULL;
 }
 
 void kmsd_worker_free(kmsd_worker *w)
@@ -97,7 +100,20 @@ mk_err kmsd_worker_open(kmsd_worker *w)
     if (w->kms != NULL)
         return MK_OK;
     mk_err e;
-    if (w->sql == NULL) {
+    if (w->sh->pg && w->pg == NULL) {
+        /* a server that is down is retried at the next request (503 until
+         * then); the connection reconnects by itself afterwards */
+        mk_pgstore_opts o = {.timeout_ms = w->sh->busy_timeout_ms,
+                             .durable = w->sh->durable,
+                             .node = w->sh->node};
+        e = mk_pgstore_open(w->sh->store_path,
+                            mk_key_bytes(&w->sh->master_key), &o, &w->pg);
+        if (e != MK_OK) {
+            w->pg = NULL;
+            return e;
+        }
+        w->iface = mk_pgstore_interface(w->pg);
+    } else if (!w->sh->pg && w->sql == NULL) {
         /* a lookup that must wait for a locked store waits alone: the
          * other workers of the machine give up at once meanwhile
          * (doc/profile.md §9.45); a check writes nothing */
@@ -321,6 +337,7 @@ static void serve_status(kmsd_worker *w, mk_http_page page,
     };
     in.store_err = worker_store(w);
     in.sql = in.store_err == MK_OK ? w->sql : NULL;
+    in.pg = in.store_err == MK_OK ? w->pg : NULL;
     mk_err_clear();
     if (w->gba != NULL && page == MK_HTTP_PAGE_HEALTH) {
         /* the reason is a static string (util/err.h) */
@@ -342,10 +359,152 @@ static void serve_status(kmsd_worker *w, mk_http_page page,
                      (put < 0 || flushed < 0) ? " client=gone" : "");
 }
 
-static void serve(kmsd_worker *w)
+/* What one request comes to (serve): decided by decide / kms_answer,
+ * sent, counted and logged by send_answer. */
+typedef struct answer_state {
+    mk_service service;
+    size_t msg_n;        /* bytes of the decoded message in w->msg */
+    bool handled;        /* the KMS core answered: w->answer holds it */
+    bool authenticated;  /* the core verified the sender */
+    bool stale;          /* Ua Digest: the nonce was stale (doc/profile.md
+                            §10) */
+    int status;
+    const char *what;
+    mk_bytes mikey;      /* the MIKEY answer of a 200 */
+    uint32_t retry_after;
+    uint64_t now;
+    mk_err e;
+} answer_state;
+
+/* The KMS core's answer to the message in w->msg. */
+static void kms_answer(kmsd_worker *w, mk_bytes ua_user, answer_state *a)
+{
+    mk_kms_handle_ua(w->kms, a->service, MK_BYTES(w->msg, a->msg_n), a->now,
+                     ua_user, w->answer);
+    a->handled = true;
+    a->e = w->answer->err;
+    a->status = w->answer->http_status;
+    a->authenticated = w->answer->authenticated;
+    if (a->e == MK_E_RATE_LIMITED) {
+        a->retry_after = w->answer->retry_after;
+        a->what = "too many requests for this identity";
+        kmsd_stats_rate_limited(w->sh->node, KMSD_RATE_BY_IDENTITY);
+    }
+    if (a->e == MK_E_INTERNAL) {
+        /* profile §2: a bug that still yields an answer is a 503 (the
+         * UE retries) and is logged; the detail is a static reason */
+        const char *d = what_of(a->e);
+        kmsd_log(MK_LOG_ERROR, "bug in the KMS core: %s",
+                 d != NULL ? d : "no detail");
+    } else if (a->e == MK_E_UNAVAILABLE) {
+        /* why the UE is told to come back: store locked, disk full,
+         * node state full (a static reason, never a value of the
+         * request), once per cause and interval */
+        const char *d = what_of(a->e);
+        if (d == NULL)
+            d = "no detail";
+        kmsd_log_limited(MK_LOG_WARN, d, "answered 503: %s", d);
+    }
+    if (a->status == 200)
+        a->mikey = MK_BYTES(w->answer->body, w->answer->body_len);
+    else if (a->status == 400 || a->status == 401 || a->status == 504)
+        a->what = what_of(a->e); /* names a payload / field, never a value */
+}
+
+/* The answer to a request of the KMS mount: the address's rate, the HTTP
+ * binding (annex X1) and Ua Digest, the store, then the KMS core. */
+static void decide(kmsd_worker *w, const mk_http_cgi *v, size_t body_n,
+                   answer_state *a)
 {
     const kmsd_shared *sh = w->sh;
     const kmsd_live *live = &w->live;
+    uint32_t wait = 0;
+    mk_bytes ua_user = MK_BYTES_NONE; /* doc/profile.md §10: Ua */
+    a->retry_after = live->retry_after;
+    a->now = mk_ntp_now();
+    a->e = address_limit(w, v, &wait);
+    if (a->e == MK_E_RATE_LIMITED) {
+        a->status = 503;
+        a->what = "too many requests from this address";
+        a->retry_after = wait;
+        kmsd_stats_rate_limited(sh->node, KMSD_RATE_BY_ADDRESS);
+    } else if ((a->e = mk_http_decide(&live->binding, v,
+                                      MK_BYTES(w->body, body_n), &a->service,
+                                      w->msg, w->msg_cap, &a->msg_n)) !=
+                   MK_OK ||
+               (sh->gba.digest &&
+                (a->e = kmsd_gba_ua_check(
+                     w->gba, v->request_method, v->request_uri,
+                     v->authorization, MK_BYTES(w->body, body_n),
+                     mk_ntp_to_unix(a->now), &ua_user, &a->stale)) !=
+                    MK_OK)) {
+        a->status = mk_err_http_status(a->e);
+        a->what = what_of(a->e);
+    } else if ((a->e = worker_store(w)) != MK_OK) {
+        /* store busy or down: the UE retries (profile §2) */
+        a->status = 503;
+    } else {
+        kms_answer(w, ua_user, a);
+    }
+}
+
+/* The HTTP answer written, counted and logged; the message and the
+ * answer's bytes wiped. */
+static void send_answer(kmsd_worker *w, answer_state *a,
+                        const struct timespec *t0)
+{
+    const kmsd_shared *sh = w->sh;
+    mk_err rc;
+    char challenge[MK_DIGEST_HEADER_MAX];
+    if (a->retry_after == 0)
+        a->retry_after = 1;
+    if (a->status == 401 && w->gba != NULL &&
+        kmsd_gba_challenge(w->gba, a->stale, mk_ntp_to_unix(a->now),
+                           challenge, sizeof challenge) == MK_OK)
+        /* RFC 7235 §3.1: a fresh challenge with every 401 */
+        rc = mk_http_reply_format_401(w->reply, a->e, a->what, challenge,
+                                      a->retry_after);
+    else
+        rc = mk_http_reply_format(w->reply, a->status, a->e, a->what,
+                                  a->mikey, a->retry_after);
+    if (rc != MK_OK)
+        kmsd_log(MK_LOG_ERROR,
+                 "bug: status %d with error '%s' answered as 503 (%s)",
+                 a->status, mk_err_name(a->e), mk_err_name(rc));
+
+    /* doc/profile.md §9.39: every answer counted, before it leaves; a
+     * refusal of a request whose sender was not authenticated has no
+     * record, and its log line is rate-limited (anyone can send such
+     * requests, as fast as they like); the others are logged one line
+     * each */
+    bool unauth = !a->authenticated && a->e != MK_OK;
+    kmsd_stats_count(sh->node, (int)a->service, w->reply->status, a->e,
+                     unauth);
+    bool log_it = !unauth || unauth_log_allowed(sh);
+
+    int put = FCGX_PutStr(w->reply->text, (int)w->reply->len, w->req.out);
+    int flushed = FCGX_FFlush(w->req.out);
+    uint64_t took = kmsd_stats_since_us(t0);
+    kmsd_stats_answer_time(sh->node, took);
+
+    if (log_it)
+        kmsd_log_request("status=%d service=%s err=\"%s\" us=%llu%s%s",
+                         w->reply->status,
+                         mk_http_service_name((int)a->service),
+                         mk_err_name(a->e), (unsigned long long)took,
+                         (put < 0 || flushed < 0) ? " client=gone" : "",
+                         unauth ? " auth=no" : "");
+
+    mk_wipe(w->msg, a->msg_n);
+    /* the answer's bytes (ciphertext and public fields; mk_kms_handle wipes
+     * a refused one itself), not the whole 8 KiB buffer */
+    if (a->handled)
+        mk_wipe(w->answer->body, w->answer->body_len);
+}
+
+static void serve(kmsd_worker *w)
+{
+    const kmsd_shared *sh = w->sh;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     mk_err_clear();
@@ -369,120 +528,15 @@ static void serve(kmsd_worker *w)
         return;
     }
 
-    mk_http_page page = mk_http_status_page(live->status_mount, &v);
+    mk_http_page page = mk_http_status_page(w->live.status_mount, &v);
     if (page != MK_HTTP_PAGE_NONE) {
         serve_status(w, page, &v, &t0);
         return;
     }
 
-    mk_service service = (mk_service)0;
-    size_t msg_n = 0;
-    bool handled = false;
-    bool authenticated = false;
-    int status;
-    const char *what = NULL;
-    mk_bytes mikey = MK_BYTES_NONE;
-    uint32_t retry_after = live->retry_after, wait = 0;
-    uint64_t now = mk_ntp_now();
-    mk_bytes ua_user = MK_BYTES_NONE; /* doc/profile.md §10: Ua */
-    bool stale = false;
-    mk_err e = address_limit(w, &v, &wait);
-    if (e == MK_E_RATE_LIMITED) {
-        status = 503;
-        what = "too many requests from this address";
-        retry_after = wait;
-        kmsd_stats_rate_limited(sh->node, KMSD_RATE_BY_ADDRESS);
-    } else if ((e = mk_http_decide(&live->binding, &v,
-                                   MK_BYTES(w->body, body_n), &service,
-                                   w->msg, w->msg_cap, &msg_n)) != MK_OK ||
-               (sh->gba.digest &&
-                (e = kmsd_gba_ua_check(w->gba, v.request_method,
-                                       v.request_uri, v.authorization,
-                                       MK_BYTES(w->body, body_n),
-                                       mk_ntp_to_unix(now), &ua_user,
-                                       &stale)) != MK_OK)) {
-        status = mk_err_http_status(e);
-        what = what_of(e);
-    } else if ((e = worker_store(w)) != MK_OK) {
-        /* store busy or down: the UE retries (profile §2) */
-        status = 503;
-    } else {
-        mk_kms_handle_ua(w->kms, service, MK_BYTES(w->msg, msg_n), now,
-                         ua_user, w->answer);
-        handled = true;
-        e = w->answer->err;
-        status = w->answer->http_status;
-        authenticated = w->answer->authenticated;
-        if (e == MK_E_RATE_LIMITED) {
-            retry_after = w->answer->retry_after;
-            what = "too many requests for this identity";
-            kmsd_stats_rate_limited(sh->node, KMSD_RATE_BY_IDENTITY);
-        }
-        if (e == MK_E_INTERNAL) {
-            /* profile §2: a bug that still yields an answer is a 503 (the
-             * UE retries) and is logged; the detail is a static reason */
-            const char *d = what_of(e);
-            kmsd_log(MK_LOG_ERROR, "bug in the KMS core: %s",
-                     d != NULL ? d : "no detail");
-        } else if (e == MK_E_UNAVAILABLE) {
-            /* why the UE is told to come back: store locked, disk full,
-             * node state full (a static reason, never a value of the
-             * request), once per cause and interval */
-            const char *d = what_of(e);
-            if (d == NULL)
-                d = "no detail";
-            kmsd_log_limited(MK_LOG_WARN, d, "answered 503: %s", d);
-        }
-        if (status == 200)
-            mikey = MK_BYTES(w->answer->body, w->answer->body_len);
-        else if (status == 400 || status == 401 || status == 504)
-            what = what_of(e); /* names a payload / field, never a value */
-    }
-
-    mk_err rc;
-    char challenge[MK_DIGEST_HEADER_MAX];
-    if (retry_after == 0)
-        retry_after = 1;
-    if (status == 401 && w->gba != NULL &&
-        kmsd_gba_challenge(w->gba, stale, mk_ntp_to_unix(now), challenge,
-                           sizeof challenge) == MK_OK)
-        /* RFC 7235 §3.1: a fresh challenge with every 401 */
-        rc = mk_http_reply_format_401(w->reply, e, what, challenge,
-                                      retry_after);
-    else
-        rc = mk_http_reply_format(w->reply, status, e, what, mikey,
-                                  retry_after);
-    if (rc != MK_OK)
-        kmsd_log(MK_LOG_ERROR,
-                 "bug: status %d with error '%s' answered as 503 (%s)",
-                 status, mk_err_name(e), mk_err_name(rc));
-
-    /* doc/profile.md §9.39: every answer counted, before it leaves; a
-     * refusal of a request whose sender was not authenticated has no
-     * record, and its log line is rate-limited (anyone can send such
-     * requests, as fast as they like); the others are logged one line
-     * each */
-    bool unauth = !authenticated && e != MK_OK;
-    kmsd_stats_count(sh->node, (int)service, w->reply->status, e, unauth);
-    bool log_it = !unauth || unauth_log_allowed(sh);
-
-    int put = FCGX_PutStr(w->reply->text, (int)w->reply->len, w->req.out);
-    int flushed = FCGX_FFlush(w->req.out);
-    uint64_t took = kmsd_stats_since_us(&t0);
-    kmsd_stats_answer_time(sh->node, took);
-
-    if (log_it)
-        kmsd_log_request("status=%d service=%s err=\"%s\" us=%llu%s%s",
-                         w->reply->status, mk_http_service_name((int)service),
-                         mk_err_name(e), (unsigned long long)took,
-                         (put < 0 || flushed < 0) ? " client=gone" : "",
-                         unauth ? " auth=no" : "");
-
-    mk_wipe(w->msg, msg_n);
-    /* the answer's bytes (ciphertext and public fields; mk_kms_handle wipes
-     * a refused one itself), not the whole 8 KiB buffer */
-    if (handled)
-        mk_wipe(w->answer->body, w->answer->body_len);
+    answer_state a = {.service = (mk_service)0, .mikey = MK_BYTES_NONE};
+    decide(w, &v, body_n, &a);
+    send_answer(w, &a, &t0);
 }
 
 static void report_fatal(kmsd_shared *sh)

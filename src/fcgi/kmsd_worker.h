@@ -23,6 +23,7 @@
 #include "front/config.h"
 #include "kms/kms.h"
 #include "kms/kms_store.h"
+#include "store/pgstore.h"
 #include "store/store.h"
 
 /* Bytes of an oversized body read and thrown away after the first
@@ -51,6 +52,11 @@ typedef struct kmsd_shared {
     pthread_mutex_t live_lock; /* live_lock, then live_gen is bumped */
     atomic_uint live_gen;
     char store_path[MK_CONFIG_PATH_MAX];
+    /* store_path is a postgresql:// URI: every worker connects to the
+     * PostgreSQL store (store/pgstore.h), the node keeps only this
+     * machine's rate limits and GBA cache */
+    bool pg;
+    bool durable;         /* synchronous_commit of the PostgreSQL store */
     uint32_t busy_timeout_ms;
     mk_key master_key;    /* kept to reopen a store that was unavailable */
     /* The process's node state (store/node.h, kmsd_maint.h): every

@@ -12,6 +12,7 @@
 #include "util/mikey_const.h"
 #include "gba/gba.h"
 #include "store/node.h"
+#include "store/pgstore.h"
 #include "util/hex.h"
 
 #define LINE_MAX_LEN 4096 /* bytes per line, newline included */
@@ -432,7 +433,9 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
     switch (k) {
     case K_KMS_ID:
         return set_str(p, "kms_id", v, c->kms_id, sizeof c->kms_id);
-    case K_STORE:
+    case K_STORE: /* a file, or a PostgreSQL URI (doc/profile.md §13) */
+        if (mk_pgstore_is_uri(v))
+            return set_str(p, "store", v, c->store, sizeof c->store);
         return set_path(p, "store", v, c->store, sizeof c->store);
     case K_MASTER_KEY:
         return set_path(p, "master_key", v, c->master_key,
@@ -570,6 +573,12 @@ static mk_err check_whole(parse_ctx *p)
         return fail(p, "store is not set");
     if (c->master_key[0] == '\0')
         return fail(p, "master_key is not set");
+    if (mk_pgstore_is_uri(c->store) && !mk_pgstore_built())
+        return fail(p, "store: %s", MK_PGSTORE_NOT_BUILT);
+    /* the default node file is named after the store file */
+    if (mk_pgstore_is_uri(c->store) && c->node_state[0] == '\0')
+        return fail(p, "node_state must be set with a postgresql:// store "
+                       "(the machine's rate limits and GBA cache)");
     if (c->status_mount[0] != '\0' &&
         (mount_under(c->status_mount, c->mount) ||
          mount_under(c->mount, c->status_mount)))

@@ -21,12 +21,13 @@ static bool ieq(const char *a, const char *b)
     return *a == *b;
 }
 
-const char *mk_digest_alg_name(mk_hash_alg alg)
+/* "MD5" / "SHA-256" and back (case-insensitive); 0 when unknown. */
+static const char *mk_digest_alg_name(mk_hash_alg alg)
 {
     return alg == MK_HASH_SHA256 ? "SHA-256" : "MD5";
 }
 
-mk_hash_alg mk_digest_alg_of(const char *name)
+static mk_hash_alg mk_digest_alg_of(const char *name)
 {
     if (ieq(name, "MD5"))
         return MK_HASH_MD5;

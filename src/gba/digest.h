@@ -128,8 +128,4 @@ mk_err mk_digest_check_fields(const mk_digest_creds *c, const char *realm,
 mk_err mk_digest_check_response(const mk_digest_creds *c, mk_bytes password,
                                 const char *method, mk_bytes body) MK_MUST_USE;
 
-/* "MD5" / "SHA-256" and back (case-insensitive); 0 when unknown. */
-const char *mk_digest_alg_name(mk_hash_alg alg);
-mk_hash_alg mk_digest_alg_of(const char *name);
-
 #endif

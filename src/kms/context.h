@@ -4,14 +4,17 @@
  * Owns: struct mk_kms, the per-request state mk_kms_req that the stages of
  * mk_kms_handle share (after MIT krb5's do_tgs_req.c: gather -> check ->
  * issue -> audit), and the prototypes that join the files:
- *   kms.c        entry, dispatch, the stages common to both services
- *   request.c    REQUEST_INIT_PSK -> REQUEST_RESP (RFC 6043 §4.2.1)
- *   resolve.c    RESOLVE_INIT_PSK -> RESOLVE_RESP (RFC 6043 §4.2.3)
- *   ticket.c     MIKEY base ticket seal / open (RFC 6043 App. A)
- *   policy.c     every profile-dependent decision (profile §3-§6)
- *   error_msg.c  the MIKEY Error message (RFC 6043 §5.4, profile §3)
- *   replay.c     timestamp window and replay cache (profile §7)
- *   record.c     the audit record (profile §8)
+ *   kms.c           entry, dispatch, the stages common to both services
+ *   request.c       REQUEST_INIT_PSK -> REQUEST_RESP (RFC 6043 §4.2.1)
+ *   resolve.c       RESOLVE_INIT_PSK -> RESOLVE_RESP (RFC 6043 §4.2.3)
+ *   ticket.c        MIKEY base ticket seal / open (RFC 6043 App. A)
+ *   policy_check.c  profile-dependent checks (profile §3-§6) and the list
+ *                   of decisions beyond the profile's letter
+ *   policy_grant.c  requested TP -> granted policy; resolve (profile §5)
+ *   policy_tp.c     the granted TP Data (profile §5, RFC 6043 §6.10)
+ *   error_msg.c     the MIKEY Error message (RFC 6043 §5.4, profile §3)
+ *   replay.c        timestamp window and replay cache (profile §7)
+ *   record.c        the audit record (profile §8)
  */
 #ifndef MK_KMS_CONTEXT_H
 #define MK_KMS_CONTEXT_H
@@ -37,10 +40,10 @@ struct mk_kms {
 };
 
 /* Largest encoded TP Data / Ticket Data / KEMAC ciphertext we produce.
- * The granted TP Data is bounded by the check stage (policy.c, doc/
+ * The granted TP Data is bounded by the check stage (policy_check.c, doc/
  * profile.md §9.36): IDRkms, IDRi, up to MK_KMS_TP_IDRAPP_MAX IDRapp and
  * MK_RECORD_RESPONDERS IDRr of at most MK_URI_MAX - 1 bytes each, three
- * TR; policy.c checks at compile time that this fits. */
+ * TR; policy_tp.c checks at compile time that this fits. */
 #define MK_KMS_TP_DATA_MAX 4096
 #define MK_KMS_TP_IDRAPP_MAX 2
 #define MK_KMS_TICKET_DATA_MAX 1024
@@ -128,16 +131,12 @@ typedef struct mk_kms_req {
     uint8_t ticket_rand_buf[MK_KMS_RAND_MAX]; /* behind ticket_rand */
 } mk_kms_req;
 
-void mk_kms_req_wipe(mk_kms_req *r);
 /* Draw n random bytes for this answer: refill the pool with one mk_random
  * call of `total` bytes when it is empty (for test vectors only: one call of
  * the kms_vector.h seam), then hand out slices. */
 mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n) MK_MUST_USE;
 
 /* --- kms.c: stages shared by request and resolve --- */
-/* The index in m's chain of the only payload of `type` (and IDR/RANDR
- * role when role >= 0), -1 when absent, -2 when more than one. */
-int mk_kms_find_one(const mk_chain *c, uint16_t type, int role);
 /* Responses (REQUEST_RESP, RESOLVE_RESP). begin: the kind-2 message keys k
  * (RFC 6043 §5.1.2), the answer keys ak sealed into *kemac (ciphertext in
  * cipher), and m started with the HDR copied from the request, a fresh T
@@ -155,7 +154,7 @@ mk_err mk_kms_resp_finish(const mk_kms_req *r, mk_message *m,
 mk_err mk_kms_request(mk_kms_req *r, mk_kms_answer *out) MK_MUST_USE;
 mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out) MK_MUST_USE;
 
-/* --- policy.c --- */
+/* --- policy_check.c, policy_grant.c, policy_tp.c --- */
 /* Header checks of profile §3 (data type, version, #CS, map type) and the
  * mandatory payloads of each initial message. */
 mk_err mk_policy_check_header(const mk_kms_req *r) MK_MUST_USE;
@@ -169,14 +168,22 @@ mk_err mk_policy_check_idrkms(const mk_kms_req *r, const mk_chain *c) MK_MUST_US
 /* The sender's own IDR (IDRi / IDRr), when present, is a SIP or TEL URI
  * (Error 7, doc/profile.md §9.35). */
 mk_err mk_policy_check_own_id(const mk_kms_req *r) MK_MUST_USE;
-/* RFC 6043 §6.10 flag rules (K ignored: the KMS ignores it in a request). */
-bool mk_policy_flags_consistent(uint16_t flags);
 /* Requested TP -> granted TP (Errors 14, 15, 7; 403), profile §5. */
 mk_err mk_policy_grant(mk_kms_req *r) MK_MUST_USE;
 /* Resolve: ticket content and responder policy (403), profile §5. */
 mk_err mk_policy_resolve(mk_kms_req *r) MK_MUST_USE;
 /* Length of the ticket RAND / RANDRkms: >= every key, >= 16 (profile §4). */
 size_t mk_policy_rand_len(const mk_key_set *ks);
+/* Between the three files: this KMS's identity (IDRkms); whether id is an
+ * IMPU of s; the MIKEY checks of the requested TP (Errors 14, 15, 7: TP
+ * Data decoded into r->tp_chain, its TRs / TRe, KEMAC template index and
+ * IDRr count found, the wanted keys in r->grant); the granted TP Data
+ * encoded into r->tp_data. */
+mk_bytes mk_policy_kms_id(const mk_kms_req *r);
+bool mk_policy_is_impu_of(const mk_subscriber *s, mk_bytes id);
+mk_err mk_policy_check_tp(mk_kms_req *r, const mk_tp *tp, const mk_tr **trs,
+                          const mk_tr **tre, int *i_tmpl, size_t *n_idrr) MK_MUST_USE;
+mk_err mk_policy_encode_tp(mk_kms_req *r) MK_MUST_USE;
 
 /* --- ticket.c --- */
 /* Seal r->keys (MPK first) into a base ticket with the active TPK and write

@@ -107,7 +107,7 @@ void mk_kms_vector_random(mk_kms *kms, mk_kms_vector_random_fn fn, void *ctx)
     kms->vector_ctx = ctx;
 }
 
-void mk_kms_req_wipe(mk_kms_req *r)
+static void mk_kms_req_wipe(mk_kms_req *r)
 {
     /* the secrets only: of the subscriber row, the PSK (the rest of the
      * 4 KiB row, IMPUs and policy, is not secret) */
@@ -136,26 +136,6 @@ mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n)
     mk_wipe(r->rnd + r->rnd_used, n);
     r->rnd_used += n;
     return MK_OK;
-}
-
-int mk_kms_find_one(const mk_chain *c, uint16_t type, int role)
-{
-    int found = -1;
-    for (size_t i = 0; i < c->count; i++) {
-        const mk_payload *p = &c->p[i];
-        if (p->type != type)
-            continue;
-        if (role >= 0 && type == MK_PT_IDR && p->u.idr.role != role)
-            continue;
-        if (role >= 0 && type == MK_PT_RANDR && p->u.randr.role != role)
-            continue;
-        if (role >= 0 && type == MK_PT_TR && p->u.tr.role != role)
-            continue;
-        if (found >= 0)
-            return -2;
-        found = (int)i;
-    }
-    return found;
 }
 
 /* --- responses (REQUEST_RESP, RESOLVE_RESP) --- */

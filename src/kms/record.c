@@ -58,7 +58,7 @@ mk_err mk_record_add_responder(mk_kms_req *r, mk_bytes id)
         n = 2;
     }
     /* ,"id"] and the NUL; sized for MK_RECORD_RESPONDERS of MK_URI_MAX - 1
-     * characters, which the check stage enforces (policy.c) */
+     * characters, which the check stage enforces (policy_check.c) */
     if (id.n >= MK_URI_MAX || n + 1 + id.n + 2 + 1 + 1 > cap)
         MK_FAIL(MK_E_INTERNAL, "record responder list full");
     n--; /* over the closing ] */

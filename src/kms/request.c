@@ -1,6 +1,6 @@
 /* request.c - Ticket Request: REQUEST_INIT_PSK -> REQUEST_RESP (RFC 6043
  * §4.2.1, mode 1). The shared checks (header, V, T, replay, IDRkms) are
- * done by kms.c; here: requested TP -> granted TP (policy.c), key
+ * done by kms.c; here: requested TP -> granted TP (policy_grant.c), key
  * generation, the base ticket (ticket.c) and the answer
  *   REQUEST_RESP = HDR, T, IDRkms, TICKET, KEMAC, V
  * with KEMAC = E(encr_key, MPKi || [MPKr] || keys) under the kind-2 keys of

@@ -3,7 +3,7 @@
  * done by kms.c; here, in the order of profile §3: the presented ticket
  * (Type 1/1/1 else 14; its MAC, key version and KEMAC else 0, ticket.c),
  * with forking (I) Vr of the Initiator Data (RFC 6043 §6.10, else 0), the
- * policy (policy.c: 2 for a ticket of the other suite, 403), then
+ * policy (policy_grant.c: 2 for a ticket of the other suite, 403), then
  *   RESOLVE_RESP = HDR, T, IDRkms, KEMAC, [IDRr, RANDRkms], V
  * with KEMAC = E(encr_key, MPKi || [MPKr'] || keys) under the kind-2 keys
  * of the Responder's PSK and RANDRr, the TGKs forked to TGK' with (IDRr ID
@@ -95,7 +95,7 @@ done:
 
 static void record_resolve(mk_kms_req *r)
 {
-    int i = mk_kms_find_one(&r->tp_chain, MK_PT_IDR, MK_ROLE_IDRI);
+    int i = mk_chain_find_one(&r->tp_chain, MK_PT_IDR, MK_ROLE_IDRI);
     if (i >= 0)
         mk_record_set_str(r->rec.initiator, sizeof r->rec.initiator,
                           r->tp_chain.p[i].u.idr.data);

@@ -153,11 +153,11 @@ mk_err mk_ticket_open(mk_kms_req *r, const mk_payload *ticket)
     memset(&keys, 0, sizeof keys);
     if (mk_base_ticket_decode(tp->ticket_data, &thdr, &rest) != MK_OK)
         return auth_fail("Ticket Data does not decode");
-    it = mk_kms_find_one(&rest, MK_PT_T, -1);
-    ir = mk_kms_find_one(&rest, MK_PT_RAND, -1);
-    ik = mk_kms_find_one(&rest, MK_PT_KEMAC, -1);
-    ip = mk_kms_find_one(&rest, MK_PT_IDR, MK_ROLE_IDRPSK);
-    iv = mk_kms_find_one(&rest, MK_PT_V, -1);
+    it = mk_chain_find_one(&rest, MK_PT_T, -1);
+    ir = mk_chain_find_one(&rest, MK_PT_RAND, -1);
+    ik = mk_chain_find_one(&rest, MK_PT_KEMAC, -1);
+    ip = mk_chain_find_one(&rest, MK_PT_IDR, MK_ROLE_IDRPSK);
+    iv = mk_chain_find_one(&rest, MK_PT_V, -1);
     if (it < 0 || ir < 0 || ik < 0 || ip < 0 || iv < 0 ||
         (size_t)iv != rest.count - 1)
         return auth_fail("Ticket Data lacks T, RAND, KEMAC, IDRpsk or V");

@@ -9,19 +9,9 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "util/hex.h"
 
 #define HEX_LEN (2 * MK_MASTER_KEY_LEN)
-
-static int hex_val(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Read up to cap bytes (the whole file when it is shorter). */
 static mk_err read_all(int fd, uint8_t *buf, size_t cap, size_t *n)
@@ -47,12 +37,10 @@ static mk_err parse_key(const uint8_t *buf, size_t n, mk_key *out)
         MK_FAIL(MK_E_CONFIG,
                 "master key file must hold exactly 64 hex digits and a newline");
     out->n = MK_MASTER_KEY_LEN;
-    for (size_t i = 0; i < MK_MASTER_KEY_LEN; i++) {
-        int hi = hex_val(buf[2 * i]), lo = hex_val(buf[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            MK_FAIL(MK_E_CONFIG, "master key file holds a non-hex character");
-        out->b[i] = (uint8_t)(hi << 4 | lo);
-    }
+    size_t len = 0;
+    if (mk_hex_decode((const char *)buf, HEX_LEN, out->b, MK_MASTER_KEY_LEN,
+                      &len) != MK_OK)
+        MK_FAIL(MK_E_CONFIG, "master key file holds a non-hex character");
     return MK_OK;
 }
 

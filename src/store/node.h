@@ -149,7 +149,9 @@ typedef struct mk_node_gen_seen {
  * replay entry (MK_E_MIKEY_TS if taken, or if it would be dead at the
  * mark), the record in the journal, the mark, and a few reclaimed
  * entries. Nothing is written unless everything is. Returns after the
- * sync when the node is durable. */
+ * sync when the node is durable; a durable node's answers that wait at
+ * the same time in one process share one transaction, each answer in a
+ * nested one of its own (all-or-nothing per answer as above). */
 mk_err mk_node_answer_commit(mk_node *n, const mk_node_answer *a,
                              mk_node_gen_seen *seen) MK_MUST_USE;
 

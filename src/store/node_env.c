@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,8 +176,8 @@ bool mk_node_meta_u64(MDB_txn *txn, mk_node *n, const char *key,
     return true;
 }
 
-mk_err mk_node_meta_put(MDB_txn *txn, mk_node *n, const char *key,
-                        const void *val, size_t len)
+static mk_err mk_node_meta_put(MDB_txn *txn, mk_node *n, const char *key,
+                               const void *val, size_t len)
 {
     MDB_val k = meta_key(key);
     MDB_val v = {.mv_size = len, .mv_data = (void *)val};
@@ -380,9 +381,111 @@ static void node_free(mk_node *n)
     mk_node_stats_close(n);
     pthread_cond_destroy(&n->sync_cv);
     pthread_mutex_destroy(&n->sync_mu);
+    pthread_cond_destroy(&n->group_cv);
+    pthread_mutex_destroy(&n->group_mu);
     pthread_mutex_destroy(&n->drain_mu);
     mk_wipe(n, sizeof *n);
     free(n);
+}
+
+/* Where LMDB mapped the file in this process (for mk_node_release_pages).
+ * LMDB does not say: mdb_env_info's me_mapaddr is the address recorded in
+ * the file, which is NULL unless MDB_FIXEDMAP. The kernel does: the one
+ * mapping at offset 0 of the file's device and inode in /proc/self/maps
+ * (one environment per file per process: the registry). Not found: no
+ * release, as before. */
+static void find_map(mk_node *n)
+{
+    struct stat sb;
+    int fd = -1;
+    char line[512];
+    n->map_addr = NULL;
+    n->map_len = 0;
+    if (mdb_env_get_fd(n->env, &fd) != MDB_SUCCESS || fstat(fd, &sb) != 0)
+        return;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long start, end, off, ino;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*4s %lx %x:%x %lu", &start, &end, &off,
+                   &maj, &min, &ino) != 6)
+            continue;
+        if (ino == (unsigned long)sb.st_ino && off == 0 &&
+            makedev(maj, min) == sb.st_dev && end > start) {
+            n->map_addr = (void *)start;
+            n->map_len = end - start;
+            break;
+        }
+    }
+    fclose(f);
+}
+
+/* The LMDB environment of the node file: sizes (adopt_existing with sizes
+ * 0: the file's own), flags, the file opened, its page size, the reader
+ * slots of killed processes cleared, its files given the directory's
+ * owner. */
+static mk_err open_env(mk_node *n, const mk_node_config *cfg,
+                       bool adopt_existing)
+{
+    const mk_node_config *sized = &n->cfg;
+    int r = mdb_env_create(&n->env);
+    if (r == MDB_SUCCESS)
+        r = mdb_env_set_maxdbs(n->env, 3 + MK_NODE_KV__COUNT);
+    /* sizes 0: take the map size the file records (kmsctl without the
+     * configuration); a new file gets the defaults */
+    if (r == MDB_SUCCESS && !(cfg->replay_max == 0 && adopt_existing))
+        r = mdb_env_set_mapsize(n->env, (size_t)map_size(sized));
+    if (r == MDB_SUCCESS)
+        r = mdb_env_set_maxreaders(n->env, 1024);
+    /* WRITEMAP: a commit writes its pages into the shared map instead of
+     * one pwrite(2) per dirty page (some nine system calls an answer,
+     * most of its cost), and they are in the page cache when it returns,
+     * so they survive a crash of any process. The map is as large as the
+     * configured bounds, so is the (sparse) file. The pages a process
+     * touched are unmapped from it now and then (mk_node_release_pages),
+     * so they count in its memory only while it uses them.
+     * NOSYNC: durable nodes sync explicitly, shared (node.h); a machine
+     * that stops without that may leave the file inconsistent, which the
+     * restart rule handles (node_boot.c). NOTLS: read transactions are
+     * not tied to threads.
+     * A durable node does without WRITEMAP: each sync writes back the
+     * pages dirtied through the map, which write-protects them in every
+     * process (a TLB shootdown per page, measured at ~200 us of CPU per
+     * answer with 16 threads) and makes the next commit fault on each of
+     * them again; with pwrite(2) commits the sync finds dirty pages in
+     * the page cache and nothing mapped writable. Processes with and
+     * without WRITEMAP may share one file (LMDB keeps no such flag in
+     * it). */
+    unsigned flags = MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD;
+    if (!cfg->durable)
+        flags |= MDB_WRITEMAP;
+    if (r == MDB_SUCCESS) {
+        MK_GUARD(reserve_lock_file(cfg->path));
+        r = mdb_env_open(n->env, cfg->path, flags, 0600);
+    }
+    if (r != MDB_SUCCESS)
+        return r == ENOENT ? mk_err_raise(MK_E_CONFIG, -1, 0,
+                                          "node state directory does not exist")
+                           : mk_node_err(r, "cannot open the node state");
+    MDB_stat est;
+    if (mdb_env_stat(n->env, &est) != MDB_SUCCESS)
+        MK_FAIL(MK_E_UNAVAILABLE, "cannot read the node state");
+    n->page_size = est.ms_psize;
+    int dead = 0;
+    (void)mdb_reader_check(n->env, &dead); /* slots of killed processes */
+    find_map(n);
+    {
+        /* LMDB made them; give them the directory's owner (mk_node_own) */
+        char lock[MK_NODE_PATH_MAX + 8];
+        int efd = -1;
+        if (mdb_env_get_fd(n->env, &efd) == MDB_SUCCESS)
+            mk_node_own(cfg->path, efd);
+        snprintf(lock, sizeof lock, "%s-lock", cfg->path);
+        own_by_name(cfg->path, lock);
+    }
+    return MK_OK;
 }
 
 static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
@@ -411,68 +514,11 @@ static mk_err node_new(const mk_node_config *cfg, mk_node_create create,
     n->drain_fd = -1;
     pthread_mutex_init(&n->sync_mu, NULL);
     pthread_cond_init(&n->sync_cv, NULL);
+    pthread_mutex_init(&n->group_mu, NULL);
+    pthread_cond_init(&n->group_cv, NULL);
+    n->group_tail = &n->group_head;
     pthread_mutex_init(&n->drain_mu, NULL);
-    int r = mdb_env_create(&n->env);
-    if (r == MDB_SUCCESS)
-        r = mdb_env_set_maxdbs(n->env, 3 + MK_NODE_KV__COUNT);
-    /* sizes 0: take the map size the file records (kmsctl without the
-     * configuration); a new file gets the defaults */
-    if (r == MDB_SUCCESS && !(cfg->replay_max == 0 && adopt_existing))
-        r = mdb_env_set_mapsize(n->env, (size_t)map_size(&sized));
-    if (r == MDB_SUCCESS)
-        r = mdb_env_set_maxreaders(n->env, 1024);
-    /* WRITEMAP: a commit writes its pages into the shared map instead of
-     * one pwrite(2) per dirty page (some nine system calls an answer,
-     * most of its cost), and they are in the page cache when it returns,
-     * so they survive a crash of any process. The map is as large as the
-     * configured bounds, so is the (sparse) file. The pages a process
-     * touched are unmapped from it now and then (mk_node_release_pages),
-     * so they count in its memory only while it uses them.
-     * NOSYNC: durable nodes sync explicitly, shared (node.h); a machine
-     * that stops without that may leave the file inconsistent, which the
-     * restart rule handles (node_boot.c). NOTLS: read transactions are
-     * not tied to threads.
-     * A durable node does without WRITEMAP: each sync writes back the
-     * pages dirtied through the map, which write-protects them in every
-     * process (a TLB shootdown per page, measured at ~200 us of CPU per
-     * answer with 16 threads) and makes the next commit fault on each of
-     * them again; with pwrite(2) commits the sync finds dirty pages in
-     * the page cache and nothing mapped writable. Processes with and
-     * without WRITEMAP may share one file (LMDB keeps no such flag in
-     * it). */
-    unsigned flags = MDB_NOSUBDIR | MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD;
-    if (!cfg->durable)
-        flags |= MDB_WRITEMAP;
-    if (r == MDB_SUCCESS) {
-        rc = reserve_lock_file(cfg->path);
-        if (rc != MK_OK)
-            goto fail;
-        r = mdb_env_open(n->env, cfg->path, flags, 0600);
-    }
-    if (r != MDB_SUCCESS) {
-        rc = r == ENOENT ? mk_err_raise(MK_E_CONFIG, -1, 0,
-                                        "node state directory does not exist")
-                         : mk_node_err(r, "cannot open the node state");
-        goto fail;
-    }
-    MDB_stat est;
-    if (mdb_env_stat(n->env, &est) != MDB_SUCCESS) {
-        rc = mk_err_raise(MK_E_UNAVAILABLE, -1, 0,
-                          "cannot read the node state");
-        goto fail;
-    }
-    n->page_size = est.ms_psize;
-    int dead = 0;
-    (void)mdb_reader_check(n->env, &dead); /* slots of killed processes */
-    {
-        /* LMDB made them; give them the directory's owner (mk_node_own) */
-        char lock[MK_NODE_PATH_MAX + 8];
-        int efd = -1;
-        if (mdb_env_get_fd(n->env, &efd) == MDB_SUCCESS)
-            mk_node_own(cfg->path, efd);
-        snprintf(lock, sizeof lock, "%s-lock", cfg->path);
-        own_by_name(cfg->path, lock);
-    }
+    MK_GUARD_GOTO(open_env(n, cfg, adopt_existing), rc, fail);
     MK_GUARD_GOTO(open_dbs(n, create), rc, fail);
 
     char lock[MK_NODE_PATH_MAX + 8];
@@ -689,14 +735,14 @@ void mk_node_release_pages(mk_node *n)
 {
     MDB_envinfo info;
     MDB_stat st;
-    if (mdb_env_info(n->env, &info) != MDB_SUCCESS ||
-        mdb_env_stat(n->env, &st) != MDB_SUCCESS || info.me_mapaddr == NULL)
+    if (n->map_addr == NULL || mdb_env_info(n->env, &info) != MDB_SUCCESS ||
+        mdb_env_stat(n->env, &st) != MDB_SUCCESS)
         return;
     size_t used = (size_t)(info.me_last_pgno + 1) * st.ms_psize;
-    if (used > info.me_mapsize)
-        used = info.me_mapsize;
+    if (used > n->map_len)
+        used = n->map_len;
     /* The map is read-only and shared: LMDB writes through pwrite(2), so
      * no page of it is dirty here, and a page dropped from this process is
      * still in the page cache; the next access maps it again. */
-    (void)madvise(info.me_mapaddr, used, MADV_DONTNEED);
+    (void)madvise(n->map_addr, used, MADV_DONTNEED);
 }

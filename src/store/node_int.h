@@ -37,6 +37,8 @@ struct mk_node {
     char set_aside[MK_NODE_PATH_MAX + 64]; /* an earlier file, set aside at
                                              this open ("" none) */
     unsigned page_size;   /* LMDB's */
+    void *map_addr;       /* LMDB's map of the file in this process, */
+    size_t map_len;       /* found in /proc/self/maps (NULL: unknown) */
     uint64_t reserved;    /* bytes of the file whose blocks this process
                            * has reserved (node_env.c reserve_space) */
     int drain_fd;         /* PATH-drain, flock(2): one process drains */
@@ -53,6 +55,11 @@ struct mk_node {
     pthread_cond_t sync_cv;
     uint64_t commits, synced;
     bool syncing;
+    /* group commit of a durable node's answers (node_answer.c) */
+    pthread_mutex_t group_mu;
+    pthread_cond_t group_cv;
+    struct mk_node_slot *group_head, **group_tail;
+    bool group_leading;
     /* mk_node_maintain's memory: where each kv sweep stopped, and a lower
      * store generation seen once (it must be seen twice to be set) */
     uint8_t kv_sweep_key[MK_NODE_KV__COUNT][MK_NODE_KV_KEY_MAX];
@@ -85,8 +92,6 @@ uint64_t mk_node_get_u64(const uint8_t *p);
 /* A meta value as u64 (false: absent or not 8 bytes). */
 bool mk_node_meta_u64(MDB_txn *txn, mk_node *n, const char *key,
                       uint64_t *out);
-mk_err mk_node_meta_put(MDB_txn *txn, mk_node *n, const char *key,
-                        const void *val, size_t len) MK_MUST_USE;
 mk_err mk_node_meta_put_u64(MDB_txn *txn, mk_node *n, const char *key,
                             uint64_t v) MK_MUST_USE;
 
@@ -106,11 +111,6 @@ mk_err mk_node_boot_check(const mk_node_config *cfg, mk_node_create *create,
 /* Map PATH-stats (node_stats.c); unmap it. */
 mk_err mk_node_stats_open(mk_node *n) MK_MUST_USE;
 void mk_node_stats_close(mk_node *n);
-
-/* Delete the dead replay entries at the oldest end (expiry <= at), at most
- * max of them, in txn; *deleted counts them. */
-mk_err mk_node_replay_reclaim(MDB_txn *txn, mk_node *n, uint64_t at,
-                              size_t max, size_t *deleted) MK_MUST_USE;
 
 /* --- the journal, for the drain (node_journal.c) --- */
 

@@ -456,6 +456,69 @@ static mk_err check_schema(mk_sqlstore *s)
  * read-only. */
 typedef enum open_mode { OPEN_INIT, OPEN_EXISTING, OPEN_CHECK } open_mode;
 
+/* An existing store's file (profile §9.43): SQLite takes an empty file
+ * for an empty database; a store truncated to nothing is not one. *sb:
+ * the file, to check that the connection opens this one. */
+static mk_err check_file(const char *path, struct stat *sb)
+{
+    if (stat(path, sb) != 0)
+        MK_FAIL(MK_E_CONFIG, "store file does not exist (run kmsctl init)");
+    if (!S_ISREG(sb->st_mode))
+        MK_FAIL(MK_E_CONFIG, "store is not a regular file");
+    if (sb->st_size == 0)
+        MK_FAIL(MK_E_CONFIG, "store file is empty (0 bytes): truncated, "
+                             "or not made by kmsctl init");
+    return MK_OK;
+}
+
+/* The connection's settings, by open mode. */
+static mk_err set_pragmas(mk_sqlstore *s, open_mode mode)
+{
+    if (mode == OPEN_INIT) {
+        /* journal_mode=WAL: readers never wait for the writer, and a
+         * commit appends to one file. It is persistent, so after the first
+         * open this is a read. A database that cannot do WAL (e.g. a
+         * network file system) is refused rather than silently slow or
+         * unsafe. */
+        MK_GUARD(pragma(s, "PRAGMA journal_mode=WAL", "wal",
+                        "the store cannot use WAL mode"));
+    } else {
+        /* a read: an existing store is in WAL mode since kmsctl init made
+         * it; a file that is not a database fails here with SQLite's
+         * reason (mk_sqlstore_errmsg) */
+        MK_GUARD(pragma(s, "PRAGMA journal_mode", "wal",
+                        "store is not in WAL mode (not made by kmsctl "
+                        "init)"));
+    }
+    /* Deleted or overwritten content is overwritten with zeros in the
+     * page, so that a retired ticket key's wrapped bytes do not survive in
+     * a page's free space (doc/profile.md §9.38); the WAL's old images
+     * are removed by the retire's checkpoint. A connection setting, so
+     * every connection sets it, a check's too (it writes nothing). */
+    MK_GUARD(pragma(s, "PRAGMA secure_delete=ON", "1",
+                    "cannot enable secure_delete"));
+    if (mode != OPEN_CHECK) {
+        /* NORMAL in WAL: durable against a process crash, not a power
+         * loss (store.h); FULL via mk_sqlstore_set_durable. */
+        MK_GUARD(pragma(s, "PRAGMA synchronous=NORMAL", NULL,
+                        "cannot set synchronous"));
+        MK_GUARD(pragma(s, "PRAGMA foreign_keys=ON", NULL,
+                        "cannot enable foreign keys"));
+        /* A checkpoint (copying the WAL into the database) syncs both
+         * files even with synchronous=NORMAL, milliseconds each: every
+         * 10000 pages (~40 MiB of WAL) instead of SQLite's 1000, as the
+         * drain commits a batch of records every few hundred
+         * milliseconds; journal_size_limit gives the space back when a
+         * long reader had let the WAL grow past that. Neither changes
+         * what a commit guarantees. */
+        MK_GUARD(pragma(s, "PRAGMA wal_autocheckpoint=10000", NULL,
+                        "cannot set wal_autocheckpoint"));
+        MK_GUARD(pragma(s, "PRAGMA journal_size_limit=67108864", NULL,
+                        "cannot set journal_size_limit"));
+    }
+    return MK_OK;
+}
+
 static mk_err open_store(const char *path, mk_bytes master_key,
                          const mk_sqlstore_opts *o, open_mode mode,
                          mk_sqlstore **out)
@@ -469,18 +532,8 @@ static mk_err open_store(const char *path, mk_bytes master_key,
     if (o->busy_timeout_ms > INT_MAX)
         MK_FAIL(MK_E_ARG, "busy timeout too large");
     struct stat sb;
-    if (mode != OPEN_INIT) {
-        /* SQLite takes an empty file for an empty database; a store
-         * truncated to nothing is not one (profile §9.43) */
-        if (stat(path, &sb) != 0)
-            MK_FAIL(MK_E_CONFIG,
-                    "store file does not exist (run kmsctl init)");
-        if (!S_ISREG(sb.st_mode))
-            MK_FAIL(MK_E_CONFIG, "store is not a regular file");
-        if (sb.st_size == 0)
-            MK_FAIL(MK_E_CONFIG, "store file is empty (0 bytes): truncated, "
-                                 "or not made by kmsctl init");
-    }
+    if (mode != OPEN_INIT)
+        MK_GUARD(check_file(path, &sb));
 
     if (strlen(path) >= sizeof ((mk_sqlstore *)0)->path)
         MK_FAIL(MK_E_CONFIG, "store path too long");
@@ -528,55 +581,7 @@ static mk_err open_store(const char *path, mk_bytes master_key,
     int persist = 1;
     sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 
-    if (mode == OPEN_INIT) {
-        /* journal_mode=WAL: readers never wait for the writer, and a
-         * commit appends to one file. It is persistent, so after the first
-         * open this is a read. A database that cannot do WAL (e.g. a
-         * network file system) is refused rather than silently slow or
-         * unsafe. */
-        MK_GUARD_GOTO(pragma(s, "PRAGMA journal_mode=WAL", "wal",
-                             "the store cannot use WAL mode"),
-                      rc, fail);
-    } else {
-        /* a read: an existing store is in WAL mode since kmsctl init made
-         * it; a file that is not a database fails here with SQLite's
-         * reason (mk_sqlstore_errmsg) */
-        MK_GUARD_GOTO(pragma(s, "PRAGMA journal_mode", "wal",
-                             "store is not in WAL mode (not made by kmsctl "
-                             "init)"),
-                      rc, fail);
-    }
-    /* Deleted or overwritten content is overwritten with zeros in the
-     * page, so that a retired ticket key's wrapped bytes do not survive in
-     * a page's free space (doc/profile.md §9.38); the WAL's old images
-     * are removed by the retire's checkpoint. A connection setting, so
-     * every connection sets it, a check's too (it writes nothing). */
-    MK_GUARD_GOTO(pragma(s, "PRAGMA secure_delete=ON", "1",
-                         "cannot enable secure_delete"),
-                  rc, fail);
-    if (mode != OPEN_CHECK) {
-        /* NORMAL in WAL: durable against a process crash, not a power
-         * loss (store.h); FULL via mk_sqlstore_set_durable. */
-        MK_GUARD_GOTO(pragma(s, "PRAGMA synchronous=NORMAL", NULL,
-                             "cannot set synchronous"),
-                      rc, fail);
-        MK_GUARD_GOTO(pragma(s, "PRAGMA foreign_keys=ON", NULL,
-                             "cannot enable foreign keys"),
-                      rc, fail);
-        /* A checkpoint (copying the WAL into the database) syncs both
-         * files even with synchronous=NORMAL, milliseconds each: every
-         * 10000 pages (~40 MiB of WAL) instead of SQLite's 1000, as the
-         * drain commits a batch of records every few hundred
-         * milliseconds; journal_size_limit gives the space back when a
-         * long reader had let the WAL grow past that. Neither changes
-         * what a commit guarantees. */
-        MK_GUARD_GOTO(pragma(s, "PRAGMA wal_autocheckpoint=10000", NULL,
-                             "cannot set wal_autocheckpoint"),
-                      rc, fail);
-        MK_GUARD_GOTO(pragma(s, "PRAGMA journal_size_limit=67108864", NULL,
-                             "cannot set journal_size_limit"),
-                      rc, fail);
-    }
+    MK_GUARD_GOTO(set_pragmas(s, mode), rc, fail);
     if (mode == OPEN_INIT)
         MK_GUARD_GOTO(mk_store_migrate(s), rc, fail);
     else

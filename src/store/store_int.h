@@ -199,6 +199,17 @@ mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
  * rotated key) simply misses. */
 mk_err mk_store_unwrap(mk_sqlstore *s, const char *domain, mk_bytes id,
                        mk_bytes wrapped, mk_key *out) MK_MUST_USE;
+/* The same wrap and unwrap under an explicit master key, without the
+ * unwrap cache (the PostgreSQL store, pgstore.h, wraps exactly as this
+ * one does, so that wrapped values move between them unchanged). */
+mk_err mk_store_wrap_under(const mk_key *master, const char *domain,
+                           mk_bytes id, mk_bytes plain, uint8_t *out,
+                           size_t cap, size_t *outlen) MK_MUST_USE;
+mk_err mk_store_unwrap_under(const mk_key *master, const char *domain,
+                             mk_bytes id, mk_bytes wrapped, mk_key *out) MK_MUST_USE;
+/* A new subscriber's fields as mk_sqlstore_subscriber_add checks them
+ * (MK_E_VALUE). */
+mk_err mk_store_subscriber_check(const mk_subscriber *sub) MK_MUST_USE;
 /* Wipe every key the unwrap cache holds: a row that changed must not
  * leave its old key in memory, where it would merely miss (a retired
  * ticket key is destroyed, doc/profile.md §9.38). mk_store_cache_drop

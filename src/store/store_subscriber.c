@@ -29,7 +29,7 @@ static bool pattern_ok(const char *p)
     return true;
 }
 
-static mk_err check_new(const mk_subscriber *sub)
+mk_err mk_store_subscriber_check(const mk_subscriber *sub)
 {
     if (sub->psk_id_len == 0 || sub->psk_id_len > MK_PSK_ID_MAX)
         MK_FAIL(MK_E_VALUE, "PSK id must be 1 to 128 bytes");
@@ -237,7 +237,7 @@ mk_err mk_sqlstore_subscriber_add(mk_sqlstore *s, const mk_subscriber *sub)
     sqlite3_stmt *st = NULL;
     mk_err rc;
 
-    MK_GUARD(check_new(sub));
+    MK_GUARD(mk_store_subscriber_check(sub));
     mk_bytes psk_id = MK_BYTES(sub->psk_id, sub->psk_id_len);
     MK_GUARD(mk_store_wrap(s, MK_WRAP_DOMAIN_PSK, psk_id,
                            mk_key_bytes(&sub->psk), wrapped, sizeof wrapped,

@@ -19,13 +19,41 @@ static mk_err row_iv(const char *domain, mk_bytes id, uint8_t iv[8])
     return MK_OK;
 }
 
-mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
-                     mk_bytes plain, uint8_t *out, size_t cap, size_t *outlen)
+mk_err mk_store_wrap_under(const mk_key *master, const char *domain,
+                           mk_bytes id, mk_bytes plain, uint8_t *out,
+                           size_t cap, size_t *outlen)
 {
     uint8_t iv[8];
     MK_GUARD(row_iv(domain, id, iv));
-    return mk_aes_kw_wrap(mk_key_bytes(&s->master), iv, plain, out, cap,
-                          outlen);
+    return mk_aes_kw_wrap(mk_key_bytes(master), iv, plain, out, cap, outlen);
+}
+
+mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
+                     mk_bytes plain, uint8_t *out, size_t cap, size_t *outlen)
+{
+    return mk_store_wrap_under(&s->master, domain, id, plain, out, cap,
+                               outlen);
+}
+
+mk_err mk_store_unwrap_under(const mk_key *master, const char *domain,
+                             mk_bytes id, mk_bytes wrapped, mk_key *out)
+{
+    uint8_t iv[8];
+    uint8_t plain[MK_KEY_MAX];
+    size_t n = 0;
+    mk_err rc;
+    mk_key_wipe(out);
+    /* an erased (retired) or damaged value is not a key */
+    if (wrapped.n < 24 || wrapped.n > MK_WRAPPED_MAX || wrapped.n % 8 != 0)
+        MK_FAIL(MK_E_UNWRAP, "stored wrapped key has a bad length");
+    MK_GUARD(row_iv(domain, id, iv));
+    MK_GUARD_GOTO(mk_aes_kw_unwrap(mk_key_bytes(master), iv, wrapped, plain,
+                                   sizeof plain, &n),
+                  rc, cleanup);
+    rc = mk_key_copy(out, MK_BYTES(plain, n));
+cleanup:
+    mk_wipe(plain, sizeof plain);
+    return rc;
 }
 
 /* The slot a wrapped value belongs in: its first bytes are AES output,

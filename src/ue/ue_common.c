@@ -62,6 +62,20 @@ mk_err mk_ue_check_id(mk_bytes id, const char *what)
     return MK_OK;
 }
 
+/* A received chain repeats no payload that may stand once only (codec/
+ * mikey.h mk_payload_may_repeat: RFC 3830 §3, RFC 6043 §4.2, §6.10): the
+ * KMS refuses such a message (doc/profile.md §9.1), and the UE, which
+ * finds each payload with mk_chain_find_one, refuses it too instead of
+ * reading one of the copies. */
+static mk_err check_repeats(const mk_chain *c, bool tp_data)
+{
+    int i = mk_chain_find_repeat(c, tp_data);
+    if (i >= 0)
+        MK_FAIL_AT(MK_E_VALUE, c->p[i].type, c->p[i].off,
+                   "a payload that may stand once only is repeated");
+    return MK_OK;
+}
+
 mk_err mk_ue_decode(mk_bytes in, uint8_t data_type, mk_message *m)
 {
     MK_GUARD(mk_message_decode(in, m));
@@ -70,7 +84,13 @@ mk_err mk_ue_decode(mk_bytes in, uint8_t data_type, mk_message *m)
     if (m->hdr.data_type != data_type)
         MK_FAIL_AT(MK_E_MIKEY_DT, MK_PT_HDR, 1,
                    "not the message type expected here");
-    return MK_OK;
+    return check_repeats(&m->chain, false);
+}
+
+mk_err mk_ue_tp_data_decode(mk_bytes tp_data, mk_chain *out)
+{
+    MK_GUARD(mk_tp_data_decode(tp_data, out));
+    return check_repeats(out, true);
 }
 
 mk_err mk_ue_suite_of(const mk_message *m, const mk_suite **s)
@@ -185,9 +205,9 @@ mk_err mk_ue_open_kms_answer(const mk_ue_creds *creds, const mk_message *init,
     MK_GUARD_GOTO(mk_v_verify(ans, mk_key_bytes(&k.auth), &init_raw, 1), rc,
                   done);
 
-    t = mk_ue_find(&ans->chain, MK_PT_T);
-    kemac = mk_ue_find(&ans->chain, MK_PT_KEMAC);
-    idrkms = mk_ue_find_idr(&ans->chain, MK_ROLE_IDRKMS);
+    t = mk_ue_find(&ans->chain, MK_PT_T, -1);
+    kemac = mk_ue_find(&ans->chain, MK_PT_KEMAC, -1);
+    idrkms = mk_ue_find(&ans->chain, MK_PT_IDR, MK_ROLE_IDRKMS);
     if (!t || !kemac) {
         rc = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 0, "KMS answer lacks T or KEMAC");
         goto done;
@@ -223,21 +243,9 @@ bool mk_ue_tp_flags_consistent(uint16_t f)
 #undef HAS
 }
 
-const mk_payload *mk_ue_find(const mk_chain *c, uint16_t type)
+const mk_payload *mk_ue_find(const mk_chain *c, uint16_t type, int role)
 {
-    int i = mk_chain_find(c, type, 0);
-    return i < 0 ? NULL : &c->p[i];
-}
-
-const mk_payload *mk_ue_find_idr(const mk_chain *c, uint8_t role)
-{
-    int i = mk_chain_find_idr(c, role, 0);
-    return i < 0 ? NULL : &c->p[i];
-}
-
-const mk_payload *mk_ue_find_randr(const mk_chain *c, uint8_t role)
-{
-    int i = mk_chain_find_randr(c, role, 0);
+    int i = mk_chain_find_one(c, type, role);
     return i < 0 ? NULL : &c->p[i];
 }
 

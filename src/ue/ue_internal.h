@@ -24,8 +24,13 @@ mk_err mk_ue_pick_rand(const mk_ue_fixed *f, const mk_suite *s,
 mk_err mk_ue_check_id(mk_bytes id, const char *what) MK_MUST_USE;
 
 /* Decode bytes that must be one MIKEY message with the given data type
- * (MK_E_MIKEY_DT otherwise) and version 1 (MK_E_MIKEY_UNSPEC). */
+ * (MK_E_MIKEY_DT otherwise) and version 1 (MK_E_MIKEY_UNSPEC), in which no
+ * payload that may stand once only is repeated (MK_E_VALUE at the second
+ * copy; codec/mikey.h mk_payload_may_repeat). */
 mk_err mk_ue_decode(mk_bytes in, uint8_t data_type, mk_message *m) MK_MUST_USE;
+/* TP Data (or the TP Data of a TICKET) as mk_tp_data_decode, with the same
+ * refusal of repeats (IDRr and IDRapp may repeat there). */
+mk_err mk_ue_tp_data_decode(mk_bytes tp_data, mk_chain *out) MK_MUST_USE;
 
 /* The suite of a decoded message from its HDR PRF and its V auth alg
  * (last payload must be V: MK_E_VALUE otherwise). */
@@ -62,11 +67,10 @@ mk_err mk_ue_open_kms_answer(const mk_ue_creds *creds, const mk_message *init,
 /* RFC 6043 §6.10: ¬D⇒L, G⇒F, ¬G⇒H, ¬H⇒G, I⇒E, K⇒D, M⇒F. */
 bool mk_ue_tp_flags_consistent(uint16_t flags);
 
-/* The payload at index i of chain c, of the given type / IDR role / RANDR
- * role, or NULL. */
-const mk_payload *mk_ue_find(const mk_chain *c, uint16_t type);
-const mk_payload *mk_ue_find_idr(const mk_chain *c, uint8_t role);
-const mk_payload *mk_ue_find_randr(const mk_chain *c, uint8_t role);
+/* The only payload of chain c of the given type (and IDR / RANDR / TR
+ * role when role >= 0), or NULL when there is none or more than one
+ * (codec/mikey.h mk_chain_find_one; mk_ue_decode has refused repeats). */
+const mk_payload *mk_ue_find(const mk_chain *c, uint16_t type, int role);
 
 /* The CS map and SRTP policies of a Ticket Transfer message: the GENERIC-ID
  * blocks of its HDR (MK_E_VALUE for another map type, MK_E_LIMIT beyond

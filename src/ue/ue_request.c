@@ -193,7 +193,7 @@ static mk_err granted_check(const mk_ue_creds *cr, const mk_tp *req,
         MK_FAIL_AT(MK_E_POLICY, MK_PT_TICKET, 0,
                    "the KMS set I, L or M which we did not request");
 
-    MK_GUARD(mk_tp_data_decode(tp->tp_data, &g));
+    MK_GUARD(mk_ue_tp_data_decode(tp->tp_data, &g));
     for (size_t i = 0; i < g.count; i++) {
         const mk_payload *p = &g.p[i];
         if (p->type == MK_PT_KEMAC)
@@ -258,11 +258,11 @@ mk_err mk_ue_accept_request_resp(const mk_ue_creds *creds,
 
     MK_GUARD(mk_ue_decode(request_init, MK_DT_REQUEST_INIT_PSK, &req));
     MK_GUARD(mk_ue_suite_of(&req, &suite));
-    randri = mk_ue_find_randr(&req.chain, MK_RANDR_I);
-    req_tp = mk_ue_find(&req.chain, MK_PT_TP);
+    randri = mk_ue_find(&req.chain, MK_PT_RANDR, MK_RANDR_I);
+    req_tp = mk_ue_find(&req.chain, MK_PT_TP, -1);
     MK_ENSURE(randri && req_tp, MK_E_VALUE,
               "REQUEST_INIT lacks RANDRi or TP");
-    MK_GUARD(mk_tp_data_decode(req_tp->u.tp.tp_data, &req_tpc));
+    MK_GUARD(mk_ue_tp_data_decode(req_tp->u.tp.tp_data, &req_tpc));
 
     rc = mk_ue_open_kms_answer(creds, &req, request_init, suite,
                                randri->u.randr.rand, MK_BYTES_NONE,
@@ -271,7 +271,7 @@ mk_err mk_ue_accept_request_resp(const mk_ue_creds *creds,
     if (rc != MK_OK || is_error)
         goto done;
     /* REQUEST_RESP = HDR, T, [IDRkms], TICKET, KEMAC, V */
-    ticket = mk_ue_find(&ans.chain, MK_PT_TICKET);
+    ticket = mk_ue_find(&ans.chain, MK_PT_TICKET, -1);
     if (!ticket) {
         rc = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 0, "REQUEST_RESP lacks TICKET");
         goto done;

@@ -38,7 +38,7 @@ mk_err mk_ue_resolve_init(const mk_ue_creds *creds, mk_bytes transfer_init,
     MK_GUARD(creds_check(creds));
     MK_GUARD(mk_ue_decode(transfer_init, MK_DT_TRANSFER_INIT, &init));
     MK_GUARD(mk_ue_suite_of(&init, &suite));
-    ticket = mk_ue_find(&init.chain, MK_PT_TICKET);
+    ticket = mk_ue_find(&init.chain, MK_PT_TICKET, -1);
     MK_ENSURE(ticket, MK_E_VALUE, "TRANSFER_INIT carries no TICKET");
     /* a new exchange with the KMS: its own CSB ID (RFC 3830 §3) */
     MK_GUARD(mk_ue_pick_csb(fixed, &csb));
@@ -92,7 +92,7 @@ mk_err mk_ue_resolve_init(const mk_ue_creds *creds, mk_bytes transfer_init,
         mk_message chk;
         const mk_payload *t2;
         MK_GUARD_GOTO(mk_message_decode(mk_buf_view(&ob), &chk), rc, done);
-        t2 = mk_ue_find(&chk.chain, MK_PT_TICKET);
+        t2 = mk_ue_find(&chk.chain, MK_PT_TICKET, -1);
         if (!t2 || t2->raw.n != ticket->raw.n ||
             memcmp(t2->raw.p + 1, ticket->raw.p + 1, ticket->raw.n - 1) != 0) {
             rc = mk_err_raise(MK_E_INTERNAL, MK_PT_TICKET, 0,
@@ -122,18 +122,18 @@ static mk_err transfer_init_verify(const mk_ue_creds *creds,
     mk_err rc;
 
     /* Identity_i: IDRi of TRANSFER_INIT, else the one the policy names */
-    idri = mk_ue_find_idr(&init->chain, MK_ROLE_IDRI);
+    idri = mk_ue_find(&init->chain, MK_PT_IDR, MK_ROLE_IDRI);
     if (idri) {
         id_i = idri->u.idr.data;
     } else {
         const mk_payload *pi;
-        MK_GUARD(mk_tp_data_decode(ticket->u.tp.tp_data, &tpc));
-        pi = mk_ue_find_idr(&tpc, MK_ROLE_IDRI);
+        MK_GUARD(mk_ue_tp_data_decode(ticket->u.tp.tp_data, &tpc));
+        pi = mk_ue_find(&tpc, MK_PT_IDR, MK_ROLE_IDRI);
         MK_ENSURE(pi, MK_E_VALUE,
                   "TRANSFER_INIT names no Initiator (no IDRi anywhere)");
         id_i = pi->u.idr.data;
     }
-    idrr = mk_ue_find_idr(&init->chain, MK_ROLE_IDRR);
+    idrr = mk_ue_find(&init->chain, MK_PT_IDR, MK_ROLE_IDRR);
     id_r = idrr ? idrr->u.idr.data : creds->impu;
 
     v = &init->chain.p[init->chain.count - 1];
@@ -186,12 +186,12 @@ mk_err mk_ue_accept_resolve_resp(const mk_ue_creds *creds,
     MK_GUARD(creds_check(creds));
     MK_GUARD(mk_ue_decode(resolve_init, MK_DT_RESOLVE_INIT_PSK, &req));
     MK_GUARD(mk_ue_suite_of(&req, &suite));
-    randrr = mk_ue_find_randr(&req.chain, MK_RANDR_R);
+    randrr = mk_ue_find(&req.chain, MK_PT_RANDR, MK_RANDR_R);
     MK_ENSURE(randrr, MK_E_VALUE, "RESOLVE_INIT lacks RANDRr");
     MK_GUARD(mk_ue_decode(transfer_init, MK_DT_TRANSFER_INIT, &init));
     MK_GUARD(mk_ue_suite_of(&init, &tsuite));
-    ticket = mk_ue_find(&init.chain, MK_PT_TICKET);
-    randri = mk_ue_find_randr(&init.chain, MK_RANDR_I);
+    ticket = mk_ue_find(&init.chain, MK_PT_TICKET, -1);
+    randri = mk_ue_find(&init.chain, MK_PT_RANDR, MK_RANDR_I);
     MK_ENSURE(ticket && randri, MK_E_VALUE,
               "TRANSFER_INIT lacks TICKET or RANDRi");
     forked = (ticket->u.tp.flags & MK_TPF_I) != 0;
@@ -203,8 +203,8 @@ mk_err mk_ue_accept_resolve_resp(const mk_ue_creds *creds,
     if (rc != MK_OK || is_error)
         goto done;
     /* RESOLVE_RESP = HDR, T, [IDRkms], KEMAC, [IDRr], [RANDRkms], V */
-    idrr = mk_ue_find_idr(&ans.chain, MK_ROLE_IDRR);
-    randrkms = mk_ue_find_randr(&ans.chain, MK_RANDR_KMS);
+    idrr = mk_ue_find(&ans.chain, MK_PT_IDR, MK_ROLE_IDRR);
+    randrkms = mk_ue_find(&ans.chain, MK_PT_RANDR, MK_RANDR_KMS);
     if (forked && (!idrr || !randrkms)) {
         rc = mk_err_raise(MK_E_VALUE, MK_PT_HDR, 0,
                           "forked RESOLVE_RESP lacks IDRr or RANDRkms");

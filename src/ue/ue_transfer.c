@@ -166,6 +166,68 @@ done:
 
 /* --- TRANSFER_RESP (Responder) --- */
 
+/* TRANSFER_RESP's map: the session's CSs, one policy each, with Session
+ * Data (an SSRC: the session's, else p's) and an SPI (the CS's, else its
+ * key's) present; pol_no[i] is the policy number of cs[i]. */
+static mk_err resp_map(const mk_ue_session *s,
+                       const mk_ue_transfer_resp_params *p, mk_ue_cs *cs,
+                       uint8_t *pol_no, mk_buf *map)
+{
+    for (size_t i = 0; i < s->n_cs; i++) {
+        mk_ue_cs *c = &cs[i];
+        if (!c->has_ssrc && p->has_ssrc[i]) {
+            c->has_ssrc = true;
+            c->ssrc = p->ssrc[i];
+        }
+        MK_ENSURE(c->has_ssrc, MK_E_ARG,
+                  "a crypto session has no SSRC: give one for TRANSFER_RESP");
+        if (c->spi_len == 0) {
+            size_t ki;
+            MK_GUARD(mk_ue_key_for_cs(&s->keys, s->first_key, c, &ki));
+            MK_GUARD(mk_bytes_copy(c->spi, sizeof c->spi, &c->spi_len,
+                                MK_BYTES(s->keys.e[ki].spi,
+                                         s->keys.e[ki].spi_len)));
+        }
+        MK_ENSURE(c->spi_len > 0, MK_E_VALUE,
+                  "no SPI for a crypto session (its key has none)");
+        pol_no[i] = c->policy_no;
+        MK_GUARD(mk_ue_cs_put(map, c, &pol_no[i]));
+    }
+    return MK_OK;
+}
+
+/* The accepted policies: TRANSFER_INIT's SP payloads as received, one per
+ * policy number in use, else our reading of it (written into sp_mem). */
+static mk_err resp_policies(size_t n_cs, const mk_message *init,
+                            const mk_ue_cs *cs, const uint8_t *pol_no,
+                            uint8_t sp_mem[][64], mk_chain *chain)
+{
+    for (size_t i = 0; i < n_cs; i++) {
+        bool dup = false, found = false;
+        for (size_t j = 0; j < i; j++)
+            dup = dup || pol_no[j] == pol_no[i];
+        if (dup)
+            continue;
+        for (size_t j = 0; j < init->chain.count && !found; j++) {
+            const mk_payload *sp = &init->chain.p[j];
+            if (sp->type == MK_PT_SP && sp->u.sp.policy_no == pol_no[i]) {
+                MK_GUARD(mk_chain_add(chain, mk_pl_sp(sp->u.sp.policy_no,
+                                                      sp->u.sp.prot_type,
+                                                      sp->u.sp.params)));
+                found = true;
+            }
+        }
+        if (!found) {
+            mk_buf spb;
+            mk_buf_init(&spb, sp_mem[i], 64);
+            MK_GUARD(mk_ue_sp_params_put(&spb, &cs[i].policy));
+            MK_GUARD(mk_chain_add(chain, mk_pl_sp(pol_no[i], MK_PROT_SRTP,
+                                                  mk_buf_view(&spb))));
+        }
+    }
+    return MK_OK;
+}
+
 mk_err mk_ue_transfer_resp(mk_ue_session *s, mk_bytes transfer_init,
                            const mk_ue_transfer_resp_params *p, uint8_t *out,
                            size_t cap, size_t *outlen)
@@ -196,26 +258,7 @@ mk_err mk_ue_transfer_resp(mk_ue_session *s, mk_bytes transfer_init,
     memcpy(cs, s->cs, sizeof cs);
     memset(&m, 0, sizeof m);
     mk_buf_init(&map, map_mem, sizeof map_mem);
-    for (size_t i = 0; i < s->n_cs; i++) {
-        mk_ue_cs *c = &cs[i];
-        if (!c->has_ssrc && p->has_ssrc[i]) {
-            c->has_ssrc = true;
-            c->ssrc = p->ssrc[i];
-        }
-        MK_ENSURE(c->has_ssrc, MK_E_ARG,
-                  "a crypto session has no SSRC: give one for TRANSFER_RESP");
-        if (c->spi_len == 0) {
-            size_t ki;
-            MK_GUARD(mk_ue_key_for_cs(&s->keys, s->first_key, c, &ki));
-            MK_GUARD(mk_bytes_copy(c->spi, sizeof c->spi, &c->spi_len,
-                                MK_BYTES(s->keys.e[ki].spi,
-                                         s->keys.e[ki].spi_len)));
-        }
-        MK_ENSURE(c->spi_len > 0, MK_E_VALUE,
-                  "no SPI for a crypto session (its key has none)");
-        pol_no[i] = c->policy_no;
-        MK_GUARD(mk_ue_cs_put(&map, c, &pol_no[i]));
-    }
+    MK_GUARD(resp_map(s, p, cs, pol_no, &map));
 
     m.hdr.version = MK_VERSION;
     m.hdr.data_type = MK_DT_TRANSFER_RESP;
@@ -241,31 +284,7 @@ mk_err mk_ue_transfer_resp(mk_ue_session *s, mk_bytes transfer_init,
                                           MK_BYTES(s->randrkms,
                                                    s->randrkms_len))));
     }
-    /* the accepted policies: TRANSFER_INIT's SP payloads as received, one
-     * per policy number in use, else our reading of it */
-    for (size_t i = 0; i < s->n_cs; i++) {
-        bool dup = false, found = false;
-        for (size_t j = 0; j < i; j++)
-            dup = dup || pol_no[j] == pol_no[i];
-        if (dup)
-            continue;
-        for (size_t j = 0; j < init.chain.count && !found; j++) {
-            const mk_payload *sp = &init.chain.p[j];
-            if (sp->type == MK_PT_SP && sp->u.sp.policy_no == pol_no[i]) {
-                MK_GUARD(mk_chain_add(&m.chain, mk_pl_sp(sp->u.sp.policy_no,
-                                                         sp->u.sp.prot_type,
-                                                         sp->u.sp.params)));
-                found = true;
-            }
-        }
-        if (!found) {
-            mk_buf spb;
-            mk_buf_init(&spb, sp_mem[i], sizeof sp_mem[i]);
-            MK_GUARD(mk_ue_sp_params_put(&spb, &cs[i].policy));
-            MK_GUARD(mk_chain_add(&m.chain, mk_pl_sp(pol_no[i], MK_PROT_SRTP,
-                                                     mk_buf_view(&spb))));
-        }
-    }
+    MK_GUARD(resp_policies(s->n_cs, &init, cs, pol_no, sp_mem, &m.chain));
     MK_GUARD(mk_chain_add(&m.chain,
                           mk_pl_v((uint8_t)s->suite->mac_alg,
                                   MK_BYTES(NULL,
@@ -319,9 +338,9 @@ mk_err mk_ue_session_take_transfer_resp(mk_ue_session *s,
     if (last->type != MK_PT_V || last->u.v.auth_alg != s->suite->mac_alg)
         MK_FAIL_AT(MK_E_MIKEY_MAC, MK_PT_V, last->off,
                    "TRANSFER_RESP V missing or of another MAC algorithm");
-    randrr = mk_ue_find_randr(&ans.chain, MK_RANDR_R);
-    idrr = mk_ue_find_idr(&ans.chain, MK_ROLE_IDRR);
-    randrkms = mk_ue_find_randr(&ans.chain, MK_RANDR_KMS);
+    randrr = mk_ue_find(&ans.chain, MK_PT_RANDR, MK_RANDR_R);
+    idrr = mk_ue_find(&ans.chain, MK_PT_IDR, MK_ROLE_IDRR);
+    randrkms = mk_ue_find(&ans.chain, MK_PT_RANDR, MK_RANDR_KMS);
     /* RANDRr iff G; with forking IDRr and RANDRkms echoed from RESOLVE_RESP
      * (§4.2.2.3), i.e. the modifier the keys were forked with */
     if (g != (randrr != NULL))
@@ -392,7 +411,7 @@ mk_err mk_ue_accept_transfer_resp(const mk_ue_ticket *tk,
     forked = (tk->flags & MK_TPF_I) != 0;
 
     MK_GUARD(mk_ue_decode(transfer_init, MK_DT_TRANSFER_INIT, &init));
-    randri = mk_ue_find_randr(&init.chain, MK_RANDR_I);
+    randri = mk_ue_find(&init.chain, MK_PT_RANDR, MK_RANDR_I);
     MK_ENSURE(randri, MK_E_VALUE, "TRANSFER_INIT lacks RANDRi");
 
     /* an Error message is keyed like TRANSFER_INIT (§5.4) */
@@ -422,8 +441,8 @@ mk_err mk_ue_accept_transfer_resp(const mk_ue_ticket *tk,
         /* MPKr' and TGK' (§5.1.1, TP PRF) with the IDRr and RANDRkms the
          * Responder echoes; GTGK and TEK are not forked */
         mk_key f;
-        idrr = mk_ue_find_idr(&ans.chain, MK_ROLE_IDRR);
-        randrkms = mk_ue_find_randr(&ans.chain, MK_RANDR_KMS);
+        idrr = mk_ue_find(&ans.chain, MK_PT_IDR, MK_ROLE_IDRR);
+        randrkms = mk_ue_find(&ans.chain, MK_PT_RANDR, MK_RANDR_KMS);
         if (!idrr || !randrkms) {
             rc = mk_err_raise(MK_E_VALUE, MK_PT_IDR, 0,
                               "forking: TRANSFER_RESP lacks IDRr or RANDRkms");

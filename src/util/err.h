@@ -88,9 +88,10 @@ typedef struct mk_err_detail {
     const char *what;
 } mk_err_detail;
 
-/* On every function that returns an mk_err (except mk_err_raise, whose
- * result is the code it was given, and mk_kms_handle, whose result is
- * also in its answer): a caller that drops the result does not compile
+/* On every function that returns an mk_err (except mk_err_raise and
+ * mk_err_restore, whose result is the code they were given, the writer's
+ * mk_buf_* calls, whose error is kept in the writer, and mk_kms_handle,
+ * whose result is also in its answer): a caller that drops the result does not compile
  * (-Werror; GCC does not take a (void) cast for it). A result dropped on
  * purpose says so: MK_KEEP_FIRST or mk_err_drop below. */
 #if defined(__GNUC__) || defined(__clang__)

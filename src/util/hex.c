@@ -1,6 +1,8 @@
 /* hex.c - see hex.h. */
 #include "util/hex.h"
 
+#include <string.h>
+
 int mk_hex_digit(char ch)
 {
     if (ch >= '0' && ch <= '9')
@@ -12,6 +14,33 @@ int mk_hex_digit(char ch)
     return -1;
 }
 
+/* The one loop over hex digits of the project. */
+mk_err mk_hex_decode_text(const char *s, size_t n, const char *skip,
+                          uint8_t *out, size_t cap, size_t *len)
+{
+    size_t k = 0;
+    int hi = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (skip != NULL && s[i] != '\0' && strchr(skip, s[i]) != NULL)
+            continue;
+        int v = mk_hex_digit(s[i]);
+        if (v < 0)
+            return mk_err_raise(MK_E_VALUE, -1, i, "not a hex digit");
+        if (hi < 0) {
+            hi = v;
+            continue;
+        }
+        if (k >= cap)
+            return mk_err_raise(MK_E_NOSPACE, -1, i, "hex string too long");
+        out[k++] = (uint8_t)(hi << 4 | v);
+        hi = -1;
+    }
+    if (hi >= 0)
+        return mk_err_raise(MK_E_VALUE, -1, n, "odd number of hex digits");
+    *len = k;
+    return MK_OK;
+}
+
 mk_err mk_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap,
                      size_t *len)
 {
@@ -19,14 +48,7 @@ mk_err mk_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap,
         MK_FAIL(MK_E_VALUE, "odd number of hex digits");
     if (n / 2 > cap)
         MK_FAIL(MK_E_NOSPACE, "hex string too long");
-    for (size_t i = 0; i < n; i += 2) {
-        int hi = mk_hex_digit(s[i]), lo = mk_hex_digit(s[i + 1]);
-        if (hi < 0 || lo < 0)
-            MK_FAIL(MK_E_VALUE, "not a hex digit");
-        out[i / 2] = (uint8_t)(hi << 4 | lo);
-    }
-    *len = n / 2;
-    return MK_OK;
+    return mk_hex_decode_text(s, n, NULL, out, cap, len);
 }
 
 void mk_hex_encode(const uint8_t *b, size_t n, char *out)

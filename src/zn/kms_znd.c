@@ -444,41 +444,37 @@ static bool socket_in_use(const char *path)
 
 /* ------------------------------------------------------------------ */
 
-int main(int argc, char **argv)
+/* 0 to run; 1 after --help was printed; 2 on a usage error. */
+static int parse_args(int argc, char **argv, const char **conf, bool *verbose,
+                      bool *use_syslog)
 {
-    const char *conf = getenv("MIKEYKMS_CONFIG");
-    bool verbose = false, use_syslog = false;
-    if (conf == NULL || conf[0] == '\0')
-        conf = "/etc/mikeykms/kms.conf";
+    *conf = getenv("MIKEYKMS_CONFIG");
+    if (*conf == NULL || (*conf)[0] == '\0')
+        *conf = "/etc/mikeykms/kms.conf";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            conf = argv[++i];
+            *conf = argv[++i];
         } else if (strcmp(argv[i], "--verbose") == 0) {
-            verbose = true;
+            *verbose = true;
         } else if (strcmp(argv[i], "--syslog") == 0) {
-            use_syslog = true;
+            *use_syslog = true;
         } else if (strcmp(argv[i], "--help") == 0 ||
                    strcmp(argv[i], "-h") == 0) {
             fputs(usage_text, stdout);
-            return 0;
+            return 1;
         } else {
             fprintf(stderr, PROG ": unknown or incomplete option '%s'\n%s",
                     argv[i], usage_text);
             return 2;
         }
     }
+    return 0;
+}
 
-    /* every thread, freeDiameter's too, inherits this mask; the main
-     * thread takes the signals with sigwait() */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    kmsd_log_init(PROG, use_syslog, MK_LOG_INFO);
-
+/* The configuration (cfg) with its Zn settings, and the socket not served
+ * by another kms-znd: 0, else the exit status 1. */
+static int load_config(const char *conf)
+{
     mk_err e = mk_config_load(conf, &cfg);
     if (e != MK_OK) {
         kmsd_log(MK_LOG_ERROR, "configuration: %s",
@@ -497,7 +493,51 @@ int main(int argc, char **argv)
                  "identity per node", cfg.zn_socket);
         return 1;
     }
+    return 0;
+}
 
+/* Until SIGTERM or SIGINT, saying when the BSF comes and goes. */
+static void wait_for_stop(const sigset_t *stop)
+{
+    bool was_open = false;
+    struct timespec tick = {0, 200 * 1000 * 1000};
+    for (;;) {
+        int sig = sigtimedwait(stop, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            kmsd_log(MK_LOG_INFO, "signal %d: stopping", sig);
+            break;
+        }
+        bool open = bsf_open();
+        if (open != was_open)
+            kmsd_log(MK_LOG_INFO, "BSF %s %s", cfg.zn_bsf,
+                     open ? "connected" : "not connected");
+        was_open = open;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL;
+    bool verbose = false, use_syslog = false;
+    int pa = parse_args(argc, argv, &conf, &verbose, &use_syslog);
+    if (pa != 0)
+        return pa == 1 ? 0 : 2;
+
+    /* every thread, freeDiameter's too, inherits this mask; the main
+     * thread takes the signals with sigwait() */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    kmsd_log_init(PROG, use_syslog, MK_LOG_INFO);
+
+    if (load_config(conf) != 0)
+        return 1;
+
+    mk_err e;
     kmsd_listen_addr la;
     char spec[MK_CONFIG_PATH_MAX + 8];
     int listen_fd = -1, pipefd[2] = {-1, -1}, rc = 1;
@@ -531,21 +571,7 @@ int main(int argc, char **argv)
              cfg.zn_socket, cfg.zn_bsf, cfg.zn_realm,
              (unsigned)cfg.zn_timeout_ms);
 
-    /* wait for a signal, saying when the BSF comes and goes */
-    bool was_open = false;
-    struct timespec tick = {0, 200 * 1000 * 1000};
-    for (;;) {
-        int sig = sigtimedwait(&stop, NULL, &tick);
-        if (sig == SIGTERM || sig == SIGINT) {
-            kmsd_log(MK_LOG_INFO, "signal %d: stopping", sig);
-            break;
-        }
-        bool open = bsf_open();
-        if (open != was_open)
-            kmsd_log(MK_LOG_INFO, "BSF %s %s", cfg.zn_bsf,
-                     open ? "connected" : "not connected");
-        was_open = open;
-    }
+    wait_for_stop(&stop);
     rc = 0;
 
 out:

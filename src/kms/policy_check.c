@@ -1,8 +1,11 @@
-/* policy.c - every decision of the KMS that depends on the profile
- * (profile.md §3-§6) or that the RFCs leave open, in one place. The other
- * files of src/kms carry out what is decided here.
+/* policy_check.c - the checks of the KMS that depend on the profile
+ * (profile.md §3-§6) or that the RFCs leave open: header and structure,
+ * identities, the PSK, flags and the MIKEY checks of a requested TP. With
+ * policy_grant.c (granting, resolving) and policy_tp.c (the granted TP
+ * Data) every profile decision is in these three files; the other files
+ * of src/kms carry out what is decided here.
  *
- * Decisions beyond the letter of the profile (reported to the lead):
+ * Decisions beyond the letter of the profile (all three files):
  * - Error 12 also for a missing or repeated mandatory payload of the
  *   initial message (T, RANDRi/RANDRr, TP/TICKET, V as the last payload;
  *   at most one IDRi/IDRr, IDRkms, IDRpsk) and for a RANDR shorter than
@@ -40,24 +43,12 @@
  */
 #include "kms/context.h"
 
-#include <fnmatch.h>
 #include <string.h>
 
 #include "util/ntp.h"
 #include "util/uri.h"
 
 #define MIN_RAND_LEN 16      /* RFC 3830 §6.11 */
-/* An IDR payload in TP Data: Next payload, ID Role, ID Type, ID len (2),
- * ID Data; a TR: Next payload, TS Role, TS Type, an NTP-UTC value. */
-#define IDR_BYTES(n) (5 + (n))
-#define TR_BYTES 11
-/* The granted TP Data at its largest (encode_granted, §9.36) fits. */
-_Static_assert(IDR_BYTES(MK_KMS_ID_MAX - 1) + IDR_BYTES(MK_URI_MAX - 1) +
-                       3 * TR_BYTES +
-                       (MK_KMS_TP_IDRAPP_MAX + MK_RECORD_RESPONDERS) *
-                           IDR_BYTES(MK_URI_MAX - 1) <=
-                   MK_KMS_TP_DATA_MAX,
-               "granted TP Data may not fit its buffer");
 #define DEFAULT_SPI_LEN 4    /* profile §4 */
 #define TMPL_SALT_MAX 32
 
@@ -87,14 +78,15 @@ mk_err mk_policy_check_structure(mk_kms_req *r)
 {
     const mk_chain *c = &r->msg.chain;
     bool req = r->service == MK_SERVICE_TICKET_REQUEST;
-    r->i_t = mk_kms_find_one(c, MK_PT_T, -1);
-    r->i_rand = mk_kms_find_one(c, MK_PT_RANDR, req ? MK_RANDR_I : MK_RANDR_R);
-    r->i_idr_self = mk_kms_find_one(c, MK_PT_IDR,
-                                    req ? MK_ROLE_IDRI : MK_ROLE_IDRR);
-    r->i_idrkms = mk_kms_find_one(c, MK_PT_IDR, MK_ROLE_IDRKMS);
-    r->i_idrpsk = mk_kms_find_one(c, MK_PT_IDR, MK_ROLE_IDRPSK);
-    r->i_tp = mk_kms_find_one(c, req ? MK_PT_TP : MK_PT_TICKET, -1);
-    r->i_v = mk_kms_find_one(c, MK_PT_V, -1);
+    r->i_t = mk_chain_find_one(c, MK_PT_T, -1);
+    r->i_rand =
+        mk_chain_find_one(c, MK_PT_RANDR, req ? MK_RANDR_I : MK_RANDR_R);
+    r->i_idr_self =
+        mk_chain_find_one(c, MK_PT_IDR, req ? MK_ROLE_IDRI : MK_ROLE_IDRR);
+    r->i_idrkms = mk_chain_find_one(c, MK_PT_IDR, MK_ROLE_IDRKMS);
+    r->i_idrpsk = mk_chain_find_one(c, MK_PT_IDR, MK_ROLE_IDRPSK);
+    r->i_tp = mk_chain_find_one(c, req ? MK_PT_TP : MK_PT_TICKET, -1);
+    r->i_v = mk_chain_find_one(c, MK_PT_V, -1);
     if (r->i_t < 0 || r->i_rand < 0 || r->i_tp < 0 || r->i_v < 0)
         MK_FAIL(MK_E_MIKEY_UNSPEC,
                 "T, RANDR, TP/TICKET or V missing or repeated");
@@ -136,17 +128,17 @@ void mk_policy_identity(mk_kms_req *r)
     }
 }
 
-static mk_bytes kms_id(const mk_kms_req *r)
+mk_bytes mk_policy_kms_id(const mk_kms_req *r)
 {
     return MK_BYTES(r->kms->cfg.kms_id, strlen(r->kms->cfg.kms_id));
 }
 
 mk_err mk_policy_check_idrkms(const mk_kms_req *r, const mk_chain *c)
 {
-    int i = mk_kms_find_one(c, MK_PT_IDR, MK_ROLE_IDRKMS);
+    int i = mk_chain_find_one(c, MK_PT_IDR, MK_ROLE_IDRKMS);
     if (i == -2)
         MK_FAIL(MK_E_MIKEY_ID, "IDRkms repeated");
-    if (i >= 0 && !mk_bytes_equal(c->p[i].u.idr.data, kms_id(r)))
+    if (i >= 0 && !mk_bytes_equal(c->p[i].u.idr.data, mk_policy_kms_id(r)))
         MK_FAIL_AT(MK_E_MIKEY_ID, MK_PT_IDR, c->p[i].off,
                    "IDRkms names another KMS");
     return MK_OK;
@@ -171,7 +163,7 @@ mk_err mk_policy_check_own_id(const mk_kms_req *r)
     return MK_OK;
 }
 
-static bool is_impu_of(const mk_subscriber *s, mk_bytes id)
+bool mk_policy_is_impu_of(const mk_subscriber *s, mk_bytes id)
 {
     for (size_t i = 0; i < s->n_impu && i < MK_IMPU_MAX; i++)
         if (mk_bytes_equal(id, MK_BYTES(s->impu[i], strlen(s->impu[i]))))
@@ -182,7 +174,8 @@ static bool is_impu_of(const mk_subscriber *s, mk_bytes id)
 /* ------------------------------------------------------------------ */
 /* Ticket policy flags (RFC 6043 §6.10) */
 
-bool mk_policy_flags_consistent(uint16_t f)
+/* RFC 6043 §6.10 flag rules (K ignored: the KMS ignores it in a request). */
+static bool mk_policy_flags_consistent(uint16_t f)
 {
 #define HAS(x) ((f & MK_TPF_##x) != 0)
     if (!HAS(D) && !HAS(L))
@@ -211,7 +204,7 @@ size_t mk_policy_rand_len(const mk_key_set *ks)
 }
 
 /* ------------------------------------------------------------------ */
-/* Requested TP -> granted TP (profile §5, §6) */
+/* The requested TP (profile §5, §6, RFC 6043 §6.10) */
 
 static bool ts_usable(uint8_t ts_type)
 {
@@ -274,67 +267,9 @@ static void default_keys(mk_kms_req *r)
     r->grant.n_want = 1;
 }
 
-/* An IDRr that passed is_sip_tel_id: with no patterns any such URI, else
- * one that a pattern matches (profile §9.8). */
-static bool responder_allowed(const mk_policy *p, const mk_idr *idr)
-{
-    char s[MK_URI_MAX];
-    if (p->n_patterns == 0)
-        return true;
-    size_t n = 0;
-    if (mk_bytes_copy((uint8_t *)s, sizeof s - 1, &n, idr->data) != MK_OK)
-        return false;
-    s[n] = '\0';
-    for (size_t i = 0; i < p->n_patterns && i < MK_PATTERN_MAX; i++)
-        if (fnmatch(p->responder_patterns[i], s, 0) == 0)
-            return true;
-    return false;
-}
-
-static uint32_t lifetime_of(const mk_kms_req *r)
-{
-    return r->sub.policy.max_lifetime ? r->sub.policy.max_lifetime
-                                      : r->kms->cfg.max_lifetime;
-}
-
-/* Granted TRs / TRe (profile §5): TRs = max(now, TRs), TRe = min(TRe,
- * now + lifetime); absent TRe: TRs + default lifetime, same cap. */
-static mk_err grant_validity(mk_kms_req *r, const mk_tr *trs, const mk_tr *tre)
-{
-    mk_kms_grant *g = &r->grant;
-    uint64_t trs_u = 0, tre_u = 0;
-    uint32_t life = lifetime_of(r);
-    uint64_t cap_u = r->now_unix + life;
-    if (trs != NULL)
-        MK_GUARD(mk_ts_to_unix(trs->ts_type, trs->value, &trs_u));
-    if (tre != NULL)
-        MK_GUARD(mk_ts_to_unix(tre->ts_type, tre->value, &tre_u));
-
-    if (trs != NULL && trs_u >= r->now_unix) {
-        g->trs_ntp = mk_ts_to_ntp64(trs->ts_type, trs->value);
-        g->trs_unix = trs_u;
-    } else {
-        g->trs_ntp = r->now_ntp;
-        g->trs_unix = r->now_unix;
-        g->changed = true;
-    }
-    if (tre != NULL && tre_u <= cap_u) {
-        g->tre_ntp = mk_ts_to_ntp64(tre->ts_type, tre->value);
-        g->tre_unix = tre_u;
-    } else {
-        uint64_t want = g->trs_unix + r->kms->cfg.default_lifetime;
-        if (tre != NULL || want > cap_u)
-            want = cap_u;
-        g->tre_unix = want;
-        g->tre_ntp = r->now_ntp + ((want - r->now_unix) << 32);
-        g->changed = true;
-    }
-    return MK_OK;
-}
-
 /* The MIKEY checks of the requested TP: Errors 14, 15, 7. */
-static mk_err check_tp(mk_kms_req *r, const mk_tp *tp, const mk_tr **trs,
-                       const mk_tr **tre, int *i_tmpl, size_t *n_idrr)
+mk_err mk_policy_check_tp(mk_kms_req *r, const mk_tp *tp, const mk_tr **trs,
+                          const mk_tr **tre, int *i_tmpl, size_t *n_idrr)
 {
     const mk_chain *c = &r->tp_chain;
     bool seen_kms = false, seen_i = false, seen_trr = false;
@@ -445,192 +380,4 @@ static mk_err check_tp(mk_kms_req *r, const mk_tp *tp, const mk_tr **trs,
         }
     }
     return MK_OK;
-}
-
-/* The policy checks of profile §5 for a Ticket Request: 403. */
-static mk_err check_request_policy(mk_kms_req *r, const mk_tp *tp)
-{
-    const mk_chain *c = &r->tp_chain;
-    const mk_subscriber *s = &r->sub;
-    if (!s->active)
-        MK_FAIL(MK_E_POLICY, "subscriber disabled");
-    if (r->i_idr_self >= 0 && !is_impu_of(s, r->identity))
-        MK_FAIL(MK_E_POLICY, "IDRi is not an IMPU of the subscriber");
-    for (size_t i = 0; i < c->count; i++) {
-        const mk_payload *p = &c->p[i];
-        if (p->type != MK_PT_IDR)
-            continue;
-        if (p->u.idr.role == MK_ROLE_IDRI &&
-            !mk_bytes_equal(p->u.idr.data, r->identity))
-            MK_FAIL(MK_E_POLICY, "TP IDRi names someone else");
-        if (p->u.idr.role == MK_ROLE_IDRR &&
-            !responder_allowed(&s->policy, &p->u.idr))
-            MK_FAIL(MK_E_POLICY, "responder not allowed");
-    }
-    if ((tp->flags & MK_TPF_I) && !s->policy.forking_allowed)
-        MK_FAIL(MK_E_POLICY, "key forking not allowed");
-    if ((tp->flags & MK_TPF_J) && !s->policy.reuse_allowed)
-        MK_FAIL(MK_E_POLICY, "ticket reuse not allowed");
-    return MK_OK;
-}
-
-/* L and M (RFC 6043 §6.10: the Initiator / the Responder may supply
- * session keys) only where the subscriber's policy allows them: a UE that
- * supplies its own keys bypasses the KMS-generated ones that lawful
- * interception may rely on. Not allowed: cleared, and K = 1 tells the UE
- * (doc/profile.md §9.34). */
-static uint16_t grant_key_flags(const mk_kms_req *r, uint16_t flags)
-{
-    if (!r->sub.policy.initiator_keys_allowed)
-        flags &= (uint16_t)~MK_TPF_L;
-    if (!r->sub.policy.responder_keys_allowed)
-        flags &= (uint16_t)~MK_TPF_M;
-    return flags;
-}
-
-/* Granted TP Data (RFC 6043 §6.10 order): IDRkms, IDRi, TRs, TRe, [TRr],
- * {IDRapp}, (IDRr); never a KEMAC. */
-static mk_err encode_granted(mk_kms_req *r)
-{
-    mk_kms_grant *g = &r->grant;
-    const mk_chain *c = &r->tp_chain;
-    mk_chain out;
-    mk_buf b;
-    bool has_kms = false, has_i = false;
-    mk_chain_init(&out);
-    MK_GUARD(mk_chain_add(&out, mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
-                                          kms_id(r))));
-    MK_GUARD(mk_chain_add(&out, mk_pl_idr(MK_ROLE_IDRI, r->identity_type,
-                                          r->identity)));
-    MK_GUARD(mk_chain_add(&out, mk_pl_tr(MK_TSR_TRS, MK_TS_NTP_UTC,
-                                         g->trs_ntp)));
-    MK_GUARD(mk_chain_add(&out, mk_pl_tr(MK_TSR_TRE, MK_TS_NTP_UTC,
-                                         g->tre_ntp)));
-    for (size_t i = 0; i < c->count; i++) {
-        const mk_payload *p = &c->p[i];
-        if (p->type == MK_PT_TR && p->u.tr.role == MK_TSR_TRR)
-            MK_GUARD(mk_chain_add(&out, mk_pl_tr(MK_TSR_TRR, p->u.tr.ts_type,
-                                                 p->u.tr.value)));
-    }
-    for (size_t i = 0; i < c->count; i++) {
-        const mk_payload *p = &c->p[i];
-        if (p->type == MK_PT_IDR && p->u.idr.role == MK_ROLE_IDRAPP)
-            MK_GUARD(mk_chain_add(&out, mk_pl_idr(MK_ROLE_IDRAPP,
-                                                  p->u.idr.id_type,
-                                                  p->u.idr.data)));
-    }
-    for (size_t i = 0; i < c->count; i++) {
-        const mk_payload *p = &c->p[i];
-        if (p->type != MK_PT_IDR)
-            continue;
-        if (p->u.idr.role == MK_ROLE_IDRKMS)
-            has_kms = true;
-        if (p->u.idr.role == MK_ROLE_IDRI)
-            has_i = true;
-        if (p->u.idr.role == MK_ROLE_IDRR)
-            MK_GUARD(mk_chain_add(&out, mk_pl_idr(MK_ROLE_IDRR,
-                                                  p->u.idr.id_type,
-                                                  p->u.idr.data)));
-    }
-    if (!has_kms || !has_i)
-        g->changed = true; /* profile §5: always named in the granted TP */
-    mk_buf_init(&b, r->tp_data, sizeof r->tp_data);
-    MK_GUARD(mk_tp_data_encode(&out, &b));
-    g->tp_data_len = b.n;
-    return MK_OK;
-}
-
-mk_err mk_policy_grant(mk_kms_req *r)
-{
-    const mk_tp *tp = &r->msg.chain.p[r->i_tp].u.tp;
-    mk_kms_grant *g = &r->grant;
-    const mk_tr *trs = NULL, *tre = NULL;
-    int i_tmpl = -1;
-    size_t n_idrr = 0;
-    uint16_t req_flags = tp->flags & (uint16_t)~MK_TPF_K;
-
-    MK_GUARD(check_tp(r, tp, &trs, &tre, &i_tmpl, &n_idrr)); /* 14, 15, 7 */
-    MK_GUARD(check_request_policy(r, tp));                   /* 403 */
-    MK_GUARD(grant_validity(r, trs, tre));
-    if (g->tre_unix <= g->trs_unix || g->tre_unix <= r->now_unix)
-        MK_FAIL(MK_E_POLICY, "granted validity would be empty");
-    g->prf_func = tp->prf_func;
-    /* D = 1: this KMS made the ticket (RFC 6043 §6.10); D set keeps the
-     * flags consistent when L is cleared (D or L) */
-    g->flags = grant_key_flags(r, req_flags) | MK_TPF_D;
-    if (g->flags != req_flags)
-        g->changed = true;
-    MK_GUARD(encode_granted(r));
-    if (g->changed)
-        g->flags |= MK_TPF_K;
-    return MK_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Ticket Resolve (profile §5) */
-
-/* J = 0 ("the ticket MUST NOT be reused", RFC 6043 §5.3): this KMS is
- * stateful and can enforce it (doc/profile.md §9.37). The first resolve
- * of the ticket is noted (the store's node, shared by every process)
- * until the ticket's TRe; a later resolve passes only for the same
- * responder identity within reuse_grace_seconds of the first (its answer
- * was lost, or the IMPU is registered on several forked devices), else
- * 403. J = 1: any number of resolves within the validity. */
-static mk_err check_reuse(mk_kms_req *r)
-{
-    mk_kms_store *st = r->kms->store;
-    uint64_t until = r->grant.tre_unix != 0
-                         ? r->grant.tre_unix + 1
-                         : r->now_unix + r->kms->cfg.max_lifetime;
-    if (r->ticket_flags & MK_TPF_J)
-        return MK_OK;
-    return st->ticket_resolved(st->ctx, r->ticket_id, r->identity,
-                               r->now_unix, until,
-                               r->kms->cfg.reuse_grace_seconds);
-}
-
-mk_err mk_policy_resolve(mk_kms_req *r)
-{
-    const mk_chain *c = &r->tp_chain;
-    const mk_subscriber *s = &r->sub;
-    int trs = mk_kms_find_one(c, MK_PT_TR, MK_TSR_TRS);
-    int tre = mk_kms_find_one(c, MK_PT_TR, MK_TSR_TRE);
-    uint64_t u;
-
-    /* RFC 6043 §12.1: never resolve with another suite than the ticket's */
-    if (r->ticket_prf != r->hdr.prf_func)
-        MK_FAIL_AT(MK_E_MIKEY_PRF, MK_PT_HDR, 3,
-                   "ticket issued with the other suite");
-    if (!s->active)
-        MK_FAIL(MK_E_POLICY, "responder disabled");
-    if (!is_impu_of(s, r->identity))
-        MK_FAIL(MK_E_POLICY, "IDRr is not an IMPU of the responder");
-    r->matched_idrr = -1;
-    for (size_t i = 0; i < c->count; i++) {
-        const mk_payload *p = &c->p[i];
-        if (p->type == MK_PT_IDR && p->u.idr.role == MK_ROLE_IDRR &&
-            mk_bytes_equal(p->u.idr.data, r->identity)) {
-            r->matched_idrr = (int)i;
-            break;
-        }
-    }
-    if (r->matched_idrr < 0)
-        MK_FAIL(MK_E_POLICY, "responder not named in the ticket");
-    if (trs >= 0) {
-        if (mk_ts_to_unix(c->p[trs].u.tr.ts_type, c->p[trs].u.tr.value, &u) !=
-                MK_OK ||
-            r->now_unix < u)
-            MK_FAIL(MK_E_POLICY, "ticket not yet valid");
-        r->grant.trs_unix = u;
-    }
-    if (tre >= 0) {
-        if (mk_ts_to_unix(c->p[tre].u.tr.ts_type, c->p[tre].u.tr.value, &u) !=
-                MK_OK ||
-            r->now_unix > u)
-            MK_FAIL(MK_E_POLICY, "ticket expired");
-        r->grant.tre_unix = u;
-    }
-    if (trs == -2 || tre == -2)
-        MK_FAIL(MK_E_POLICY, "ticket validity ambiguous");
-    return check_reuse(r); /* last: only a resolve that passed is noted */
 }

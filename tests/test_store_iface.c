@@ -1,0 +1,319 @@
+/* test_store_iface.c - one suite of the store interface (kms/kms_store.h)
+ * and the administration both stores share, run over either backend:
+ *
+ *   test_store_iface sqlite DIR          a new SQLite store in DIR
+ *   test_store_iface postgresql URI      an empty PostgreSQL database
+ *
+ * (tests/store_iface.sh runs both; the PostgreSQL one on a private server
+ * when PostgreSQL is installed.) Two connections to the one store stand
+ * for two kmsd processes (SQLite, one node state) or two nodes
+ * (PostgreSQL): lookups and keys, the replay entry taken once across
+ * connections with nothing written by the loser, one record per commit,
+ * an operator change through one connection refusing the other's cached
+ * rows at its next commit (MK_E_STALE), the J = 0 rule, ticket key
+ * rotation and retirement. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/pgstore.h"
+#include "store/store.h"
+
+static const uint8_t MASTER[32] = {
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a,
+    0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25,
+    0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f};
+
+static bool pg;            /* the backend under test */
+static const char *where;  /* DIR or URI */
+static char db_path[256];
+
+/* One connection of either backend. */
+typedef struct conn {
+    mk_sqlstore *s;
+    mk_pgstore *p;
+    mk_kms_store i;
+} conn;
+
+static void conn_open(conn *c, bool init)
+{
+    memset(c, 0, sizeof *c);
+    if (pg) {
+        mk_pgstore_opts o = {.timeout_ms = 2000, .init = init};
+        ck_assert_int_eq(mk_pgstore_open(where, MK_BYTES(MASTER, 32), &o,
+                                         &c->p),
+                         MK_OK);
+        c->i = mk_pgstore_interface(c->p);
+    } else {
+        ck_assert_int_eq(init ? mk_sqlstore_open(db_path,
+                                                 MK_BYTES(MASTER, 32), 2000,
+                                                 &c->s)
+                              : mk_sqlstore_open_existing(
+                                    db_path, MK_BYTES(MASTER, 32), 2000,
+                                    &c->s),
+                         MK_OK);
+        c->i = mk_sqlstore_interface(c->s);
+    }
+}
+
+static void conn_close(conn *c)
+{
+    mk_sqlstore_close(c->s);
+    mk_pgstore_close(c->p);
+}
+
+static mk_err add(conn *c, const mk_subscriber *s)
+{
+    return pg ? mk_pgstore_subscriber_add(c->p, s)
+              : mk_sqlstore_subscriber_add(c->s, s);
+}
+
+static mk_err set_active(conn *c, const char *id, bool on)
+{
+    mk_bytes b = MK_BYTES(id, strlen(id));
+    return pg ? mk_pgstore_subscriber_set_active(c->p, b, on)
+              : mk_sqlstore_subscriber_set_active(c->s, b, on);
+}
+
+static mk_err rotate(conn *c, mk_ticket_key_info *k)
+{
+    uint64_t now = (uint64_t)time(NULL);
+    return pg ? mk_pgstore_ticket_key_rotate(c->p, now, k)
+              : mk_sqlstore_ticket_key_rotate(c->s, now, k);
+}
+
+static mk_err retire(conn *c, mk_bytes id)
+{
+    return pg ? mk_pgstore_ticket_key_retire(c->p, id)
+              : mk_sqlstore_ticket_key_retire(c->s, id);
+}
+
+static mk_err count_cb(void *arg, const mk_record *r)
+{
+    (void)r;
+    (*(size_t *)arg)++;
+    return MK_OK;
+}
+
+/* The records the store lists (SQLite: after draining the node's
+ * journal, as kmsctl does). */
+static size_t records(conn *c)
+{
+    size_t n = 0, moved = 0;
+    if (pg) {
+        ck_assert_int_eq(mk_pgstore_records(c->p, 0, NULL, count_cb, &n),
+                         MK_OK);
+    } else {
+        mk_node *node = NULL;
+        ck_assert_int_eq(mk_sqlstore_node_open(c->s, NULL, &node), MK_OK);
+        ck_assert_int_eq(mk_sqlstore_drain(c->s, node, 2000, SIZE_MAX,
+                                           &moved),
+                         MK_OK);
+        ck_assert_int_eq(mk_sqlstore_records(c->s, 0, NULL, count_cb, &n),
+                         MK_OK);
+    }
+    return n;
+}
+
+static mk_subscriber make_sub(const char *id, uint8_t seed, const char *impu)
+{
+    mk_subscriber s;
+    memset(&s, 0, sizeof s);
+    s.psk_id_len = strlen(id);
+    memcpy(s.psk_id, id, s.psk_id_len);
+    s.psk.n = 32;
+    for (size_t i = 0; i < 32; i++)
+        s.psk.b[i] = (uint8_t)(seed + 7 * i);
+    snprintf(s.impu[s.n_impu++], MK_URI_MAX, "%s", impu);
+    s.active = true;
+    s.policy.forking_allowed = true;
+    return s;
+}
+
+static mk_record make_rec(const char *sub)
+{
+    mk_record r;
+    memset(&r, 0, sizeof r);
+    r.time_unix = (uint64_t)time(NULL);
+    r.service = 1;
+    snprintf(r.subscriber, sizeof r.subscriber, "%s", sub);
+    snprintf(r.initiator, sizeof r.initiator, "sip:%s@example.org", sub);
+    snprintf(r.responder, sizeof r.responder, "[]");
+    snprintf(r.outcome, sizeof r.outcome, "ok");
+    return r;
+}
+
+static void digest_of(uint8_t d[32], unsigned n)
+{
+    uint64_t t = (uint64_t)time(NULL);
+    for (int i = 0; i < 8; i++) /* T first, as kms/replay.c */
+        d[i] = (uint8_t)(t >> (56 - 8 * i));
+    for (int i = 8; i < 32; i++)
+        d[i] = (uint8_t)(n * 31 + (unsigned)i);
+}
+
+static conn A, B; /* two processes, or two nodes */
+
+static void setup(void)
+{
+    conn_open(&A, true);
+    conn_open(&B, false);
+}
+
+static void teardown(void)
+{
+    conn_close(&A);
+    conn_close(&B);
+}
+
+/* Everything in one test: the store is made once per run (a database
+ * cannot be made anew per test by the program itself). */
+START_TEST(test_interface)
+{
+    mk_subscriber alice = make_sub("alice", 1, "sip:alice@example.org");
+    mk_subscriber bob = make_sub("bob", 2, "sip:bob@example.org");
+    mk_subscriber got;
+    mk_ticket_key_info k1, k2;
+    mk_ticket_key tk;
+    uint64_t now = (uint64_t)time(NULL);
+
+    /* lookups: PSK back in clear, by id and by IMPU, from the other
+     * connection */
+    ck_assert_int_eq(add(&A, &alice), MK_OK);
+    ck_assert_int_eq(add(&A, &bob), MK_OK);
+    ck_assert_int_eq(add(&A, &alice), MK_E_EXISTS);
+    ck_assert_int_eq(B.i.subscriber_by_psk_id(B.i.ctx,
+                                              MK_BYTES("alice", 5), &got),
+                     MK_OK);
+    ck_assert(got.psk.n == 32 && memcmp(got.psk.b, alice.psk.b, 32) == 0);
+    ck_assert(got.active && got.policy.forking_allowed);
+    ck_assert_int_eq(B.i.subscriber_by_impu(
+                         B.i.ctx, MK_BYTES("sip:bob@example.org", 19), &got),
+                     MK_OK);
+    ck_assert(got.psk_id_len == 3 && memcmp(got.psk_id, "bob", 3) == 0);
+    ck_assert_int_eq(B.i.subscriber_by_psk_id(B.i.ctx, MK_BYTES("eve", 3),
+                                              &got),
+                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(B.i.subscriber_by_impu(
+                         B.i.ctx, MK_BYTES("sip:eve@example.org", 19), &got),
+                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, NULL), MK_OK);
+
+    /* ticket keys */
+    ck_assert_int_eq(rotate(&A, &k1), MK_OK);
+    ck_assert_int_eq(B.i.ticket_key_active(B.i.ctx, &tk), MK_OK);
+    ck_assert(tk.id_len == k1.id_len && memcmp(tk.id, k1.id, k1.id_len) == 0);
+    ck_assert_int_eq(tk.key.n, 32);
+
+    /* the replay entry: taken once across the connections; the loser
+     * writes nothing, not even its record */
+    size_t r0 = records(&A);
+    uint8_t d[32];
+    digest_of(d, 1);
+    mk_record rec = make_rec("alice");
+    ck_assert_int_eq(A.i.answer_commit(A.i.ctx, d, now + 600, now, &rec),
+                     MK_OK);
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec),
+                     MK_E_MIKEY_TS);
+    ck_assert_int_eq(A.i.answer_commit(A.i.ctx, d, now + 600, now, &rec),
+                     MK_E_MIKEY_TS);
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec), MK_OK);
+    ck_assert_uint_eq(records(&A), r0 + 2);
+
+    /* an operator change through A: B's cached rows are refused at its
+     * next commit, nothing written; the next lookup reads the change */
+    ck_assert_int_eq(B.i.subscriber_by_psk_id(B.i.ctx,
+                                              MK_BYTES("alice", 5), &got),
+                     MK_OK);
+    digest_of(d, 2);
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec),
+                     MK_OK); /* armed now: the next lookup is cached */
+    ck_assert_int_eq(B.i.subscriber_by_psk_id(B.i.ctx,
+                                              MK_BYTES("alice", 5), &got),
+                     MK_OK);
+    ck_assert(got.active);
+    ck_assert_int_eq(set_active(&A, "alice", false), MK_OK);
+    size_t r1 = records(&A);
+    digest_of(d, 3);
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec),
+                     MK_E_STALE);
+    ck_assert_uint_eq(records(&A), r1);
+    ck_assert_int_eq(B.i.subscriber_by_psk_id(B.i.ctx,
+                                              MK_BYTES("alice", 5), &got),
+                     MK_OK);
+    ck_assert(!got.active);
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec),
+                     MK_OK); /* the rerun: the digest was not taken */
+    ck_assert_uint_eq(records(&A), r1 + 1);
+
+    /* ticket key rotated and retired through A: B's cached key is
+     * refused, then not found */
+    ck_assert_int_eq(B.i.ticket_key_by_id(B.i.ctx,
+                                          MK_BYTES(k1.id, k1.id_len), &tk),
+                     MK_OK);
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec), MK_OK);
+    ck_assert_int_eq(rotate(&A, &k2), MK_OK);
+    ck_assert_int_eq(retire(&A, MK_BYTES(k1.id, k1.id_len)), MK_OK);
+    ck_assert_int_eq(B.i.ticket_key_by_id(B.i.ctx,
+                                          MK_BYTES(k1.id, k1.id_len), &tk),
+                     MK_OK); /* from B's cache ... */
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec),
+                     MK_E_STALE); /* ... refused at the commit */
+    ck_assert_int_eq(B.i.ticket_key_by_id(B.i.ctx,
+                                          MK_BYTES(k1.id, k1.id_len), &tk),
+                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(B.i.ticket_key_active(B.i.ctx, &tk), MK_OK);
+    ck_assert(tk.id_len == k2.id_len && memcmp(tk.id, k2.id, k2.id_len) == 0);
+
+    /* J = 0 (doc/profile.md §9.37), across the connections */
+    uint8_t tid[32];
+    memset(tid, 0x5a, sizeof tid);
+    tid[0] = (uint8_t)now;
+    mk_bytes bob_id = MK_BYTES("sip:bob@example.org", 19);
+    mk_bytes eve_id = MK_BYTES("sip:eve@example.org", 19);
+    ck_assert_int_eq(A.i.ticket_resolved(A.i.ctx, tid, bob_id, now,
+                                         now + 600, 30),
+                     MK_OK);
+    ck_assert_int_eq(B.i.ticket_resolved(B.i.ctx, tid, bob_id, now + 1,
+                                         now + 600, 30),
+                     MK_OK); /* the same responder within the grace */
+    ck_assert_int_eq(B.i.ticket_resolved(B.i.ctx, tid, eve_id, now + 1,
+                                         now + 600, 30),
+                     MK_E_POLICY);
+    ck_assert_int_eq(A.i.ticket_resolved(A.i.ctx, tid, bob_id, now + 31,
+                                         now + 600, 30),
+                     MK_E_POLICY); /* past the grace */
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    if (argc != 3 || (strcmp(argv[1], "sqlite") != 0 &&
+                      strcmp(argv[1], "postgresql") != 0)) {
+        fprintf(stderr, "usage: test_store_iface sqlite DIR | postgresql "
+                        "URI\n");
+        return 2;
+    }
+    pg = strcmp(argv[1], "postgresql") == 0;
+    where = argv[2];
+    if (pg && !mk_pgstore_built()) {
+        printf("SKIP: %s\n", MK_PGSTORE_NOT_BUILT);
+        return 77;
+    }
+    if (!pg)
+        snprintf(db_path, sizeof db_path, "%s/kms.db", where);
+    Suite *s = suite_create(pg ? "store interface (PostgreSQL)"
+                               : "store interface (SQLite)");
+    TCase *tc = tcase_create("interface");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_interface);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
