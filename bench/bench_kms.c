@@ -7,8 +7,9 @@
  * mk_kms_handle is timed; afterwards the records are drained into the
  * store and that is timed apart (kmsd does it in a maintenance thread).
  *
- * --mem replaces the store by a trivial in-memory one (a hash set for the
- * replay cache, records counted): what the core itself costs.
+ * --mem replaces the store by the test library's in-memory one
+ * (tests/lib/mem_store.h: a hash set for the replay cache, records
+ * counted): what the core itself costs.
  *
  * --threads T: T threads, each with its own KMS and store connection, all
  * committing to the one node state of the process. Run under
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "kms/kms.h"
+#include "lib/mem_store.h"
 #include "store/store.h"
 #include "ue/ue.h"
 #include "util/ntp.h"
@@ -84,7 +86,8 @@ static int add_sub(mk_sqlstore *s, bool alice)
     const char *id = alice ? "alice-psk" : "bob-psk";
     memcpy(sub.psk_id, id, strlen(id));
     sub.psk_id_len = strlen(id);
-    mk_key_copy(&sub.psk, MK_BYTES(alice ? psk_a : psk_b, 16));
+    if (mk_key_copy(&sub.psk, MK_BYTES(alice ? psk_a : psk_b, 16)) != MK_OK)
+        return -1;
     strcpy(sub.impu[0], alice ? ALICE : BOB);
     sub.n_impu = 1;
     sub.active = true;
@@ -93,92 +96,6 @@ static int add_sub(mk_sqlstore *s, bool alice)
     mk_err e = mk_sqlstore_subscriber_add(s, &sub);
     mk_subscriber_wipe(&sub);
     return e == MK_OK ? 0 : -1;
-}
-
-/* --- the in-memory store of --mem --- */
-typedef struct mem_store {
-    mk_sqlstore *sql; /* subscribers and ticket keys read once from here */
-    mk_subscriber subs[2];
-    mk_ticket_key tk;
-    uint8_t (*replay)[32];
-    size_t cap;
-    uint64_t records;
-} mem_store;
-
-static mk_err mem_by_psk(void *c, mk_bytes id, mk_subscriber *o)
-{
-    mem_store *m = c;
-    for (int i = 0; i < 2; i++)
-        if (mk_bytes_equal(id, MK_BYTES(m->subs[i].psk_id,
-                                        m->subs[i].psk_id_len))) {
-            *o = m->subs[i];
-            return MK_OK;
-        }
-    return MK_E_NOT_FOUND;
-}
-static mk_err mem_by_impu(void *c, mk_bytes id, mk_subscriber *o)
-{
-    mem_store *m = c;
-    for (int i = 0; i < 2; i++)
-        if (mk_bytes_equal(id, MK_BYTES(m->subs[i].impu[0],
-                                        strlen(m->subs[i].impu[0])))) {
-            *o = m->subs[i];
-            return MK_OK;
-        }
-    return MK_E_NOT_FOUND;
-}
-static mk_err mem_tk(void *c, mk_ticket_key *o)
-{
-    *o = ((mem_store *)c)->tk;
-    return MK_OK;
-}
-static mk_err mem_tk_id(void *c, mk_bytes id, mk_ticket_key *o)
-{
-    mem_store *m = c;
-    if (!mk_bytes_equal(id, MK_BYTES(m->tk.id, m->tk.id_len)))
-        return MK_E_NOT_FOUND;
-    *o = m->tk;
-    return MK_OK;
-}
-/* Every ticket of the benchmark is resolved once: the first resolve of a
- * J = 0 ticket passes (what the node's table answers, node_ticket.c). */
-static mk_err mem_resolved(void *c, const uint8_t *id, mk_bytes responder,
-                           uint64_t now, uint64_t expires, uint32_t grace)
-{
-    (void)c;
-    (void)id;
-    (void)responder;
-    (void)now;
-    (void)expires;
-    (void)grace;
-    return MK_OK;
-}
-
-static mk_err mem_commit(void *c, const uint8_t *d, uint64_t exp,
-                         uint64_t now, const mk_record *r)
-{
-    mem_store *m = c;
-    size_t h;
-    (void)exp;
-    (void)now;
-    (void)r;
-    if (d == NULL) {
-        m->records++;
-        return MK_OK;
-    }
-    memcpy(&h, d + 32 - sizeof h, sizeof h); /* the key starts with T */
-    for (size_t i = 0; i < m->cap; i++) {
-        uint8_t *slot = m->replay[(h + i) % m->cap];
-        static const uint8_t zero[32];
-        if (memcmp(slot, d, 32) == 0)
-            return MK_E_MIKEY_TS;
-        if (memcmp(slot, zero, 32) == 0) {
-            memcpy(slot, d, 32);
-            m->records++;
-            return MK_OK;
-        }
-    }
-    return MK_E_UNAVAILABLE;
 }
 
 static void die(const char *what, mk_err e)
@@ -457,23 +374,23 @@ int main(int argc, char **argv)
     if ((e = mk_sqlstore_ticket_key_rotate(sql, mk_ntp_to_unix(t0), &tki)))
         die("ticket key", e);
     mk_kms_store iface = mk_sqlstore_interface(sql);
-    mem_store ms;
+    /* --mem: the test library's in-memory store (tests/lib/mem_store.h),
+     * filled once from the SQLite store */
+    mk_mem_store ms;
     if (mem) {
-        memset(&ms, 0, sizeof ms);
-        ms.cap = 4 * (size_t)n + 16;
-        ms.replay = calloc(ms.cap, 32);
-        if (ms.replay == NULL ||
-            mk_sqlstore_subscriber_get(sql, str("alice-psk"), &ms.subs[0]) ||
-            mk_sqlstore_subscriber_get(sql, str("bob-psk"), &ms.subs[1]) ||
-            iface.ticket_key_active(iface.ctx, &ms.tk))
+        mk_subscriber sub;
+        if (mk_mem_store_init(&ms, 4 * (size_t)n + 16) != MK_OK)
             die("in-memory store", MK_E_INTERNAL);
-        iface = (mk_kms_store){.ctx = &ms,
-                               .subscriber_by_psk_id = mem_by_psk,
-                               .subscriber_by_impu = mem_by_impu,
-                               .ticket_key_active = mem_tk,
-                               .ticket_key_by_id = mem_tk_id,
-                               .answer_commit = mem_commit,
-                               .ticket_resolved = mem_resolved};
+        for (int i = 0; i < 2; i++) {
+            if (mk_sqlstore_subscriber_get(sql, str(i ? "bob-psk" : "alice-psk"),
+                                           &sub) != MK_OK ||
+                mk_mem_store_add(&ms, &sub) != MK_OK)
+                die("in-memory store", MK_E_INTERNAL);
+            mk_subscriber_wipe(&sub);
+        }
+        if (iface.ticket_key_active(iface.ctx, &ms.tk) != MK_OK)
+            die("in-memory store", MK_E_INTERNAL);
+        iface = mk_mem_store_interface(&ms);
     }
     mk_kms_config cfg;
     mk_kms_config_defaults(&cfg);
@@ -531,12 +448,8 @@ int main(int argc, char **argv)
     report(&o, &tm);
 
     mk_kms_free(kms);
-    if (mem) {
-        mk_subscriber_wipe(&ms.subs[0]);
-        mk_subscriber_wipe(&ms.subs[1]);
-        mk_wipe(&ms.tk, sizeof ms.tk);
-        free(ms.replay);
-    }
+    if (mem)
+        mk_mem_store_free(&ms);
     mk_sqlstore_close(sql);
     mk_ue_ticket_wipe(tk);
     free(tk);

@@ -20,7 +20,7 @@ BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory" >&2; exit
 BENCH=$BUILD/bench/bench_kms
 N=${N:-1000}
 command -v valgrind >/dev/null 2>&1 || { echo "valgrind is not installed" >&2; exit 1; }
-[ -x "$BENCH" ] || { echo "$BENCH not built" >&2; exit 1; }
+[ -x "$BENCH" ] || { echo "$BENCH not built (make bench in $BUILD)" >&2; exit 1; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/mikeykms-instr.XXXXXX") || exit 1
 trap '[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"' EXIT

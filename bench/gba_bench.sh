@@ -37,7 +37,7 @@ BIRS=${BENCH_BIRS:-200}
 GEN=$BUILD/bench/gen_requests
 LUA=$top_srcdir/bench/post_lines.lua
 for p in "$GEN" "$KMS_ZND" "$TEST_BSF" "$MIKEY_UE"; do
-    [ -x "$p" ] || { echo "gba_bench: $p not built" >&2; exit 2; }
+    [ -x "$p" ] || { echo "gba_bench: $p not built (make && make bench)" >&2; exit 2; }
 done
 command -v wrk >/dev/null || { echo "gba_bench: wrk is not installed" >&2; exit 2; }
 ms_setup

@@ -11,7 +11,7 @@
 #   bench/http_bench.sh [BUILD_DIR]        (default ./build/plain)
 #
 # Builds nothing: BUILD_DIR must hold src/fcgi/kmsd, tools/kmsctl,
-# bench/null_responder and bench/gen_requests (make in BUILD_DIR).
+# bench/null_responder and bench/gen_requests (make bench in BUILD_DIR).
 #
 # For each web server S (BENCH_SERVERS) and process count P (BENCH_PROCS,
 # default "1 2 4"), one server on a free 127.0.0.1 port with its shipped
@@ -117,12 +117,12 @@ for S in $SERVERS; do
     *) die "BENCH_SERVERS: unknown server '$S' (lighttpd, lighttpd-threads, apache-fcgid, nginx, apache-proxy)" ;;
     esac
 done
-[ -x "$NULLR" ] || die "$NULLR not built (make in $BUILD)"
+[ -x "$NULLR" ] || die "$NULLR not built (make bench in $BUILD)"
 if [ "$NULL_ONLY" = 1 ]; then
     KMSD_BIN=$NULLR
 else
     for p in "$KMSD" "$KMSCTL" "$GEN"; do
-        [ -x "$p" ] || die "$p not built (make in $BUILD)"
+        [ -x "$p" ] || die "$p not built (make && make bench in $BUILD)"
     done
     KMSD_BIN=$KMSD
 fi

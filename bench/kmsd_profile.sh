@@ -40,7 +40,7 @@ done
 VALGRIND=$(command -v valgrind)
 STRACE=$(command -v strace)
 for p in "$KMSD" "$KMSCTL" "$NULLR" "$GEN"; do
-    [ -x "$p" ] || die "$p not built (make in $BUILD)"
+    [ -x "$p" ] || die "$p not built (make && make bench in $BUILD)"
 done
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/mikeykms-profile.XXXXXX") || exit 1

@@ -12,9 +12,9 @@ T=$(mktemp -d /tmp/mk-kmsctl-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 DB=$T/kms.db
 KEY=$T/master.key
-fails=0
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib/tap.sh"
 
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+fail() { tap_not_ok "$@"; }
 
 # run EXPECTED_STATUS ARGS...: output in $T/out, errors in $T/err
 run() {
@@ -26,11 +26,13 @@ run() {
     if [ "$got" != "$want" ]; then
         fail "kmsctl $* -> exit $got, expected $want"
         sed 's/^/  | /' "$T/out" "$T/err" >&2
+    else
+        tap_ok "kmsctl $*: exit $want"
     fi
 }
 k() { run "$1" --store "$DB" --master-key "$KEY" "${@:2}"; }
-has() { grep -q -- "$2" "$T/$1" || fail "'$2' not in $1: $(cat "$T/$1")"; }
-hasnt() { ! grep -q -- "$2" "$T/$1" || fail "'$2' in $1: $(cat "$T/$1")"; }
+has() { tap_check "'$2' in $1" grep -q -- "$2" "$T/$1" || sed 's/^/  | /' "$T/$1" >&2; }
+hasnt() { tap_check "'$2' not in $1" bash -c '! grep -q -- "$1" "$2"' _ "$2" "$T/$1" || sed 's/^/  | /' "$T/$1" >&2; }
 
 # --- usage errors: exit 2 ---
 run 2
@@ -69,22 +71,22 @@ run 2 --busy-timeout x --store "$DB" --master-key "$KEY" subscriber list
 # --- before init: operational errors, nothing created ---
 k 1 subscriber list
 has err "does not exist"
-[ ! -e "$DB" ] || fail "a command other than init created the store"
+[ ! -e "$DB" ]; tap_unless $? "a command other than init created the store"
 
 # --- init ---
 k 0 init
-[ -f "$KEY" ] || fail "no master key file"
-[ "$(stat -c %a "$KEY")" = 600 ] || fail "key file mode $(stat -c %a "$KEY")"
+[ -f "$KEY" ]; tap_unless $? "no master key file"
+[ "$(stat -c %a "$KEY")" = 600 ]; tap_unless $? "key file mode $(stat -c %a "$KEY")"
 grep -qxE '[0-9a-f]{64}' "$KEY" || fail "key file is not 64 hex digits"
 MASTER_HEX=$(cat "$KEY")
 has out "tpk-0001"
 sum1=$(md5sum <"$KEY")
 k 0 init                                  # again: idempotent, key kept
-[ "$(md5sum <"$KEY")" = "$sum1" ] || fail "init replaced the master key"
+[ "$(md5sum <"$KEY")" = "$sum1" ]; tap_unless $? "init replaced the master key"
 has err "existing master key"
 # a store without its key: no new key is made for it
 run 1 --store "$DB" --master-key "$T/other.key" init
-[ ! -e "$T/other.key" ] || fail "init made a key for an existing store"
+[ ! -e "$T/other.key" ]; tap_unless $? "init made a key for an existing store"
 
 # --- subscribers ---
 ALICE_PSK=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
@@ -98,7 +100,7 @@ k 0 subscriber add --psk-id bob --generate --show-psk --impu sip:bob@example.org
 BOB_PSK=$(sed -n 's/^psk: //p' "$T/out")
 [[ $BOB_PSK =~ ^[0-9a-f]{64}$ ]] || fail "no generated PSK shown: $BOB_PSK"
 k 0 subscriber add --psk-id carol --generate --impu sip:carol@example.org
-grep -qE '[0-9a-f]{32}' "$T/out" "$T/err" && fail "a PSK shown without --show-psk"
+! grep -qE '[0-9a-f]{32}' "$T/out" "$T/err"; tap_unless $? "a PSK shown without --show-psk"
 k 1 subscriber add --psk-id alice --generate --impu sip:alice2@example.org
 has err "exists"
 # a shared IMPU is allowed but warned about
@@ -107,7 +109,7 @@ has err "warning"
 k 0 subscriber remove desk
 
 k 0 subscriber list
-[ "$(wc -l <"$T/out")" = 3 ] || fail "list has $(wc -l <"$T/out") lines"
+[ "$(wc -l <"$T/out")" = 3 ]; tap_unless $? "list has $(wc -l <"$T/out") lines"
 has out "^alice	active	psk=32	sip:alice@example.org,tel:+15550001$"
 has out "^bob	active	psk=32	sip:bob@example.org$"
 
@@ -142,7 +144,7 @@ k 1 subscriber remove carol
 # PSK from standard input
 echo 000102030405060708090a0b0c0d0e0f | "$KMSCTL" --store "$DB" \
     --master-key "$KEY" subscriber add --psk-id dave --psk - \
-    --impu sip:dave@example.org >"$T/out" 2>&1 || fail "--psk - failed"
+    --impu sip:dave@example.org >"$T/out" 2>&1; tap_unless $? "--psk - failed"
 k 0 subscriber show dave --show-psk
 has out "^psk: 000102030405060708090a0b0c0d0e0f$"
 has out "^psk_length: 16$"
@@ -164,10 +166,10 @@ k 1 ticketkey retire tpk-0042
 
 # --- records (JSON lines) and the replay cache ---
 k 0 records
-[ -s "$T/out" ] && fail "records before any answer: $(cat "$T/out")"
-"$FILL" "$DB" "$KEY" || fail "test_store_fill failed"
+! [ -s "$T/out" ]; tap_unless $? "records before any answer: $(cat "$T/out")"
+"$FILL" "$DB" "$KEY"; tap_unless $? "test_store_fill failed"
 k 0 records
-[ "$(wc -l <"$T/out")" = 3 ] || fail "records: $(wc -l <"$T/out") lines"
+[ "$(wc -l <"$T/out")" = 3 ]; tap_unless $? "records: $(wc -l <"$T/out") lines"
 TID=$(printf '%064x' 1000)
 has out '^{"time_unix":1000,"service":"ticketrequest","subscriber":"alice","initiator":"sip:alice@example.org","responders":\["sip:bob@example.org"\],"ticket_id":"'$TID'","valid_from":1000,"valid_to":4600,"spis":"0000abcd,0000abce","outcome":"ok"}$'
 has out '"service":"ticketresolve"'
@@ -183,14 +185,14 @@ for line in open(sys.argv[1]):
     o = json.loads(line)
     assert list(o) == keys, list(o)
     assert isinstance(o["responders"], list), o["responders"]
-' "$T/out" || fail "records output is not JSON lines"
+' "$T/out"; tap_unless $? "records output is not JSON lines"
 fi
 k 0 records --since 2000
-[ "$(wc -l <"$T/out")" = 2 ] || fail "records --since 2000"
+[ "$(wc -l <"$T/out")" = 2 ]; tap_unless $? "records --since 2000"
 k 0 records --subscriber alice
-[ "$(wc -l <"$T/out")" = 2 ] || fail "records --subscriber alice"
+[ "$(wc -l <"$T/out")" = 2 ]; tap_unless $? "records --subscriber alice"
 k 0 records --subscriber alice --since 1500
-[ "$(wc -l <"$T/out")" = 1 ] || fail "records --subscriber alice --since"
+[ "$(wc -l <"$T/out")" = 1 ]; tap_unless $? "records --subscriber alice --since"
 has out '"time_unix":3000'
 k 0 replay prune
 has out "pruned 3 "
@@ -217,7 +219,7 @@ k 2 records prune --before yesterday
 k 0 records prune --before 2500
 has out "pruned 2 records older than 2500"
 k 0 records
-[ "$(wc -l <"$T/out")" = 1 ] || fail "records after prune: $(wc -l <"$T/out") lines"
+[ "$(wc -l <"$T/out")" = 1 ]; tap_unless $? "records after prune: $(wc -l <"$T/out") lines"
 has out '"time_unix":3000'
 
 # kmsd's counters of this machine, named by fcgi/kmsd_stats.h
@@ -258,12 +260,8 @@ run 1 --store "$DB" --master-key "$T/wrong.key" subscriber list
 has err "does not match"
 
 # --- secrets: printed only where --show-psk asked for them ---
-grep -c "$ALICE_PSK" "$T/all" | grep -qx 1 || fail "alice's PSK shown $(grep -c "$ALICE_PSK" "$T/all") times"
-grep -q "$MASTER_HEX" "$T/all" && fail "the master key was printed"
-grep -c "$BOB_PSK" "$T/all" | grep -qx 1 || fail "bob's PSK shown more than once"
+grep -c "$ALICE_PSK" "$T/all" | grep -qx 1; tap_unless $? "alice's PSK shown $(grep -c "$ALICE_PSK" "$T/all") times"
+! grep -q "$MASTER_HEX" "$T/all"; tap_unless $? "the master key was printed"
+grep -c "$BOB_PSK" "$T/all" | grep -qx 1; tap_unless $? "bob's PSK shown more than once"
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails check(s) failed" >&2
-    exit 1
-fi
-echo "kmsctl.sh: all checks passed"
+tap_done

@@ -12,8 +12,7 @@ set -u
 ms_need lighttpd spawn-fcgi curl
 ms_setup
 if [ ! -x "$MIKEY_UE" ]; then
-    echo "SKIP: $MIKEY_UE not built"
-    exit 77
+    ms_skip "$MIKEY_UE not built"
 fi
 
 D=$MS_TMP/kms

@@ -5,7 +5,7 @@
 # libraries. Two looks at every object of every module library:
 #   symbols  (nm): an undefined symbol defined by another module must be
 #            one of the modules it may use; one of an outside library
-#            (by prefix: OpenSSL, SQLite, LMDB, libfcgi, libcurl,
+#            (by prefix: OpenSSL, SQLite, LMDB, libpq, libfcgi, libcurl,
 #            freeDiameter) must be of a library the module may use;
 #   headers  (the compiler's dependency files, .deps/*.Po): a header of
 #            src/<module>/ must be of a module it may use (or the store
@@ -14,6 +14,7 @@
 # So `#include <openssl/evp.h>` in a codec file fails here even before a
 # symbol of it is used. Output is TAP, one result per module and look.
 set -u
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib/tap.sh"
 : "${top_builddir:=.}"
 NM=${NM:-nm}
 cd "$top_builddir" || exit 99
@@ -27,18 +28,11 @@ proto  src/libmikeyproto.a  util,codec,crypto                       -
 gba    src/libmikeygba.a    util,codec,crypto                       -
 kms    src/libmikeykms.a    util,codec,crypto,proto,gba             -
 ue     src/libmikeyue.a     util,codec,crypto,proto,gba             -
-store  src/libmikeystore.a  util,codec,crypto,gba                   sqlite,lmdb
+store  src/libmikeystore.a  util,codec,crypto,gba                   sqlite,lmdb,pq
 front  src/libmikeyfront.a  util,codec,crypto,proto,gba,kms,store   -
 http   src/libmikeyhttp.a   util,codec,crypto,proto,gba,kms         -
 fcgi   src/libmikeyfcgi.a   util,codec,crypto,proto,gba,kms,store,front,http fcgi
 "
-
-n=0 fails=0
-result() { # OK(0/1) TEXT
-    n=$((n + 1))
-    if [ "$1" = 0 ]; then echo "ok $n - $2"; else
-        echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
 
 # every module's defined symbols: "symbol module"
 defs=$(mktemp) || exit 99
@@ -55,6 +49,7 @@ EXT_SYM='function ext(s) {
     if (s ~ /^(EVP_|OPENSSL_|OSSL_|RAND_|ERR_|CRYPTO_|HMAC|BN_|PKCS5_|SHA1|SHA2|SHA5|AES_)/) return "openssl"
     if (s ~ /^sqlite3_/) return "sqlite"
     if (s ~ /^mdb_/) return "lmdb"
+    if (s ~ /^PQ/) return "pq"
     if (s ~ /^(FCGX_|FCGI_)/) return "fcgi"
     if (s ~ /^curl_/) return "curl"
     if (s ~ /^fd_/) return "freediameter"
@@ -74,7 +69,8 @@ while read -r mod lib uses exts; do
             printf "#     %s uses %s of %s\n", $1, $2, o
         }')
     [ -z "$bad" ] || printf '# %s: symbols of modules or libraries it may not use:\n%s\n' "$mod" "$bad"
-    result "$([ -z "$bad" ]; echo $?)" "$mod: symbols only of ${uses/-/no module} and ${exts/-/no outside library}"
+    tap_check "$mod: symbols only of ${uses/-/no module} and ${exts/-/no outside library}" \
+        [ -z "$bad" ]
 
     # headers: the dependency files of the library's objects
     dir=src/$mod
@@ -84,8 +80,7 @@ while read -r mod lib uses exts; do
         grep -q '\.h' "$po" 2>/dev/null && echo "$po"
     done)
     if [ -z "$pos" ]; then
-        n=$((n + 1))
-        echo "ok $n - $mod: headers # SKIP no dependency files (--disable-dependency-tracking)"
+        tap_skip "$mod: headers" "no dependency files (--disable-dependency-tracking)"
         continue
     fi
     bad=$(for po in $pos; do
@@ -96,6 +91,7 @@ while read -r mod lib uses exts; do
             if (h ~ /\/openssl\//) return "openssl"
             if (h ~ /\/sqlite3(ext)?\.h$/) return "sqlite"
             if (h ~ /\/lmdb\.h$/) return "lmdb"
+            if (h ~ /\/(libpq-fe\.h|postgresql\/)/) return "pq"
             if (h ~ /\/(fcgiapp|fcgi_stdio|fcgio|fastcgi|fcgi_config)\.h$/) return "fcgi"
             if (h ~ /\/curl\//) return "curl"
             if (h ~ /\/freeDiameter\//) return "freediameter"
@@ -117,8 +113,8 @@ while read -r mod lib uses exts; do
             printf "#     %s includes %s of %s\n", $1, h, m
         }' | sort -u)
     [ -z "$bad" ] || printf '# %s: headers of modules or libraries it may not use:\n%s\n' "$mod" "$bad"
-    result "$([ -z "$bad" ]; echo $?)" "$mod: headers only of ${uses/-/no module} and ${exts/-/no outside library}"
+    tap_check "$mod: headers only of ${uses/-/no module} and ${exts/-/no outside library}" \
+        [ -z "$bad" ]
 done <<<"$TABLE"
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

@@ -18,17 +18,17 @@ KMSCTL=$MS_BUILD/tools/kmsctl
 FCGICLIENT=$MS_BUILD/tests/test_http_fcgiclient
 MIKEY_UE=$MS_BUILD/tools/mikey-ue
 
+. "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
+
 MS_TMP=
 MS_PIDS=()
-MS_FAILS=0
-MS_CHECKS=0
 
+# ms_skip REASON: the test (or, after checks, the rest of it) is skipped.
 ms_skip() {
-    echo "SKIP: $*"
-    exit 77
+    tap_skip_all "$@"
 }
 
-# ms_need CMD...: skip the test (77) when a server program is missing.
+# ms_need CMD...: skip the test (1..0 # SKIP) when a server program is missing.
 ms_need() {
     local c
     for c in "$@"; do
@@ -139,16 +139,9 @@ ms_wait_log() {
 
 # ---------------------------------------------------------------- checks
 
-ms_ok() {
-    MS_CHECKS=$((MS_CHECKS + 1))
-    echo "ok $MS_CHECKS - $*"
-}
+ms_ok() { tap_ok "$@"; }
 
-ms_fail() {
-    MS_CHECKS=$((MS_CHECKS + 1))
-    MS_FAILS=$((MS_FAILS + 1))
-    echo "not ok $MS_CHECKS - $*"
-}
+ms_fail() { tap_not_ok "$@"; }
 
 # ms_ue NAME WANT_RC ARGS...: run mikey-ue, stdout in $O, stderr in $E (the
 # caller's files), one check on its exit status.
@@ -162,17 +155,9 @@ ms_ue() {
 }
 
 # ms_check NAME COMMAND...: one check that passes when COMMAND succeeds.
-ms_check() {
-    local name=$1
-    shift
-    if "$@"; then ms_ok "$name"; else ms_fail "$name"; fi
-}
+ms_check() { tap_check "$@" || :; }
 
-ms_done() {
-    echo "1..$MS_CHECKS ($MS_FAILS failed)"
-    [ "$MS_FAILS" -eq 0 ]
-    exit $?
-}
+ms_done() { tap_done; }
 
 # ---------------------------------------------------------------- store
 

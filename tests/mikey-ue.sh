@@ -11,12 +11,9 @@ ue="${top_builddir:-.}/tools/mikey-ue"
 kms="${top_builddir:-.}/tests/test_e2e_kmscli"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib/tap.sh"
 
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
+fail() { tap_not_ok "$@"; }
 
 # run NAME WANT_STATUS CMD ARGS... : stdout in $tmp/out, stderr in $tmp/err
 run() {
@@ -24,12 +21,12 @@ run() {
     shift 2
     "$@" >"$tmp/out" 2>"$tmp/err"
     local got=$?
-    [ "$got" -eq "$want" ] || fail "$name: exit status $got, want $want ($(cat "$tmp/err"))"
+    [ "$got" -eq "$want" ]; tap_unless $? "$name: exit status $got, want $want ($(cat "$tmp/err"))"
 }
 
 one_line_err() { # one_line_err NAME: exactly one line on stderr, none out
-    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$1: stderr is not one line: $(cat "$tmp/err")"
-    [ ! -s "$tmp/out" ] || fail "$1: output on error"
+    [ "$(wc -l <"$tmp/err")" -eq 1 ]; tap_unless $? "$1: stderr is not one line: $(cat "$tmp/err")"
+    [ ! -s "$tmp/out" ]; tap_unless $? "$1: output on error"
 }
 
 PSK_A=2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b
@@ -50,23 +47,23 @@ GOLDEN='AQsFAAAAq80AAQ8A59SlsAAAAAAOARABAQEBAQEBAQEBAQEBAQEBDgEBABVzaXA6YWxpY2VA
 FIXED=(--csb-id 0000abcd --randri 01010101010101010101010101010101
        --time e7d4a5b000000000)
 run "request golden" 0 "$ue" request "${A[@]}" --peer "$BOB" "${FIXED[@]}"
-[ "$(cat "$tmp/out")" = "$GOLDEN" ] || fail "request: not the golden message: $(cat "$tmp/out")"
+[ "$(cat "$tmp/out")" = "$GOLDEN" ]; tap_unless $? "request: not the golden message: $(cat "$tmp/out")"
 run "request again" 0 "$ue" request "${A[@]}" --peer "$BOB" "${FIXED[@]}"
-[ "$(cat "$tmp/out")" = "$GOLDEN" ] || fail "request: not byte-stable"
+[ "$(cat "$tmp/out")" = "$GOLDEN" ]; tap_unless $? "request: not byte-stable"
 # the same instant given as unix seconds (e7d4a5b0 - 2208988800)
 run "request unix time" 0 "$ue" request "${A[@]}" --peer "$BOB" \
     --csb-id 0000abcd --randri 01010101010101010101010101010101 \
     --time $((0xe7d4a5b0 - 2208988800))
-[ "$(cat "$tmp/out")" = "$GOLDEN" ] || fail "request: --time in unix seconds differs"
+[ "$(cat "$tmp/out")" = "$GOLDEN" ]; tap_unless $? "request: --time in unix seconds differs"
 # a PSK file gives the same message
 echo "$PSK_A" >"$tmp/psk"
 run "request psk-file" 0 "$ue" request --psk-file "$tmp/psk" --psk-id alice \
     --impu "$ALICE" --peer "$BOB" "${FIXED[@]}"
-[ "$(cat "$tmp/out")" = "$GOLDEN" ] || fail "request: --psk-file differs"
+[ "$(cat "$tmp/out")" = "$GOLDEN" ]; tap_unless $? "request: --psk-file differs"
 # unfixed values: another message every time, one base64 line
 run "request random" 0 "$ue" request "${A[@]}" --peer "$BOB"
-[ "$(wc -l <"$tmp/out")" -eq 1 ] || fail "request: not one line"
-[ "$(cat "$tmp/out")" != "$GOLDEN" ] || fail "request: random values not drawn"
+[ "$(wc -l <"$tmp/out")" -eq 1 ]; tap_unless $? "request: not one line"
+[ "$(cat "$tmp/out")" != "$GOLDEN" ]; tap_unless $? "request: random values not drawn"
 
 # --- the whole chain, CLI steps piped through the KMS helper -------------
 chain() { # chain NAME SUITE [--fork]: leaves the messages in $tmp/NAME.*
@@ -111,27 +108,27 @@ for suite in 128 256; do
             fail "$n: no cs1_master_key of $((suite / 8)) bytes"
         grep -qE '^cs1_master_salt=[0-9a-f]{28}$' "$d/alice_srtp" ||
             fail "$n: no 14-byte cs1_master_salt"
-        grep -qE '^cs1_ssrc=11223344$' "$d/alice_srtp" || fail "$n: no cs1_ssrc"
+        grep -qE '^cs1_ssrc=11223344$' "$d/alice_srtp"; tap_unless $? "$n: no cs1_ssrc"
         grep -qE '^cs1_mki=[0-9a-f]{8}$' "$d/alice_srtp" || fail "$n: no cs1_mki"
-        grep -qE '^cs1_key_type=TGK$' "$d/alice_srtp" || fail "$n: key is not the TGK"
+        grep -qE '^cs1_key_type=TGK$' "$d/alice_srtp"; tap_unless $? "$n: key is not the TGK"
         # the ticket and session key lines
         grep -qE "^mpki=[0-9a-f]{$hexlen}\$" "$d/ticket" || fail "$n: no mpki"
-        grep -qE '^key2_type=TEK\+SALT$' "$d/ticket" || fail "$n: template key 2"
-        grep -qE '^flags=DEFGH' "$d/ticket" || fail "$n: flags line"
+        grep -qE '^key2_type=TEK\+SALT$' "$d/ticket"; tap_unless $? "$n: template key 2"
+        grep -qE '^flags=DEFGH' "$d/ticket"; tap_unless $? "$n: flags line"
         if [ -n "$fork" ]; then
-            grep -q '^mpkr=' "$d/ticket" || fail "$n: no MPKr in the ticket"
-            grep -q "^idrr=$BOB\$" "$d/alice_keys" || fail "$n: no idrr line"
+            grep -q '^mpkr=' "$d/ticket"; tap_unless $? "$n: no MPKr in the ticket"
+            grep -q "^idrr=$BOB\$" "$d/alice_keys"; tap_unless $? "$n: no idrr line"
             # Alice's TGK' is Bob's, and not the ticket's TGK
             a=$(grep '^key1=' "$d/alice_keys"); b=$(grep '^key1=' "$d/bob_keys")
             t=$(grep '^key1=' "$d/ticket")
-            [ "$a" = "$b" ] || fail "$n: TGK' differs"
-            [ "$a" != "$t" ] || fail "$n: TGK not forked"
+            [ "$a" = "$b" ]; tap_unless $? "$n: TGK' differs"
+            [ "$a" != "$t" ]; tap_unless $? "$n: TGK not forked"
         fi
         # the TEK of the template, picked with --key-index, used directly
         "$ue" srtp-keys "${B[@]}" --transfer-init @"$d/tr_init" \
             --resolve-init @"$d/res_init" --resolve-resp @"$d/res_resp" \
             --in "$d/tr_resp" --key-index $([ -n "$fork" ] && echo 3 || echo 2) \
-            --json >"$d/bob_tek" || fail "$n: srtp-keys --key-index"
+            --json >"$d/bob_tek"; tap_unless $? "$n: srtp-keys --key-index"
         tek=$(grep '^key2=' "$d/ticket" | cut -d= -f2)
         grep -q "\"cs1_master_key\":\"$tek\"" "$d/bob_tek" ||
             fail "$n: --json TEK line: $(cat "$d/bob_tek")"
@@ -151,13 +148,13 @@ if [ -s "$d/tr_resp" ]; then
         --request @"$d/req" --request-resp @"$d/req_resp" \
         --transfer-init @"$d/tr_init" --in "$tmp/bad"
     one_line_err "tampered TRANSFER_RESP"
-    grep -q "Auth failure" "$tmp/err" || fail "tampered: $(cat "$tmp/err")"
+    grep -q "Auth failure" "$tmp/err"; tap_unless $? "tampered: $(cat "$tmp/err")"
     # a wrong PSK for REQUEST_RESP
     run "wrong psk" 1 "$ue" accept-request-resp --psk "$PSK_B" --impu "$ALICE" \
         --request @"$d/req" --in "$d/req_resp"
     one_line_err "wrong psk"
     # the KMS's Error message is reported with its number: a replay
-    "$kms" "$d/kms" ticketrequest <"$d/req" >"$tmp/replay" || fail "replay: kms"
+    "$kms" "$d/kms" ticketrequest <"$d/req" >"$tmp/replay"; tap_unless $? "replay: kms"
     run "replayed request" 1 "$ue" accept-request-resp "${A32[@]}" \
         --request @"$d/req" --in "$tmp/replay"
     one_line_err "replayed request"
@@ -168,7 +165,7 @@ run "not base64" 1 "$ue" accept-request-resp "${A[@]}" --request "$GOLDEN" '!!no
 one_line_err "not base64"
 run "wrong message type" 1 "$ue" accept-request-resp "${A[@]}" --request "$GOLDEN" "$GOLDEN"
 one_line_err "wrong message type"
-grep -q "Invalid DT" "$tmp/err" || fail "wrong type: $(cat "$tmp/err")"
+grep -q "Invalid DT" "$tmp/err"; tap_unless $? "wrong type: $(cat "$tmp/err")"
 run "missing --in file" 1 "$ue" resolve "${B[@]}" --in "$tmp/nonexistent"
 one_line_err "missing --in file"
 
@@ -185,7 +182,6 @@ run "bad --key" 2 "$ue" request "${A[@]}" --peer "$BOB" --key tgk
 run "option of another command" 2 "$ue" request "${A[@]}" --peer "$BOB" --ssrc 11223344
 run "twice" 2 "$ue" request "${A[@]}" --peer "$BOB" --suite 128 --suite 256
 run "help" 0 "$ue" --help
-grep -q "^usage: mikey-ue" "$tmp/out" || fail "help: no usage line"
+grep -q "^usage: mikey-ue" "$tmp/out"; tap_unless $? "help: no usage line"
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
-echo "mikey-ue.sh: all passed"
+tap_done

@@ -11,12 +11,9 @@ dump="${top_builddir:-.}/tools/mikeydump"
 corpus="${top_srcdir:-.}/fuzz/corpus"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib/tap.sh"
 
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
+fail() { tap_not_ok "$@"; }
 
 # run NAME WANT_STATUS ARGS... < stdin: output in $tmp/out, $tmp/err
 run() {
@@ -24,18 +21,18 @@ run() {
     shift 2
     "$dump" "$@" >"$tmp/out" 2>"$tmp/err"
     local got=$?
-    [ "$got" -eq "$want" ] || fail "$name: exit status $got, want $want ($(cat "$tmp/err"))"
+    [ "$got" -eq "$want" ]; tap_unless $? "$name: exit status $got, want $want ($(cat "$tmp/err"))"
 }
 
 has() { # has NAME TEXT: stdout contains the line fragment TEXT
-    grep -qF -- "$2" "$tmp/out" || fail "$1: output lacks '$2'"
+    grep -qF -- "$2" "$tmp/out"; tap_unless $? "$1: output lacks '$2'"
 }
 
 err_is() { # err_is NAME LINE: stderr is exactly LINE
     local got
     got=$(cat "$tmp/err")
-    [ "$got" = "$2" ] || fail "$1: stderr '$got', want '$2'"
-    [ ! -s "$tmp/out" ] || fail "$1: output on error"
+    [ "$got" = "$2" ]; tap_unless $? "$1: stderr '$got', want '$2'"
+    [ ! -s "$tmp/out" ]; tap_unless $? "$1: output on error"
 }
 
 I_B64='AQAFgM0XflABAAAAAAAAAAAAAAsAyONQ6gAAAAAGEEoo2pee4hp2UaDX8ZE22YwKAAAPZG9uYWxkQGR1Y2suY29tAQAAAAAAAQAk0JKpgaVkDaawi9whVBtBt0KZ14ymNuu62+Nv3ozPLygwK/GbAV9iemnGUIZ19fWQUOSrzKTAv9zV'
@@ -95,14 +92,14 @@ has bad_ticket "TICKET (type 17, offset 40, 234 bytes)"
 has bad_ticket "ticket_type: 1 (MIKEY base ticket)"
 has bad_ticket "Ticket Data (opaque, does not decode as a base ticket: unknown payload in payload type 18 at offset 151) (127 bytes): 1200036d6b310b00"
 has bad_ticket "initiator_data: (none)"
-grep -qF "format: MIKEY base ticket" "$tmp/out" && fail "bad_ticket: shown as decoded"
+! grep -qF "format: MIKEY base ticket" "$tmp/out"; tap_unless $? "bad_ticket: shown as decoded"
 # THDR Data length over the Ticket Data
 run bad_thdr 0 "01 0b 11 00 0000abcd 00 01 00 0001 01 01 00 00 00 0000 0003 000001 0000"
 has bad_thdr "Ticket Data (opaque, does not decode as a base ticket: truncated in THDR at offset 25) (3 bytes): 000001"
 # another Ticket Type: opaque, plain hex without a reason
 run other_ticket 0 "01 0b 11 00 0000abcd 00 01 00 0002 01 01 00 00 00 0000 0002 ffff 0000"
 has other_ticket "ticket_data (2 bytes): ffff"
-grep -qF "does not decode" "$tmp/out" && fail "other_ticket: not a base ticket"
+! grep -qF "does not decode" "$tmp/out"; tap_unless $? "other_ticket: not a base ticket"
 
 run transfer_init 0 -f "$corpus/transfer_init.mikey"
 has transfer_init "map_type: 2 (GENERIC-ID)"
@@ -120,10 +117,10 @@ run json 0 --json "$I_B64"
 has json '"csb_id":"cd177e50"'
 has json '"id_data_text":"donald@duck.com"'
 has json '"payload":"KEMAC"'
-[ "$(wc -l <"$tmp/out")" -eq 1 ] || fail "json: not one line"
+[ "$(wc -l <"$tmp/out")" -eq 1 ]; tap_unless $? "json: not one line"
 if command -v python3 >/dev/null 2>&1; then
     python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["payloads"][4]["encr_alg"] == 1' \
-        <"$tmp/out" || fail "json: not valid JSON or wrong content"
+        <"$tmp/out"; tap_unless $? "json: not valid JSON or wrong content"
     "$dump" --json -f "$corpus/request_resp.mikey" | python3 -c \
         'import json,sys; d=json.load(sys.stdin); t=d["payloads"][2]; assert t["ticket_data"]["payloads"][4]["auth_alg"] == 2' \
         || fail "json: request_resp nested ticket data"
@@ -154,8 +151,4 @@ run missing_file 1 -f "$tmp/does-not-exist"
 run usage 2 --no-such-option
 run usage2 2 -f "$tmp/a.hex" extra-argument
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails mikeydump check(s) failed" >&2
-    exit 1
-fi
-echo "mikeydump: all checks passed"
+tap_done

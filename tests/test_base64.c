@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guard.h"
+#include "lib/check_main.h"
+#include "lib/guard.h"
 #include "util/base64.h"
 
 static mk_err decode_guarded(const char *s, size_t n, uint8_t *out,
@@ -276,9 +277,5 @@ int main(void)
     tcase_add_test(tc, test_lengths);
     tcase_add_test(tc, test_round_trip);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

@@ -10,7 +10,9 @@
 #include "codec/mikey.h"
 #include "codec_samples.h"
 #include "crypto/crypto.h"
-#include "guard.h"
+#include "lib/check_main.h"
+#include "lib/guard.h"
+#include "lib/hex.h"
 
 TCase *cs_tcase_robust(void);
 
@@ -1007,9 +1009,5 @@ static Suite *codec_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(codec_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(codec_suite());
 }

@@ -1,7 +1,7 @@
 /* test_codec_robust.c - malformed input: every sample message truncated at
  * every byte, every length field of every payload off by +1 and -1, and a
  * sweep of single-byte corruptions. All decoding happens on bytes placed
- * flush against an unreadable page (tests/guard.h), so any over-read faults.
+ * flush against an unreadable page (tests/lib/guard.h), so any over-read faults.
  *
  * Expected errors: a truncated message is MK_E_TRUNCATED at or before the
  * cut. For the length field that ends the LAST payload of the message, +1 is
@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "codec_samples.h"
-#include "guard.h"
+#include "lib/guard.h"
 
 /* one length field of a sample */
 typedef struct lf {

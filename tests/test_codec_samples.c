@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guard.h"
+#include "lib/hex.h"
 #include "util/base64.h"
 
 /* RFC 4567 §5.1, the base64 text as printed in mikey.md §6.1. */

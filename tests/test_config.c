@@ -7,6 +7,7 @@
 
 #include "front/config.h"
 #include "store/node.h"
+#include "lib/check_main.h"
 #include "store/pgstore.h"
 
 static char dir[64];
@@ -405,9 +406,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mk_check_run(config_suite());
 }

@@ -7,28 +7,9 @@
 
 #include "crypto/crypto.h"
 #include "crypto/crypto_internal.h"
-#include "guard.h"
-
-typedef struct hexbuf {
-    uint8_t b[512];
-    size_t n;
-} hexbuf;
-
-static hexbuf hx(const char *s)
-{
-    hexbuf h;
-    h.n = mk_test_hex(s, h.b, sizeof h.b);
-    return h;
-}
-
-static mk_bytes hb(const hexbuf *h) { return MK_BYTES(h->b, h->n); }
-
-#define ck_hex(got_, len_, want_)                                             \
-    do {                                                                     \
-        hexbuf w_ = hx(want_);                                               \
-        ck_assert_uint_eq((len_), w_.n);                                     \
-        ck_assert_mem_eq((got_), w_.b, w_.n);                                \
-    } while (0)
+#include "lib/check_main.h"
+#include "lib/guard.h"
+#include "lib/hex.h"
 
 /* ---- AES-CTR / AES-CM ---- */
 
@@ -558,9 +539,5 @@ int main(void)
     tcase_add_test(tc, test_kemac_round_trips);
     tcase_add_test(tc, test_kemac_errors);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

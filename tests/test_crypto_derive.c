@@ -7,30 +7,11 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
-#include "guard.h"
+#include "lib/check_main.h"
+#include "lib/guard.h"
+#include "lib/hex.h"
 
 /* ---- helpers ---- */
-
-typedef struct hexbuf {
-    uint8_t b[2048];
-    size_t n;
-} hexbuf;
-
-static hexbuf hx(const char *s)
-{
-    hexbuf h;
-    h.n = mk_test_hex(s, h.b, sizeof h.b);
-    return h;
-}
-
-static mk_bytes hb(const hexbuf *h) { return MK_BYTES(h->b, h->n); }
-
-#define ck_hex(got_, len_, want_)                                             \
-    do {                                                                     \
-        hexbuf w_ = hx(want_);                                               \
-        ck_assert_uint_eq((len_), w_.n);                                     \
-        ck_assert_mem_eq((got_), w_.b, w_.n);                                \
-    } while (0)
 
 static void fill(uint8_t *p, uint8_t v, size_t n) { memset(p, v, n); }
 
@@ -683,9 +664,5 @@ int main(void)
     tcase_add_test(tc, test_msg_keys_lengths);
     tcase_add_test(tc, test_length_table);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

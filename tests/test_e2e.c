@@ -15,6 +15,7 @@
 #include "util/ntp.h"
 #include "test_e2e_kms.h"
 #include "test_ue_chain.h"
+#include "lib/check_main.h"
 
 static mk_bytes str(const char *s)
 {
@@ -301,9 +302,5 @@ int main(void)
     tcase_add_test(tc, t_e2e_wrong_psk);
     tcase_add_test(tc, t_e2e_policy_403);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

@@ -28,7 +28,7 @@ void e2e_close(e2e_kms *k);
  * RESOLVE_RESP or MIKEY Error message) is MK_OK with its body; any other
  * status returns the refusal class (e.g. MK_E_POLICY for 403). */
 mk_err e2e_call(void *ctx, int service, mk_bytes req, uint8_t *out,
-                size_t cap, size_t *n);
+                size_t cap, size_t *n) MK_MUST_USE;
 /* chain options with alice's and bob's PSKs (and PSK ids). */
 void e2e_opts(const e2e_kms *k, chain_opts *o, const mk_suite *s);
 

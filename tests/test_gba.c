@@ -23,7 +23,9 @@
 #include "gba/digest.h"
 #include "gba/gba.h"
 #include "gba/zn_wire.h"
-#include "guard.h"
+#include "lib/check_main.h"
+#include "lib/guard.h"
+#include "lib/hex.h"
 #include "util/base64.h"
 
 static void hex_of(const uint8_t *b, size_t n, char *out)
@@ -649,9 +651,5 @@ int main(void)
     tcase_add_test(tc, test_zn_wire);
     tcase_add_test(tc, test_gba_subscriber);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

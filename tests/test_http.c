@@ -8,7 +8,8 @@
 
 #include "fcgi/http_binding.h"
 #include "fcgi/kmsd_listen.h"
-#include "guard.h"
+#include "lib/check_main.h"
+#include "lib/guard.h"
 #include "util/err.h"
 
 static mk_http_binding B;
@@ -815,9 +816,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mk_check_run(suite());
 }

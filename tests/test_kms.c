@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/check_main.h"
+#include "lib/mem_store.h"
 #include "test_kms_fixture.h"
 #include "util/ntp.h"
 
@@ -1424,6 +1426,49 @@ END_TEST
 
 /* kmsd's reload: a new skew window applies from the next request; a
  * configuration mk_kms_new would refuse leaves the core as it was. */
+/* The core over the test library's in-memory store (tests/lib/
+ * mem_store.h): Alice's and Bob's rows and the ticket key copied from the
+ * fixture's store; a Ticket Request is answered with keys and recorded,
+ * the same message again is a replay (Error 1). */
+START_TEST(test_core_over_mem_store)
+{
+    mk_mem_store ms;
+    mk_subscriber sub;
+    static const char *const who[] = {FX_ALICE, FX_BOB};
+    ck_assert_int_eq(mk_mem_store_init(&ms, 64), MK_OK);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(mk_sqlstore_subscriber_get(F.sql, fx_psk_id(who[i]),
+                                                    &sub),
+                         MK_OK);
+        ck_assert_int_eq(mk_mem_store_add(&ms, &sub), MK_OK);
+        mk_subscriber_wipe(&sub);
+    }
+    mk_kms_store sq = mk_sqlstore_interface(F.sql);
+    ck_assert_int_eq(sq.ticket_key_active(sq.ctx, &ms.tk), MK_OK);
+    mk_kms_store iface = mk_mem_store_interface(&ms);
+    mk_err e = MK_OK;
+    mk_kms *k = mk_kms_new(&F.cfg, &iface, &e);
+    ck_assert_ptr_nonnull(k);
+
+    mk_ue_request_params p;
+    fx_msg m;
+    fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
+    p.fixed.t_ntp = F.now;
+    fx_request_init(&p, &m);
+    ck_assert_int_eq(mk_kms_handle(k, MK_SERVICE_TICKET_REQUEST,
+                                   MK_BYTES(m.b, m.n), F.now, &F.ans),
+                     MK_OK);
+    ck_assert_int_eq(F.ans.http_status, 200);
+    ck_assert_uint_eq(ms.records, 1);
+    ck_assert_int_eq(mk_kms_handle(k, MK_SERVICE_TICKET_REQUEST,
+                                   MK_BYTES(m.b, m.n), F.now, &F.ans),
+                     MK_E_MIKEY_TS);
+    ck_assert_int_eq(F.ans.http_status, 200);
+    mk_kms_free(k);
+    mk_mem_store_free(&ms);
+}
+END_TEST
+
 START_TEST(test_set_config)
 {
     mk_ue_request_params p;
@@ -1479,6 +1524,7 @@ int main(void)
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
     tcase_add_test(tc, test_chain_suites_forking);
     tcase_add_test(tc, test_set_config);
+    tcase_add_test(tc, test_core_over_mem_store);
     tcase_add_test(tc, test_chain_template_two_tgk_tek);
     tcase_add_test(tc, test_psk_found_by_idri);
     tcase_add_test(tc, test_psk_shorter_than_suite_key);
@@ -1506,9 +1552,5 @@ int main(void)
     tcase_add_test(tc, test_operator_change_applies_at_once);
     tcase_add_test(tc, test_new_and_config);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

@@ -1,9 +1,11 @@
 /* test_kms_concurrent.c - two KMS processes over one SQLite store (as two
  * kmsd processes would run): 2 x 2000 ticket requests at the same time;
  * every answer is a REQUEST_RESP (no "database is locked" surfaces as any
- * other answer), no record is lost, and a REQUEST_INIT answered by one
- * process is a replay (Error 1) at the other (profile §7: the replay cache
- * is shared by every responder process). */
+ * other answer), no record is lost, and one REQUEST_INIT sent to both at
+ * once, released to both by one close(2), is answered with keys by exactly
+ * one of them and is a replay (Error 1) at the other, whichever wins the
+ * race (profile §7: the replay cache is shared by every responder
+ * process). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +15,18 @@
 
 #include "test_kms_fixture.h"
 #include "util/ntp.h"
+#include "lib/check_main.h"
 
 #define PER_PROC 2000
 
+/* What one process made of the shared message, written to the parent. */
+#define SHARED_KEYS 'k'   /* REQUEST_RESP */
+#define SHARED_REPLAY 'r' /* Error 1 (Invalid TS), HTTP 200 */
+#define SHARED_OTHER 'x'
+
 /* Exit status: 0 all as expected, 1..99 failures (capped), 100 setup. */
-static int child(const char *path, int id, int sig_fd, int wait_fd,
-                 const fx_msg *shared)
+static int child(const char *path, int id, int ready_fd, int go_fd,
+                 int result_fd, const fx_msg *shared)
 {
     mk_sqlstore *sql = NULL;
     mk_kms *kms;
@@ -37,15 +45,21 @@ static int child(const char *path, int id, int sig_fd, int wait_fd,
     kms = mk_kms_new(&cfg, &iface, &e);
     if (kms == NULL)
         return 100;
-    if (id == 0) {
-        /* answer the shared message first, then tell the other process */
-        mk_kms_handle(kms, MK_SERVICE_TICKET_REQUEST,
-                      MK_BYTES(shared->b, shared->n), mk_ntp_now(), a);
-        if (a->err != MK_OK)
-            bad++;
-        if (write(sig_fd, "x", 1) != 1)
-            return 100;
-    }
+    /* ready (store open, core made); both wait here until the parent,
+     * once both are ready, closes the pipe (EOF wakes both), then send
+     * the shared message at the same moment */
+    if (write(ready_fd, "r", 1) != 1 || read(go_fd, &c, 1) != 0)
+        return 100;
+    mk_kms_handle(kms, MK_SERVICE_TICKET_REQUEST,
+                  MK_BYTES(shared->b, shared->n), mk_ntp_now(), a);
+    c = a->err == MK_OK ? SHARED_KEYS
+        : a->err == MK_E_MIKEY_TS && a->http_status == 200 ? SHARED_REPLAY
+                                                          : SHARED_OTHER;
+    if (c == SHARED_OTHER)
+        fprintf(stderr, "process %d, shared message: %s (http %d)\n", id,
+                mk_err_name(a->err), a->http_status);
+    if (write(result_fd, &c, 1) != 1)
+        return 100;
     for (int i = 0; i < PER_PROC; i++) {
         mk_ue_request_params p;
         fx_msg m;
@@ -63,17 +77,6 @@ static int child(const char *path, int id, int sig_fd, int wait_fd,
             bad++;
         }
     }
-    if (id == 1) {
-        /* the replay, after the other process answered it */
-        if (read(wait_fd, &c, 1) != 1)
-            return 100;
-        mk_kms_handle(kms, MK_SERVICE_TICKET_REQUEST,
-                      MK_BYTES(shared->b, shared->n), mk_ntp_now(), a);
-        if (a->err != MK_E_MIKEY_TS || a->http_status != 200) {
-            fprintf(stderr, "replay not caught: %s\n", mk_err_name(a->err));
-            bad++;
-        }
-    }
     mk_kms_free(kms);
     mk_sqlstore_close(sql);
     free(a);
@@ -82,8 +85,9 @@ static int child(const char *path, int id, int sig_fd, int wait_fd,
 
 START_TEST(test_two_processes_one_store)
 {
-    int fds[2];
+    int ready[2], go[2], result[2];
     pid_t pid[2];
+    char seen[3] = {0};
     fx_msg shared;
     mk_ue_request_params p;
     size_t before = fx_record_count();
@@ -96,13 +100,29 @@ START_TEST(test_two_processes_one_store)
     F.kms = NULL;
     mk_sqlstore_close(F.sql);
     F.sql = NULL;
-    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_eq(pipe(ready), 0);
+    ck_assert_int_eq(pipe(go), 0);
+    ck_assert_int_eq(pipe(result), 0);
     for (int i = 0; i < 2; i++) {
         pid[i] = fork();
         ck_assert_int_ge(pid[i], 0);
-        if (pid[i] == 0)
-            _exit(child(F.path, i, fds[1], fds[0], &shared));
+        if (pid[i] == 0) {
+            close(ready[0]);
+            close(go[1]);
+            close(result[0]);
+            _exit(child(F.path, i, ready[1], go[0], result[1], &shared));
+        }
     }
+    close(ready[1]);
+    close(go[0]);
+    close(result[1]);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(read(ready[0], &seen[i], 1), 1);
+    close(ready[0]);
+    close(go[1]); /* go */
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(read(result[0], &seen[i], 1), 1);
+    close(result[0]);
     for (int i = 0; i < 2; i++) {
         int st = 0;
         ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
@@ -110,8 +130,11 @@ START_TEST(test_two_processes_one_store)
         ck_assert_msg(WEXITSTATUS(st) == 0, "process %d: %d failures", i,
                       WEXITSTATUS(st));
     }
-    close(fds[0]);
-    close(fds[1]);
+    /* exactly one answer with keys, whichever process won */
+    ck_assert_msg((seen[0] == SHARED_KEYS && seen[1] == SHARED_REPLAY) ||
+                      (seen[0] == SHARED_REPLAY && seen[1] == SHARED_KEYS),
+                  "the shared message at both processes: '%c' and '%c'",
+                  seen[0], seen[1]);
     ck_assert_int_eq(mk_sqlstore_open_existing(F.path,
                                                MK_BYTES(fx_master, sizeof fx_master),
                                                5000, &F.sql),
@@ -129,9 +152,5 @@ int main(void)
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
     tcase_add_test(tc, test_two_processes_one_store);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

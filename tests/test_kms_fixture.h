@@ -71,7 +71,7 @@ void fx_creds(const char *who, mk_ue_creds *c);
 mk_err fx_handle(mk_service svc, const fx_msg *m);
 /* chain_run's KMS: http 200 answers are handed to the UE. */
 mk_err fx_chain_kms(void *ctx, int service, mk_bytes req, uint8_t *out,
-                    size_t cap, size_t *n);
+                    size_t cap, size_t *n) MK_MUST_USE;
 
 /* Alice's REQUEST_INIT_PSK (UE library) for one responder. */
 void fx_request_params(mk_ue_request_params *p, const mk_suite *s,

@@ -12,6 +12,7 @@
 #include "gba/gba.h"
 #include "test_kms_fixture.h"
 #include "util/ntp.h"
+#include "lib/check_main.h"
 
 #define BT_ALICE "oKCgoKCgoKCgoKCgoKCgoA==@bsf.example.org"
 #define BT_BOB "sbGxsbGxsbGxsbGxsbGxsQ==@bsf.example.org"
@@ -217,9 +218,5 @@ int main(void)
     tcase_add_test(tc, test_gba_uss_impus);
     tcase_add_test(tc, test_gba_ua_user);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

@@ -8,6 +8,7 @@
 
 #include "test_kms_fixture.h"
 #include "util/ntp.h"
+#include "lib/check_main.h"
 
 #define DEFAULT_FLAGS (MK_TPF_D | MK_TPF_E | MK_TPF_F | MK_TPF_G | MK_TPF_H)
 
@@ -662,9 +663,5 @@ int main(void)
     tcase_add_test(tc, test_forking_vr);
     tcase_add_test(tc, test_resolve_answer_layout);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

@@ -21,6 +21,7 @@
 
 #include "store/node_int.h"
 #include "store/store.h"
+#include "lib/check_main.h"
 
 static char dir[64];
 static char node_path[128];
@@ -903,7 +904,7 @@ START_TEST(test_missing_node_file)
     ck_assert_uint_eq(moved, 1);
     mk_sqlstore_close(s);
     char path[160];
-    mk_node_default_path(db_path, path, sizeof path);
+    ck_assert_int_eq(mk_node_default_path(db_path, path, sizeof path), MK_OK);
     ck_assert_int_eq(unlink(path), 0);
     ck_assert_int_eq(mk_sqlstore_open(db_path, MK_BYTES(MASTER, 32), 5000,
                                       &s),
@@ -1254,9 +1255,5 @@ static Suite *node_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(node_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mk_check_run(node_suite());
 }

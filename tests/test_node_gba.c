@@ -10,6 +10,7 @@
 
 #include "gba/gba.h"
 #include "store/node_gba.h"
+#include "lib/check_main.h"
 
 static char dir[64];
 static char node_path[128];
@@ -208,9 +209,5 @@ int main(void)
     tcase_add_test(tc, test_put_get_expiry);
     tcase_add_test(tc, test_pieces_and_damage);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

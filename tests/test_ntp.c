@@ -6,6 +6,7 @@
 
 #include "util/mikey_const.h"
 #include "util/ntp.h"
+#include "lib/check_main.h"
 
 START_TEST(test_known_values)
 {
@@ -143,9 +144,5 @@ int main(void)
     tcase_add_test(tc, test_iv_timestamp);
     tcase_add_test(tc, test_ts_to_unix);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

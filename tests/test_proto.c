@@ -9,21 +9,9 @@
 #include "codec/mikey.h"
 #include "crypto/crypto.h"
 #include "proto/proto.h"
-#include "guard.h"
-
-typedef struct hexbuf {
-    uint8_t b[512];
-    size_t n;
-} hexbuf;
-
-static hexbuf hx(const char *s)
-{
-    hexbuf h;
-    h.n = mk_test_hex(s, h.b, sizeof h.b);
-    return h;
-}
-
-#define HB(h) MK_BYTES((h).b, (h).n)
+#include "lib/check_main.h"
+#include "lib/guard.h"
+#include "lib/hex.h"
 
 /* mikey.md §6.2 A: keys protecting the I_MESSAGE (MIKEY-1, AES-CM-128) */
 static void keys_6_2_a(mk_msg_keys *k)
@@ -378,9 +366,5 @@ int main(void)
     tcase_add_test(tc, test_v_refusals);
     tcase_add_test(tc, test_t_iv_value);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

@@ -13,6 +13,7 @@
 #include "ue/ue.h"
 #include "test_e2e_kms.h"
 #include "test_ue_chain.h"
+#include "lib/check_main.h"
 
 #define PAYLOAD "twenty bytes of RTP!"
 
@@ -122,9 +123,5 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, t_srtp_protect_unprotect, 0, 4);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

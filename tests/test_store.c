@@ -20,6 +20,7 @@
 
 #include "store/master_key.h"
 #include "store/store.h"
+#include "lib/check_main.h"
 #include "store/store_int.h" /* sizeof (struct mk_sqlstore) */
 
 /* --- helpers --- */
@@ -1877,9 +1878,5 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(store_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return mk_check_run(store_suite());
 }

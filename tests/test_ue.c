@@ -12,23 +12,10 @@
 #include "proto/proto.h"
 #include "ue/ue.h"
 #include "util/ntp.h"
-#include "guard.h"
+#include "lib/check_main.h"
+#include "lib/hex.h"
 #include "test_ue_chain.h"
 #include "test_ue_fakekms.h"
-
-typedef struct hexbuf {
-    uint8_t b[256];
-    size_t n;
-} hexbuf;
-
-static hexbuf hx(const char *s)
-{
-    hexbuf h;
-    h.n = mk_test_hex(s, h.b, sizeof h.b);
-    return h;
-}
-
-#define HB(h) MK_BYTES((h).b, (h).n)
 
 static mk_bytes str(const char *s)
 {
@@ -619,9 +606,5 @@ int main(void)
     tcase_add_loop_test(tc, t_transfer_tampering, 0, 2);
     tcase_add_test(tc, t_argument_errors);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

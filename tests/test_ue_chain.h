@@ -57,7 +57,7 @@ void chain_opts_init(chain_opts *o, const mk_suite *s);
 uint32_t chain_ssrc(size_t i);
 /* Run the chain; returns r->err (MK_OK when every step passed). */
 mk_err chain_run(const chain_opts *o, chain_kms_fn kms, void *ctx,
-                 chain_result *r);
+                 chain_result *r) MK_MUST_USE;
 /* Assert (check) that Alice and Bob derive the same SRTP master key and
  * salt for every CS with every session key; returns the number compared. */
 size_t chain_assert_srtp_equal(const chain_result *r);

@@ -51,8 +51,8 @@ typedef struct fake_kms {
 
 void fk_init(fake_kms *k);
 mk_err fk_request(fake_kms *k, mk_bytes req, uint8_t *out, size_t cap,
-                  size_t *n);
+                  size_t *n) MK_MUST_USE;
 mk_err fk_resolve(fake_kms *k, mk_bytes req, uint8_t *out, size_t cap,
-                  size_t *n);
+                  size_t *n) MK_MUST_USE;
 
 #endif

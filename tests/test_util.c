@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guard.h"
+#include "lib/check_main.h"
+#include "lib/guard.h"
 #include "util/cursor.h"
 #include "util/err.h"
 #include "util/hex.h"
@@ -99,6 +100,33 @@ START_TEST(test_buf_bounds_and_patch)
     static const uint8_t want[] = {0x11, 0xbe, 0xef, 0x22, 0x33, 0x66};
     ck_assert_mem_eq(mem, want, sizeof want);
     ck_assert_int_eq(mk_buf_patch_u16(&b, 5, 1), MK_E_ARG);
+}
+END_TEST
+
+/* The writer keeps its first failure and that failure's detail: a run of
+ * unchecked writes is judged once (crypto/label.c). */
+START_TEST(test_buf_sticky_first_error)
+{
+    uint8_t mem[4];
+    mk_buf b;
+    mk_buf_init(&b, mem, sizeof mem);
+    ck_assert_int_eq(mk_buf_err(&b), MK_OK);
+    mk_buf_u16(&b, 0x1122);
+    ck_assert_int_eq(mk_buf_err(&b), MK_OK);
+    mk_buf_u32(&b, 0x33445566); /* does not fit */
+    ck_assert_int_eq(mk_buf_err(&b), MK_E_NOSPACE);
+    ck_assert_int_eq(mk_buf_fail(&b, MK_E_LIMIT), MK_E_NOSPACE);
+    mk_err_raise(MK_E_LIMIT, -1, 0, "raised since");
+    mk_buf_u32(&b, 0x778899aa); /* fails again: raises nothing */
+    ck_assert_str_eq(mk_err_last()->what, "raised since");
+    ck_assert_int_eq(mk_buf_err(&b), MK_E_NOSPACE);
+    ck_assert_uint_eq(b.n, 2);
+
+    /* a field the caller refuses first: that failure is the one kept */
+    mk_buf_init(&b, mem, sizeof mem);
+    ck_assert_int_eq(mk_buf_fail(&b, MK_E_LIMIT), MK_E_LIMIT);
+    mk_buf_u64(&b, 1);
+    ck_assert_int_eq(mk_buf_err(&b), MK_E_LIMIT);
 }
 END_TEST
 
@@ -222,13 +250,10 @@ int main(void)
     tcase_add_test(tc, test_cursor_truncation_every_width);
     tcase_add_test(tc, test_cursor_sub_keeps_offsets);
     tcase_add_test(tc, test_buf_bounds_and_patch);
+    tcase_add_test(tc, test_buf_sticky_first_error);
     tcase_add_test(tc, test_err_table_complete);
     tcase_add_test(tc, test_uri_sip_tel);
     tcase_add_test(tc, test_hex_decode);
     suite_add_tcase(s, tc);
-    SRunner *r = srunner_create(s);
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return mk_check_run(s);
 }

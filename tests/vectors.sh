@@ -15,8 +15,8 @@
 set -u
 S=${top_srcdir:-.}
 B=${top_builddir:-.}
-command -v python3 >/dev/null || { echo "python3 not installed: skip"; exit 77; }
-command -v openssl >/dev/null || { echo "openssl command not installed: skip"; exit 77; }
+command -v python3 >/dev/null || { echo "1..0 # SKIP python3 not installed"; exit 0; }
+command -v openssl >/dev/null || { echo "1..0 # SKIP openssl command not installed"; exit 0; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 n=0
@@ -130,5 +130,6 @@ for f in "${vectors[@]}"; do
     check "$name: mikey-ue srtp-keys (bob) = srtp" [ "${got% }" = "$srtp" ]
 done
 
-echo "1..$n ($fails failed)"
+echo "1..$n"
+echo "# $fails of $n failed"
 [ "$fails" -eq 0 ]

@@ -63,20 +63,20 @@ const char *kc_tk_state_name(mk_tk_state s);
 
 /* The store operations on whichever store kc_open opened (store.h,
  * pgstore.h). */
-mk_err kc_subscriber_add(kmsctl *k, const mk_subscriber *sub);
-mk_err kc_subscriber_get(kmsctl *k, mk_bytes psk_id, mk_subscriber *out);
-mk_err kc_subscriber_set_active(kmsctl *k, mk_bytes psk_id, bool active);
-mk_err kc_subscriber_remove(kmsctl *k, mk_bytes psk_id);
-mk_err kc_subscriber_list(kmsctl *k, mk_sqlstore_subscriber_cb cb, void *arg);
-mk_err kc_impu_owners(kmsctl *k, const char *impu, size_t *count);
+mk_err kc_subscriber_add(kmsctl *k, const mk_subscriber *sub) MK_MUST_USE;
+mk_err kc_subscriber_get(kmsctl *k, mk_bytes psk_id, mk_subscriber *out) MK_MUST_USE;
+mk_err kc_subscriber_set_active(kmsctl *k, mk_bytes psk_id, bool active) MK_MUST_USE;
+mk_err kc_subscriber_remove(kmsctl *k, mk_bytes psk_id) MK_MUST_USE;
+mk_err kc_subscriber_list(kmsctl *k, mk_sqlstore_subscriber_cb cb, void *arg) MK_MUST_USE;
+mk_err kc_impu_owners(kmsctl *k, const char *impu, size_t *count) MK_MUST_USE;
 mk_err kc_ticket_key_rotate(kmsctl *k, uint64_t now_unix,
-                            mk_ticket_key_info *created);
-mk_err kc_ticket_key_retire(kmsctl *k, mk_bytes id);
-mk_err kc_ticket_key_list(kmsctl *k, mk_sqlstore_ticket_key_cb cb, void *arg);
+                            mk_ticket_key_info *created) MK_MUST_USE;
+mk_err kc_ticket_key_retire(kmsctl *k, mk_bytes id) MK_MUST_USE;
+mk_err kc_ticket_key_list(kmsctl *k, mk_sqlstore_ticket_key_cb cb, void *arg) MK_MUST_USE;
 mk_err kc_records(kmsctl *k, uint64_t since_unix, const char *subscriber,
-                  mk_sqlstore_record_cb cb, void *arg);
+                  mk_sqlstore_record_cb cb, void *arg) MK_MUST_USE;
 mk_err kc_records_prune(kmsctl *k, uint64_t before_unix, size_t max,
-                        size_t *deleted);
+                        size_t *deleted) MK_MUST_USE;
 
 int kc_cmd_subscriber(kmsctl *k, int argc, char **argv);
 int kc_cmd_ticketkey(kmsctl *k, int argc, char **argv);

@@ -147,10 +147,10 @@ mk_bytes cli_str(const char *s);
 void cli_party_creds(const cli *c, const party *pt, mk_ue_creds *cr);
 void cli_creds_of(const cli *c, mk_ue_creds *cr);
 /* The main input of a step: argument, --in FILE or stdin. */
-mk_err cli_main_msg(const cli *c, ue_msg *m);
+mk_err cli_main_msg(const cli *c, ue_msg *m) MK_MUST_USE;
 /* A message option (--request, ...); `what` names it when it is no
  * base64 message. */
-mk_err cli_opt_msg(const char *arg, const char *what, ue_msg *m);
+mk_err cli_opt_msg(const char *arg, const char *what, ue_msg *m) MK_MUST_USE;
 
 /* --- mikey_ue_initiator.c --- */
 /* The Initiator's session from REQUEST_INIT/RESP, TRANSFER_INIT/RESP. */

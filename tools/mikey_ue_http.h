@@ -64,21 +64,21 @@ typedef struct ue_http_answer {
 typedef struct ue_http ue_http;
 
 /* libcurl's global set-up: once, before any thread uses ue_http. */
-mk_err ue_http_global_init(void);
+mk_err ue_http_global_init(void) MK_MUST_USE;
 void ue_http_global_cleanup(void);
 
 /* A connection to the KMS mount `url` (e.g.
  * http://127.0.0.1:8080/keymanagement). MK_E_ARG for a URL that is not
  * http:// or https://, MK_E_IO when libcurl cannot be set up. */
-mk_err ue_http_open(const char *url, ue_http **out);
+mk_err ue_http_open(const char *url, ue_http **out) MK_MUST_USE;
 void ue_http_close(ue_http *h);
 
 /* Answer Digest challenges for messages whose IDRpsk is btid (at most 2
  * B-TIDs: chain's alice and bob). MK_E_LIMIT when full, MK_E_ARG for a
  * key that is not 32 bytes. */
-mk_err ue_http_add_gba(ue_http *h, mk_bytes btid, mk_bytes ks_naf);
+mk_err ue_http_add_gba(ue_http *h, mk_bytes btid, mk_bytes ks_naf) MK_MUST_USE;
 /* Trust the certificates in file (PEM) for https:// (a self-signed KMS). */
-mk_err ue_http_set_cacert(ue_http *h, const char *file);
+mk_err ue_http_set_cacert(ue_http *h, const char *file) MK_MUST_USE;
 
 /* POST msg with ?requesttype=requesttype and check the answer. MK_OK: a
  * 200 with application/mikey and a base64 MIKEY message, decoded into
@@ -89,7 +89,7 @@ mk_err ue_http_set_cacert(ue_http *h, const char *file);
  *   MK_E_HTTP_CONTENT_TYPE, MK_E_HTTP_BODY, MK_E_BASE64: a 200 that is
  *               not a valid annex answer (ue_http_check_answer). */
 mk_err ue_http_post(ue_http *h, const char *requesttype, mk_bytes msg,
-                    ue_http_answer *a);
+                    ue_http_answer *a) MK_MUST_USE;
 
 
 

@@ -33,18 +33,18 @@ static inline mk_bytes ue_msg_bytes(const ue_msg *m)
 
 /* Read a whole file ("-": stdin) into a malloc'd NUL-terminated buffer.
  * MK_E_IO when it cannot be read, MK_E_LIMIT over UE_IN_MAX. */
-mk_err ue_read_all(const char *path, char **text, size_t *n);
+mk_err ue_read_all(const char *path, char **text, size_t *n) MK_MUST_USE;
 
 /* A message given as base64 text, "@FILE" (base64 in a file) or "-"
  * (base64 on stdin). MK_E_BASE64 / MK_E_NOSPACE / MK_E_IO. */
-mk_err ue_msg_from_arg(const char *arg, ue_msg *m);
+mk_err ue_msg_from_arg(const char *arg, ue_msg *m) MK_MUST_USE;
 
 /* Hex (white space allowed) into out[0..cap); MK_E_VALUE if not hex. */
-mk_err ue_hex(const char *s, uint8_t *out, size_t cap, size_t *n);
+mk_err ue_hex(const char *s, uint8_t *out, size_t cap, size_t *n) MK_MUST_USE;
 /* An unsigned decimal or 0x-hex number up to max. */
-mk_err ue_uint(const char *s, uint64_t max, uint64_t *v);
+mk_err ue_uint(const char *s, uint64_t max, uint64_t *v) MK_MUST_USE;
 /* --time: 16 hex digits or 0x... = 64-bit NTP-UTC, decimal = unix seconds. */
-mk_err ue_time(const char *s, uint64_t *ntp);
+mk_err ue_time(const char *s, uint64_t *ntp) MK_MUST_USE;
 
 /* The TP flags as letters (RFC 6043 §6.10: D..O), e.g. "DEFGH". */
 void ue_flags_text(uint16_t flags, char out[16]);

@@ -60,8 +60,8 @@ bool mk_map_next_generic(mk_map_iter *it, mk_generic_id *out);
 
 /* Builders: append one entry to a map-info buffer; the caller then sets
  * hdr.map_info = mk_buf_view(&buf) and hdr.n_cs to the number written. */
-mk_err mk_map_put_srtp(mk_buf *b, const mk_srtp_id *e);
-mk_err mk_map_put_generic(mk_buf *b, const mk_generic_id *g);
+mk_err mk_map_put_srtp(mk_buf *b, const mk_srtp_id *e) MK_MUST_USE;
+mk_err mk_map_put_generic(mk_buf *b, const mk_generic_id *g) MK_MUST_USE;
 
 
 /* ------------------------------------------------------------------ */
@@ -76,17 +76,17 @@ mk_err mk_map_put_generic(mk_buf *b, const mk_generic_id *g);
  * 6043 §6.10, App. A), and a damaged one is the KMS's Error 0 (profile §3),
  * not a malformed message; read it with mk_base_ticket_decode. Nesting
  * deeper than 4 levels is MK_E_LIMIT. */
-mk_err mk_message_decode(mk_bytes in, mk_message *out);
+mk_err mk_message_decode(mk_bytes in, mk_message *out) MK_MUST_USE;
 /* (All decoders: on error *out is unspecified and must not be used.) */
 
 /* Only the HDR (e.g. to copy CSB ID / PRF into an Error answer when the rest
  * does not decode). *hdr_len receives the HDR length (may be NULL). */
-mk_err mk_hdr_decode(mk_bytes in, mk_hdr *out, size_t *hdr_len);
+mk_err mk_hdr_decode(mk_bytes in, mk_hdr *out, size_t *hdr_len) MK_MUST_USE;
 
 /* TP Data and Initiator Data (RFC 6043 §6.10): one first-payload byte, then
  * a chain. Empty bytes (or a single 0 byte) -> empty chain. Offsets in errors
  * are relative to tp_data. */
-mk_err mk_tp_data_decode(mk_bytes tp_data, mk_chain *out);
+mk_err mk_tp_data_decode(mk_bytes tp_data, mk_chain *out) MK_MUST_USE;
 
 /* Base-ticket Ticket Data (RFC 6043 App. A.1): THDR first, implicitly (no
  * leading type byte, mikey.md §7 item 6), then the chain starting with
@@ -95,35 +95,35 @@ mk_err mk_tp_data_decode(mk_bytes tp_data, mk_chain *out);
  * ticket_data, MK_E_LENGTH inside nested data); offsets in errors are
  * relative to ticket_data. The message decoder does not call it. */
 mk_err mk_base_ticket_decode(mk_bytes ticket_data, mk_thdr *thdr,
-                             mk_chain *rest);
+                             mk_chain *rest) MK_MUST_USE;
 
 /* Decrypted KEMAC Encr data (RFC 3830 §6.2): a chain whose first type is
  * implied by context, MK_PT_KEYDATA (PSK) or MK_PT_ID (PK mode). */
-mk_err mk_kemac_plain_decode(mk_bytes plain, uint16_t first, mk_chain *out);
+mk_err mk_kemac_plain_decode(mk_bytes plain, uint16_t first, mk_chain *out) MK_MUST_USE;
 
 /* One payload of `type` at the start of `in` (with its nested data
  * validated); *used receives its length. Key data is accepted here. For
  * re-reading a payload you just encoded (e.g. a TICKET, to MAC it). */
 mk_err mk_payload_decode(mk_bytes in, uint16_t type, mk_payload *out,
-                         size_t *used);
+                         size_t *used) MK_MUST_USE;
 
 /* ------------------------------------------------------------------ */
 /* Encoders (append to out; on error out->n may have grown, discard it) */
 
-mk_err mk_message_encode(const mk_message *m, mk_buf *out);
-mk_err mk_hdr_encode(const mk_hdr *h, uint8_t next_payload, mk_buf *out);
+mk_err mk_message_encode(const mk_message *m, mk_buf *out) MK_MUST_USE;
+mk_err mk_hdr_encode(const mk_hdr *h, uint8_t next_payload, mk_buf *out) MK_MUST_USE;
 /* The chain's payloads, Next fields from the order (the first type is not
  * written). */
-mk_err mk_chain_encode(const mk_chain *c, mk_buf *out);
+mk_err mk_chain_encode(const mk_chain *c, mk_buf *out) MK_MUST_USE;
 /* First-payload byte + chain; an empty chain writes nothing. */
-mk_err mk_tp_data_encode(const mk_chain *c, mk_buf *out);
+mk_err mk_tp_data_encode(const mk_chain *c, mk_buf *out) MK_MUST_USE;
 /* THDR then the chain; thdr->next is ignored (derived from rest->p[0]). */
 mk_err mk_base_ticket_encode(const mk_thdr *thdr, const mk_chain *rest,
-                             mk_buf *out);
+                             mk_buf *out) MK_MUST_USE;
 /* KEMAC plaintext: the chain without a first-payload byte. */
-mk_err mk_kemac_plain_encode(const mk_chain *c, mk_buf *out);
+mk_err mk_kemac_plain_encode(const mk_chain *c, mk_buf *out) MK_MUST_USE;
 /* One payload with an explicit Next payload byte (SIGN ignores next). */
-mk_err mk_payload_encode(const mk_payload *p, uint8_t next, mk_buf *out);
+mk_err mk_payload_encode(const mk_payload *p, uint8_t next, mk_buf *out) MK_MUST_USE;
 
 /* ------------------------------------------------------------------ */
 /* Iterators over validated contents */
@@ -136,21 +136,21 @@ typedef struct mk_tlv_iter {
 /* SP policy parameters (Type 1, Length 1, Value). */
 void mk_sp_iter_init(mk_tlv_iter *it, const mk_sp *sp);
 bool mk_sp_next(mk_tlv_iter *it, mk_sp_param *out);
-mk_err mk_sp_param_put(mk_buf *b, uint8_t type, mk_bytes value);
+mk_err mk_sp_param_put(mk_buf *b, uint8_t type, mk_bytes value) MK_MUST_USE;
 /* Key ID sub-payloads of a General Extension of type 3 (RFC 4563 §4), read
  * as Key ID Type (1) | Key ID Length (1) | Key ID per mikey.md §2.16 (the
  * width of the length field is not verified against the RFC text; the
  * decoder does not depend on it). it.err is set if the data do not parse. */
 void mk_key_id_iter_init(mk_tlv_iter *it, const mk_genext *g);
 bool mk_key_id_next(mk_tlv_iter *it, mk_key_id *out);
-mk_err mk_key_id_put(mk_buf *b, uint8_t type, mk_bytes value);
+mk_err mk_key_id_put(mk_buf *b, uint8_t type, mk_bytes value) MK_MUST_USE;
 
 /* ------------------------------------------------------------------ */
 /* Chains and helpers */
 
 void mk_chain_init(mk_chain *c);
 /* Append (sets c->first when the chain was empty); MK_E_LIMIT when full. */
-mk_err mk_chain_add(mk_chain *c, mk_payload p);
+mk_err mk_chain_add(mk_chain *c, mk_payload p) MK_MUST_USE;
 /* Index of the first payload of `type` at or after `from`, or -1. */
 int mk_chain_find(const mk_chain *c, uint16_t type, size_t from);
 int mk_chain_find_idr(const mk_chain *c, uint8_t role, size_t from);
@@ -182,18 +182,18 @@ bool mk_message_equal(const mk_message *a, const mk_message *b);
 /* The message without the MAC / signature field of its last payload (V mac,
  * KEMAC mac or SIGN signature; RFC 3830 §5.2, RFC 6043 §5.5). MK_E_ARG if the
  * last payload is none of these. */
-mk_err mk_message_signed_part(const mk_message *m, mk_bytes *out);
+mk_err mk_message_signed_part(const mk_message *m, mk_bytes *out) MK_MUST_USE;
 /* TRANSFER_INIT MAC input without the TICKET's Initiator Data length and
  * Initiator Data (RFC 6043 §5.5): head = message start .. end of Ticket
  * Data, tail = after Initiator Data .. end of message minus the last
  * payload's MAC field. ticket_idx is the TICKET's index in m->chain. */
 mk_err mk_message_transfer_parts(const mk_message *m, size_t ticket_idx,
-                                 mk_bytes *head, mk_bytes *tail);
+                                 mk_bytes *head, mk_bytes *tail) MK_MUST_USE;
 /* Base ticket MAC input (RFC 6043 App. A.1): the TICKET payload bytes
  * without its Next payload byte, up to the end of Ticket Data, minus the
  * last mac_len bytes of Ticket Data (the V MAC). */
 mk_err mk_ticket_mac_input(const mk_payload *ticket, size_t mac_len,
-                           mk_bytes *out);
+                           mk_bytes *out) MK_MUST_USE;
 
 /* ------------------------------------------------------------------ */
 /* Names (spec wording; "Unknown" for unassigned values) - names.c */

@@ -25,6 +25,6 @@ void mk_aes_cm_iv(const uint8_t salt14[14], uint32_t csb_id, uint64_t t64,
  * with a 16- or 32-byte key; in and out may be the same buffer. Encryption
  * and decryption are the same operation. */
 mk_err mk_aes_ctr(mk_bytes key, const uint8_t iv[16], mk_bytes in,
-                  uint8_t *out);
+                  uint8_t *out) MK_MUST_USE;
 
 #endif

@@ -9,19 +9,26 @@ static void label_begin(mk_label *l, mk_buf *b)
     mk_buf_init(b, l->b, sizeof l->b);
 }
 
-static mk_err label_end(mk_label *l, const mk_buf *b, mk_err rc)
+/* The writes of a label go unchecked (the writer keeps the first error);
+ * here the label is whole or empty. */
+static mk_err label_end(mk_label *l, const mk_buf *b)
 {
+    mk_err rc = mk_buf_err(b);
     l->n = rc == MK_OK ? b->n : 0;
     return rc;
 }
 
 /* A RAND behind a one-byte length (RFC 6043 labels). */
-static mk_err put_len8(mk_buf *b, mk_bytes r)
+static void put_len8(mk_buf *b, mk_bytes r)
 {
-    if (r.n > MK_LABEL_RAND_MAX)
-        MK_FAIL(MK_E_LIMIT, "RAND longer than 255 bytes in a label");
-    MK_GUARD(mk_buf_u8(b, (uint8_t)r.n));
-    return mk_buf_bytes(b, r);
+    if (r.n > MK_LABEL_RAND_MAX) {
+        (void)mk_buf_fail(b, mk_err_raise(MK_E_LIMIT, -1, 0,
+                                          "RAND longer than 255 bytes in a "
+                                          "label"));
+        return;
+    }
+    mk_buf_u8(b, (uint8_t)r.n);
+    mk_buf_bytes(b, r);
 }
 
 /* RFC 3830 §4.1.3/§4.1.4: const || id || csb_id || RAND, RAND without a
@@ -32,16 +39,13 @@ static mk_err label_3830(mk_label *l, uint32_t c, uint8_t id, uint32_t csb_id,
     mk_buf b;
     label_begin(l, &b);
     if (rand.n > sizeof l->b - 9)
-        return label_end(l, &b, mk_err_raise(MK_E_LIMIT, -1, 0,
-                                             "RAND too long for a label"));
-    mk_err rc = mk_buf_u32(&b, c);
-    if (rc == MK_OK)
-        rc = mk_buf_u8(&b, id);
-    if (rc == MK_OK)
-        rc = mk_buf_u32(&b, csb_id);
-    if (rc == MK_OK)
-        rc = mk_buf_bytes(&b, rand);
-    return label_end(l, &b, rc);
+        (void)mk_buf_fail(&b, mk_err_raise(MK_E_LIMIT, -1, 0,
+                                           "RAND too long for a label"));
+    mk_buf_u32(&b, c);
+    mk_buf_u8(&b, id);
+    mk_buf_u32(&b, csb_id);
+    mk_buf_bytes(&b, rand);
+    return label_end(l, &b);
 }
 
 mk_err mk_label_3830_tgk(mk_label *l, uint32_t c, uint8_t cs_id,
@@ -64,18 +68,13 @@ static mk_err label_6043_rands(mk_label *l, uint32_t c, uint8_t id,
 {
     mk_buf b;
     label_begin(l, &b);
-    mk_err rc = mk_buf_u32(&b, c);
-    if (rc == MK_OK)
-        rc = mk_buf_u8(&b, id);
-    if (rc == MK_OK)
-        rc = mk_buf_u32(&b, csb_id);
-    if (rc == MK_OK)
-        rc = mk_buf_u8(&b, code);
-    if (rc == MK_OK)
-        rc = put_len8(&b, randri);
-    if (rc == MK_OK)
-        rc = put_len8(&b, randrr);
-    return label_end(l, &b, rc);
+    mk_buf_u32(&b, c);
+    mk_buf_u8(&b, id);
+    mk_buf_u32(&b, csb_id);
+    mk_buf_u8(&b, code);
+    put_len8(&b, randri);
+    put_len8(&b, randrr);
+    return label_end(l, &b);
 }
 
 mk_err mk_label_6043_msg(mk_label *l, uint32_t c, uint32_t csb_id,
@@ -100,22 +99,17 @@ mk_err mk_label_6043_fork(mk_label *l, uint32_t c, mk_bytes id_data,
     mk_buf b;
     label_begin(l, &b);
     if (id_data.n > MK_LABEL_ID_MAX)
-        return label_end(l, &b, mk_err_raise(MK_E_LIMIT, -1, 0,
-                                             "ID Data too long for a forking label"));
-    mk_err rc = mk_buf_u32(&b, c);
-    if (rc == MK_OK)
-        rc = mk_buf_u8(&b, 0xFF);
-    if (rc == MK_OK)
-        rc = mk_buf_u32(&b, 0xFFFFFFFFu);
-    if (rc == MK_OK)
-        rc = mk_buf_u8(&b, 0x00);
-    if (rc == MK_OK)
-        rc = mk_buf_u16(&b, (uint16_t)id_data.n);
-    if (rc == MK_OK)
-        rc = mk_buf_bytes(&b, id_data);
-    if (rc == MK_OK)
-        rc = put_len8(&b, randrkms);
-    return label_end(l, &b, rc);
+        (void)mk_buf_fail(&b, mk_err_raise(MK_E_LIMIT, -1, 0,
+                                           "ID Data too long for a forking "
+                                           "label"));
+    mk_buf_u32(&b, c);
+    mk_buf_u8(&b, 0xFF);
+    mk_buf_u32(&b, 0xFFFFFFFFu);
+    mk_buf_u8(&b, 0x00);
+    mk_buf_u16(&b, (uint16_t)id_data.n);
+    mk_buf_bytes(&b, id_data);
+    put_len8(&b, randrkms);
+    return label_end(l, &b);
 }
 
 mk_err mk_label_6043_fixed(mk_label *l, uint32_t c, uint8_t code,
@@ -123,14 +117,11 @@ mk_err mk_label_6043_fixed(mk_label *l, uint32_t c, uint8_t code,
 {
     mk_buf b;
     label_begin(l, &b);
-    mk_err rc = mk_buf_u32(&b, c);
-    if (rc == MK_OK)
-        rc = mk_buf_u8(&b, 0xFF);
-    if (rc == MK_OK)
-        rc = mk_buf_u32(&b, 0xFFFFFFFFu);
-    if (rc == MK_OK)
-        rc = mk_buf_u8(&b, code);
-    if (rc == MK_OK && rand != NULL)
-        rc = put_len8(&b, *rand);
-    return label_end(l, &b, rc);
+    mk_buf_u32(&b, c);
+    mk_buf_u8(&b, 0xFF);
+    mk_buf_u32(&b, 0xFFFFFFFFu);
+    mk_buf_u8(&b, code);
+    if (rand != NULL)
+        put_len8(&b, *rand);
+    return label_end(l, &b);
 }

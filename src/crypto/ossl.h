@@ -83,17 +83,17 @@ typedef struct mk_hmac_ctx {
 } mk_hmac_ctx;
 
 /* sha256 false: HMAC-SHA-1 (RFC 2104 with SHA-1); true: HMAC-SHA-256. */
-mk_err mk_hmac_open(mk_hmac_ctx *h, bool sha256);
+mk_err mk_hmac_open(mk_hmac_ctx *h, bool sha256) MK_MUST_USE;
 /* Key h with key (not empty); nothing to do when it holds that key. */
-mk_err mk_hmac_key(mk_hmac_ctx *h, mk_bytes key);
+mk_err mk_hmac_key(mk_hmac_ctx *h, mk_bytes key) MK_MUST_USE;
 /* out receives h->len bytes: HMAC(key, parts[0] || ... || parts[n-1]) with
  * the key of the last mk_hmac_key, which h keeps. */
 mk_err mk_hmac_keyed(mk_hmac_ctx *h, const mk_bytes *parts, size_t nparts,
-                     uint8_t *out);
+                     uint8_t *out) MK_MUST_USE;
 /* The same for the key's last use: the keyed state itself is used up (no
  * copy); h must be keyed again before its next computation. */
 mk_err mk_hmac_keyed_last(mk_hmac_ctx *h, const mk_bytes *parts,
-                          size_t nparts, uint8_t *out);
+                          size_t nparts, uint8_t *out) MK_MUST_USE;
 /* Ends the use of h. No key outlives this call: every digest context that
  * held a keyed or running state is reset (OpenSSL cleanses the state it
  * frees), an owned context is freed (cleansed), h's copy of the key is
@@ -105,6 +105,6 @@ void mk_hmac_close(mk_hmac_ctx *h);
  * inkey share its keyed state. more: another derivation from this inkey
  * follows (h keeps its keyed state; else the last HMAC uses it up). */
 mk_err mk_prf_with(mk_hmac_ctx *h, mk_bytes inkey, mk_bytes label,
-                   uint8_t *out, size_t outlen, bool more);
+                   uint8_t *out, size_t outlen, bool more) MK_MUST_USE;
 
 #endif

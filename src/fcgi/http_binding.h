@@ -41,13 +41,13 @@ void mk_http_binding_defaults(mk_http_binding *b);
 /* Replace the mount. It must start with '/', must not end with '/' (unless
  * it is "/"), and hold no '?', '#', '%' or control characters:
  * MK_E_CONFIG otherwise (b unchanged). */
-mk_err mk_http_binding_set_mount(mk_http_binding *b, const char *mount);
+mk_err mk_http_binding_set_mount(mk_http_binding *b, const char *mount) MK_MUST_USE;
 /* Replace the accepted protocols with a list separated by spaces or commas
  * ("HTTP/1.1, HTTP/1.0"). Each must look like HTTP/<digit>.<digit>;
  * MK_E_CONFIG on an empty or bad list (b unchanged). */
-mk_err mk_http_binding_set_protocols(mk_http_binding *b, const char *list);
+mk_err mk_http_binding_set_protocols(mk_http_binding *b, const char *list) MK_MUST_USE;
 /* 1 .. MK_HTTP_BODY_MAX_LIMIT, else MK_E_CONFIG. */
-mk_err mk_http_binding_set_body_max(mk_http_binding *b, size_t body_max);
+mk_err mk_http_binding_set_body_max(mk_http_binding *b, size_t body_max) MK_MUST_USE;
 
 /* Largest MIKEY message a body within the cap can decode to. */
 size_t mk_http_msg_max(const mk_http_binding *b);
@@ -71,14 +71,14 @@ typedef struct mk_http_cgi {
  * MK_E_HTTP_VERSION, MK_E_HTTP_METHOD, MK_E_HTTP_URI, MK_E_HTTP_SERVICE,
  * MK_E_HTTP_CONTENT_TYPE, each raised with a static reason (mk_err_last). */
 mk_err mk_http_route(const mk_http_binding *b, const mk_http_cgi *v,
-                     mk_service *service);
+                     mk_service *service) MK_MUST_USE;
 
 /* The body half of 400: `body` is what was read, at most body_max + 1 bytes
  * (body_max + 1 means "over the cap"). Empty or over the cap ->
  * MK_E_HTTP_BODY; not base64 -> MK_E_BASE64. On MK_OK msg[0..*msg_len) is
  * the MIKEY message. */
 mk_err mk_http_body(const mk_http_binding *b, mk_bytes body, uint8_t *msg,
-                    size_t msg_cap, size_t *msg_len);
+                    size_t msg_cap, size_t *msg_len) MK_MUST_USE;
 
 /* The health and metrics pages (kmsd_status.h) live under a mount of
  * their own, apart from the annex's (doc/profile.md §12.1): which page a
@@ -96,7 +96,7 @@ mk_http_page mk_http_status_page(const char *status_mount,
 /* Both halves: the whole decision of profile §2 up to the MIKEY layer. */
 mk_err mk_http_decide(const mk_http_binding *b, const mk_http_cgi *v,
                       mk_bytes body, mk_service *service, uint8_t *msg,
-                      size_t msg_cap, size_t *msg_len);
+                      size_t msg_cap, size_t *msg_len) MK_MUST_USE;
 
 /* "ticketrequest" / "ticketresolve" / "-" (for logs). */
 const char *mk_http_service_name(int service);
@@ -129,7 +129,7 @@ typedef struct mk_http_reply {
  * MK_E_NOSPACE (MIKEY bytes over MK_ANSWER_MAX). */
 mk_err mk_http_reply_format(mk_http_reply *out, int status, mk_err err,
                             const char *what, mk_bytes mikey,
-                            uint32_t retry_after);
+                            uint32_t retry_after) MK_MUST_USE;
 
 /* A 401 (RFC 7235 §3.1) with "WWW-Authenticate: <challenge>" (a Digest
  * challenge, doc/profile.md §10), otherwise as mk_http_reply_format. A
@@ -137,6 +137,6 @@ mk_err mk_http_reply_format(mk_http_reply *out, int status, mk_err err,
  * MK_E_INTERNAL returned. */
 mk_err mk_http_reply_format_401(mk_http_reply *out, mk_err err,
                                 const char *what, const char *challenge,
-                                uint32_t retry_after);
+                                uint32_t retry_after) MK_MUST_USE;
 
 #endif

@@ -40,7 +40,7 @@ typedef struct kmsd_gba_conf {
 /* From the configuration and the master key (the nonce key is derived from
  * it, so every process of the node recognises every other's nonces). */
 mk_err kmsd_gba_conf_make(const mk_config *c, mk_bytes master,
-                          kmsd_gba_conf *out);
+                          kmsd_gba_conf *out) MK_MUST_USE;
 
 typedef struct kmsd_gba kmsd_gba;
 
@@ -56,7 +56,7 @@ void kmsd_gba_begin(kmsd_gba *g);
 /* The health page's Zn check (doc/profile.md §12.1): MK_OK when kms-znd
  * answers and holds an open Diameter connection to the BSF; else
  * MK_E_UNAVAILABLE or MK_E_HTTP_ZN_TIMEOUT raised with the reason. */
-mk_err kmsd_gba_zn_health(kmsd_gba *g);
+mk_err kmsd_gba_zn_health(kmsd_gba *g) MK_MUST_USE;
 
 /* Ua (ua_auth = digest): check the request's Authorization. MK_OK with
  * *user the authenticated B-TID (valid until the next request); else
@@ -66,10 +66,10 @@ mk_err kmsd_gba_zn_health(kmsd_gba *g);
 mk_err kmsd_gba_ua_check(kmsd_gba *g, const char *method,
                          const char *request_uri, const char *authorization,
                          mk_bytes body, uint64_t now_unix, mk_bytes *user,
-                         bool *stale);
+                         bool *stale) MK_MUST_USE;
 
 /* The value of WWW-Authenticate for a 401: a fresh nonce. */
 mk_err kmsd_gba_challenge(kmsd_gba *g, bool stale, uint64_t now_unix,
-                          char *out, size_t cap);
+                          char *out, size_t cap) MK_MUST_USE;
 
 #endif

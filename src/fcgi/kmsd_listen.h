@@ -28,11 +28,11 @@ typedef struct kmsd_listen_addr {
 
 /* Parse a --listen value. MK_E_CONFIG (with mk_err_last()->what) when it is
  * not one of the forms above. Pure. */
-mk_err kmsd_listen_parse(const char *spec, kmsd_listen_addr *out);
+mk_err kmsd_listen_parse(const char *spec, kmsd_listen_addr *out) MK_MUST_USE;
 bool kmsd_listen_is_loopback(const kmsd_listen_addr *a);
 
 /* Create, bind and listen. MK_E_IO on a system error (errno kept). */
-mk_err kmsd_listen_open(const kmsd_listen_addr *a, int *fd_out);
+mk_err kmsd_listen_open(const kmsd_listen_addr *a, int *fd_out) MK_MUST_USE;
 
 /* True when fd is a socket in the listening state (SO_ACCEPTCONN). */
 bool kmsd_fd_is_listening(int fd);

@@ -49,7 +49,7 @@ void kmsd_log_request(const char *fmt, ...)
  *   redirection) and is put back on descriptor 2 if a log_file had it.
  * MK_E_IO (errno set) when the file cannot be opened: the log stays where
  * it was. */
-mk_err kmsd_log_open(const char *log_file);
+mk_err kmsd_log_open(const char *log_file) MK_MUST_USE;
 /* A line that repeats at the rate of a failure (a 503 per request while
  * the store is locked, full or gone): the first line of each key is
  * written at once (kmsd_log), later ones of the same key at most once

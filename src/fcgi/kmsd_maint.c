@@ -98,7 +98,7 @@ static mk_err open_checked(kmsd_maint *m, char *why, size_t cap)
         snprintf(why, cap, "%s", mk_sqlstore_errmsg(m->sql));
         mk_sqlstore_close(m->sql);
         m->sql = NULL;
-        return mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
+        return mk_err_restore(&keep);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 +
@@ -393,7 +393,7 @@ mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
         if (why[0] != '\0')
             kmsd_log(MK_LOG_ERROR, "store %s: %s", store_path, why);
         maint_free(m);
-        return mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
+        return mk_err_restore(&keep);
     }
     mk_node_status st;
     if (!m->pg && mk_node_status_get(m->node, &st) == MK_OK) {

@@ -42,7 +42,7 @@ typedef struct kmsd_maint kmsd_maint;
  * *node is the process's node for the workers (valid until stop). */
 mk_err kmsd_maint_start(const char *store_path, mk_bytes master_key,
                         uint32_t busy_timeout_ms, const mk_node_config *cfg,
-                        kmsd_maint **out, mk_node **node);
+                        kmsd_maint **out, mk_node **node) MK_MUST_USE;
 /* Delete the records older than keep_days (0: keep them all, the
  * default) from the store: a pass at the next round and then once a
  * minute, in bounded batches (doc/profile.md §9.39). Thread-safe. */

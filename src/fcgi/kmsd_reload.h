@@ -32,7 +32,7 @@
 /* The live settings from a loaded configuration: HTTP binding (mount,
  * accepted protocols, body cap), the KMS core's settings, Retry-After.
  * MK_E_CONFIG (detail in mk_err_last) when the binding refuses a value. */
-mk_err kmsd_live_from_config(const mk_config *cfg, kmsd_live *out);
+mk_err kmsd_live_from_config(const mk_config *cfg, kmsd_live *out) MK_MUST_USE;
 
 /* Main thread, on SIGHUP: load `path` again and apply it to sh->live (for
  * the workers), to the log level and log file, and to *running (which then

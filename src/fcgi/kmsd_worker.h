@@ -84,7 +84,7 @@ void kmsd_worker_free(kmsd_worker *w);
  * MK_E_UNAVAILABLE when the store is busy (try again later); any other
  * error means this process cannot serve (wrong master key, no store,
  * self test failed). Also used once at start-up and by --check-config. */
-mk_err kmsd_worker_open(kmsd_worker *w);
+mk_err kmsd_worker_open(kmsd_worker *w) MK_MUST_USE;
 
 /* Thread body: accept and serve until wake_fd becomes readable, finishing
  * the request in flight. Returns NULL. */

@@ -104,7 +104,7 @@ void mk_config_defaults(mk_config *c);
 /* Defaults, then the file. MK_E_IO if it cannot be read, MK_E_CONFIG for
  * any error in it (out->error says where and what); store and master_key
  * must be set. */
-mk_err mk_config_load(const char *path, mk_config *out);
+mk_err mk_config_load(const char *path, mk_config *out) MK_MUST_USE;
 
 /* The KMS core's part of the configuration. */
 void mk_config_kms(const mk_config *c, mk_kms_config *out);

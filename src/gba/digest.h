@@ -70,14 +70,14 @@ typedef struct mk_digest_challenge {
  * static reason). Credentials must hold username, realm, nonce, uri and
  * response. A challenge must hold realm and nonce; an unknown qop in its
  * list is skipped. */
-mk_err mk_digest_parse_credentials(const char *value, mk_digest_creds *out);
-mk_err mk_digest_parse_challenge(const char *value, mk_digest_challenge *out);
+mk_err mk_digest_parse_credentials(const char *value, mk_digest_creds *out) MK_MUST_USE;
+mk_err mk_digest_parse_challenge(const char *value, mk_digest_challenge *out) MK_MUST_USE;
 
 /* Write the header values (without the header name). */
 mk_err mk_digest_format_challenge(const mk_digest_challenge *c, char *out,
-                                  size_t cap);
+                                  size_t cap) MK_MUST_USE;
 mk_err mk_digest_format_credentials(const mk_digest_creds *c, char *out,
-                                    size_t cap);
+                                    size_t cap) MK_MUST_USE;
 
 /* The request-digest (RFC 7616 §3.4.1) as lowercase hex into out:
  * KD(H(A1), nonce ":" nc ":" cnonce ":" qop ":" H(A2)), A1 = username ":"
@@ -92,10 +92,10 @@ typedef struct mk_digest_input {
     mk_bytes body;
 } mk_digest_input;
 mk_err mk_digest_response(const mk_digest_input *in,
-                          char out[MK_DIGEST_HEX_MAX]);
+                          char out[MK_DIGEST_HEX_MAX]) MK_MUST_USE;
 
 /* "3GPP-bootstrapping@" fqdn into out (MK_E_NOSPACE when it does not fit). */
-mk_err mk_digest_realm(const char *fqdn, char *out, size_t cap);
+mk_err mk_digest_realm(const char *fqdn, char *out, size_t cap) MK_MUST_USE;
 
 /* --- the server's nonces ---
  * nonce = base64(expiry (8 bytes, big-endian unix seconds) || random (16)
@@ -106,7 +106,7 @@ mk_err mk_digest_realm(const char *fqdn, char *out, size_t cap);
 #define MK_DIGEST_NONCE_RAW 40
 mk_err mk_digest_nonce_make(mk_bytes key, uint64_t expires_unix,
                             const uint8_t rnd[MK_DIGEST_NONCE_RND],
-                            char *out, size_t cap);
+                            char *out, size_t cap) MK_MUST_USE;
 typedef enum mk_digest_nonce_verdict {
     MK_DIGEST_NONCE_BAD = 0,   /* not one of ours (or damaged) */
     MK_DIGEST_NONCE_STALE = 1, /* ours, past its expiry */
@@ -122,10 +122,10 @@ mk_digest_nonce_verdict mk_digest_nonce_check(
  * non-zero nc, the username looks like a B-TID. MK_E_HTTP_AUTH with a
  * static reason otherwise. */
 mk_err mk_digest_check_fields(const mk_digest_creds *c, const char *realm,
-                              mk_hash_alg alg, const char *request_uri);
+                              mk_hash_alg alg, const char *request_uri) MK_MUST_USE;
 /* Recompute the response with the password and compare in constant time:
  * MK_OK or MK_E_HTTP_AUTH. */
 mk_err mk_digest_check_response(const mk_digest_creds *c, mk_bytes password,
-                                const char *method, mk_bytes body);
+                                const char *method, mk_bytes body) MK_MUST_USE;
 
 #endif

@@ -50,7 +50,7 @@ bool mk_gba_fqdn_ok(const char *s, size_t n);
 /* NAF_Id = fqdn || ua_id (5 bytes) into out; MK_E_ARG when fqdn is not
  * mk_gba_fqdn_ok, MK_E_NOSPACE when cap is short. */
 mk_err mk_gba_naf_id(const char *fqdn, const uint8_t ua_id[MK_GBA_UA_ID_LEN],
-                     uint8_t *out, size_t cap, size_t *len);
+                     uint8_t *out, size_t cap, size_t *len) MK_MUST_USE;
 
 /* What the BSF told about one B-TID (a BIA with Result-Code 2001). */
 typedef struct mk_gba_info {
@@ -69,15 +69,15 @@ void mk_gba_info_wipe(mk_gba_info *g);
  * decoded (doc/profile.md §10). MK_E_VALUE when an element is not closed,
  * empty, too long for MK_URI_MAX or holds another '&' or '<'; MK_E_LIMIT
  * for more than MK_IMPU_MAX. No <uid> at all is 0 IMPUs (MK_OK). */
-mk_err mk_gba_uss_impus(mk_bytes uss, mk_gba_info *g);
+mk_err mk_gba_uss_impus(mk_bytes uss, mk_gba_info *g) MK_MUST_USE;
 /* The USS document the test BSF sends for g's IMPUs (entities escaped). */
 mk_err mk_gba_uss_write(const mk_gba_info *g, char *out, size_t cap,
-                        size_t *len);
+                        size_t *len) MK_MUST_USE;
 
 /* The subscriber the KMS core serves for a B-TID (doc/profile.md §10):
  * PSK id = the B-TID, PSK = Ks_NAF, IMPUs = those of the USS, active, with
  * the policy given (the KMS's policy for GBA subscribers). */
 mk_err mk_gba_subscriber(mk_bytes btid, const mk_gba_info *g,
-                         const mk_policy *policy, mk_subscriber *out);
+                         const mk_policy *policy, mk_subscriber *out) MK_MUST_USE;
 
 #endif

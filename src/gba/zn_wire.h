@@ -59,19 +59,19 @@ typedef struct mk_zn_answer {
 /* Frames: body of n bytes after a 4-byte length. The encoders write the
  * whole frame (length included) into out. */
 mk_err mk_zn_request_encode(const mk_zn_request *r, uint8_t *out, size_t cap,
-                            size_t *len);
-mk_err mk_zn_request_decode(mk_bytes body, mk_zn_request *r);
+                            size_t *len) MK_MUST_USE;
+mk_err mk_zn_request_decode(mk_bytes body, mk_zn_request *r) MK_MUST_USE;
 mk_err mk_zn_answer_encode(const mk_zn_answer *a, uint8_t *out, size_t cap,
-                           size_t *len);
+                           size_t *len) MK_MUST_USE;
 /* The answer to a question of operation op (the asker knows which). */
-mk_err mk_zn_answer_decode(mk_bytes body, uint8_t op, mk_zn_answer *a);
+mk_err mk_zn_answer_decode(mk_bytes body, uint8_t op, mk_zn_answer *a) MK_MUST_USE;
 /* The body length announced by a frame's first 4 bytes; MK_E_LENGTH when
  * it is 0 or over MK_ZN_FRAME_MAX - 4. */
-mk_err mk_zn_frame_len(const uint8_t head[4], size_t *body_len);
+mk_err mk_zn_frame_len(const uint8_t head[4], size_t *body_len) MK_MUST_USE;
 
 /* MK_OK, MK_E_HTTP_AUTH (401), MK_E_POLICY (403), MK_E_HTTP_ZN_TIMEOUT
  * (504), MK_E_UNAVAILABLE (503), each raised with a static reason. */
-mk_err mk_zn_status_err(mk_zn_status s);
+mk_err mk_zn_status_err(mk_zn_status s) MK_MUST_USE;
 const char *mk_zn_status_name(mk_zn_status s);
 
 #endif

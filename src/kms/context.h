@@ -134,7 +134,7 @@ typedef struct mk_kms_req {
 /* Draw n random bytes for this answer: refill the pool with one mk_random
  * call of `total` bytes when it is empty (for test vectors only: one call of
  * the kms_vector.h seam), then hand out slices. */
-mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n);
+mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n) MK_MUST_USE;
 
 /* --- kms.c: stages shared by request and resolve --- */
 /* Responses (REQUEST_RESP, RESOLVE_RESP). begin: the kind-2 message keys k
@@ -146,32 +146,32 @@ mk_err mk_kms_random(mk_kms_req *r, size_t total, uint8_t *out, size_t n);
 mk_err mk_kms_resp_begin(const mk_kms_req *r, uint8_t data_type,
                          const mk_key_set *ak, mk_msg_keys *k,
                          uint8_t *cipher, size_t cipher_cap,
-                         mk_payload *kemac, mk_message *m);
+                         mk_payload *kemac, mk_message *m) MK_MUST_USE;
 mk_err mk_kms_resp_finish(const mk_kms_req *r, mk_message *m,
-                          const mk_msg_keys *k, mk_kms_answer *out);
+                          const mk_msg_keys *k, mk_kms_answer *out) MK_MUST_USE;
 
 /* --- request.c / resolve.c --- */
-mk_err mk_kms_request(mk_kms_req *r, mk_kms_answer *out);
-mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out);
+mk_err mk_kms_request(mk_kms_req *r, mk_kms_answer *out) MK_MUST_USE;
+mk_err mk_kms_resolve(mk_kms_req *r, mk_kms_answer *out) MK_MUST_USE;
 
 /* --- policy_check.c, policy_grant.c, policy_tp.c --- */
 /* Header checks of profile §3 (data type, version, #CS, map type) and the
  * mandatory payloads of each initial message. */
-mk_err mk_policy_check_header(const mk_kms_req *r);
-mk_err mk_policy_check_structure(mk_kms_req *r);
+mk_err mk_policy_check_header(const mk_kms_req *r) MK_MUST_USE;
+mk_err mk_policy_check_structure(mk_kms_req *r) MK_MUST_USE;
 /* The subscriber's PSK is as long as the suite's keys (Error 0). */
-mk_err mk_policy_check_psk(const mk_kms_req *r);
+mk_err mk_policy_check_psk(const mk_kms_req *r) MK_MUST_USE;
 /* Identity_i / Identity_r (profile §4): the claimed IDR, else first IMPU. */
 void mk_policy_identity(mk_kms_req *r);
 /* Profile §3: IDRkms, if present, names this KMS (Error 7). */
-mk_err mk_policy_check_idrkms(const mk_kms_req *r, const mk_chain *c);
+mk_err mk_policy_check_idrkms(const mk_kms_req *r, const mk_chain *c) MK_MUST_USE;
 /* The sender's own IDR (IDRi / IDRr), when present, is a SIP or TEL URI
  * (Error 7, doc/profile.md §9.35). */
-mk_err mk_policy_check_own_id(const mk_kms_req *r);
+mk_err mk_policy_check_own_id(const mk_kms_req *r) MK_MUST_USE;
 /* Requested TP -> granted TP (Errors 14, 15, 7; 403), profile §5. */
-mk_err mk_policy_grant(mk_kms_req *r);
+mk_err mk_policy_grant(mk_kms_req *r) MK_MUST_USE;
 /* Resolve: ticket content and responder policy (403), profile §5. */
-mk_err mk_policy_resolve(mk_kms_req *r);
+mk_err mk_policy_resolve(mk_kms_req *r) MK_MUST_USE;
 /* Length of the ticket RAND / RANDRkms: >= every key, >= 16 (profile §4). */
 size_t mk_policy_rand_len(const mk_key_set *ks);
 /* Between the three files: this KMS's identity (IDRkms); whether id is an
@@ -182,32 +182,32 @@ size_t mk_policy_rand_len(const mk_key_set *ks);
 mk_bytes mk_policy_kms_id(const mk_kms_req *r);
 bool mk_policy_is_impu_of(const mk_subscriber *s, mk_bytes id);
 mk_err mk_policy_check_tp(mk_kms_req *r, const mk_tp *tp, const mk_tr **trs,
-                          const mk_tr **tre, int *i_tmpl, size_t *n_idrr);
-mk_err mk_policy_encode_tp(mk_kms_req *r);
+                          const mk_tr **tre, int *i_tmpl, size_t *n_idrr) MK_MUST_USE;
+mk_err mk_policy_encode_tp(mk_kms_req *r) MK_MUST_USE;
 
 /* --- ticket.c --- */
 /* Seal r->keys (MPK first) into a base ticket with the active TPK and write
  * the TICKET payload (granted TP + Ticket Data + Initiator Data length 0)
  * into buf; *ticket is a payload pointing into buf. */
 mk_err mk_ticket_seal(mk_kms_req *r, uint8_t *buf, size_t cap,
-                      mk_payload *ticket);
+                      mk_payload *ticket) MK_MUST_USE;
 /* Open a presented TICKET (Type 1/1/1 already checked): verify its MAC
  * with the named TPK, decrypt its keys into r->keys (MPK first), decode
  * its TP Data into r->ticket_tp. Error 0 on any failure, 503 when the store
  * is unavailable. */
-mk_err mk_ticket_open(mk_kms_req *r, const mk_payload *ticket);
+mk_err mk_ticket_open(mk_kms_req *r, const mk_payload *ticket) MK_MUST_USE;
 
 /* --- replay.c --- */
 /* T type and skew window (Error 1), then the replay-cache entry of the
  * message (profile §7); the entry is written, and a replay detected, when
  * the answer is committed (mk_record_commit). */
-mk_err mk_replay_check(mk_kms_req *r);
+mk_err mk_replay_check(mk_kms_req *r) MK_MUST_USE;
 /* Raise Error 1 for a message whose copy was answered first. */
-mk_err mk_replay_refused(const mk_kms_req *r);
+mk_err mk_replay_refused(const mk_kms_req *r) MK_MUST_USE;
 
 /* --- error_msg.c --- */
 /* Build the Error message for failure e into out (profile §3). */
-mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out);
+mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out) MK_MUST_USE;
 
 /* --- record.c --- */
 /* Unauthenticated (V did not verify, or was never reached): commit no
@@ -218,12 +218,12 @@ mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out);
  * in the window, whatever the outcome, §9.36): one transaction. MK_E_MIKEY_TS when
  * the entry was taken first (nothing written); then mk_record_clear and
  * commit the refusal. */
-mk_err mk_record_commit(mk_kms_req *r, mk_err e);
+mk_err mk_record_commit(mk_kms_req *r, mk_err e) MK_MUST_USE;
 /* Forget what the record and the replay entry held, for a new outcome. */
 void mk_record_clear(mk_kms_req *r);
 /* Append a responder to the record's JSON array of responders
  * (MK_E_INTERNAL past MK_RECORD_RESPONDERS or MK_URI_MAX - 1 bytes). */
-mk_err mk_record_add_responder(mk_kms_req *r, mk_bytes id);
+mk_err mk_record_add_responder(mk_kms_req *r, mk_bytes id) MK_MUST_USE;
 /* Append the SPI of every session key to the record. */
 void mk_record_spis(mk_kms_req *r, const mk_key_set *ks, size_t first);
 void mk_record_set_str(char *dst, size_t cap, mk_bytes src);

@@ -74,11 +74,12 @@ void mk_kms_free(mk_kms *kms);
 /* Replace the configuration of a core between two requests (kmsd's reload
  * on SIGHUP); the next mk_kms_handle uses it. MK_E_CONFIG (core unchanged)
  * for a configuration mk_kms_new would refuse. */
-mk_err mk_kms_set_config(mk_kms *kms, const mk_kms_config *cfg);
+mk_err mk_kms_set_config(mk_kms *kms, const mk_kms_config *cfg) MK_MUST_USE;
 
 /* Handle one request: `msg` is the decoded (not base64) MIKEY message of the
  * HTTP body, `now_ntp` the current time as a 64-bit NTP-UTC value. Always
- * fills `out`; returns out->err. */
+ * fills `out`; returns out->err (so not MK_MUST_USE: the answer is what a
+ * caller reads). */
 mk_err mk_kms_handle(mk_kms *kms, mk_service service, mk_bytes msg,
                      uint64_t now_ntp, mk_kms_answer *out);
 

@@ -33,7 +33,7 @@ extern const mk_suite mk_suite_256;
 /* The suite of a received message from its HDR PRF func and V auth alg:
  * MK_E_MIKEY_PRF if the PRF is unknown, MK_E_MIKEY_MAC if the auth alg is
  * unknown or the two belong to different suites (RFC 6043 §12.1). */
-mk_err mk_suite_of(int prf_func, int mac_alg, const mk_suite **out);
+mk_err mk_suite_of(int prf_func, int mac_alg, const mk_suite **out) MK_MUST_USE;
 
 /* --- the keys of one KEMAC --- */
 #define MK_KEYSET_MAX 10 /* MPKi, MPKr and up to 8 keys (profile §4) */
@@ -62,7 +62,7 @@ void mk_key_set_wipe(mk_key_set *s);
  * plaintext is wiped before return. */
 mk_err mk_kemac_seal(const mk_key_set *ks, const mk_msg_keys *k,
                      uint32_t csb_id, uint64_t t64, uint8_t *cipher,
-                     size_t cap, mk_payload *out);
+                     size_t cap, mk_payload *out) MK_MUST_USE;
 
 /* Decrypt a KEMAC and read its Key data chain into out (copied; the
  * plaintext is wiped). A plaintext that is not a valid Key data chain means
@@ -71,7 +71,7 @@ mk_err mk_kemac_seal(const mk_key_set *ks, const mk_msg_keys *k,
  * never carry one): MK_E_MIKEY_MAC. A key with KV Interval: MK_E_VALUE;
  * more than MK_KEYSET_MAX keys: MK_E_LIMIT. On any error out is wiped. */
 mk_err mk_kemac_open(const mk_kemac *kemac, const mk_msg_keys *k,
-                     uint32_t csb_id, uint64_t t64, mk_key_set *out);
+                     uint32_t csb_id, uint64_t t64, mk_key_set *out) MK_MUST_USE;
 
 /* --- V (RFC 3830 §6.9, RFC 6043 §5.5 Table 5.2) --- */
 
@@ -81,7 +81,7 @@ mk_err mk_kemac_open(const mk_kemac *kemac, const mk_msg_keys *k,
  * without the MAC field, followed by extra[0..nextra) (at most 7), and
  * write it into the MAC field. */
 mk_err mk_v_encode_signed(const mk_message *m, mk_bytes auth_key,
-                          const mk_bytes *extra, size_t nextra, mk_buf *out);
+                          const mk_bytes *extra, size_t nextra, mk_buf *out) MK_MUST_USE;
 
 /* Verify the V (last payload) of a decoded message: MAC over
  * mk_message_signed_part(m) || extra, constant-time compare.
@@ -89,7 +89,7 @@ mk_err mk_v_encode_signed(const mk_message *m, mk_bytes auth_key,
  * auth alg is NULL or unknown (a NULL V would "verify" anything). At most
  * 7 extra parts (MK_E_ARG). */
 mk_err mk_v_verify(const mk_message *m, mk_bytes auth_key,
-                   const mk_bytes *extra, size_t nextra);
+                   const mk_bytes *extra, size_t nextra) MK_MUST_USE;
 
 /* The 64-bit value of a T payload as used in the AES-CM IV (mikey.md §4.4;
  * 32-bit types zero-padded). */

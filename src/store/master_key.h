@@ -20,11 +20,11 @@
  * than the effective one, its mode gives group/others any access, or
  * its content is not exactly 64 hex digits (optionally followed by one
  * newline). mk_err_last()->what says which. out is wiped on failure. */
-mk_err mk_master_key_load(const char *path, mk_key *out);
+mk_err mk_master_key_load(const char *path, mk_key *out) MK_MUST_USE;
 
 /* Draw a new key (mk_random) and write it to a NEW file created with mode
  * 0600 (O_EXCL: MK_E_EXISTS if the path exists; it is never overwritten).
  * The file is fsync'ed. out receives the key. */
-mk_err mk_master_key_create(const char *path, mk_key *out);
+mk_err mk_master_key_create(const char *path, mk_key *out) MK_MUST_USE;
 
 #endif

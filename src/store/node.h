@@ -92,7 +92,7 @@ typedef struct mk_node_config {
 
 void mk_node_config_defaults(mk_node_config *c);
 /* The node file of a store: STORE_PATH "-node". MK_E_CONFIG if too long. */
-mk_err mk_node_default_path(const char *store_path, char *out, size_t cap);
+mk_err mk_node_default_path(const char *store_path, char *out, size_t cap) MK_MUST_USE;
 
 typedef struct mk_node mk_node;
 
@@ -115,7 +115,7 @@ typedef enum mk_node_create {
  * with all three sizes 0 adopts: the handle already open, or the map size
  * the file records (a new file gets the defaults). */
 mk_err mk_node_open(const mk_node_config *cfg, mk_node_create create,
-                    mk_node **out);
+                    mk_node **out) MK_MUST_USE;
 /* One more reference to an open node (closed by one more mk_node_close). */
 mk_node *mk_node_ref(mk_node *n);
 void mk_node_close(mk_node *n); /* NULL is fine; the last close closes */
@@ -153,7 +153,7 @@ typedef struct mk_node_gen_seen {
  * the same time in one process share one transaction, each answer in a
  * nested one of its own (all-or-nothing per answer as above). */
 mk_err mk_node_answer_commit(mk_node *n, const mk_node_answer *a,
-                             mk_node_gen_seen *seen);
+                             mk_node_gen_seen *seen) MK_MUST_USE;
 
 /* --- the generation of the store's operator rows --- */
 
@@ -164,7 +164,7 @@ mk_err mk_node_answer_commit(mk_node *n, const mk_node_answer *a,
  * lower = true by mk_node_maintain when it reads, twice in a row, a
  * generation lower than the node's (the store file was restored from a
  * backup): then it is set. */
-mk_err mk_node_publish_gen(mk_node *n, int64_t gen, bool lower);
+mk_err mk_node_publish_gen(mk_node *n, int64_t gen, bool lower) MK_MUST_USE;
 
 /* --- maintenance, status --- */
 
@@ -185,7 +185,7 @@ typedef struct mk_node_status {
     uint8_t node_id[16];
     bool durable;
 } mk_node_status;
-mk_err mk_node_status_get(mk_node *n, mk_node_status *out);
+mk_err mk_node_status_get(mk_node *n, mk_node_status *out) MK_MUST_USE;
 
 /* Unmap the pages of the node file this process has read (they stay in
  * the page cache, shared by every process): without it each process's
@@ -197,7 +197,7 @@ void mk_node_release_pages(mk_node *n);
  * batches of short transactions; *deleted may be NULL. Also raises the
  * mark to now_unix. */
 mk_err mk_node_replay_prune(mk_node *n, uint64_t now_unix,
-                            uint64_t *deleted);
+                            uint64_t *deleted) MK_MUST_USE;
 
 /* --- one waiter for a locked store (store.h, shared waits) ---
  * A word of the node's shared counters file holds until when (monotonic
@@ -226,16 +226,16 @@ typedef enum mk_node_table {
  * when the table is full. */
 mk_err mk_node_kv_put(mk_node *n, mk_node_table t, mk_bytes key,
                       mk_bytes val, uint64_t expires_unix, uint64_t now_unix,
-                      bool only_new);
+                      bool only_new) MK_MUST_USE;
 /* Get a live entry: *len bytes copied into val (cap); MK_E_NOT_FOUND. */
 mk_err mk_node_kv_get(mk_node *n, mk_node_table t, mk_bytes key,
                       uint64_t now_unix, uint8_t *val, size_t cap,
-                      size_t *len, uint64_t *expires_unix);
+                      size_t *len, uint64_t *expires_unix) MK_MUST_USE;
 /* Get and delete in one transaction (single-use values): MK_E_NOT_FOUND
  * when absent or dead, so of two takers exactly one succeeds. */
 mk_err mk_node_kv_take(mk_node *n, mk_node_table t, mk_bytes key,
                        uint64_t now_unix, uint8_t *val, size_t cap,
-                       size_t *len);
+                       size_t *len) MK_MUST_USE;
 /* Read-modify-write in one write transaction: fn gets the live value
  * (found false: none) and writes the new one into out (*out_len, at most
  * MK_NODE_KV_VAL_MAX; 0 with *expires 0 deletes it). fn's error aborts
@@ -244,13 +244,13 @@ typedef mk_err (*mk_node_kv_fn)(void *arg, bool found, mk_bytes cur,
                                 uint64_t cur_expires, uint8_t *out,
                                 size_t *out_len, uint64_t *expires);
 mk_err mk_node_kv_update(mk_node *n, mk_node_table t, mk_bytes key,
-                         uint64_t now_unix, mk_node_kv_fn fn, void *arg);
-mk_err mk_node_kv_delete(mk_node *n, mk_node_table t, mk_bytes key);
+                         uint64_t now_unix, mk_node_kv_fn fn, void *arg) MK_MUST_USE;
+mk_err mk_node_kv_delete(mk_node *n, mk_node_table t, mk_bytes key) MK_MUST_USE;
 /* Delete dead entries: at most `budget` entries looked at per table, from
  * where the previous sweep of this process stopped. One thread at a time
  * (the maintenance thread). */
 mk_err mk_node_kv_sweep(mk_node *n, uint64_t now_unix, size_t budget,
-                        size_t *deleted);
+                        size_t *deleted) MK_MUST_USE;
 
 /* --- tickets resolved (node_ticket.c, doc/profile.md §9.37) --- */
 
@@ -264,7 +264,7 @@ mk_err mk_node_kv_sweep(mk_node *n, uint64_t now_unix, size_t budget,
  * one passes, whichever processes they reach. */
 mk_err mk_node_ticket_resolve(mk_node *n, const uint8_t id[32],
                               mk_bytes responder, uint64_t now_unix,
-                              uint64_t expires_unix, uint32_t grace_seconds);
+                              uint64_t expires_unix, uint32_t grace_seconds) MK_MUST_USE;
 
 /* Rate limits (node_rate.c, doc/profile.md §12.2): take one token from
  * the bucket `name` (any bytes: a client address, a PSK identity) that
@@ -276,7 +276,7 @@ mk_err mk_node_ticket_resolve(mk_node *n, const uint8_t id[32],
  * it is full again). */
 mk_err mk_node_rate_take(mk_node *n, mk_bytes name, uint32_t rate_milli,
                          uint32_t burst, uint64_t now_ms,
-                         uint32_t *retry_after_s);
+                         uint32_t *retry_after_s) MK_MUST_USE;
 
 /* --- shared counters (node_stats.c) ---
  * MK_NODE_STATS_SLOTS counters of 64 bits, zero in a new file, shared by

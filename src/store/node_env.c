@@ -155,7 +155,8 @@ uint64_t mk_node_get_u64(const uint8_t *p)
     mk_cursor c;
     uint64_t v = 0;
     mk_cur_init(&c, MK_BYTES(p, 8));
-    (void)mk_cur_u64(&c, &v); /* 8 bytes always there */
+    if (mk_cur_u64(&c, &v) != MK_OK) /* 8 bytes always there */
+        return 0;
     return v;
 }
 
@@ -547,7 +548,7 @@ fail:
     {
         mk_err_detail keep = *mk_err_last();
         node_free(n);
-        mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
+        (void)mk_err_restore(&keep);
     }
     return rc;
 }

@@ -30,13 +30,13 @@
  * after now). master: the 32-byte master key. MK_E_UNAVAILABLE when the
  * table is full or cannot be written. */
 mk_err mk_node_gba_put(mk_node *n, mk_bytes master, mk_bytes naf_id,
-                       mk_bytes btid, const mk_gba_info *g, uint64_t now_unix);
+                       mk_bytes btid, const mk_gba_info *g, uint64_t now_unix) MK_MUST_USE;
 /* The live entry of btid for naf_id: MK_OK and *out filled, or
  * MK_E_NOT_FOUND (none, expired, another NAF_Id, damaged); MK_E_UNAVAILABLE
  * when the node cannot be read. */
 mk_err mk_node_gba_get(mk_node *n, mk_bytes master, mk_bytes naf_id,
-                       mk_bytes btid, uint64_t now_unix, mk_gba_info *out);
+                       mk_bytes btid, uint64_t now_unix, mk_gba_info *out) MK_MUST_USE;
 /* Forget btid's entry (every piece). */
-mk_err mk_node_gba_delete(mk_node *n, mk_bytes btid);
+mk_err mk_node_gba_delete(mk_node *n, mk_bytes btid) MK_MUST_USE;
 
 #endif

@@ -71,20 +71,20 @@ struct mk_node {
 /* Map an LMDB result (not MDB_SUCCESS) to mk_err and raise it with what:
  * MDB_MAP_FULL, I/O, MDB_PANIC, MDB_CORRUPTED... -> MK_E_UNAVAILABLE;
  * MDB_INVALID / MDB_VERSION_MISMATCH -> MK_E_CONFIG. */
-mk_err mk_node_err(int rc, const char *what);
+mk_err mk_node_err(int rc, const char *what) MK_MUST_USE;
 
 /* Allocate the first `bytes` of a file that is written through a map, so
  * that a full disk is an error now, not a SIGBUS later:
  * MK_E_UNAVAILABLE "disk full (node state)". */
-mk_err mk_node_reserve_file(int fd, uint64_t bytes);
+mk_err mk_node_reserve_file(int fd, uint64_t bytes) MK_MUST_USE;
 /* Begin a transaction (write unless rdonly; a write first reserves the
  * disk blocks its pages may need). */
-mk_err mk_node_txn(mk_node *n, bool rdonly, MDB_txn **out);
+mk_err mk_node_txn(mk_node *n, bool rdonly, MDB_txn **out) MK_MUST_USE;
 /* Commit, mapping the error; the transaction is gone either way. */
-mk_err mk_node_commit(MDB_txn *txn, const char *what);
+mk_err mk_node_commit(MDB_txn *txn, const char *what) MK_MUST_USE;
 /* After a commit that the answer waits for: the shared msync of a
  * durable node (no-op otherwise). */
-mk_err mk_node_sync_after_commit(mk_node *n);
+mk_err mk_node_sync_after_commit(mk_node *n) MK_MUST_USE;
 
 /* Big-endian integers of the layout. */
 void mk_node_put_u64(uint8_t *p, uint64_t v);
@@ -93,7 +93,7 @@ uint64_t mk_node_get_u64(const uint8_t *p);
 bool mk_node_meta_u64(MDB_txn *txn, mk_node *n, const char *key,
                       uint64_t *out);
 mk_err mk_node_meta_put_u64(MDB_txn *txn, mk_node *n, const char *key,
-                            uint64_t v);
+                            uint64_t v) MK_MUST_USE;
 
 /* A file of the node that root has just opened or created gets the owner
  * of the directory it is in (node_env.c): kmsctl run as root must not leave
@@ -106,10 +106,10 @@ void mk_node_own(const char *node_path, int fd);
  * previous boot is renamed to `aside` (and *create becomes
  * MK_NODE_CREATE_RECOVER); PATH-boot is brought up to date. */
 mk_err mk_node_boot_check(const mk_node_config *cfg, mk_node_create *create,
-                          char *aside, size_t cap);
+                          char *aside, size_t cap) MK_MUST_USE;
 
 /* Map PATH-stats (node_stats.c); unmap it. */
-mk_err mk_node_stats_open(mk_node *n);
+mk_err mk_node_stats_open(mk_node *n) MK_MUST_USE;
 void mk_node_stats_close(mk_node *n);
 
 /* --- the journal, for the drain (node_journal.c) --- */
@@ -117,8 +117,8 @@ void mk_node_stats_close(mk_node *n);
 /* Encoded size bound of one record. */
 #define MK_NODE_RECORD_MAX 4096
 mk_err mk_node_record_encode(const mk_record *r, uint8_t *out, size_t cap,
-                             size_t *len);
-mk_err mk_node_record_decode(mk_bytes in, mk_record *r);
+                             size_t *len) MK_MUST_USE;
+mk_err mk_node_record_decode(mk_bytes in, mk_record *r) MK_MUST_USE;
 
 /* Call cb for each journal record with seq > after, in order, at most max;
  * *last = the last seq given (after, if none). One read transaction. A
@@ -127,9 +127,9 @@ typedef mk_err (*mk_node_journal_cb)(void *arg, uint64_t seq,
                                      const mk_record *r);
 mk_err mk_node_journal_read(mk_node *n, uint64_t after, size_t max,
                             mk_node_journal_cb cb, void *arg,
-                            uint64_t *last);
+                            uint64_t *last) MK_MUST_USE;
 /* Delete the journal records with seq <= upto. */
-mk_err mk_node_journal_trim(mk_node *n, uint64_t upto);
+mk_err mk_node_journal_trim(mk_node *n, uint64_t upto) MK_MUST_USE;
 /* The drain election: flock(2) on PATH-drain. wait_ms 0: try once. */
 bool mk_node_drain_lock(mk_node *n, uint32_t wait_ms);
 void mk_node_drain_unlock(mk_node *n);

@@ -1705,8 +1705,11 @@ static mk_err import_list(mk_pgstore *p, mk_sqlstore *s, const char *sel,
     sqlite3_stmt *st = NULL;
     mk_err rc = MK_OK;
     MK_GUARD(sq_prepare(s, sel, &st));
-    sqlite3_bind_int64(st, 1, rowid);
-    int step;
+    if ((rc = mk_store_bind_i64(s, st, 1, rowid)) != MK_OK) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    int step = SQLITE_DONE;
     while (rc == MK_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         pgp a = {0};
         p_bytes(&a, psk_id);

@@ -81,7 +81,7 @@ typedef struct mk_pgstore_opts {
 /* Connect and check. MK_E_UNAVAILABLE when the server cannot be reached
  * (try again later); MK_E_CONFIG, MK_E_UNWRAP as above. */
 mk_err mk_pgstore_open(const char *uri, mk_bytes master_key,
-                       const mk_pgstore_opts *o, mk_pgstore **out);
+                       const mk_pgstore_opts *o, mk_pgstore **out) MK_MUST_USE;
 void mk_pgstore_close(mk_pgstore *p); /* NULL is fine */
 /* The server's message of the last failure on this connection, or of the
  * last failed open on this thread (p NULL); "" if none. */
@@ -93,7 +93,7 @@ mk_kms_store mk_pgstore_interface(mk_pgstore *p);
  * prune): raise the mark to now_unix and delete the replay entries and
  * resolved-ticket notes dead at it, in one transaction. */
 mk_err mk_pgstore_replay_prune(mk_pgstore *p, uint64_t now_unix,
-                               uint64_t *deleted);
+                               uint64_t *deleted) MK_MUST_USE;
 
 typedef struct mk_pgstore_status {
     int schema_version;
@@ -103,36 +103,36 @@ typedef struct mk_pgstore_status {
     uint64_t records;
     bool synchronous_commit;
 } mk_pgstore_status;
-mk_err mk_pgstore_status_get(mk_pgstore *p, mk_pgstore_status *out);
+mk_err mk_pgstore_status_get(mk_pgstore *p, mk_pgstore_status *out) MK_MUST_USE;
 
 void mk_pgstore_cache_stats(const mk_pgstore *p,
                             mk_sqlstore_cache_counts *out);
 
 /* --- administration: as the mk_sqlstore_* functions of store.h --- */
-mk_err mk_pgstore_subscriber_add(mk_pgstore *p, const mk_subscriber *sub);
+mk_err mk_pgstore_subscriber_add(mk_pgstore *p, const mk_subscriber *sub) MK_MUST_USE;
 mk_err mk_pgstore_subscriber_get(mk_pgstore *p, mk_bytes psk_id,
-                                 mk_subscriber *out);
+                                 mk_subscriber *out) MK_MUST_USE;
 mk_err mk_pgstore_subscriber_set_active(mk_pgstore *p, mk_bytes psk_id,
-                                        bool active);
-mk_err mk_pgstore_subscriber_remove(mk_pgstore *p, mk_bytes psk_id);
+                                        bool active) MK_MUST_USE;
+mk_err mk_pgstore_subscriber_remove(mk_pgstore *p, mk_bytes psk_id) MK_MUST_USE;
 mk_err mk_pgstore_subscriber_list(mk_pgstore *p, mk_sqlstore_subscriber_cb cb,
-                                  void *arg);
+                                  void *arg) MK_MUST_USE;
 mk_err mk_pgstore_impu_owners(mk_pgstore *p, const char *impu,
-                              size_t *count);
+                              size_t *count) MK_MUST_USE;
 mk_err mk_pgstore_ticket_key_rotate(mk_pgstore *p, uint64_t now_unix,
-                                    mk_ticket_key_info *created);
+                                    mk_ticket_key_info *created) MK_MUST_USE;
 /* The wrapped bytes are overwritten with an empty value and the table is
  * vacuumed; PostgreSQL keeps no secure_delete, so the old tuple's bytes
  * (wrapped under the master key) may stay in free page space and in the
  * WAL until overwritten (doc/profile.md §13.4). */
-mk_err mk_pgstore_ticket_key_retire(mk_pgstore *p, mk_bytes id);
+mk_err mk_pgstore_ticket_key_retire(mk_pgstore *p, mk_bytes id) MK_MUST_USE;
 mk_err mk_pgstore_ticket_key_list(mk_pgstore *p,
-                                  mk_sqlstore_ticket_key_cb cb, void *arg);
+                                  mk_sqlstore_ticket_key_cb cb, void *arg) MK_MUST_USE;
 mk_err mk_pgstore_records(mk_pgstore *p, uint64_t since_unix,
                           const char *subscriber, mk_sqlstore_record_cb cb,
-                          void *arg);
+                          void *arg) MK_MUST_USE;
 mk_err mk_pgstore_records_prune(mk_pgstore *p, uint64_t before_unix,
-                                size_t max, size_t *deleted);
+                                size_t max, size_t *deleted) MK_MUST_USE;
 
 /* kmsctl migrate-store: copy the subscribers (wrapped PSKs as they are),
  * ticket keys (wrapped as they are) and records of the SQLite store s
@@ -145,6 +145,6 @@ typedef struct mk_pgstore_import_counts {
     size_t subscribers, ticket_keys, records;
 } mk_pgstore_import_counts;
 mk_err mk_pgstore_import_sqlite(mk_pgstore *p, mk_sqlstore *s,
-                                mk_pgstore_import_counts *n);
+                                mk_pgstore_import_counts *n) MK_MUST_USE;
 
 #endif

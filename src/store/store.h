@@ -97,14 +97,14 @@ typedef struct mk_sqlstore mk_sqlstore;
  * check value if there is none. master_key is MK_MASTER_KEY_LEN bytes
  * (copied, wiped at close). */
 mk_err mk_sqlstore_open(const char *path, mk_bytes master_key,
-                        uint32_t busy_timeout_ms, mk_sqlstore **out);
+                        uint32_t busy_timeout_ms, mk_sqlstore **out) MK_MUST_USE;
 /* Open an existing store (servers and every kmsctl command except init):
  * a missing or empty file, another schema version, a missing check value
  * or a file that is not a database is MK_E_CONFIG, so that a mistyped
  * path or a truncated store is an error instead of a new empty store.
  * Writes nothing while opening. */
 mk_err mk_sqlstore_open_existing(const char *path, mk_bytes master_key,
-                                 uint32_t busy_timeout_ms, mk_sqlstore **out);
+                                 uint32_t busy_timeout_ms, mk_sqlstore **out) MK_MUST_USE;
 typedef struct mk_sqlstore_opts {
     uint32_t busy_timeout_ms;
     /* SQLITE_OPEN_READONLY: a check (kmsd --check-config) that writes
@@ -121,7 +121,7 @@ typedef struct mk_sqlstore_opts {
 } mk_sqlstore_opts;
 /* mk_sqlstore_open_existing with options. */
 mk_err mk_sqlstore_open_with(const char *path, mk_bytes master_key,
-                             const mk_sqlstore_opts *o, mk_sqlstore **out);
+                             const mk_sqlstore_opts *o, mk_sqlstore **out) MK_MUST_USE;
 /* SQLite's message of the last open that failed on this thread ("" if
  * none): why a file is not a store. */
 const char *mk_sqlstore_open_errmsg(void);
@@ -129,19 +129,19 @@ void mk_sqlstore_close(mk_sqlstore *s); /* NULL is fine */
 
 /* MK_OK while the store's path names the file s opened; MK_E_UNAVAILABLE
  * once it was removed, renamed away or replaced (profile §9.43). */
-mk_err mk_sqlstore_same_file(mk_sqlstore *s);
+mk_err mk_sqlstore_same_file(mk_sqlstore *s) MK_MUST_USE;
 /* After mk_sqlstore_same_file failed, before closing s: copy what the
  * WAL holds for s's file into it and empty the WAL, so that whoever opens
  * the file that now has the path does not read s's pages from a WAL of
  * the same name. MK_E_UNAVAILABLE when readers kept it from finishing. */
-mk_err mk_sqlstore_hand_over(mk_sqlstore *s);
+mk_err mk_sqlstore_hand_over(mk_sqlstore *s) MK_MUST_USE;
 /* SQLite's quick_check of the whole store, interrupted after budget_ms
  * (0: no limit); if interrupted, the tables an answer reads (subscribers,
  * IMPUs, patterns, ticket keys, meta) are checked whole and *complete is
  * false. Damage is MK_E_CONFIG with SQLite's report in
  * mk_sqlstore_errmsg (profile §9.44). */
 mk_err mk_sqlstore_quick_check(mk_sqlstore *s, uint32_t budget_ms,
-                               bool *complete);
+                               bool *complete) MK_MUST_USE;
 
 /* The mk_kms_store function table over this connection (ctx = s). Its
  * answer_commit goes to the connection's node (below). */
@@ -155,7 +155,7 @@ mk_kms_store mk_sqlstore_interface(mk_sqlstore *s);
  * created; if the store has answered before (it holds records), with the
  * restart rule of node.h, since the entries of a lost file may be gone. */
 mk_err mk_sqlstore_node_open(mk_sqlstore *s, const mk_node_config *cfg,
-                             mk_node **out);
+                             mk_node **out) MK_MUST_USE;
 /* Commit s's answers to n (a reference is taken; NULL detaches). Without
  * a node, the first answer_commit opens the default one as above. */
 void mk_sqlstore_attach_node(mk_sqlstore *s, mk_node *n);
@@ -165,7 +165,7 @@ void mk_sqlstore_attach_node(mk_sqlstore *s, mk_node *n);
  * drains at a time: wait_ms 0 returns MK_OK with *moved 0 at once if
  * another is at it; otherwise wait up to wait_ms (MK_E_UNAVAILABLE). */
 mk_err mk_sqlstore_drain(mk_sqlstore *s, mk_node *n, uint32_t wait_ms,
-                         size_t max, size_t *moved);
+                         size_t max, size_t *moved) MK_MUST_USE;
 
 /* One round of the node's upkeep (kmsd's maintenance thread, a few times
  * a second; kmsctl): drain what is there, publish the store's generation
@@ -179,7 +179,7 @@ typedef struct mk_sqlstore_upkeep {
     size_t swept;    /* kv entries deleted */
 } mk_sqlstore_upkeep;
 mk_err mk_sqlstore_maintain(mk_sqlstore *s, mk_node *n, uint64_t now_unix,
-                            mk_sqlstore_upkeep *u);
+                            mk_sqlstore_upkeep *u) MK_MUST_USE;
 
 /* What the cache of looked-up rows did on this connection (for tests and
  * benchmarks). */
@@ -197,12 +197,12 @@ void mk_sqlstore_cache_stats(const mk_sqlstore *s,
  * A connection that only appends (the drain: records land at the right
  * edge of their B-tree) needs a few dozen pages; a small cache keeps it
  * from holding every page it ever wrote. */
-mk_err mk_sqlstore_set_page_cache(mk_sqlstore *s, unsigned kib);
+mk_err mk_sqlstore_set_page_cache(mk_sqlstore *s, unsigned kib) MK_MUST_USE;
 
 /* synchronous=FULL (true) or NORMAL (false, the default): FULL for the
  * drain of a durable node, so that records the journal forgets are on
  * disk in the store. */
-mk_err mk_sqlstore_set_durable(mk_sqlstore *s, bool full);
+mk_err mk_sqlstore_set_durable(mk_sqlstore *s, bool full) MK_MUST_USE;
 /* Has SQLite found the file damaged (a page it could not read as one)
  * on this connection, by any operation since it was opened? */
 bool mk_sqlstore_damaged(const mk_sqlstore *s);
@@ -219,26 +219,26 @@ bool mk_sqlstore_impu_ok(const char *uri);
  * 1..MK_IMPU_MAX distinct IMPUs (mk_sqlstore_impu_ok), up to MK_PATTERN_MAX
  * non-empty responder patterns. MK_E_EXISTS if the psk_id is taken,
  * MK_E_VALUE if a field is refused. */
-mk_err mk_sqlstore_subscriber_add(mk_sqlstore *s, const mk_subscriber *sub);
+mk_err mk_sqlstore_subscriber_add(mk_sqlstore *s, const mk_subscriber *sub) MK_MUST_USE;
 /* The subscriber with its PSK unwrapped (same as the interface lookup). */
 mk_err mk_sqlstore_subscriber_get(mk_sqlstore *s, mk_bytes psk_id,
-                                  mk_subscriber *out);
+                                  mk_subscriber *out) MK_MUST_USE;
 mk_err mk_sqlstore_subscriber_set_active(mk_sqlstore *s, mk_bytes psk_id,
-                                         bool active);
-mk_err mk_sqlstore_subscriber_remove(mk_sqlstore *s, mk_bytes psk_id);
+                                         bool active) MK_MUST_USE;
+mk_err mk_sqlstore_subscriber_remove(mk_sqlstore *s, mk_bytes psk_id) MK_MUST_USE;
 /* Every subscriber in psk_id order, WITHOUT its PSK (psk.n == 0; the PSK
  * length is given as psk_len). A callback error stops the walk and is
  * returned. */
 typedef mk_err (*mk_sqlstore_subscriber_cb)(void *arg, const mk_subscriber *s,
                                             size_t psk_len);
 mk_err mk_sqlstore_subscriber_list(mk_sqlstore *s, mk_sqlstore_subscriber_cb cb,
-                                   void *arg);
+                                   void *arg) MK_MUST_USE;
 /* How many subscribers own this IMPU (a lookup by IMPU needs exactly 1).
  * IMPUs are compared byte for byte, here and in the interface lookup: no
  * SIP URI equivalence (RFC 3261 §19.1.4) is applied, so provision them in
  * the form the UEs send. */
 mk_err mk_sqlstore_impu_owners(mk_sqlstore *s, const char *impu,
-                               size_t *count);
+                               size_t *count) MK_MUST_USE;
 
 /* --- ticket keys (profile §6) --- */
 
@@ -253,18 +253,18 @@ typedef struct mk_ticket_key_info {
 /* Draw a new 32-byte TPK (mk_random) that becomes the active key; the
  * previously active key becomes resolve-only. One transaction. */
 mk_err mk_sqlstore_ticket_key_rotate(mk_sqlstore *s, uint64_t now_unix,
-                                     mk_ticket_key_info *created);
+                                     mk_ticket_key_info *created) MK_MUST_USE;
 /* Make a resolve-only key retired and erase its wrapped bytes, then empty
  * the WAL so that no page image of them is left (doc/profile.md §9.38).
  * MK_E_NOT_FOUND if no such key, MK_E_VALUE if it is the active key
  * (rotate first); retiring a retired key is MK_OK (and empties the WAL
  * again). MK_E_UNAVAILABLE, with the key retired, when a reader kept the
  * WAL from being emptied within the busy timeout: call again. */
-mk_err mk_sqlstore_ticket_key_retire(mk_sqlstore *s, mk_bytes id);
+mk_err mk_sqlstore_ticket_key_retire(mk_sqlstore *s, mk_bytes id) MK_MUST_USE;
 typedef mk_err (*mk_sqlstore_ticket_key_cb)(void *arg,
                                             const mk_ticket_key_info *k);
 mk_err mk_sqlstore_ticket_key_list(mk_sqlstore *s,
-                                   mk_sqlstore_ticket_key_cb cb, void *arg);
+                                   mk_sqlstore_ticket_key_cb cb, void *arg) MK_MUST_USE;
 
 /* --- records (profile §8) --- */
 
@@ -274,13 +274,13 @@ mk_err mk_sqlstore_ticket_key_list(mk_sqlstore *s,
 typedef mk_err (*mk_sqlstore_record_cb)(void *arg, const mk_record *r);
 mk_err mk_sqlstore_records(mk_sqlstore *s, uint64_t since_unix,
                            const char *subscriber, mk_sqlstore_record_cb cb,
-                           void *arg);
+                           void *arg) MK_MUST_USE;
 /* Retention (doc/profile.md §9.39): delete the records with time_unix <
  * before_unix, the oldest first, at most max of them in one transaction
  * (the write lock is held for one batch only: answers never wait for it,
  * the drain does); *deleted says how many. Call again while *deleted ==
  * max. The deleted rows are zeroed in their pages (secure_delete). */
 mk_err mk_sqlstore_records_prune(mk_sqlstore *s, uint64_t before_unix,
-                                 size_t max, size_t *deleted);
+                                 size_t max, size_t *deleted) MK_MUST_USE;
 
 #endif

@@ -240,12 +240,9 @@ mk_err mk_store_end(mk_sqlstore *s, mk_err rc)
     wait_done(s);
     if (rc == MK_OK)
         rc = mk_store_exec_id(s, ST_COMMIT, "cannot commit to the store");
-    if (rc != MK_OK && !sqlite3_get_autocommit(s->db)) {
-        /* keep the first error's detail; the rollback only cleans up */
-        mk_err_detail keep = *mk_err_last();
-        (void)mk_store_exec_id(s, ST_ROLLBACK, "rollback");
-        mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
-    }
+    /* the rollback only cleans up: the first error and its detail stay */
+    if (rc != MK_OK && !sqlite3_get_autocommit(s->db))
+        MK_KEEP_FIRST(rc, mk_store_exec_id(s, ST_ROLLBACK, "rollback"));
     return rc;
 }
 
@@ -271,6 +268,12 @@ mk_err mk_store_bind_u64(mk_sqlstore *s, sqlite3_stmt *st, int i, uint64_t v)
 {
     if (v > (uint64_t)INT64_MAX)
         MK_FAIL(MK_E_ARG, "integer too large for the store");
+    int rc = sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+    return rc == SQLITE_OK ? MK_OK : mk_store_db_err(s, rc, "bind");
+}
+
+mk_err mk_store_bind_i64(mk_sqlstore *s, sqlite3_stmt *st, int i, int64_t v)
+{
     int rc = sqlite3_bind_int64(st, i, (sqlite3_int64)v);
     return rc == SQLITE_OK ? MK_OK : mk_store_db_err(s, rc, "bind");
 }
@@ -597,7 +600,7 @@ fail:
         wait_done(s);
         snprintf(open_errmsg, sizeof open_errmsg, "%s", s->errmsg);
         mk_sqlstore_close(s);
-        mk_err_raise(keep.code, keep.payload, keep.offset, keep.what);
+        (void)mk_err_restore(&keep);
     }
     return rc;
 }

@@ -143,40 +143,43 @@ struct mk_sqlstore {
  * CORRUPT / NOTADB -> MK_E_CONFIG while opening or checking, else
  * MK_E_UNAVAILABLE; CONSTRAINT -> MK_E_EXISTS; anything else ->
  * MK_E_INTERNAL. */
-mk_err mk_store_db_err(mk_sqlstore *s, int rc, const char *what);
+mk_err mk_store_db_err(mk_sqlstore *s, int rc, const char *what) MK_MUST_USE;
 
 /* The cached statement `id`, reset and with its bindings cleared. */
-mk_err mk_store_stmt(mk_sqlstore *s, mk_st id, sqlite3_stmt **out);
+mk_err mk_store_stmt(mk_sqlstore *s, mk_st id, sqlite3_stmt **out) MK_MUST_USE;
 /* Reset after use (keeps the statement cached, releases its read lock). */
 void mk_store_stmt_done(sqlite3_stmt *st);
 
 /* Run a statement that returns no rows (sqlite3_step == SQLITE_DONE). */
-mk_err mk_store_exec(mk_sqlstore *s, sqlite3_stmt *st, const char *what);
+mk_err mk_store_exec(mk_sqlstore *s, sqlite3_stmt *st, const char *what) MK_MUST_USE;
 /* Run a cached statement without parameters (BEGIN, COMMIT, ...). */
-mk_err mk_store_exec_id(mk_sqlstore *s, mk_st id, const char *what);
+mk_err mk_store_exec_id(mk_sqlstore *s, mk_st id, const char *what) MK_MUST_USE;
 
 /* Transactions. begin_write takes the write lock at once (BEGIN
  * IMMEDIATE), so the busy timeout applies at that point and a transaction
  * never has to upgrade a read lock (which SQLite reports as BUSY without
  * waiting). end commits when rc == MK_OK and rolls back otherwise; it
  * returns rc, or the commit's error. */
-mk_err mk_store_begin_read(mk_sqlstore *s);
-mk_err mk_store_begin_write(mk_sqlstore *s);
-mk_err mk_store_end(mk_sqlstore *s, mk_err rc);
+mk_err mk_store_begin_read(mk_sqlstore *s) MK_MUST_USE;
+mk_err mk_store_begin_write(mk_sqlstore *s) MK_MUST_USE;
+mk_err mk_store_end(mk_sqlstore *s, mk_err rc) MK_MUST_USE;
 
 /* Bind helpers: MK_E_INTERNAL on a bind failure (argument out of range). */
 mk_err mk_store_bind_blob(mk_sqlstore *s, sqlite3_stmt *st, int i,
-                          mk_bytes b);
+                          mk_bytes b) MK_MUST_USE;
 mk_err mk_store_bind_text(mk_sqlstore *s, sqlite3_stmt *st, int i,
-                          const char *t);
+                          const char *t) MK_MUST_USE;
 /* uint64 values above INT64_MAX are refused (MK_E_ARG). */
 mk_err mk_store_bind_u64(mk_sqlstore *s, sqlite3_stmt *st, int i,
-                         uint64_t v);
+                         uint64_t v) MK_MUST_USE;
+/* Any integer the store keeps signed (row ids, flags, counts). */
+mk_err mk_store_bind_i64(mk_sqlstore *s, sqlite3_stmt *st, int i,
+                         int64_t v) MK_MUST_USE;
 /* Column i as a byte span valid until the next step/reset. */
 mk_bytes mk_store_col_blob(sqlite3_stmt *st, int i);
 /* Copy column i (TEXT) into out (cap bytes incl. NUL); MK_E_INTERNAL if
  * it does not fit (the store wrote it, so it always should). */
-mk_err mk_store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
+mk_err mk_store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap) MK_MUST_USE;
 
 /* Key wrapping under the master key, the IV bound to (domain, id); see
  * store.h. Wrapped output is plain.n + 8 bytes. */
@@ -185,7 +188,7 @@ mk_err mk_store_col_text(sqlite3_stmt *st, int i, char *out, size_t cap);
 #define MK_WRAP_DOMAIN_CHECK "mikeykms master key check"
 mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
                      mk_bytes plain, uint8_t *out, size_t cap,
-                     size_t *outlen);
+                     size_t *outlen) MK_MUST_USE;
 /* MK_E_UNWRAP when the integrity check fails (wrong master key, or the
  * wrapped key belongs to another row). `domain` must be one of the
  * MK_WRAP_DOMAIN_* literals (the cache compares the pointer). The result of
@@ -195,18 +198,18 @@ mk_err mk_store_wrap(const mk_sqlstore *s, const char *domain, mk_bytes id,
  * answer is the same, and a row whose wrapped value changed (new PSK,
  * rotated key) simply misses. */
 mk_err mk_store_unwrap(mk_sqlstore *s, const char *domain, mk_bytes id,
-                       mk_bytes wrapped, mk_key *out);
+                       mk_bytes wrapped, mk_key *out) MK_MUST_USE;
 /* The same wrap and unwrap under an explicit master key, without the
  * unwrap cache (the PostgreSQL store, pgstore.h, wraps exactly as this
  * one does, so that wrapped values move between them unchanged). */
 mk_err mk_store_wrap_under(const mk_key *master, const char *domain,
                            mk_bytes id, mk_bytes plain, uint8_t *out,
-                           size_t cap, size_t *outlen);
+                           size_t cap, size_t *outlen) MK_MUST_USE;
 mk_err mk_store_unwrap_under(const mk_key *master, const char *domain,
-                             mk_bytes id, mk_bytes wrapped, mk_key *out);
+                             mk_bytes id, mk_bytes wrapped, mk_key *out) MK_MUST_USE;
 /* A new subscriber's fields as mk_sqlstore_subscriber_add checks them
  * (MK_E_VALUE). */
-mk_err mk_store_subscriber_check(const mk_subscriber *sub);
+mk_err mk_store_subscriber_check(const mk_subscriber *sub) MK_MUST_USE;
 /* Wipe every key the unwrap cache holds: a row that changed must not
  * leave its old key in memory, where it would merely miss (a retired
  * ticket key is destroyed, doc/profile.md §9.38). mk_store_cache_drop
@@ -218,40 +221,40 @@ void mk_store_unwrap_forget(mk_sqlstore *s);
  * images of changed rows leave the files (with secure_delete, which every
  * connection sets, the database keeps none either). MK_E_UNAVAILABLE when
  * a reader kept it from completing. */
-mk_err mk_store_wal_truncate(mk_sqlstore *s);
+mk_err mk_store_wal_truncate(mk_sqlstore *s) MK_MUST_USE;
 
 /* Schema (store_schema.c): bring the database to
  * MK_SQLSTORE_SCHEMA_VERSION inside one write transaction. */
-mk_err mk_store_migrate(mk_sqlstore *s);
+mk_err mk_store_migrate(mk_sqlstore *s) MK_MUST_USE;
 
 /* The mk_kms_store operations (kms/kms_store.h has their contracts);
  * store_iface.c puts them in the function table. */
 mk_err mk_store_subscriber_by_impu(mk_sqlstore *s, mk_bytes impu,
-                                   mk_subscriber *out);
-mk_err mk_store_ticket_key_active(mk_sqlstore *s, mk_ticket_key *out);
+                                   mk_subscriber *out) MK_MUST_USE;
+mk_err mk_store_ticket_key_active(mk_sqlstore *s, mk_ticket_key *out) MK_MUST_USE;
 mk_err mk_store_ticket_key_by_id(mk_sqlstore *s, mk_bytes id,
-                                 mk_ticket_key *out);
+                                 mk_ticket_key *out) MK_MUST_USE;
 mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
                               uint64_t expires_unix, uint64_t now_unix,
-                              const mk_record *r);
+                              const mk_record *r) MK_MUST_USE;
 /* The node's rate limit (node.h mk_node_rate_take) for this connection. */
 mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes name, uint32_t rate_milli,
                           uint32_t burst, uint64_t now_ms,
-                          uint32_t *retry_after_s);
+                          uint32_t *retry_after_s) MK_MUST_USE;
 mk_err mk_store_ticket_resolved(mk_sqlstore *s, const uint8_t *id,
                                 mk_bytes responder, uint64_t now_unix,
-                                uint64_t expires_unix, uint32_t grace_seconds);
+                                uint64_t expires_unix, uint32_t grace_seconds) MK_MUST_USE;
 
 /* record_write: one record into the records table (the drain,
  * store_drain.c); its fields must have passed mk_store_record_check, so
  * that any failure is one of the database. */
-mk_err mk_store_record_check(const mk_record *r); /* MK_E_ARG */
-mk_err mk_store_record_write(mk_sqlstore *s, const mk_record *r);
+mk_err mk_store_record_check(const mk_record *r) MK_MUST_USE; /* MK_E_ARG */
+mk_err mk_store_record_write(mk_sqlstore *s, const mk_record *r) MK_MUST_USE;
 
 /* Meta values (integers) of the database, in the caller's transaction:
  * MK_E_NOT_FOUND when absent or not an integer. */
-mk_err mk_store_meta_get_i64(mk_sqlstore *s, const char *key, int64_t *v);
-mk_err mk_store_meta_put_i64(mk_sqlstore *s, const char *key, int64_t v);
+mk_err mk_store_meta_get_i64(mk_sqlstore *s, const char *key, int64_t *v) MK_MUST_USE;
+mk_err mk_store_meta_put_i64(mk_sqlstore *s, const char *key, int64_t v) MK_MUST_USE;
 
 /* After an operator change this connection committed: drop its cache and
  * tell the node the new generation (node.h), so that every process
@@ -263,7 +266,7 @@ void mk_store_changed(mk_sqlstore *s);
 /* The generation, read in the caller's transaction. *known is false when
  * the row is missing or not an integer (edited by hand): nothing is cached
  * then, and a commit of cached rows is stale. */
-mk_err mk_store_gen_read(mk_sqlstore *s, bool *known, int64_t *gen);
+mk_err mk_store_gen_read(mk_sqlstore *s, bool *known, int64_t *gen) MK_MUST_USE;
 /* Wipe every entry and forget the generation (not the `used` flag: the
  * answer in progress is still checked at its commit). */
 void mk_store_cache_drop(mk_sqlstore *s);
@@ -282,13 +285,13 @@ bool mk_store_cache_tk_by_id(mk_sqlstore *s, mk_bytes id,
  * by_impu: the IMPU the subscriber was found by (MK_BYTES_NONE: by PSK
  * id). Only a failure to read the generation is returned. */
 mk_err mk_store_cache_sub_put(mk_sqlstore *s, const mk_subscriber *sub,
-                              mk_bytes by_impu);
-mk_err mk_store_cache_tk_put(mk_sqlstore *s, const mk_ticket_key *tk);
+                              mk_bytes by_impu) MK_MUST_USE;
+mk_err mk_store_cache_tk_put(mk_sqlstore *s, const mk_ticket_key *tk) MK_MUST_USE;
 /* The generation an answer's commit found at the node (known: as
  * mk_store_gen_read): the cache is armed when it is the cache's, dropped
  * when it is not. */
 void mk_store_cache_confirm(mk_sqlstore *s, bool known, int64_t gen);
 /* MK_E_STALE with its detail, counted; the cache is dropped. */
-mk_err mk_store_cache_stale(mk_sqlstore *s);
+mk_err mk_store_cache_stale(mk_sqlstore *s) MK_MUST_USE;
 
 #endif

@@ -39,11 +39,7 @@ mk_err mk_store_meta_put_i64(mk_sqlstore *s, const char *key, int64_t v)
     mk_err rc;
     MK_GUARD(mk_store_stmt(s, ST_META_PUT, &st));
     MK_GUARD_GOTO(mk_store_bind_text(s, st, 1, key), rc, fail);
-    int b = sqlite3_bind_int64(st, 2, v);
-    if (b != SQLITE_OK) {
-        rc = mk_store_db_err(s, b, "bind");
-        goto fail;
-    }
+    MK_GUARD_GOTO(mk_store_bind_i64(s, st, 2, v), rc, fail);
     return mk_store_exec(s, st, "cannot write the store");
 fail:
     mk_store_stmt_done(st);
@@ -193,7 +189,8 @@ void mk_store_changed(mk_sqlstore *s)
         n = opened;
     }
     if (mk_store_gen_read(s, &known, &gen) == MK_OK && known)
-        (void)mk_node_publish_gen(n, gen, false);
+        mk_err_drop(mk_node_publish_gen(n, gen, false),
+                    "the node catches up at the next maintenance");
     /* a failure here leaves the node behind until mk_sqlstore_maintain
      * publishes the generation (kmsd does every few hundred ms) */
     mk_err_clear();

@@ -43,7 +43,7 @@ mk_err mk_store_record_write(mk_sqlstore *s, const mk_record *r)
     mk_err rc;
     MK_GUARD(mk_store_stmt(s, ST_RECORD_INSERT, &st));
     MK_GUARD_GOTO(mk_store_bind_u64(s, st, 1, r->time_unix), rc, fail);
-    sqlite3_bind_int(st, 2, r->service);
+    MK_GUARD_GOTO(mk_store_bind_i64(s, st, 2, r->service), rc, fail);
 #define FIELD(i, f) \
     MK_GUARD_GOTO(bind_field(s, st, (i), r->f, sizeof r->f), rc, fail)
     FIELD(3, subscriber);

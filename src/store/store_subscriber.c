@@ -87,8 +87,11 @@ static mk_err read_list(mk_sqlstore *s, mk_st id, int64_t rowid,
     sqlite3_stmt *st = NULL;
     mk_err rc = MK_OK;
     MK_GUARD(mk_store_stmt(s, id, &st));
-    sqlite3_bind_int64(st, 1, rowid);
     *n = 0;
+    if ((rc = mk_store_bind_i64(s, st, 1, rowid)) != MK_OK) {
+        mk_store_stmt_done(st);
+        return rc;
+    }
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == max) {
@@ -216,7 +219,7 @@ mk_err mk_store_subscriber_by_impu(mk_sqlstore *s, mk_bytes impu,
     MK_GUARD(mk_store_begin_read(s));
     MK_GUARD_GOTO(owner_of(s, impu, &rowid), rc, done);
     MK_GUARD_GOTO(mk_store_stmt(s, ST_SUB_BY_ROWID, &st), rc, done);
-    sqlite3_bind_int64(st, 1, rowid);
+    MK_GUARD_GOTO(mk_store_bind_i64(s, st, 1, rowid), rc, done);
     MK_GUARD_GOTO(load_one(s, st, out), rc, done);
     /* kept with the proof that this IMPU has exactly one owner */
     rc = mk_store_cache_sub_put(s, out, impu);
@@ -244,13 +247,17 @@ mk_err mk_sqlstore_subscriber_add(mk_sqlstore *s, const mk_subscriber *sub)
     MK_GUARD_GOTO(mk_store_bind_blob(s, st, 1, psk_id), rc, done);
     MK_GUARD_GOTO(mk_store_bind_blob(s, st, 2, MK_BYTES(wrapped, wn)), rc,
                   done);
-    sqlite3_bind_int(st, 3, sub->active ? 1 : 0);
-    sqlite3_bind_int64(st, 4, sub->policy.max_lifetime);
-    sqlite3_bind_int(st, 5, sub->policy.forking_allowed ? 1 : 0);
-    sqlite3_bind_int(st, 6, sub->policy.reuse_allowed ? 1 : 0);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
-    sqlite3_bind_int(st, 8, sub->policy.initiator_keys_allowed ? 1 : 0);
-    sqlite3_bind_int(st, 9, sub->policy.responder_keys_allowed ? 1 : 0);
+    const int64_t cols[] = {
+        sub->active ? 1 : 0,                          /* 3 */
+        sub->policy.max_lifetime,                     /* 4 */
+        sub->policy.forking_allowed ? 1 : 0,          /* 5 */
+        sub->policy.reuse_allowed ? 1 : 0,            /* 6 */
+        (int64_t)time(NULL),                          /* 7 */
+        sub->policy.initiator_keys_allowed ? 1 : 0,   /* 8 */
+        sub->policy.responder_keys_allowed ? 1 : 0,   /* 9 */
+    };
+    for (int i = 0; i < (int)(sizeof cols / sizeof cols[0]); i++)
+        MK_GUARD_GOTO(mk_store_bind_i64(s, st, 3 + i, cols[i]), rc, done);
     rc = mk_store_exec(s, st, "cannot add the subscriber");
     if (rc == MK_E_EXISTS)
         mk_err_raise(rc, -1, 0, "a subscriber with this PSK id exists");
@@ -260,15 +267,15 @@ mk_err mk_sqlstore_subscriber_add(mk_sqlstore *s, const mk_subscriber *sub)
 
     for (size_t i = 0; i < sub->n_impu; i++) {
         MK_GUARD_GOTO(mk_store_stmt(s, ST_IMPU_INSERT, &st), rc, done);
-        sqlite3_bind_int64(st, 1, rowid);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        MK_GUARD_GOTO(mk_store_bind_i64(s, st, 1, rowid), rc, done);
+        MK_GUARD_GOTO(mk_store_bind_i64(s, st, 2, (int64_t)i), rc, done);
         MK_GUARD_GOTO(mk_store_bind_text(s, st, 3, sub->impu[i]), rc, done);
         MK_GUARD_GOTO(mk_store_exec(s, st, "cannot add an IMPU"), rc, done);
     }
     for (size_t i = 0; i < sub->policy.n_patterns; i++) {
         MK_GUARD_GOTO(mk_store_stmt(s, ST_PATTERN_INSERT, &st), rc, done);
-        sqlite3_bind_int64(st, 1, rowid);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        MK_GUARD_GOTO(mk_store_bind_i64(s, st, 1, rowid), rc, done);
+        MK_GUARD_GOTO(mk_store_bind_i64(s, st, 2, (int64_t)i), rc, done);
         MK_GUARD_GOTO(mk_store_bind_text(s, st, 3,
                                          sub->policy.responder_patterns[i]),
                       rc, done);
@@ -293,7 +300,7 @@ static mk_err change_one(mk_sqlstore *s, mk_st id, mk_bytes psk_id,
     MK_GUARD(mk_store_stmt(s, id, &st));
     mk_err rc = mk_store_bind_blob(s, st, 1, psk_id);
     if (rc == MK_OK && id == ST_SUB_SET_ACTIVE)
-        sqlite3_bind_int(st, 2, value);
+        rc = mk_store_bind_i64(s, st, 2, value);
     if (rc == MK_OK)
         rc = mk_store_exec(s, st, what);
     else

@@ -144,7 +144,7 @@ mk_err mk_sqlstore_ticket_key_rotate(mk_sqlstore *s, uint64_t now_unix,
                                    "cannot demote the active ticket key"),
                   rc, done);
     MK_GUARD_GOTO(mk_store_stmt(s, ST_TK_INSERT, &st), rc, done);
-    sqlite3_bind_int64(st, 1, v);
+    MK_GUARD_GOTO(mk_store_bind_i64(s, st, 1, v), rc, done);
     MK_GUARD_GOTO(mk_store_bind_blob(s, st, 2, MK_BYTES(id, (size_t)idn)),
                   rc, done);
     MK_GUARD_GOTO(mk_store_bind_blob(s, st, 3, MK_BYTES(wrapped, wn)), rc,

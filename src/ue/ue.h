@@ -131,7 +131,7 @@ void mk_ue_request_params_init(mk_ue_request_params *p, const mk_suite *s);
  * over message-without-MAC || Identity_i || Identity_kms (RFC 6043 §5.5).
  * The message goes into out[0..cap), its length into *outlen. */
 mk_err mk_ue_request_init(const mk_ue_request_params *p, uint8_t *out,
-                          size_t cap, size_t *outlen);
+                          size_t cap, size_t *outlen) MK_MUST_USE;
 
 /* ------------------------------------------------------------------ */
 /* What the Initiator holds after REQUEST_RESP */
@@ -167,7 +167,7 @@ void mk_ue_ticket_wipe(mk_ue_ticket *t);
 mk_err mk_ue_accept_request_resp(const mk_ue_creds *creds,
                                  mk_bytes request_init, mk_bytes answer,
                                  uint16_t required_flags, mk_ue_ticket *out,
-                                 mk_ue_peer_error *perr);
+                                 mk_ue_peer_error *perr) MK_MUST_USE;
 
 /* ------------------------------------------------------------------ */
 /* Ticket Transfer (RFC 6043 §4.2.2) */
@@ -216,7 +216,7 @@ typedef struct mk_ue_transfer_params {
  * filled with Vi (copy of V) and Vr (RFC 6043 §6.10). */
 mk_err mk_ue_transfer_init(const mk_ue_ticket *tk,
                            const mk_ue_transfer_params *p, uint8_t *out,
-                           size_t cap, size_t *outlen);
+                           size_t cap, size_t *outlen) MK_MUST_USE;
 
 /* ------------------------------------------------------------------ */
 /* Ticket Resolve (RFC 6043 §4.2.3) */
@@ -228,7 +228,7 @@ mk_err mk_ue_transfer_init(const mk_ue_ticket *tk,
  * Identity_r || Identity_kms. creds.impu = IDRr. */
 mk_err mk_ue_resolve_init(const mk_ue_creds *creds, mk_bytes transfer_init,
                           const mk_ue_fixed *fixed, uint8_t *out, size_t cap,
-                          size_t *outlen);
+                          size_t *outlen) MK_MUST_USE;
 
 /* What either party holds after the Ticket Transfer. */
 typedef struct mk_ue_session {
@@ -266,7 +266,7 @@ void mk_ue_session_wipe(mk_ue_session *s);
 mk_err mk_ue_accept_resolve_resp(const mk_ue_creds *creds,
                                  mk_bytes transfer_init,
                                  mk_bytes resolve_init, mk_bytes answer,
-                                 mk_ue_session *out, mk_ue_peer_error *perr);
+                                 mk_ue_session *out, mk_ue_peer_error *perr) MK_MUST_USE;
 
 typedef struct mk_ue_transfer_resp_params {
     /* For CSs whose Session Data / SPI TRANSFER_INIT left empty (by
@@ -285,7 +285,7 @@ typedef struct mk_ue_transfer_resp_params {
  * TRANSFER_INIT. Stores RANDRr and the final CS map into s. */
 mk_err mk_ue_transfer_resp(mk_ue_session *s, mk_bytes transfer_init,
                            const mk_ue_transfer_resp_params *p, uint8_t *out,
-                           size_t cap, size_t *outlen);
+                           size_t cap, size_t *outlen) MK_MUST_USE;
 
 /* Accept TRANSFER_RESP (15) to `transfer_init` (Initiator): with forking
  * compute MPKr' = fork(MPKr, IDRr, RANDRkms) and every TGK' likewise
@@ -294,7 +294,7 @@ mk_err mk_ue_transfer_resp(mk_ue_session *s, mk_bytes transfer_init,
  * reported in *perr. */
 mk_err mk_ue_accept_transfer_resp(const mk_ue_ticket *tk,
                                   mk_bytes transfer_init, mk_bytes answer,
-                                  mk_ue_session *out, mk_ue_peer_error *perr);
+                                  mk_ue_session *out, mk_ue_peer_error *perr) MK_MUST_USE;
 
 /* Take a TRANSFER_RESP into a session whose keys are final (MPKi, MPKr'
  * and TGK' already forked): check CSB ID and PRF, RANDRr iff G, with
@@ -305,7 +305,7 @@ mk_err mk_ue_accept_transfer_resp(const mk_ue_ticket *tk,
  * and takes its own TRANSFER_RESP back with it. */
 mk_err mk_ue_session_take_transfer_resp(mk_ue_session *s,
                                         mk_bytes transfer_init,
-                                        mk_bytes transfer_resp);
+                                        mk_bytes transfer_resp) MK_MUST_USE;
 
 /* ------------------------------------------------------------------ */
 /* SRTP keys (RFC 6043 §5.1.3) */
@@ -329,10 +329,10 @@ void mk_ue_srtp_wipe(mk_ue_srtp *k);
  * the derived one, RFC 3830 §4.1.3); a TEK is the master key itself, its
  * salt the Key data salt (TEK+SALT) or none (TEK: master_salt.n == 0). */
 mk_err mk_ue_srtp_keys_from(const mk_ue_session *s, size_t key_index,
-                            uint8_t cs_id, mk_ue_srtp *out);
+                            uint8_t cs_id, mk_ue_srtp *out) MK_MUST_USE;
 /* The same with the key chosen by the CS's SPI (the session key whose SPI
  * equals it), else the first TGK/GTGK/TEK of the session. */
 mk_err mk_ue_srtp_keys(const mk_ue_session *s, uint8_t cs_id,
-                       mk_ue_srtp *out);
+                       mk_ue_srtp *out) MK_MUST_USE;
 
 #endif

@@ -14,10 +14,10 @@
  * (mk_random) / read from the clock. rand_buf holds a drawn RAND of
  * max(16, suite key length) bytes; *rand points at the fixed or drawn one
  * (MK_E_ARG for a fixed RAND of 0 or more than 255 bytes). */
-mk_err mk_ue_pick_csb(const mk_ue_fixed *f, uint32_t *csb);
+mk_err mk_ue_pick_csb(const mk_ue_fixed *f, uint32_t *csb) MK_MUST_USE;
 uint64_t mk_ue_pick_t(const mk_ue_fixed *f);
 mk_err mk_ue_pick_rand(const mk_ue_fixed *f, const mk_suite *s,
-                       uint8_t rand_buf[MK_UE_RAND_MAX], mk_bytes *rand);
+                       uint8_t rand_buf[MK_UE_RAND_MAX], mk_bytes *rand) MK_MUST_USE;
 
 
 /* Append an IDR of ID type URI (the UE's identities are SIP / TEL URIs)
@@ -31,20 +31,20 @@ mk_err mk_ue_session_keep_fork(mk_ue_session *s, const mk_payload *idrr,
                                const mk_payload *randrkms);
 
 /* An identity argument: 1..MK_UE_ID_MAX bytes, else MK_E_ARG(what). */
-mk_err mk_ue_check_id(mk_bytes id, const char *what);
+mk_err mk_ue_check_id(mk_bytes id, const char *what) MK_MUST_USE;
 
 /* Decode bytes that must be one MIKEY message with the given data type
  * (MK_E_MIKEY_DT otherwise) and version 1 (MK_E_MIKEY_UNSPEC), in which no
  * payload that may stand once only is repeated (MK_E_VALUE at the second
  * copy; codec/mikey.h mk_payload_may_repeat). */
-mk_err mk_ue_decode(mk_bytes in, uint8_t data_type, mk_message *m);
+mk_err mk_ue_decode(mk_bytes in, uint8_t data_type, mk_message *m) MK_MUST_USE;
 /* TP Data (or the TP Data of a TICKET) as mk_tp_data_decode, with the same
  * refusal of repeats (IDRr and IDRapp may repeat there). */
-mk_err mk_ue_tp_data_decode(mk_bytes tp_data, mk_chain *out);
+mk_err mk_ue_tp_data_decode(mk_bytes tp_data, mk_chain *out) MK_MUST_USE;
 
 /* The suite of a decoded message from its HDR PRF and its V auth alg
  * (last payload must be V: MK_E_VALUE otherwise). */
-mk_err mk_ue_suite_of(const mk_message *m, const mk_suite **s);
+mk_err mk_ue_suite_of(const mk_message *m, const mk_suite **s) MK_MUST_USE;
 
 /* If `answer` is a MIKEY Error message (data type 6) to a message whose
  * message-protection keys are k (the failing message's, RFC 6043 §5.4):
@@ -53,7 +53,7 @@ mk_err mk_ue_suite_of(const mk_message *m, const mk_suite **s);
  * different from csb_id is MK_E_VALUE (not an answer to our message). */
 mk_err mk_ue_peer_error_check(mk_bytes answer, uint32_t csb_id,
                               const mk_msg_keys *k, mk_ue_peer_error *perr,
-                              bool *is_error);
+                              bool *is_error) MK_MUST_USE;
 
 /* The KMS's answer to one of our initial messages (REQUEST_INIT_PSK or
  * RESOLVE_INIT_PSK, already decoded as `init`, received bytes init_raw,
@@ -72,7 +72,7 @@ mk_err mk_ue_open_kms_answer(const mk_ue_creds *creds, const mk_message *init,
                              mk_bytes randri, mk_bytes randrr,
                              uint8_t resp_dt, mk_bytes answer,
                              mk_message *ans, mk_key_set *keys,
-                             mk_ue_peer_error *perr, bool *is_error);
+                             mk_ue_peer_error *perr, bool *is_error) MK_MUST_USE;
 
 /* RFC 6043 §6.10: ¬D⇒L, G⇒F, ¬G⇒H, ¬H⇒G, I⇒E, K⇒D, M⇒F. */
 bool mk_ue_tp_flags_consistent(uint16_t flags);
@@ -88,25 +88,25 @@ const mk_payload *mk_ue_find(const mk_chain *c, uint16_t type, int role);
  * of that SP payload (of `sps`, a message whose SP payloads are used; a
  * policy without an SP payload keeps mk_ue_srtp_policy_default). */
 mk_err mk_ue_cs_read(const mk_message *m, const mk_message *sps,
-                     const mk_suite *s, mk_ue_cs *cs, size_t *n_cs);
+                     const mk_suite *s, mk_ue_cs *cs, size_t *n_cs) MK_MUST_USE;
 
 /* Append one GENERIC-ID block (SRTP, S = 0, one policy number, Session Data
  * = SSRC when has_ssrc, SPI) to a map-info buffer. */
-mk_err mk_ue_cs_put(mk_buf *map, const mk_ue_cs *cs, const uint8_t *policy_no);
+mk_err mk_ue_cs_put(mk_buf *map, const mk_ue_cs *cs, const uint8_t *policy_no) MK_MUST_USE;
 
 /* The SP parameters of an SRTP policy (RFC 3830 §6.10.1) into b. */
-mk_err mk_ue_sp_params_put(mk_buf *b, const mk_ue_srtp_policy *p);
+mk_err mk_ue_sp_params_put(mk_buf *b, const mk_ue_srtp_policy *p) MK_MUST_USE;
 
 /* Index (>= first_key) of the session key a CS uses: the one whose SPI
  * equals the CS's SPI, else the first session key. MK_E_NOT_FOUND if the
  * key set has no session key. */
 mk_err mk_ue_key_for_cs(const mk_key_set *ks, size_t first_key,
-                        const mk_ue_cs *cs, size_t *index);
+                        const mk_ue_cs *cs, size_t *index) MK_MUST_USE;
 
 /* Fill the key set's session part check: entry 0 is an MPK, entry 1 too iff
  * with_mpkr, then >= 1 session keys (TGK/TEK/GTGK, +SALT), no further MPK.
  * MK_E_VALUE otherwise. *first_key = 1 or 2. */
 mk_err mk_ue_key_set_check(const mk_key_set *ks, bool with_mpkr,
-                           size_t *first_key);
+                           size_t *first_key) MK_MUST_USE;
 
 #endif

@@ -193,11 +193,13 @@ static mk_err granted_check(const mk_ue_creds *cr, const mk_tp *req,
             MK_FAIL_AT(MK_E_POLICY, MK_PT_TP, p->off,
                        "granted policy carries a KEMAC (§6.10 forbids it)");
         if (p->type == MK_PT_TR && p->u.tr.role == MK_TSR_TRS)
-            (void)mk_ts_to_unix(p->u.tr.ts_type, p->u.tr.value,
-                                &out->trs_unix);
+            mk_err_drop(mk_ts_to_unix(p->u.tr.ts_type, p->u.tr.value,
+                                      &out->trs_unix),
+                        "a TRs that is no UTC time is 0, not given");
         if (p->type == MK_PT_TR && p->u.tr.role == MK_TSR_TRE)
-            (void)mk_ts_to_unix(p->u.tr.ts_type, p->u.tr.value,
-                                &out->tre_unix);
+            mk_err_drop(mk_ts_to_unix(p->u.tr.ts_type, p->u.tr.value,
+                                      &out->tre_unix),
+                        "a TRe that is no UTC time is 0, not given");
         if (p->type != MK_PT_IDR)
             continue;
         if (p->u.idr.role == MK_ROLE_IDRKMS &&

@@ -25,12 +25,12 @@
  * character. *outlen is the decoded length on success, 0 otherwise. Empty
  * input decodes to 0 bytes. */
 mk_err mk_base64_decode(mk_bytes in, uint8_t *out, size_t cap,
-                        size_t *outlen);
+                        size_t *outlen) MK_MUST_USE;
 
 /* Encode in into out (no line breaks) and NUL-terminate it: needs
  * mk_base64_encoded_len(in.n) + 1 bytes, else MK_E_NOSPACE. *outlen
  * excludes the NUL. */
-mk_err mk_base64_encode(mk_bytes in, char *out, size_t cap, size_t *outlen);
+mk_err mk_base64_encode(mk_bytes in, char *out, size_t cap, size_t *outlen) MK_MUST_USE;
 
 /* Upper bound of the decoded length of n input characters. */
 size_t mk_base64_decoded_max(size_t n);

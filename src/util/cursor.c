@@ -88,17 +88,28 @@ void mk_buf_init(mk_buf *b, uint8_t *mem, size_t cap)
     b->p = mem;
     b->cap = mem ? cap : 0;
     b->n = 0;
+    b->err = MK_OK;
 }
 
-void mk_buf_raise_full(void)
+mk_err mk_buf_full(mk_buf *b)
 {
-    (void)mk_err_raise(MK_E_NOSPACE, -1, 0, "output buffer too small");
+    if (b->err != MK_OK) /* the first failure's detail stays */
+        return MK_E_NOSPACE;
+    b->err = MK_E_NOSPACE;
+    return mk_err_raise(MK_E_NOSPACE, -1, 0, "output buffer too small");
 }
 
-static mk_err room(const mk_buf *b, size_t k)
+mk_err mk_buf_fail(mk_buf *b, mk_err e)
+{
+    if (b->err == MK_OK)
+        b->err = e;
+    return b->err;
+}
+
+static mk_err room(mk_buf *b, size_t k)
 {
     if (k > b->cap - b->n)
-        return mk_buf_raise_full(), MK_E_NOSPACE;
+        return mk_buf_full(b);
     return MK_OK;
 }
 

@@ -31,7 +31,7 @@ bool mk_bytes_equal(mk_bytes a, mk_bytes b); /* content equality, not constant t
 /* Copy src into dst (cap bytes) and set *len (if len is not NULL) to
  * src.n; MK_E_LIMIT, nothing copied, when src is longer. An empty span
  * copies nothing: its p is NULL (mk_cur_bytes), which memcpy must not get. */
-mk_err mk_bytes_copy(uint8_t *dst, size_t cap, size_t *len, mk_bytes src);
+mk_err mk_bytes_copy(uint8_t *dst, size_t cap, size_t *len, mk_bytes src) MK_MUST_USE;
 
 typedef struct mk_cursor {
     const uint8_t *p; /* start of the span */
@@ -46,32 +46,39 @@ static inline size_t mk_cur_remaining(const mk_cursor *c);
 /* absolute offset of the next byte */
 static inline size_t mk_cur_offset(const mk_cursor *c);
 
-static inline mk_err mk_cur_u8(mk_cursor *c, uint8_t *v);
+static inline mk_err mk_cur_u8(mk_cursor *c, uint8_t *v) MK_MUST_USE;
 /* big-endian (RFC 3830 §6) */
-static inline mk_err mk_cur_u16(mk_cursor *c, uint16_t *v);
-static inline mk_err mk_cur_u32(mk_cursor *c, uint32_t *v);
-static inline mk_err mk_cur_u64(mk_cursor *c, uint64_t *v);
-static inline mk_err mk_cur_peek_u8(const mk_cursor *c, uint8_t *v);
+static inline mk_err mk_cur_u16(mk_cursor *c, uint16_t *v) MK_MUST_USE;
+static inline mk_err mk_cur_u32(mk_cursor *c, uint32_t *v) MK_MUST_USE;
+static inline mk_err mk_cur_u64(mk_cursor *c, uint64_t *v) MK_MUST_USE;
+static inline mk_err mk_cur_peek_u8(const mk_cursor *c, uint8_t *v) MK_MUST_USE;
 /* Borrow the next n bytes (no copy). */
-static inline mk_err mk_cur_bytes(mk_cursor *c, size_t n, mk_bytes *out);
+static inline mk_err mk_cur_bytes(mk_cursor *c, size_t n, mk_bytes *out) MK_MUST_USE;
 /* Copy the next n bytes into out (cap bytes available). */
 static inline mk_err mk_cur_copy(mk_cursor *c, size_t n, uint8_t *out,
-                                 size_t cap);
+                                 size_t cap) MK_MUST_USE;
 /* A cursor over the next n bytes; this cursor moves past them. The
  * sub-cursor keeps absolute offsets and the payload tag. */
-mk_err mk_cur_sub(mk_cursor *c, size_t n, mk_cursor *sub);
+mk_err mk_cur_sub(mk_cursor *c, size_t n, mk_cursor *sub) MK_MUST_USE;
 /* Everything read since position start (a byte span of the input). */
 mk_bytes mk_cur_since(const mk_cursor *c, size_t start);
 /* Bytes not read yet (no move). */
 mk_bytes mk_cur_rest(const mk_cursor *c);
 /* MK_E_TRAILING unless the cursor is at its end. */
-mk_err mk_cur_expect_end(const mk_cursor *c);
+mk_err mk_cur_expect_end(const mk_cursor *c) MK_MUST_USE;
 
-/* Bounded writer. On overflow nothing is written and MK_E_NOSPACE returned. */
+/* Bounded writer with a sticky first error: a write that does not fit
+ * writes nothing and returns MK_E_NOSPACE, and the writer keeps its first
+ * failure (and only that one's detail in mk_err_last) however many writes
+ * follow. So a run of writes can go unchecked and be judged once by
+ * mk_buf_err (the writes are not MK_MUST_USE; mk_buf_err is). A later
+ * write that fits is still made: after a failure the bytes are no message,
+ * only mk_buf_err says whether they are. */
 typedef struct mk_buf {
     uint8_t *p;
     size_t cap;
     size_t n;
+    mk_err err; /* the first failure, MK_OK while every write fitted */
 } mk_buf;
 
 void mk_buf_init(mk_buf *b, uint8_t *mem, size_t cap);
@@ -82,11 +89,17 @@ static inline mk_err mk_buf_u64(mk_buf *b, uint64_t v);
 static inline mk_err mk_buf_put(mk_buf *b, const void *src, size_t n);
 static inline mk_err mk_buf_bytes(mk_buf *b, mk_bytes v);
 /* Reserve n bytes (zeroed) and report where they start, for later patching. */
-mk_err mk_buf_reserve(mk_buf *b, size_t n, size_t *at);
+mk_err mk_buf_reserve(mk_buf *b, size_t n, size_t *at) MK_MUST_USE;
 /* Patch a big-endian u16 into bytes already written. */
-mk_err mk_buf_patch_u16(mk_buf *b, size_t at, uint16_t v);
+mk_err mk_buf_patch_u16(mk_buf *b, size_t at, uint16_t v) MK_MUST_USE;
 /* The bytes written so far. */
 mk_bytes mk_buf_view(const mk_buf *b);
+/* The first failure of the writes so far, MK_OK if none. */
+static inline mk_err mk_buf_err(const mk_buf *b);
+/* Make e (an error raised by the caller: a field too long for its
+ * encoding) the writer's failure unless it has one already; returns the
+ * writer's first failure. */
+mk_err mk_buf_fail(mk_buf *b, mk_err e);
 
 /* --- the reads and writes above, inline: the codec calls them for every
  * field of every payload (a few hundred calls per KMS answer), so the
@@ -94,12 +107,14 @@ mk_bytes mk_buf_view(const mk_buf *b);
  * (cursor.c). --- */
 
 /* Record the detail (mk_err_raise) of MK_E_TRUNCATED at c's position, of
- * MK_E_LIMIT for a field longer than its destination, of MK_E_NOSPACE for
- * a full mk_buf; the inline callers return the code itself, so that the
- * compiler sees that a failed read wrote nothing the caller will use. */
+ * MK_E_LIMIT for a field longer than its destination; the inline callers
+ * return the code itself, so that the compiler sees that a failed read
+ * wrote nothing the caller will use. */
 void mk_cur_raise_truncated(const mk_cursor *c);
 void mk_cur_raise_too_long(const mk_cursor *c);
-void mk_buf_raise_full(void);
+/* A write that did not fit: the writer's first failure and its detail
+ * (mk_err_raise) unless it failed before; returns MK_E_NOSPACE. */
+mk_err mk_buf_full(mk_buf *b);
 
 static inline size_t mk_cur_remaining(const mk_cursor *c)
 {
@@ -186,10 +201,12 @@ static inline mk_err mk_cur_copy(mk_cursor *c, size_t n, uint8_t *out,
     return MK_OK;
 }
 
+static inline mk_err mk_buf_err(const mk_buf *b) { return b->err; }
+
 static inline mk_err mk_buf_put_be(mk_buf *b, uint64_t v, size_t k)
 {
     if (k > b->cap - b->n)
-        return (mk_buf_raise_full(), MK_E_NOSPACE);
+        return mk_buf_full(b);
     for (size_t i = 0; i < k; i++)
         b->p[b->n + i] = (uint8_t)(v >> (8 * (k - 1 - i)));
     b->n += k;
@@ -216,7 +233,7 @@ static inline mk_err mk_buf_u64(mk_buf *b, uint64_t v)
 static inline mk_err mk_buf_put(mk_buf *b, const void *src, size_t n)
 {
     if (n > b->cap - b->n)
-        return (mk_buf_raise_full(), MK_E_NOSPACE);
+        return mk_buf_full(b);
     if (n)
         memcpy(b->p + b->n, src, n);
     b->n += n;

@@ -97,6 +97,11 @@ mk_err mk_err_raise(mk_err e, int payload, size_t offset, const char *what)
 
 const mk_err_detail *mk_err_last(void) { return &last_detail; }
 
+mk_err mk_err_restore(const mk_err_detail *d)
+{
+    return mk_err_raise(d->code, d->payload, d->offset, d->what);
+}
+
 void mk_err_clear(void)
 {
     last_detail.code = MK_OK;

@@ -88,6 +88,18 @@ typedef struct mk_err_detail {
     const char *what;
 } mk_err_detail;
 
+/* On every function that returns an mk_err (except mk_err_raise and
+ * mk_err_restore, whose result is the code they were given, the writer's
+ * mk_buf_* calls, whose error is kept in the writer, and mk_kms_handle,
+ * whose result is also in its answer): a caller that drops the result does not compile
+ * (-Werror; GCC does not take a (void) cast for it). A result dropped on
+ * purpose says so: MK_KEEP_FIRST or mk_err_drop below. */
+#if defined(__GNUC__) || defined(__clang__)
+#define MK_MUST_USE __attribute__((warn_unused_result))
+#else
+#define MK_MUST_USE
+#endif
+
 /* Static name of an error ("MK_E_TRUNCATED" -> "truncated"). */
 const char *mk_err_name(mk_err e);
 /* HTTP status an error maps to when it reaches a UE (profile §2). Codec
@@ -104,6 +116,18 @@ mk_err mk_err_raise(mk_err e, int payload, size_t offset, const char *what);
 /* The detail of the last raised error on this thread. */
 const mk_err_detail *mk_err_last(void);
 void mk_err_clear(void);
+/* Make a detail saved from mk_err_last the last again (after a cleanup
+ * that raised its own); returns its code. */
+mk_err mk_err_restore(const mk_err_detail *d);
+
+/* A result dropped on purpose, the reason named at the call: the caller
+ * goes on the same whether it failed or not (its detail stays in
+ * mk_err_last until the next raise or clear). */
+static inline void mk_err_drop(mk_err e, const char *why)
+{
+    (void)e;
+    (void)why;
+}
 
 #define MK_FAIL(e, what) return mk_err_raise((e), -1, 0, (what))
 #define MK_FAIL_AT(e, payload, offset, what) \
@@ -120,6 +144,19 @@ void mk_err_clear(void);
     do {                                    \
         if (!(cond))                        \
             MK_FAIL((e), (what));           \
+    } while (0)
+
+/* A cleanup that can fail, run after rc: when rc is an error already, rc
+ * and its detail (mk_err_last) are kept and the cleanup's error dropped;
+ * else rc becomes the cleanup's result. */
+#define MK_KEEP_FIRST(rc, expr)                             \
+    do {                                                    \
+        mk_err_detail mk_keep_d_ = *mk_err_last();          \
+        mk_err mk_keep_e_ = (expr);                         \
+        if ((rc) != MK_OK)                                  \
+            (void)mk_err_restore(&mk_keep_d_);              \
+        else                                                \
+            (rc) = mk_keep_e_;                              \
     } while (0)
 
 /* Like MK_GUARD, but jumps to a cleanup label (secrets are wiped there). */

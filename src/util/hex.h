@@ -20,7 +20,7 @@ int mk_hex_digit(char ch);
 /* Decode the n characters of s into out: MK_E_VALUE when a character is
  * not a hex digit or n is odd, MK_E_NOSPACE when n / 2 > cap. */
 mk_err mk_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap,
-                     size_t *len);
+                     size_t *len) MK_MUST_USE;
 
 /* Decode the hex digits among the n characters of s, passing over every
  * character of skip (e.g. " \t\r\n"; NULL: none), into out. Errors carry
@@ -28,7 +28,7 @@ mk_err mk_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap,
  * character that is neither, MK_E_VALUE "odd number of hex digits" at n,
  * MK_E_NOSPACE at the digit that would not fit. *len: bytes written. */
 mk_err mk_hex_decode_text(const char *s, size_t n, const char *skip,
-                          uint8_t *out, size_t cap, size_t *len);
+                          uint8_t *out, size_t cap, size_t *len) MK_MUST_USE;
 
 /* out receives 2 n lowercase digits and a NUL (2 n + 1 bytes). */
 void mk_hex_encode(const uint8_t *b, size_t n, char *out);

@@ -58,6 +58,6 @@ uint64_t mk_ts_to_ntp64(int ts_type, uint64_t value);
 /* A UTC timestamp as unix seconds for validity checks (TRs/TRe, skew):
  * NTP-UTC and NTP-UTC-32 with the era rule. NTP (local time) and COUNTER
  * are not UTC instants: MK_E_VALUE. */
-mk_err mk_ts_to_unix(int ts_type, uint64_t value, uint64_t *unix_sec);
+mk_err mk_ts_to_unix(int ts_type, uint64_t value, uint64_t *unix_sec) MK_MUST_USE;
 
 #endif

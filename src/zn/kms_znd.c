@@ -173,8 +173,8 @@ static void read_bia(struct msg *m, mk_zn_answer *a)
     if (mk_zn_find(m, MK_ZN_AVP_ME_KEY, MK_ZN_VENDOR_3GPP, &v) == NULL ||
         v == NULL || v->os.len != MK_GBA_KEY_LEN)
         why = "ME-Key-Material missing or not 32 bytes";
-    else
-        mk_key_copy(&g->ks_naf, MK_BYTES(v->os.data, v->os.len));
+    else if (mk_key_copy(&g->ks_naf, MK_BYTES(v->os.data, v->os.len)) != MK_OK)
+        why = "ME-Key-Material not taken";
     if (why == NULL &&
         (mk_zn_find(m, MK_ZN_AVP_USER_NAME, 0, &v) == NULL || v == NULL ||
          v->os.len == 0 || v->os.len > MK_GBA_IMPI_MAX ||

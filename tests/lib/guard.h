@@ -1,7 +1,7 @@
 /* guard.h - test helper: place bytes flush against an unreadable page, so
  * that a decoder reading one byte past its input faults at once. */
-#ifndef MK_TESTS_GUARD_H
-#define MK_TESTS_GUARD_H
+#ifndef MK_TESTS_LIB_GUARD_H
+#define MK_TESTS_LIB_GUARD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +18,5 @@ typedef struct mk_guarded {
 void mk_guarded_init(mk_guarded *g, const void *src, size_t n);
 void mk_guarded_free(mk_guarded *g);
 
-/* Hex helpers for tests: decode "0a 1b..." (spaces ignored) into out. */
-size_t mk_test_hex(const char *hex, uint8_t *out, size_t cap);
 
 #endif
