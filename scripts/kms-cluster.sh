@@ -38,39 +38,13 @@ die() { echo "kms-cluster: $*" >&2; exit 1; }
 ms_skip() { die "$*"; }
 # shellcheck source=tests/lib_pg.sh
 . "$here/tests/lib_pg.sh"
+# shellcheck source=scripts/lib_local.sh
+. "$here/scripts/lib_local.sh"
 
 PKGS=(build-essential autoconf automake libtool pkg-config
       libssl-dev libsqlite3-dev liblmdb-dev libfcgi-dev check
       libcurl4-openssl-dev libpq-dev postgresql lighttpd lighttpd-modules-lua
       spawn-fcgi curl)
-
-install_missing() {
-    local p missing=()
-    for p in "${PKGS[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-            missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    [ "$(id -u)" -eq 0 ] ||
-        die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # no packaged service may start (lighttpd on port 80, the system's
-    # PostgreSQL cluster): this script runs its own instances
-    local policy=/usr/sbin/policy-rc.d own_policy=0
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy"
-        chmod 755 "$policy"
-        own_policy=1
-    fi
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
-        [ "$own_policy" -eq 1 ] && rm -f "$policy"
-        die "apt-get install failed"
-    }
-    [ "$own_policy" -eq 1 ] && rm -f "$policy"
-    return 0
-}
 
 build() {
     local out
@@ -84,17 +58,6 @@ build() {
     (cd "$BUILD" && "$here/configure" -q --with-postgresql)
     make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >"$BUILD/make.log" 2>&1 ||
         { tail -n 40 "$BUILD/make.log" >&2; die "build failed"; }
-}
-
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-
-wait_port() {
-    local i
-    for ((i = 0; i < 50; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
 }
 
 start_node() { # I
@@ -144,7 +107,7 @@ chain_command() {
 
 start() {
     [ ! -f "$DIR/pg.env" ] || die "already started in $DIR (stop it first)"
-    install_missing
+    install_missing "${PKGS[@]}"
     build
     pg_need
     mkdir -p "$DIR"

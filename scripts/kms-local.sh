@@ -51,6 +51,8 @@ GBA=0
 
 say() { echo "kms-local: $*"; }
 die() { echo "kms-local: $*" >&2; exit 1; }
+# shellcheck source=scripts/lib_local.sh
+. "$here/scripts/lib_local.sh"
 
 # Build dependencies of mikeykms plus the servers this script runs.
 PKGS=(build-essential autoconf automake libtool pkg-config
@@ -58,39 +60,6 @@ PKGS=(build-essential autoconf automake libtool pkg-config
       libcurl4-openssl-dev lighttpd lighttpd-modules-lua curl)
 # and for --gba: freeDiameter (Zn)
 GBA_PKGS=(libfreediameter-dev)
-
-install_missing() {
-    local p missing=() all=("${PKGS[@]}")
-    [ "$GBA" -eq 1 ] && all+=("${GBA_PKGS[@]}")
-    for p in "${all[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-            missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    if [ "$(id -u)" -ne 0 ]; then
-        die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
-    fi
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    # Debian would start the packaged lighttpd service (port 80, every
-    # interface) right after installing it; this script runs its own
-    # instance on loopback only, so keep services from starting during the
-    # install (policy-rc.d, exit 101 = action forbidden), unless a policy is
-    # already in place.
-    local policy=/usr/sbin/policy-rc.d own_policy=0
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy"
-        chmod 755 "$policy"
-        own_policy=1
-    fi
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
-        [ "$own_policy" -eq 1 ] && rm -f "$policy"
-        die "apt-get install failed"
-    }
-    [ "$own_policy" -eq 1 ] && rm -f "$policy"
-    return 0
-}
 
 build() {
     if [ ! -x "$here/configure" ]; then
@@ -161,19 +130,6 @@ EOF
     fi
     "$KMSD" --config "$RUN/kms.conf" --check-config >/dev/null ||
         die "kmsd --check-config failed for $RUN/kms.conf"
-}
-
-pid_alive() { # PIDFILE
-    [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
-}
-
-wait_port() {
-    local i
-    for ((i = 0; i < 50; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
 }
 
 # The test BSF's bootstrappings of alice and bob (random Ks and RAND, an
@@ -269,7 +225,7 @@ start_lighttpd() {
     # lighttpd daemonizes and writes its pid file itself
     lighttpd -f "$LT_DIR/lighttpd.conf"
     echo "$PORT" >"$RUN/port"
-    wait_port || die "lighttpd does not answer on 127.0.0.1:$PORT (log: $LT_DIR/error.log)"
+    wait_port "$PORT" || die "lighttpd does not answer on 127.0.0.1:$PORT (log: $LT_DIR/error.log)"
     # two processes (max-procs 2 in lighttpd.conf), both serving
     local i p pids="" up
     for ((i = 0; i < 100; i++)); do
@@ -388,7 +344,7 @@ elif [ $# -gt 1 ]; then
 fi
 case "$cmd" in
 start)
-    install_missing
+    if [ "$GBA" -eq 1 ]; then install_missing "${PKGS[@]}" "${GBA_PKGS[@]}"; else install_missing "${PKGS[@]}"; fi
     build
     make_store
     if [ "$GBA" -eq 1 ]; then

@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# lib_local.sh - what scripts/kms-local.sh and scripts/kms-cluster.sh share:
+# installing what is missing without starting packaged services, and
+# waiting for a pid file's process or a loopback port. Sourced; the script
+# defines say and die (its own prefix) before it sources this file.
+
+# install_missing PKG...: apt-get installs those of PKG that are not
+# installed (Debian 12, as root; otherwise die with the command to run).
+install_missing() {
+    local p missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] ||
+        die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # Debian would start the packaged services right after installing them
+    # (lighttpd on port 80 on every interface, the system's PostgreSQL
+    # cluster); these scripts run their own instances on loopback only, so
+    # keep services from starting during the install (policy-rc.d, exit
+    # 101 = action forbidden), unless a policy is already in place.
+    local policy=/usr/sbin/policy-rc.d own_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        own_policy=1
+    fi
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
+        [ "$own_policy" -eq 1 ] && rm -f "$policy"
+        die "apt-get install failed"
+    }
+    [ "$own_policy" -eq 1 ] && rm -f "$policy"
+    return 0
+}
+
+pid_alive() { # PIDFILE
+    [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+# wait_port PORT: up to 5 s until something accepts on 127.0.0.1:PORT.
+wait_port() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
