@@ -77,9 +77,8 @@ set -u
 BUILD=${1:-./build/plain}
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory ${1:-./build/plain}" >&2; exit 2; }
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# the loopback helpers of the integration tests (ms_free_port, ms_wait_port)
-# shellcheck source=../tests/lib_servers.sh
-top_srcdir=$SRC top_builddir=$BUILD . "$SRC/tests/lib_servers.sh"
+# shellcheck source=SCRIPTDIR/lib_bench.sh
+. "$SRC/bench/lib_bench.sh"
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 PROCS=${BENCH_PROCS:-1 2 4}
 [ "$PROCS" = none ] && PROCS=""
@@ -89,12 +88,6 @@ RSS_N=${BENCH_RSS_REQUESTS:-100000}
 NULL_ONLY=${BENCH_NULL_ONLY:-0}
 ROUNDS=${BENCH_ROUNDS:-3}
 SERVERS=${BENCH_SERVERS:-lighttpd lighttpd-threads apache-fcgid nginx apache-proxy}
-
-KMSD=$BUILD/src/fcgi/kmsd
-KMSCTL=$BUILD/tools/kmsctl
-NULLR=$BUILD/bench/null_responder
-GEN=$BUILD/bench/gen_requests
-LUA=$SRC/bench/post_lines.lua
 
 die() { echo "http_bench: $*" >&2; exit 1; }
 
@@ -178,16 +171,7 @@ wait_socket() {
 # ---------------------------------------------------------------- store
 
 if [ "$NULL_ONLY" != 1 ]; then
-    mkdir -p "$T/store"
-    "$KMSCTL" --store "$T/store/kms.db" --master-key "$T/store/master.key" init \
-        >"$T/kmsctl.log" 2>&1 || { cat "$T/kmsctl.log"; die "kmsctl init failed"; }
-    for who in alice bob; do
-        (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$T/store/$who.psk")
-        "$KMSCTL" --store "$T/store/kms.db" --master-key "$T/store/master.key" \
-            subscriber add --psk-id "$who" --psk - --impu "sip:$who@example.org" \
-            <"$T/store/$who.psk" >>"$T/kmsctl.log" 2>&1 ||
-            { cat "$T/kmsctl.log"; die "kmsctl subscriber add $who failed"; }
-    done
+    bench_store "$T/store" "$T/kmsctl.log"
     cat >"$T/store/kms.conf" <<EOF
 # written by bench/http_bench.sh: the defaults of doc/kms.conf.sample
 store = kms.db
@@ -318,13 +302,7 @@ start_lighttpd() {
     mkdir -p "$dir/htdocs"
     for _ in 1 2 3 4 5; do
         PORT=$(ms_free_port) || die "no free port"
-        sed -e "s|^var.kms_bind .*|var.kms_bind   = \"127.0.0.1\"|" \
-            -e "s|^var.kms_port .*|var.kms_port   = $PORT|" \
-            -e "s|^var.kms_socket .*|var.kms_socket = \"$T/kmsd.sock\"|" \
-            -e "s|^var.kms_state .*|var.kms_state  = \"$dir\"|" \
-            -e "s|^var.kms_errors .*|var.kms_errors = \"$SRC/lighttpd/mikeykms-errors.lua\"|" \
-            -e '/# spawn-fcgi: delete this line$/d' \
-            "$SRC/lighttpd/lighttpd.conf" >"$dir/lighttpd.conf"
+        bench_lighttpd_conf "$PORT" "$T/kmsd.sock" "$dir" "$dir/lighttpd.conf"
         cat >>"$dir/lighttpd.conf" <<EOF
 
 # added by bench/http_bench.sh: the null responder, same front end

@@ -21,16 +21,10 @@ set -u
 BUILD=${1:-./build/plain}
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory ${1:-./build/plain}" >&2; exit 2; }
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# the loopback helpers of the integration tests (ms_free_port, ms_wait_port)
-# shellcheck source=../tests/lib_servers.sh
-top_srcdir=$SRC top_builddir=$BUILD . "$SRC/tests/lib_servers.sh"
+# shellcheck source=SCRIPTDIR/lib_bench.sh
+. "$SRC/bench/lib_bench.sh"
 N=${PROFILE_N:-1000}
 TOP=${PROFILE_TOP:-40}
-KMSD=$BUILD/src/fcgi/kmsd
-KMSCTL=$BUILD/tools/kmsctl
-NULLR=$BUILD/bench/null_responder
-GEN=$BUILD/bench/gen_requests
-LUA=$SRC/bench/post_lines.lua
 
 die() { echo "kmsd_profile: $*" >&2; exit 1; }
 for c in wrk lighttpd spawn-fcgi valgrind callgrind_annotate strace; do
@@ -68,15 +62,8 @@ trap 'exit 130' INT TERM HUP
 
 # ---------------------------------------------------------------- store
 
-mkdir -p "$T/store" "$T/lighttpd/htdocs"
-"$KMSCTL" --store "$T/store/kms.db" --master-key "$T/store/master.key" init \
-    >"$T/kmsctl.log" 2>&1 || { cat "$T/kmsctl.log"; die "kmsctl init failed"; }
-for who in alice bob; do
-    (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$T/store/$who.psk")
-    "$KMSCTL" --store "$T/store/kms.db" --master-key "$T/store/master.key" \
-        subscriber add --psk-id "$who" --psk - --impu "sip:$who@example.org" \
-        <"$T/store/$who.psk" >>"$T/kmsctl.log" 2>&1 || die "kmsctl subscriber add $who failed"
-done
+mkdir -p "$T/lighttpd/htdocs"
+bench_store "$T/store" "$T/kmsctl.log"
 printf 'store = kms.db\nmaster_key = master.key\n' >"$T/store/kms.conf"
 CONF=$T/store/kms.conf
 
@@ -110,13 +97,7 @@ measure() {
     local port lpid
     for _ in 1 2 3 4 5; do
         port=$(ms_free_port) || die "no free port"
-        sed -e "s|^var.kms_bind .*|var.kms_bind   = \"127.0.0.1\"|" \
-            -e "s|^var.kms_port .*|var.kms_port   = $port|" \
-            -e "s|^var.kms_socket .*|var.kms_socket = \"$T/fcgi.sock\"|" \
-            -e "s|^var.kms_state .*|var.kms_state  = \"$T/lighttpd\"|" \
-            -e "s|^var.kms_errors .*|var.kms_errors = \"$SRC/lighttpd/mikeykms-errors.lua\"|" \
-            -e '/# spawn-fcgi: delete this line$/d' \
-            "$SRC/lighttpd/lighttpd.conf" >"$T/lighttpd/lighttpd.conf"
+        bench_lighttpd_conf "$port" "$T/fcgi.sock" "$T/lighttpd" "$T/lighttpd/lighttpd.conf"
         lighttpd -D -f "$T/lighttpd/lighttpd.conf" </dev/null >>"$T/lighttpd/stderr.log" 2>&1 &
         lpid=$!
         PIDS+=("$lpid")

@@ -38,7 +38,7 @@ die() { echo "kms-cluster: $*" >&2; exit 1; }
 ms_skip() { die "$*"; }
 # shellcheck source=tests/lib_pg.sh
 . "$here/tests/lib_pg.sh"
-# shellcheck source=scripts/lib_local.sh
+# shellcheck source=SCRIPTDIR/lib_local.sh
 . "$here/scripts/lib_local.sh"
 
 PKGS=(build-essential autoconf automake libtool pkg-config

@@ -51,7 +51,7 @@ GBA=0
 
 say() { echo "kms-local: $*"; }
 die() { echo "kms-local: $*" >&2; exit 1; }
-# shellcheck source=scripts/lib_local.sh
+# shellcheck source=SCRIPTDIR/lib_local.sh
 . "$here/scripts/lib_local.sh"
 
 # Build dependencies of mikeykms plus the servers this script runs.
