@@ -74,11 +74,9 @@
 # Only 127.0.0.1 is used; every process started here is stopped on exit.
 set -u
 
-BUILD=${1:-./build/plain}
-BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory ${1:-./build/plain}" >&2; exit 2; }
-SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# sets BUILD (from BUILD_DIR) and SRC
 # shellcheck source=SCRIPTDIR/lib_bench.sh
-. "$SRC/bench/lib_bench.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib_bench.sh" "${1:-}"
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 PROCS=${BENCH_PROCS:-1 2 4}
 [ "$PROCS" = none ] && PROCS=""

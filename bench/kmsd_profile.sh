@@ -18,11 +18,9 @@
 # be opened with callgrind_annotate or kcachegrind).
 set -u
 
-BUILD=${1:-./build/plain}
-BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory ${1:-./build/plain}" >&2; exit 2; }
-SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# sets BUILD (from BUILD_DIR) and SRC
 # shellcheck source=SCRIPTDIR/lib_bench.sh
-. "$SRC/bench/lib_bench.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib_bench.sh" "${1:-}"
 N=${PROFILE_N:-1000}
 TOP=${PROFILE_TOP:-40}
 

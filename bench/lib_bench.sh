@@ -4,8 +4,13 @@
 # lib_bench.sh - what bench/http_bench.sh and bench/kmsd_profile.sh share:
 # the loopback helpers of the integration tests, the programs under
 # measurement, the demo store and the shipped lighttpd configuration
-# pointed at a temporary directory. Sourced with BUILD (absolute) and SRC
-# set; the script defines die (its own prefix) before it calls these.
+# pointed at a temporary directory. Sourced with the script's BUILD_DIR
+# argument (default ./build/plain): sets BUILD and SRC, both absolute; the
+# script defines die (its own prefix) before it calls the functions.
+
+BUILD=${1:-./build/plain}
+BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || { echo "no build directory ${1:-./build/plain}" >&2; exit 2; }
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # the loopback helpers of the integration tests (ms_free_port, ms_wait_port)
 # shellcheck source=SCRIPTDIR/../tests/lib_servers.sh

@@ -147,25 +147,11 @@ EOF
     echo "Stop it with: $0 stop"
 }
 
-stop_pid() { # NAME PIDFILE
-    local pid i
-    pid_alive "$2" || { rm -f "$2"; return 0; }
-    pid=$(cat "$2")
-    kill -TERM "$pid"
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$2"
-    say "$1 stopped"
-}
-
 stop() {
     local n
     for n in "${NODES[@]}"; do
-        stop_pid "lighttpd $n" "$DIR/$n/lighttpd/lighttpd.pid"
-        stop_pid "kmsd $n" "$DIR/$n/kmsd.pid"
+        stop_pidfile "lighttpd $n" "$DIR/$n/lighttpd/lighttpd.pid"
+        stop_pidfile "kmsd $n" "$DIR/$n/kmsd.pid"
     done
     if [ -f "$DIR/pg.env" ]; then
         # shellcheck disable=SC1091

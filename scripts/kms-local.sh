@@ -203,7 +203,7 @@ start_lighttpd() {
     fi
     if pid_alive "$KMSD_PID"; then
         # a kmsd of an earlier version of this script, under spawn-fcgi
-        stop_one kmsd "$KMSD_PID"
+        stop_pidfile kmsd "$KMSD_PID"
     fi
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
         die "127.0.0.1:$PORT is taken by another program (set KMS_PORT)"
@@ -268,26 +268,6 @@ ua_auth = digest in $RUN/kms.conf mikey-ue answers the 401 with them):
 EOF
     printf '  '
     gba_command
-}
-
-stop_one() { # NAME PIDFILE
-    local name=$1 pidfile=$2 pid i
-    if ! pid_alive "$pidfile"; then
-        rm -f "$pidfile"
-        say "$name not running"
-        return 0
-    fi
-    pid=$(cat "$pidfile")
-    kill -TERM "$pid"
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$pidfile"
-    say "$name stopped"
 }
 
 probe() { # prints the HTTP status of a GET to the mount (405 = kmsd answers)
@@ -367,16 +347,16 @@ start)
 stop)
     # lighttpd stops the kmsd processes it started (SIGTERM); wait for them
     # (a kmsd.pid file: a kmsd of an earlier version of this script)
-    if [ -f "$KMSD_PID" ]; then stop_one kmsd "$KMSD_PID"; fi
+    if [ -f "$KMSD_PID" ]; then stop_pidfile kmsd "$KMSD_PID"; fi
     pids=$(kmsd_pids || true)
-    stop_one lighttpd "$LT_PID"
+    stop_pidfile lighttpd "$LT_PID"
     for pid in $pids; do
         echo "$pid" >"$KMSD_PID"
-        if pid_alive "$KMSD_PID"; then stop_one kmsd "$KMSD_PID"; fi
+        if pid_alive "$KMSD_PID"; then stop_pidfile kmsd "$KMSD_PID"; fi
     done
     rm -f "$KMSD_PID"
-    [ ! -f "$ZND_PID" ] || stop_one kms-znd "$ZND_PID"
-    [ ! -f "$BSF_PID" ] || stop_one zn-test-bsf "$BSF_PID"
+    [ ! -f "$ZND_PID" ] || stop_pidfile kms-znd "$ZND_PID"
+    [ ! -f "$BSF_PID" ] || stop_pidfile zn-test-bsf "$BSF_PID"
     rm -f "$SOCK" "$RUN/port" "$GBA_DIR/zn.sock"
     ;;
 status)

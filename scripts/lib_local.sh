@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # lib_local.sh - what scripts/kms-local.sh and scripts/kms-cluster.sh share:
 # installing what is missing without starting packaged services, and
-# waiting for a pid file's process or a loopback port. Sourced; the script
+# waiting for a loopback port, stopping a pid file's process. Sourced; the script
 # defines say and die (its own prefix) before it sources this file.
 
 # install_missing PKG...: apt-get installs those of PKG that are not
@@ -49,4 +49,25 @@ wait_port() {
         sleep 0.1
     done
     return 1
+}
+
+# stop_pidfile NAME PIDFILE: TERM, up to 10 s, then KILL; the file goes.
+stop_pidfile() { # NAME PIDFILE
+    local name=$1 pidfile=$2 pid i
+    if ! pid_alive "$pidfile"; then
+        rm -f "$pidfile"
+        say "$name not running"
+        return 0
+    fi
+    pid=$(cat "$pidfile")
+    kill -TERM "$pid"
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+    say "$name stopped"
 }
