@@ -553,7 +553,7 @@ rss_parts() { awk '/^Rss(Anon|File|Shmem):/ {printf "%s%s %s KiB", sep, $1, $2; 
 # send_count RT FILE COUNT EXPECT: exactly COUNT answers over one
 # connection, then stop wrk (SIGINT) without waiting for its -d.
 send_count() {
-    local rt=$1 file=$2 count=$3 expect=$4 i
+    local rt=$1 file=$2 count=$3 expect=$4
     local out=$T/wrk/rss_$rt.$RANDOM.out
     rm -f "$T/done".*
     wrk -t 1 -c 1 -d 600s --timeout 10s -s "$LUA" "http://127.0.0.1:$PORT" -- \
@@ -561,13 +561,7 @@ send_count() {
         expect="$expect" count="$count" donefile="$T/done" >"$out" 2>&1 &
     local wpid=$!
     BG_PIDS+=("$wpid")
-    for ((i = 0; i < 6000; i++)); do
-        [ -e "$T/done.0" ] && break
-        ms_running "$wpid" || break
-        sleep 0.1
-    done
-    kill -INT "$wpid" 2>/dev/null
-    wait "$wpid" 2>/dev/null
+    bench_wrk_wait "$T/done.0" "$wpid"
     local got
     got=$(sed -n 's/^post_lines: answers=\([0-9]*\).*/\1/p' "$out")
     SENT_TOTAL=$((SENT_TOTAL + ${got:-0}))

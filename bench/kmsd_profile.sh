@@ -115,14 +115,8 @@ measure() {
     wrk -t 1 -c 1 -d 600s --timeout 30s -s "$LUA" "http://127.0.0.1:$port" -- \
         file="$lines" threads=1 rt="$rt" mode=once expect="$expect" count="$N" \
         donefile="$T/done" >"$T/$tag.wrk" 2>&1 &
-    local wpid=$! i
-    for ((i = 0; i < 6000; i++)); do
-        [ -e "$T/done.0" ] && break
-        ms_running "$wpid" || break
-        sleep 0.1
-    done
-    kill -INT "$wpid" 2>/dev/null
-    wait "$wpid" 2>/dev/null
+    local wpid=$!
+    bench_wrk_wait "$T/done.0" "$wpid"
     if [ -n "$spid" ]; then
         kill -INT "$spid" 2>/dev/null # detaches and writes the summary
         wait "$spid" 2>/dev/null

@@ -51,3 +51,18 @@ bench_lighttpd_conf() {
         -e '/# spawn-fcgi: delete this line$/d' \
         "$SRC/lighttpd/lighttpd.conf" >"$4"
 }
+
+# bench_wrk_wait DONEFILE PID: wrk runs bench/post_lines.lua with a count
+# and a -d far longer than needed; its first thread writes DONEFILE when it
+# has its answers. Wait for that (or for wrk to end, 10 min at most), then
+# stop wrk with SIGINT rather than waiting for its -d.
+bench_wrk_wait() {
+    local i
+    for ((i = 0; i < 6000; i++)); do
+        [ -e "$1" ] && break
+        ms_running "$2" || break
+        sleep 0.1
+    done
+    kill -INT "$2" 2>/dev/null
+    wait "$2" 2>/dev/null
+}
