@@ -69,33 +69,46 @@ cleanup:
     return rc;
 }
 
+/* One direction's checks of its input (RFC 3394 §2): n >= 2 blocks of 64
+ * bits to wrap, a value the caller chose; n + 1 >= 3 blocks (the integrity
+ * check block first) to unwrap, a length error of what came in. */
+typedef struct kw_dir {
+    int enc;
+    size_t min;
+    mk_err short_err;
+    const char *short_why;
+} kw_dir;
+
+static const kw_dir kw_wrap = {1, 16, MK_E_VALUE,
+                               "AES-KW data is not n >= 2 blocks of 64 bits"};
+static const kw_dir kw_unwrap = {
+    0, 24, MK_E_LENGTH, "AES-KW data is not n + 1 >= 3 blocks of 64 bits"};
+
+static mk_err kw(const kw_dir *d, mk_bytes kek, const uint8_t *iv8,
+                 mk_bytes in, uint8_t *out, size_t cap, size_t *outlen)
+{
+    *outlen = 0;
+    if (in.n < d->min || in.n % 8 != 0)
+        MK_FAIL(d->short_err, d->short_why);
+    if (in.p == NULL)
+        MK_FAIL(MK_E_ARG, "AES-KW input missing");
+    /* the wrapped form is one block (the integrity check) longer */
+    size_t outn = d->enc ? in.n + 8 : in.n - 8;
+    if (cap < outn)
+        MK_FAIL(MK_E_NOSPACE, "AES-KW output buffer too small");
+    MK_GUARD(kw_run(kek, iv8, in, out, outn, d->enc));
+    *outlen = outn;
+    return MK_OK;
+}
+
 mk_err mk_aes_kw_wrap(mk_bytes kek, const uint8_t *iv8, mk_bytes plain,
                       uint8_t *out, size_t cap, size_t *outlen)
 {
-    *outlen = 0;
-    /* n >= 2 blocks of 64 bits [RFC 3394 §2] */
-    if (plain.n < 16 || plain.n % 8 != 0)
-        MK_FAIL(MK_E_VALUE, "AES-KW data is not n >= 2 blocks of 64 bits");
-    if (plain.p == NULL)
-        MK_FAIL(MK_E_ARG, "AES-KW input missing");
-    if (cap < plain.n + 8)
-        MK_FAIL(MK_E_NOSPACE, "AES-KW output buffer too small");
-    MK_GUARD(kw_run(kek, iv8, plain, out, plain.n + 8, 1));
-    *outlen = plain.n + 8;
-    return MK_OK;
+    return kw(&kw_wrap, kek, iv8, plain, out, cap, outlen);
 }
 
 mk_err mk_aes_kw_unwrap(mk_bytes kek, const uint8_t *iv8, mk_bytes wrapped,
                         uint8_t *out, size_t cap, size_t *outlen)
 {
-    *outlen = 0;
-    if (wrapped.n < 24 || wrapped.n % 8 != 0)
-        MK_FAIL(MK_E_LENGTH, "AES-KW data is not n + 1 >= 3 blocks of 64 bits");
-    if (wrapped.p == NULL)
-        MK_FAIL(MK_E_ARG, "AES-KW input missing");
-    if (cap < wrapped.n - 8)
-        MK_FAIL(MK_E_NOSPACE, "AES-KW output buffer too small");
-    MK_GUARD(kw_run(kek, iv8, wrapped, out, wrapped.n - 8, 0));
-    *outlen = wrapped.n - 8;
-    return MK_OK;
+    return kw(&kw_unwrap, kek, iv8, wrapped, out, cap, outlen);
 }

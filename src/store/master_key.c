@@ -10,6 +10,7 @@
 
 #include "store/store.h"
 #include "util/hex.h"
+#include "util/path.h"
 
 #define HEX_LEN (2 * MK_MASTER_KEY_LEN)
 
@@ -50,16 +51,8 @@ static bool root_may_use(const char *path, const struct stat *key)
 {
     char dir[4096];
     struct stat ds;
-    if (geteuid() != 0)
+    if (geteuid() != 0 || !mk_path_dir(path, dir, sizeof dir))
         return false;
-    const char *slash = strrchr(path, '/');
-    size_t n = slash == NULL ? 1 : (size_t)(slash - path);
-    if (n == 0)
-        n = 1; /* "/x": the root directory */
-    if (n >= sizeof dir)
-        return false;
-    memcpy(dir, slash == NULL ? "." : path, n);
-    dir[n] = '\0';
     return stat(dir, &ds) == 0 && S_ISDIR(ds.st_mode) &&
            ds.st_uid == key->st_uid && (ds.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }

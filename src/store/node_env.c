@@ -14,6 +14,7 @@
 
 #include "crypto/crypto.h"
 #include "store/node_int.h"
+#include "util/path.h"
 
 /* Map size per entry, with the B-tree's slack: a replay entry is 32 + 8
  * bytes of data and 8 of node header; a record is at most
@@ -289,19 +290,8 @@ static bool dir_owner(const char *node_path, uid_t *uid, gid_t *gid)
 {
     char dir[MK_NODE_PATH_MAX];
     struct stat ds;
-    if (geteuid() != 0)
+    if (geteuid() != 0 || !mk_path_dir(node_path, dir, sizeof dir))
         return false;
-    const char *slash = strrchr(node_path, '/');
-    size_t n = slash == NULL ? 1 : (size_t)(slash - node_path);
-    if (n == 0)
-        n = 1; /* "/x": the root directory */
-    if (n >= sizeof dir)
-        return false;
-    if (slash == NULL)
-        memcpy(dir, ".", 1);
-    else
-        memcpy(dir, node_path, n);
-    dir[n] = '\0';
     if (stat(dir, &ds) != 0 || ds.st_uid == 0)
         return false;
     *uid = ds.st_uid;
