@@ -3,10 +3,16 @@
  * secret (constants, IDs and RANDs all travel in clear). */
 #include "crypto/crypto.h"
 
-static void label_begin(mk_label *l, mk_buf *b)
+/* Every label of both RFCs starts const || id || csb_id (RFC 3830 §4.1.3,
+ * RFC 6043 §5.1); what follows differs. */
+static void label_begin(mk_label *l, mk_buf *b, uint32_t c, uint8_t id,
+                        uint32_t csb_id)
 {
     l->n = 0;
     mk_buf_init(b, l->b, sizeof l->b);
+    mk_buf_u32(b, c);
+    mk_buf_u8(b, id);
+    mk_buf_u32(b, csb_id);
 }
 
 /* The writes of a label go unchecked (the writer keeps the first error);
@@ -37,13 +43,10 @@ static mk_err label_3830(mk_label *l, uint32_t c, uint8_t id, uint32_t csb_id,
                          mk_bytes rand)
 {
     mk_buf b;
-    label_begin(l, &b);
+    label_begin(l, &b, c, id, csb_id);
     if (rand.n > sizeof l->b - 9)
         (void)mk_buf_fail(&b, mk_err_raise(MK_E_LIMIT, -1, 0,
                                            "RAND too long for a label"));
-    mk_buf_u32(&b, c);
-    mk_buf_u8(&b, id);
-    mk_buf_u32(&b, csb_id);
     mk_buf_bytes(&b, rand);
     return label_end(l, &b);
 }
@@ -67,10 +70,7 @@ static mk_err label_6043_rands(mk_label *l, uint32_t c, uint8_t id,
                                mk_bytes randrr)
 {
     mk_buf b;
-    label_begin(l, &b);
-    mk_buf_u32(&b, c);
-    mk_buf_u8(&b, id);
-    mk_buf_u32(&b, csb_id);
+    label_begin(l, &b, c, id, csb_id);
     mk_buf_u8(&b, code);
     put_len8(&b, randri);
     put_len8(&b, randrr);
@@ -97,14 +97,11 @@ mk_err mk_label_6043_fork(mk_label *l, uint32_t c, mk_bytes id_data,
                           mk_bytes randrkms)
 {
     mk_buf b;
-    label_begin(l, &b);
+    label_begin(l, &b, c, 0xFF, 0xFFFFFFFFu);
     if (id_data.n > MK_LABEL_ID_MAX)
         (void)mk_buf_fail(&b, mk_err_raise(MK_E_LIMIT, -1, 0,
                                            "ID Data too long for a forking "
                                            "label"));
-    mk_buf_u32(&b, c);
-    mk_buf_u8(&b, 0xFF);
-    mk_buf_u32(&b, 0xFFFFFFFFu);
     mk_buf_u8(&b, 0x00);
     mk_buf_u16(&b, (uint16_t)id_data.n);
     mk_buf_bytes(&b, id_data);
@@ -116,10 +113,7 @@ mk_err mk_label_6043_fixed(mk_label *l, uint32_t c, uint8_t code,
                            const mk_bytes *rand)
 {
     mk_buf b;
-    label_begin(l, &b);
-    mk_buf_u32(&b, c);
-    mk_buf_u8(&b, 0xFF);
-    mk_buf_u32(&b, 0xFFFFFFFFu);
+    label_begin(l, &b, c, 0xFF, 0xFFFFFFFFu);
     mk_buf_u8(&b, code);
     if (rand != NULL)
         put_len8(&b, *rand);

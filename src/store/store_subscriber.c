@@ -121,7 +121,7 @@ static mk_err read_lists(mk_sqlstore *s, int64_t rowid, mk_subscriber *out)
 
 /* One subscriber by a bound single-row SELECT, PSK unwrapped. Runs inside
  * the caller's read transaction. */
-static mk_err load_one(mk_sqlstore *s, sqlite3_stmt *st, mk_subscriber *out)
+static mk_err load_row(mk_sqlstore *s, sqlite3_stmt *st, mk_subscriber *out)
 {
     uint8_t wrapped[MK_WRAPPED_MAX];
     size_t wn = 0;
@@ -150,6 +150,25 @@ static mk_err load_one(mk_sqlstore *s, sqlite3_stmt *st, mk_subscriber *out)
     return rc;
 }
 
+/* load_row, then the subscriber kept in the cache (under impu too, when it
+ * is the proof that this IMPU has exactly one owner). */
+static mk_err load_one(mk_sqlstore *s, sqlite3_stmt *st, mk_bytes impu,
+                       mk_subscriber *out)
+{
+    MK_GUARD(load_row(s, st, out));
+    return mk_store_cache_sub_put(s, out, impu);
+}
+
+/* The end of a lookup's read transaction: nothing of a subscriber that
+ * failed to load stays in out. */
+static mk_err read_end(mk_sqlstore *s, mk_err rc, mk_subscriber *out)
+{
+    rc = mk_store_end(s, rc);
+    if (rc != MK_OK)
+        mk_subscriber_wipe(out);
+    return rc;
+}
+
 mk_err mk_sqlstore_subscriber_get(mk_sqlstore *s, mk_bytes psk_id,
                                   mk_subscriber *out)
 {
@@ -166,13 +185,9 @@ mk_err mk_sqlstore_subscriber_get(mk_sqlstore *s, mk_bytes psk_id,
     MK_GUARD(mk_store_begin_read(s));
     MK_GUARD_GOTO(mk_store_stmt(s, ST_SUB_BY_PSK_ID, &st), rc, done);
     MK_GUARD_GOTO(mk_store_bind_blob(s, st, 1, psk_id), rc, done);
-    MK_GUARD_GOTO(load_one(s, st, out), rc, done);
-    rc = mk_store_cache_sub_put(s, out, MK_BYTES_NONE);
+    rc = load_one(s, st, MK_BYTES_NONE, out);
 done:
-    rc = mk_store_end(s, rc);
-    if (rc != MK_OK)
-        mk_subscriber_wipe(out);
-    return rc;
+    return read_end(s, rc, out);
 }
 
 /* The owner of an IMPU; MK_E_NOT_FOUND when none or several (profile §4). */
@@ -220,14 +235,10 @@ mk_err mk_store_subscriber_by_impu(mk_sqlstore *s, mk_bytes impu,
     MK_GUARD_GOTO(owner_of(s, impu, &rowid), rc, done);
     MK_GUARD_GOTO(mk_store_stmt(s, ST_SUB_BY_ROWID, &st), rc, done);
     MK_GUARD_GOTO(mk_store_bind_i64(s, st, 1, rowid), rc, done);
-    MK_GUARD_GOTO(load_one(s, st, out), rc, done);
     /* kept with the proof that this IMPU has exactly one owner */
-    rc = mk_store_cache_sub_put(s, out, impu);
+    rc = load_one(s, st, impu, out);
 done:
-    rc = mk_store_end(s, rc);
-    if (rc != MK_OK)
-        mk_subscriber_wipe(out);
-    return rc;
+    return read_end(s, rc, out);
 }
 
 mk_err mk_sqlstore_subscriber_add(mk_sqlstore *s, const mk_subscriber *sub)
