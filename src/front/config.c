@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +427,51 @@ static const char *const key_names[K__COUNT] = {
     [K_ZN_DIAMETER] = "zn_diameter_conf",
 };
 
+/* The numeric keys: bounds and the field (uint64_t when wide, else
+ * uint32_t) of mk_config the value goes to. */
+typedef struct num_key {
+    bool wide;
+    uint64_t lo, hi;
+    size_t off;
+} num_key;
+
+#define U32_KEY(lo, hi, f) {false, (lo), (hi), offsetof(mk_config, f)}
+#define U64_KEY(lo, hi, f) {true, (lo), (hi), offsetof(mk_config, f)}
+static const num_key num_keys[K__COUNT] = {
+    /* profile §7; a day is far beyond any sane clock skew */
+    [K_SKEW] = U32_KEY(1, 86400, skew_window),
+    [K_MAX_LIFE] = U32_KEY(1, 31536000, max_ticket_lifetime),
+    [K_DEF_LIFE] = U32_KEY(1, 31536000, default_ticket_lifetime),
+    [K_RETRY_AFTER] = U32_KEY(1, 86400, retry_after),
+    [K_BUSY_TIMEOUT] = U32_KEY(0, 600000, busy_timeout_ms),
+    /* node.h bounds */
+    [K_REPLAY_MAX] = U64_KEY(10, (uint64_t)1 << 36, replay_max),
+    [K_JOURNAL_MAX] = U64_KEY(10, (uint64_t)1 << 32, journal_max),
+    [K_KV_MAX] = U64_KEY(10, (uint64_t)1 << 32, kv_max),
+    /* doc/profile.md §9.37 */
+    [K_REUSE_GRACE] = U32_KEY(0, 3600, ticket_reuse_grace),
+    /* a hundred years at most */
+    [K_KEEP_DAYS] = U32_KEY(0, 36500, records_keep_days),
+    /* seconds; 0 = age not checked; a year at most */
+    [K_TK_MAX_AGE] = U32_KEY(0, 31536000, ticket_key_max_age),
+    [K_UA_NONCE] = U32_KEY(1, 86400, ua_nonce_lifetime),
+    /* the UE waits for the 504: keep it short */
+    [K_ZN_TIMEOUT] = U32_KEY(10, 60000, zn_timeout_ms),
+};
+#undef U32_KEY
+#undef U64_KEY
+
+static mk_err set_num(parse_ctx *p, enum key_id k, const char *v)
+{
+    const num_key *n = &num_keys[k];
+    char *field = (char *)p->c + n->off;
+    if (n->wide)
+        return set_u64(p, key_names[k], v, n->lo, n->hi,
+                       (uint64_t *)(void *)field);
+    return set_u32(p, key_names[k], v, (uint32_t)n->lo, (uint32_t)n->hi,
+                   (uint32_t *)(void *)field);
+}
+
 static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
 {
     mk_config *c = p->c;
@@ -440,18 +486,8 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
     case K_MASTER_KEY:
         return set_path(p, "master_key", v, c->master_key,
                         sizeof c->master_key);
-    case K_SKEW: /* profile §7; a day is far beyond any sane clock skew */
-        return set_u32(p, "skew_window", v, 1, 86400, &c->skew_window);
-    case K_MAX_LIFE:
-        return set_u32(p, "max_ticket_lifetime", v, 1, 31536000,
-                       &c->max_ticket_lifetime);
-    case K_DEF_LIFE:
-        return set_u32(p, "default_ticket_lifetime", v, 1, 31536000,
-                       &c->default_ticket_lifetime);
     case K_PROTOCOLS:
         return set_protocols(p, v);
-    case K_RETRY_AFTER:
-        return set_u32(p, "retry_after", v, 1, 86400, &c->retry_after);
     case K_BODY_MAX:
         /* a REQUEST_INIT is well under 4 KiB; 16 MiB caps memory use */
         MK_GUARD(set_u32(p, "body_max", v, 1024, 16u << 20, &u));
@@ -461,9 +497,6 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
         return set_log_level(p, v);
     case K_MOUNT:
         return set_mount(p, v);
-    case K_BUSY_TIMEOUT:
-        return set_u32(p, "busy_timeout_ms", v, 0, 600000,
-                       &c->busy_timeout_ms);
     case K_LISTEN:
         MK_GUARD(set_str(p, "listen", v, c->listen, sizeof c->listen));
         c->has_listen = true;
@@ -471,29 +504,12 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
     case K_NODE_STATE:
         return set_path(p, "node_state", v, c->node_state,
                         sizeof c->node_state);
-    case K_REPLAY_MAX: /* node.h bounds */
-        return set_u64(p, "replay_max", v, 10, (uint64_t)1 << 36,
-                       &c->replay_max);
-    case K_JOURNAL_MAX:
-        return set_u64(p, "journal_max", v, 10, (uint64_t)1 << 32,
-                       &c->journal_max);
     case K_DURABLE:
         return set_bool(p, "durable", v, &c->durable);
     case K_LOG_FILE:
         return set_path(p, "log_file", v, c->log_file, sizeof c->log_file);
-    case K_REUSE_GRACE: /* doc/profile.md §9.37 */
-        return set_u32(p, "ticket_reuse_grace", v, 0, 3600,
-                       &c->ticket_reuse_grace);
-    case K_KV_MAX:
-        return set_u64(p, "kv_max", v, 10, (uint64_t)1 << 32, &c->kv_max);
-    case K_KEEP_DAYS: /* a hundred years at most */
-        return set_u32(p, "records_keep_days", v, 0, 36500,
-                       &c->records_keep_days);
     case K_STATUS_MOUNT:
         return set_status_mount(p, v);
-    case K_TK_MAX_AGE: /* seconds; 0 = age not checked; a year at most */
-        return set_u32(p, "ticket_key_max_age", v, 0, 31536000,
-                       &c->ticket_key_max_age);
     case K_RATE_ADDRESS:
         return set_rate(p, "rate_limit_address", v, &c->rate_address);
     case K_RATE_IDENTITY:
@@ -508,16 +524,11 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
         return set_ua_auth(p, v);
     case K_UA_ALG:
         return set_digest_alg(p, v);
-    case K_UA_NONCE:
-        return set_u32(p, "ua_nonce_lifetime", v, 1, 86400,
-                       &c->ua_nonce_lifetime);
     case K_GBA_FORKING:
         return set_bool(p, "gba_forking", v, &c->gba_forking);
     case K_ZN_SOCKET:
         return set_path(p, "zn_socket", v, c->zn_socket,
                         sizeof c->zn_socket);
-    case K_ZN_TIMEOUT: /* the UE waits for the 504: keep it short */
-        return set_u32(p, "zn_timeout_ms", v, 10, 60000, &c->zn_timeout_ms);
     case K_ZN_REALM:
         return set_fqdn(p, "zn_realm", v, c->zn_realm, sizeof c->zn_realm);
     case K_ZN_BSF:
@@ -525,6 +536,20 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
     case K_ZN_DIAMETER:
         return set_path(p, "zn_diameter_conf", v, c->zn_diameter_conf,
                         sizeof c->zn_diameter_conf);
+    case K_SKEW:
+    case K_MAX_LIFE:
+    case K_DEF_LIFE:
+    case K_RETRY_AFTER:
+    case K_BUSY_TIMEOUT:
+    case K_REPLAY_MAX:
+    case K_JOURNAL_MAX:
+    case K_KV_MAX:
+    case K_REUSE_GRACE:
+    case K_KEEP_DAYS:
+    case K_TK_MAX_AGE:
+    case K_UA_NONCE:
+    case K_ZN_TIMEOUT:
+        return set_num(p, k, v);
     case K__COUNT:
         break;
     }
