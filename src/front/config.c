@@ -427,65 +427,102 @@ static const char *const key_names[K__COUNT] = {
     [K_ZN_DIAMETER] = "zn_diameter_conf",
 };
 
-/* The numeric keys: bounds and the field (uint64_t when wide, else
- * uint32_t) of mk_config the value goes to. */
-typedef struct num_key {
-    bool wide;
+/* The keys that only check their value and store it in a field of
+ * mk_config: the kind of value, its bounds (numbers) and the field. The
+ * others have their own case in set_key. */
+typedef enum field_kind {
+    F_OWN = 0, /* set_key's own case */
+    F_U32,
+    F_U64,
+    F_BOOL,
+    F_STR,
+    F_PATH,
+    F_FQDN,
+    F_RATE,
+} field_kind;
+
+typedef struct key_field {
+    field_kind kind;
     uint64_t lo, hi;
-    size_t off;
-} num_key;
+    size_t off, size;
+} key_field;
 
-#define U32_KEY(lo, hi, f) {false, (lo), (hi), offsetof(mk_config, f)}
-#define U64_KEY(lo, hi, f) {true, (lo), (hi), offsetof(mk_config, f)}
-static const num_key num_keys[K__COUNT] = {
+#define FIELD(kind, lo, hi, f)                                               \
+    {(kind), (lo), (hi), offsetof(mk_config, f), sizeof ((mk_config *)0)->f}
+static const key_field key_fields[K__COUNT] = {
+    [K_KMS_ID] = FIELD(F_STR, 0, 0, kms_id),
+    [K_MASTER_KEY] = FIELD(F_PATH, 0, 0, master_key),
     /* profile §7; a day is far beyond any sane clock skew */
-    [K_SKEW] = U32_KEY(1, 86400, skew_window),
-    [K_MAX_LIFE] = U32_KEY(1, 31536000, max_ticket_lifetime),
-    [K_DEF_LIFE] = U32_KEY(1, 31536000, default_ticket_lifetime),
-    [K_RETRY_AFTER] = U32_KEY(1, 86400, retry_after),
-    [K_BUSY_TIMEOUT] = U32_KEY(0, 600000, busy_timeout_ms),
+    [K_SKEW] = FIELD(F_U32, 1, 86400, skew_window),
+    [K_MAX_LIFE] = FIELD(F_U32, 1, 31536000, max_ticket_lifetime),
+    [K_DEF_LIFE] = FIELD(F_U32, 1, 31536000, default_ticket_lifetime),
+    [K_RETRY_AFTER] = FIELD(F_U32, 1, 86400, retry_after),
+    [K_BUSY_TIMEOUT] = FIELD(F_U32, 0, 600000, busy_timeout_ms),
+    [K_NODE_STATE] = FIELD(F_PATH, 0, 0, node_state),
     /* node.h bounds */
-    [K_REPLAY_MAX] = U64_KEY(10, (uint64_t)1 << 36, replay_max),
-    [K_JOURNAL_MAX] = U64_KEY(10, (uint64_t)1 << 32, journal_max),
-    [K_KV_MAX] = U64_KEY(10, (uint64_t)1 << 32, kv_max),
+    [K_REPLAY_MAX] = FIELD(F_U64, 10, (uint64_t)1 << 36, replay_max),
+    [K_JOURNAL_MAX] = FIELD(F_U64, 10, (uint64_t)1 << 32, journal_max),
+    [K_KV_MAX] = FIELD(F_U64, 10, (uint64_t)1 << 32, kv_max),
+    [K_DURABLE] = FIELD(F_BOOL, 0, 0, durable),
+    [K_LOG_FILE] = FIELD(F_PATH, 0, 0, log_file),
     /* doc/profile.md §9.37 */
-    [K_REUSE_GRACE] = U32_KEY(0, 3600, ticket_reuse_grace),
+    [K_REUSE_GRACE] = FIELD(F_U32, 0, 3600, ticket_reuse_grace),
     /* a hundred years at most */
-    [K_KEEP_DAYS] = U32_KEY(0, 36500, records_keep_days),
+    [K_KEEP_DAYS] = FIELD(F_U32, 0, 36500, records_keep_days),
     /* seconds; 0 = age not checked; a year at most */
-    [K_TK_MAX_AGE] = U32_KEY(0, 31536000, ticket_key_max_age),
-    [K_UA_NONCE] = U32_KEY(1, 86400, ua_nonce_lifetime),
+    [K_TK_MAX_AGE] = FIELD(F_U32, 0, 31536000, ticket_key_max_age),
+    [K_RATE_ADDRESS] = FIELD(F_RATE, 0, 0, rate_address),
+    [K_RATE_IDENTITY] = FIELD(F_RATE, 0, 0, rate_identity),
+    [K_GBA] = FIELD(F_BOOL, 0, 0, gba),
+    [K_KMS_FQDN] = FIELD(F_FQDN, 0, 0, kms_fqdn),
+    [K_UA_NONCE] = FIELD(F_U32, 1, 86400, ua_nonce_lifetime),
+    [K_GBA_FORKING] = FIELD(F_BOOL, 0, 0, gba_forking),
+    [K_ZN_SOCKET] = FIELD(F_PATH, 0, 0, zn_socket),
     /* the UE waits for the 504: keep it short */
-    [K_ZN_TIMEOUT] = U32_KEY(10, 60000, zn_timeout_ms),
+    [K_ZN_TIMEOUT] = FIELD(F_U32, 10, 60000, zn_timeout_ms),
+    [K_ZN_REALM] = FIELD(F_FQDN, 0, 0, zn_realm),
+    [K_ZN_BSF] = FIELD(F_FQDN, 0, 0, zn_bsf),
+    [K_ZN_DIAMETER] = FIELD(F_PATH, 0, 0, zn_diameter_conf),
 };
-#undef U32_KEY
-#undef U64_KEY
+#undef FIELD
 
-static mk_err set_num(parse_ctx *p, enum key_id k, const char *v)
+static mk_err set_field(parse_ctx *p, enum key_id k, const char *v)
 {
-    const num_key *n = &num_keys[k];
-    char *field = (char *)p->c + n->off;
-    if (n->wide)
-        return set_u64(p, key_names[k], v, n->lo, n->hi,
-                       (uint64_t *)(void *)field);
-    return set_u32(p, key_names[k], v, (uint32_t)n->lo, (uint32_t)n->hi,
-                   (uint32_t *)(void *)field);
+    const key_field *f = &key_fields[k];
+    const char *key = key_names[k];
+    void *at = (char *)p->c + f->off;
+    switch (f->kind) {
+    case F_U32:
+        return set_u32(p, key, v, (uint32_t)f->lo, (uint32_t)f->hi, at);
+    case F_U64:
+        return set_u64(p, key, v, f->lo, f->hi, at);
+    case F_BOOL:
+        return set_bool(p, key, v, at);
+    case F_STR:
+        return set_str(p, key, v, at, f->size);
+    case F_PATH:
+        return set_path(p, key, v, at, f->size);
+    case F_FQDN:
+        return set_fqdn(p, key, v, at, f->size);
+    case F_RATE:
+        return set_rate(p, key, v, at);
+    case F_OWN:
+        break;
+    }
+    return fail(p, "internal: key without a setter");
 }
 
 static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
 {
     mk_config *c = p->c;
     uint32_t u = 0;
+    if (key_fields[k].kind != F_OWN)
+        return set_field(p, k, v);
     switch (k) {
-    case K_KMS_ID:
-        return set_str(p, "kms_id", v, c->kms_id, sizeof c->kms_id);
     case K_STORE: /* a file, or a PostgreSQL URI (doc/profile.md §13) */
         if (mk_pgstore_is_uri(v))
             return set_str(p, "store", v, c->store, sizeof c->store);
         return set_path(p, "store", v, c->store, sizeof c->store);
-    case K_MASTER_KEY:
-        return set_path(p, "master_key", v, c->master_key,
-                        sizeof c->master_key);
     case K_PROTOCOLS:
         return set_protocols(p, v);
     case K_BODY_MAX:
@@ -501,56 +538,15 @@ static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
         MK_GUARD(set_str(p, "listen", v, c->listen, sizeof c->listen));
         c->has_listen = true;
         return MK_OK;
-    case K_NODE_STATE:
-        return set_path(p, "node_state", v, c->node_state,
-                        sizeof c->node_state);
-    case K_DURABLE:
-        return set_bool(p, "durable", v, &c->durable);
-    case K_LOG_FILE:
-        return set_path(p, "log_file", v, c->log_file, sizeof c->log_file);
     case K_STATUS_MOUNT:
         return set_status_mount(p, v);
-    case K_RATE_ADDRESS:
-        return set_rate(p, "rate_limit_address", v, &c->rate_address);
-    case K_RATE_IDENTITY:
-        return set_rate(p, "rate_limit_identity", v, &c->rate_identity);
-    case K_GBA:
-        return set_bool(p, "gba", v, &c->gba);
-    case K_KMS_FQDN:
-        return set_fqdn(p, "kms_fqdn", v, c->kms_fqdn, sizeof c->kms_fqdn);
     case K_UA_ID:
         return set_ua_id(p, v);
     case K_UA_AUTH:
         return set_ua_auth(p, v);
     case K_UA_ALG:
         return set_digest_alg(p, v);
-    case K_GBA_FORKING:
-        return set_bool(p, "gba_forking", v, &c->gba_forking);
-    case K_ZN_SOCKET:
-        return set_path(p, "zn_socket", v, c->zn_socket,
-                        sizeof c->zn_socket);
-    case K_ZN_REALM:
-        return set_fqdn(p, "zn_realm", v, c->zn_realm, sizeof c->zn_realm);
-    case K_ZN_BSF:
-        return set_fqdn(p, "zn_bsf", v, c->zn_bsf, sizeof c->zn_bsf);
-    case K_ZN_DIAMETER:
-        return set_path(p, "zn_diameter_conf", v, c->zn_diameter_conf,
-                        sizeof c->zn_diameter_conf);
-    case K_SKEW:
-    case K_MAX_LIFE:
-    case K_DEF_LIFE:
-    case K_RETRY_AFTER:
-    case K_BUSY_TIMEOUT:
-    case K_REPLAY_MAX:
-    case K_JOURNAL_MAX:
-    case K_KV_MAX:
-    case K_REUSE_GRACE:
-    case K_KEEP_DAYS:
-    case K_TK_MAX_AGE:
-    case K_UA_NONCE:
-    case K_ZN_TIMEOUT:
-        return set_num(p, k, v);
-    case K__COUNT:
+    default: /* key_fields */
         break;
     }
     return fail(p, "internal: key without a setter");
