@@ -427,11 +427,37 @@ static const char *const key_names[K__COUNT] = {
     [K_ZN_DIAMETER] = "zn_diameter_conf",
 };
 
-/* The keys that only check their value and store it in a field of
- * mk_config: the kind of value, its bounds (numbers) and the field. The
- * others have their own case in set_key. */
+static mk_err set_store(parse_ctx *p, const char *v)
+{
+    mk_config *c = p->c;
+    /* a file, or a PostgreSQL URI (doc/profile.md §13) */
+    if (mk_pgstore_is_uri(v))
+        return set_str(p, "store", v, c->store, sizeof c->store);
+    return set_path(p, "store", v, c->store, sizeof c->store);
+}
+
+static mk_err set_body_max(parse_ctx *p, const char *v)
+{
+    uint32_t u = 0;
+    /* a REQUEST_INIT is well under 4 KiB; 16 MiB caps memory use */
+    MK_GUARD(set_u32(p, "body_max", v, 1024, 16u << 20, &u));
+    p->c->body_max = u;
+    return MK_OK;
+}
+
+static mk_err set_listen(parse_ctx *p, const char *v)
+{
+    mk_config *c = p->c;
+    MK_GUARD(set_str(p, "listen", v, c->listen, sizeof c->listen));
+    c->has_listen = true;
+    return MK_OK;
+}
+
+/* Every key: most only check their value and store it in a field of
+ * mk_config (the kind of value, its bounds for numbers, the field); the
+ * others have a setter of their own. */
 typedef enum field_kind {
-    F_OWN = 0, /* set_key's own case */
+    F_OWN = 0, /* a setter of its own */
     F_U32,
     F_U64,
     F_BOOL,
@@ -445,19 +471,28 @@ typedef struct key_field {
     field_kind kind;
     uint64_t lo, hi;
     size_t off, size;
+    mk_err (*own)(parse_ctx *p, const char *v);
 } key_field;
 
 #define FIELD(kind, lo, hi, f)                                               \
-    {(kind), (lo), (hi), offsetof(mk_config, f), sizeof ((mk_config *)0)->f}
+    {(kind), (lo), (hi), offsetof(mk_config, f), sizeof ((mk_config *)0)->f, \
+     NULL}
+#define OWN(setter) {F_OWN, 0, 0, 0, 0, (setter)}
 static const key_field key_fields[K__COUNT] = {
     [K_KMS_ID] = FIELD(F_STR, 0, 0, kms_id),
+    [K_STORE] = OWN(set_store),
     [K_MASTER_KEY] = FIELD(F_PATH, 0, 0, master_key),
     /* profile §7; a day is far beyond any sane clock skew */
     [K_SKEW] = FIELD(F_U32, 1, 86400, skew_window),
     [K_MAX_LIFE] = FIELD(F_U32, 1, 31536000, max_ticket_lifetime),
     [K_DEF_LIFE] = FIELD(F_U32, 1, 31536000, default_ticket_lifetime),
+    [K_PROTOCOLS] = OWN(set_protocols),
     [K_RETRY_AFTER] = FIELD(F_U32, 1, 86400, retry_after),
+    [K_BODY_MAX] = OWN(set_body_max),
+    [K_LOG_LEVEL] = OWN(set_log_level),
+    [K_MOUNT] = OWN(set_mount),
     [K_BUSY_TIMEOUT] = FIELD(F_U32, 0, 600000, busy_timeout_ms),
+    [K_LISTEN] = OWN(set_listen),
     [K_NODE_STATE] = FIELD(F_PATH, 0, 0, node_state),
     /* node.h bounds */
     [K_REPLAY_MAX] = FIELD(F_U64, 10, (uint64_t)1 << 36, replay_max),
@@ -470,11 +505,15 @@ static const key_field key_fields[K__COUNT] = {
     /* a hundred years at most */
     [K_KEEP_DAYS] = FIELD(F_U32, 0, 36500, records_keep_days),
     /* seconds; 0 = age not checked; a year at most */
+    [K_STATUS_MOUNT] = OWN(set_status_mount),
     [K_TK_MAX_AGE] = FIELD(F_U32, 0, 31536000, ticket_key_max_age),
     [K_RATE_ADDRESS] = FIELD(F_RATE, 0, 0, rate_address),
     [K_RATE_IDENTITY] = FIELD(F_RATE, 0, 0, rate_identity),
     [K_GBA] = FIELD(F_BOOL, 0, 0, gba),
     [K_KMS_FQDN] = FIELD(F_FQDN, 0, 0, kms_fqdn),
+    [K_UA_ID] = OWN(set_ua_id),
+    [K_UA_AUTH] = OWN(set_ua_auth),
+    [K_UA_ALG] = OWN(set_digest_alg),
     [K_UA_NONCE] = FIELD(F_U32, 1, 86400, ua_nonce_lifetime),
     [K_GBA_FORKING] = FIELD(F_BOOL, 0, 0, gba_forking),
     [K_ZN_SOCKET] = FIELD(F_PATH, 0, 0, zn_socket),
@@ -485,8 +524,9 @@ static const key_field key_fields[K__COUNT] = {
     [K_ZN_DIAMETER] = FIELD(F_PATH, 0, 0, zn_diameter_conf),
 };
 #undef FIELD
+#undef OWN
 
-static mk_err set_field(parse_ctx *p, enum key_id k, const char *v)
+static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
 {
     const key_field *f = &key_fields[k];
     const char *key = key_names[k];
@@ -507,46 +547,8 @@ static mk_err set_field(parse_ctx *p, enum key_id k, const char *v)
     case F_RATE:
         return set_rate(p, key, v, at);
     case F_OWN:
-        break;
-    }
-    return fail(p, "internal: key without a setter");
-}
-
-static mk_err set_key(parse_ctx *p, enum key_id k, const char *v)
-{
-    mk_config *c = p->c;
-    uint32_t u = 0;
-    if (key_fields[k].kind != F_OWN)
-        return set_field(p, k, v);
-    switch (k) {
-    case K_STORE: /* a file, or a PostgreSQL URI (doc/profile.md §13) */
-        if (mk_pgstore_is_uri(v))
-            return set_str(p, "store", v, c->store, sizeof c->store);
-        return set_path(p, "store", v, c->store, sizeof c->store);
-    case K_PROTOCOLS:
-        return set_protocols(p, v);
-    case K_BODY_MAX:
-        /* a REQUEST_INIT is well under 4 KiB; 16 MiB caps memory use */
-        MK_GUARD(set_u32(p, "body_max", v, 1024, 16u << 20, &u));
-        c->body_max = u;
-        return MK_OK;
-    case K_LOG_LEVEL:
-        return set_log_level(p, v);
-    case K_MOUNT:
-        return set_mount(p, v);
-    case K_LISTEN:
-        MK_GUARD(set_str(p, "listen", v, c->listen, sizeof c->listen));
-        c->has_listen = true;
-        return MK_OK;
-    case K_STATUS_MOUNT:
-        return set_status_mount(p, v);
-    case K_UA_ID:
-        return set_ua_id(p, v);
-    case K_UA_AUTH:
-        return set_ua_auth(p, v);
-    case K_UA_ALG:
-        return set_digest_alg(p, v);
-    default: /* key_fields */
+        if (f->own != NULL)
+            return f->own(p, v);
         break;
     }
     return fail(p, "internal: key without a setter");
