@@ -60,6 +60,56 @@ mk_err mk_ue_add_idr(mk_chain *c, bool omit, uint8_t role, mk_bytes id)
     return omit ? MK_OK : mk_chain_add(c, mk_pl_idr(role, MK_IDT_URI, id));
 }
 
+mk_err mk_ue_init_psk_begin(mk_message *m, uint8_t data_type,
+                            const mk_suite *suite, uint32_t csb, uint64_t t,
+                            uint8_t randr_role, mk_bytes randr,
+                            uint8_t own_role, const mk_ue_creds *cr)
+{
+    memset(m, 0, sizeof *m);
+    m->hdr.version = MK_VERSION;
+    m->hdr.data_type = data_type;
+    m->hdr.v = false;
+    m->hdr.prf_func = (uint8_t)suite->prf_func;
+    m->hdr.csb_id = csb;
+    m->hdr.n_cs = 0;
+    m->hdr.map_type = MK_MAP_EMPTY;
+    mk_chain_init(&m->chain);
+    MK_GUARD(mk_chain_add(&m->chain, mk_pl_t(MK_TS_NTP_UTC, t)));
+    MK_GUARD(mk_chain_add(&m->chain, mk_pl_randr(randr_role, randr)));
+    MK_GUARD(mk_ue_add_idr(&m->chain, cr->omit_own_idr, own_role, cr->impu));
+    return mk_ue_add_idr(&m->chain, cr->omit_idrkms, MK_ROLE_IDRKMS,
+                         cr->kms_id);
+}
+
+mk_err mk_ue_init_psk_end(mk_message *m, const mk_suite *suite,
+                          const mk_ue_creds *cr)
+{
+    if (cr->psk_id.n)
+        MK_GUARD(mk_chain_add(&m->chain, mk_pl_idr(MK_ROLE_IDRPSK,
+                                                   MK_IDT_BYTES, cr->psk_id)));
+    return mk_chain_add(&m->chain,
+                        mk_pl_v((uint8_t)suite->mac_alg,
+                                MK_BYTES(NULL, mk_mac_len(suite->mac_alg))));
+}
+
+mk_err mk_ue_init_psk_sign(const mk_message *m, const mk_suite *suite,
+                           const mk_ue_creds *cr, uint32_t csb,
+                           mk_bytes randri, mk_bytes randrr, mk_buf *ob)
+{
+    mk_msg_keys k;
+    mk_err rc;
+    memset(&k, 0, sizeof k);
+    MK_GUARD_GOTO(mk_msg_keys_6043(suite->prf_func, cr->psk, csb,
+                                   MK_LABEL_KIND_INITIAL, randri, randrr,
+                                   suite->encr_alg, suite->mac_alg, &k),
+                  rc, done);
+    const mk_bytes extra[2] = {cr->impu, cr->kms_id};
+    rc = mk_v_encode_signed(m, mk_key_bytes(&k.auth), extra, 2, ob);
+done:
+    mk_msg_keys_wipe(&k);
+    return rc;
+}
+
 mk_err mk_ue_session_keep_fork(mk_ue_session *s, const mk_payload *idrr,
                                const mk_payload *randrkms)
 {

@@ -24,6 +24,30 @@ mk_err mk_ue_pick_rand(const mk_ue_fixed *f, const mk_suite *s,
  * unless omit (a test asks to leave it out). */
 mk_err mk_ue_add_idr(mk_chain *c, bool omit, uint8_t role, mk_bytes id);
 
+/* REQUEST_INIT_PSK and RESOLVE_INIT_PSK (RFC 6043 §4.2.1, §4.2.3) are
+ * HDR, T, RANDR, [IDR], [IDRkms], TP or TICKET, [IDRpsk], V. begin: the
+ * header (#CS 0, Empty map, V flag 0: doc/mikey.md §7 item 2, the KMS
+ * ignores it), T, the RANDR of randr_role, the UE's own IDR of own_role
+ * and IDRkms (unless cr omits them); the caller adds TP or TICKET. end:
+ * [IDRpsk] and V, with room for the MAC that sign fills in. */
+mk_err mk_ue_init_psk_begin(mk_message *m, uint8_t data_type,
+                            const mk_suite *suite, uint32_t csb, uint64_t t,
+                            uint8_t randr_role, mk_bytes randr,
+                            uint8_t own_role,
+                            const mk_ue_creds *cr) MK_MUST_USE;
+mk_err mk_ue_init_psk_end(mk_message *m, const mk_suite *suite,
+                          const mk_ue_creds *cr) MK_MUST_USE;
+
+/* V of those two: auth_key from the UE's PSK with the initial label
+ * (RFC 6043 §5.1.2; RANDRi from the Initiator, RANDRr only from the
+ * Responder: doc/mikey.md §7 item 4), over the message || the UE's
+ * identity || Identity_kms (§5.5 Table 5.2). The signed message into ob;
+ * the keys wiped. */
+mk_err mk_ue_init_psk_sign(const mk_message *m, const mk_suite *suite,
+                           const mk_ue_creds *cr, uint32_t csb,
+                           mk_bytes randri, mk_bytes randrr,
+                           mk_buf *ob) MK_MUST_USE;
+
 /* Keep the forking modifier of a forked session: the IDRr and RANDRkms
  * that RESOLVE_RESP carries and TRANSFER_RESP echoes (RFC 6043 §4.2.3.5,
  * doc/mikey.md §3.2); both sides' forked keys derive from them. */

@@ -66,14 +66,11 @@ mk_err mk_ue_request_init(const mk_ue_request_params *p, uint8_t *out,
     mk_chain tpc;
     mk_message m;
     mk_tp tp;
-    mk_msg_keys k;
     mk_bytes randri;
     uint32_t csb;
     uint64_t t;
-    mk_err rc;
     const mk_ue_creds *cr = &p->creds;
 
-    memset(&k, 0, sizeof k);
     *outlen = 0;
     MK_GUARD(request_check(p));
     MK_GUARD(mk_ue_pick_csb(&p->fixed, &csb));
@@ -112,47 +109,16 @@ mk_err mk_ue_request_init(const mk_ue_request_params *p, uint8_t *out,
     tp.tp_data = mk_buf_view(&tpd);
 
     /* REQUEST_INIT_PSK = HDR, T, RANDRi, [IDRi], [IDRkms], TP, [IDRpsk], V */
-    memset(&m, 0, sizeof m);
-    m.hdr.version = MK_VERSION;
-    m.hdr.data_type = MK_DT_REQUEST_INIT_PSK;
-    m.hdr.v = false; /* RFC 6043 §6.1; the KMS ignores it (mikey.md §7.2) */
-    m.hdr.prf_func = (uint8_t)p->suite->prf_func;
-    m.hdr.csb_id = csb;
-    m.hdr.n_cs = 0;
-    m.hdr.map_type = MK_MAP_EMPTY;
-    mk_chain_init(&m.chain);
-    MK_GUARD(mk_chain_add(&m.chain, mk_pl_t(MK_TS_NTP_UTC, t)));
-    MK_GUARD(mk_chain_add(&m.chain, mk_pl_randr(MK_RANDR_I, randri)));
-    MK_GUARD(mk_ue_add_idr(&m.chain, cr->omit_own_idr, MK_ROLE_IDRI, cr->impu));
-    MK_GUARD(mk_ue_add_idr(&m.chain, cr->omit_idrkms, MK_ROLE_IDRKMS,
-                           cr->kms_id));
+    MK_GUARD(mk_ue_init_psk_begin(&m, MK_DT_REQUEST_INIT_PSK, p->suite, csb, t,
+                                  MK_RANDR_I, randri, MK_ROLE_IDRI, cr));
     MK_GUARD(mk_chain_add(&m.chain, mk_pl_tp(&tp)));
-    if (cr->psk_id.n)
-        MK_GUARD(mk_chain_add(&m.chain, mk_pl_idr(MK_ROLE_IDRPSK,
-                                                  MK_IDT_BYTES, cr->psk_id)));
-    MK_GUARD(mk_chain_add(&m.chain,
-                          mk_pl_v((uint8_t)p->suite->mac_alg,
-                                  MK_BYTES(NULL, mk_mac_len(p->suite->mac_alg)))));
-
-    /* V: auth_key from the PSK, initial label with RANDRi (§5.1.2), over
-     * the message || Identity_i || Identity_kms (§5.5 Table 5.2) */
-    MK_GUARD_GOTO(mk_msg_keys_6043(p->suite->prf_func, cr->psk, csb,
-                                   MK_LABEL_KIND_INITIAL, randri,
-                                   MK_BYTES_NONE, p->suite->encr_alg,
-                                   p->suite->mac_alg, &k),
-                  rc, done);
-    {
-        const mk_bytes extra[2] = {cr->impu, cr->kms_id};
-        mk_buf_init(&ob, out, cap);
-        MK_GUARD_GOTO(mk_v_encode_signed(&m, mk_key_bytes(&k.auth), extra, 2,
-                                         &ob),
-                      rc, done);
-        *outlen = ob.n;
-    }
-    rc = MK_OK;
-done:
-    mk_msg_keys_wipe(&k);
-    return rc;
+    MK_GUARD(mk_ue_init_psk_end(&m, p->suite, cr));
+    /* V: initial label with RANDRi (§5.1.2), Identity_i (§5.5) */
+    mk_buf_init(&ob, out, cap);
+    MK_GUARD(mk_ue_init_psk_sign(&m, p->suite, cr, csb, randri, MK_BYTES_NONE,
+                                 &ob));
+    *outlen = ob.n;
+    return MK_OK;
 }
 
 /* --- REQUEST_RESP --- */

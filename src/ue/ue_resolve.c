@@ -26,12 +26,9 @@ mk_err mk_ue_resolve_init(const mk_ue_creds *creds, mk_bytes transfer_init,
     const mk_payload *ticket;
     const mk_suite *suite = NULL;
     mk_bytes randrr;
-    mk_msg_keys k;
     mk_buf ob;
     uint32_t csb;
-    mk_err rc;
 
-    memset(&k, 0, sizeof k);
     *outlen = 0;
     if (!fixed)
         fixed = &none;
@@ -46,63 +43,29 @@ mk_err mk_ue_resolve_init(const mk_ue_creds *creds, mk_bytes transfer_init,
 
     /* RESOLVE_INIT_PSK = HDR, T, RANDRr, [IDRr], [IDRkms], TICKET,
      * [IDRpsk], V; #CS 0, Empty map, V flag 0 (mikey.md §7 item 2) */
-    memset(&m, 0, sizeof m);
-    m.hdr.version = MK_VERSION;
-    m.hdr.data_type = MK_DT_RESOLVE_INIT_PSK;
-    m.hdr.v = false;
-    m.hdr.prf_func = (uint8_t)suite->prf_func;
-    m.hdr.csb_id = csb;
-    m.hdr.map_type = MK_MAP_EMPTY;
-    mk_chain_init(&m.chain);
-    MK_GUARD(mk_chain_add(&m.chain, mk_pl_t(MK_TS_NTP_UTC,
-                                            mk_ue_pick_t(fixed))));
-    MK_GUARD(mk_chain_add(&m.chain, mk_pl_randr(MK_RANDR_R, randrr)));
-    MK_GUARD(mk_ue_add_idr(&m.chain, creds->omit_own_idr, MK_ROLE_IDRR,
-                           creds->impu));
-    MK_GUARD(mk_ue_add_idr(&m.chain, creds->omit_idrkms, MK_ROLE_IDRKMS,
-                           creds->kms_id));
+    MK_GUARD(mk_ue_init_psk_begin(&m, MK_DT_RESOLVE_INIT_PSK, suite, csb,
+                                  mk_ue_pick_t(fixed), MK_RANDR_R, randrr,
+                                  MK_ROLE_IDRR, creds));
     /* the TICKET as received, Initiator Data included (§4.2.3.1) */
     MK_GUARD(mk_chain_add(&m.chain, mk_pl_ticket(&ticket->u.tp)));
-    if (creds->psk_id.n)
-        MK_GUARD(mk_chain_add(&m.chain, mk_pl_idr(MK_ROLE_IDRPSK,
-                                                  MK_IDT_BYTES,
-                                                  creds->psk_id)));
-    MK_GUARD(mk_chain_add(&m.chain,
-                          mk_pl_v((uint8_t)suite->mac_alg,
-                                  MK_BYTES(NULL, mk_mac_len(suite->mac_alg)))));
-
-    /* V: Responder's PSK, initial label with RANDRr only (mikey.md §7 item
-     * 4), over the message || Identity_r || Identity_kms (§5.5) */
-    MK_GUARD_GOTO(mk_msg_keys_6043(suite->prf_func, creds->psk, csb,
-                                   MK_LABEL_KIND_INITIAL, MK_BYTES_NONE,
-                                   randrr, suite->encr_alg, suite->mac_alg,
-                                   &k),
-                  rc, done);
-    {
-        const mk_bytes extra[2] = {creds->impu, creds->kms_id};
-        mk_buf_init(&ob, out, cap);
-        MK_GUARD_GOTO(mk_v_encode_signed(&m, mk_key_bytes(&k.auth), extra, 2,
-                                         &ob),
-                      rc, done);
-    }
+    MK_GUARD(mk_ue_init_psk_end(&m, suite, creds));
+    /* V: Responder's PSK, initial label with RANDRr only, Identity_r */
+    mk_buf_init(&ob, out, cap);
+    MK_GUARD(mk_ue_init_psk_sign(&m, suite, creds, csb, MK_BYTES_NONE, randrr,
+                                 &ob));
     /* the copy must be exact: the ticket MAC and Vr cover these bytes */
     {
         mk_message chk;
         const mk_payload *t2;
-        MK_GUARD_GOTO(mk_message_decode(mk_buf_view(&ob), &chk), rc, done);
+        MK_GUARD(mk_message_decode(mk_buf_view(&ob), &chk));
         t2 = mk_ue_find(&chk.chain, MK_PT_TICKET, -1);
         if (!t2 || t2->raw.n != ticket->raw.n ||
-            memcmp(t2->raw.p + 1, ticket->raw.p + 1, ticket->raw.n - 1) != 0) {
-            rc = mk_err_raise(MK_E_INTERNAL, MK_PT_TICKET, 0,
-                              "TICKET copy differs from TRANSFER_INIT's");
-            goto done;
-        }
+            memcmp(t2->raw.p + 1, ticket->raw.p + 1, ticket->raw.n - 1) != 0)
+            MK_FAIL_AT(MK_E_INTERNAL, MK_PT_TICKET, 0,
+                       "TICKET copy differs from TRANSFER_INIT's");
     }
     *outlen = ob.n;
-    rc = MK_OK;
-done:
-    mk_msg_keys_wipe(&k);
-    return rc;
+    return MK_OK;
 }
 
 /* §4.2.3.6: TRANSFER_INIT's V with MPKi and, with forking, V == Vi. */
