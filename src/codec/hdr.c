@@ -130,26 +130,27 @@ static bool iter_start(mk_map_iter *it, uint8_t want)
     return true;
 }
 
-bool mk_map_next_srtp(mk_map_iter *it, mk_srtp_id *out)
+/* After one entry's read: its result kept (the iterator stops at the
+ * first error), the entry counted. */
+static bool iter_end(mk_map_iter *it, mk_err read)
 {
-    if (!iter_start(it, MK_MAP_SRTP_ID))
-        return false;
-    it->err = srtp_read(&it->c, out);
-    if (it->err != MK_OK)
+    it->err = read;
+    if (read != MK_OK)
         return false;
     it->left--;
     return true;
 }
 
+bool mk_map_next_srtp(mk_map_iter *it, mk_srtp_id *out)
+{
+    return iter_start(it, MK_MAP_SRTP_ID) &&
+           iter_end(it, srtp_read(&it->c, out));
+}
+
 bool mk_map_next_generic(mk_map_iter *it, mk_generic_id *out)
 {
-    if (!iter_start(it, MK_MAP_GENERIC_ID))
-        return false;
-    it->err = generic_read(&it->c, out);
-    if (it->err != MK_OK)
-        return false;
-    it->left--;
-    return true;
+    return iter_start(it, MK_MAP_GENERIC_ID) &&
+           iter_end(it, generic_read(&it->c, out));
 }
 
 mk_err mk_map_put_srtp(mk_buf *b, const mk_srtp_id *e)

@@ -26,6 +26,22 @@ static mk_err value(int type, size_t at, const char *what)
     return mk_err_raise(MK_E_VALUE, type, at, what);
 }
 
+/* 16 bits of a small type (its top type_bits) and the data's length (the
+ * rest), then the data: PKE's C and Data len (RFC 3830 §6.3), SIGN's S
+ * type and Signature len (§6.5). */
+static mk_err put_typed_data(mk_buf *out, int t, unsigned type,
+                             unsigned type_bits, mk_bytes data,
+                             const char *type_why, const char *len_why)
+{
+    unsigned len_bits = 16 - type_bits;
+    if (type >> type_bits != 0)
+        return value(t, out->n, type_why);
+    if (data.n >> len_bits != 0)
+        return limit(t, out->n, len_why);
+    W16(type << len_bits | data.n);
+    return mkc_put(out, data);
+}
+
 /* bytes with an 8- or 16-bit length prefix */
 static mk_err put_l8(mk_buf *out, int type, mk_bytes b)
 {
@@ -154,12 +170,8 @@ mk_err mk_payload_encode(const mk_payload *p, uint8_t next, mk_buf *out)
         MK_GUARD(put_l16(out, t, p->u.kemac.encr_data));
         return put_mac(out, t, p->u.kemac.mac_alg, p->u.kemac.mac);
     case MK_PT_PKE:
-        if (p->u.pke.c > 3)
-            return value(t, out->n, "PKE C has 2 bits");
-        if (p->u.pke.data.n > 0x3fff)
-            return limit(t, out->n, "PKE Data len has 14 bits");
-        W16((unsigned)p->u.pke.c << 14 | p->u.pke.data.n);
-        return mkc_put(out, p->u.pke.data);
+        return put_typed_data(out, t, p->u.pke.c, 2, p->u.pke.data,
+                              "PKE C has 2 bits", "PKE Data len has 14 bits");
     case MK_PT_DH: {
         int len = mk_dh_len_of(p->u.dh.group);
         if (len < 0)
@@ -174,12 +186,9 @@ mk_err mk_payload_encode(const mk_payload *p, uint8_t next, mk_buf *out)
         return put_kv_data(out, t, &p->u.dh.kv);
     }
     case MK_PT_SIGN:
-        if (p->u.sign.s_type > 0x0f)
-            return value(t, out->n, "S type has 4 bits");
-        if (p->u.sign.signature.n > 0x0fff)
-            return limit(t, out->n, "Signature len has 12 bits");
-        W16((unsigned)p->u.sign.s_type << 12 | p->u.sign.signature.n);
-        return mkc_put(out, p->u.sign.signature);
+        return put_typed_data(out, t, p->u.sign.s_type, 4,
+                              p->u.sign.signature, "S type has 4 bits",
+                              "Signature len has 12 bits");
     case MK_PT_T:
         return put_ts(out, t, p->u.t.ts_type, p->u.t.value);
     case MK_PT_ID:
