@@ -231,6 +231,8 @@ static void vlog(mk_log_level level, bool later, const char *fmt, va_list ap)
 {
     char line[LOG_LINE_MAX + 128];
     size_t n = 0;
+    if (!kmsd_log_enabled(level))
+        return;
     if (!format_line(line, sizeof line, level, fmt, ap, &n))
         return;
     if (log_syslog) {
@@ -250,8 +252,6 @@ static void vlog(mk_log_level level, bool later, const char *fmt, va_list ap)
 
 void kmsd_log(mk_log_level level, const char *fmt, ...)
 {
-    if (!kmsd_log_enabled(level))
-        return;
     va_list ap;
     va_start(ap, fmt);
     vlog(level, false, fmt, ap);
@@ -260,8 +260,6 @@ void kmsd_log(mk_log_level level, const char *fmt, ...)
 
 void kmsd_log_request(const char *fmt, ...)
 {
-    if (!kmsd_log_enabled(MK_LOG_INFO))
-        return;
     va_list ap;
     va_start(ap, fmt);
     vlog(MK_LOG_INFO, true, fmt, ap);
