@@ -137,33 +137,16 @@ chmod 755 "$T"
 PIDFILES=()
 BG_PIDS=()
 
-running() {
-    local st
-    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    [ -n "$st" ] && [ "${st#Z}" = "$st" ]
-}
-
-stop_pid() { # PID: TERM, then KILL after 5 s
-    local pid=$1 i
-    running "$pid" || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < 50; i++)); do
-        running "$pid" || return 0
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-}
-
 stop_all() {
     local f pid
     # ours and those the integration tests' server starters tracked
-    for pid in "${BG_PIDS[@]}" "${MS_PIDS[@]}"; do stop_pid "$pid"; done
+    for pid in "${BG_PIDS[@]}" "${MS_PIDS[@]}"; do ms_stop "$pid"; done
     BG_PIDS=()
     MS_PIDS=()
     for f in "${PIDFILES[@]}"; do
         [ -f "$f" ] || continue
         while read -r pid || [ -n "$pid" ]; do
-            [ -n "$pid" ] && stop_pid "$pid"
+            [ -n "$pid" ] && ms_stop "$pid"
         done <"$f"
         rm -f "$f"
     done
@@ -360,10 +343,10 @@ EOF
         local pid=$!
         BG_PIDS+=("$pid")
         FRONT_PID=$pid
-        if ms_wait_port "$PORT" && running "$pid"; then
+        if ms_wait_port "$PORT" && ms_running "$pid"; then
             return 0
         fi
-        stop_pid "$pid"
+        ms_stop "$pid"
     done
     die "lighttpd did not start"
 }
@@ -604,7 +587,7 @@ send_count() {
     BG_PIDS+=("$wpid")
     for ((i = 0; i < 6000; i++)); do
         [ -e "$T/done.0" ] && break
-        running "$wpid" || break
+        ms_running "$wpid" || break
         sleep 0.1
     done
     kill -INT "$wpid" 2>/dev/null
@@ -643,7 +626,7 @@ HWM_END=$(hwm_kib "$KPID")
 ANON_END=$(anon_kib "$KPID")
 PARTS_END=$(rss_parts "$KPID")
 t1=$(date +%s)
-running "$KPID" || die "kmsd (pid $KPID) died during the memory run"
+ms_running "$KPID" || die "kmsd (pid $KPID) died during the memory run"
 echo "kmsd pid $KPID VmRSS after start: ${RSS_START} KiB ($PARTS_START)"
 echo "kmsd pid $KPID VmRSS after $N_HALF requests: ${RSS_HALF} KiB ($PARTS_HALF)"
 echo "kmsd pid $KPID VmRSS after $SENT_TOTAL requests: ${RSS_END} KiB ($PARTS_END; VmHWM ${HWM_END} KiB)"

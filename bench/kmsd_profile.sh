@@ -47,26 +47,9 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/mikeykms-profile.XXXXXX") || exit 1
 chmod 755 "$T"
 PIDS=()
 
-running() {
-    local st
-    st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    [ -n "$st" ] && [ "${st#Z}" = "$st" ]
-}
-
-stop_pid() {
-    local pid=$1 i
-    running "$pid" || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < 100; i++)); do
-        running "$pid" || return 0
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null
-}
-
 stop_all() {
     local pid
-    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+    for pid in "${PIDS[@]}"; do ms_stop "$pid"; done
     PIDS=()
 }
 
@@ -137,8 +120,8 @@ measure() {
         lighttpd -D -f "$T/lighttpd/lighttpd.conf" </dev/null >>"$T/lighttpd/stderr.log" 2>&1 &
         lpid=$!
         PIDS+=("$lpid")
-        ms_wait_port "$port" && running "$lpid" && break
-        stop_pid "$lpid"
+        ms_wait_port "$port" && ms_running "$lpid" && break
+        ms_stop "$lpid"
     done
     local lines=$T/$tag.b64
     gen "$rt" "$lines" "$N"
@@ -156,7 +139,7 @@ measure() {
     local wpid=$! i
     for ((i = 0; i < 6000; i++)); do
         [ -e "$T/done.0" ] && break
-        running "$wpid" || break
+        ms_running "$wpid" || break
         sleep 0.1
     done
     kill -INT "$wpid" 2>/dev/null

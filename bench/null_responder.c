@@ -30,6 +30,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fcgi/kmsd_body.h"
+
 #define NULL_BODY_MAX (64u * 1024u)     /* kmsd's default body cap */
 #define NULL_DRAIN_MAX (32u * 1024u * 1024u)
 #define NULL_ANSWER_MAX 8192            /* MK_ANSWER_MAX */
@@ -47,33 +49,6 @@ static int is_listening(int fd)
     int v = 0;
     socklen_t l = sizeof v;
     return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) == 0 && v != 0;
-}
-
-/* As kmsd_worker.c: at most cap bytes, whatever CONTENT_LENGTH says. */
-static size_t read_body(FCGX_Stream *in, char *buf, size_t cap)
-{
-    size_t n = 0;
-    while (n < cap) {
-        size_t want = cap - n;
-        int chunk = want > 65536 ? 65536 : (int)want;
-        int got = FCGX_GetStr(buf + n, chunk, in);
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-    }
-    return n;
-}
-
-static void drain_body(FCGX_Stream *in)
-{
-    char scratch[4096];
-    size_t total = 0;
-    while (total < NULL_DRAIN_MAX) {
-        int got = FCGX_GetStr(scratch, (int)sizeof scratch, in);
-        if (got <= 0)
-            break;
-        total += (size_t)got;
-    }
 }
 
 /* The fixed answer: the CGI header block of kmsd's 200 and base64 of
@@ -194,9 +169,9 @@ int main(int argc, char **argv)
             FCGX_GetParam("CONTENT_LENGTH", envp),
         };
         (void)sink;
-        size_t n = read_body(req.in, body, NULL_BODY_MAX + 1);
+        size_t n = kmsd_body_read(req.in, (uint8_t *)body, NULL_BODY_MAX + 1);
         if (n == NULL_BODY_MAX + 1)
-            drain_body(req.in);
+            kmsd_body_drain(req.in, NULL_DRAIN_MAX);
         if (FCGX_GetError(req.in) == 0) {
             FCGX_PutStr(answer, (int)answer_len, req.out);
             FCGX_FFlush(req.out);

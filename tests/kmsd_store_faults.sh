@@ -128,9 +128,16 @@ ms_check "back: logged" wait_for grep -q "kms.db: in use again" "$LOG"
 # damaged under kmsd (the records' pages): found by the drain, 503
 # until the file is replaced by one fit to serve
 n0=$(ms_kmsctl "$D" records | grep -c '"outcome":"ok"')
-sqlite3 "$D/kms.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+# every page in the database file, none newer in the WAL (a checkpoint
+# that met kmsd's read returns busy: again), so that the damage is what
+# the next reader of the records' root page gets
+checkpointed() { [ "$(sqlite3 "$D/kms.db" 'PRAGMA wal_checkpoint(TRUNCATE)')" = "0|0|0" ]; }
+ms_check "damaged: the WAL checkpointed into the file first" wait_for checkpointed
 cp "$D/kms.db" "$MS_TMP/before-damage.db"
 damage "$D/kms.db" records
+# a write through the WAL: kmsd's connection then drops the pages it
+# cached before the damage (SQLite keeps them while the WAL is unchanged)
+sqlite3 "$D/kms.db" 'CREATE TABLE damage_seen (x); DROP TABLE damage_seen'
 fresh >/dev/null # a record for the drain to write
 ms_check "damaged: found and logged" wait_for grep -q "kms.db is damaged" "$LOG"
 ms_check "damaged: 503" [ "$(fresh)" = 503 ]

@@ -516,27 +516,31 @@ START_TEST(test_find_one_and_repeats)
     static const uint8_t r16[16] = {1};
     mk_bytes kms = MK_BYTES("kms.example.org", 15);
     mk_bytes bob = MK_BYTES("sip:bob@example.org", 19);
+    const mk_payload msg[] = {
+        mk_pl_t(MK_TS_NTP_UTC, 1),
+        mk_pl_randr(MK_RANDR_I, MK_BYTES(r16, 16)),
+        mk_pl_randr(MK_RANDR_R, MK_BYTES(r16, 16)),
+        mk_pl_idr(MK_ROLE_IDRI, MK_IDT_URI, bob),
+        mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI, kms),
+        mk_pl_sp(0, MK_PROT_SRTP, MK_BYTES_NONE),
+        mk_pl_sp(1, MK_PROT_SRTP, MK_BYTES_NONE),
+        mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI, bob), /* a second IDRkms */
+    };
+    const mk_payload tpd[] = {
+        mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI, bob),
+        mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI, kms),
+        mk_pl_tr(MK_TSR_TRS, MK_TS_NTP_UTC, 1),
+        mk_pl_tr(MK_TSR_TRS, MK_TS_NTP_UTC, 2), /* a second TRs */
+    };
     mk_chain c;
+    ck_assert(mk_payload_may_repeat(&msg[5], false));  /* SP */
+    ck_assert(!mk_payload_may_repeat(&msg[4], false)); /* IDRkms */
+    ck_assert(!mk_payload_may_repeat(&msg[1], true));  /* RANDRi */
+    ck_assert(mk_payload_may_repeat(&tpd[0], true));   /* IDRr in TP Data */
+    ck_assert(!mk_payload_may_repeat(&tpd[0], false)); /* IDRr elsewhere */
     mk_chain_init(&c);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_t(MK_TS_NTP_UTC, 1)), MK_OK);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_randr(MK_RANDR_I,
-                                                  MK_BYTES(r16, 16))),
-                     MK_OK);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_randr(MK_RANDR_R,
-                                                  MK_BYTES(r16, 16))),
-                     MK_OK);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_idr(MK_ROLE_IDRI, MK_IDT_URI,
-                                                bob)),
-                     MK_OK);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
-                                                kms)),
-                     MK_OK);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_sp(0, MK_PROT_SRTP,
-                                               MK_BYTES_NONE)),
-                     MK_OK);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_sp(1, MK_PROT_SRTP,
-                                               MK_BYTES_NONE)),
-                     MK_OK);
+    for (size_t i = 0; i < 7; i++)
+        ck_assert_int_eq(mk_chain_add(&c, msg[i]), MK_OK);
     ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_T, -1), 0);
     ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_RANDR, MK_RANDR_R), 2);
     ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_RANDR, -1), -2);
@@ -546,30 +550,18 @@ START_TEST(test_find_one_and_repeats)
     ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_SP, -1), -2);
     /* two SP, two RANDR and two IDR of other roles: nothing repeated */
     ck_assert_int_eq(mk_chain_find_repeat(&c, false), -1);
-    /* a second IDRkms is */
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
-                                                bob)),
-                     MK_OK);
+    ck_assert_int_eq(mk_chain_add(&c, msg[7]), MK_OK);
     ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_IDR, MK_ROLE_IDRKMS), -2);
     ck_assert_int_eq(mk_chain_find_repeat(&c, false), 7);
     ck_assert_int_eq(mk_chain_find_repeat(&c, true), 7);
 
     /* IDRr may repeat in TP Data only; TRs never */
     mk_chain_init(&c);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI,
-                                                bob)),
-                     MK_OK);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI,
-                                                kms)),
-                     MK_OK);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_tr(MK_TSR_TRS, MK_TS_NTP_UTC,
-                                               1)),
-                     MK_OK);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(mk_chain_add(&c, tpd[i]), MK_OK);
     ck_assert_int_eq(mk_chain_find_repeat(&c, true), -1);
     ck_assert_int_eq(mk_chain_find_repeat(&c, false), 1);
-    ck_assert_int_eq(mk_chain_add(&c, mk_pl_tr(MK_TSR_TRS, MK_TS_NTP_UTC,
-                                               2)),
-                     MK_OK);
+    ck_assert_int_eq(mk_chain_add(&c, tpd[3]), MK_OK);
     ck_assert_int_eq(mk_chain_find_repeat(&c, true), 3);
     ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_TR, MK_TSR_TRS), -2);
     ck_assert_int_eq(mk_chain_find_one(&c, MK_PT_TR, MK_TSR_TRE), -1);

@@ -8,6 +8,7 @@
 #include "fcgi/kmsd_stats.h"
 #include "kms/kms.h"
 #include "kmsctl.h"
+#include "tool_json.h"
 
 #define PRUNE_BATCH 1000
 
@@ -73,21 +74,12 @@ int kc_cmd_ticketkey(kmsctl *k, int argc, char **argv)
 
 /* --- records --- */
 
-/* A JSON string (RFC 8259 §7). Records hold what the core wrote; bytes
- * outside printable ASCII are escaped as \u00XX so every line is valid
- * JSON whatever they are. */
+/* A JSON string (tool_json.h). Records hold what the core wrote; bytes
+ * outside printable ASCII are escaped so every line is valid JSON
+ * whatever they are. */
 static void json_str(const char *s)
 {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
+    tool_json_str((const uint8_t *)s, strlen(s));
 }
 
 /* The responders: the JSON array of strings the records hold (doc/

@@ -133,6 +133,22 @@ static const char *key_names(const mk_key_set *ks, size_t first, bool mpkr,
     return buf;
 }
 
+/* who's REQUEST_INIT / RESOLVE_INIT (what) to the KMS (the sink kms) and
+ * its answer: 0, or 1 after the failure was printed. */
+static int kms_exchange(run *r, ue_sink *kms, const char *who,
+                        const char *what, const ue_msg *msg, ue_msg *answer)
+{
+    char from[16], to[16];
+    snprintf(from, sizeof from, "%s -> KMS", who);
+    snprintf(to, sizeof to, "KMS -> %s", who);
+    say(r, from, "%s_PSK, %zu bytes", what, msg->n);
+    mk_err e = kms->deliver(kms, what, ue_msg_bytes(msg), answer);
+    if (e != MK_OK)
+        return fail_kms(r, kms, e);
+    more(r, to, "HTTP 200, application/mikey, %zu bytes", answer->n);
+    return 0;
+}
+
 /* Steps 1-3: alice's Ticket Request, its answer, her TRANSFER_INIT. */
 static int alice_steps(run *r, chain_state *s)
 {
@@ -155,13 +171,9 @@ static int alice_steps(run *r, chain_state *s)
     e = mk_ue_request_init(&rq, s->req.b, sizeof s->req.b, &s->req.n);
     if (e != MK_OK)
         return fail_err(r, e, NULL, "KMS");
-    say(r, "alice -> KMS", "REQUEST_INIT_PSK, %zu bytes", s->req.n);
-    e = p->kms->deliver(p->kms, "REQUEST_INIT", ue_msg_bytes(&s->req),
-                        &s->resp);
-    if (e != MK_OK)
-        return fail_kms(r, p->kms, e);
-    more(r, "KMS -> alice", "HTTP 200, application/mikey, %zu bytes",
-         s->resp.n);
+    if (kms_exchange(r, p->kms, "alice", "REQUEST_INIT", &s->req,
+                     &s->resp) != 0)
+        return 1;
 
     /* 2: alice checks REQUEST_RESP: V, KEMAC, granted policy (§4.2.1.6);
      * forking, when asked for, must have been granted */
@@ -210,12 +222,9 @@ static int bob_steps(run *r, chain_state *s)
                            sizeof s->ri.b, &s->ri.n);
     if (e != MK_OK)
         return fail_err(r, e, NULL, "KMS");
-    say(r, "bob -> KMS", "RESOLVE_INIT_PSK, %zu bytes", s->ri.n);
-    ue_sink *rk = p->kms_resolve ? p->kms_resolve : p->kms;
-    e = rk->deliver(rk, "RESOLVE_INIT", ue_msg_bytes(&s->ri), &s->rr);
-    if (e != MK_OK)
-        return fail_kms(r, rk, e);
-    more(r, "KMS -> bob", "HTTP 200, application/mikey, %zu bytes", s->rr.n);
+    if (kms_exchange(r, p->kms_resolve ? p->kms_resolve : p->kms, "bob",
+                     "RESOLVE_INIT", &s->ri, &s->rr) != 0)
+        return 1;
 
     /* 5: bob checks RESOLVE_RESP and, with MPKi, TRANSFER_INIT (§4.2.3.6) */
     begin(r, 5, "accept-resolve-resp");

@@ -9,6 +9,7 @@
 #include "codec/mikey.h"
 #include "util/base64.h"
 #include "util/hex.h"
+#include "tool_json.h"
 #include "util/ntp.h"
 
 mk_err ue_read_all(const char *path, char **text, size_t *n)
@@ -182,16 +183,7 @@ void ue_out_str(ue_out *o, const char *name, const char *v)
         printf("%s\n", v);
         return;
     }
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
+    tool_json_str((const uint8_t *)v, strlen(v));
 }
 
 void ue_out_uint(ue_out *o, const char *name, uint64_t v)

@@ -34,21 +34,30 @@ int cli_session_of(cli *c, const mk_ue_creds *cr, const ue_msg *ti,
     return e == MK_OK ? 0 : cli_fail(c, e, &pe);
 }
 
+/* The session of accept-resolve-resp and transfer-resp: --transfer-init,
+ * --resolve-init and the step's main input (RESOLVE_RESP) accepted
+ * again. */
+static int resolved_session(cli *c, ue_msg *ti, ue_msg *ri, ue_msg *rr,
+                            mk_ue_session *s)
+{
+    mk_ue_creds cr;
+    cli_creds_of(c, &cr);
+    TRY(cli_opt_msg(c->transfer_init,
+                    "--transfer-init is not a base64 message", ti));
+    TRY(cli_opt_msg(c->resolve_init, "--resolve-init is not a base64 message",
+                    ri));
+    TRY(cli_main_msg(c, rr));
+    return cli_session_of(c, &cr, ti, ri, rr, s);
+}
+
 int cmd_accept_resolve_resp(cli *c)
 {
     static ue_msg ti, ri, rr;
     static mk_ue_session s;
-    mk_ue_creds cr;
     int rc;
     cli_need(c, CREDS | BIT(O_IN), BIT(O_TRANSFER_INIT) | BIT(O_RESOLVE_INIT));
     cli_need_creds(c);
-    cli_creds_of(c, &cr);
-    TRY(cli_opt_msg(c->transfer_init,
-                    "--transfer-init is not a base64 message", &ti));
-    TRY(cli_opt_msg(c->resolve_init, "--resolve-init is not a base64 message",
-                    &ri));
-    TRY(cli_main_msg(c, &rr));
-    if ((rc = cli_session_of(c, &cr, &ti, &ri, &rr, &s)) != 0)
+    if ((rc = resolved_session(c, &ti, &ri, &rr, &s)) != 0)
         return rc;
     cli_print_session(&c->out, &s);
     ue_out_end(&c->out);
@@ -61,18 +70,11 @@ int cmd_transfer_resp(cli *c)
     static ue_msg ti, ri, rr, out;
     static mk_ue_session s;
     mk_ue_transfer_resp_params p;
-    mk_ue_creds cr;
     int rc;
     cli_need(c, CREDS | BIT(O_IN) | BIT(O_RANDRR) | BIT(O_TIME) | BIT(O_SSRC),
              BIT(O_TRANSFER_INIT) | BIT(O_RESOLVE_INIT));
     cli_need_creds(c);
-    cli_creds_of(c, &cr);
-    TRY(cli_opt_msg(c->transfer_init,
-                    "--transfer-init is not a base64 message", &ti));
-    TRY(cli_opt_msg(c->resolve_init, "--resolve-init is not a base64 message",
-                    &ri));
-    TRY(cli_main_msg(c, &rr));
-    if ((rc = cli_session_of(c, &cr, &ti, &ri, &rr, &s)) != 0)
+    if ((rc = resolved_session(c, &ti, &ri, &rr, &s)) != 0)
         return rc;
     memset(&p, 0, sizeof p);
     for (size_t i = 0; i < MK_UE_CS_MAX; i++) {

@@ -26,6 +26,7 @@
 #include "util/base64.h"
 #include "util/cursor.h"
 #include "util/hex.h"
+#include "tool_json.h"
 
 #define IN_MAX (1u << 20)
 
@@ -51,21 +52,6 @@ static void json_key(const char *key)
     first_in[depth] = false;
     if (key)
         printf("\"%s\":", key);
-}
-
-static void json_str(const uint8_t *p, size_t n)
-{
-    putchar('"');
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
 }
 
 static void open_(const char *key, bool array)
@@ -116,7 +102,7 @@ static void put_named(const char *key, unsigned long long v, const char *name)
         printf("%llu", v);
         snprintf(k, sizeof k, "%s_name", key);
         json_key(k);
-        json_str((const uint8_t *)name, strlen(name));
+        tool_json_str((const uint8_t *)name, strlen(name));
     } else {
         indent();
         printf("%s: %llu (%s)\n", key, v, name);
@@ -127,7 +113,7 @@ static void put_cstr(const char *key, const char *s)
 {
     if (json) {
         json_key(key);
-        json_str((const uint8_t *)s, strlen(s));
+        tool_json_str((const uint8_t *)s, strlen(s));
     } else {
         indent();
         printf("%s: %s\n", key, s);
@@ -171,7 +157,7 @@ static void put_data(const char *key, mk_bytes b)
         put_hex(key, b);
         snprintf(k, sizeof k, "%s_text", key);
         json_key(k);
-        json_str(b.p, b.n);
+        tool_json_str(b.p, b.n);
     } else {
         indent();
         printf("%s (%zu bytes): \"%.*s\"\n", key, b.n, (int)b.n, (const char *)b.p);

@@ -5,171 +5,127 @@
 
 #include <string.h>
 
-static mk_payload blank(uint16_t type)
-{
-    mk_payload p;
-    memset(&p, 0, sizeof p);
-    p.type = type;
-    return p;
-}
-
+/* The constructors: the named fields set, every other field zero
+ * (next, raw, off included). */
 mk_payload mk_pl_kemac(uint8_t encr_alg, mk_bytes encr_data, uint8_t mac_alg,
                        mk_bytes mac)
 {
-    mk_payload p = blank(MK_PT_KEMAC);
-    p.u.kemac.encr_alg = encr_alg;
-    p.u.kemac.encr_data = encr_data;
-    p.u.kemac.mac_alg = mac_alg;
-    p.u.kemac.mac = mac;
-    return p;
+    return (mk_payload){.type = MK_PT_KEMAC,
+                        .u.kemac = {.encr_alg = encr_alg,
+                                    .encr_data = encr_data,
+                                    .mac_alg = mac_alg,
+                                    .mac = mac}};
 }
 
 mk_payload mk_pl_pke(uint8_t c, mk_bytes data)
 {
-    mk_payload p = blank(MK_PT_PKE);
-    p.u.pke.c = c;
-    p.u.pke.data = data;
-    return p;
+    return (mk_payload){.type = MK_PT_PKE, .u.pke = {.c = c, .data = data}};
 }
 
 mk_payload mk_pl_dh(uint8_t group, mk_bytes value, mk_kv kv)
 {
-    mk_payload p = blank(MK_PT_DH);
-    p.u.dh.group = group;
-    p.u.dh.value = value;
-    p.u.dh.kv = kv;
-    return p;
+    return (mk_payload){.type = MK_PT_DH,
+                        .u.dh = {.group = group, .value = value, .kv = kv}};
 }
 
 mk_payload mk_pl_sign(uint8_t s_type, mk_bytes signature)
 {
-    mk_payload p = blank(MK_PT_SIGN);
-    p.u.sign.s_type = s_type;
-    p.u.sign.signature = signature;
-    return p;
+    return (mk_payload){.type = MK_PT_SIGN,
+                        .u.sign = {.s_type = s_type, .signature = signature}};
 }
 
 mk_payload mk_pl_t(uint8_t ts_type, uint64_t value)
 {
-    mk_payload p = blank(MK_PT_T);
-    p.u.t.ts_type = ts_type;
-    p.u.t.value = value;
-    return p;
+    return (mk_payload){.type = MK_PT_T,
+                        .u.t = {.ts_type = ts_type, .value = value}};
 }
 
 mk_payload mk_pl_id(uint8_t id_type, mk_bytes data)
 {
-    mk_payload p = blank(MK_PT_ID);
-    p.u.id.type = id_type;
-    p.u.id.data = data;
-    return p;
+    return (mk_payload){.type = MK_PT_ID,
+                        .u.id = {.type = id_type, .data = data}};
 }
 
 mk_payload mk_pl_cert(uint8_t cert_type, mk_bytes data)
 {
-    mk_payload p = blank(MK_PT_CERT);
-    p.u.id.type = cert_type;
-    p.u.id.data = data;
-    return p;
+    return (mk_payload){.type = MK_PT_CERT,
+                        .u.id = {.type = cert_type, .data = data}};
 }
 
 mk_payload mk_pl_chash(uint8_t hash_func, mk_bytes hash)
 {
-    mk_payload p = blank(MK_PT_CHASH);
-    p.u.chash.hash_func = hash_func;
-    p.u.chash.hash = hash;
-    return p;
+    return (mk_payload){.type = MK_PT_CHASH,
+                        .u.chash = {.hash_func = hash_func, .hash = hash}};
 }
 
 mk_payload mk_pl_v(uint8_t auth_alg, mk_bytes mac)
 {
-    mk_payload p = blank(MK_PT_V);
-    p.u.v.auth_alg = auth_alg;
-    p.u.v.mac = mac;
-    return p;
+    return (mk_payload){.type = MK_PT_V,
+                        .u.v = {.auth_alg = auth_alg, .mac = mac}};
 }
 
 mk_payload mk_pl_sp(uint8_t policy_no, uint8_t prot_type, mk_bytes params)
 {
-    mk_payload p = blank(MK_PT_SP);
-    p.u.sp.policy_no = policy_no;
-    p.u.sp.prot_type = prot_type;
-    p.u.sp.params = params;
-    return p;
+    return (mk_payload){.type = MK_PT_SP,
+                        .u.sp = {.policy_no = policy_no,
+                                 .prot_type = prot_type,
+                                 .params = params}};
 }
 
 mk_payload mk_pl_rand(mk_bytes rand)
 {
-    mk_payload p = blank(MK_PT_RAND);
-    p.u.rand.rand = rand;
-    return p;
+    return (mk_payload){.type = MK_PT_RAND, .u.rand = {.rand = rand}};
 }
 
 mk_payload mk_pl_err(uint8_t err_no)
 {
-    mk_payload p = blank(MK_PT_ERR);
-    p.u.err.err_no = err_no;
-    return p;
+    return (mk_payload){.type = MK_PT_ERR, .u.err = {.err_no = err_no}};
 }
 
 mk_payload mk_pl_tr(uint8_t role, uint8_t ts_type, uint64_t value)
 {
-    mk_payload p = blank(MK_PT_TR);
-    p.u.tr.role = role;
-    p.u.tr.ts_type = ts_type;
-    p.u.tr.value = value;
-    return p;
+    return (mk_payload){
+        .type = MK_PT_TR,
+        .u.tr = {.role = role, .ts_type = ts_type, .value = value}};
 }
 
 mk_payload mk_pl_idr(uint8_t role, uint8_t id_type, mk_bytes data)
 {
-    mk_payload p = blank(MK_PT_IDR);
-    p.u.idr.role = role;
-    p.u.idr.id_type = id_type;
-    p.u.idr.data = data;
-    return p;
+    return (mk_payload){
+        .type = MK_PT_IDR,
+        .u.idr = {.role = role, .id_type = id_type, .data = data}};
 }
 
 mk_payload mk_pl_randr(uint8_t role, mk_bytes rand)
 {
-    mk_payload p = blank(MK_PT_RANDR);
-    p.u.randr.role = role;
-    p.u.randr.rand = rand;
-    return p;
+    return (mk_payload){.type = MK_PT_RANDR,
+                        .u.randr = {.role = role, .rand = rand}};
 }
 
 mk_payload mk_pl_tp(const mk_tp *tp)
 {
-    mk_payload p = blank(MK_PT_TP);
-    p.u.tp = *tp;
+    mk_payload p = {.type = MK_PT_TP, .u.tp = *tp};
     p.u.tp.ticket_data = p.u.tp.initiator_data = MK_BYTES_NONE;
     return p;
 }
 
 mk_payload mk_pl_ticket(const mk_tp *tp)
 {
-    mk_payload p = blank(MK_PT_TICKET);
-    p.u.tp = *tp;
-    return p;
+    return (mk_payload){.type = MK_PT_TICKET, .u.tp = *tp};
 }
 
 mk_payload mk_pl_keydata(uint8_t key_type, mk_bytes key, mk_bytes salt,
                          mk_kv kv)
 {
-    mk_payload p = blank(MK_PT_KEYDATA);
-    p.u.keydata.type = key_type;
-    p.u.keydata.key = key;
-    p.u.keydata.salt = salt;
-    p.u.keydata.kv = kv;
-    return p;
+    return (mk_payload){
+        .type = MK_PT_KEYDATA,
+        .u.keydata = {.type = key_type, .key = key, .salt = salt, .kv = kv}};
 }
 
 mk_payload mk_pl_genext(uint8_t type, mk_bytes data)
 {
-    mk_payload p = blank(MK_PT_GENEXT);
-    p.u.genext.type = type;
-    p.u.genext.data = data;
-    return p;
+    return (mk_payload){.type = MK_PT_GENEXT,
+                        .u.genext = {.type = type, .data = data}};
 }
 
 mk_kv mk_kv_null(void)

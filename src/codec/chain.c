@@ -63,17 +63,29 @@ mk_err mkc_chain_decode(mk_cursor *c, uint16_t first, int ctx, int depth,
     return MK_OK;
 }
 
-mk_err mk_tp_data_decode(mk_bytes tp_data, mk_chain *out)
+/* A chain inside data that its payload (tag, for errors) delimits: empty
+ * data is an empty chain; the first type is the data's first byte (first
+ * < 0: TP Data, Initiator Data) or given (KEMAC plaintext). */
+static mk_err nested_decode(mk_bytes in, uint16_t tag, int first, int ctx,
+                            mk_chain *out)
 {
     mk_cursor c;
-    uint8_t first;
-    mk_cur_init(&c, tp_data);
-    c.payload = MK_PT_TP;
+    uint8_t b;
+    mk_cur_init(&c, in);
+    c.payload = tag;
     mk_chain_init(out);
-    if (tp_data.n == 0)
+    if (in.n == 0)
         return MK_OK;
-    MK_GUARD(mk_cur_u8(&c, &first));
-    return mkc_chain_decode(&c, first, MKC_CTX_TOP, 1, out);
+    if (first < 0) {
+        MK_GUARD(mk_cur_u8(&c, &b));
+        first = b;
+    }
+    return mkc_chain_decode(&c, (uint16_t)first, ctx, 1, out);
+}
+
+mk_err mk_tp_data_decode(mk_bytes tp_data, mk_chain *out)
+{
+    return nested_decode(tp_data, MK_PT_TP, -1, MKC_CTX_TOP, out);
 }
 
 mk_err mk_base_ticket_decode(mk_bytes ticket_data, mk_thdr *thdr,
@@ -88,13 +100,7 @@ mk_err mk_base_ticket_decode(mk_bytes ticket_data, mk_thdr *thdr,
 
 mk_err mk_kemac_plain_decode(mk_bytes plain, uint16_t first, mk_chain *out)
 {
-    mk_cursor c;
-    mk_cur_init(&c, plain);
-    c.payload = MK_PT_KEMAC;
-    mk_chain_init(out);
-    if (plain.n == 0)
-        return MK_OK;
-    return mkc_chain_decode(&c, first, MKC_CTX_KEMAC, 1, out);
+    return nested_decode(plain, MK_PT_KEMAC, first, MKC_CTX_KEMAC, out);
 }
 
 mk_err mk_payload_decode(mk_bytes in, uint16_t type, mk_payload *out,

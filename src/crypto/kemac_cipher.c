@@ -98,52 +98,46 @@ static mk_err check_kw_keys(const mk_msg_keys *k)
     return MK_OK;
 }
 
-mk_err mk_kemac_encrypt(const mk_msg_keys *k, uint32_t csb_id, uint64_t t64,
-                        mk_bytes plain, uint8_t *out, size_t cap,
-                        size_t *outlen)
+/* Both directions: NULL copies (RFC 3830 §4.2.3) and AES-CM is its own
+ * inverse (§4.2.3); only AES-KW wraps (encrypt) or unwraps (RFC 6043
+ * §6.2). */
+static mk_err kemac_crypt(const mk_msg_keys *k, uint32_t csb_id, uint64_t t64,
+                          mk_bytes in, bool encrypt, uint8_t *out, size_t cap,
+                          size_t *outlen)
 {
     *outlen = 0;
     switch (k->encr_alg) {
     case MK_ENCR_NULL:
-        if (cap < plain.n)
+        if (cap < in.n)
             MK_FAIL(MK_E_NOSPACE, "KEMAC output buffer too small");
-        if (plain.n > 0)
-            memmove(out, plain.p, plain.n);
-        *outlen = plain.n;
+        if (in.n > 0)
+            memmove(out, in.p, in.n);
+        *outlen = in.n;
         return MK_OK;
     case MK_ENCR_AES_CM_128:
     case MK_ENCR_AES_CM_256:
-        return aes_cm(k, csb_id, t64, plain, out, cap, outlen);
+        return aes_cm(k, csb_id, t64, in, out, cap, outlen);
     case MK_ENCR_AES_KW_128:
         MK_GUARD(check_kw_keys(k));
-        return mk_aes_kw_wrap(mk_key_bytes(&k->encr), k->salt.b, plain, out,
-                              cap, outlen);
+        return encrypt ? mk_aes_kw_wrap(mk_key_bytes(&k->encr), k->salt.b, in,
+                                        out, cap, outlen)
+                       : mk_aes_kw_unwrap(mk_key_bytes(&k->encr), k->salt.b,
+                                          in, out, cap, outlen);
     default:
         MK_FAIL(MK_E_VALUE, "unknown Encr alg");
     }
+}
+
+mk_err mk_kemac_encrypt(const mk_msg_keys *k, uint32_t csb_id, uint64_t t64,
+                        mk_bytes plain, uint8_t *out, size_t cap,
+                        size_t *outlen)
+{
+    return kemac_crypt(k, csb_id, t64, plain, true, out, cap, outlen);
 }
 
 mk_err mk_kemac_decrypt(const mk_msg_keys *k, uint32_t csb_id, uint64_t t64,
                         mk_bytes cipher, uint8_t *out, size_t cap,
                         size_t *outlen)
 {
-    *outlen = 0;
-    switch (k->encr_alg) {
-    case MK_ENCR_NULL:
-        if (cap < cipher.n)
-            MK_FAIL(MK_E_NOSPACE, "KEMAC output buffer too small");
-        if (cipher.n > 0)
-            memmove(out, cipher.p, cipher.n);
-        *outlen = cipher.n;
-        return MK_OK;
-    case MK_ENCR_AES_CM_128:
-    case MK_ENCR_AES_CM_256:
-        return aes_cm(k, csb_id, t64, cipher, out, cap, outlen);
-    case MK_ENCR_AES_KW_128:
-        MK_GUARD(check_kw_keys(k));
-        return mk_aes_kw_unwrap(mk_key_bytes(&k->encr), k->salt.b, cipher,
-                                out, cap, outlen);
-    default:
-        MK_FAIL(MK_E_VALUE, "unknown Encr alg");
-    }
+    return kemac_crypt(k, csb_id, t64, cipher, false, out, cap, outlen);
 }

@@ -79,6 +79,21 @@ bool kmsd_listen_is_loopback(const kmsd_listen_addr *a)
     return false;
 }
 
+/* Bind the new socket fd to sa and listen; closed on failure (errno
+ * kept for the caller's message). */
+static mk_err bind_listen(int fd, const struct sockaddr *sa, socklen_t len,
+                          int *fd_out)
+{
+    if (bind(fd, sa, len) != 0 || listen(fd, KMSD_LISTEN_BACKLOG) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        MK_FAIL(MK_E_IO, "listen: bind/listen");
+    }
+    *fd_out = fd;
+    return MK_OK;
+}
+
 static mk_err open_unix(const kmsd_listen_addr *a, int *fd_out)
 {
     struct sockaddr_un sun;
@@ -95,15 +110,7 @@ static mk_err open_unix(const kmsd_listen_addr *a, int *fd_out)
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     MK_ENSURE(fd >= 0, MK_E_IO, "listen: socket");
-    if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
-        listen(fd, KMSD_LISTEN_BACKLOG) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        MK_FAIL(MK_E_IO, "listen: bind/listen");
-    }
-    *fd_out = fd;
-    return MK_OK;
+    return bind_listen(fd, (struct sockaddr *)&sun, sizeof sun, fd_out);
 }
 
 static mk_err open_inet(const kmsd_listen_addr *a, int *fd_out)
@@ -128,15 +135,7 @@ static mk_err open_inet(const kmsd_listen_addr *a, int *fd_out)
     MK_ENSURE(fd >= 0, MK_E_IO, "listen: socket");
     int one = 1;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, len) != 0 ||
-        listen(fd, KMSD_LISTEN_BACKLOG) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        MK_FAIL(MK_E_IO, "listen: bind/listen");
-    }
-    *fd_out = fd;
-    return MK_OK;
+    return bind_listen(fd, (struct sockaddr *)&ss, len, fd_out);
 }
 
 mk_err kmsd_listen_open(const kmsd_listen_addr *a, int *fd_out)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fcgi/kmsd_body.h"
 #include "fcgi/kmsd_log.h"
 #include "fcgi/kmsd_stats.h"
 #include "fcgi/kmsd_status.h"
@@ -160,35 +161,6 @@ static void take_live(kmsd_worker *w)
 }
 
 /* ------------------------------------------------------------------ */
-
-/* Read at most cap bytes of FCGI_STDIN, whatever CONTENT_LENGTH says; the
- * FastCGI stream ends where the web server ended the body. */
-static size_t read_body(FCGX_Stream *in, uint8_t *buf, size_t cap)
-{
-    size_t n = 0;
-    while (n < cap) {
-        size_t want = cap - n;
-        int chunk = want > 65536 ? 65536 : (int)want;
-        int got = FCGX_GetStr((char *)buf + n, chunk, in);
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-    }
-    return n;
-}
-
-/* Throw away the rest of an oversized body (bounded, see KMSD_DRAIN_MAX). */
-static void drain_body(FCGX_Stream *in)
-{
-    char scratch[4096];
-    size_t total = 0;
-    while (total < KMSD_DRAIN_MAX) {
-        int got = FCGX_GetStr(scratch, (int)sizeof scratch, in);
-        if (got <= 0)
-            break;
-        total += (size_t)got;
-    }
-}
 
 /* The detail of e if it was the last error raised on this thread. */
 static const char *what_of(mk_err e)
@@ -513,9 +485,9 @@ static void serve(kmsd_worker *w)
     cgi_vars(w->req.envp, &v);
     kmsd_gba_begin(w->gba);
 
-    size_t body_n = read_body(w->req.in, w->body, w->body_cap);
-    if (body_n == w->body_cap)
-        drain_body(w->req.in);
+    size_t body_n = kmsd_body_read(w->req.in, w->body, w->body_cap);
+    if (body_n == w->body_cap) /* bounded, see KMSD_DRAIN_MAX */
+        kmsd_body_drain(w->req.in, KMSD_DRAIN_MAX);
     if (FCGX_GetError(w->req.in) != 0) {
         /* The connection ended before the end of the body (the client or
          * the web server went away): nothing to answer, nothing to act on.

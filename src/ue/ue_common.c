@@ -55,6 +55,20 @@ mk_err mk_ue_pick_rand(const mk_ue_fixed *f, const mk_suite *s,
 }
 
 
+mk_err mk_ue_add_idr(mk_chain *c, bool omit, uint8_t role, mk_bytes id)
+{
+    return omit ? MK_OK : mk_chain_add(c, mk_pl_idr(role, MK_IDT_URI, id));
+}
+
+mk_err mk_ue_session_keep_fork(mk_ue_session *s, const mk_payload *idrr,
+                               const mk_payload *randrkms)
+{
+    MK_GUARD(mk_bytes_copy(s->idrr, sizeof s->idrr, &s->idrr_len,
+                           idrr->u.idr.data));
+    return mk_bytes_copy(s->randrkms, sizeof s->randrkms, &s->randrkms_len,
+                         randrkms->u.randr.rand);
+}
+
 mk_err mk_ue_check_id(mk_bytes id, const char *what)
 {
     if (id.p == NULL || id.n == 0 || id.n > MK_UE_ID_MAX)

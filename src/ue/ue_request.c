@@ -82,12 +82,8 @@ mk_err mk_ue_request_init(const mk_ue_request_params *p, uint8_t *out,
 
     /* TP Data: [IDRkms] [IDRi] [TRs] [TRe] [KEMAC] (IDRr)+ (§6.10) */
     mk_chain_init(&tpc);
-    if (!cr->omit_idrkms)
-        MK_GUARD(mk_chain_add(&tpc, mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
-                                              cr->kms_id)));
-    if (!cr->omit_own_idr)
-        MK_GUARD(mk_chain_add(&tpc, mk_pl_idr(MK_ROLE_IDRI, MK_IDT_URI,
-                                              cr->impu)));
+    MK_GUARD(mk_ue_add_idr(&tpc, cr->omit_idrkms, MK_ROLE_IDRKMS, cr->kms_id));
+    MK_GUARD(mk_ue_add_idr(&tpc, cr->omit_own_idr, MK_ROLE_IDRI, cr->impu));
     if (p->trs_unix)
         MK_GUARD(mk_chain_add(&tpc, mk_pl_tr(MK_TSR_TRS, MK_TS_NTP_UTC,
                                              mk_ntp_from_unix(p->trs_unix, 0))));
@@ -127,12 +123,9 @@ mk_err mk_ue_request_init(const mk_ue_request_params *p, uint8_t *out,
     mk_chain_init(&m.chain);
     MK_GUARD(mk_chain_add(&m.chain, mk_pl_t(MK_TS_NTP_UTC, t)));
     MK_GUARD(mk_chain_add(&m.chain, mk_pl_randr(MK_RANDR_I, randri)));
-    if (!cr->omit_own_idr)
-        MK_GUARD(mk_chain_add(&m.chain, mk_pl_idr(MK_ROLE_IDRI, MK_IDT_URI,
-                                                  cr->impu)));
-    if (!cr->omit_idrkms)
-        MK_GUARD(mk_chain_add(&m.chain, mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
-                                                  cr->kms_id)));
+    MK_GUARD(mk_ue_add_idr(&m.chain, cr->omit_own_idr, MK_ROLE_IDRI, cr->impu));
+    MK_GUARD(mk_ue_add_idr(&m.chain, cr->omit_idrkms, MK_ROLE_IDRKMS,
+                           cr->kms_id));
     MK_GUARD(mk_chain_add(&m.chain, mk_pl_tp(&tp)));
     if (cr->psk_id.n)
         MK_GUARD(mk_chain_add(&m.chain, mk_pl_idr(MK_ROLE_IDRPSK,

@@ -57,12 +57,10 @@ mk_err mk_ue_resolve_init(const mk_ue_creds *creds, mk_bytes transfer_init,
     MK_GUARD(mk_chain_add(&m.chain, mk_pl_t(MK_TS_NTP_UTC,
                                             mk_ue_pick_t(fixed))));
     MK_GUARD(mk_chain_add(&m.chain, mk_pl_randr(MK_RANDR_R, randrr)));
-    if (!creds->omit_own_idr)
-        MK_GUARD(mk_chain_add(&m.chain, mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI,
-                                                  creds->impu)));
-    if (!creds->omit_idrkms)
-        MK_GUARD(mk_chain_add(&m.chain, mk_pl_idr(MK_ROLE_IDRKMS, MK_IDT_URI,
-                                                  creds->kms_id)));
+    MK_GUARD(mk_ue_add_idr(&m.chain, creds->omit_own_idr, MK_ROLE_IDRR,
+                           creds->impu));
+    MK_GUARD(mk_ue_add_idr(&m.chain, creds->omit_idrkms, MK_ROLE_IDRKMS,
+                           creds->kms_id));
     /* the TICKET as received, Initiator Data included (§4.2.3.1) */
     MK_GUARD(mk_chain_add(&m.chain, mk_pl_ticket(&ticket->u.tp)));
     if (creds->psk_id.n)
@@ -228,12 +226,7 @@ mk_err mk_ue_accept_resolve_resp(const mk_ue_creds *creds,
                              &out->randri_len, randri->u.randr.rand),
                   rc, done);
     if (forked) {
-        MK_GUARD_GOTO(mk_bytes_copy(out->idrr, sizeof out->idrr, &out->idrr_len,
-                                 idrr->u.idr.data),
-                      rc, done);
-        MK_GUARD_GOTO(mk_bytes_copy(out->randrkms, sizeof out->randrkms,
-                                 &out->randrkms_len, randrkms->u.randr.rand),
-                      rc, done);
+        MK_GUARD_GOTO(mk_ue_session_keep_fork(out, idrr, randrkms), rc, done);
     }
     MK_GUARD_GOTO(mk_ue_cs_read(&init, &init, tsuite, out->cs, &out->n_cs),
                   rc, done);

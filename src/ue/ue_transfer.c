@@ -104,12 +104,8 @@ mk_err mk_ue_transfer_init(const mk_ue_ticket *tk,
     mk_chain_init(&m.chain);
     MK_GUARD(mk_chain_add(&m.chain, mk_pl_t(MK_TS_NTP_UTC, t)));
     MK_GUARD(mk_chain_add(&m.chain, mk_pl_randr(MK_RANDR_I, randri)));
-    if (!p->omit_idri)
-        MK_GUARD(mk_chain_add(&m.chain, mk_pl_idr(MK_ROLE_IDRI, MK_IDT_URI,
-                                                  p->idri)));
-    if (!p->omit_idrr)
-        MK_GUARD(mk_chain_add(&m.chain, mk_pl_idr(MK_ROLE_IDRR, MK_IDT_URI,
-                                                  p->idrr)));
+    MK_GUARD(mk_ue_add_idr(&m.chain, p->omit_idri, MK_ROLE_IDRI, p->idri));
+    MK_GUARD(mk_ue_add_idr(&m.chain, p->omit_idrr, MK_ROLE_IDRR, p->idrr));
     for (size_t i = 0; i < p->n_cs; i++) {
         mk_buf spb;
         mk_buf_init(&spb, sp_mem[i], sizeof sp_mem[i]);
@@ -466,12 +462,7 @@ mk_err mk_ue_accept_transfer_resp(const mk_ue_ticket *tk,
             if (rc != MK_OK)
                 goto done;
         }
-        MK_GUARD_GOTO(mk_bytes_copy(out->idrr, sizeof out->idrr, &out->idrr_len,
-                                 idrr->u.idr.data),
-                      rc, done);
-        MK_GUARD_GOTO(mk_bytes_copy(out->randrkms, sizeof out->randrkms,
-                                 &out->randrkms_len, randrkms->u.randr.rand),
-                      rc, done);
+        MK_GUARD_GOTO(mk_ue_session_keep_fork(out, idrr, randrkms), rc, done);
     }
     MK_GUARD_GOTO(mk_ue_session_take_transfer_resp(out, transfer_init, answer),
                   rc, done);
