@@ -6,6 +6,10 @@
 #   pg-1      one kmsd node on a PostgreSQL store,
 #   pg-2      two kmsd nodes (each behind its own lighttpd) on one
 #             PostgreSQL store, the clients split between them;
+#   pg-2-changes  the same while an operator change (a generation bump,
+#             as any kmsctl change makes) lands every 100 ms: every
+#             connection's next answer is refused at commit and run again
+#             on fresh rows (doc/profile.md §13.2);
 # and per answer: CPU of kmsd, of PostgreSQL (the postmaster and its
 # backends) and of lighttpd, and PostgreSQL transactions (round trips
 # that commit) per answer. See doc/benchmarks.md.
@@ -29,7 +33,7 @@ export top_srcdir=$here top_builddir=$BUILD
 SECONDS_RUN=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-8}
 MC_THREADS=${BENCH_THREADS:-4}
-CASES=${BENCH_CASES:-"sqlite pg-1 pg-2"}
+CASES=${BENCH_CASES:-"sqlite pg-1 pg-2 pg-2-changes"}
 LOAD=$BUILD/tests/load_client
 [ -x "$LOAD" ] || { echo "no $LOAD (make tests/load_client)"; exit 1; }
 pg_need
@@ -110,7 +114,7 @@ for c in $CASES; do
         PG_DATA=$pgd
         ms_stop "$MS_LIGHTTPD_PID"; ms_stop "${KPIDS[0]}"
         ;;
-    pg-1 | pg-2)
+    pg-1 | pg-2 | pg-2-changes)
         if [ -z "$PG_URI" ]; then
             pg_start "$MS_TMP/pg" || exit 1
             . "$here/tests/lib_cluster.sh"
@@ -123,8 +127,17 @@ for c in $CASES; do
             run pg-1 "http://127.0.0.1:${MC_PORT[0]}/keymanagement"
         else
             KPIDS=("${MC_KMSD[@]}"); LPIDS=("${LT[@]}")
-            run pg-2 "http://127.0.0.1:${MC_PORT[0]}/keymanagement" \
+            changer=
+            if [ "$c" = pg-2-changes ]; then
+                # BENCH_CHANGE_SQL="SELECT 1": the same psql every 100 ms
+                # without the change, to tell its own cost apart
+                (while :; do pg_psql "${BENCH_CHANGE_SQL:-UPDATE kms_state SET gen = gen + 1}" \
+                    >/dev/null 2>&1; sleep 0.1; done) &
+                changer=$!
+            fi
+            run "$c" "http://127.0.0.1:${MC_PORT[0]}/keymanagement" \
                 "http://127.0.0.1:${MC_PORT[1]}/keymanagement"
+            [ -z "$changer" ] || kill "$changer"
         fi
         ;;
     esac

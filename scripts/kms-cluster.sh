@@ -41,7 +41,8 @@ ms_skip() { die "$*"; }
 
 PKGS=(build-essential autoconf automake libtool pkg-config
       libssl-dev libsqlite3-dev liblmdb-dev libfcgi-dev check
-      libcurl4-openssl-dev libpq-dev postgresql lighttpd spawn-fcgi curl)
+      libcurl4-openssl-dev libpq-dev postgresql lighttpd lighttpd-modules-lua
+      spawn-fcgi curl)
 
 install_missing() {
     local p missing=()
@@ -126,6 +127,8 @@ EOF
         -e "s|^var.kms_port .*|var.kms_port   = $port|" \
         -e "s|^var.kms_socket .*|var.kms_socket = \"$nd/kmsd.sock\"|" \
         -e "s|^var.kms_state .*|var.kms_state  = \"$nd/lighttpd\"|" \
+        -e "s|^var.kms_errors .*|var.kms_errors  = \"$here/lighttpd/mikeykms-errors.lua\"|" \
+        -e '/# spawn-fcgi: delete this line$/d' \
         "$here/lighttpd/lighttpd.conf" >"$nd/lighttpd/lighttpd.conf"
     lighttpd -tt -f "$nd/lighttpd/lighttpd.conf" >/dev/null || die "lighttpd rejects its configuration"
     lighttpd -f "$nd/lighttpd/lighttpd.conf"

@@ -170,7 +170,12 @@ ms_check "kmsctl records through either node's configuration: the same ($(wc -l 
     cmp -s "$MS_TMP/rec.a" "$MS_TMP/rec.b"
 ms_check "records of both nodes' answers (the raced copies: $((2 * COPIES)) per race at least)" \
     [ "$(wc -l <"$MS_TMP/rec.a")" -ge $((8 * COPIES)) ]
-ms_check "replay status of the shared cache" bash -c "kc() { '$KMSCTL' --config '$MC_DIR/a/kms.conf' \"\$@\"; }; kc replay status | grep -q '^store postgresql'"
+kc replay status >"$MS_TMP/status.a"
+ms_check "replay status of the shared cache, synchronous_commit off (durable = no)" \
+    bash -c "grep -q '^store postgresql' '$MS_TMP/status.a' && grep -q '^synchronous_commit off' '$MS_TMP/status.a'"
+{ cat "$MC_DIR/a/kms.conf"; echo "durable = yes"; } >"$MC_DIR/a/durable.conf"
+"$KMSCTL" --config "$MC_DIR/a/durable.conf" replay status >"$MS_TMP/status.d"
+ms_check "durable = yes: the session's synchronous_commit is on" grep -q '^synchronous_commit on' "$MS_TMP/status.d"
 
 # ---------------------------------------------------------------- migrate-store
 
