@@ -389,18 +389,13 @@ END_TEST
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
-    TCase *tc = tcase_create("config");
+    const TTest *const config_tests[] = {test_defaults, test_every_key,
+        test_relative_paths_from_config_dir, test_errors_name_the_line,
+        test_status_mount, test_gba_keys, test_missing_file,
+        test_postgresql_store, test_sample_file_loads};
+    TCase *tc = mk_check_tcase(s, "config", config_tests,
+                               MK_CHECK_NELEM(config_tests));
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_defaults);
-    tcase_add_test(tc, test_every_key);
-    tcase_add_test(tc, test_relative_paths_from_config_dir);
-    tcase_add_test(tc, test_errors_name_the_line);
-    tcase_add_test(tc, test_status_mount);
-    tcase_add_test(tc, test_gba_keys);
-    tcase_add_test(tc, test_missing_file);
-    tcase_add_test(tc, test_postgresql_store);
-    tcase_add_test(tc, test_sample_file_loads);
-    suite_add_tcase(s, tc);
     return s;
 }
 

@@ -648,21 +648,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("crypto_derive");
-    TCase *tc = tcase_create("derive");
-    tcase_add_test(tc, test_a_msg_keys_3830);
-    tcase_add_test(tc, test_a_labels_and_prf);
-    tcase_add_test(tc, test_a_prf_inkey_chunks);
-    tcase_add_test(tc, test_prf_prefix_and_errors);
-    tcase_add_test(tc, test_b_request_keys);
-    tcase_add_test(tc, test_b_ticket_mpk_transfer);
-    tcase_add_test(tc, test_b_tgk_fork_and_tek);
-    tcase_add_test(tc, test_label_layouts);
-    tcase_add_test(tc, test_b_labels);
-    tcase_add_test(tc, test_label_limits);
-    tcase_add_test(tc, test_shared_context_matches_prf);
-    tcase_add_test(tc, test_msg_keys_lengths);
-    tcase_add_test(tc, test_length_table);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const derive_tests[] = {test_a_msg_keys_3830,
+        test_a_labels_and_prf, test_a_prf_inkey_chunks,
+        test_prf_prefix_and_errors, test_b_request_keys,
+        test_b_ticket_mpk_transfer, test_b_tgk_fork_and_tek,
+        test_label_layouts, test_b_labels, test_label_limits,
+        test_shared_context_matches_prf, test_msg_keys_lengths,
+        test_length_table};
+    return mk_check_main("crypto_derive", "derive", derive_tests,
+                         MK_CHECK_NELEM(derive_tests));
 }

@@ -1519,38 +1519,22 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("kms");
-    TCase *tc = tcase_create("kms");
+    const TTest *const kms_tests[] = {test_chain_suites_forking,
+        test_set_config, test_core_over_mem_store,
+        test_chain_template_two_tgk_tek, test_psk_found_by_idri,
+        test_psk_shorter_than_suite_key, test_row_invalid_dt,
+        test_error_message_not_answered, test_row_unspecified,
+        test_row_invalid_prf, test_row_invalid_mac, test_row_auth_failure,
+        test_row_invalid_ts, test_replay_same_request_twice,
+        test_clock_jump_core, test_row_invalid_id,
+        test_row_invalid_ticket_requested, test_row_invalid_ticket_presented,
+        test_row_invalid_tppar, test_template_honoured, test_parse_errors_400,
+        test_store_failures_503, test_no_message_processed_twice, test_records,
+        test_unauthenticated_leave_no_record,
+        test_responders_listed_and_validated, test_replay_found_at_commit,
+        test_operator_change_applies_at_once, test_new_and_config};
+    TCase *tc = mk_check_tcase(s, "kms", kms_tests, MK_CHECK_NELEM(kms_tests));
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-    tcase_add_test(tc, test_chain_suites_forking);
-    tcase_add_test(tc, test_set_config);
-    tcase_add_test(tc, test_core_over_mem_store);
-    tcase_add_test(tc, test_chain_template_two_tgk_tek);
-    tcase_add_test(tc, test_psk_found_by_idri);
-    tcase_add_test(tc, test_psk_shorter_than_suite_key);
-    tcase_add_test(tc, test_row_invalid_dt);
-    tcase_add_test(tc, test_error_message_not_answered);
-    tcase_add_test(tc, test_row_unspecified);
-    tcase_add_test(tc, test_row_invalid_prf);
-    tcase_add_test(tc, test_row_invalid_mac);
-    tcase_add_test(tc, test_row_auth_failure);
-    tcase_add_test(tc, test_row_invalid_ts);
-    tcase_add_test(tc, test_replay_same_request_twice);
-    tcase_add_test(tc, test_clock_jump_core);
-    tcase_add_test(tc, test_row_invalid_id);
-    tcase_add_test(tc, test_row_invalid_ticket_requested);
-    tcase_add_test(tc, test_row_invalid_ticket_presented);
-    tcase_add_test(tc, test_row_invalid_tppar);
-    tcase_add_test(tc, test_template_honoured);
-    tcase_add_test(tc, test_parse_errors_400);
-    tcase_add_test(tc, test_store_failures_503);
-    tcase_add_test(tc, test_no_message_processed_twice);
-    tcase_add_test(tc, test_records);
-    tcase_add_test(tc, test_unauthenticated_leave_no_record);
-    tcase_add_test(tc, test_responders_listed_and_validated);
-    tcase_add_test(tc, test_replay_found_at_commit);
-    tcase_add_test(tc, test_operator_change_applies_at_once);
-    tcase_add_test(tc, test_new_and_config);
-    suite_add_tcase(s, tc);
     return mk_check_run(s);
 }

@@ -147,10 +147,10 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("kms_concurrent");
-    TCase *tc = tcase_create("concurrent");
+    const TTest *const concurrent_tests[] = {test_two_processes_one_store};
+    TCase *tc = mk_check_tcase(s, "concurrent", concurrent_tests,
+                               MK_CHECK_NELEM(concurrent_tests));
     tcase_set_timeout(tc, 600);
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-    tcase_add_test(tc, test_two_processes_one_store);
-    suite_add_tcase(s, tc);
     return mk_check_run(s);
 }

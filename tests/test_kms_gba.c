@@ -210,13 +210,10 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("kms_gba");
-    TCase *tc = tcase_create("gba");
+    const TTest *const gba_tests[] = {test_gba_chain, test_gba_verdicts,
+        test_gba_uss_impus, test_gba_ua_user};
+    TCase *tc = mk_check_tcase(s, "gba", gba_tests, MK_CHECK_NELEM(gba_tests));
     tcase_add_checked_fixture(tc, setup, fx_teardown);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_gba_chain);
-    tcase_add_test(tc, test_gba_verdicts);
-    tcase_add_test(tc, test_gba_uss_impus);
-    tcase_add_test(tc, test_gba_ua_user);
-    suite_add_tcase(s, tc);
     return mk_check_run(s);
 }

@@ -647,21 +647,15 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("kms_policy");
-    TCase *tc = tcase_create("policy");
+    const TTest *const policy_tests[] = {test_request_policy_403,
+        test_granted_policy, test_session_key_flags, test_resolve_policy_403,
+        test_no_reuse_enforced, test_resolve_validity_window,
+        test_ticket_every_bit_flipped, test_ticket_key_rotation,
+        test_ticket_unknown_key_and_other_kms, test_resolve_other_suite,
+        test_forking_vr, test_resolve_answer_layout};
+    TCase *tc = mk_check_tcase(s, "policy", policy_tests,
+                               MK_CHECK_NELEM(policy_tests));
     tcase_set_timeout(tc, 300);
     tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-    tcase_add_test(tc, test_request_policy_403);
-    tcase_add_test(tc, test_granted_policy);
-    tcase_add_test(tc, test_session_key_flags);
-    tcase_add_test(tc, test_resolve_policy_403);
-    tcase_add_test(tc, test_no_reuse_enforced);
-    tcase_add_test(tc, test_resolve_validity_window);
-    tcase_add_test(tc, test_ticket_every_bit_flipped);
-    tcase_add_test(tc, test_ticket_key_rotation);
-    tcase_add_test(tc, test_ticket_unknown_key_and_other_kms);
-    tcase_add_test(tc, test_resolve_other_suite);
-    tcase_add_test(tc, test_forking_vr);
-    tcase_add_test(tc, test_resolve_answer_layout);
-    suite_add_tcase(s, tc);
     return mk_check_run(s);
 }

@@ -1223,33 +1223,22 @@ END_TEST
 static Suite *node_suite(void)
 {
     Suite *s = suite_create("node");
-    TCase *tc = tcase_create("node");
+    const TTest *const node_tests[] = {test_replay_once,
+        test_clock_jump_cannot_bring_back_a_message, test_prune_and_reclaim,
+        test_replay_cache_full, test_journal_full_and_atomic,
+        test_record_encoding_round_trip, test_drain_exactly_once_across_kill,
+        test_killed_process_keeps_its_commits,
+        test_killed_inside_a_write_transaction,
+        test_open_waits_for_a_running_writer, test_rate_buckets,
+        test_same_message_raced_by_processes_and_threads, test_durable_threads,
+        test_durable_group_race, test_release_pages, test_restart_rule,
+        test_missing_node_file, test_fork_opens_again, test_generation,
+        test_kv_tables, test_shared_counters,
+        test_files_get_the_directory_owner, test_ticket_resolved_once};
+    TCase *tc = mk_check_tcase(s, "node", node_tests,
+                               MK_CHECK_NELEM(node_tests));
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_replay_once);
-    tcase_add_test(tc, test_clock_jump_cannot_bring_back_a_message);
-    tcase_add_test(tc, test_prune_and_reclaim);
-    tcase_add_test(tc, test_replay_cache_full);
-    tcase_add_test(tc, test_journal_full_and_atomic);
-    tcase_add_test(tc, test_record_encoding_round_trip);
-    tcase_add_test(tc, test_drain_exactly_once_across_kill);
-    tcase_add_test(tc, test_killed_process_keeps_its_commits);
-    tcase_add_test(tc, test_killed_inside_a_write_transaction);
-    tcase_add_test(tc, test_open_waits_for_a_running_writer);
-    tcase_add_test(tc, test_rate_buckets);
-    tcase_add_test(tc, test_same_message_raced_by_processes_and_threads);
-    tcase_add_test(tc, test_durable_threads);
-    tcase_add_test(tc, test_durable_group_race);
-    tcase_add_test(tc, test_release_pages);
-    tcase_add_test(tc, test_restart_rule);
-    tcase_add_test(tc, test_missing_node_file);
-    tcase_add_test(tc, test_fork_opens_again);
-    tcase_add_test(tc, test_generation);
-    tcase_add_test(tc, test_kv_tables);
-    tcase_add_test(tc, test_shared_counters);
-    tcase_add_test(tc, test_files_get_the_directory_owner);
-    tcase_add_test(tc, test_ticket_resolved_once);
-    suite_add_tcase(s, tc);
     return s;
 }
 

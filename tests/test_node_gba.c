@@ -204,10 +204,10 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("node_gba");
-    TCase *tc = tcase_create("node_gba");
+    const TTest *const node_gba_tests[] = {test_put_get_expiry,
+        test_pieces_and_damage};
+    TCase *tc = mk_check_tcase(s, "node_gba", node_gba_tests,
+                               MK_CHECK_NELEM(node_gba_tests));
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_put_get_expiry);
-    tcase_add_test(tc, test_pieces_and_damage);
-    suite_add_tcase(s, tc);
     return mk_check_run(s);
 }

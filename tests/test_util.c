@@ -244,16 +244,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("util");
-    TCase *tc = tcase_create("cursor");
-    tcase_add_test(tc, test_cursor_reads_big_endian);
-    tcase_add_test(tc, test_cursor_truncation_every_width);
-    tcase_add_test(tc, test_cursor_sub_keeps_offsets);
-    tcase_add_test(tc, test_buf_bounds_and_patch);
-    tcase_add_test(tc, test_buf_sticky_first_error);
-    tcase_add_test(tc, test_err_table_complete);
-    tcase_add_test(tc, test_uri_sip_tel);
-    tcase_add_test(tc, test_hex_decode);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const cursor_tests[] = {test_cursor_reads_big_endian,
+        test_cursor_truncation_every_width, test_cursor_sub_keeps_offsets,
+        test_buf_bounds_and_patch, test_buf_sticky_first_error,
+        test_err_table_complete, test_uri_sip_tel, test_hex_decode};
+    return mk_check_main("util", "cursor", cursor_tests,
+                         MK_CHECK_NELEM(cursor_tests));
 }

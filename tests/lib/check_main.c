@@ -11,3 +11,21 @@ int mk_check_run(Suite *s)
     srunner_free(r);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+TCase *mk_check_tcase(Suite *s, const char *name, const TTest *const tests[],
+                      size_t n)
+{
+    TCase *tc = tcase_create(name);
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
+int mk_check_main(const char *suite, const char *tcase,
+                  const TTest *const tests[], size_t n)
+{
+    Suite *s = suite_create(suite);
+    mk_check_tcase(s, tcase, tests, n);
+    return mk_check_run(s);
+}
