@@ -8,6 +8,7 @@
 #include "front/config.h"
 #include "store/node.h"
 #include "lib/check_main.h"
+#include "lib/tmpdir.h"
 #include "store/pgstore.h"
 
 static char dir[64];
@@ -15,8 +16,7 @@ static char path[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/mk-test-config-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mk_test_dir_make(dir, sizeof dir, "config");
     snprintf(path, sizeof path, "%s/kms.conf", dir);
 }
 
@@ -386,20 +386,12 @@ START_TEST(test_sample_file_loads)
 }
 END_TEST
 
-static Suite *config_suite(void)
+int main(void)
 {
-    Suite *s = suite_create("config");
     const TTest *const config_tests[] = {test_defaults, test_every_key,
         test_relative_paths_from_config_dir, test_errors_name_the_line,
         test_status_mount, test_gba_keys, test_missing_file,
         test_postgresql_store, test_sample_file_loads};
-    TCase *tc = mk_check_tcase(s, "config", config_tests,
-                               MK_CHECK_NELEM(config_tests));
-    tcase_add_checked_fixture(tc, setup, teardown);
-    return s;
-}
-
-int main(void)
-{
-    return mk_check_run(config_suite());
+    const mk_check_opts o = {"config", "config", 0, setup, teardown};
+    return mk_check_main_opts(&o, config_tests, MK_CHECK_NELEM(config_tests));
 }

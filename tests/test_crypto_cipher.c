@@ -525,14 +525,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("crypto_cipher");
     const TTest *const cipher_tests[] = {test_aes_ctr_sp800_38a,
         test_aes_cm_iv, test_i_message_kemac, test_r_message_v,
         test_kemac_cm256_and_kw_vectors, test_kw_rfc3394,
         test_kw_every_bit_flip_fails, test_kw_lengths, test_kemac_round_trips,
         test_kemac_errors};
-    TCase *tc = mk_check_tcase(s, "cipher", cipher_tests,
-                               MK_CHECK_NELEM(cipher_tests));
-    tcase_set_timeout(tc, 30);
-    return mk_check_run(s);
+    const mk_check_opts o = {"crypto_cipher", "cipher", 30, NULL, NULL};
+    return mk_check_main_opts(&o, cipher_tests, MK_CHECK_NELEM(cipher_tests));
 }

@@ -785,9 +785,8 @@ START_TEST(test_listen_parse)
 }
 END_TEST
 
-static Suite *suite(void)
+int main(void)
 {
-    Suite *s = suite_create("http");
     const TTest *const binding_tests[] = {test_route_ok_both_services,
         test_route_extra_parameters_ignored, test_route_path_forms,
         test_505_protocol, test_405_method, test_404_path, test_status_pages,
@@ -796,13 +795,7 @@ static Suite *suite(void)
         test_binding_config, test_reply_200, test_reply_200_largest_answer,
         test_reply_errors_exact, test_reply_never_produced_is_503,
         test_reply_reason_is_one_printable_line, test_listen_parse};
-    TCase *tc = mk_check_tcase(s, "binding", binding_tests,
-                               MK_CHECK_NELEM(binding_tests));
-    tcase_add_checked_fixture(tc, setup, NULL);
-    return s;
-}
-
-int main(void)
-{
-    return mk_check_run(suite());
+    const mk_check_opts o = {"http", "binding", 0, setup, NULL};
+    return mk_check_main_opts(&o, binding_tests,
+                              MK_CHECK_NELEM(binding_tests));
 }

@@ -1518,7 +1518,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("kms");
     const TTest *const kms_tests[] = {test_chain_suites_forking,
         test_set_config, test_core_over_mem_store,
         test_chain_template_two_tgk_tek, test_psk_found_by_idri,
@@ -1533,8 +1532,6 @@ int main(void)
         test_unauthenticated_leave_no_record,
         test_responders_listed_and_validated, test_replay_found_at_commit,
         test_operator_change_applies_at_once, test_new_and_config};
-    TCase *tc = mk_check_tcase(s, "kms", kms_tests, MK_CHECK_NELEM(kms_tests));
-    tcase_set_timeout(tc, 120);
-    tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-    return mk_check_run(s);
+    const mk_check_opts o = {"kms", "kms", 120, fx_setup, fx_teardown};
+    return mk_check_main_opts(&o, kms_tests, MK_CHECK_NELEM(kms_tests));
 }

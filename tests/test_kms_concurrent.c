@@ -146,11 +146,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("kms_concurrent");
     const TTest *const concurrent_tests[] = {test_two_processes_one_store};
-    TCase *tc = mk_check_tcase(s, "concurrent", concurrent_tests,
-                               MK_CHECK_NELEM(concurrent_tests));
-    tcase_set_timeout(tc, 600);
-    tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-    return mk_check_run(s);
+    const mk_check_opts o = {"kms_concurrent", "concurrent",
+                             600, fx_setup, fx_teardown};
+    return mk_check_main_opts(&o, concurrent_tests,
+                              MK_CHECK_NELEM(concurrent_tests));
 }

@@ -209,11 +209,8 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("kms_gba");
     const TTest *const gba_tests[] = {test_gba_chain, test_gba_verdicts,
         test_gba_uss_impus, test_gba_ua_user};
-    TCase *tc = mk_check_tcase(s, "gba", gba_tests, MK_CHECK_NELEM(gba_tests));
-    tcase_add_checked_fixture(tc, setup, fx_teardown);
-    tcase_set_timeout(tc, 60);
-    return mk_check_run(s);
+    const mk_check_opts o = {"kms_gba", "gba", 60, setup, fx_teardown};
+    return mk_check_main_opts(&o, gba_tests, MK_CHECK_NELEM(gba_tests));
 }

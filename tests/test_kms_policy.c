@@ -646,16 +646,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("kms_policy");
     const TTest *const policy_tests[] = {test_request_policy_403,
         test_granted_policy, test_session_key_flags, test_resolve_policy_403,
         test_no_reuse_enforced, test_resolve_validity_window,
         test_ticket_every_bit_flipped, test_ticket_key_rotation,
         test_ticket_unknown_key_and_other_kms, test_resolve_other_suite,
         test_forking_vr, test_resolve_answer_layout};
-    TCase *tc = mk_check_tcase(s, "policy", policy_tests,
-                               MK_CHECK_NELEM(policy_tests));
-    tcase_set_timeout(tc, 300);
-    tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-    return mk_check_run(s);
+    const mk_check_opts o = {"kms_policy", "policy",
+                             300, fx_setup, fx_teardown};
+    return mk_check_main_opts(&o, policy_tests, MK_CHECK_NELEM(policy_tests));
 }

@@ -22,6 +22,7 @@
 #include "store/node_int.h"
 #include "store/store.h"
 #include "lib/check_main.h"
+#include "lib/tmpdir.h"
 
 static char dir[64];
 static char node_path[128];
@@ -33,18 +34,14 @@ static const uint8_t MASTER[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/mk-test-node-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mk_test_dir_make(dir, sizeof dir, "node");
     snprintf(node_path, sizeof node_path, "%s/n", dir);
     snprintf(db_path, sizeof db_path, "%s/kms.db", dir);
 }
 
 static void teardown(void)
 {
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    mk_test_dir_remove(dir);
 }
 
 static mk_node *open_node_with(uint64_t replay_max, uint64_t journal_max,
@@ -1220,9 +1217,8 @@ START_TEST(test_files_get_the_directory_owner)
 }
 END_TEST
 
-static Suite *node_suite(void)
+int main(void)
 {
-    Suite *s = suite_create("node");
     const TTest *const node_tests[] = {test_replay_once,
         test_clock_jump_cannot_bring_back_a_message, test_prune_and_reclaim,
         test_replay_cache_full, test_journal_full_and_atomic,
@@ -1235,14 +1231,6 @@ static Suite *node_suite(void)
         test_missing_node_file, test_fork_opens_again, test_generation,
         test_kv_tables, test_shared_counters,
         test_files_get_the_directory_owner, test_ticket_resolved_once};
-    TCase *tc = mk_check_tcase(s, "node", node_tests,
-                               MK_CHECK_NELEM(node_tests));
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    return s;
-}
-
-int main(void)
-{
-    return mk_check_run(node_suite());
+    const mk_check_opts o = {"node", "node", 120, setup, teardown};
+    return mk_check_main_opts(&o, node_tests, MK_CHECK_NELEM(node_tests));
 }

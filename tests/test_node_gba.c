@@ -11,6 +11,7 @@
 #include "gba/gba.h"
 #include "store/node_gba.h"
 #include "lib/check_main.h"
+#include "lib/tmpdir.h"
 
 static char dir[64];
 static char node_path[128];
@@ -31,8 +32,7 @@ static const uint8_t naf[] = "kms.example.org\x01\x00\x00\x00\x06";
 static void setup(void)
 {
     mk_node_config c;
-    snprintf(dir, sizeof dir, "/tmp/mk-test-gba-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mk_test_dir_make(dir, sizeof dir, "gba");
     snprintf(node_path, sizeof node_path, "%s/n", dir);
     mk_node_config_defaults(&c);
     snprintf(c.path, sizeof c.path, "%s", node_path);
@@ -42,11 +42,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[160];
     mk_node_close(node);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    mk_test_dir_remove(dir);
 }
 
 static void info(mk_gba_info *g, size_t n_impu, size_t impu_len)
@@ -203,11 +200,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("node_gba");
     const TTest *const node_gba_tests[] = {test_put_get_expiry,
         test_pieces_and_damage};
-    TCase *tc = mk_check_tcase(s, "node_gba", node_gba_tests,
-                               MK_CHECK_NELEM(node_gba_tests));
-    tcase_add_checked_fixture(tc, setup, teardown);
-    return mk_check_run(s);
+    const mk_check_opts o = {"node_gba", "node_gba", 0, setup, teardown};
+    return mk_check_main_opts(&o, node_gba_tests,
+                              MK_CHECK_NELEM(node_gba_tests));
 }

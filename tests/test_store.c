@@ -21,6 +21,7 @@
 #include "store/master_key.h"
 #include "store/store.h"
 #include "lib/check_main.h"
+#include "lib/tmpdir.h"
 #include "store/store_int.h" /* sizeof (struct mk_sqlstore) */
 
 /* --- helpers --- */
@@ -35,17 +36,13 @@ static const uint8_t MASTER[32] = {
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/mk-test-store-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mk_test_dir_make(dir, sizeof dir, "store");
     snprintf(db_path, sizeof db_path, "%s/kms.db", dir);
 }
 
 static void teardown(void)
 {
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    mk_test_dir_remove(dir);
 }
 
 static mk_sqlstore *open_store(uint32_t busy_ms)
@@ -1836,9 +1833,8 @@ START_TEST(test_master_key_link_and_owner)
 }
 END_TEST
 
-static Suite *store_suite(void)
+int main(void)
 {
-    Suite *s = suite_create("store");
     const TTest *const store_tests[] = {test_open_creates_current_schema,
         test_empty_file_only_init_creates, test_existing_open_writes_nothing,
         test_migrates_v1_file, test_migrates_responders,
@@ -1852,16 +1848,7 @@ static Suite *store_suite(void)
         test_retired_key_destroyed, test_unwrap_cache_follows_the_rows,
         test_generation_follows_every_change, test_cache_stale_at_commit,
         test_records_round_trip, test_records_prune, test_busy_store,
-        test_shared_waits, test_master_key_file, test_master_key_link_and_owner
-        };
-    TCase *tc = mk_check_tcase(s, "store", store_tests,
-                               MK_CHECK_NELEM(store_tests));
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    return s;
-}
-
-int main(void)
-{
-    return mk_check_run(store_suite());
+        test_shared_waits, test_master_key_file, test_master_key_link_and_owner};
+    const mk_check_opts o = {"store", "store", 120, setup, teardown};
+    return mk_check_main_opts(&o, store_tests, MK_CHECK_NELEM(store_tests));
 }

@@ -22,10 +22,21 @@ TCase *mk_check_tcase(Suite *s, const char *name, const TTest *const tests[],
     return tc;
 }
 
+int mk_check_main_opts(const mk_check_opts *o, const TTest *const tests[],
+                       size_t n)
+{
+    Suite *s = suite_create(o->suite);
+    TCase *tc = mk_check_tcase(s, o->tcase, tests, n);
+    if (o->timeout > 0)
+        tcase_set_timeout(tc, o->timeout);
+    if (o->setup != NULL || o->teardown != NULL)
+        tcase_add_checked_fixture(tc, o->setup, o->teardown);
+    return mk_check_run(s);
+}
+
 int mk_check_main(const char *suite, const char *tcase,
                   const TTest *const tests[], size_t n)
 {
-    Suite *s = suite_create(suite);
-    mk_check_tcase(s, tcase, tests, n);
-    return mk_check_run(s);
+    const mk_check_opts o = {suite, tcase, 0, NULL, NULL};
+    return mk_check_main_opts(&o, tests, n);
 }

@@ -20,8 +20,21 @@ int mk_check_run(Suite *s);
 TCase *mk_check_tcase(Suite *s, const char *name, const TTest *const tests[],
                       size_t n);
 
-/* The whole main of a test program with one test case and no fixture:
- * suite suite, test case tcase holding tests[0..n-1], run as mk_check_run. */
+/* How the one test case of a test program runs. */
+typedef struct mk_check_opts {
+    const char *suite, *tcase; /* the names check prints */
+    double timeout;            /* seconds; 0 keeps check's default */
+    SFun setup, teardown;      /* checked fixture (in each test's fork);
+                                  both NULL: none */
+} mk_check_opts;
+
+/* The whole main of a test program with one test case: suite o->suite,
+ * test case o->tcase holding tests[0..n-1] with o's timeout and fixture,
+ * run as mk_check_run. */
+int mk_check_main_opts(const mk_check_opts *o, const TTest *const tests[],
+                       size_t n);
+
+/* mk_check_main_opts with check's default timeout and no fixture. */
 int mk_check_main(const char *suite, const char *tcase,
                   const TTest *const tests[], size_t n);
 
