@@ -102,9 +102,8 @@ START_TEST(test_i_message_kemac)
     hexbuf m = hx(I_MESSAGE);
     ck_assert_uint_eq(m.n, 159);
     mk_guarded g;
-    mk_guarded_init(&g, m.b, m.n);
     mk_cursor c;
-    mk_cur_init(&c, MK_BYTES(g.data, g.n));
+    mk_guarded_cursor(&g, &c, m.b, m.n);
     /* fixed offsets: KEMAC at 112 = Next 0, Encr alg 1 (AES-CM-128), Encr
      * data len 0x0016; 22 bytes of Encr data; MAC alg 1; 20-byte MAC */
     mk_bytes head, encr, macalg, mac, signed_part;
@@ -164,9 +163,8 @@ START_TEST(test_r_message_v)
     hexbuf m = hx(R_MESSAGE);
     ck_assert_uint_eq(m.n, 74);
     mk_guarded g;
-    mk_guarded_init(&g, m.b, m.n);
     mk_cursor c;
-    mk_cur_init(&c, MK_BYTES(g.data, g.n));
+    mk_guarded_cursor(&g, &c, m.b, m.n);
     mk_bytes body, mac;
     /* V payload is last: Next 0, Auth alg 1, 20 bytes of Ver data */
     ck_assert_int_eq(mk_cur_bytes(&c, m.n - 20, &body), MK_OK);

@@ -15,9 +15,8 @@ START_TEST(test_cursor_reads_big_endian)
     static const uint8_t in[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
                                  0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
     mk_guarded g;
-    mk_guarded_init(&g, in, sizeof in);
     mk_cursor c;
-    mk_cur_init(&c, MK_BYTES(g.data, g.n));
+    mk_guarded_cursor(&g, &c, in, sizeof in);
     uint8_t a;
     uint16_t b;
     uint32_t d;
@@ -44,9 +43,8 @@ START_TEST(test_cursor_truncation_every_width)
 {
     static const uint8_t in[7] = {0};
     mk_guarded g;
-    mk_guarded_init(&g, in, sizeof in);
     mk_cursor c;
-    mk_cur_init(&c, MK_BYTES(g.data, g.n));
+    mk_guarded_cursor(&g, &c, in, sizeof in);
     uint64_t e;
     uint32_t d;
     uint16_t b;
