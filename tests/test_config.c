@@ -392,6 +392,9 @@ int main(void)
         test_relative_paths_from_config_dir, test_errors_name_the_line,
         test_status_mount, test_gba_keys, test_missing_file,
         test_postgresql_store, test_sample_file_loads};
-    const mk_check_opts o = {"config", "config", 0, setup, teardown};
+    const mk_check_opts o = {
+        .suite = "config", .tcase = "config", .setup = setup,
+        .teardown = teardown
+    };
     return mk_check_main_opts(&o, config_tests, MK_CHECK_NELEM(config_tests));
 }

@@ -528,6 +528,8 @@ int main(void)
         test_kemac_cm256_and_kw_vectors, test_kw_rfc3394,
         test_kw_every_bit_flip_fails, test_kw_lengths, test_kemac_round_trips,
         test_kemac_errors};
-    const mk_check_opts o = {"crypto_cipher", "cipher", 30, NULL, NULL};
+    const mk_check_opts o = {
+        .suite = "crypto_cipher", .tcase = "cipher", .timeout = 30
+    };
     return mk_check_main_opts(&o, cipher_tests, MK_CHECK_NELEM(cipher_tests));
 }

@@ -294,13 +294,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("e2e");
-    TCase *tc = tcase_create("e2e");
-    tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, t_e2e_matrix, 0, 16);
-    tcase_add_test(tc, t_e2e_byte_stable_and_replay);
-    tcase_add_test(tc, t_e2e_wrong_psk);
-    tcase_add_test(tc, t_e2e_policy_403);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const e2e_tests[] = {t_e2e_byte_stable_and_replay,
+        t_e2e_wrong_psk, t_e2e_policy_403};
+    const mk_check_opts o = {
+        .suite = "e2e", .tcase = "e2e", .timeout = 120, .loop = t_e2e_matrix,
+        .loop_end = 16
+    };
+    return mk_check_main_opts(&o, e2e_tests, MK_CHECK_NELEM(e2e_tests));
 }

@@ -795,7 +795,9 @@ int main(void)
         test_binding_config, test_reply_200, test_reply_200_largest_answer,
         test_reply_errors_exact, test_reply_never_produced_is_503,
         test_reply_reason_is_one_printable_line, test_listen_parse};
-    const mk_check_opts o = {"http", "binding", 0, setup, NULL};
+    const mk_check_opts o = {
+        .suite = "http", .tcase = "binding", .setup = setup
+    };
     return mk_check_main_opts(&o, binding_tests,
                               MK_CHECK_NELEM(binding_tests));
 }

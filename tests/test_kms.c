@@ -1532,6 +1532,9 @@ int main(void)
         test_unauthenticated_leave_no_record,
         test_responders_listed_and_validated, test_replay_found_at_commit,
         test_operator_change_applies_at_once, test_new_and_config};
-    const mk_check_opts o = {"kms", "kms", 120, fx_setup, fx_teardown};
+    const mk_check_opts o = {
+        .suite = "kms", .tcase = "kms", .timeout = 120, .setup = fx_setup,
+        .teardown = fx_teardown
+    };
     return mk_check_main_opts(&o, kms_tests, MK_CHECK_NELEM(kms_tests));
 }

@@ -147,8 +147,10 @@ END_TEST
 int main(void)
 {
     const TTest *const concurrent_tests[] = {test_two_processes_one_store};
-    const mk_check_opts o = {"kms_concurrent", "concurrent",
-                             600, fx_setup, fx_teardown};
+    const mk_check_opts o = {
+        .suite = "kms_concurrent", .tcase = "concurrent", .timeout = 600,
+        .setup = fx_setup, .teardown = fx_teardown
+    };
     return mk_check_main_opts(&o, concurrent_tests,
                               MK_CHECK_NELEM(concurrent_tests));
 }

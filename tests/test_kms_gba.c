@@ -211,6 +211,9 @@ int main(void)
 {
     const TTest *const gba_tests[] = {test_gba_chain, test_gba_verdicts,
         test_gba_uss_impus, test_gba_ua_user};
-    const mk_check_opts o = {"kms_gba", "gba", 60, setup, fx_teardown};
+    const mk_check_opts o = {
+        .suite = "kms_gba", .tcase = "gba", .timeout = 60, .setup = setup,
+        .teardown = fx_teardown
+    };
     return mk_check_main_opts(&o, gba_tests, MK_CHECK_NELEM(gba_tests));
 }

@@ -652,7 +652,9 @@ int main(void)
         test_ticket_every_bit_flipped, test_ticket_key_rotation,
         test_ticket_unknown_key_and_other_kms, test_resolve_other_suite,
         test_forking_vr, test_resolve_answer_layout};
-    const mk_check_opts o = {"kms_policy", "policy",
-                             300, fx_setup, fx_teardown};
+    const mk_check_opts o = {
+        .suite = "kms_policy", .tcase = "policy", .timeout = 300,
+        .setup = fx_setup, .teardown = fx_teardown
+    };
     return mk_check_main_opts(&o, policy_tests, MK_CHECK_NELEM(policy_tests));
 }

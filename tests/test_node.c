@@ -1231,6 +1231,9 @@ int main(void)
         test_missing_node_file, test_fork_opens_again, test_generation,
         test_kv_tables, test_shared_counters,
         test_files_get_the_directory_owner, test_ticket_resolved_once};
-    const mk_check_opts o = {"node", "node", 120, setup, teardown};
+    const mk_check_opts o = {
+        .suite = "node", .tcase = "node", .timeout = 120, .setup = setup,
+        .teardown = teardown
+    };
     return mk_check_main_opts(&o, node_tests, MK_CHECK_NELEM(node_tests));
 }

@@ -202,7 +202,10 @@ int main(void)
 {
     const TTest *const node_gba_tests[] = {test_put_get_expiry,
         test_pieces_and_damage};
-    const mk_check_opts o = {"node_gba", "node_gba", 0, setup, teardown};
+    const mk_check_opts o = {
+        .suite = "node_gba", .tcase = "node_gba", .setup = setup,
+        .teardown = teardown
+    };
     return mk_check_main_opts(&o, node_gba_tests,
                               MK_CHECK_NELEM(node_gba_tests));
 }

@@ -1849,6 +1849,9 @@ int main(void)
         test_generation_follows_every_change, test_cache_stale_at_commit,
         test_records_round_trip, test_records_prune, test_busy_store,
         test_shared_waits, test_master_key_file, test_master_key_link_and_owner};
-    const mk_check_opts o = {"store", "store", 120, setup, teardown};
+    const mk_check_opts o = {
+        .suite = "store", .tcase = "store", .timeout = 120, .setup = setup,
+        .teardown = teardown
+    };
     return mk_check_main_opts(&o, store_tests, MK_CHECK_NELEM(store_tests));
 }

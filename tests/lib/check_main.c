@@ -26,7 +26,12 @@ int mk_check_main_opts(const mk_check_opts *o, const TTest *const tests[],
                        size_t n)
 {
     Suite *s = suite_create(o->suite);
-    TCase *tc = mk_check_tcase(s, o->tcase, tests, n);
+    TCase *tc = tcase_create(o->tcase);
+    if (o->loop != NULL)
+        tcase_add_loop_test(tc, o->loop, o->loop_start, o->loop_end);
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
     if (o->timeout > 0)
         tcase_set_timeout(tc, o->timeout);
     if (o->setup != NULL || o->teardown != NULL)
@@ -37,6 +42,6 @@ int mk_check_main_opts(const mk_check_opts *o, const TTest *const tests[],
 int mk_check_main(const char *suite, const char *tcase,
                   const TTest *const tests[], size_t n)
 {
-    const mk_check_opts o = {suite, tcase, 0, NULL, NULL};
+    const mk_check_opts o = {.suite = suite, .tcase = tcase};
     return mk_check_main_opts(&o, tests, n);
 }

@@ -26,6 +26,9 @@ typedef struct mk_check_opts {
     double timeout;            /* seconds; 0 keeps check's default */
     SFun setup, teardown;      /* checked fixture (in each test's fork);
                                   both NULL: none */
+    const TTest *loop;         /* a loop test over [loop_start, loop_end),
+                                  added before the table; NULL: none */
+    int loop_start, loop_end;
 } mk_check_opts;
 
 /* The whole main of a test program with one test case: suite o->suite,
