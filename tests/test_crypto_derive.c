@@ -479,33 +479,27 @@ START_TEST(test_msg_keys_lengths)
     uint8_t psk[16], rand[16];
     fill(psk, 0x2b, 16);
     fill(rand, 0x01, 16);
-    mk_msg_keys cm, kw, cm256, none;
-    ck_assert_int_eq(mk_msg_keys_3830(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), 1,
-                                      MK_BYTES(rand, 16), MK_ENCR_AES_CM_128,
-                                      MK_MAC_HMAC_SHA1_160, &cm),
-                     MK_OK);
-    ck_assert_int_eq(mk_msg_keys_3830(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), 1,
-                                      MK_BYTES(rand, 16), MK_ENCR_AES_KW_128,
-                                      MK_MAC_HMAC_SHA256_256, &kw),
-                     MK_OK);
-    ck_assert_int_eq(mk_msg_keys_3830(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), 1,
-                                      MK_BYTES(rand, 16), MK_ENCR_AES_CM_256,
-                                      MK_MAC_NULL, &cm256),
-                     MK_OK);
-    ck_assert_int_eq(mk_msg_keys_3830(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), 1,
-                                      MK_BYTES(rand, 16), MK_ENCR_NULL,
-                                      MK_MAC_NULL, &none),
-                     MK_OK);
-    ck_assert_uint_eq(cm.encr.n, 16);
-    ck_assert_uint_eq(cm.salt.n, 14);
-    ck_assert_uint_eq(cm.auth.n, 20);
-    ck_assert_uint_eq(kw.encr.n, 16);
-    ck_assert_uint_eq(kw.salt.n, 8);
-    ck_assert_uint_eq(kw.auth.n, 32);
-    ck_assert_uint_eq(cm256.encr.n, 32);
-    ck_assert_uint_eq(cm256.salt.n, 14);
-    ck_assert_uint_eq(cm256.auth.n, 0);
-    ck_assert_uint_eq(none.encr.n + none.salt.n + none.auth.n, 0);
+    /* the encryption and MAC algorithms and the key lengths they take */
+    static const struct {
+        int encr, mac;
+        size_t encr_n, salt_n, auth_n;
+    } lens[] = {
+        {MK_ENCR_AES_CM_128, MK_MAC_HMAC_SHA1_160, 16, 14, 20},
+        {MK_ENCR_AES_KW_128, MK_MAC_HMAC_SHA256_256, 16, 8, 32},
+        {MK_ENCR_AES_CM_256, MK_MAC_NULL, 32, 14, 0},
+        {MK_ENCR_NULL, MK_MAC_NULL, 0, 0, 0},
+    };
+    mk_msg_keys k[4];
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_int_eq(mk_msg_keys_3830(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), 1,
+                                          MK_BYTES(rand, 16), lens[i].encr,
+                                          lens[i].mac, &k[i]),
+                         MK_OK);
+        ck_assert_uint_eq(k[i].encr.n, lens[i].encr_n);
+        ck_assert_uint_eq(k[i].salt.n, lens[i].salt_n);
+        ck_assert_uint_eq(k[i].auth.n, lens[i].auth_n);
+    }
+    mk_msg_keys cm = k[0], kw = k[1], cm256 = k[2];
     /* same label, longer output: a prefix (same PRF stream) */
     ck_assert_mem_eq(kw.encr.b, cm.encr.b, 16);
     ck_assert_mem_eq(kw.salt.b, cm.salt.b, 8);
