@@ -27,16 +27,11 @@ ms_http_table "$BASE" lighttpd
 # An HTTP/2.0 request line on an HTTP/1 connection: lighttpd's own 505
 # (HTML body), which is also what the annex asks for (X1.2: 505, "UE should
 # use HTTP/1.1").
-ms_raw_http "$MS_PORT"
-ms_check "505 'HTTP/2.0' request line: lighttpd answers '$MS_RAW_HTTP20'" \
-    [ "$(echo "$MS_RAW_HTTP20" | cut -d' ' -f2)" = 505 ]
 # Content-Length over server.max-request-size (2 MiB): lighttpd's 413
 # before reading any body.
-ms_check "huge Content-Length, short body: lighttpd answers '$MS_RAW_HUGE'" \
-    [ "$(echo "$MS_RAW_HUGE" | cut -d' ' -f2)" = 413 ]
 # A body shorter than its Content-Length, then EOF: lighttpd drops the
 # request without an answer and kmsd is not disturbed.
-ms_check "short body then EOF: no answer ('$MS_RAW_SHORT')" [ -z "$MS_RAW_SHORT" ]
+ms_raw_http_expect lighttpd "$MS_PORT" 505 413 -
 ms_alive "raw HTTP" "$BASE"
 
 # Real HTTP/2 (h2c with prior knowledge): lighttpd speaks it and passes

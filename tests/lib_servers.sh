@@ -837,6 +837,23 @@ ms_raw_http() {
     MS_RAW_SHORT=$(head -n 1 "$t/short.ans")
 }
 
+# ms_raw_http_expect NAME PORT HTTP20 HUGE SHORT: ms_raw_http on PORT, then
+# one check per request on the status line the front answers: the
+# "HTTP/2.0" request line, a Content-Length far beyond the body, a body
+# shorter than its Content-Length then EOF (SHORT "-": no answer at all).
+ms_raw_http_expect() {
+    local name=$1 short want
+    ms_raw_http "$2"
+    ms_check "$name: 'HTTP/2.0' request line: $3 ('$MS_RAW_HTTP20')" \
+        [ "$(echo "$MS_RAW_HTTP20" | cut -d' ' -f2)" = "$3" ]
+    ms_check "$name: huge Content-Length, short body: $4 ('$MS_RAW_HUGE')" \
+        [ "$(echo "$MS_RAW_HUGE" | cut -d' ' -f2)" = "$4" ]
+    short=$(echo "$MS_RAW_SHORT" | cut -d' ' -f2) want=$5
+    [ "$5" = - ] && short=${MS_RAW_SHORT:--} want="no answer"
+    ms_check "$name: short body then EOF: $want ('$MS_RAW_SHORT')" \
+        [ "$short" = "$5" ]
+}
+
 # ms_raw_fcgi TARGET: FastCGI requests straight to kmsd's socket (unix:PATH
 # or 127.0.0.1:PORT), bypassing any web server: CONTENT_LENGTH is not
 # trusted, a vanishing client does not stop kmsd.
