@@ -21,14 +21,7 @@ set -u
 ms_need lighttpd spawn-fcgi curl sqlite3
 [ -x "$MIKEY_UE" ] || ms_skip "$MIKEY_UE not built"
 "$MIKEY_UE" --help 2>&1 | grep -q -- '--url' || ms_skip "mikey-ue built without libcurl"
-ms_setup
-
-D=$MS_TMP/kms
-ms_make_store "$D"
-SOCK=$MS_TMP/kmsd.sock
-ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" --threads 2 || exit 1
-ms_start_lighttpd "$SOCK" || { echo "lighttpd did not start"; exit 1; }
-BASE=http://127.0.0.1:$MS_PORT
+ms_setup_lighttpd --threads 2
 U=$BASE/keymanagement
 echo "# lighttpd on $BASE, kmsd pid $MS_KMSD_PID"
 

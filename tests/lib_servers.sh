@@ -302,6 +302,38 @@ ms_setup_listen() {
     ms_start_kmsd_tcp "$D/kms.conf" "$LOG" --threads 4 || exit 1
 }
 
+# ms_setup_lighttpd KMSD_ARGS...: ms_setup, the demo store in D=$MS_TMP/kms,
+# kmsd under spawn-fcgi on SOCK=$MS_TMP/kmsd.sock (log $MS_TMP/kmsd.log,
+# KMSD_ARGS added to its command line) behind lighttpd at BASE (sets D,
+# SOCK, BASE, MS_KMSD_PID); exits 1 when either does not start.
+ms_setup_lighttpd() {
+    ms_setup
+    D=$MS_TMP/kms
+    ms_make_store "$D"
+    SOCK=$MS_TMP/kmsd.sock
+    ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" "$@" || exit 1
+    ms_start_lighttpd "$SOCK" || { echo "lighttpd did not start"; exit 1; }
+    BASE=http://127.0.0.1:$MS_PORT
+}
+
+# ms_setup_apache_fcgid: ms_setup, the demo store in D=$MS_TMP/kms, and
+# Apache at BASE starting kmsd through mod_fcgid (sets D, BASE); exits 1
+# when Apache does not start.
+ms_setup_apache_fcgid() {
+    ms_setup
+    D=$MS_TMP/kms
+    ms_make_store "$D"
+    # mod_fcgid runs the wrapper as Apache's user: give it its own copy of
+    # kmsd and the store (the build tree may not be readable by nobody).
+    mkdir -p "$MS_TMP/bin"
+    cp "$KMSD" "$MS_TMP/bin/kmsd"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown -R nobody:nogroup "$D"
+    fi
+    ms_start_apache "$MS_TMP/bin/kmsd" "$D/kms.conf" || { echo "apache did not start"; exit 1; }
+    BASE=http://127.0.0.1:$MS_PORT
+}
+
 # ms_h2c_no_answer BASE NAME: HTTP/2 with prior knowledge on an HTTP/1
 # listener (when curl speaks HTTP/2): NAME closes the connection without an
 # HTTP answer, and kmsd serves on.
