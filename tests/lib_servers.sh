@@ -886,6 +886,31 @@ ms_raw_http_expect() {
         [ "$short" = "$5" ]
 }
 
+# ms_fcgi_burst SOCK LABEL: 16 clients at once send the RFC 4567 message as raw
+# FastCGI to unix:SOCK. Each one's time from its connect to the end of its
+# answer goes to $MS_TMP/lk.I.ms (the wait for one of kmsd's threads
+# included, the start of the client program not: under load, sixteen of
+# them starting at once took seconds by themselves); sets MS_N503 and
+# MS_NRA (answers with status 503, with Retry-After: 7) and prints the
+# latencies after "# LABEL: ".
+ms_fcgi_burst() {
+    local sock=$1 label=$2 i
+    local p=(-p REQUEST_METHOD=POST -p SERVER_PROTOCOL=HTTP/1.1
+        -p SCRIPT_NAME=/keymanagement -p "QUERY_STRING=$MS_RT"
+        -p CONTENT_TYPE=application/mikey)
+    local clients=()
+    rm -f "$MS_TMP"/lk.*
+    for i in $(seq 1 16); do
+        "$FCGICLIENT" "${p[@]}" -b "$MS_RFC4567_I" -t 20 --elapsed "$MS_TMP/lk.$i.ms" \
+            "unix:$sock" >"$MS_TMP/lk.$i" 2>&1 7>&- &
+        clients+=($!)
+    done
+    wait "${clients[@]}"
+    MS_N503=$(grep -l '^Status: 503' "$MS_TMP"/lk.[0-9]* | wc -l)
+    MS_NRA=$(grep -l '^Retry-After: 7' "$MS_TMP"/lk.[0-9]* | wc -l)
+    echo "# $label: 503 latencies (ms): $(cat "$MS_TMP"/lk.*.ms | sort -n | tr '\n' ' ')"
+}
+
 # ms_raw_fcgi TARGET: FastCGI requests straight to kmsd's socket (unix:PATH
 # or 127.0.0.1:PORT), bypassing any web server: CONTENT_LENGTH is not
 # trusted, a vanishing client does not stop kmsd.
