@@ -19,10 +19,8 @@ LOAD=$MS_BUILD/tests/load_client
 ms_need lighttpd spawn-fcgi curl
 pg_need
 [ -x "$LOAD" ] || ms_skip "$LOAD not built (needs libcurl)"
-"$KMSCTL" --store postgresql:///x --master-key /nonexistent records 2>&1 |
-    grep -q 'no PostgreSQL store' && ms_skip "built without libpq (the PostgreSQL store)"
-ms_setup
-trap 'rc=$?; pg_ctl_stop immediate; (exit $rc); ms_cleanup' EXIT
+pg_need_libpq
+pg_setup
 
 pg_start "$MS_TMP/pg" || { echo "PostgreSQL did not start"; exit 1; }
 . "$MS_SRC/tests/lib_cluster.sh"
