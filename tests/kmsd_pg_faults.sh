@@ -41,6 +41,14 @@ load() {
         >"$MS_TMP/$1.out" 2>"$MS_TMP/$1.err" &
     LOADPID=$!
 }
+# load_both NAME SECONDS: load NAMEA on node A and NAMEB on node B at once
+# (their pids in LA and LB).
+load_both() {
+    load "$1A" 0 "$2"
+    LA=$LOADPID
+    load "$1B" 1 "$2"
+    LB=$LOADPID
+}
 val() { sed -n "s/^$2=//p" "$MS_TMP/$1.out"; }
 
 # every answer with keys since unix time SINCE has its record, once
@@ -62,10 +70,7 @@ check_records() { # NAME SINCE ANSWER_FILES...
 # ---------------------------------------------------------------- PostgreSQL down
 
 T1=$(date +%s)
-load pgA 0 7
-LA=$LOADPID
-load pgB 1 7
-LB=$LOADPID
+load_both pg 7
 sleep 1.5
 pg_ctl_stop fast
 ms_check "PostgreSQL stopped under load" [ ! -f "$PG_DATA/postmaster.pid" ]
@@ -106,10 +111,7 @@ check_records "PostgreSQL stopped under load" "$T1" "$MS_TMP/pgA.answers" "$MS_T
 
 sleep 1 # the records of this part from the next second on
 T2=$(date +%s)
-load killA 0 5
-LA=$LOADPID
-load killB 1 5
-LB=$LOADPID
+load_both kill 5
 sleep 1.5
 kill -KILL "${MC_KMSD[0]}"
 ms_check "node A's kmsd killed under load" bash -c "sleep 0.2; ! kill -0 ${MC_KMSD[0]} 2>/dev/null"
