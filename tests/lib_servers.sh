@@ -911,6 +911,19 @@ ms_fcgi_burst() {
     echo "# $label: 503 latencies (ms): $(cat "$MS_TMP"/lk.*.ms | sort -n | tr '\n' ' ')"
 }
 
+# ms_ue_same_keys NAME REQ RESP TI RI RR: with alice's mikey-ue options
+# in the array A and bob's in B: bob's TRANSFER_RESP, then the SRTP keys of
+# both ($MS_TMP/a.srtp, $MS_TMP/b.srtp); one check NAME: keys there, and
+# the same on both sides.
+ms_ue_same_keys() {
+    local tr
+    tr=$("$MIKEY_UE" transfer-resp "${B[@]}" --ssrc 11223344 --transfer-init "$4" --resolve-init "$5" "$6")
+    "$MIKEY_UE" srtp-keys "${A[@]}" --request "$2" --request-resp "$3" --transfer-init "$4" "$tr" >"$MS_TMP/a.srtp"
+    "$MIKEY_UE" srtp-keys "${B[@]}" --transfer-init "$4" --resolve-init "$5" --resolve-resp "$6" "$tr" >"$MS_TMP/b.srtp"
+    ms_check "$1" \
+        bash -c "grep -q '^cs1_master_key=' '$MS_TMP/a.srtp' && cmp -s '$MS_TMP/a.srtp' '$MS_TMP/b.srtp'"
+}
+
 # ms_raw_fcgi TARGET: FastCGI requests straight to kmsd's socket (unix:PATH
 # or 127.0.0.1:PORT), bypassing any web server: CONTENT_LENGTH is not
 # trusted, a vanishing client does not stop kmsd.
