@@ -169,24 +169,30 @@ END_TEST
 #define B_CSB 0x0000abcdu
 #define B_ID "sip:bob@example.com"
 
+/* The message keys of a Ticket Request exchange (CSB ID B_CSB, RANDRi ri,
+ * no RANDRr) for label kind `kind`; their derivation must succeed. */
+static mk_msg_keys b_keys(int prf, mk_bytes inkey, int kind, mk_bytes ri,
+                          int encr, int mac)
+{
+    mk_msg_keys k;
+    ck_assert_int_eq(mk_msg_keys_6043(prf, inkey, B_CSB, kind, ri,
+                                      MK_BYTES_NONE, encr, mac, &k),
+                     MK_OK);
+    return k;
+}
+
 START_TEST(test_b_request_keys)
 {
     uint8_t psk[16], ri[16];
     fill(psk, 0x2b, 16);
     fill(ri, 0x01, 16);
-    mk_msg_keys k;
-    ck_assert_int_eq(mk_msg_keys_6043(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), B_CSB,
-                                      MK_LABEL_KIND_INITIAL, MK_BYTES(ri, 16),
-                                      MK_BYTES_NONE, MK_ENCR_AES_CM_128,
-                                      MK_MAC_HMAC_SHA1_160, &k),
-                     MK_OK);
+    mk_msg_keys k = b_keys(MK_PRF_MIKEY_1, MK_BYTES(psk, 16),
+                           MK_LABEL_KIND_INITIAL, MK_BYTES(ri, 16),
+                           MK_ENCR_AES_CM_128, MK_MAC_HMAC_SHA1_160);
     ck_hex(k.auth.b, k.auth.n, "bd8e146bde11d84ef404031a61411c214ccbbed5");
     mk_msg_keys_wipe(&k);
-    ck_assert_int_eq(mk_msg_keys_6043(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), B_CSB,
-                                      MK_LABEL_KIND_RESPONSE, MK_BYTES(ri, 16),
-                                      MK_BYTES_NONE, MK_ENCR_AES_CM_128,
-                                      MK_MAC_HMAC_SHA1_160, &k),
-                     MK_OK);
+    k = b_keys(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), MK_LABEL_KIND_RESPONSE,
+               MK_BYTES(ri, 16), MK_ENCR_AES_CM_128, MK_MAC_HMAC_SHA1_160);
     ck_hex(k.encr.b, k.encr.n, "63c8a07fed9a0a53bff1cb8b670b34bc");
     ck_assert_uint_eq(k.salt.n, 14);
     mk_msg_keys_wipe(&k);
@@ -195,12 +201,8 @@ START_TEST(test_b_request_keys)
     uint8_t k32[32];
     for (int i = 0; i < 32; i++)
         k32[i] = (uint8_t)i;
-    ck_assert_int_eq(mk_msg_keys_6043(MK_PRF_HMAC_SHA256, MK_BYTES(k32, 32),
-                                      B_CSB, MK_LABEL_KIND_INITIAL,
-                                      MK_BYTES(ri, 16), MK_BYTES_NONE,
-                                      MK_ENCR_AES_CM_256,
-                                      MK_MAC_HMAC_SHA256_256, &k),
-                     MK_OK);
+    k = b_keys(MK_PRF_HMAC_SHA256, MK_BYTES(k32, 32), MK_LABEL_KIND_INITIAL,
+               MK_BYTES(ri, 16), MK_ENCR_AES_CM_256, MK_MAC_HMAC_SHA256_256);
     ck_hex(k.auth.b, k.auth.n,
            "ebee4e6210d19671b3701044ca12a94a9c787bca33ef4882e1f9cb42a4b2dc71");
     ck_assert_uint_eq(k.encr.n, 32);
