@@ -171,7 +171,7 @@ END_TEST
 
 /* The message keys of a Ticket Request exchange (CSB ID B_CSB, RANDRi ri,
  * no RANDRr) for label kind `kind`; their derivation must succeed. */
-static mk_msg_keys b_keys(int prf, mk_bytes inkey, int kind, mk_bytes ri,
+static mk_msg_keys b_keys(int prf, mk_bytes inkey, uint8_t kind, mk_bytes ri,
                           int encr, int mac)
 {
     mk_msg_keys k;
@@ -614,22 +614,34 @@ END_TEST
 
 START_TEST(test_length_table)
 {
-    ck_assert_uint_eq(mk_encr_key_len(MK_ENCR_NULL), 0);
-    ck_assert_uint_eq(mk_encr_key_len(MK_ENCR_AES_CM_128), 16);
-    ck_assert_uint_eq(mk_encr_key_len(MK_ENCR_AES_KW_128), 16);
-    ck_assert_uint_eq(mk_encr_key_len(MK_ENCR_AES_CM_256), 32);
-    ck_assert_uint_eq(mk_encr_key_len(4), 0);
-    ck_assert_uint_eq(mk_salt_key_len(MK_ENCR_NULL), 0);
-    ck_assert_uint_eq(mk_salt_key_len(MK_ENCR_AES_CM_128), 14);
-    ck_assert_uint_eq(mk_salt_key_len(MK_ENCR_AES_KW_128), 8);
-    ck_assert_uint_eq(mk_salt_key_len(MK_ENCR_AES_CM_256), 14);
-    ck_assert_uint_eq(mk_auth_key_len(MK_MAC_NULL), 0);
-    ck_assert_uint_eq(mk_auth_key_len(MK_MAC_HMAC_SHA1_160), 20);
-    ck_assert_uint_eq(mk_auth_key_len(MK_MAC_HMAC_SHA256_256), 32);
-    ck_assert_uint_eq(mk_mac_len(MK_MAC_NULL), 0);
-    ck_assert_uint_eq(mk_mac_len(MK_MAC_HMAC_SHA1_160), 20);
-    ck_assert_uint_eq(mk_mac_len(MK_MAC_HMAC_SHA256_256), 32);
-    ck_assert_uint_eq(mk_mac_len(3), 0);
+    /* each length function, an algorithm, the bytes it takes */
+    static const struct {
+        const char *name;
+        size_t (*len)(int);
+        int alg;
+        size_t want;
+    } lens[] = {
+        {"encr_key", mk_encr_key_len, MK_ENCR_NULL, 0},
+        {"encr_key", mk_encr_key_len, MK_ENCR_AES_CM_128, 16},
+        {"encr_key", mk_encr_key_len, MK_ENCR_AES_KW_128, 16},
+        {"encr_key", mk_encr_key_len, MK_ENCR_AES_CM_256, 32},
+        {"encr_key", mk_encr_key_len, 4, 0},
+        {"salt_key", mk_salt_key_len, MK_ENCR_NULL, 0},
+        {"salt_key", mk_salt_key_len, MK_ENCR_AES_CM_128, 14},
+        {"salt_key", mk_salt_key_len, MK_ENCR_AES_KW_128, 8},
+        {"salt_key", mk_salt_key_len, MK_ENCR_AES_CM_256, 14},
+        {"auth_key", mk_auth_key_len, MK_MAC_NULL, 0},
+        {"auth_key", mk_auth_key_len, MK_MAC_HMAC_SHA1_160, 20},
+        {"auth_key", mk_auth_key_len, MK_MAC_HMAC_SHA256_256, 32},
+        {"mac", mk_mac_len, MK_MAC_NULL, 0},
+        {"mac", mk_mac_len, MK_MAC_HMAC_SHA1_160, 20},
+        {"mac", mk_mac_len, MK_MAC_HMAC_SHA256_256, 32},
+        {"mac", mk_mac_len, 3, 0},
+    };
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        ck_assert_msg(lens[i].len(lens[i].alg) == lens[i].want,
+                      "mk_%s_len(%d) = %zu, want %zu", lens[i].name,
+                      lens[i].alg, lens[i].len(lens[i].alg), lens[i].want);
     ck_assert(mk_prf_supported(MK_PRF_MIKEY_1));
     ck_assert(mk_prf_supported(MK_PRF_HMAC_SHA256));
     ck_assert(!mk_prf_supported(2));
