@@ -377,6 +377,13 @@ void fx_assert_error(const fx_msg *req, int no, bool with_v, const char *who)
     }
 }
 
+void fx_expect_error(mk_service svc, const fx_msg *req, mk_err want, int no,
+                     bool with_v, const char *who)
+{
+    ck_assert_int_eq(fx_handle(svc, req), want);
+    fx_assert_error(req, no, with_v, who);
+}
+
 static mk_err count_cb(void *arg, const mk_record *r)
 {
     (void)r;
