@@ -59,6 +59,7 @@ race() {
         "$MS_BUILD/tools/mikeydump" --json -f "$dir/$i.b64" >"$dir/$i.json" 2>/dev/null
         if ! grep -q '^Status: 200 OK' "$dir/$i.out"; then
             other=$((other + 1))
+            echo "# $name: copy $i: $(head -n 1 "$dir/$i.out" | tr -d '\r')"
         elif grep -q "\"data_type\":$want," "$dir/$i.json"; then
             ok=$((ok + 1))
             WINNER=$(cat "$dir/$i.b64")
@@ -68,6 +69,7 @@ race() {
             err1=$((err1 + 1))
         else
             other=$((other + 1))
+            echo "# $name: copy $i: 200 but $(head -c 200 "$dir/$i.json")"
         fi
     done
     after=$(records)
