@@ -377,6 +377,11 @@ void fx_assert_error(const fx_msg *req, int no, bool with_v, const char *who)
     }
 }
 
+void fx_decode(const fx_msg *m, mk_message *d)
+{
+    ck_assert_int_eq(mk_message_decode(MK_BYTES(m->b, m->n), d), MK_OK);
+}
+
 void fx_expect_error(mk_service svc, const fx_msg *req, mk_err want, int no,
                      bool with_v, const char *who)
 {

@@ -67,7 +67,7 @@ START_TEST(test_request_policy_403)
     /* a TP IDRi naming someone else than Identity_i */
     fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
     fx_request_init(&p, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     {
         mk_chain c;
         uint8_t tpd[1024];
@@ -212,7 +212,7 @@ START_TEST(test_granted_policy)
     p.trs_unix = now + 10;
     p.tre_unix = now + 7200;
     fx_request_init(&p, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     int i = mk_chain_find(&d.chain, MK_PT_TP, 0);
     d.chain.p[i].u.tp.ticket_type = MK_TICKET_3GPP_BASE;
     d.chain.p[i].u.tp.subtype = 7;
@@ -309,7 +309,7 @@ START_TEST(test_resolve_policy_403)
     ck_assert_int_eq(resolve_as(r, FX_ALICE, &m), MK_E_POLICY);
     /* Bob's PSK claiming another identity (IDRr not his IMPU) */
     fx_resolve_init(r, FX_BOB, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     int i = mk_chain_find_idr(&d.chain, MK_ROLE_IDRR, 0);
     ck_assert_int_ge(i, 0);
     d.chain.p[i].u.idr.data = fx_str(FX_DAVE);
@@ -317,7 +317,7 @@ START_TEST(test_resolve_policy_403)
     ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &out), MK_E_POLICY);
     /* Bob found by IDRr alone (no IDRpsk) resolves */
     fx_resolve_init(r, FX_BOB, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     i = mk_chain_find_idr(&d.chain, MK_ROLE_IDRPSK, 0);
     ck_assert_int_ge(i, 0);
     memmove(&d.chain.p[i], &d.chain.p[i + 1],
@@ -426,7 +426,7 @@ END_TEST
  * length; d is m decoded. */
 static size_t ticket_data_at(const fx_msg *m, mk_message *d, size_t *n)
 {
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m->b, m->n), d), MK_OK);
+    fx_decode(m, d);
     int t = mk_chain_find(&d->chain, MK_PT_TICKET, 0);
     ck_assert_int_ge(t, 0);
     *n = d->chain.p[t].u.tp.ticket_data.n;
@@ -548,7 +548,7 @@ START_TEST(test_ticket_unknown_key_and_other_kms)
     (void)td;
     (void)n;
     out = m;
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     fx_expect_error(MK_SERVICE_TICKET_RESOLVE, &out, MK_E_MIKEY_AUTH,
                     0, true, FX_BOB);
     fx_chain_free(r);
@@ -562,7 +562,7 @@ START_TEST(test_resolve_other_suite)
     mk_message d;
     chain_result *r = fx_chain(&mk_suite_256, false, false);
     fx_resolve_init(r, FX_BOB, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     d.hdr.prf_func = MK_PRF_MIKEY_1;
     d.chain.p[d.chain.count - 1].u.v.auth_alg = MK_MAC_HMAC_SHA1_160;
     fx_resign(&d, FX_BOB, fx_str(FX_BOB), &out);
@@ -579,7 +579,7 @@ START_TEST(test_forking_vr)
     chain_result *r = fx_chain(&mk_suite_128, true, false);
     /* every bit of Vi and Vr (Vr covers Vi) */
     fx_resolve_init(r, FX_BOB, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     int t = mk_chain_find(&d.chain, MK_PT_TICKET, 0);
     mk_bytes id = d.chain.p[t].u.tp.initiator_data;
     size_t at = (size_t)(id.p - m.b);
@@ -600,7 +600,7 @@ START_TEST(test_forking_vr)
     }
     ck_assert_uint_ge(auth, 8 * 40);
     /* no Initiator Data at all */
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     d.chain.p[t].u.tp.initiator_data = MK_BYTES_NONE;
     d.hdr.csb_id = 0xabcdef;
     fx_resign(&d, FX_BOB, fx_str(FX_BOB), &out);
