@@ -85,19 +85,14 @@ START_TEST(t_e2e_matrix)
     bob.impu = str(CHAIN_BOB);
     bob.kms_id = str(o.kms_id);
     ck_assert_int_eq(mk_ue_accept_resolve_resp(&bob,
-                                               MK_BYTES(r->tr_init.b,
-                                                        r->tr_init.n),
-                                               MK_BYTES(r->res_init.b,
-                                                        r->res_init.n),
-                                               MK_BYTES(r->res_resp.b,
-                                                        r->res_resp.n),
+                                               chain_bytes(&r->tr_init),
+                                               chain_bytes(&r->res_init),
+                                               chain_bytes(&r->res_resp),
                                                again, NULL),
                      MK_OK);
     ck_assert_int_eq(mk_ue_session_take_transfer_resp(again,
-                                                      MK_BYTES(r->tr_init.b,
-                                                               r->tr_init.n),
-                                                      MK_BYTES(r->tr_resp.b,
-                                                               r->tr_resp.n)),
+                                                      chain_bytes(&r->tr_init),
+                                                      chain_bytes(&r->tr_resp)),
                      MK_OK);
     {
         mk_ue_srtp a, b;
@@ -239,15 +234,13 @@ START_TEST(t_e2e_policy_403)
     ck_assert_int_eq(mk_ue_request_init(&p, r->req_init.b,
                                         sizeof r->req_init.b, &r->req_init.n),
                      MK_OK);
-    ck_assert_int_eq(e2e_call(k, 1, MK_BYTES(r->req_init.b, r->req_init.n),
+    ck_assert_int_eq(e2e_call(k, 1, chain_bytes(&r->req_init),
                               r->req_resp.b, sizeof r->req_resp.b,
                               &r->req_resp.n),
                      MK_OK);
     ck_assert_int_eq(mk_ue_accept_request_resp(&p.creds,
-                                               MK_BYTES(r->req_init.b,
-                                                        r->req_init.n),
-                                               MK_BYTES(r->req_resp.b,
-                                                        r->req_resp.n),
+                                               chain_bytes(&r->req_init),
+                                               chain_bytes(&r->req_resp),
                                                0, &r->ticket, NULL),
                      MK_OK);
     memset(&tp, 0, sizeof tp);
@@ -265,12 +258,11 @@ START_TEST(t_e2e_policy_403)
     bob.impu = str(CHAIN_BOB);
     bob.kms_id = str("kms.example.org");
     memset(&f, 0, sizeof f);
-    ck_assert_int_eq(mk_ue_resolve_init(&bob, MK_BYTES(r->tr_init.b,
-                                                       r->tr_init.n),
+    ck_assert_int_eq(mk_ue_resolve_init(&bob, chain_bytes(&r->tr_init),
                                         &f, r->res_init.b,
                                         sizeof r->res_init.b, &r->res_init.n),
                      MK_OK);
-    ck_assert_int_eq(e2e_call(k, 2, MK_BYTES(r->res_init.b, r->res_init.n),
+    ck_assert_int_eq(e2e_call(k, 2, chain_bytes(&r->res_init),
                               ans, sizeof ans, &nans),
                      MK_E_POLICY);
     ck_assert_int_eq(k->last_status, 403);

@@ -29,10 +29,10 @@ static void check_request_resp(const chain_result *r, const mk_suite *s,
 {
     mk_message m, rq;
     mk_chain tpc;
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(r->req_resp.b, r->req_resp.n),
+    ck_assert_int_eq(mk_message_decode(chain_bytes(&r->req_resp),
                                        &m),
                      MK_OK);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(r->req_init.b, r->req_init.n),
+    ck_assert_int_eq(mk_message_decode(chain_bytes(&r->req_init),
                                        &rq),
                      MK_OK);
     /* HDR copied, V 0; HDR, T, IDRkms, TICKET, KEMAC, V */

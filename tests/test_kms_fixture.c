@@ -259,8 +259,7 @@ void fx_resolve_init(const chain_result *r, const char *who, fx_msg *out)
     memset(&f, 0, sizeof f);
     f.has_t = true;
     f.t_ntp = F.now;
-    ck_assert_int_eq(mk_ue_resolve_init(&c, MK_BYTES(r->tr_init.b,
-                                                     r->tr_init.n),
+    ck_assert_int_eq(mk_ue_resolve_init(&c, chain_bytes(&r->tr_init),
                                         &f, out->b, sizeof out->b, &out->n),
                      MK_OK);
 }

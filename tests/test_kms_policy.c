@@ -617,12 +617,10 @@ START_TEST(test_resolve_answer_layout)
         for (int fork = 0; fork < 2; fork++) {
             mk_message a, q;
             chain_result *r = fx_chain(suites[s], fork, false);
-            ck_assert_int_eq(mk_message_decode(MK_BYTES(r->res_resp.b,
-                                                        r->res_resp.n),
+            ck_assert_int_eq(mk_message_decode(chain_bytes(&r->res_resp),
                                                &a),
                              MK_OK);
-            ck_assert_int_eq(mk_message_decode(MK_BYTES(r->res_init.b,
-                                                        r->res_init.n),
+            ck_assert_int_eq(mk_message_decode(chain_bytes(&r->res_init),
                                                &q),
                              MK_OK);
             /* HDR, T, IDRkms, KEMAC, [IDRr, RANDRkms], V */

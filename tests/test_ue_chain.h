@@ -40,6 +40,12 @@ typedef struct chain_msg {
     size_t n;
 } chain_msg;
 
+/* The bytes of one message of the chain. */
+static inline mk_bytes chain_bytes(const chain_msg *m)
+{
+    return MK_BYTES(m->b, m->n);
+}
+
 typedef struct chain_result {
     chain_msg req_init, req_resp, tr_init, res_init, res_resp, tr_resp;
     mk_ue_ticket ticket;   /* Alice after REQUEST_RESP */

@@ -461,8 +461,8 @@ static void check_refusal(const vec_kms *v, const chain_result *r,
     c.psk_id = o->alice_psk_id;
     c.impu = MK_BYTES(ALICE, strlen(ALICE));
     c.kms_id = MK_BYTES(KMS_ID, strlen(KMS_ID));
-    e = mk_ue_accept_request_resp(&c, MK_BYTES(r->req_init.b, r->req_init.n),
-                                  MK_BYTES(r->req_resp.b, r->req_resp.n), 0,
+    e = mk_ue_accept_request_resp(&c, chain_bytes(&r->req_init),
+                                  chain_bytes(&r->req_resp), 0,
                                   &tk, &pe);
     if (e != MK_E_MIKEY_TS || !pe.present || !pe.v_verified)
         die("refused chain: not an Error 1 with a verified V (%s)",
