@@ -263,9 +263,7 @@ START_TEST(t_chain_known_answers)
     ck_assert_mem_eq(r->alice.keys.e[0].key.b, mpki.b, 16);
 
     /* TRANSFER_INIT V with the §6.2 B auth_key */
-    ck_assert_int_eq(mk_message_decode(chain_bytes(&r->tr_init),
-                                       &m),
-                     MK_OK);
+    chain_decode(&r->tr_init, &m);
     ck_assert(m.hdr.v); /* = F */
     ck_assert_uint_eq(m.hdr.map_type, MK_MAP_GENERIC_ID);
     ti = mk_chain_find(&m.chain, MK_PT_TICKET, 0);
@@ -299,9 +297,7 @@ START_TEST(t_chain_known_answers)
         /* TRANSFER_RESP V (G = 1) with the §6.2 B auth_key */
         mk_message tr;
         mk_ue_srtp a;
-        ck_assert_int_eq(mk_message_decode(chain_bytes(&r->tr_resp),
-                                           &tr),
-                         MK_OK);
+        chain_decode(&r->tr_resp, &tr);
         {
             mk_bytes init = chain_bytes(&r->tr_init);
             ck_assert_int_eq(mk_v_verify(&tr, HB(tr_auth), &init, 1), MK_OK);

@@ -213,3 +213,8 @@ void chain_result_wipe(chain_result *r)
     mk_ue_session_wipe(&r->alice);
     mk_ue_session_wipe(&r->bob);
 }
+
+void chain_decode(const chain_msg *m, mk_message *d)
+{
+    ck_assert_int_eq(mk_message_decode(chain_bytes(m), d), MK_OK);
+}
