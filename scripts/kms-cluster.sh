@@ -48,16 +48,26 @@ PKGS=(build-essential autoconf automake libtool pkg-config
 
 build() {
     local out
-    if [ -x "$KMSD" ] && [ -x "$KMSCTL" ] && [ -x "$MIKEY_UE" ]; then
-        out=$("$KMSCTL" --store postgresql:///x --master-key /nonexistent records 2>&1 || true)
-        case $out in *"no PostgreSQL store"*) ;; *) return 0 ;; esac
-    fi
     [ -x "$here/configure" ] || (cd "$here" && autoreconf -fi >/dev/null 2>&1)
     mkdir -p "$BUILD"
-    say "configure and make (in $BUILD, log make.log)"
-    (cd "$BUILD" && "$here/configure" -q --with-postgresql)
+    if [ ! -f "$BUILD/Makefile" ]; then
+        say "configure (in $BUILD)"
+        (cd "$BUILD" && "$here/configure" -q --with-postgresql)
+    fi
+    # always make: nothing to do when the build is current, and a build
+    # left from an older checkout (one without the PostgreSQL store, say)
+    # is brought up to date instead of being run as it is
+    say "make (in $BUILD, log make.log)"
     make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >"$BUILD/make.log" 2>&1 ||
         { tail -n 40 "$BUILD/make.log" >&2; die "build failed"; }
+    out=$("$KMSCTL" --store postgresql:///x --master-key /nonexistent records 2>&1 || true)
+    case $out in
+    *"no PostgreSQL store"*) # configured before libpq was there: again
+        say "configure again (--with-postgresql)"
+        (cd "$BUILD" && "$here/configure" -q --with-postgresql)
+        make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >>"$BUILD/make.log" 2>&1 ||
+            { tail -n 40 "$BUILD/make.log" >&2; die "build failed"; } ;;
+    esac
 }
 
 start_node() { # I

@@ -11,19 +11,7 @@ set -u
 
 ms_need apache2 curl nc sqlite3
 [ -f /usr/lib/apache2/modules/mod_fcgid.so ] || ms_skip "mod_fcgid (libapache2-mod-fcgid) is not installed"
-ms_setup
-
-D=$MS_TMP/kms
-ms_make_store "$D"
-# mod_fcgid runs the wrapper as Apache's user: give it its own copy of kmsd
-# and the store (the build tree may not be readable by nobody).
-mkdir -p "$MS_TMP/bin"
-cp "$KMSD" "$MS_TMP/bin/kmsd"
-if [ "$(id -u)" -eq 0 ]; then
-    chown -R nobody:nogroup "$D"
-fi
-ms_start_apache "$MS_TMP/bin/kmsd" "$D/kms.conf" || { echo "apache did not start"; exit 1; }
-BASE=http://127.0.0.1:$MS_PORT
+ms_setup_apache_fcgid
 LOG=$MS_TMP/apache/error.log
 echo "# apache on $BASE (pid $MS_APACHE_PID)"
 

@@ -21,14 +21,7 @@ set -u
 ms_need lighttpd spawn-fcgi curl sqlite3
 [ -x "$MIKEY_UE" ] || ms_skip "$MIKEY_UE not built"
 "$MIKEY_UE" --help 2>&1 | grep -q -- '--url' || ms_skip "mikey-ue built without libcurl"
-ms_setup
-
-D=$MS_TMP/kms
-ms_make_store "$D"
-SOCK=$MS_TMP/kmsd.sock
-ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" --threads 2 || exit 1
-ms_start_lighttpd "$SOCK" || { echo "lighttpd did not start"; exit 1; }
-BASE=http://127.0.0.1:$MS_PORT
+ms_setup_lighttpd --threads 2
 U=$BASE/keymanagement
 echo "# lighttpd on $BASE, kmsd pid $MS_KMSD_PID"
 
@@ -83,11 +76,7 @@ ms_check "resolve --url --json: one object with resolve_init and resolve_resp" \
     grep -qE '^\{"resolve_init":"[A-Za-z0-9+/=]+","resolve_resp":"[A-Za-z0-9+/=]+"\}$' "$O"
 RI=$(sed -E 's/.*"resolve_init":"([^"]*)".*/\1/' "$O")
 RR=$(sed -E 's/.*"resolve_resp":"([^"]*)".*/\1/' "$O")
-TR=$("$MIKEY_UE" transfer-resp "${B[@]}" --ssrc 11223344 --transfer-init "$TI" --resolve-init "$RI" "$RR")
-"$MIKEY_UE" srtp-keys "${A[@]}" --request "$REQ" --request-resp "$RESP" --transfer-init "$TI" "$TR" >"$MS_TMP/a.srtp"
-"$MIKEY_UE" srtp-keys "${B[@]}" --transfer-init "$TI" --resolve-init "$RI" --resolve-resp "$RR" "$TR" >"$MS_TMP/b.srtp"
-ms_check "step by step over HTTP: same SRTP keys" \
-    bash -c "grep -q '^cs1_master_key=' '$MS_TMP/a.srtp' && cmp -s '$MS_TMP/a.srtp' '$MS_TMP/b.srtp'"
+ms_ue_same_keys "step by step over HTTP: same SRTP keys" "$REQ" "$RESP" "$TI" "$RI" "$RR"
 # a RESOLVE_INIT with the same CSB ID, T and RANDRr again: a replay, MIKEY Error 1
 # with a V that verifies (profile §3, §7)
 NOW=$(date +%s)

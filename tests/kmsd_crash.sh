@@ -24,17 +24,7 @@ KILL_EVERY=${MK_CRASH_EVERY:-1.5}
 ms_need apache2 curl sqlite3
 [ -f /usr/lib/apache2/modules/mod_fcgid.so ] || ms_skip "mod_fcgid (libapache2-mod-fcgid) is not installed"
 [ -x "$LOAD" ] || ms_skip "$LOAD not built (needs libcurl)"
-ms_setup
-
-D=$MS_TMP/kms
-ms_make_store "$D"
-mkdir -p "$MS_TMP/bin"
-cp "$KMSD" "$MS_TMP/bin/kmsd"
-if [ "$(id -u)" -eq 0 ]; then
-    chown -R nobody:nogroup "$D"
-fi
-ms_start_apache "$MS_TMP/bin/kmsd" "$D/kms.conf" || { echo "apache did not start"; exit 1; }
-BASE=http://127.0.0.1:$MS_PORT
+ms_setup_apache_fcgid
 echo "# apache on $BASE (pid $MS_APACHE_PID)"
 kmsd_pids() { pgrep -f "^$MS_TMP/bin/kmsd " || true; }
 

@@ -76,7 +76,7 @@ unauth() {
 # steps NAME URL: request and resolve, each by a mikey-ue of its own (no
 # nonce yet: each meets a 401 first), the SRTP keys compared at the end
 steps() {
-    local url=$2 req resp ti ri rr tr
+    local url=$2 req resp ti ri rr
     A=(--impu sip:alice@example.org --gba-btid "$BT_A" --gba-ks "$KS_A" --gba-impi alice@ims.example.org)
     B=(--impu sip:bob@example.org --gba-btid "$BT_B" --gba-ks "$KS_B" --gba-impi bob@ims.example.org)
     "$MIKEY_UE" request --url "$url" --cacert "$C/kms.crt" "${A[@]}" --peer sip:bob@example.org >"$O" 2>"$E"
@@ -88,11 +88,7 @@ steps() {
     ms_check "$1: resolve --url ($(head -c 120 "$E"))" grep -q '^resolve_resp=' "$O"
     ri=$(sed -n 's/^resolve_init=//p' "$O")
     rr=$(sed -n 's/^resolve_resp=//p' "$O")
-    tr=$("$MIKEY_UE" transfer-resp "${B[@]}" --ssrc 11223344 --transfer-init "$ti" --resolve-init "$ri" "$rr")
-    "$MIKEY_UE" srtp-keys "${A[@]}" --request "$req" --request-resp "$resp" --transfer-init "$ti" "$tr" >"$MS_TMP/a.srtp"
-    "$MIKEY_UE" srtp-keys "${B[@]}" --transfer-init "$ti" --resolve-init "$ri" --resolve-resp "$rr" "$tr" >"$MS_TMP/b.srtp"
-    ms_check "$1: step by step, same SRTP keys" \
-        bash -c "grep -q '^cs1_master_key=' '$MS_TMP/a.srtp' && cmp -s '$MS_TMP/a.srtp' '$MS_TMP/b.srtp'"
+    ms_ue_same_keys "$1: step by step, same SRTP keys" "$req" "$resp" "$ti" "$ri" "$rr"
 }
 
 # after_401 LOG SERVICE: kmsd logged a 401 of SERVICE, then a 200 of it

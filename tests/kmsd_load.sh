@@ -32,14 +32,7 @@ RSS_MAX_KIB=16384
 
 ms_need lighttpd spawn-fcgi curl sqlite3
 [ -x "$LOAD" ] || ms_skip "$LOAD not built (needs libcurl)"
-ms_setup
-
-D=$MS_TMP/kms
-ms_make_store "$D"
-SOCK=$MS_TMP/kmsd.sock
-ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" --threads 4 || exit 1
-ms_start_lighttpd "$SOCK" || { echo "lighttpd did not start"; exit 1; }
-BASE=http://127.0.0.1:$MS_PORT
+ms_setup_lighttpd --threads 4
 echo "# lighttpd on $BASE, kmsd pid $MS_KMSD_PID; $CLIENTS clients x $REQUESTS requests, deadline $DEADLINE s"
 
 TOTAL=$((CLIENTS * (REQUESTS + REQUESTS % 2)))

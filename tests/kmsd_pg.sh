@@ -24,10 +24,8 @@ ms_need lighttpd spawn-fcgi curl sqlite3
 pg_need
 [ -x "$MIKEY_UE" ] || ms_skip "$MIKEY_UE not built"
 "$MIKEY_UE" --help 2>&1 | grep -q -- '--resolve-url' || ms_skip "mikey-ue built without libcurl"
-"$KMSCTL" --store postgresql:///x --master-key /nonexistent records 2>&1 |
-    grep -q 'no PostgreSQL store' && ms_skip "built without libpq (the PostgreSQL store)"
-ms_setup
-trap 'rc=$?; pg_ctl_stop immediate; (exit $rc); ms_cleanup' EXIT
+pg_need_libpq
+pg_setup
 
 pg_start "$MS_TMP/pg" || { echo "PostgreSQL did not start"; exit 1; }
 . "$MS_SRC/tests/lib_cluster.sh"

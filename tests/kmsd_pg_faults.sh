@@ -19,10 +19,8 @@ LOAD=$MS_BUILD/tests/load_client
 ms_need lighttpd spawn-fcgi curl
 pg_need
 [ -x "$LOAD" ] || ms_skip "$LOAD not built (needs libcurl)"
-"$KMSCTL" --store postgresql:///x --master-key /nonexistent records 2>&1 |
-    grep -q 'no PostgreSQL store' && ms_skip "built without libpq (the PostgreSQL store)"
-ms_setup
-trap 'rc=$?; pg_ctl_stop immediate; (exit $rc); ms_cleanup' EXIT
+pg_need_libpq
+pg_setup
 
 pg_start "$MS_TMP/pg" || { echo "PostgreSQL did not start"; exit 1; }
 . "$MS_SRC/tests/lib_cluster.sh"
@@ -42,6 +40,14 @@ load() {
         --answers "$MS_TMP/$1.answers" \
         >"$MS_TMP/$1.out" 2>"$MS_TMP/$1.err" &
     LOADPID=$!
+}
+# load_both NAME SECONDS: load NAMEA on node A and NAMEB on node B at once
+# (their pids in LA and LB).
+load_both() {
+    load "$1A" 0 "$2"
+    LA=$LOADPID
+    load "$1B" 1 "$2"
+    LB=$LOADPID
 }
 val() { sed -n "s/^$2=//p" "$MS_TMP/$1.out"; }
 
@@ -64,10 +70,7 @@ check_records() { # NAME SINCE ANSWER_FILES...
 # ---------------------------------------------------------------- PostgreSQL down
 
 T1=$(date +%s)
-load pgA 0 7
-LA=$LOADPID
-load pgB 1 7
-LB=$LOADPID
+load_both pg 7
 sleep 1.5
 pg_ctl_stop fast
 ms_check "PostgreSQL stopped under load" [ ! -f "$PG_DATA/postmaster.pid" ]
@@ -108,10 +111,7 @@ check_records "PostgreSQL stopped under load" "$T1" "$MS_TMP/pgA.answers" "$MS_T
 
 sleep 1 # the records of this part from the next second on
 T2=$(date +%s)
-load killA 0 5
-LA=$LOADPID
-load killB 1 5
-LB=$LOADPID
+load_both kill 5
 sleep 1.5
 kill -KILL "${MC_KMSD[0]}"
 ms_check "node A's kmsd killed under load" bash -c "sleep 0.2; ! kill -0 ${MC_KMSD[0]} 2>/dev/null"

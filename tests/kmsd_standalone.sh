@@ -60,14 +60,23 @@ ms_check "4 worker threads" grep -q 'with 4 threads' "$LOG"
 
 ms_raw_fcgi "$T"
 
+# signal_in_flight SIG HOLD_MS SLEEP TARGET: a request to TARGET whose
+# client holds its body HOLD_MS, SIG sent to kmsd SLEEP seconds into it;
+# one check: the request in flight is answered in full (200). Then waits
+# for kmsd's exit.
+signal_in_flight() {
+    local client
+    "$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" --hold "$2" -t 20 "$4" >"$MS_TMP/inflight" 2>&1 &
+    client=$!
+    sleep "$3"
+    kill -"$1" "$MS_KMSD_PID"
+    wait "$client"
+    ms_check "SIG$1: the request in flight completes (rc $?)" grep -q '^Status: 200 OK' "$MS_TMP/inflight"
+    wait "$MS_KMSD_PID"
+}
+
 # SIGTERM with a request in flight: it is answered in full, then exit 0.
-"$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" --hold 1500 -t 20 "$T" >"$MS_TMP/inflight" 2>&1 &
-CLIENT=$!
-sleep 0.5
-kill -TERM "$MS_KMSD_PID"
-wait "$CLIENT"
-ms_check "SIGTERM: the request in flight completes (rc $?)" grep -q '^Status: 200 OK' "$MS_TMP/inflight"
-wait "$MS_KMSD_PID"
+signal_in_flight TERM 1500 0.5 "$T"
 ms_check "SIGTERM: kmsd exits 0 (rc $?)" [ $? = 0 ]
 ms_check "SIGTERM: logged" grep -q 'finishing requests in flight' "$LOG"
 
@@ -103,13 +112,7 @@ if [ -n "$STRACE_PID" ] && ms_running "$STRACE_PID"; then
 else
     echo "# skip the write count: strace cannot attach to kmsd here"
 fi
-"$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" --hold 1000 -t 20 "unix:$SOCK" >"$MS_TMP/inflight" 2>&1 &
-CLIENT=$!
-sleep 0.4
-kill -INT "$MS_KMSD_PID"
-wait "$CLIENT"
-ms_check "SIGINT: the request in flight completes" grep -q '^Status: 200 OK' "$MS_TMP/inflight"
-wait "$MS_KMSD_PID"
+signal_in_flight INT 1000 0.4 "unix:$SOCK"
 ms_check "SIGINT: kmsd exits 0 (rc $?)" [ $? = 0 ]
 ms_check "SIGINT: the socket file is removed" [ ! -e "$SOCK" ]
 

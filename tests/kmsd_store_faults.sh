@@ -185,24 +185,10 @@ sed -i 's/^busy_timeout_ms = .*/busy_timeout_ms = 1000/' "$D/kms.conf"
 ms_lock_store "$D/kms.db" exclusive || exit 1
 ms_start_kmsd_listen "unix:$SOCK" "$D/kms.conf" "$LOG" --threads 4 || exit 1
 for round in 1 2; do
-    CLIENTS=()
-    # each client's time from its connect to the end of its answer (the
-    # wait for one of kmsd's threads included, the start of the client
-    # program not: under load, sixteen of them starting at once took
-    # seconds by themselves)
-    rm -f "$MS_TMP"/lk.*
-    for i in $(seq 1 16); do
-        "$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" -t 20 --elapsed "$MS_TMP/lk.$i.ms" \
-            "unix:$SOCK" >"$MS_TMP/lk.$i" 2>&1 7>&- &
-        CLIENTS+=($!)
-    done
-    wait "${CLIENTS[@]}"
-    n503=$(grep -l '^Status: 503' "$MS_TMP"/lk.[0-9]* | wc -l)
-    nra=$(grep -l '^Retry-After: 7' "$MS_TMP"/lk.[0-9]* | wc -l)
+    ms_fcgi_burst "$SOCK" "round $round"
     slowest=$(cat "$MS_TMP"/lk.*.ms | sort -n | tail -n 1)
-    echo "# round $round: 503 latencies (ms): $(cat "$MS_TMP"/lk.*.ms | sort -n | tr '\n' ' ')"
-    ms_check "locked, round $round: 16 clients, 16 x 503 ($n503)" [ "$n503" = 16 ]
-    ms_check "locked, round $round: each with Retry-After ($nra)" [ "$nra" = 16 ]
+    ms_check "locked, round $round: 16 clients, 16 x 503 ($MS_N503)" [ "$MS_N503" = 16 ]
+    ms_check "locked, round $round: each with Retry-After ($MS_NRA)" [ "$MS_NRA" = 16 ]
     ms_check "locked, round $round: slowest 503 in $slowest ms < 2000 (2 x busy_timeout_ms)" \
         [ "$slowest" -lt 2000 ]
 done

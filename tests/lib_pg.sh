@@ -33,6 +33,19 @@ pg_need() {
     command -v psql >/dev/null 2>&1 || ms_skip "psql not installed (Debian: postgresql-client)"
 }
 
+# pg_need_libpq: skip unless kmsctl was built with the PostgreSQL store.
+pg_need_libpq() {
+    "$KMSCTL" --store postgresql:///x --master-key /nonexistent records 2>&1 |
+        grep -q 'no PostgreSQL store' && ms_skip "built without libpq (the PostgreSQL store)"
+}
+
+# pg_setup: ms_setup, and the server (once pg_start ran) stopped at exit
+# before the temporary directory goes.
+pg_setup() {
+    ms_setup
+    trap 'rc=$?; pg_ctl_stop immediate; (exit $rc); ms_cleanup' EXIT
+}
+
 # Run as the server's user.
 pg_as() {
     if [ "$(id -u)" -eq 0 ]; then

@@ -302,6 +302,38 @@ ms_setup_listen() {
     ms_start_kmsd_tcp "$D/kms.conf" "$LOG" --threads 4 || exit 1
 }
 
+# ms_setup_lighttpd KMSD_ARGS...: ms_setup, the demo store in D=$MS_TMP/kms,
+# kmsd under spawn-fcgi on SOCK=$MS_TMP/kmsd.sock (log $MS_TMP/kmsd.log,
+# KMSD_ARGS added to its command line) behind lighttpd at BASE (sets D,
+# SOCK, BASE, MS_KMSD_PID); exits 1 when either does not start.
+ms_setup_lighttpd() {
+    ms_setup
+    D=$MS_TMP/kms
+    ms_make_store "$D"
+    SOCK=$MS_TMP/kmsd.sock
+    ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" "$@" || exit 1
+    ms_start_lighttpd "$SOCK" || { echo "lighttpd did not start"; exit 1; }
+    BASE=http://127.0.0.1:$MS_PORT
+}
+
+# ms_setup_apache_fcgid: ms_setup, the demo store in D=$MS_TMP/kms, and
+# Apache at BASE starting kmsd through mod_fcgid (sets D, BASE); exits 1
+# when Apache does not start.
+ms_setup_apache_fcgid() {
+    ms_setup
+    D=$MS_TMP/kms
+    ms_make_store "$D"
+    # mod_fcgid runs the wrapper as Apache's user: give it its own copy of
+    # kmsd and the store (the build tree may not be readable by nobody).
+    mkdir -p "$MS_TMP/bin"
+    cp "$KMSD" "$MS_TMP/bin/kmsd"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown -R nobody:nogroup "$D"
+    fi
+    ms_start_apache "$MS_TMP/bin/kmsd" "$D/kms.conf" || { echo "apache did not start"; exit 1; }
+    BASE=http://127.0.0.1:$MS_PORT
+}
+
 # ms_h2c_no_answer BASE NAME: HTTP/2 with prior knowledge on an HTTP/1
 # listener (when curl speaks HTTP/2): NAME closes the connection without an
 # HTTP answer, and kmsd serves on.
@@ -835,6 +867,61 @@ ms_raw_http() {
         "$MS_RT" >"$t/short.req"
     ms_raw "$port" "$t/short.req" | tr -d '\r' >"$t/short.ans"
     MS_RAW_SHORT=$(head -n 1 "$t/short.ans")
+}
+
+# ms_raw_http_expect NAME PORT HTTP20 HUGE SHORT: ms_raw_http on PORT, then
+# one check per request on the status line the front answers: the
+# "HTTP/2.0" request line, a Content-Length far beyond the body, a body
+# shorter than its Content-Length then EOF (SHORT "-": no answer at all).
+ms_raw_http_expect() {
+    local name=$1 short want
+    ms_raw_http "$2"
+    ms_check "$name: 'HTTP/2.0' request line: $3 ('$MS_RAW_HTTP20')" \
+        [ "$(echo "$MS_RAW_HTTP20" | cut -d' ' -f2)" = "$3" ]
+    ms_check "$name: huge Content-Length, short body: $4 ('$MS_RAW_HUGE')" \
+        [ "$(echo "$MS_RAW_HUGE" | cut -d' ' -f2)" = "$4" ]
+    short=$(echo "$MS_RAW_SHORT" | cut -d' ' -f2) want=$5
+    [ "$5" = - ] && short=${MS_RAW_SHORT:--} want="no answer"
+    ms_check "$name: short body then EOF: $want ('$MS_RAW_SHORT')" \
+        [ "$short" = "$5" ]
+}
+
+# ms_fcgi_burst SOCK LABEL: 16 clients at once send the RFC 4567 message as raw
+# FastCGI to unix:SOCK. Each one's time from its connect to the end of its
+# answer goes to $MS_TMP/lk.I.ms (the wait for one of kmsd's threads
+# included, the start of the client program not: under load, sixteen of
+# them starting at once took seconds by themselves); sets MS_N503 and
+# MS_NRA (answers with status 503, with Retry-After: 7) and prints the
+# latencies after "# LABEL: ".
+ms_fcgi_burst() {
+    local sock=$1 label=$2 i
+    local p=(-p REQUEST_METHOD=POST -p SERVER_PROTOCOL=HTTP/1.1
+        -p SCRIPT_NAME=/keymanagement -p "QUERY_STRING=$MS_RT"
+        -p CONTENT_TYPE=application/mikey)
+    local clients=()
+    rm -f "$MS_TMP"/lk.*
+    for i in $(seq 1 16); do
+        "$FCGICLIENT" "${p[@]}" -b "$MS_RFC4567_I" -t 20 --elapsed "$MS_TMP/lk.$i.ms" \
+            "unix:$sock" >"$MS_TMP/lk.$i" 2>&1 7>&- &
+        clients+=($!)
+    done
+    wait "${clients[@]}"
+    MS_N503=$(grep -l '^Status: 503' "$MS_TMP"/lk.[0-9]* | wc -l)
+    MS_NRA=$(grep -l '^Retry-After: 7' "$MS_TMP"/lk.[0-9]* | wc -l)
+    echo "# $label: 503 latencies (ms): $(cat "$MS_TMP"/lk.*.ms | sort -n | tr '\n' ' ')"
+}
+
+# ms_ue_same_keys NAME REQ RESP TI RI RR: with alice's mikey-ue options
+# in the array A and bob's in B: bob's TRANSFER_RESP, then the SRTP keys of
+# both ($MS_TMP/a.srtp, $MS_TMP/b.srtp); one check NAME: keys there, and
+# the same on both sides.
+ms_ue_same_keys() {
+    local tr
+    tr=$("$MIKEY_UE" transfer-resp "${B[@]}" --ssrc 11223344 --transfer-init "$4" --resolve-init "$5" "$6")
+    "$MIKEY_UE" srtp-keys "${A[@]}" --request "$2" --request-resp "$3" --transfer-init "$4" "$tr" >"$MS_TMP/a.srtp"
+    "$MIKEY_UE" srtp-keys "${B[@]}" --transfer-init "$4" --resolve-init "$5" --resolve-resp "$6" "$tr" >"$MS_TMP/b.srtp"
+    ms_check "$1" \
+        bash -c "grep -q '^cs1_master_key=' '$MS_TMP/a.srtp' && cmp -s '$MS_TMP/a.srtp' '$MS_TMP/b.srtp'"
 }
 
 # ms_raw_fcgi TARGET: FastCGI requests straight to kmsd's socket (unix:PATH

@@ -16,13 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { tap_not_ok "$@"; }
 
 # run NAME WANT_STATUS CMD ARGS... : stdout in $tmp/out, stderr in $tmp/err
-run() {
-    local name=$1 want=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    [ "$got" -eq "$want" ]; tap_unless $? "$name: exit status $got, want $want ($(cat "$tmp/err"))"
-}
+run() { tap_run "$tmp" "$@"; }
 
 one_line_err() { # one_line_err NAME: exactly one line on stderr, none out
     [ "$(wc -l <"$tmp/err")" -eq 1 ]; tap_unless $? "$1: stderr is not one line: $(cat "$tmp/err")"

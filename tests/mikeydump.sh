@@ -16,13 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { tap_not_ok "$@"; }
 
 # run NAME WANT_STATUS ARGS... < stdin: output in $tmp/out, $tmp/err
-run() {
-    local name=$1 want=$2
-    shift 2
-    "$dump" "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    [ "$got" -eq "$want" ]; tap_unless $? "$name: exit status $got, want $want ($(cat "$tmp/err"))"
-}
+run() { tap_run "$tmp" "$1" "$2" "$dump" "${@:3}"; }
 
 has() { # has NAME TEXT: stdout contains the line fragment TEXT
     grep -qF -- "$2" "$tmp/out"; tap_unless $? "$1: output lacks '$2'"

@@ -11,8 +11,7 @@ set -u
 
 T=$MS_BUILD/tests/test_store_iface
 [ -x "$T" ] || { echo "ERROR: $T not built"; exit 99; }
-ms_setup
-trap 'rc=$?; pg_ctl_stop immediate; (exit $rc); ms_cleanup' EXIT
+pg_setup
 
 mkdir -p "$MS_TMP/sqlite"
 "$T" sqlite "$MS_TMP/sqlite" >"$MS_TMP/sqlite.log" 2>&1

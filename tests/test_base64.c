@@ -266,16 +266,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("base64");
-    TCase *tc = tcase_create("base64");
-    tcase_add_test(tc, test_rfc4648_decode);
-    tcase_add_test(tc, test_rfc4648_encode);
-    tcase_add_test(tc, test_whitespace_tolerated);
-    tcase_add_test(tc, test_rejections);
-    tcase_add_test(tc, test_capacity);
-    tcase_add_test(tc, test_every_byte_value);
-    tcase_add_test(tc, test_lengths);
-    tcase_add_test(tc, test_round_trip);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const base64_tests[] = {test_rfc4648_decode,
+        test_rfc4648_encode, test_whitespace_tolerated, test_rejections,
+        test_capacity, test_every_byte_value, test_lengths, test_round_trip};
+    return mk_check_main("base64", "base64", base64_tests,
+                         MK_CHECK_NELEM(base64_tests));
 }

@@ -981,28 +981,17 @@ END_TEST
 static Suite *codec_suite(void)
 {
     Suite *s = suite_create("codec");
-    TCase *tc = tcase_create("vectors");
-    tcase_add_test(tc, test_rfc4567_i_message);
-    tcase_add_test(tc, test_rfc4567_r_message);
-    tcase_add_test(tc, test_digest_a_messages);
-    tcase_add_test(tc, test_gstreamer_vectors);
-    tcase_add_test(tc, test_request_init_psk);
-    tcase_add_test(tc, test_request_resp_base_ticket);
-    tcase_add_test(tc, test_transfer_init_generic_map);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("model");
-    tcase_add_test(tc, test_every_sample_round_trips);
-    tcase_add_test(tc, test_payload_inequality);
-    tcase_add_test(tc, test_find_one_and_repeats);
-    tcase_add_test(tc, test_kemac_plain_pk_mode);
-    tcase_add_test(tc, test_structure_errors);
-    tcase_add_test(tc, test_nested_errors);
-    tcase_add_test(tc, test_limits);
-    tcase_add_test(tc, test_encoder_refuses);
-    tcase_add_test(tc, test_mac_placeholder);
-    tcase_add_test(tc, test_lengths_agree_with_crypto);
-    tcase_add_test(tc, test_names);
-    suite_add_tcase(s, tc);
+    const TTest *const vectors_tests[] = {test_rfc4567_i_message,
+        test_rfc4567_r_message, test_digest_a_messages, test_gstreamer_vectors,
+        test_request_init_psk, test_request_resp_base_ticket,
+        test_transfer_init_generic_map};
+    mk_check_tcase(s, "vectors", vectors_tests, MK_CHECK_NELEM(vectors_tests));
+    const TTest *const model_tests[] = {test_every_sample_round_trips,
+        test_payload_inequality, test_find_one_and_repeats,
+        test_kemac_plain_pk_mode, test_structure_errors, test_nested_errors,
+        test_limits, test_encoder_refuses, test_mac_placeholder,
+        test_lengths_agree_with_crypto, test_names};
+    mk_check_tcase(s, "model", model_tests, MK_CHECK_NELEM(model_tests));
     suite_add_tcase(s, cs_tcase_robust());
     return s;
 }

@@ -8,6 +8,7 @@
 #include "front/config.h"
 #include "store/node.h"
 #include "lib/check_main.h"
+#include "lib/tmpdir.h"
 #include "store/pgstore.h"
 
 static char dir[64];
@@ -15,8 +16,7 @@ static char path[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/mk-test-config-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mk_test_dir_make(dir, sizeof dir, "config");
     snprintf(path, sizeof path, "%s/kms.conf", dir);
 }
 
@@ -386,25 +386,15 @@ START_TEST(test_sample_file_loads)
 }
 END_TEST
 
-static Suite *config_suite(void)
-{
-    Suite *s = suite_create("config");
-    TCase *tc = tcase_create("config");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_defaults);
-    tcase_add_test(tc, test_every_key);
-    tcase_add_test(tc, test_relative_paths_from_config_dir);
-    tcase_add_test(tc, test_errors_name_the_line);
-    tcase_add_test(tc, test_status_mount);
-    tcase_add_test(tc, test_gba_keys);
-    tcase_add_test(tc, test_missing_file);
-    tcase_add_test(tc, test_postgresql_store);
-    tcase_add_test(tc, test_sample_file_loads);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return mk_check_run(config_suite());
+    const TTest *const config_tests[] = {test_defaults, test_every_key,
+        test_relative_paths_from_config_dir, test_errors_name_the_line,
+        test_status_mount, test_gba_keys, test_missing_file,
+        test_postgresql_store, test_sample_file_loads};
+    const mk_check_opts o = {
+        .suite = "config", .tcase = "config", .setup = setup,
+        .teardown = teardown
+    };
+    return mk_check_main_opts(&o, config_tests, MK_CHECK_NELEM(config_tests));
 }

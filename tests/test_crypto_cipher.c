@@ -102,9 +102,8 @@ START_TEST(test_i_message_kemac)
     hexbuf m = hx(I_MESSAGE);
     ck_assert_uint_eq(m.n, 159);
     mk_guarded g;
-    mk_guarded_init(&g, m.b, m.n);
     mk_cursor c;
-    mk_cur_init(&c, MK_BYTES(g.data, g.n));
+    mk_guarded_cursor(&g, &c, m.b, m.n);
     /* fixed offsets: KEMAC at 112 = Next 0, Encr alg 1 (AES-CM-128), Encr
      * data len 0x0016; 22 bytes of Encr data; MAC alg 1; 20-byte MAC */
     mk_bytes head, encr, macalg, mac, signed_part;
@@ -164,9 +163,8 @@ START_TEST(test_r_message_v)
     hexbuf m = hx(R_MESSAGE);
     ck_assert_uint_eq(m.n, 74);
     mk_guarded g;
-    mk_guarded_init(&g, m.b, m.n);
     mk_cursor c;
-    mk_cur_init(&c, MK_BYTES(g.data, g.n));
+    mk_guarded_cursor(&g, &c, m.b, m.n);
     mk_bytes body, mac;
     /* V payload is last: Next 0, Auth alg 1, 20 bytes of Ver data */
     ck_assert_int_eq(mk_cur_bytes(&c, m.n - 20, &body), MK_OK);
@@ -525,19 +523,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("crypto_cipher");
-    TCase *tc = tcase_create("cipher");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_aes_ctr_sp800_38a);
-    tcase_add_test(tc, test_aes_cm_iv);
-    tcase_add_test(tc, test_i_message_kemac);
-    tcase_add_test(tc, test_r_message_v);
-    tcase_add_test(tc, test_kemac_cm256_and_kw_vectors);
-    tcase_add_test(tc, test_kw_rfc3394);
-    tcase_add_test(tc, test_kw_every_bit_flip_fails);
-    tcase_add_test(tc, test_kw_lengths);
-    tcase_add_test(tc, test_kemac_round_trips);
-    tcase_add_test(tc, test_kemac_errors);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const cipher_tests[] = {test_aes_ctr_sp800_38a,
+        test_aes_cm_iv, test_i_message_kemac, test_r_message_v,
+        test_kemac_cm256_and_kw_vectors, test_kw_rfc3394,
+        test_kw_every_bit_flip_fails, test_kw_lengths, test_kemac_round_trips,
+        test_kemac_errors};
+    const mk_check_opts o = {
+        .suite = "crypto_cipher", .tcase = "cipher", .timeout = 30
+    };
+    return mk_check_main_opts(&o, cipher_tests, MK_CHECK_NELEM(cipher_tests));
 }

@@ -169,24 +169,30 @@ END_TEST
 #define B_CSB 0x0000abcdu
 #define B_ID "sip:bob@example.com"
 
+/* The message keys of a Ticket Request exchange (CSB ID B_CSB, RANDRi ri,
+ * no RANDRr) for label kind `kind`; their derivation must succeed. */
+static mk_msg_keys b_keys(int prf, mk_bytes inkey, uint8_t kind, mk_bytes ri,
+                          int encr, int mac)
+{
+    mk_msg_keys k;
+    ck_assert_int_eq(mk_msg_keys_6043(prf, inkey, B_CSB, kind, ri,
+                                      MK_BYTES_NONE, encr, mac, &k),
+                     MK_OK);
+    return k;
+}
+
 START_TEST(test_b_request_keys)
 {
     uint8_t psk[16], ri[16];
     fill(psk, 0x2b, 16);
     fill(ri, 0x01, 16);
-    mk_msg_keys k;
-    ck_assert_int_eq(mk_msg_keys_6043(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), B_CSB,
-                                      MK_LABEL_KIND_INITIAL, MK_BYTES(ri, 16),
-                                      MK_BYTES_NONE, MK_ENCR_AES_CM_128,
-                                      MK_MAC_HMAC_SHA1_160, &k),
-                     MK_OK);
+    mk_msg_keys k = b_keys(MK_PRF_MIKEY_1, MK_BYTES(psk, 16),
+                           MK_LABEL_KIND_INITIAL, MK_BYTES(ri, 16),
+                           MK_ENCR_AES_CM_128, MK_MAC_HMAC_SHA1_160);
     ck_hex(k.auth.b, k.auth.n, "bd8e146bde11d84ef404031a61411c214ccbbed5");
     mk_msg_keys_wipe(&k);
-    ck_assert_int_eq(mk_msg_keys_6043(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), B_CSB,
-                                      MK_LABEL_KIND_RESPONSE, MK_BYTES(ri, 16),
-                                      MK_BYTES_NONE, MK_ENCR_AES_CM_128,
-                                      MK_MAC_HMAC_SHA1_160, &k),
-                     MK_OK);
+    k = b_keys(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), MK_LABEL_KIND_RESPONSE,
+               MK_BYTES(ri, 16), MK_ENCR_AES_CM_128, MK_MAC_HMAC_SHA1_160);
     ck_hex(k.encr.b, k.encr.n, "63c8a07fed9a0a53bff1cb8b670b34bc");
     ck_assert_uint_eq(k.salt.n, 14);
     mk_msg_keys_wipe(&k);
@@ -195,12 +201,8 @@ START_TEST(test_b_request_keys)
     uint8_t k32[32];
     for (int i = 0; i < 32; i++)
         k32[i] = (uint8_t)i;
-    ck_assert_int_eq(mk_msg_keys_6043(MK_PRF_HMAC_SHA256, MK_BYTES(k32, 32),
-                                      B_CSB, MK_LABEL_KIND_INITIAL,
-                                      MK_BYTES(ri, 16), MK_BYTES_NONE,
-                                      MK_ENCR_AES_CM_256,
-                                      MK_MAC_HMAC_SHA256_256, &k),
-                     MK_OK);
+    k = b_keys(MK_PRF_HMAC_SHA256, MK_BYTES(k32, 32), MK_LABEL_KIND_INITIAL,
+               MK_BYTES(ri, 16), MK_ENCR_AES_CM_256, MK_MAC_HMAC_SHA256_256);
     ck_hex(k.auth.b, k.auth.n,
            "ebee4e6210d19671b3701044ca12a94a9c787bca33ef4882e1f9cb42a4b2dc71");
     ck_assert_uint_eq(k.encr.n, 32);
@@ -479,33 +481,27 @@ START_TEST(test_msg_keys_lengths)
     uint8_t psk[16], rand[16];
     fill(psk, 0x2b, 16);
     fill(rand, 0x01, 16);
-    mk_msg_keys cm, kw, cm256, none;
-    ck_assert_int_eq(mk_msg_keys_3830(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), 1,
-                                      MK_BYTES(rand, 16), MK_ENCR_AES_CM_128,
-                                      MK_MAC_HMAC_SHA1_160, &cm),
-                     MK_OK);
-    ck_assert_int_eq(mk_msg_keys_3830(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), 1,
-                                      MK_BYTES(rand, 16), MK_ENCR_AES_KW_128,
-                                      MK_MAC_HMAC_SHA256_256, &kw),
-                     MK_OK);
-    ck_assert_int_eq(mk_msg_keys_3830(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), 1,
-                                      MK_BYTES(rand, 16), MK_ENCR_AES_CM_256,
-                                      MK_MAC_NULL, &cm256),
-                     MK_OK);
-    ck_assert_int_eq(mk_msg_keys_3830(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), 1,
-                                      MK_BYTES(rand, 16), MK_ENCR_NULL,
-                                      MK_MAC_NULL, &none),
-                     MK_OK);
-    ck_assert_uint_eq(cm.encr.n, 16);
-    ck_assert_uint_eq(cm.salt.n, 14);
-    ck_assert_uint_eq(cm.auth.n, 20);
-    ck_assert_uint_eq(kw.encr.n, 16);
-    ck_assert_uint_eq(kw.salt.n, 8);
-    ck_assert_uint_eq(kw.auth.n, 32);
-    ck_assert_uint_eq(cm256.encr.n, 32);
-    ck_assert_uint_eq(cm256.salt.n, 14);
-    ck_assert_uint_eq(cm256.auth.n, 0);
-    ck_assert_uint_eq(none.encr.n + none.salt.n + none.auth.n, 0);
+    /* the encryption and MAC algorithms and the key lengths they take */
+    static const struct {
+        int encr, mac;
+        size_t encr_n, salt_n, auth_n;
+    } lens[] = {
+        {MK_ENCR_AES_CM_128, MK_MAC_HMAC_SHA1_160, 16, 14, 20},
+        {MK_ENCR_AES_KW_128, MK_MAC_HMAC_SHA256_256, 16, 8, 32},
+        {MK_ENCR_AES_CM_256, MK_MAC_NULL, 32, 14, 0},
+        {MK_ENCR_NULL, MK_MAC_NULL, 0, 0, 0},
+    };
+    mk_msg_keys k[4];
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_int_eq(mk_msg_keys_3830(MK_PRF_MIKEY_1, MK_BYTES(psk, 16), 1,
+                                          MK_BYTES(rand, 16), lens[i].encr,
+                                          lens[i].mac, &k[i]),
+                         MK_OK);
+        ck_assert_uint_eq(k[i].encr.n, lens[i].encr_n);
+        ck_assert_uint_eq(k[i].salt.n, lens[i].salt_n);
+        ck_assert_uint_eq(k[i].auth.n, lens[i].auth_n);
+    }
+    mk_msg_keys cm = k[0], kw = k[1], cm256 = k[2];
     /* same label, longer output: a prefix (same PRF stream) */
     ck_assert_mem_eq(kw.encr.b, cm.encr.b, 16);
     ck_assert_mem_eq(kw.salt.b, cm.salt.b, 8);
@@ -618,22 +614,34 @@ END_TEST
 
 START_TEST(test_length_table)
 {
-    ck_assert_uint_eq(mk_encr_key_len(MK_ENCR_NULL), 0);
-    ck_assert_uint_eq(mk_encr_key_len(MK_ENCR_AES_CM_128), 16);
-    ck_assert_uint_eq(mk_encr_key_len(MK_ENCR_AES_KW_128), 16);
-    ck_assert_uint_eq(mk_encr_key_len(MK_ENCR_AES_CM_256), 32);
-    ck_assert_uint_eq(mk_encr_key_len(4), 0);
-    ck_assert_uint_eq(mk_salt_key_len(MK_ENCR_NULL), 0);
-    ck_assert_uint_eq(mk_salt_key_len(MK_ENCR_AES_CM_128), 14);
-    ck_assert_uint_eq(mk_salt_key_len(MK_ENCR_AES_KW_128), 8);
-    ck_assert_uint_eq(mk_salt_key_len(MK_ENCR_AES_CM_256), 14);
-    ck_assert_uint_eq(mk_auth_key_len(MK_MAC_NULL), 0);
-    ck_assert_uint_eq(mk_auth_key_len(MK_MAC_HMAC_SHA1_160), 20);
-    ck_assert_uint_eq(mk_auth_key_len(MK_MAC_HMAC_SHA256_256), 32);
-    ck_assert_uint_eq(mk_mac_len(MK_MAC_NULL), 0);
-    ck_assert_uint_eq(mk_mac_len(MK_MAC_HMAC_SHA1_160), 20);
-    ck_assert_uint_eq(mk_mac_len(MK_MAC_HMAC_SHA256_256), 32);
-    ck_assert_uint_eq(mk_mac_len(3), 0);
+    /* each length function, an algorithm, the bytes it takes */
+    static const struct {
+        const char *name;
+        size_t (*len)(int);
+        int alg;
+        size_t want;
+    } lens[] = {
+        {"encr_key", mk_encr_key_len, MK_ENCR_NULL, 0},
+        {"encr_key", mk_encr_key_len, MK_ENCR_AES_CM_128, 16},
+        {"encr_key", mk_encr_key_len, MK_ENCR_AES_KW_128, 16},
+        {"encr_key", mk_encr_key_len, MK_ENCR_AES_CM_256, 32},
+        {"encr_key", mk_encr_key_len, 4, 0},
+        {"salt_key", mk_salt_key_len, MK_ENCR_NULL, 0},
+        {"salt_key", mk_salt_key_len, MK_ENCR_AES_CM_128, 14},
+        {"salt_key", mk_salt_key_len, MK_ENCR_AES_KW_128, 8},
+        {"salt_key", mk_salt_key_len, MK_ENCR_AES_CM_256, 14},
+        {"auth_key", mk_auth_key_len, MK_MAC_NULL, 0},
+        {"auth_key", mk_auth_key_len, MK_MAC_HMAC_SHA1_160, 20},
+        {"auth_key", mk_auth_key_len, MK_MAC_HMAC_SHA256_256, 32},
+        {"mac", mk_mac_len, MK_MAC_NULL, 0},
+        {"mac", mk_mac_len, MK_MAC_HMAC_SHA1_160, 20},
+        {"mac", mk_mac_len, MK_MAC_HMAC_SHA256_256, 32},
+        {"mac", mk_mac_len, 3, 0},
+    };
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
+        ck_assert_msg(lens[i].len(lens[i].alg) == lens[i].want,
+                      "mk_%s_len(%d) = %zu, want %zu", lens[i].name,
+                      lens[i].alg, lens[i].len(lens[i].alg), lens[i].want);
     ck_assert(mk_prf_supported(MK_PRF_MIKEY_1));
     ck_assert(mk_prf_supported(MK_PRF_HMAC_SHA256));
     ck_assert(!mk_prf_supported(2));
@@ -648,21 +656,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("crypto_derive");
-    TCase *tc = tcase_create("derive");
-    tcase_add_test(tc, test_a_msg_keys_3830);
-    tcase_add_test(tc, test_a_labels_and_prf);
-    tcase_add_test(tc, test_a_prf_inkey_chunks);
-    tcase_add_test(tc, test_prf_prefix_and_errors);
-    tcase_add_test(tc, test_b_request_keys);
-    tcase_add_test(tc, test_b_ticket_mpk_transfer);
-    tcase_add_test(tc, test_b_tgk_fork_and_tek);
-    tcase_add_test(tc, test_label_layouts);
-    tcase_add_test(tc, test_b_labels);
-    tcase_add_test(tc, test_label_limits);
-    tcase_add_test(tc, test_shared_context_matches_prf);
-    tcase_add_test(tc, test_msg_keys_lengths);
-    tcase_add_test(tc, test_length_table);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const derive_tests[] = {test_a_msg_keys_3830,
+        test_a_labels_and_prf, test_a_prf_inkey_chunks,
+        test_prf_prefix_and_errors, test_b_request_keys,
+        test_b_ticket_mpk_transfer, test_b_tgk_fork_and_tek,
+        test_label_layouts, test_b_labels, test_label_limits,
+        test_shared_context_matches_prf, test_msg_keys_lengths,
+        test_length_table};
+    return mk_check_main("crypto_derive", "derive", derive_tests,
+                         MK_CHECK_NELEM(derive_tests));
 }

@@ -320,18 +320,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("crypto_mac");
-    TCase *tc = tcase_create("mac");
-    tcase_add_test(tc, test_hmac_published_vectors);
-    tcase_add_test(tc, test_hmac_long_keys);
-    tcase_add_test(tc, test_mac_arguments);
-    tcase_add_test(tc, test_mac_verify);
-    tcase_add_test(tc, test_hmac_threads);
-    tcase_add_test(tc, test_ct_equal);
-    tcase_add_test(tc, test_sha256);
-    tcase_add_test(tc, test_random);
-    tcase_add_test(tc, test_key);
-    tcase_add_test(tc, test_selftest);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const mac_tests[] = {test_hmac_published_vectors,
+        test_hmac_long_keys, test_mac_arguments, test_mac_verify,
+        test_hmac_threads, test_ct_equal, test_sha256, test_random, test_key,
+        test_selftest};
+    return mk_check_main("crypto_mac", "mac", mac_tests,
+                         MK_CHECK_NELEM(mac_tests));
 }

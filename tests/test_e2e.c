@@ -85,19 +85,14 @@ START_TEST(t_e2e_matrix)
     bob.impu = str(CHAIN_BOB);
     bob.kms_id = str(o.kms_id);
     ck_assert_int_eq(mk_ue_accept_resolve_resp(&bob,
-                                               MK_BYTES(r->tr_init.b,
-                                                        r->tr_init.n),
-                                               MK_BYTES(r->res_init.b,
-                                                        r->res_init.n),
-                                               MK_BYTES(r->res_resp.b,
-                                                        r->res_resp.n),
+                                               chain_bytes(&r->tr_init),
+                                               chain_bytes(&r->res_init),
+                                               chain_bytes(&r->res_resp),
                                                again, NULL),
                      MK_OK);
     ck_assert_int_eq(mk_ue_session_take_transfer_resp(again,
-                                                      MK_BYTES(r->tr_init.b,
-                                                               r->tr_init.n),
-                                                      MK_BYTES(r->tr_resp.b,
-                                                               r->tr_resp.n)),
+                                                      chain_bytes(&r->tr_init),
+                                                      chain_bytes(&r->tr_resp)),
                      MK_OK);
     {
         mk_ue_srtp a, b;
@@ -239,15 +234,13 @@ START_TEST(t_e2e_policy_403)
     ck_assert_int_eq(mk_ue_request_init(&p, r->req_init.b,
                                         sizeof r->req_init.b, &r->req_init.n),
                      MK_OK);
-    ck_assert_int_eq(e2e_call(k, 1, MK_BYTES(r->req_init.b, r->req_init.n),
+    ck_assert_int_eq(e2e_call(k, 1, chain_bytes(&r->req_init),
                               r->req_resp.b, sizeof r->req_resp.b,
                               &r->req_resp.n),
                      MK_OK);
     ck_assert_int_eq(mk_ue_accept_request_resp(&p.creds,
-                                               MK_BYTES(r->req_init.b,
-                                                        r->req_init.n),
-                                               MK_BYTES(r->req_resp.b,
-                                                        r->req_resp.n),
+                                               chain_bytes(&r->req_init),
+                                               chain_bytes(&r->req_resp),
                                                0, &r->ticket, NULL),
                      MK_OK);
     memset(&tp, 0, sizeof tp);
@@ -265,12 +258,11 @@ START_TEST(t_e2e_policy_403)
     bob.impu = str(CHAIN_BOB);
     bob.kms_id = str("kms.example.org");
     memset(&f, 0, sizeof f);
-    ck_assert_int_eq(mk_ue_resolve_init(&bob, MK_BYTES(r->tr_init.b,
-                                                       r->tr_init.n),
+    ck_assert_int_eq(mk_ue_resolve_init(&bob, chain_bytes(&r->tr_init),
                                         &f, r->res_init.b,
                                         sizeof r->res_init.b, &r->res_init.n),
                      MK_OK);
-    ck_assert_int_eq(e2e_call(k, 2, MK_BYTES(r->res_init.b, r->res_init.n),
+    ck_assert_int_eq(e2e_call(k, 2, chain_bytes(&r->res_init),
                               ans, sizeof ans, &nans),
                      MK_E_POLICY);
     ck_assert_int_eq(k->last_status, 403);
@@ -294,13 +286,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("e2e");
-    TCase *tc = tcase_create("e2e");
-    tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, t_e2e_matrix, 0, 16);
-    tcase_add_test(tc, t_e2e_byte_stable_and_replay);
-    tcase_add_test(tc, t_e2e_wrong_psk);
-    tcase_add_test(tc, t_e2e_policy_403);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const e2e_tests[] = {t_e2e_byte_stable_and_replay,
+        t_e2e_wrong_psk, t_e2e_policy_403};
+    const mk_check_opts o = {
+        .suite = "e2e", .tcase = "e2e", .timeout = 120, .loop = t_e2e_matrix,
+        .loop_end = 16
+    };
+    return mk_check_main_opts(&o, e2e_tests, MK_CHECK_NELEM(e2e_tests));
 }

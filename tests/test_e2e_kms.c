@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/tmpdir.h"
 #include "util/ntp.h"
 
 static void add_sub(e2e_kms *k, const char *id, const char *impu,
@@ -33,8 +34,7 @@ void e2e_open(e2e_kms *k)
     mk_err e = MK_OK;
 
     memset(k, 0, sizeof *k);
-    strcpy(k->dir, "/tmp/mk-e2e-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(k->dir));
+    mk_test_dir_make(k->dir, sizeof k->dir, "e2e");
     snprintf(k->path, sizeof k->path, "%s/kms.db", k->dir);
     ck_assert_int_eq(mk_random(master, sizeof master), MK_OK);
     ck_assert_int_eq(mk_sqlstore_open(k->path, MK_BYTES(master, sizeof master),
@@ -57,20 +57,11 @@ void e2e_open(e2e_kms *k)
 
 void e2e_close(e2e_kms *k)
 {
-    char p[160];
     mk_kms_free(k->kms);
     mk_sqlstore_close(k->store);
-    /* the database and its WAL companions */
-    unlink(k->path);
-    /* its WAL companions and the node state next to it (store/node.h) */
-    static const char *const sides[] = {"-wal", "-shm", "-node",
-                                        "-node-lock", "-node-drain",
-                                        "-node-stats", "-node-boot"};
-    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", k->path, sides[i]);
-        unlink(p);
-    }
-    rmdir(k->dir);
+    /* the database, its WAL companions and the node state next to it
+       (store/node.h) */
+    mk_test_dir_remove(k->dir);
     mk_wipe(k, sizeof *k);
 }
 

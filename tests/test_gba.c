@@ -638,18 +638,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("gba");
-    TCase *tc = tcase_create("gba");
-    tcase_add_test(tc, test_ks_naf_vectors);
-    tcase_add_test(tc, test_hashes);
-    tcase_add_test(tc, test_btid);
-    tcase_add_test(tc, test_uss);
-    tcase_add_test(tc, test_digest_rfc_vectors);
-    tcase_add_test(tc, test_digest_parse);
-    tcase_add_test(tc, test_digest_roundtrip_and_checks);
-    tcase_add_test(tc, test_digest_nonce);
-    tcase_add_test(tc, test_zn_wire);
-    tcase_add_test(tc, test_gba_subscriber);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const gba_tests[] = {test_ks_naf_vectors, test_hashes,
+        test_btid, test_uss, test_digest_rfc_vectors, test_digest_parse,
+        test_digest_roundtrip_and_checks, test_digest_nonce, test_zn_wire,
+        test_gba_subscriber};
+    return mk_check_main("gba", "gba", gba_tests, MK_CHECK_NELEM(gba_tests));
 }

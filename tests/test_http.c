@@ -785,36 +785,19 @@ START_TEST(test_listen_parse)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("http");
-    TCase *tc = tcase_create("binding");
-    tcase_add_checked_fixture(tc, setup, NULL);
-    tcase_add_test(tc, test_route_ok_both_services);
-    tcase_add_test(tc, test_route_extra_parameters_ignored);
-    tcase_add_test(tc, test_route_path_forms);
-    tcase_add_test(tc, test_505_protocol);
-    tcase_add_test(tc, test_405_method);
-    tcase_add_test(tc, test_404_path);
-    tcase_add_test(tc, test_status_pages);
-    tcase_add_test(tc, test_404_requesttype);
-    tcase_add_test(tc, test_501_unknown_service);
-    tcase_add_test(tc, test_400_content_type);
-    tcase_add_test(tc, test_400_body);
-    tcase_add_test(tc, test_400_body_cap);
-    tcase_add_test(tc, test_decide_order);
-    tcase_add_test(tc, test_binding_config);
-    tcase_add_test(tc, test_reply_200);
-    tcase_add_test(tc, test_reply_200_largest_answer);
-    tcase_add_test(tc, test_reply_errors_exact);
-    tcase_add_test(tc, test_reply_never_produced_is_503);
-    tcase_add_test(tc, test_reply_reason_is_one_printable_line);
-    tcase_add_test(tc, test_listen_parse);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return mk_check_run(suite());
+    const TTest *const binding_tests[] = {test_route_ok_both_services,
+        test_route_extra_parameters_ignored, test_route_path_forms,
+        test_505_protocol, test_405_method, test_404_path, test_status_pages,
+        test_404_requesttype, test_501_unknown_service, test_400_content_type,
+        test_400_body, test_400_body_cap, test_decide_order,
+        test_binding_config, test_reply_200, test_reply_200_largest_answer,
+        test_reply_errors_exact, test_reply_never_produced_is_503,
+        test_reply_reason_is_one_printable_line, test_listen_parse};
+    const mk_check_opts o = {
+        .suite = "http", .tcase = "binding", .setup = setup
+    };
+    return mk_check_main_opts(&o, binding_tests,
+                              MK_CHECK_NELEM(binding_tests));
 }

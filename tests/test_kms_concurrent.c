@@ -146,11 +146,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("kms_concurrent");
-    TCase *tc = tcase_create("concurrent");
-    tcase_set_timeout(tc, 600);
-    tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-    tcase_add_test(tc, test_two_processes_one_store);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const concurrent_tests[] = {test_two_processes_one_store};
+    const mk_check_opts o = {
+        .suite = "kms_concurrent", .tcase = "concurrent", .timeout = 600,
+        .setup = fx_setup, .teardown = fx_teardown
+    };
+    return mk_check_main_opts(&o, concurrent_tests,
+                              MK_CHECK_NELEM(concurrent_tests));
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/tmpdir.h"
 #include "util/ntp.h"
 
 fx F;
@@ -145,8 +146,7 @@ void fx_setup(void)
     mk_ticket_key_info info;
     mk_err e = MK_OK;
     memset(&F, 0, sizeof F);
-    strcpy(F.dir, "/tmp/test_kms.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(F.dir));
+    mk_test_dir_make(F.dir, sizeof F.dir, "kms");
     snprintf(F.path, sizeof F.path, "%s/kms.db", F.dir);
     ck_assert_int_eq(mk_sqlstore_open(F.path, MK_BYTES(fx_master, sizeof fx_master),
                                       5000, &F.sql),
@@ -179,19 +179,11 @@ void fx_setup(void)
 
 void fx_teardown(void)
 {
-    char p[160];
     mk_kms_free(F.kms);
     mk_sqlstore_close(F.sql);
-    unlink(F.path);
-    /* its WAL companions and the node state next to it (store/node.h) */
-    static const char *const sides[] = {"-wal", "-shm", "-node",
-                                        "-node-lock", "-node-drain",
-                                        "-node-stats", "-node-boot"};
-    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", F.path, sides[i]);
-        unlink(p);
-    }
-    rmdir(F.dir);
+    /* the database, its WAL companions and the node state next to it
+       (store/node.h) */
+    mk_test_dir_remove(F.dir);
 }
 
 mk_err fx_handle(mk_service svc, const fx_msg *m)
@@ -267,8 +259,7 @@ void fx_resolve_init(const chain_result *r, const char *who, fx_msg *out)
     memset(&f, 0, sizeof f);
     f.has_t = true;
     f.t_ntp = F.now;
-    ck_assert_int_eq(mk_ue_resolve_init(&c, MK_BYTES(r->tr_init.b,
-                                                     r->tr_init.n),
+    ck_assert_int_eq(mk_ue_resolve_init(&c, chain_bytes(&r->tr_init),
                                         &f, out->b, sizeof out->b, &out->n),
                      MK_OK);
 }
@@ -383,6 +374,18 @@ void fx_assert_error(const fx_msg *req, int no, bool with_v, const char *who)
                          MK_OK);
         mk_msg_keys_wipe(&k);
     }
+}
+
+void fx_decode(const fx_msg *m, mk_message *d)
+{
+    ck_assert_int_eq(mk_message_decode(MK_BYTES(m->b, m->n), d), MK_OK);
+}
+
+void fx_expect_error(mk_service svc, const fx_msg *req, mk_err want, int no,
+                     bool with_v, const char *who)
+{
+    ck_assert_int_eq(fx_handle(svc, req), want);
+    fx_assert_error(req, no, with_v, who);
 }
 
 static mk_err count_cb(void *arg, const mk_record *r)

@@ -105,6 +105,12 @@ void fx_set_tp_data(mk_message *m, int i, const mk_chain *c, uint8_t *buf,
  * NTP-UTC T, one ERR with `no`, and a V iff with_v that verifies with the
  * kind-1 auth key of `who`'s PSK. */
 void fx_assert_error(const fx_msg *req, int no, bool with_v, const char *who);
+/* Decode m (which must decode) into d; d's views point into m. */
+void fx_decode(const fx_msg *m, mk_message *d);
+/* fx_handle(svc, req) fails with want, and its answer is the MIKEY Error
+ * no as fx_assert_error checks it. */
+void fx_expect_error(mk_service svc, const fx_msg *req, mk_err want, int no,
+                     bool with_v, const char *who);
 
 /* Number of records in the store. */
 /* Move the records from the node's journal into the store (as kmsd's

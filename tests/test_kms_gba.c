@@ -142,8 +142,8 @@ START_TEST(test_gba_verdicts)
     uint8_t wrong[32];
     memset(wrong, 0x99, sizeof wrong);
     gba_request(BT_ALICE, wrong, FX_ALICE, &m);
-    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_MIKEY_AUTH);
-    fx_assert_error(&m, 0, false, FX_ALICE);
+    fx_expect_error(MK_SERVICE_TICKET_REQUEST, &m, MK_E_MIKEY_AUTH,
+                    0, false, FX_ALICE);
 
     /* an IDRpsk that is no B-TID and no subscriber never reaches the BSF */
     unsigned seen = lookups;
@@ -209,14 +209,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("kms_gba");
-    TCase *tc = tcase_create("gba");
-    tcase_add_checked_fixture(tc, setup, fx_teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_gba_chain);
-    tcase_add_test(tc, test_gba_verdicts);
-    tcase_add_test(tc, test_gba_uss_impus);
-    tcase_add_test(tc, test_gba_ua_user);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const gba_tests[] = {test_gba_chain, test_gba_verdicts,
+        test_gba_uss_impus, test_gba_ua_user};
+    const mk_check_opts o = {
+        .suite = "kms_gba", .tcase = "gba", .timeout = 60, .setup = setup,
+        .teardown = fx_teardown
+    };
+    return mk_check_main_opts(&o, gba_tests, MK_CHECK_NELEM(gba_tests));
 }

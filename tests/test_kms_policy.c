@@ -28,6 +28,25 @@ static mk_err request_as(const char *who, const char *responder,
     return fx_handle(MK_SERVICE_TICKET_REQUEST, m);
 }
 
+/* Ticket Requests of who for responder with TP flags, each answered with
+ * want (in order: each is a new message to the same KMS). */
+typedef struct request_case {
+    const char *who, *responder;
+    uint16_t flags;
+    mk_err want;
+} request_case;
+
+static void requests_as(const request_case *c, size_t n)
+{
+    fx_msg m;
+    for (size_t i = 0; i < n; i++) {
+        mk_err e = request_as(c[i].who, c[i].responder, c[i].flags, &m);
+        ck_assert_msg(e == c[i].want, "%s for %s, flags %#x: %s, want %s",
+                      c[i].who, c[i].responder, (unsigned)c[i].flags,
+                      mk_err_name(e), mk_err_name(c[i].want));
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* Ticket Request policy (403) */
 
@@ -48,7 +67,7 @@ START_TEST(test_request_policy_403)
     /* a TP IDRi naming someone else than Identity_i */
     fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
     fx_request_init(&p, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     {
         mk_chain c;
         uint8_t tpd[1024];
@@ -62,39 +81,31 @@ START_TEST(test_request_policy_403)
         ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &out),
                          MK_E_POLICY);
     }
-    /* sip:, sips:, tel: URIs only, checked before the policy (Error 7,
-     * doc/profile.md §9.35) */
-    ck_assert_int_eq(request_as(FX_ALICE, "http://bob.example.com",
-                                DEFAULT_FLAGS, &m),
-                     MK_E_MIKEY_ID);
-    ck_assert_int_eq(request_as(FX_ALICE, "bob@example.com", DEFAULT_FLAGS,
-                                &m),
-                     MK_E_MIKEY_ID);
-    ck_assert_int_eq(request_as(FX_ALICE, "tel:+15550002", DEFAULT_FLAGS, &m),
-                     MK_OK);
-    ck_assert_int_eq(request_as(FX_ALICE, "sips:x@example.net",
-                                DEFAULT_FLAGS, &m),
-                     MK_OK);
-    /* Dave's patterns: sip:*@example.com; one bad IDRr among several */
-    ck_assert_int_eq(request_as(FX_DAVE, "sip:bob@example.net", DEFAULT_FLAGS,
-                                &m),
-                     MK_E_POLICY);
-    ck_assert_int_eq(request_as(FX_DAVE, FX_BOB, DEFAULT_FLAGS, &m), MK_OK);
+    static const request_case uris[] = {
+        /* sip:, sips:, tel: URIs only, checked before the policy (Error 7,
+         * doc/profile.md §9.35) */
+        {FX_ALICE, "http://bob.example.com", DEFAULT_FLAGS, MK_E_MIKEY_ID},
+        {FX_ALICE, "bob@example.com", DEFAULT_FLAGS, MK_E_MIKEY_ID},
+        {FX_ALICE, "tel:+15550002", DEFAULT_FLAGS, MK_OK},
+        {FX_ALICE, "sips:x@example.net", DEFAULT_FLAGS, MK_OK},
+        /* Dave's patterns: sip:*@example.com */
+        {FX_DAVE, "sip:bob@example.net", DEFAULT_FLAGS, MK_E_POLICY},
+        {FX_DAVE, FX_BOB, DEFAULT_FLAGS, MK_OK},
+    };
+    requests_as(uris, sizeof uris / sizeof uris[0]);
+    /* one bad IDRr among several */
     fx_request_params(&p, &mk_suite_128, FX_DAVE, FX_BOB);
     p.idrr[1] = fx_str("tel:+15550002");
     p.n_idrr = 2;
     fx_request_init(&p, &m);
     ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_E_POLICY);
     /* forking and reuse only when allowed */
-    ck_assert_int_eq(request_as(FX_DAVE, FX_BOB, DEFAULT_FLAGS | MK_TPF_I,
-                                &m),
-                     MK_E_POLICY);
-    ck_assert_int_eq(request_as(FX_DAVE, FX_BOB, DEFAULT_FLAGS | MK_TPF_J,
-                                &m),
-                     MK_E_POLICY);
-    ck_assert_int_eq(request_as(FX_ALICE, FX_BOB,
-                                DEFAULT_FLAGS | MK_TPF_I | MK_TPF_J, &m),
-                     MK_OK);
+    static const request_case flags[] = {
+        {FX_DAVE, FX_BOB, DEFAULT_FLAGS | MK_TPF_I, MK_E_POLICY},
+        {FX_DAVE, FX_BOB, DEFAULT_FLAGS | MK_TPF_J, MK_E_POLICY},
+        {FX_ALICE, FX_BOB, DEFAULT_FLAGS | MK_TPF_I | MK_TPF_J, MK_OK},
+    };
+    requests_as(flags, sizeof flags / sizeof flags[0]);
     /* a validity that ended before now */
     fx_request_params(&p, &mk_suite_128, FX_ALICE, FX_BOB);
     p.trs_unix = now_unix() - 7200;
@@ -201,7 +212,7 @@ START_TEST(test_granted_policy)
     p.trs_unix = now + 10;
     p.tre_unix = now + 7200;
     fx_request_init(&p, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     int i = mk_chain_find(&d.chain, MK_PT_TP, 0);
     d.chain.p[i].u.tp.ticket_type = MK_TICKET_3GPP_BASE;
     d.chain.p[i].u.tp.subtype = 7;
@@ -298,7 +309,7 @@ START_TEST(test_resolve_policy_403)
     ck_assert_int_eq(resolve_as(r, FX_ALICE, &m), MK_E_POLICY);
     /* Bob's PSK claiming another identity (IDRr not his IMPU) */
     fx_resolve_init(r, FX_BOB, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     int i = mk_chain_find_idr(&d.chain, MK_ROLE_IDRR, 0);
     ck_assert_int_ge(i, 0);
     d.chain.p[i].u.idr.data = fx_str(FX_DAVE);
@@ -306,7 +317,7 @@ START_TEST(test_resolve_policy_403)
     ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &out), MK_E_POLICY);
     /* Bob found by IDRr alone (no IDRpsk) resolves */
     fx_resolve_init(r, FX_BOB, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     i = mk_chain_find_idr(&d.chain, MK_ROLE_IDRPSK, 0);
     ck_assert_int_ge(i, 0);
     memmove(&d.chain.p[i], &d.chain.p[i + 1],
@@ -415,7 +426,7 @@ END_TEST
  * length; d is m decoded. */
 static size_t ticket_data_at(const fx_msg *m, mk_message *d, size_t *n)
 {
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m->b, m->n), d), MK_OK);
+    fx_decode(m, d);
     int t = mk_chain_find(&d->chain, MK_PT_TICKET, 0);
     ck_assert_int_ge(t, 0);
     *n = d->chain.p[t].u.tp.ticket_data.n;
@@ -513,9 +524,8 @@ START_TEST(test_ticket_key_rotation)
                          MK_OK);
     }
     fx_resolve_init(r1, FX_BOB, &m);
-    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &m),
-                     MK_E_MIKEY_AUTH);
-    fx_assert_error(&m, 0, true, FX_BOB);
+    fx_expect_error(MK_SERVICE_TICKET_RESOLVE, &m, MK_E_MIKEY_AUTH,
+                    0, true, FX_BOB);
     fx_resolve_init(r2, FX_BOB, &m);
     ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &m), MK_OK);
     fx_chain_free(r1);
@@ -538,10 +548,9 @@ START_TEST(test_ticket_unknown_key_and_other_kms)
     (void)td;
     (void)n;
     out = m;
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
-    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &out),
-                     MK_E_MIKEY_AUTH);
-    fx_assert_error(&out, 0, true, FX_BOB);
+    fx_decode(&m, &d);
+    fx_expect_error(MK_SERVICE_TICKET_RESOLVE, &out, MK_E_MIKEY_AUTH,
+                    0, true, FX_BOB);
     fx_chain_free(r);
 }
 END_TEST
@@ -553,13 +562,12 @@ START_TEST(test_resolve_other_suite)
     mk_message d;
     chain_result *r = fx_chain(&mk_suite_256, false, false);
     fx_resolve_init(r, FX_BOB, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     d.hdr.prf_func = MK_PRF_MIKEY_1;
     d.chain.p[d.chain.count - 1].u.v.auth_alg = MK_MAC_HMAC_SHA1_160;
     fx_resign(&d, FX_BOB, fx_str(FX_BOB), &out);
-    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &out),
-                     MK_E_MIKEY_PRF);
-    fx_assert_error(&out, 2, true, FX_BOB);
+    fx_expect_error(MK_SERVICE_TICKET_RESOLVE, &out, MK_E_MIKEY_PRF,
+                    2, true, FX_BOB);
     fx_chain_free(r);
 }
 END_TEST
@@ -571,7 +579,7 @@ START_TEST(test_forking_vr)
     chain_result *r = fx_chain(&mk_suite_128, true, false);
     /* every bit of Vi and Vr (Vr covers Vi) */
     fx_resolve_init(r, FX_BOB, &m);
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     int t = mk_chain_find(&d.chain, MK_PT_TICKET, 0);
     mk_bytes id = d.chain.p[t].u.tp.initiator_data;
     size_t at = (size_t)(id.p - m.b);
@@ -592,13 +600,12 @@ START_TEST(test_forking_vr)
     }
     ck_assert_uint_ge(auth, 8 * 40);
     /* no Initiator Data at all */
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(m.b, m.n), &d), MK_OK);
+    fx_decode(&m, &d);
     d.chain.p[t].u.tp.initiator_data = MK_BYTES_NONE;
     d.hdr.csb_id = 0xabcdef;
     fx_resign(&d, FX_BOB, fx_str(FX_BOB), &out);
-    ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_RESOLVE, &out),
-                     MK_E_MIKEY_AUTH);
-    fx_assert_error(&out, 0, true, FX_BOB);
+    fx_expect_error(MK_SERVICE_TICKET_RESOLVE, &out, MK_E_MIKEY_AUTH,
+                    0, true, FX_BOB);
     fx_chain_free(r);
 }
 END_TEST
@@ -610,14 +617,8 @@ START_TEST(test_resolve_answer_layout)
         for (int fork = 0; fork < 2; fork++) {
             mk_message a, q;
             chain_result *r = fx_chain(suites[s], fork, false);
-            ck_assert_int_eq(mk_message_decode(MK_BYTES(r->res_resp.b,
-                                                        r->res_resp.n),
-                                               &a),
-                             MK_OK);
-            ck_assert_int_eq(mk_message_decode(MK_BYTES(r->res_init.b,
-                                                        r->res_init.n),
-                                               &q),
-                             MK_OK);
+            chain_decode(&r->res_resp, &a);
+            chain_decode(&r->res_init, &q);
             /* HDR, T, IDRkms, KEMAC, [IDRr, RANDRkms], V */
             ck_assert_uint_eq(a.hdr.data_type, MK_DT_RESOLVE_RESP);
             ck_assert_uint_eq(a.hdr.csb_id, q.hdr.csb_id);
@@ -646,22 +647,15 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("kms_policy");
-    TCase *tc = tcase_create("policy");
-    tcase_set_timeout(tc, 300);
-    tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-    tcase_add_test(tc, test_request_policy_403);
-    tcase_add_test(tc, test_granted_policy);
-    tcase_add_test(tc, test_session_key_flags);
-    tcase_add_test(tc, test_resolve_policy_403);
-    tcase_add_test(tc, test_no_reuse_enforced);
-    tcase_add_test(tc, test_resolve_validity_window);
-    tcase_add_test(tc, test_ticket_every_bit_flipped);
-    tcase_add_test(tc, test_ticket_key_rotation);
-    tcase_add_test(tc, test_ticket_unknown_key_and_other_kms);
-    tcase_add_test(tc, test_resolve_other_suite);
-    tcase_add_test(tc, test_forking_vr);
-    tcase_add_test(tc, test_resolve_answer_layout);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const policy_tests[] = {test_request_policy_403,
+        test_granted_policy, test_session_key_flags, test_resolve_policy_403,
+        test_no_reuse_enforced, test_resolve_validity_window,
+        test_ticket_every_bit_flipped, test_ticket_key_rotation,
+        test_ticket_unknown_key_and_other_kms, test_resolve_other_suite,
+        test_forking_vr, test_resolve_answer_layout};
+    const mk_check_opts o = {
+        .suite = "kms_policy", .tcase = "policy", .timeout = 300,
+        .setup = fx_setup, .teardown = fx_teardown
+    };
+    return mk_check_main_opts(&o, policy_tests, MK_CHECK_NELEM(policy_tests));
 }

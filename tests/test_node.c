@@ -22,6 +22,7 @@
 #include "store/node_int.h"
 #include "store/store.h"
 #include "lib/check_main.h"
+#include "lib/tmpdir.h"
 
 static char dir[64];
 static char node_path[128];
@@ -33,18 +34,14 @@ static const uint8_t MASTER[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/mk-test-node-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mk_test_dir_make(dir, sizeof dir, "node");
     snprintf(node_path, sizeof node_path, "%s/n", dir);
     snprintf(db_path, sizeof db_path, "%s/kms.db", dir);
 }
 
 static void teardown(void)
 {
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    mk_test_dir_remove(dir);
 }
 
 static mk_node *open_node_with(uint64_t replay_max, uint64_t journal_max,
@@ -1220,40 +1217,23 @@ START_TEST(test_files_get_the_directory_owner)
 }
 END_TEST
 
-static Suite *node_suite(void)
-{
-    Suite *s = suite_create("node");
-    TCase *tc = tcase_create("node");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_replay_once);
-    tcase_add_test(tc, test_clock_jump_cannot_bring_back_a_message);
-    tcase_add_test(tc, test_prune_and_reclaim);
-    tcase_add_test(tc, test_replay_cache_full);
-    tcase_add_test(tc, test_journal_full_and_atomic);
-    tcase_add_test(tc, test_record_encoding_round_trip);
-    tcase_add_test(tc, test_drain_exactly_once_across_kill);
-    tcase_add_test(tc, test_killed_process_keeps_its_commits);
-    tcase_add_test(tc, test_killed_inside_a_write_transaction);
-    tcase_add_test(tc, test_open_waits_for_a_running_writer);
-    tcase_add_test(tc, test_rate_buckets);
-    tcase_add_test(tc, test_same_message_raced_by_processes_and_threads);
-    tcase_add_test(tc, test_durable_threads);
-    tcase_add_test(tc, test_durable_group_race);
-    tcase_add_test(tc, test_release_pages);
-    tcase_add_test(tc, test_restart_rule);
-    tcase_add_test(tc, test_missing_node_file);
-    tcase_add_test(tc, test_fork_opens_again);
-    tcase_add_test(tc, test_generation);
-    tcase_add_test(tc, test_kv_tables);
-    tcase_add_test(tc, test_shared_counters);
-    tcase_add_test(tc, test_files_get_the_directory_owner);
-    tcase_add_test(tc, test_ticket_resolved_once);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return mk_check_run(node_suite());
+    const TTest *const node_tests[] = {test_replay_once,
+        test_clock_jump_cannot_bring_back_a_message, test_prune_and_reclaim,
+        test_replay_cache_full, test_journal_full_and_atomic,
+        test_record_encoding_round_trip, test_drain_exactly_once_across_kill,
+        test_killed_process_keeps_its_commits,
+        test_killed_inside_a_write_transaction,
+        test_open_waits_for_a_running_writer, test_rate_buckets,
+        test_same_message_raced_by_processes_and_threads, test_durable_threads,
+        test_durable_group_race, test_release_pages, test_restart_rule,
+        test_missing_node_file, test_fork_opens_again, test_generation,
+        test_kv_tables, test_shared_counters,
+        test_files_get_the_directory_owner, test_ticket_resolved_once};
+    const mk_check_opts o = {
+        .suite = "node", .tcase = "node", .timeout = 120, .setup = setup,
+        .teardown = teardown
+    };
+    return mk_check_main_opts(&o, node_tests, MK_CHECK_NELEM(node_tests));
 }

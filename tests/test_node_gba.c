@@ -11,6 +11,7 @@
 #include "gba/gba.h"
 #include "store/node_gba.h"
 #include "lib/check_main.h"
+#include "lib/tmpdir.h"
 
 static char dir[64];
 static char node_path[128];
@@ -31,8 +32,7 @@ static const uint8_t naf[] = "kms.example.org\x01\x00\x00\x00\x06";
 static void setup(void)
 {
     mk_node_config c;
-    snprintf(dir, sizeof dir, "/tmp/mk-test-gba-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mk_test_dir_make(dir, sizeof dir, "gba");
     snprintf(node_path, sizeof node_path, "%s/n", dir);
     mk_node_config_defaults(&c);
     snprintf(c.path, sizeof c.path, "%s", node_path);
@@ -42,11 +42,39 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[160];
     mk_node_close(node);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    mk_test_dir_remove(dir);
+}
+
+/* The entry of BTID under the fixture's master key and NAF, at NOW. */
+static mk_err put_btid(const mk_gba_info *g)
+{
+    return mk_node_gba_put(node, MK_BYTES(MASTER, 32), NAF, str(BTID), g,
+                           NOW);
+}
+
+static mk_err get_btid(mk_gba_info *back)
+{
+    return mk_node_gba_get(node, MK_BYTES(MASTER, 32), NAF, str(BTID), NOW,
+                           back);
+}
+
+/* The first piece of BTID's entry as stored (into v, MK_NODE_KV_VAL_MAX
+ * bytes; returns its length), and stored again after a test changed it. */
+static size_t first_piece(uint8_t *v)
+{
+    size_t vn = 0;
+    ck_assert_int_eq(mk_node_kv_get(node, MK_NODE_KV_GBA, str(BTID), NOW, v,
+                                    MK_NODE_KV_VAL_MAX, &vn, NULL),
+                     MK_OK);
+    return vn;
+}
+
+static void first_piece_set(const uint8_t *v, size_t vn)
+{
+    ck_assert_int_eq(mk_node_kv_put(node, MK_NODE_KV_GBA, str(BTID),
+                                    MK_BYTES(v, vn), NOW + 100, NOW, false),
+                     MK_OK);
 }
 
 static void info(mk_gba_info *g, size_t n_impu, size_t impu_len)
@@ -84,9 +112,7 @@ START_TEST(test_put_get_expiry)
 {
     static mk_gba_info g, back;
     info(&g, 2, 30);
-    ck_assert_int_eq(mk_node_gba_put(node, MK_BYTES(MASTER, 32), NAF,
-                                     str(BTID), &g, NOW),
-                     MK_OK);
+    ck_assert_int_eq(put_btid(&g), MK_OK);
     ck_assert_int_eq(mk_node_gba_get(node, MK_BYTES(MASTER, 32), NAF,
                                      str(BTID), NOW + 1, &back),
                      MK_OK);
@@ -131,9 +157,7 @@ START_TEST(test_put_get_expiry)
     /* (the test would see it: the IMPI is there in clear) */
     ck_assert(file_holds(node_path, (const uint8_t *)g.impi, strlen(g.impi)));
     ck_assert_int_eq(mk_node_gba_delete(node, str(BTID)), MK_OK);
-    ck_assert_int_eq(mk_node_gba_get(node, MK_BYTES(MASTER, 32), NAF,
-                                     str(BTID), NOW, &back),
-                     MK_E_NOT_FOUND);
+    ck_assert_int_eq(get_btid(&back), MK_E_NOT_FOUND);
 }
 END_TEST
 
@@ -142,12 +166,8 @@ START_TEST(test_pieces_and_damage)
     static mk_gba_info g, back, g2;
     /* eight IMPUs of 250 bytes: some 2.1 KiB, nine pieces */
     info(&g, 8, 250);
-    ck_assert_int_eq(mk_node_gba_put(node, MK_BYTES(MASTER, 32), NAF,
-                                     str(BTID), &g, NOW),
-                     MK_OK);
-    ck_assert_int_eq(mk_node_gba_get(node, MK_BYTES(MASTER, 32), NAF,
-                                     str(BTID), NOW, &back),
-                     MK_OK);
+    ck_assert_int_eq(put_btid(&g), MK_OK);
+    ck_assert_int_eq(get_btid(&back), MK_OK);
     ck_assert_uint_eq(back.n_impu, 8);
     ck_assert_str_eq(back.impu[7], g.impu[7]);
     ck_assert(memcmp(back.ks_naf.b, g.ks_naf.b, 32) == 0);
@@ -164,50 +184,33 @@ START_TEST(test_pieces_and_damage)
                                      &g2, NOW),
                      MK_OK);
     /* a changed IMPU byte in the first piece */
-    ck_assert_int_eq(mk_node_kv_get(node, MK_NODE_KV_GBA, str(BTID), NOW, v,
-                                    sizeof v, &vn, NULL),
-                     MK_OK);
+    vn = first_piece(v);
     v[2 + 1 + 8 + 8 + 8 + 1 + 21 + 1 + 2 + 6] ^= 1; /* inside impu[0] */
-    ck_assert_int_eq(mk_node_kv_put(node, MK_NODE_KV_GBA, str(BTID),
-                                    MK_BYTES(v, vn), NOW + 100, NOW, false),
-                     MK_OK);
-    ck_assert_int_eq(mk_node_gba_get(node, MK_BYTES(MASTER, 32), NAF,
-                                     str(BTID), NOW, &back),
-                     MK_E_NOT_FOUND);
+    first_piece_set(v, vn);
+    ck_assert_int_eq(get_btid(&back), MK_E_NOT_FOUND);
     ck_assert_uint_eq(back.ks_naf.n, 0);
     /* a piece gone */
     info(&g, 8, 250);
-    ck_assert_int_eq(mk_node_gba_put(node, MK_BYTES(MASTER, 32), NAF,
-                                     str(BTID), &g, NOW),
-                     MK_OK);
-    ck_assert_int_eq(mk_node_gba_get(node, MK_BYTES(MASTER, 32), NAF,
-                                     str(BTID), NOW, &back),
-                     MK_OK);
+    ck_assert_int_eq(put_btid(&g), MK_OK);
+    ck_assert_int_eq(get_btid(&back), MK_OK);
     ck_assert_int_eq(mk_node_gba_delete(node, str(BTID)), MK_OK);
-    ck_assert_int_eq(mk_node_gba_put(node, MK_BYTES(MASTER, 32), NAF,
-                                     str(BTID), &g, NOW),
-                     MK_OK);
+    ck_assert_int_eq(put_btid(&g), MK_OK);
     /* a first piece that claims more than the pieces hold */
-    ck_assert_int_eq(mk_node_kv_get(node, MK_NODE_KV_GBA, str(BTID), NOW, v,
-                                    sizeof v, &vn, NULL),
-                     MK_OK);
+    vn = first_piece(v);
     v[0] = 0x7f;
-    ck_assert_int_eq(mk_node_kv_put(node, MK_NODE_KV_GBA, str(BTID),
-                                    MK_BYTES(v, vn), NOW + 100, NOW, false),
-                     MK_OK);
-    ck_assert_int_eq(mk_node_gba_get(node, MK_BYTES(MASTER, 32), NAF,
-                                     str(BTID), NOW, &back),
-                     MK_E_NOT_FOUND);
+    first_piece_set(v, vn);
+    ck_assert_int_eq(get_btid(&back), MK_E_NOT_FOUND);
 }
 END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("node_gba");
-    TCase *tc = tcase_create("node_gba");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_put_get_expiry);
-    tcase_add_test(tc, test_pieces_and_damage);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const node_gba_tests[] = {test_put_get_expiry,
+        test_pieces_and_damage};
+    const mk_check_opts o = {
+        .suite = "node_gba", .tcase = "node_gba", .setup = setup,
+        .teardown = teardown
+    };
+    return mk_check_main_opts(&o, node_gba_tests,
+                              MK_CHECK_NELEM(node_gba_tests));
 }

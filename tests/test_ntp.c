@@ -135,14 +135,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("ntp");
-    TCase *tc = tcase_create("ntp");
-    tcase_add_test(tc, test_known_values);
-    tcase_add_test(tc, test_era_rule);
-    tcase_add_test(tc, test_round_trips);
-    tcase_add_test(tc, test_now);
-    tcase_add_test(tc, test_iv_timestamp);
-    tcase_add_test(tc, test_ts_to_unix);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const ntp_tests[] = {test_known_values, test_era_rule,
+        test_round_trips, test_now, test_iv_timestamp, test_ts_to_unix};
+    return mk_check_main("ntp", "ntp", ntp_tests, MK_CHECK_NELEM(ntp_tests));
 }

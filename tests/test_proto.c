@@ -356,15 +356,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("proto");
-    TCase *tc = tcase_create("proto");
-    tcase_add_test(tc, test_suites);
-    tcase_add_test(tc, test_kemac_seal_known_answer);
-    tcase_add_test(tc, test_kemac_roundtrip_both_suites);
-    tcase_add_test(tc, test_kemac_seal_arguments);
-    tcase_add_test(tc, test_v_known_answer);
-    tcase_add_test(tc, test_v_refusals);
-    tcase_add_test(tc, test_t_iv_value);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const proto_tests[] = {test_suites,
+        test_kemac_seal_known_answer, test_kemac_roundtrip_both_suites,
+        test_kemac_seal_arguments, test_v_known_answer, test_v_refusals,
+        test_t_iv_value};
+    return mk_check_main("proto", "proto", proto_tests,
+                         MK_CHECK_NELEM(proto_tests));
 }

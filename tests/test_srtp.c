@@ -118,10 +118,9 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("srtp");
-    TCase *tc = tcase_create("srtp");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, t_srtp_protect_unprotect, 0, 4);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const mk_check_opts o = {
+        .suite = "srtp", .tcase = "srtp", .timeout = 60,
+        .loop = t_srtp_protect_unprotect, .loop_end = 4
+    };
+    return mk_check_main_opts(&o, NULL, 0);
 }

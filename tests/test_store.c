@@ -21,6 +21,7 @@
 #include "store/master_key.h"
 #include "store/store.h"
 #include "lib/check_main.h"
+#include "lib/tmpdir.h"
 #include "store/store_int.h" /* sizeof (struct mk_sqlstore) */
 
 /* --- helpers --- */
@@ -35,17 +36,13 @@ static const uint8_t MASTER[32] = {
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/mk-test-store-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    mk_test_dir_make(dir, sizeof dir, "store");
     snprintf(db_path, sizeof db_path, "%s/kms.db", dir);
 }
 
 static void teardown(void)
 {
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    mk_test_dir_remove(dir);
 }
 
 static mk_sqlstore *open_store(uint32_t busy_ms)
@@ -1836,47 +1833,25 @@ START_TEST(test_master_key_link_and_owner)
 }
 END_TEST
 
-static Suite *store_suite(void)
-{
-    Suite *s = suite_create("store");
-    TCase *tc = tcase_create("store");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_open_creates_current_schema);
-    tcase_add_test(tc, test_empty_file_only_init_creates);
-    tcase_add_test(tc, test_existing_open_writes_nothing);
-    tcase_add_test(tc, test_migrates_v1_file);
-    tcase_add_test(tc, test_migrates_responders);
-    tcase_add_test(tc, test_newer_schema_refused);
-    tcase_add_test(tc, test_not_a_database_refused);
-    tcase_add_test(tc, test_quick_check_finds_damage);
-    tcase_add_test(tc, test_quick_check_budget);
-    tcase_add_test(tc, test_replaced_store);
-    tcase_add_test(tc, test_open_existing_needs_the_file);
-    tcase_add_test(tc, test_wrong_master_key_refused);
-    tcase_add_test(tc, test_wrapped_psk_bound_to_its_row);
-    tcase_add_test(tc, test_subscriber_round_trip);
-    tcase_add_test(tc, test_ambiguous_impu_not_found);
-    tcase_add_test(tc, test_disable_enable_remove);
-    tcase_add_test(tc, test_add_validation);
-    tcase_add_test(tc, test_subscriber_list);
-    tcase_add_test(tc, test_no_key_in_clear_on_disk);
-    tcase_add_test(tc, test_ticket_key_rotation);
-    tcase_add_test(tc, test_retired_key_destroyed);
-    tcase_add_test(tc, test_unwrap_cache_follows_the_rows);
-    tcase_add_test(tc, test_generation_follows_every_change);
-    tcase_add_test(tc, test_cache_stale_at_commit);
-    tcase_add_test(tc, test_records_round_trip);
-    tcase_add_test(tc, test_records_prune);
-    tcase_add_test(tc, test_busy_store);
-    tcase_add_test(tc, test_shared_waits);
-    tcase_add_test(tc, test_master_key_file);
-    tcase_add_test(tc, test_master_key_link_and_owner);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return mk_check_run(store_suite());
+    const TTest *const store_tests[] = {test_open_creates_current_schema,
+        test_empty_file_only_init_creates, test_existing_open_writes_nothing,
+        test_migrates_v1_file, test_migrates_responders,
+        test_newer_schema_refused, test_not_a_database_refused,
+        test_quick_check_finds_damage, test_quick_check_budget,
+        test_replaced_store, test_open_existing_needs_the_file,
+        test_wrong_master_key_refused, test_wrapped_psk_bound_to_its_row,
+        test_subscriber_round_trip, test_ambiguous_impu_not_found,
+        test_disable_enable_remove, test_add_validation, test_subscriber_list,
+        test_no_key_in_clear_on_disk, test_ticket_key_rotation,
+        test_retired_key_destroyed, test_unwrap_cache_follows_the_rows,
+        test_generation_follows_every_change, test_cache_stale_at_commit,
+        test_records_round_trip, test_records_prune, test_busy_store,
+        test_shared_waits, test_master_key_file, test_master_key_link_and_owner};
+    const mk_check_opts o = {
+        .suite = "store", .tcase = "store", .timeout = 120, .setup = setup,
+        .teardown = teardown
+    };
+    return mk_check_main_opts(&o, store_tests, MK_CHECK_NELEM(store_tests));
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/check_main.h"
 #include "store/pgstore.h"
 #include "store/store.h"
 
@@ -311,9 +312,5 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_interface);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return mk_check_run(s);
 }

@@ -263,9 +263,7 @@ START_TEST(t_chain_known_answers)
     ck_assert_mem_eq(r->alice.keys.e[0].key.b, mpki.b, 16);
 
     /* TRANSFER_INIT V with the §6.2 B auth_key */
-    ck_assert_int_eq(mk_message_decode(MK_BYTES(r->tr_init.b, r->tr_init.n),
-                                       &m),
-                     MK_OK);
+    chain_decode(&r->tr_init, &m);
     ck_assert(m.hdr.v); /* = F */
     ck_assert_uint_eq(m.hdr.map_type, MK_MAP_GENERIC_ID);
     ti = mk_chain_find(&m.chain, MK_PT_TICKET, 0);
@@ -299,12 +297,9 @@ START_TEST(t_chain_known_answers)
         /* TRANSFER_RESP V (G = 1) with the §6.2 B auth_key */
         mk_message tr;
         mk_ue_srtp a;
-        ck_assert_int_eq(mk_message_decode(MK_BYTES(r->tr_resp.b,
-                                                    r->tr_resp.n),
-                                           &tr),
-                         MK_OK);
+        chain_decode(&r->tr_resp, &tr);
         {
-            mk_bytes init = MK_BYTES(r->tr_init.b, r->tr_init.n);
+            mk_bytes init = chain_bytes(&r->tr_init);
             ck_assert_int_eq(mk_v_verify(&tr, HB(tr_auth), &init, 1), MK_OK);
         }
         /* TEK for CS 1 with H = G = 1 */
@@ -468,22 +463,18 @@ START_TEST(t_transfer_tampering)
     /* change the SSRC in TRANSFER_INIT's map (byte 10+5 = SSRC byte) */
     r->tr_init.b[16] ^= 0x01;
     memset(&f, 0, sizeof f);
-    ck_assert_int_eq(mk_ue_resolve_init(&bob, MK_BYTES(r->tr_init.b,
-                                                       r->tr_init.n),
+    ck_assert_int_eq(mk_ue_resolve_init(&bob, chain_bytes(&r->tr_init),
                                         &f, r->res_init.b,
                                         sizeof r->res_init.b, &r->res_init.n),
                      MK_OK);
-    ck_assert_int_eq(fk_resolve(k, MK_BYTES(r->res_init.b, r->res_init.n),
+    ck_assert_int_eq(fk_resolve(k, chain_bytes(&r->res_init),
                                 r->res_resp.b, sizeof r->res_resp.b,
                                 &r->res_resp.n),
                      MK_OK);
     ck_assert_int_eq(mk_ue_accept_resolve_resp(&bob,
-                                               MK_BYTES(r->tr_init.b,
-                                                        r->tr_init.n),
-                                               MK_BYTES(r->res_init.b,
-                                                        r->res_init.n),
-                                               MK_BYTES(r->res_resp.b,
-                                                        r->res_resp.n),
+                                               chain_bytes(&r->tr_init),
+                                               chain_bytes(&r->res_init),
+                                               chain_bytes(&r->res_resp),
                                                s, NULL),
                      MK_E_MIKEY_AUTH);
     r->tr_init.b[16] ^= 0x01;
@@ -491,18 +482,14 @@ START_TEST(t_transfer_tampering)
     /* a flipped bit in TRANSFER_RESP */
     r->tr_resp.b[r->tr_resp.n - 1] ^= 0x80;
     ck_assert_int_eq(mk_ue_accept_transfer_resp(&r->ticket,
-                                                MK_BYTES(r->tr_init.b,
-                                                         r->tr_init.n),
-                                                MK_BYTES(r->tr_resp.b,
-                                                         r->tr_resp.n),
+                                                chain_bytes(&r->tr_init),
+                                                chain_bytes(&r->tr_resp),
                                                 s, NULL),
                      MK_E_MIKEY_AUTH);
     r->tr_resp.b[r->tr_resp.n - 1] ^= 0x80;
     ck_assert_int_eq(mk_ue_accept_transfer_resp(&r->ticket,
-                                                MK_BYTES(r->tr_init.b,
-                                                         r->tr_init.n),
-                                                MK_BYTES(r->tr_resp.b,
-                                                         r->tr_resp.n),
+                                                chain_bytes(&r->tr_init),
+                                                chain_bytes(&r->tr_resp),
                                                 s, NULL),
                      MK_OK);
     /* a wrong PSK: REQUEST_RESP does not verify */
@@ -510,10 +497,8 @@ START_TEST(t_transfer_tampering)
     {
         mk_ue_ticket *tk = malloc(sizeof *tk);
         ck_assert_int_eq(mk_ue_accept_request_resp(&alice,
-                                                   MK_BYTES(r->req_init.b,
-                                                            r->req_init.n),
-                                                   MK_BYTES(r->req_resp.b,
-                                                            r->req_resp.n),
+                                                   chain_bytes(&r->req_init),
+                                                   chain_bytes(&r->req_resp),
                                                    0, tk, NULL),
                          MK_E_MIKEY_AUTH);
         /* the keys of a failed accept are wiped */
@@ -525,10 +510,8 @@ START_TEST(t_transfer_tampering)
         mk_ue_ticket *tk = malloc(sizeof *tk);
         alice.psk = MK_BYTES(psk_a, 16);
         ck_assert_int_eq(mk_ue_accept_request_resp(&alice,
-                                                   MK_BYTES(r->req_init.b,
-                                                            r->req_init.n),
-                                                   MK_BYTES(r->res_resp.b,
-                                                            r->res_resp.n),
+                                                   chain_bytes(&r->req_init),
+                                                   chain_bytes(&r->res_resp),
                                                    0, tk, NULL),
                          MK_E_MIKEY_DT); /* a RESOLVE_RESP */
         free(tk);

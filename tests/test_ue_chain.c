@@ -97,12 +97,12 @@ mk_err chain_run(const chain_opts *o, chain_kms_fn kms, void *ctx,
                                             sizeof r->req_init.b,
                                             &r->req_init.n));
     STEP("kms ticket request",
-         kms(ctx, 1, MK_BYTES(r->req_init.b, r->req_init.n), r->req_resp.b,
+         kms(ctx, 1, chain_bytes(&r->req_init), r->req_resp.b,
              sizeof r->req_resp.b, &r->req_resp.n));
     STEP("accept_request_resp",
          mk_ue_accept_request_resp(&alice,
-                                   MK_BYTES(r->req_init.b, r->req_init.n),
-                                   MK_BYTES(r->req_resp.b, r->req_resp.n),
+                                   chain_bytes(&r->req_init),
+                                   chain_bytes(&r->req_resp),
                                    o->fork ? MK_TPF_I : 0, &r->ticket, NULL));
 
     memset(&tp, 0, sizeof tp);
@@ -142,27 +142,27 @@ mk_err chain_run(const chain_opts *o, chain_kms_fn kms, void *ctx,
 
     fixed_of(o->csb_resolve, o->t_resolve, o->randrr_res, &rf);
     STEP("resolve_init",
-         mk_ue_resolve_init(&bob, MK_BYTES(r->tr_init.b, r->tr_init.n), &rf,
+         mk_ue_resolve_init(&bob, chain_bytes(&r->tr_init), &rf,
                             r->res_init.b, sizeof r->res_init.b,
                             &r->res_init.n));
     STEP("kms ticket resolve",
-         kms(ctx, 2, MK_BYTES(r->res_init.b, r->res_init.n), r->res_resp.b,
+         kms(ctx, 2, chain_bytes(&r->res_init), r->res_resp.b,
              sizeof r->res_resp.b, &r->res_resp.n));
     STEP("accept_resolve_resp",
-         mk_ue_accept_resolve_resp(&bob, MK_BYTES(r->tr_init.b, r->tr_init.n),
-                                   MK_BYTES(r->res_init.b, r->res_init.n),
-                                   MK_BYTES(r->res_resp.b, r->res_resp.n),
+         mk_ue_accept_resolve_resp(&bob, chain_bytes(&r->tr_init),
+                                   chain_bytes(&r->res_init),
+                                   chain_bytes(&r->res_resp),
                                    &r->bob, NULL));
     memset(&trp, 0, sizeof trp);
     fixed_of(0, o->t_transfer_resp, o->randrr_tr, &trp.fixed);
     STEP("transfer_resp",
-         mk_ue_transfer_resp(&r->bob, MK_BYTES(r->tr_init.b, r->tr_init.n),
+         mk_ue_transfer_resp(&r->bob, chain_bytes(&r->tr_init),
                              &trp, r->tr_resp.b, sizeof r->tr_resp.b,
                              &r->tr_resp.n));
     STEP("accept_transfer_resp",
          mk_ue_accept_transfer_resp(&r->ticket,
-                                    MK_BYTES(r->tr_init.b, r->tr_init.n),
-                                    MK_BYTES(r->tr_resp.b, r->tr_resp.n),
+                                    chain_bytes(&r->tr_init),
+                                    chain_bytes(&r->tr_resp),
                                     &r->alice, NULL));
     r->step = "done";
     return MK_OK;
@@ -212,4 +212,9 @@ void chain_result_wipe(chain_result *r)
     mk_ue_ticket_wipe(&r->ticket);
     mk_ue_session_wipe(&r->alice);
     mk_ue_session_wipe(&r->bob);
+}
+
+void chain_decode(const chain_msg *m, mk_message *d)
+{
+    ck_assert_int_eq(mk_message_decode(chain_bytes(m), d), MK_OK);
 }

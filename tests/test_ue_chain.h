@@ -40,6 +40,12 @@ typedef struct chain_msg {
     size_t n;
 } chain_msg;
 
+/* The bytes of one message of the chain. */
+static inline mk_bytes chain_bytes(const chain_msg *m)
+{
+    return MK_BYTES(m->b, m->n);
+}
+
 typedef struct chain_result {
     chain_msg req_init, req_resp, tr_init, res_init, res_resp, tr_resp;
     mk_ue_ticket ticket;   /* Alice after REQUEST_RESP */
@@ -62,5 +68,8 @@ mk_err chain_run(const chain_opts *o, chain_kms_fn kms, void *ctx,
  * salt for every CS with every session key; returns the number compared. */
 size_t chain_assert_srtp_equal(const chain_result *r);
 void chain_result_wipe(chain_result *r);
+/* Decode a message of the chain (which must decode) into d; d's views point
+ * into m. */
+void chain_decode(const chain_msg *m, mk_message *d);
 
 #endif

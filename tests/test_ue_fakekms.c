@@ -81,6 +81,35 @@ static void tamper(const fake_kms *k, uint8_t *out, size_t n)
         out[n - 1] ^= 1;
 }
 
+/* What both exchanges read first from a request: its suite, the sender's
+ * IDR and RAND (IDRi/RANDRi in a REQUEST_INIT, IDRr/RANDRr in a
+ * RESOLVE_INIT), its subscriber, the keys of its PSK (RAND on its side of
+ * the derivation), and the request's V checked with them. */
+static mk_err open_request(const fake_kms *k, mk_bytes reqb, bool responder,
+                           mk_message *req, const mk_suite **s,
+                           const mk_payload **idr, const mk_payload **randr,
+                           const fk_sub **sub, mk_msg_keys *k1)
+{
+    G(mk_message_decode(reqb, req));
+    G(mk_suite_of(req->hdr.prf_func,
+                  req->chain.p[req->chain.count - 1].u.v.auth_alg, s));
+    *idr = &req->chain.p[mk_chain_find_idr(
+        &req->chain, responder ? MK_ROLE_IDRR : MK_ROLE_IDRI, 0)];
+    *randr = &req->chain.p[mk_chain_find_randr(
+        &req->chain, responder ? MK_RANDR_R : MK_RANDR_I, 0)];
+    *sub = sub_of(k, (*idr)->u.idr.data);
+    MK_ENSURE(*sub, MK_E_NOT_FOUND,
+              responder ? "fake kms: unknown responder"
+                        : "fake kms: unknown initiator");
+    mk_bytes rand = (*randr)->u.randr.rand;
+    G(mk_msg_keys_6043((*s)->prf_func, mk_key_bytes(&(*sub)->psk),
+                       req->hdr.csb_id, 1, responder ? MK_BYTES_NONE : rand,
+                       responder ? rand : MK_BYTES_NONE, (*s)->encr_alg,
+                       (*s)->mac_alg, k1));
+    const mk_bytes ex[2] = {(*idr)->u.idr.data, str(k->kms_id)};
+    return mk_v_verify(req, mk_key_bytes(&k1->auth), ex, 2);
+}
+
 mk_err fk_request(fake_kms *k, mk_bytes reqb, uint8_t *out, size_t cap,
                   size_t *n)
 {
@@ -100,21 +129,8 @@ mk_err fk_request(fake_kms *k, mk_bytes reqb, uint8_t *out, size_t cap,
     uint64_t now = mk_ntp_now();
     int ki;
 
-    G(mk_message_decode(reqb, &req));
-    G(mk_suite_of(req.hdr.prf_func,
-                  req.chain.p[req.chain.count - 1].u.v.auth_alg, &s));
-    idri = &req.chain.p[mk_chain_find_idr(&req.chain, MK_ROLE_IDRI, 0)];
-    randri = &req.chain.p[mk_chain_find_randr(&req.chain, MK_RANDR_I, 0)];
+    G(open_request(k, reqb, false, &req, &s, &idri, &randri, &sub, &k1));
     tp = &req.chain.p[mk_chain_find(&req.chain, MK_PT_TP, 0)];
-    sub = sub_of(k, idri->u.idr.data);
-    MK_ENSURE(sub, MK_E_NOT_FOUND, "fake kms: unknown initiator");
-    G(mk_msg_keys_6043(s->prf_func, mk_key_bytes(&sub->psk), req.hdr.csb_id,
-                       1, randri->u.randr.rand, MK_BYTES_NONE, s->encr_alg,
-                       s->mac_alg, &k1));
-    {
-        const mk_bytes ex[2] = {idri->u.idr.data, str(k->kms_id)};
-        G(mk_v_verify(&req, mk_key_bytes(&k1.auth), ex, 2));
-    }
     if (k->error_no >= 0)
         return error_answer(k, &req, s, &k1, out, cap, n);
 
@@ -257,21 +273,8 @@ mk_err fk_resolve(fake_kms *k, mk_bytes reqb, uint8_t *out, size_t cap,
     uint64_t now = mk_ntp_now();
     bool fork;
 
-    G(mk_message_decode(reqb, &req));
-    G(mk_suite_of(req.hdr.prf_func,
-                  req.chain.p[req.chain.count - 1].u.v.auth_alg, &s));
-    idrr = &req.chain.p[mk_chain_find_idr(&req.chain, MK_ROLE_IDRR, 0)];
-    randrr = &req.chain.p[mk_chain_find_randr(&req.chain, MK_RANDR_R, 0)];
+    G(open_request(k, reqb, true, &req, &s, &idrr, &randrr, &sub, &k1));
     ticket = &req.chain.p[mk_chain_find(&req.chain, MK_PT_TICKET, 0)];
-    sub = sub_of(k, idrr->u.idr.data);
-    MK_ENSURE(sub, MK_E_NOT_FOUND, "fake kms: unknown responder");
-    G(mk_msg_keys_6043(s->prf_func, mk_key_bytes(&sub->psk), req.hdr.csb_id,
-                       1, MK_BYTES_NONE, randrr->u.randr.rand, s->encr_alg,
-                       s->mac_alg, &k1));
-    {
-        const mk_bytes ex[2] = {idrr->u.idr.data, str(k->kms_id)};
-        G(mk_v_verify(&req, mk_key_bytes(&k1.auth), ex, 2));
-    }
     if (k->error_no >= 0)
         return error_answer(k, &req, s, &k1, out, cap, n);
 

@@ -15,9 +15,8 @@ START_TEST(test_cursor_reads_big_endian)
     static const uint8_t in[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
                                  0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f};
     mk_guarded g;
-    mk_guarded_init(&g, in, sizeof in);
     mk_cursor c;
-    mk_cur_init(&c, MK_BYTES(g.data, g.n));
+    mk_guarded_cursor(&g, &c, in, sizeof in);
     uint8_t a;
     uint16_t b;
     uint32_t d;
@@ -44,9 +43,8 @@ START_TEST(test_cursor_truncation_every_width)
 {
     static const uint8_t in[7] = {0};
     mk_guarded g;
-    mk_guarded_init(&g, in, sizeof in);
     mk_cursor c;
-    mk_cur_init(&c, MK_BYTES(g.data, g.n));
+    mk_guarded_cursor(&g, &c, in, sizeof in);
     uint64_t e;
     uint32_t d;
     uint16_t b;
@@ -244,16 +242,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("util");
-    TCase *tc = tcase_create("cursor");
-    tcase_add_test(tc, test_cursor_reads_big_endian);
-    tcase_add_test(tc, test_cursor_truncation_every_width);
-    tcase_add_test(tc, test_cursor_sub_keeps_offsets);
-    tcase_add_test(tc, test_buf_bounds_and_patch);
-    tcase_add_test(tc, test_buf_sticky_first_error);
-    tcase_add_test(tc, test_err_table_complete);
-    tcase_add_test(tc, test_uri_sip_tel);
-    tcase_add_test(tc, test_hex_decode);
-    suite_add_tcase(s, tc);
-    return mk_check_run(s);
+    const TTest *const cursor_tests[] = {test_cursor_reads_big_endian,
+        test_cursor_truncation_every_width, test_cursor_sub_keeps_offsets,
+        test_buf_bounds_and_patch, test_buf_sticky_first_error,
+        test_err_table_complete, test_uri_sip_tel, test_hex_decode};
+    return mk_check_main("util", "cursor", cursor_tests,
+                         MK_CHECK_NELEM(cursor_tests));
 }

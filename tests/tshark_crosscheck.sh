@@ -9,10 +9,10 @@
 # REQUEST_INIT_PSK built by mikey-ue with fixed values.
 set -euo pipefail
 B=${top_builddir:-.}
-command -v tshark >/dev/null && command -v text2pcap >/dev/null || { echo "1..0 # SKIP tshark not installed"; exit 0; }
-command -v python3 >/dev/null || { echo "1..0 # SKIP python3 not installed"; exit 0; }
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib/tap.sh"
+command -v tshark >/dev/null && command -v text2pcap >/dev/null || tap_skip_all "tshark not installed"
+command -v python3 >/dev/null || tap_skip_all "python3 not installed"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail=0; n=0
 
 check() { # name, base64 message
   local name=$1 b64=$2
@@ -25,7 +25,6 @@ check() { # name, base64 message
      -e mikey.v.ver_data -e mikey.kemac.key_data -e mikey.srtp_id.ssrc \
      2>/dev/null >"$T/ws.json"
   "$B/tools/mikeydump" --json -f "$T/m.bin" >"$T/md.json"
-  n=$((n + 1))
   if python3 - "$T/ws.json" "$T/md.json" <<'PY'
 import json, sys
 ws = json.load(open(sys.argv[1]))[0]["_source"]["layers"]
@@ -62,7 +61,7 @@ eq("SSRCs", [int(x, 16) for x in ws.get("mikey.srtp_id.ssrc", [])], [int(e["ssrc
 if errs:
     print("\n".join(errs)); sys.exit(1)
 PY
-  then echo "ok - $name"; else echo "not ok - $name"; fail=$((fail + 1)); fi
+  then tap_ok "$name"; else tap_not_ok "$name"; fi
 }
 
 check "RFC 4567 I_MESSAGE" 'AQAFgM0XflABAAAAAAAAAAAAAAsAyONQ6gAAAAAGEEoo2pee4hp2UaDX8ZE22YwKAAAPZG9uYWxkQGR1Y2suY29tAQAAAAAAAQAk0JKpgaVkDaawi9whVBtBt0KZ14ymNuu62+Nv3ozPLygwK/GbAV9iemnGUIZ19fWQUOSrzKTAv9zV'
@@ -76,6 +75,4 @@ for suite in 128 256; do
         --csb-id 0badcafe --time e7d4a5b000000000)
   check "mikey-ue REQUEST_INIT_PSK suite $suite" "$req"
 done
-echo "1..$n"
-echo "# $((n - fail)) passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_done

@@ -15,34 +15,30 @@
 set -u
 S=${top_srcdir:-.}
 B=${top_builddir:-.}
-command -v python3 >/dev/null || { echo "1..0 # SKIP python3 not installed"; exit 0; }
-command -v openssl >/dev/null || { echo "1..0 # SKIP openssl command not installed"; exit 0; }
+. "$S/tests/lib/tap.sh"
+command -v python3 >/dev/null || tap_skip_all "python3 not installed"
+command -v openssl >/dev/null || tap_skip_all "openssl command not installed"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-nok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 
 vectors=("$S"/doc/vectors/*.json)
-check "seven chains published" [ "${#vectors[@]}" -eq 7 ]
+tap_check "seven chains published" [ "${#vectors[@]}" -eq 7 ]
 
 # 1. the files are what the code produces
 mkdir "$T/gen"
-check "vectors_gen runs" "$B/tests/vectors_gen" "$T/gen"
+tap_check "vectors_gen runs" "$B/tests/vectors_gen" "$T/gen"
 for f in "${vectors[@]}"; do
-    check "$(basename "$f") regenerated identically" \
+    tap_check "$(basename "$f") regenerated identically" \
         diff -u "$f" "$T/gen/$(basename "$f")"
 done
-check "vectors_gen writes no other file" \
+tap_check "vectors_gen writes no other file" \
     [ "$(ls "$T/gen" | wc -l)" -eq "${#vectors[@]}" ]
 
 # 2. independent verification
 if python3 -B "$S/tests/vectors_check.py" "${vectors[@]}" >"$T/check.out" 2>&1; then
-    ok "vectors_check.py: $(grep -c '^ok' "$T/check.out") files verify"
+    tap_ok "vectors_check.py: $(grep -c '^ok' "$T/check.out") files verify"
 else
-    nok "vectors_check.py"
+    tap_not_ok "vectors_check.py"
     sed 's/^/# /' "$T/check.out"
 fi
 
@@ -97,7 +93,7 @@ PY
 for f in "${vectors[@]}"; do
     name=$(basename "$f" .json)
     unset transfer_init transfer_init_has_idr request_init_has_idr template
-    eval "$(vec "$f")" || { nok "$name: values read back"; continue; }
+    eval "$(vec "$f")" || { tap_not_ok "$name: values read back"; continue; }
     if [ -z "${request_init_has_idr:-}" ]; then
         echo "# $name: IDRs left out, no mikey-ue option for that: skipped"
         continue
@@ -107,29 +103,27 @@ for f in "${vectors[@]}"; do
     # shellcheck disable=SC2086 # $fork and $template are lists of options
     got=$("$UE" request "${A[@]}" --peer "$bob_impu" --suite "$suite" $fork ${template:-} \
         --csb-id "$request_init_csb" --time "$request_init_t" --randri "$request_init_rand")
-    check "$name: mikey-ue request = request_init" [ "$got" = "$request_init" ]
+    tap_check "$name: mikey-ue request = request_init" [ "$got" = "$request_init" ]
     if [ -z "${transfer_init:-}" ] || [ "$transfer_init_ncs" != 1 ]; then
         continue
     fi
     got=$("$UE" transfer-init "${A[@]}" --request "$request_init" --peer "$bob_impu" \
         --csb-id "$transfer_init_csb" --time "$transfer_init_t" --randri "$transfer_init_rand" \
         --cs-id 1 --ssrc "$transfer_init_ssrc" --mki "$transfer_init_mki" "$request_resp")
-    check "$name: mikey-ue transfer-init = transfer_init" [ "$got" = "$transfer_init" ]
+    tap_check "$name: mikey-ue transfer-init = transfer_init" [ "$got" = "$transfer_init" ]
     got=$("$UE" resolve "${Bo[@]}" --csb-id "$resolve_init_csb" --time "$resolve_init_t" \
         --randrr "$resolve_init_rand" "$transfer_init")
-    check "$name: mikey-ue resolve = resolve_init" [ "$got" = "$resolve_init" ]
+    tap_check "$name: mikey-ue resolve = resolve_init" [ "$got" = "$resolve_init" ]
     got=$("$UE" transfer-resp "${Bo[@]}" --transfer-init "$transfer_init" \
         --resolve-init "$resolve_init" --time "$transfer_resp_t" \
         --randrr "$transfer_resp_rand" "$resolve_resp")
-    check "$name: mikey-ue transfer-resp = transfer_resp" [ "$got" = "$transfer_resp" ]
+    tap_check "$name: mikey-ue transfer-resp = transfer_resp" [ "$got" = "$transfer_resp" ]
     got=$("$UE" srtp-keys "${A[@]}" --request "$request_init" --request-resp "$request_resp" \
         --transfer-init "$transfer_init" "$transfer_resp" | grep -E '^cs1_master_(key|salt)=' | tr '\n' ' ')
-    check "$name: mikey-ue srtp-keys (alice) = srtp" [ "${got% }" = "$srtp" ]
+    tap_check "$name: mikey-ue srtp-keys (alice) = srtp" [ "${got% }" = "$srtp" ]
     got=$("$UE" srtp-keys "${Bo[@]}" --transfer-init "$transfer_init" --resolve-init "$resolve_init" \
         --resolve-resp "$resolve_resp" "$transfer_resp" | grep -E '^cs1_master_(key|salt)=' | tr '\n' ' ')
-    check "$name: mikey-ue srtp-keys (bob) = srtp" [ "${got% }" = "$srtp" ]
+    tap_check "$name: mikey-ue srtp-keys (bob) = srtp" [ "${got% }" = "$srtp" ]
 done
 
-echo "1..$n"
-echo "# $fails of $n failed"
-[ "$fails" -eq 0 ]
+tap_done

@@ -35,6 +35,7 @@
 #include "proto/proto.h"
 #include "ue/ue.h"
 #include "util/ntp.h"
+#include "lib/mem_store.h"
 #include "test_ue_chain.h"
 
 #define KMS_ID "kms.example.org"
@@ -108,76 +109,19 @@ static uint32_t fixed_u32(const char *a, const char *b)
 }
 
 /* ------------------------------------------------------------------ */
-/* The KMS: the core over an in-memory store, random bytes from the seam */
+/* The KMS: the core over the in-memory store of tests/lib (each chain runs
+ * once on a fresh one), random bytes from the seam */
 
 typedef struct vec_kms {
     const char *name;
     mk_subscriber alice, bob;
     mk_ticket_key tk;
+    mk_mem_store mem;      /* the store the core runs over: alice, bob, tk */
     unsigned calls;        /* random pool refills so far */
     uint64_t now_request, now_resolve;
     mk_kms *kms;
     mk_kms_answer ans;
 } vec_kms;
-
-static mk_err st_by_psk_id(void *ctx, mk_bytes id, mk_subscriber *out)
-{
-    vec_kms *v = ctx;
-    const mk_subscriber *s[2] = {&v->alice, &v->bob};
-    for (size_t i = 0; i < 2; i++)
-        if (mk_bytes_equal(id, MK_BYTES(s[i]->psk_id, s[i]->psk_id_len))) {
-            *out = *s[i];
-            return MK_OK;
-        }
-    return MK_E_NOT_FOUND;
-}
-
-static mk_err st_by_impu(void *ctx, mk_bytes impu, mk_subscriber *out)
-{
-    vec_kms *v = ctx;
-    const mk_subscriber *s[2] = {&v->alice, &v->bob};
-    for (size_t i = 0; i < 2; i++)
-        if (mk_bytes_equal(impu, MK_BYTES(s[i]->impu[0],
-                                          strlen(s[i]->impu[0])))) {
-            *out = *s[i];
-            return MK_OK;
-        }
-    return MK_E_NOT_FOUND;
-}
-
-static mk_err st_tk_active(void *ctx, mk_ticket_key *out)
-{
-    *out = ((vec_kms *)ctx)->tk;
-    return MK_OK;
-}
-
-static mk_err st_tk_by_id(void *ctx, mk_bytes id, mk_ticket_key *out)
-{
-    vec_kms *v = ctx;
-    if (!mk_bytes_equal(id, MK_BYTES(v->tk.id, v->tk.id_len)))
-        return MK_E_NOT_FOUND;
-    *out = v->tk;
-    return MK_OK;
-}
-
-/* Each chain runs once on a fresh store: no replay to detect, nothing to
- * keep. */
-static mk_err st_commit(void *ctx, const uint8_t *digest, uint64_t expires,
-                        uint64_t now, const mk_record *r)
-{
-    (void)ctx, (void)digest, (void)expires, (void)now, (void)r;
-    return MK_OK;
-}
-
-/* One resolve per chain: the first resolve of a ticket passes (the J = 0
- * rule, doc/profile.md §9.37, has nothing to refuse here). */
-static mk_err st_resolved(void *ctx, const uint8_t *id, mk_bytes responder,
-                          uint64_t now, uint64_t expires, uint32_t grace)
-{
-    (void)ctx, (void)id, (void)responder, (void)now, (void)expires,
-        (void)grace;
-    return MK_OK;
-}
 
 static mk_err kms_random(void *ctx, uint8_t *out, size_t n)
 {
@@ -517,8 +461,8 @@ static void check_refusal(const vec_kms *v, const chain_result *r,
     c.psk_id = o->alice_psk_id;
     c.impu = MK_BYTES(ALICE, strlen(ALICE));
     c.kms_id = MK_BYTES(KMS_ID, strlen(KMS_ID));
-    e = mk_ue_accept_request_resp(&c, MK_BYTES(r->req_init.b, r->req_init.n),
-                                  MK_BYTES(r->req_resp.b, r->req_resp.n), 0,
+    e = mk_ue_accept_request_resp(&c, chain_bytes(&r->req_init),
+                                  chain_bytes(&r->req_resp), 0,
                                   &tk, &pe);
     if (e != MK_E_MIKEY_TS || !pe.present || !pe.v_verified)
         die("refused chain: not an Error 1 with a verified V (%s)",
@@ -535,8 +479,7 @@ static void run(const spec *sp, const char *dir)
     char path[4096];
     chain_opts o;
     mk_kms_config cfg;
-    mk_kms_store st = {&v, st_by_psk_id, st_by_impu, st_tk_active,
-                       st_tk_by_id, st_commit, st_resolved, NULL};
+    mk_kms_store st;
     mk_err e;
     bool refused = sp->late != 0;
 
@@ -549,6 +492,12 @@ static void run(const spec *sp, const char *dir)
     v.tk.key.n = 32;
     fixed_bytes(sp->name, "ticket-key", v.tk.key.b, v.tk.key.n);
     v.tk.state = MK_TK_ACTIVE;
+    if ((e = mk_mem_store_init(&v.mem, 16)) != MK_OK ||
+        (e = mk_mem_store_add(&v.mem, &v.alice)) != MK_OK ||
+        (e = mk_mem_store_add(&v.mem, &v.bob)) != MK_OK)
+        die("in-memory store: %s", mk_err_name(e));
+    v.mem.tk = v.tk;
+    st = mk_mem_store_interface(&v.mem);
     mk_kms_config_defaults(&cfg);
     v.kms = mk_kms_new(&cfg, &st, &e);
     if (!v.kms)
@@ -606,6 +555,7 @@ static void run(const spec *sp, const char *dir)
         die("cannot write %s", path);
     chain_result_wipe(&r);
     mk_kms_free(v.kms);
+    mk_mem_store_free(&v.mem);
     mk_subscriber_wipe(&v.alice);
     mk_subscriber_wipe(&v.bob);
     mk_wipe(&v.tk, sizeof v.tk);

@@ -22,13 +22,7 @@ ms_need lighttpd spawn-fcgi curl tshark dumpcap python3 sqlite3
 "$MIKEY_UE" --help 2>&1 | grep -q -- '--url' || ms_skip "mikey-ue built without libcurl"
 LUA=$MS_SRC/contrib/wireshark/mikey_ticket.lua
 DUMP=$MS_BUILD/tools/mikeydump
-ms_setup
-
-D=$MS_TMP/kms
-ms_make_store "$D"
-SOCK=$MS_TMP/kmsd.sock
-ms_start_kmsd_spawn "$SOCK" "$D/kms.conf" "$MS_TMP/kmsd.log" || exit 1
-ms_start_lighttpd "$SOCK" || { echo "lighttpd did not start"; exit 1; }
+ms_setup_lighttpd
 U=http://127.0.0.1:$MS_PORT/keymanagement
 echo "# lighttpd on 127.0.0.1:$MS_PORT"
 

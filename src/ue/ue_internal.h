@@ -22,7 +22,7 @@ mk_err mk_ue_pick_rand(const mk_ue_fixed *f, const mk_suite *s,
 
 /* Append an IDR of ID type URI (the UE's identities are SIP / TEL URIs)
  * unless omit (a test asks to leave it out). */
-mk_err mk_ue_add_idr(mk_chain *c, bool omit, uint8_t role, mk_bytes id);
+mk_err mk_ue_add_idr(mk_chain *c, bool omit, uint8_t role, mk_bytes id) MK_MUST_USE;
 
 /* REQUEST_INIT_PSK and RESOLVE_INIT_PSK (RFC 6043 §4.2.1, §4.2.3) are
  * HDR, T, RANDR, [IDR], [IDRkms], TP or TICKET, [IDRpsk], V. begin: the
@@ -52,7 +52,7 @@ mk_err mk_ue_init_psk_sign(const mk_message *m, const mk_suite *suite,
  * that RESOLVE_RESP carries and TRANSFER_RESP echoes (RFC 6043 §4.2.3.5,
  * doc/mikey.md §3.2); both sides' forked keys derive from them. */
 mk_err mk_ue_session_keep_fork(mk_ue_session *s, const mk_payload *idrr,
-                               const mk_payload *randrkms);
+                               const mk_payload *randrkms) MK_MUST_USE;
 
 /* An identity argument: 1..MK_UE_ID_MAX bytes, else MK_E_ARG(what). */
 mk_err mk_ue_check_id(mk_bytes id, const char *what) MK_MUST_USE;

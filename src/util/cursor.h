@@ -95,7 +95,7 @@ mk_err mk_buf_patch_u16(mk_buf *b, size_t at, uint16_t v) MK_MUST_USE;
 /* The bytes written so far. */
 mk_bytes mk_buf_view(const mk_buf *b);
 /* The first failure of the writes so far, MK_OK if none. */
-static inline mk_err mk_buf_err(const mk_buf *b);
+static inline mk_err mk_buf_err(const mk_buf *b) MK_MUST_USE;
 /* Make e (an error raised by the caller: a field too long for its
  * encoding) the writer's failure unless it has one already; returns the
  * writer's first failure. */

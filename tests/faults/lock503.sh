@@ -16,26 +16,14 @@ ms_make_store "$D"
 sed -i "s/^busy_timeout_ms = .*/busy_timeout_ms = $BUSY/" "$D/kms.conf"
 LOG=$MS_TMP/kmsd.log
 SOCK=$MS_TMP/kmsd.sock
-P=(-p REQUEST_METHOD=POST -p SERVER_PROTOCOL=HTTP/1.1 -p SCRIPT_NAME=/keymanagement
-    -p "QUERY_STRING=$MS_RT" -p CONTENT_TYPE=application/mikey)
 ms_lock_store "$D/kms.db" exclusive || exit 1
 ms_start_kmsd_listen "unix:$SOCK" "$D/kms.conf" "$LOG" --threads 4 || exit 1
 : >"$MS_TMP/all.ms"
 for round in $(seq 1 "$ROUNDS"); do
-    CLIENTS=()
-    rm -f "$MS_TMP"/lk.*
-    for i in $(seq 1 16); do
-        "$FCGICLIENT" "${P[@]}" -b "$MS_RFC4567_I" -t 20 --elapsed "$MS_TMP/lk.$i.ms" \
-            "unix:$SOCK" >"$MS_TMP/lk.$i" 2>&1 7>&- &
-        CLIENTS+=($!)
-    done
-    wait "${CLIENTS[@]}"
-    n503=$(grep -l '^Status: 503' "$MS_TMP"/lk.[0-9]* | wc -l)
-    nra=$(grep -l '^Retry-After: 7' "$MS_TMP"/lk.[0-9]* | wc -l)
+    ms_fcgi_burst "$SOCK" "round $round"
     cat "$MS_TMP"/lk.*.ms >>"$MS_TMP/all.ms"
-    echo "# round $round: 503 latencies (ms): $(cat "$MS_TMP"/lk.*.ms | sort -n | tr '\n' ' ')"
-    ms_check "round $round: 16 clients, 16 x 503 with Retry-After ($n503, $nra)" \
-        test "$n503" = 16 -a "$nra" = 16
+    ms_check "round $round: 16 clients, 16 x 503 with Retry-After ($MS_N503, $MS_NRA)" \
+        test "$MS_N503" = 16 -a "$MS_NRA" = 16
 done
 sort -n "$MS_TMP/all.ms" >"$MS_TMP/all.sorted"
 n=$(wc -l <"$MS_TMP/all.sorted")

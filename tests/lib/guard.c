@@ -30,6 +30,13 @@ void mk_guarded_init(mk_guarded *g, const void *src, size_t n)
         memcpy(g->data, src, n);
 }
 
+void mk_guarded_cursor(mk_guarded *g, mk_cursor *c, const void *src,
+                       size_t n)
+{
+    mk_guarded_init(g, src, n);
+    mk_cur_init(c, MK_BYTES(g->data, g->n));
+}
+
 void mk_guarded_free(mk_guarded *g)
 {
     if (g->map && g->map != MAP_FAILED)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/cursor.h"
+
 typedef struct mk_guarded {
     uint8_t *map;   /* whole mapping */
     size_t maplen;
@@ -17,6 +19,11 @@ typedef struct mk_guarded {
  * program if the mapping cannot be made. */
 void mk_guarded_init(mk_guarded *g, const void *src, size_t n);
 void mk_guarded_free(mk_guarded *g);
+
+/* mk_guarded_init, and a cursor c over the guarded copy: the reads a test
+ * makes through c fault at once when they pass the end. */
+void mk_guarded_cursor(mk_guarded *g, mk_cursor *c, const void *src,
+                       size_t n);
 
 
 #endif

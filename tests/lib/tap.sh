@@ -48,6 +48,18 @@ tap_unless() {
     fi
 }
 
+# tap_run DIR NAME WANT_STATUS COMMAND...: run COMMAND with its stdout in
+# DIR/out and its stderr in DIR/err; one check: it exits with WANT_STATUS.
+tap_run() {
+    local dir=$1 name=$2 want=$3
+    shift 3
+    "$@" >"$dir/out" 2>"$dir/err"
+    local got=$?
+    if [ "$got" -eq "$want" ]; then tap_ok "$name: exit status $want"; else
+        tap_not_ok "$name: exit status $got, want $want ($(cat "$dir/err"))"
+    fi
+}
+
 # tap_skip_all REASON: nothing checked yet: the whole test is skipped;
 # else the checks so far count and the rest is left out, said so.
 tap_skip_all() {
