@@ -34,6 +34,7 @@
  * 2 on a usage error.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,33 @@ static int parse_count(const char *s, unsigned long *out)
     return 0;
 }
 
+/* The options that only name a file, an identity or a URI. */
+static const struct {
+    const char *name;
+    size_t off; /* of the const char * in gen_opts */
+} str_opts[] = {
+    {"--config", offsetof(gen_opts, config)},
+    {"--initiator-psk-file", offsetof(gen_opts, ipsk_file)},
+    {"--responder-psk-file", offsetof(gen_opts, rpsk_file)},
+    {"--initiator", offsetof(gen_opts, initiator)},
+    {"--initiator-psk-id", offsetof(gen_opts, initiator_psk_id)},
+    {"--responder", offsetof(gen_opts, responder)},
+    {"--responder-psk-id", offsetof(gen_opts, responder_psk_id)},
+    {"--request-out", offsetof(gen_opts, request_out)},
+    {"--resolve-out", offsetof(gen_opts, resolve_out)},
+};
+
+/* Sets the string option a to v; 0 when a is not one of them. */
+static int set_str_opt(gen_opts *o, const char *a, const char *v)
+{
+    for (size_t k = 0; k < sizeof str_opts / sizeof str_opts[0]; k++)
+        if (strcmp(a, str_opts[k].name) == 0) {
+            *(const char **)(void *)((char *)o + str_opts[k].off) = v;
+            return 1;
+        }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, gen_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -121,21 +149,9 @@ static int parse_args(int argc, char **argv, gen_opts *o)
         if (v == NULL)
             return usage("option without a value");
         i++;
-        if (strcmp(a, "--config") == 0)
-            o->config = v;
-        else if (strcmp(a, "--initiator-psk-file") == 0)
-            o->ipsk_file = v;
-        else if (strcmp(a, "--responder-psk-file") == 0)
-            o->rpsk_file = v;
-        else if (strcmp(a, "--initiator") == 0)
-            o->initiator = v;
-        else if (strcmp(a, "--initiator-psk-id") == 0)
-            o->initiator_psk_id = v;
-        else if (strcmp(a, "--responder") == 0)
-            o->responder = v;
-        else if (strcmp(a, "--responder-psk-id") == 0)
-            o->responder_psk_id = v;
-        else if (strcmp(a, "--suite") == 0) {
+        if (set_str_opt(o, a, v))
+            continue;
+        if (strcmp(a, "--suite") == 0) {
             if (strcmp(v, "128") == 0)
                 o->suite = &mk_suite_128;
             else if (strcmp(v, "256") == 0)
@@ -148,11 +164,7 @@ static int parse_args(int argc, char **argv, gen_opts *o)
         } else if (strcmp(a, "--resolves") == 0) {
             if (parse_count(v, &o->n_resolves) != 0)
                 return usage("--resolves: a count");
-        } else if (strcmp(a, "--request-out") == 0)
-            o->request_out = v;
-        else if (strcmp(a, "--resolve-out") == 0)
-            o->resolve_out = v;
-        else {
+        } else {
             fprintf(stderr, "gen_requests: unknown option %s\n", a);
             return usage(NULL);
         }
