@@ -199,19 +199,26 @@ int mk_zn_add_u32(void *parent, struct dict_object *m, uint32_t u)
     return add_value(parent, m, &v);
 }
 
-int mk_zn_add_vsai(struct msg *m)
+int mk_zn_add_3gpp_group(void *parent, struct dict_object *group,
+                         struct dict_object *inner, uint32_t v)
 {
     struct avp *g = NULL;
     int r;
-    if ((r = fd_msg_avp_new(mk_zn.vsai, 0, &g)) != 0)
+    if ((r = fd_msg_avp_new(group, 0, &g)) != 0)
         return r;
     if ((r = mk_zn_add_u32(g, mk_zn.vendor_id, MK_ZN_VENDOR_3GPP)) != 0 ||
-        (r = mk_zn_add_u32(g, mk_zn.auth_app_id, MK_ZN_APP_ID)) != 0 ||
-        (r = fd_msg_avp_add(m, MSG_BRW_LAST_CHILD, g)) != 0) {
+        (r = mk_zn_add_u32(g, inner, v)) != 0 ||
+        (r = fd_msg_avp_add(parent, MSG_BRW_LAST_CHILD, g)) != 0) {
         fd_msg_free(g);
         return r;
     }
     return 0;
+}
+
+int mk_zn_add_vsai(struct msg *m)
+{
+    return mk_zn_add_3gpp_group(m, mk_zn.vsai, mk_zn.auth_app_id,
+                                MK_ZN_APP_ID);
 }
 
 struct avp *mk_zn_find(void *parent, uint32_t code, uint32_t vendor,

@@ -73,6 +73,12 @@ void mk_zn_fd_stop(void);
 int mk_zn_add_os(void *parent, struct dict_object *m, const void *p,
                  size_t n);
 int mk_zn_add_u32(void *parent, struct dict_object *m, uint32_t v);
+/* A grouped AVP of model group { Vendor-Id 10415, an Unsigned32 AVP of
+ * model inner = v } added to parent, as Vendor-Specific-Application-Id
+ * and Experimental-Result are (RFC 6733 §6.11, §7.6). 0 or an errno
+ * value. */
+int mk_zn_add_3gpp_group(void *parent, struct dict_object *group,
+                         struct dict_object *inner, uint32_t v);
 /* Vendor-Specific-Application-Id { Vendor-Id 10415, Auth-Application-Id
  * 16777220 } (29.109 §6.1). */
 int mk_zn_add_vsai(struct msg *m);

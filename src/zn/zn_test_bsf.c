@@ -191,18 +191,11 @@ out:
 
 static int answer_refused(struct msg *ans, uint32_t code)
 {
-    struct avp *g = NULL;
     int rc;
-    if ((rc = fd_msg_add_origin(ans, 0)) != 0 ||
-        (rc = fd_msg_avp_new(mk_zn.exp_result, 0, &g)) != 0)
+    if ((rc = fd_msg_add_origin(ans, 0)) != 0)
         return rc;
-    if ((rc = mk_zn_add_u32(g, mk_zn.vendor_id, MK_ZN_VENDOR_3GPP)) != 0 ||
-        (rc = mk_zn_add_u32(g, mk_zn.exp_result_code, code)) != 0 ||
-        (rc = fd_msg_avp_add(ans, MSG_BRW_LAST_CHILD, g)) != 0) {
-        fd_msg_free(g);
-        return rc;
-    }
-    return 0;
+    return mk_zn_add_3gpp_group(ans, mk_zn.exp_result, mk_zn.exp_result_code,
+                                code);
 }
 
 static int on_bir(struct msg **msg, struct avp *avp, struct session *sess,
