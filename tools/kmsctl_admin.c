@@ -178,19 +178,32 @@ static int records_salvage(kmsctl *k, const char *file)
     return KC_OK;
 }
 
+/* kc_opt for a UNIX time (seconds, at most INT64_MAX): 1 with *t set, 0
+ * when argv[*i] is not `name`, -1 after a usage error. */
+static int opt_time(int argc, char **argv, int *i, const char *name,
+                    uint64_t *t)
+{
+    const char *val;
+    int m = kc_opt(argc, argv, i, name, &val);
+    if (m <= 0)
+        return m;
+    if (!kc_parse_u64(val, INT64_MAX, t)) {
+        kc_usage("%s: '%s' is not a UNIX time", name, val);
+        return -1;
+    }
+    return 1;
+}
+
 /* records prune [--before T]: the oldest first, in batches (store.h) */
 static int records_prune(kmsctl *k, int argc, char **argv)
 {
     uint64_t before = 0;
     bool have = false;
-    const char *val;
     int m, rc;
     for (int i = 1; i < argc; i++) {
-        if ((m = kc_opt(argc, argv, &i, "--before", &val)) != 0) {
+        if ((m = opt_time(argc, argv, &i, "--before", &before)) != 0) {
             if (m < 0)
                 return KC_USAGE;
-            if (!kc_parse_u64(val, INT64_MAX, &before))
-                return kc_usage("--before: '%s' is not a UNIX time", val);
             have = true;
         } else {
             return kc_usage("records prune: unknown argument '%s'", argv[i]);
@@ -233,11 +246,9 @@ int kc_cmd_records(kmsctl *k, int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "prune") == 0)
         return records_prune(k, argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
-        if ((m = kc_opt(argc, argv, &i, "--since", &val)) != 0) {
+        if ((m = opt_time(argc, argv, &i, "--since", &since)) != 0) {
             if (m < 0)
                 return KC_USAGE;
-            if (!kc_parse_u64(val, INT64_MAX, &since))
-                return kc_usage("--since: '%s' is not a UNIX time", val);
         } else if ((m = kc_opt(argc, argv, &i, "--subscriber", &val)) != 0) {
             if (m < 0)
                 return KC_USAGE;
