@@ -41,10 +41,12 @@ pid_alive() { # PIDFILE
     [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
-# wait_port PORT: up to 5 s until something accepts on 127.0.0.1:PORT.
+# wait_port PORT [TENTHS]: up to TENTHS tenths of a second (default 50:
+# 5 s) until something accepts on 127.0.0.1:PORT. The integration tests
+# use it too (tests/lib_servers.sh ms_wait_port).
 wait_port() {
     local i
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < ${2:-50}; i++)); do
         (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
         sleep 0.1
     done

@@ -19,6 +19,7 @@ FCGICLIENT=$MS_BUILD/tests/test_http_fcgiclient
 MIKEY_UE=$MS_BUILD/tools/mikey-ue
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
+. "$MS_SRC/scripts/lib_local.sh"
 
 MS_TMP=
 MS_PIDS=()
@@ -117,15 +118,9 @@ ms_free_port() {
     return 1
 }
 
-# Wait until something accepts on 127.0.0.1:PORT (10 s).
-ms_wait_port() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+# Wait until something accepts on 127.0.0.1:PORT (10 s): the operator
+# scripts' wait_port.
+ms_wait_port() { wait_port "$1" 100; }
 
 # Wait until FILE contains PATTERN (10 s).
 ms_wait_log() {
