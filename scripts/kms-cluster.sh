@@ -48,25 +48,11 @@ PKGS=(build-essential autoconf automake libtool pkg-config
 
 build() {
     local out
-    [ -x "$here/configure" ] || (cd "$here" && autoreconf -fi >/dev/null 2>&1)
-    mkdir -p "$BUILD"
-    if [ ! -f "$BUILD/Makefile" ]; then
-        say "configure (in $BUILD)"
-        (cd "$BUILD" && "$here/configure" -q --with-postgresql)
-    fi
-    # always make: nothing to do when the build is current, and a build
-    # left from an older checkout (one without the PostgreSQL store, say)
-    # is brought up to date instead of being run as it is
-    say "make (in $BUILD, log make.log)"
-    make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >"$BUILD/make.log" 2>&1 ||
-        { tail -n 40 "$BUILD/make.log" >&2; die "build failed"; }
+    build_tree --with-postgresql
     out=$("$KMSCTL" --store postgresql:///x --master-key /nonexistent records 2>&1 || true)
     case $out in
-    *"no PostgreSQL store"*) # configured before libpq was there: again
-        say "configure again (--with-postgresql)"
-        (cd "$BUILD" && "$here/configure" -q --with-postgresql)
-        make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >>"$BUILD/make.log" 2>&1 ||
-            { tail -n 40 "$BUILD/make.log" >&2; die "build failed"; } ;;
+    *"no PostgreSQL store"*) # configured before libpq was there
+        rebuild_tree "--with-postgresql" --with-postgresql ;;
     esac
 }
 

@@ -62,24 +62,10 @@ PKGS=(build-essential autoconf automake libtool pkg-config
 GBA_PKGS=(libfreediameter-dev)
 
 build() {
-    if [ ! -x "$here/configure" ]; then
-        say "autoreconf"
-        (cd "$here" && autoreconf -fi >/dev/null 2>&1) || (cd "$here" && autoreconf -fi)
-    fi
-    mkdir -p "$BUILD"
-    if [ ! -f "$BUILD/Makefile" ]; then
-        say "configure (in $BUILD)"
-        (cd "$BUILD" && "$here/configure" -q)
-    fi
-    say "make (log: $BUILD/make.log)"
-    make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >"$BUILD/make.log" 2>&1 ||
-        { tail -n 40 "$BUILD/make.log" >&2; die "build failed"; }
+    build_tree
     [ -x "$KMSD" ] && [ -x "$KMSCTL" ] || die "build did not produce kmsd and kmsctl"
     if [ "$GBA" -eq 1 ] && ! [ -x "$KMS_ZND" ]; then
-        # configured before freeDiameter was there: again, now with it
-        say "configure again (freeDiameter for --gba)"
-        (cd "$BUILD" && "$here/configure" -q)
-        make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >>"$BUILD/make.log" 2>&1 || die "build failed"
+        rebuild_tree "freeDiameter for --gba"
     fi
     if [ "$GBA" -eq 1 ] && ! { [ -x "$KMS_ZND" ] && [ -x "$TEST_BSF" ]; }; then
         die "no kms-znd / zn-test-bsf in $BUILD: is libfreediameter-dev installed?"

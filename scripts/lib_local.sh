@@ -41,6 +41,37 @@ pid_alive() { # PIDFILE
     [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
+# build_tree [CONFIGURE_ARGS...]: the tree $here built in $BUILD:
+# autoreconf when there is no configure, configure when there is no
+# Makefile, then make (nothing to do when the build is current; a build left
+# from an older checkout is brought up to date, never run as it is).
+# make.log in $BUILD.
+build_tree() {
+    if [ ! -x "$here/configure" ]; then
+        say "autoreconf"
+        (cd "$here" && autoreconf -fi >/dev/null 2>&1) || (cd "$here" && autoreconf -fi)
+    fi
+    mkdir -p "$BUILD"
+    if [ ! -f "$BUILD/Makefile" ]; then
+        say "configure (in $BUILD)"
+        (cd "$BUILD" && "$here/configure" -q "$@")
+    fi
+    say "make (log: $BUILD/make.log)"
+    make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >"$BUILD/make.log" 2>&1 ||
+        { tail -n 40 "$BUILD/make.log" >&2; die "build failed"; }
+}
+
+# rebuild_tree WHY [CONFIGURE_ARGS...]: configure again and make, for a
+# build configured before a library it now needs was installed.
+rebuild_tree() {
+    local why=$1
+    shift
+    say "configure again ($why)"
+    (cd "$BUILD" && "$here/configure" -q "$@")
+    make -s -C "$BUILD" -j"${JOBS:-$(nproc)}" >>"$BUILD/make.log" 2>&1 ||
+        { tail -n 40 "$BUILD/make.log" >&2; die "build failed"; }
+}
+
 # wait_port PORT [TENTHS]: up to TENTHS tenths of a second (default 50:
 # 5 s) until something accepts on 127.0.0.1:PORT. The integration tests
 # use it too (tests/lib_servers.sh ms_wait_port).
