@@ -119,25 +119,56 @@ static void check_field(const char *f, size_t cap)
         abort(); /* the store would refuse it: a 503 */
 }
 
+/* the J = 0 rule as the node applies it (node_ticket.c) */
+static mk_err note_rule(const mk_resolve_note *n, uint64_t now)
+{
+    if (n->expires_unix <= now || n->responder.n > sizeof st.who)
+        abort();
+    if (!st.resolved) {
+        st.resolved = true;
+        memcpy(st.ticket, n->ticket_id, 32);
+        memcpy(st.who, n->responder.p, n->responder.n);
+        st.who_len = n->responder.n;
+        st.first = now;
+        return MK_OK;
+    }
+    if (memcmp(st.ticket, n->ticket_id, 32) != 0)
+        abort(); /* one ticket per message */
+    if (!mk_bytes_equal(n->responder, MK_BYTES(st.who, st.who_len)) ||
+        now > st.first + n->grace_seconds)
+        return MK_E_POLICY; /* the refusal is recorded, with the entry */
+    return MK_OK;
+}
+
+static void check_record(const mk_record *r)
+{
+    check_field(r->subscriber, sizeof r->subscriber);
+    check_field(r->initiator, sizeof r->initiator);
+    check_field(r->responder, sizeof r->responder);
+    check_field(r->ticket_id, sizeof r->ticket_id);
+    check_field(r->spis, sizeof r->spis);
+    check_field(r->outcome, sizeof r->outcome);
+    /* only an authenticated message is recorded (§9.39) */
+    if (r->subscriber[0] == '\0' || r->responder[0] != '[')
+        abort();
+}
+
 static mk_err commit(void *ctx, const uint8_t *digest, uint64_t expires,
-                     uint64_t now, const mk_record *r)
+                     uint64_t now, const mk_record *r,
+                     const mk_resolve_note *note)
 {
     (void)ctx;
     if (now != NOW_UNIX)
         abort();
     st.recorded |= r != NULL;
-    if (r != NULL) {
-        check_field(r->subscriber, sizeof r->subscriber);
-        check_field(r->initiator, sizeof r->initiator);
-        check_field(r->responder, sizeof r->responder);
-        check_field(r->ticket_id, sizeof r->ticket_id);
-        check_field(r->spis, sizeof r->spis);
-        check_field(r->outcome, sizeof r->outcome);
-        /* only an authenticated message is recorded (§9.39) */
-        if (r->subscriber[0] == '\0' || r->responder[0] != '[')
+    if (r != NULL)
+        check_record(r);
+    else if (digest != NULL || note != NULL)
+        abort(); /* a replay entry or a note without its record */
+    if (note != NULL) {
+        if (note->refused == NULL || digest == NULL)
             abort();
-    } else if (digest != NULL) {
-        abort(); /* a replay entry without its record */
+        check_record(note->refused);
     }
     if (digest == NULL)
         return MK_OK;
@@ -150,30 +181,7 @@ static mk_err commit(void *ctx, const uint8_t *digest, uint64_t expires,
         abort();
     memcpy(st.digests[st.n_digests++], digest, 32);
     st.took_entry = true;
-    return MK_OK;
-}
-
-/* the J = 0 rule as the node applies it (node_ticket.c) */
-static mk_err resolved(void *ctx, const uint8_t *id, mk_bytes responder,
-                       uint64_t now, uint64_t expires, uint32_t grace)
-{
-    (void)ctx;
-    if (expires <= now || responder.n > sizeof st.who)
-        abort();
-    if (!st.resolved) {
-        st.resolved = true;
-        memcpy(st.ticket, id, 32);
-        memcpy(st.who, responder.p, responder.n);
-        st.who_len = responder.n;
-        st.first = now;
-        return MK_OK;
-    }
-    if (memcmp(st.ticket, id, 32) != 0)
-        abort(); /* one ticket per message */
-    if (!mk_bytes_equal(responder, MK_BYTES(st.who, st.who_len)) ||
-        now > st.first + grace)
-        return MK_E_POLICY;
-    return MK_OK;
+    return note != NULL ? note_rule(note, now) : MK_OK;
 }
 
 static mk_kms_store store = {
@@ -183,7 +191,6 @@ static mk_kms_store store = {
     .ticket_key_active = tk_active,
     .ticket_key_by_id = tk_by_id,
     .answer_commit = commit,
-    .ticket_resolved = resolved,
 };
 
 static void add_sub(size_t i, const char *id, const char *impu,

@@ -8,6 +8,8 @@
 #  - copies of one message raced at both nodes at once: exactly one answer
 #    with keys, every other Error 1 with V, one record per answer; the same
 #    for a Ticket Resolve;
+#  - a J = 0 ticket: the same responder again through the other node
+#    within the grace gets keys, another responder 403 and a record;
 #  - operator changes made with kmsctl (subscriber disable / enable,
 #    ticketkey rotate + retire) apply at B's next answer although B has the
 #    rows cached;
@@ -132,6 +134,38 @@ for r in 1 2; do
     RI=$("$MIKEY_UE" resolve "${B[@]}" "$TI" 2>/dev/null)
     race "Ticket Resolve raced, round $r" requesttype=ticketresolve "$RI" 18
 done
+
+# ---------------------------------------------------------------- J = 0
+
+# A ticket that may not be reused (TP flag J = 0, doc/profile.md §9.37)
+# names bob and carol. Bob resolves it on A, and again on B within the
+# grace: keys both times. Carol's resolve on B is refused, 403, and
+# recorded as a refusal, by the one commit of its answer.
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$D/carol.psk"
+kc subscriber add --psk-id carol --psk-file "$D/carol.psk" --impu sip:carol@example.org >/dev/null
+C=(--psk-file "$D/carol.psk" --psk-id carol --impu sip:carol@example.org)
+"$MIKEY_UE" request --url "$UA" "${A[@]}" --peer sip:bob@example.org --peer sip:carol@example.org >"$MS_TMP/j0.out" 2>&1
+JREQ=$(sed -n 's/^request=//p' "$MS_TMP/j0.out")
+JRESP=$(sed -n 's/^request_resp=//p' "$MS_TMP/j0.out")
+JTB=$("$MIKEY_UE" transfer-init "${A[@]}" --request "$JREQ" --peer sip:bob@example.org "$JRESP" 2>/dev/null)
+JTC=$("$MIKEY_UE" transfer-init "${A[@]}" --request "$JREQ" --peer sip:carol@example.org "$JRESP" 2>/dev/null)
+"$MIKEY_UE" accept-request-resp "${A[@]}" --request "$JREQ" "$JRESP" >"$MS_TMP/j0.acc" 2>/dev/null
+ms_check "J = 0: a ticket for bob and carol, J not granted ($(grep '^flags' "$MS_TMP/j0.acc"))" \
+    bash -c "[ -n '$JTB' ] && [ -n '$JTC' ] && grep -q '^flags' '$MS_TMP/j0.acc' && ! grep '^flags' '$MS_TMP/j0.acc' | grep -q J"
+resolve_on() { # URL CREDENTIALS... TRANSFER_INIT: 0 with keys
+    local u=$1
+    shift
+    "$MIKEY_UE" resolve --url "$u" "$@" >"$MS_TMP/j0r.out" 2>"$MS_TMP/j0r.err" &&
+        grep -q '^resolve_resp=' "$MS_TMP/j0r.out"
+}
+ms_check "J = 0: bob resolves on A" resolve_on "$UA" "${B[@]}" "$JTB"
+ms_check "J = 0: bob resolves again on B, within the grace" resolve_on "$UB" "${B[@]}" "$JTB"
+before=$(kc records | grep -c 'forbidden by policy')
+resolve_on "$UB" "${C[@]}" "$JTC"
+ms_check "J = 0: carol's resolve on B refused: $(head -n 1 "$MS_TMP/j0r.err")" \
+    grep -q 'HTTP 403' "$MS_TMP/j0r.err"
+ms_check "J = 0: ... and recorded as a refusal" \
+    [ "$(kc records | grep -c 'forbidden by policy')" = $((before + 1)) ]
 
 # ---------------------------------------------------------------- operator changes
 

@@ -122,23 +122,16 @@ static mk_err sh_byid(void *c, mk_bytes id, mk_ticket_key *o)
     return s->real.ticket_key_by_id(s->real.ctx, id, o);
 }
 static mk_err sh_commit(void *c, const uint8_t *d, uint64_t exp,
-                        uint64_t now, const mk_record *r)
+                        uint64_t now, const mk_record *r,
+                        const mk_resolve_note *note)
 {
     fx_shim *s = c;
     if ((s->fail_replay && d != NULL) || s->fail_record)
         return MK_E_UNAVAILABLE;
     s->commits++;
     s->commits_with_replay += d != NULL;
-    return s->real.answer_commit(s->real.ctx, d, exp, now, r);
-}
-
-static mk_err sh_resolved(void *c, const uint8_t *id, mk_bytes responder,
-                          uint64_t now, uint64_t expires, uint32_t grace)
-{
-    fx_shim *s = c;
-    s->resolved_calls++;
-    return s->real.ticket_resolved(s->real.ctx, id, responder, now, expires,
-                                   grace);
+    s->commits_with_note += note != NULL;
+    return s->real.answer_commit(s->real.ctx, d, exp, now, r, note);
 }
 
 void fx_setup(void)
@@ -169,7 +162,6 @@ void fx_setup(void)
         .ticket_key_active = sh_active,
         .ticket_key_by_id = sh_byid,
         .answer_commit = sh_commit,
-        .ticket_resolved = sh_resolved,
     };
     mk_kms_config_defaults(&F.cfg);
     F.kms = mk_kms_new(&F.cfg, &F.iface, &e);

@@ -40,7 +40,7 @@ typedef struct fx_shim {
     bool no_active;    /* ticket_key_active -> MK_E_NOT_FOUND */
     unsigned commits;  /* answer_commits passed on, */
     unsigned commits_with_replay; /* those with a replay entry */
-    unsigned resolved_calls; /* ticket_resolved (J = 0 tickets) */
+    unsigned commits_with_note; /* those with a J = 0 note */
 } fx_shim;
 
 typedef struct fx {

@@ -360,6 +360,7 @@ START_TEST(test_no_reuse_enforced)
         ck_assert_int_eq(fx_handle(MK_SERVICE_TICKET_REQUEST, &m), MK_OK);
         mk_ue_ticket *t = accept_as(FX_ALICE, &m);
         ck_assert_uint_eq(!!(t->flags & MK_TPF_J), j);
+        unsigned notes = F.shim.commits_with_note;
         ck_assert_int_eq(resolve_ticket(t, FX_BOB), MK_OK);
         ck_assert_int_eq(resolve_ticket(t, FX_BOB), MK_OK); /* in the grace */
         ck_assert_int_eq(resolve_ticket(t, FX_ERIN), j ? MK_OK : MK_E_POLICY);
@@ -368,6 +369,11 @@ START_TEST(test_no_reuse_enforced)
         F.now += (uint64_t)1 << 32;
         ck_assert_int_eq(resolve_ticket(t, FX_BOB), j ? MK_OK : MK_E_POLICY);
         ck_assert_int_eq(F.ans.http_status, j ? 200 : 403);
+        if (!j) /* the keys built before the refusal never leave */
+            ck_assert_uint_eq(F.ans.body_len, 0);
+        /* J = 0: each of the five answers carried its note to its one
+         * commit (the refused ones too: refused there); J = 1: none */
+        ck_assert_uint_eq(F.shim.commits_with_note - notes, j ? 0 : 5);
         mk_ue_ticket_wipe(t);
         free(t);
     }

@@ -1105,14 +1105,46 @@ static void add_in_threads(mk_node *n)
         ck_assert_int_eq(pthread_join(th[i], NULL), 0);
 }
 
+/* A resolve's answer with the J = 0 note of ticket id by `who` at now:
+ * MK_OK with keys, MK_E_POLICY when the note was refused (and the refusal
+ * recorded in the same transaction). */
+static mk_err resolve_answer(mk_node *n, const uint8_t id[32], const char *who,
+                             uint64_t now, uint32_t grace, unsigned i)
+{
+    uint8_t d[32];
+    mk_record r = record(now, "b", i), refused = r;
+    snprintf(refused.outcome, sizeof refused.outcome, "refused");
+    refused.spis[0] = '\0';
+    mk_resolve_note note = {.ticket_id = id,
+                            .responder = MK_BYTES(who, strlen(who)),
+                            .expires_unix = now + 100,
+                            .grace_seconds = grace,
+                            .refused = &refused};
+    mk_node_gen_seen seen;
+    digest(d, now, 7, i);
+    mk_node_answer a = {.digest = d, .expires_unix = now + 301,
+                        .now_unix = now, .record = &r, .note = &note};
+    MK_GUARD(mk_node_answer_commit(n, &a, &seen));
+    return seen.note_refused != NULL ? MK_E_POLICY : MK_OK;
+}
+
+static uint64_t journal_entries(mk_node *n)
+{
+    mk_node_status st;
+    ck_assert_int_eq(mk_node_status_get(n, &st), MK_OK);
+    return st.journal_entries;
+}
+
 /* J = 0 (doc/profile.md §9.37): the first resolve of a ticket wins, for
- * every process; the same responder again only within the grace. */
+ * every process; the same responder again only within the grace. Every
+ * answer is recorded, the refused ones as refusals. */
 START_TEST(test_ticket_resolved_once)
 {
     uint64_t now = (uint64_t)time(NULL);
     uint8_t id[32];
     memset(id, 0x5a, sizeof id);
     mk_node *n = open_node();
+    uint64_t j0 = journal_entries(n);
     /* four processes race for a fresh ticket: exactly one wins */
     pid_t kids[4];
     for (int i = 0; i < 4; i++) {
@@ -1122,8 +1154,7 @@ START_TEST(test_ticket_resolved_once)
             char who[32];
             mk_node *cn = open_node();
             snprintf(who, sizeof who, "sip:r%d@example.org", i);
-            mk_err e = mk_node_ticket_resolve(
-                cn, id, MK_BYTES(who, strlen(who)), now, now + 100, 30);
+            mk_err e = resolve_answer(cn, id, who, now, 30, (unsigned)i);
             mk_node_close(cn);
             _exit(e == MK_OK ? 0 : e == MK_E_POLICY ? 1 : 2);
         }
@@ -1141,19 +1172,22 @@ START_TEST(test_ticket_resolved_once)
     }
     ck_assert_int_eq(won, 1);
     ck_assert_int_eq(lost, 3);
+    ck_assert_uint_eq(journal_entries(n), j0 + 4);
     char w[32];
     snprintf(w, sizeof w, "sip:r%d@example.org", winner);
-    mk_bytes wb = MK_BYTES(w, strlen(w));
-    ck_assert_int_eq(mk_node_ticket_resolve(n, id, wb, now + 30, now + 100, 30),
-                     MK_OK);
-    ck_assert_int_eq(mk_node_ticket_resolve(n, id, wb, now + 31, now + 100, 30),
-                     MK_E_POLICY);
+    ck_assert_int_eq(resolve_answer(n, id, w, now + 30, 30, 10), MK_OK);
+    ck_assert_int_eq(resolve_answer(n, id, w, now + 31, 30, 11), MK_E_POLICY);
     /* another ticket is another entry */
     id[0] ^= 1;
-    ck_assert_int_eq(mk_node_ticket_resolve(n, id, wb, now + 31, now + 100, 0),
-                     MK_OK);
-    ck_assert_int_eq(mk_node_ticket_resolve(n, id, wb, now + 32, now + 100, 0),
-                     MK_E_POLICY);
+    ck_assert_int_eq(resolve_answer(n, id, w, now + 31, 0, 12), MK_OK);
+    ck_assert_int_eq(resolve_answer(n, id, w, now + 32, 0, 13), MK_E_POLICY);
+    ck_assert_uint_eq(journal_entries(n), j0 + 8);
+    /* a copy of an answered message notes nothing: Error 1 */
+    id[0] ^= 2;
+    ck_assert_int_eq(resolve_answer(n, id, "sip:eve@example.org", now + 32,
+                                    0, 13),
+                     MK_E_MIKEY_TS);
+    ck_assert_int_eq(resolve_answer(n, id, w, now + 32, 0, 14), MK_OK);
     mk_node_close(n);
 }
 END_TEST

@@ -10,9 +10,11 @@
  * (PostgreSQL): lookups and keys, the replay entry taken once across
  * connections with nothing written by the loser, one record per commit,
  * an operator change through one connection refusing the other's cached
- * rows at its next commit (MK_E_STALE), the J = 0 rule, ticket key
- * rotation and retirement. */
+ * rows at its next commit (MK_E_STALE), ticket key rotation and
+ * retirement, the J = 0 rule with the answer's commit (and raced by two
+ * connections: exactly one first resolve passes). */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,8 +153,10 @@ static void digest_of(uint8_t d[32], unsigned n)
     uint64_t t = (uint64_t)time(NULL);
     for (int i = 0; i < 8; i++) /* T first, as kms/replay.c */
         d[i] = (uint8_t)(t >> (56 - 8 * i));
-    for (int i = 8; i < 32; i++)
-        d[i] = (uint8_t)(n * 31 + (unsigned)i);
+    for (int i = 8; i < 12; i++) /* n whole: no two n share a digest */
+        d[i] = (uint8_t)(n >> (88 - 8 * i));
+    for (int i = 12; i < 32; i++)
+        d[i] = (uint8_t)(0x3c + i);
 }
 
 static conn A, B; /* two processes, or two nodes */
@@ -167,6 +171,182 @@ static void teardown(void)
 {
     conn_close(&A);
     conn_close(&B);
+}
+
+/* Count the records of outcome `want` (all when NULL); refusals carry
+ * no SPIs. */
+typedef struct outcome_count {
+    const char *want;
+    size_t n;
+} outcome_count;
+
+static mk_err outcome_cb(void *arg, const mk_record *r)
+{
+    outcome_count *o = arg;
+    if (o->want == NULL || strcmp(r->outcome, o->want) == 0) {
+        ck_assert(o->want == NULL || strcmp(o->want, "ok") == 0 ||
+                  r->spis[0] == '\0');
+        o->n++;
+    }
+    return MK_OK;
+}
+
+static size_t records_with(conn *c, const char *outcome)
+{
+    outcome_count o = {.want = outcome};
+    (void)records(c); /* SQLite: the journal drained first */
+    ck_assert_int_eq(pg ? mk_pgstore_records(c->p, 0, NULL, outcome_cb, &o)
+                        : mk_sqlstore_records(c->s, 0, NULL, outcome_cb, &o),
+                     MK_OK);
+    return o.n;
+}
+
+/* A resolve's commit with the J = 0 note of ticket tid by `who` at now:
+ * the answer's record has SPIs, the refusal's none. */
+static mk_err resolve_commit(conn *c, unsigned n, const uint8_t tid[32],
+                             const char *who, uint64_t now, uint64_t until,
+                             uint32_t grace)
+{
+    uint8_t d[32];
+    mk_record rec = make_rec("bob"), refused;
+    rec.service = 2;
+    rec.time_unix = now;
+    snprintf(rec.responder, sizeof rec.responder, "[\"%s\"]", who);
+    snprintf(rec.spis, sizeof rec.spis, "%08x", n);
+    refused = rec;
+    refused.spis[0] = '\0';
+    snprintf(refused.outcome, sizeof refused.outcome, "%s",
+             mk_err_name(MK_E_POLICY));
+    mk_resolve_note note = {.ticket_id = tid,
+                            .responder = MK_BYTES(who, strlen(who)),
+                            .expires_unix = until,
+                            .grace_seconds = grace,
+                            .refused = &refused};
+    digest_of(d, n);
+    return c->i.answer_commit(c->i.ctx, d, now + 600, now, &rec, &note);
+}
+
+/* J = 0 (doc/profile.md §9.37), across the connections: the note goes
+ * with the answer's commit, and a refused one records the refusal and
+ * takes the replay entry, in the same transaction. */
+static void j0_rule(uint64_t now)
+{
+    const char *bob = "sip:bob@example.org", *eve = "sip:eve@example.org";
+    uint8_t tid[32], d[32];
+    mk_record rec = make_rec("bob");
+    memset(tid, 0x5a, sizeof tid);
+    tid[0] = (uint8_t)now;
+    size_t ok0 = records_with(&A, "ok");
+    size_t no0 = records_with(&A, mk_err_name(MK_E_POLICY));
+    ck_assert_int_eq(resolve_commit(&A, 100, tid, bob, now, now + 600, 30),
+                     MK_OK);
+    /* the same responder within the grace, through the other connection */
+    ck_assert_int_eq(resolve_commit(&B, 101, tid, bob, now + 1, now + 600,
+                                    30),
+                     MK_OK);
+    ck_assert_int_eq(resolve_commit(&B, 102, tid, eve, now + 1, now + 600,
+                                    30),
+                     MK_E_POLICY);
+    ck_assert_int_eq(resolve_commit(&A, 103, tid, bob, now + 31, now + 600,
+                                    30),
+                     MK_E_POLICY); /* past the grace */
+    ck_assert_uint_eq(records_with(&A, "ok"), ok0 + 2);
+    ck_assert_uint_eq(records_with(&A, mk_err_name(MK_E_POLICY)), no0 + 2);
+    /* a refusal took its replay entry */
+    digest_of(d, 102);
+    ck_assert_int_eq(A.i.answer_commit(A.i.ctx, d, now + 600, now, &rec,
+                                       NULL),
+                     MK_E_MIKEY_TS);
+
+    /* a note is put only with its answer: a copy that lost the replay
+     * race notes nothing, so another responder's first resolve passes */
+    uint8_t t2[32];
+    memcpy(t2, tid, 32);
+    t2[1] ^= 0xff;
+    ck_assert_int_eq(resolve_commit(&B, 100, t2, eve, now + 1, now + 600,
+                                    30),
+                     MK_E_MIKEY_TS);
+    ck_assert_int_eq(resolve_commit(&A, 104, t2, bob, now + 1, now + 600,
+                                    30),
+                     MK_OK);
+
+    /* a note at its ticket's end is dead: the next resolve replaces it */
+    uint8_t t3[32];
+    memcpy(t3, tid, 32);
+    t3[2] ^= 0xff;
+    ck_assert_int_eq(resolve_commit(&A, 105, t3, bob, now + 1, now + 5, 0),
+                     MK_OK);
+    ck_assert_int_eq(resolve_commit(&B, 106, t3, eve, now + 4, now + 600, 0),
+                     MK_E_POLICY);
+    ck_assert_int_eq(resolve_commit(&B, 107, t3, eve, now + 5, now + 600, 0),
+                     MK_OK);
+    ck_assert_int_eq(resolve_commit(&A, 108, t3, bob, now + 6, now + 600, 0),
+                     MK_E_POLICY);
+}
+
+/* Two connections (two processes, or two nodes) resolve each of many
+ * tickets at once with different responders: exactly one gets keys. */
+#define RACE_ROUNDS 200
+typedef struct racer {
+    conn *c;
+    const char *who;
+    unsigned base;
+    uint64_t now;
+    pthread_barrier_t *go;
+    mk_err rc[RACE_ROUNDS];
+} racer;
+
+static void race_tid(uint8_t tid[32], uint64_t now, unsigned round)
+{
+    memset(tid, 0xa5, 32);
+    tid[0] = (uint8_t)now;
+    tid[1] = (uint8_t)(round >> 8);
+    tid[2] = (uint8_t)round;
+}
+
+static void *race_run(void *arg)
+{
+    racer *r = arg;
+    for (unsigned i = 0; i < RACE_ROUNDS; i++) {
+        uint8_t tid[32];
+        race_tid(tid, r->now, i);
+        pthread_barrier_wait(r->go);
+        r->rc[i] = resolve_commit(r->c, r->base + i, tid, r->who, r->now,
+                                  r->now + 600, 30);
+    }
+    return NULL;
+}
+
+static void j0_race(uint64_t now)
+{
+    pthread_barrier_t go;
+    pthread_t t[2];
+    racer r[2] = {
+        {.c = &A, .who = "sip:bob@example.org", .base = 1000, .now = now},
+        {.c = &B, .who = "sip:erin@example.org", .base = 2000, .now = now},
+    };
+    size_t ok0 = records_with(&A, "ok");
+    ck_assert_int_eq(pthread_barrier_init(&go, NULL, 2), 0);
+    for (int i = 0; i < 2; i++) {
+        r[i].go = &go;
+        ck_assert_int_eq(pthread_create(&t[i], NULL, race_run, &r[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&go);
+    unsigned wins[2] = {0, 0};
+    for (unsigned i = 0; i < RACE_ROUNDS; i++) {
+        ck_assert_msg((r[0].rc[i] == MK_OK) != (r[1].rc[i] == MK_OK),
+                      "round %u: %d and %d", i, r[0].rc[i], r[1].rc[i]);
+        for (int k = 0; k < 2; k++) {
+            ck_assert_msg(r[k].rc[i] == MK_OK || r[k].rc[i] == MK_E_POLICY,
+                          "round %u: %d", i, r[k].rc[i]);
+            wins[k] += r[k].rc[i] == MK_OK;
+        }
+    }
+    ck_assert_uint_eq(records_with(&A, "ok"), ok0 + RACE_ROUNDS);
+    printf("# J = 0 race: %u tickets, first resolves won %u / %u\n",
+           RACE_ROUNDS, wins[0], wins[1]);
 }
 
 /* Everything in one test: the store is made once per run (a database
@@ -200,7 +380,7 @@ START_TEST(test_interface)
     ck_assert_int_eq(B.i.subscriber_by_impu(
                          B.i.ctx, MK_BYTES("sip:eve@example.org", 19), &got),
                      MK_E_NOT_FOUND);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, NULL), MK_OK);
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, NULL, NULL), MK_OK);
 
     /* ticket keys */
     ck_assert_int_eq(rotate(&A, &k1), MK_OK);
@@ -214,13 +394,13 @@ START_TEST(test_interface)
     uint8_t d[32];
     digest_of(d, 1);
     mk_record rec = make_rec("alice");
-    ck_assert_int_eq(A.i.answer_commit(A.i.ctx, d, now + 600, now, &rec),
+    ck_assert_int_eq(A.i.answer_commit(A.i.ctx, d, now + 600, now, &rec, NULL),
                      MK_OK);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec),
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec, NULL),
                      MK_E_MIKEY_TS);
-    ck_assert_int_eq(A.i.answer_commit(A.i.ctx, d, now + 600, now, &rec),
+    ck_assert_int_eq(A.i.answer_commit(A.i.ctx, d, now + 600, now, &rec, NULL),
                      MK_E_MIKEY_TS);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec), MK_OK);
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec, NULL), MK_OK);
     ck_assert_uint_eq(records(&A), r0 + 2);
 
     /* an operator change through A: B's cached rows are refused at its
@@ -229,7 +409,7 @@ START_TEST(test_interface)
                                               MK_BYTES("alice", 5), &got),
                      MK_OK);
     digest_of(d, 2);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec),
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec, NULL),
                      MK_OK); /* armed now: the next lookup is cached */
     ck_assert_int_eq(B.i.subscriber_by_psk_id(B.i.ctx,
                                               MK_BYTES("alice", 5), &got),
@@ -238,14 +418,14 @@ START_TEST(test_interface)
     ck_assert_int_eq(set_active(&A, "alice", false), MK_OK);
     size_t r1 = records(&A);
     digest_of(d, 3);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec),
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec, NULL),
                      MK_E_STALE);
     ck_assert_uint_eq(records(&A), r1);
     ck_assert_int_eq(B.i.subscriber_by_psk_id(B.i.ctx,
                                               MK_BYTES("alice", 5), &got),
                      MK_OK);
     ck_assert(!got.active);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec),
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec, NULL),
                      MK_OK); /* the rerun: the digest was not taken */
     ck_assert_uint_eq(records(&A), r1 + 1);
 
@@ -254,13 +434,13 @@ START_TEST(test_interface)
     ck_assert_int_eq(B.i.ticket_key_by_id(B.i.ctx,
                                           MK_BYTES(k1.id, k1.id_len), &tk),
                      MK_OK);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec), MK_OK);
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec, NULL), MK_OK);
     ck_assert_int_eq(rotate(&A, &k2), MK_OK);
     ck_assert_int_eq(retire(&A, MK_BYTES(k1.id, k1.id_len)), MK_OK);
     ck_assert_int_eq(B.i.ticket_key_by_id(B.i.ctx,
                                           MK_BYTES(k1.id, k1.id_len), &tk),
                      MK_OK); /* from B's cache ... */
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec),
+    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec, NULL),
                      MK_E_STALE); /* ... refused at the commit */
     ck_assert_int_eq(B.i.ticket_key_by_id(B.i.ctx,
                                           MK_BYTES(k1.id, k1.id_len), &tk),
@@ -268,24 +448,8 @@ START_TEST(test_interface)
     ck_assert_int_eq(B.i.ticket_key_active(B.i.ctx, &tk), MK_OK);
     ck_assert(tk.id_len == k2.id_len && memcmp(tk.id, k2.id, k2.id_len) == 0);
 
-    /* J = 0 (doc/profile.md §9.37), across the connections */
-    uint8_t tid[32];
-    memset(tid, 0x5a, sizeof tid);
-    tid[0] = (uint8_t)now;
-    mk_bytes bob_id = MK_BYTES("sip:bob@example.org", 19);
-    mk_bytes eve_id = MK_BYTES("sip:eve@example.org", 19);
-    ck_assert_int_eq(A.i.ticket_resolved(A.i.ctx, tid, bob_id, now,
-                                         now + 600, 30),
-                     MK_OK);
-    ck_assert_int_eq(B.i.ticket_resolved(B.i.ctx, tid, bob_id, now + 1,
-                                         now + 600, 30),
-                     MK_OK); /* the same responder within the grace */
-    ck_assert_int_eq(B.i.ticket_resolved(B.i.ctx, tid, eve_id, now + 1,
-                                         now + 600, 30),
-                     MK_E_POLICY);
-    ck_assert_int_eq(A.i.ticket_resolved(A.i.ctx, tid, bob_id, now + 31,
-                                         now + 600, 30),
-                     MK_E_POLICY); /* past the grace */
+    j0_rule(now);
+    j0_race(now);
 }
 END_TEST
 

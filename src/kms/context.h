@@ -106,6 +106,10 @@ typedef struct mk_kms_req {
     uint8_t ticket_prf;
     mk_bytes ticket_rand;    /* RAND of the sealed / presented ticket */
     int matched_idrr;        /* index in tp_chain of the responder's IDRr */
+    /* a resolve of a J = 0 ticket that the policy let through: its note
+     * (doc/profile.md §9.37) goes with the answer's commit, until */
+    bool note_reuse;
+    uint64_t note_expires;
 
     /* issue */
     size_t rnd_len, rnd_used; /* of rnd */
@@ -215,9 +219,11 @@ mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out) MK_
  * fields common to every record (time, service, subscriber,
  * identities) and commit it with outcome e, together with the replay-cache
  * entry when the answer carries one (an answer to an authenticated message
- * in the window, whatever the outcome, §9.36): one transaction. MK_E_MIKEY_TS when
+ * in the window, whatever the outcome, §9.36), and with the J = 0 note of
+ * a resolve that got keys (§9.37): one transaction. MK_E_MIKEY_TS when
  * the entry was taken first (nothing written); then mk_record_clear and
- * commit the refusal. */
+ * commit the refusal. MK_E_POLICY when the store refused the note: the
+ * refusal is what was recorded, and it is the answer. */
 mk_err mk_record_commit(mk_kms_req *r, mk_err e) MK_MUST_USE;
 /* Forget what the record and the replay entry held, for a new outcome. */
 void mk_record_clear(mk_kms_req *r);

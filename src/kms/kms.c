@@ -63,7 +63,7 @@ mk_kms *mk_kms_new(const mk_kms_config *cfg, struct mk_kms_store *store,
     if (cfg == NULL || store == NULL || store->subscriber_by_psk_id == NULL ||
         store->subscriber_by_impu == NULL ||
         store->ticket_key_active == NULL || store->ticket_key_by_id == NULL ||
-        store->answer_commit == NULL || store->ticket_resolved == NULL) {
+        store->answer_commit == NULL) {
         e = mk_err_raise(MK_E_ARG, -1, 0, "KMS needs a config and a store");
         goto out;
     }
@@ -316,12 +316,20 @@ static mk_err check_and_issue(mk_kms_req *r, mk_kms_answer *out)
  * entry (record.c). When the entry was taken first (a copy of the message
  * answered, here or in another process: RFC 3830 §5.4, profile §7), the
  * answer built for e is wiped and replaced by Error 1 with V, recorded as
- * a refusal. No answer leaves that was not recorded: a failed commit is a
- * 503. Returns the outcome, or MK_E_STALE (nothing recorded, nothing to
- * send: the request is run again). */
+ * a refusal. When the store refused the J = 0 note of a resolve (another
+ * resolve of the ticket came first, profile §9.37), the keys built are
+ * wiped and the answer is the 403 the store recorded in the same commit.
+ * No answer leaves that was not recorded: a failed commit is a 503.
+ * Returns the outcome, or MK_E_STALE (nothing recorded, nothing to send:
+ * the request is run again). */
 static mk_err commit_answer(mk_kms_req *r, mk_err e, mk_kms_answer *out)
 {
     mk_err c = mk_record_commit(r, e);
+    if (c == MK_E_POLICY) {
+        mk_wipe(out->body, out->body_len);
+        out->body_len = 0;
+        return c;
+    }
     if (c == MK_E_MIKEY_TS) {
         mk_wipe(out->body, out->body_len);
         out->body_len = 0;

@@ -100,6 +100,20 @@ typedef struct mk_record {
     char outcome[48];                     /* "ok" or mk_err_name() */
 } mk_record;
 
+/* The J = 0 rule (doc/profile.md §9.37) as an answer carries it to its
+ * commit: the Ticket Resolve that got keys for a ticket of TP flag J = 0
+ * notes it, in the same transaction as its replay entry and record, so
+ * that the rule costs no round trip of its own to a remote store. */
+typedef struct mk_resolve_note {
+    const uint8_t *ticket_id;  /* 32 bytes, SHA-256 of the Ticket Data */
+    mk_bytes responder;        /* Identity_r of this resolve */
+    uint64_t expires_unix;     /* keep the note until then (the TRe) */
+    uint32_t grace_seconds;    /* the same responder may resolve again */
+    /* written instead of the answer's record when the note is refused
+     * (the refusal is recorded, not the keys that are not sent) */
+    const mk_record *refused;
+} mk_resolve_note;
+
 typedef struct mk_kms_store {
     void *ctx;
     /* The subscriber lookups fill all of *out when they return MK_OK (the
@@ -114,12 +128,22 @@ typedef struct mk_kms_store {
     /* Every write of one answer, in ONE transaction: the replay-cache entry
      * `digest` (32 bytes naming an authenticated message by PSK id, CSB ID,
      * T, RAND, profile §7: T first, so that keys sort by time) that lives
-     * until expires_unix, and the answer's
-     * record r (profile §8). digest NULL: the record alone. Both are
-     * written or neither. MK_E_MIKEY_TS, with NOTHING written, if the
-     * digest is already there and unexpired at now_unix: a copy of the
-     * message was answered first, by this or by another process sharing
-     * the store. MK_E_ARG if a record field is not NUL-terminated.
+     * until expires_unix, the answer's record r (profile §8) and the J = 0
+     * note (NULL: none). digest NULL: the record alone. All are written or
+     * none. MK_E_MIKEY_TS, with NOTHING written, if the digest is already
+     * there and unexpired at now_unix: a copy of the message was answered
+     * first, by this or by another process sharing the store. MK_E_ARG if
+     * a record field is not NUL-terminated.
+     *
+     * The note: the ticket note->ticket_id is resolved by note->responder
+     * at now_unix. It is put for the first resolve of the ticket (or over
+     * a note that expired), and passes for a later one by the same
+     * responder within grace_seconds of the first. Any other is refused:
+     * MK_E_POLICY, with the replay entry and note->refused written in
+     * place of r (doc/profile.md §9.36: every authenticated answer takes
+     * its entry), the note left as it was. Exact across every process and
+     * every node that shares the store.
+     *
      * MK_E_STALE, with NOTHING written: the lookups of this answer (the
      * calls above since the previous answer_commit on this store) came
      * from a snapshot that is no longer current (an implementation that
@@ -131,16 +155,7 @@ typedef struct mk_kms_store {
      * committed on rows older than its commit. */
     mk_err (*answer_commit)(void *ctx, const uint8_t *digest,
                             uint64_t expires_unix, uint64_t now_unix,
-                            const mk_record *r);
-    /* The J = 0 rule (doc/profile.md §9.37): the ticket `id` (32 bytes,
-     * SHA-256 of its Ticket Data) is resolved by `responder` at now_unix;
-     * remember it until expires_unix. MK_OK for the first resolve of the
-     * ticket and for a later one by the same responder within
-     * grace_seconds of the first; MK_E_POLICY for any other. Exact across
-     * every process that shares the store's node. */
-    mk_err (*ticket_resolved)(void *ctx, const uint8_t *id,
-                              mk_bytes responder, uint64_t now_unix,
-                              uint64_t expires_unix, uint32_t grace_seconds);
+                            const mk_record *r, const mk_resolve_note *note);
     /* The rate limit per PSK identity (doc/profile.md §12.2): take a token
      * of the bucket `name` (rate_milli / 1000 a second, at most burst),
      * shared by every process that shares the store's node. MK_OK, or

@@ -140,22 +140,22 @@ mk_err mk_policy_grant(mk_kms_req *r)
 
 /* J = 0 ("the ticket MUST NOT be reused", RFC 6043 §5.3): this KMS is
  * stateful and can enforce it (doc/profile.md §9.37). The first resolve
- * of the ticket is noted (the store's node, shared by every process)
+ * of the ticket is noted (in the store, shared by every process and node)
  * until the ticket's TRe; a later resolve passes only for the same
  * responder identity within reuse_grace_seconds of the first (its answer
  * was lost, or the IMPU is registered on several forked devices), else
- * 403. J = 1: any number of resolves within the validity. */
-static mk_err check_reuse(mk_kms_req *r)
+ * 403. J = 1: any number of resolves within the validity. The note is
+ * taken, or refused, by the answer's commit (record.c), in the one
+ * transaction of its replay entry and record: no round trip of its own,
+ * and no note for a resolve that failed after this check. */
+static void note_reuse(mk_kms_req *r)
 {
-    mk_kms_store *st = r->kms->store;
-    uint64_t until = r->grant.tre_unix != 0
-                         ? r->grant.tre_unix + 1
-                         : r->now_unix + r->kms->cfg.max_lifetime;
     if (r->ticket_flags & MK_TPF_J)
-        return MK_OK;
-    return st->ticket_resolved(st->ctx, r->ticket_id, r->identity,
-                               r->now_unix, until,
-                               r->kms->cfg.reuse_grace_seconds);
+        return;
+    r->note_reuse = true;
+    r->note_expires = r->grant.tre_unix != 0
+                          ? r->grant.tre_unix + 1
+                          : r->now_unix + r->kms->cfg.max_lifetime;
 }
 
 mk_err mk_policy_resolve(mk_kms_req *r)
@@ -201,5 +201,6 @@ mk_err mk_policy_resolve(mk_kms_req *r)
     }
     if (trs == -2 || tre == -2)
         MK_FAIL(MK_E_POLICY, "ticket validity ambiguous");
-    return check_reuse(r); /* last: only a resolve that passed is noted */
+    note_reuse(r); /* last: only a resolve that passed is noted */
+    return MK_OK;
 }

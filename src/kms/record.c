@@ -117,7 +117,8 @@ mk_err mk_record_commit(mk_kms_req *r, mk_err e)
      * commit still checks the rows the refusal was computed on (a PSK
      * from a stale cache), and writes nothing. */
     if (!r->authenticated) {
-        mk_err c = st->answer_commit(st->ctx, NULL, 0, r->now_unix, NULL);
+        mk_err c = st->answer_commit(st->ctx, NULL, 0, r->now_unix, NULL,
+                                     NULL);
         return c == MK_E_MIKEY_TS ? mk_err_raise(MK_E_INTERNAL, -1, 0,
                                                  "store reported a replay "
                                                  "without an entry")
@@ -150,11 +151,33 @@ mk_err mk_record_commit(mk_kms_req *r, mk_err e)
      * a 503 too: no authenticated message is processed twice (doc/
      * profile.md §9.36). A UE told 503 sends a new message. */
     bool replay = r->have_replay;
+    /* A resolve of a J = 0 ticket that got keys notes the ticket in the
+     * same commit (doc/profile.md §9.37); should the store refuse the
+     * note, it records this refusal instead: the answer without its SPIs
+     * (no keys leave) and with the outcome of a 403. */
+    mk_record refused;
+    mk_resolve_note note;
+    bool noted = e == MK_OK && r->note_reuse && r->have_ticket_id;
+    if (noted) {
+        refused = *rec;
+        refused.spis[0] = '\0';
+        snprintf(refused.outcome, sizeof refused.outcome, "%s",
+                 mk_err_name(MK_E_POLICY));
+        note = (mk_resolve_note){.ticket_id = r->ticket_id,
+                                 .responder = r->identity,
+                                 .expires_unix = r->note_expires,
+                                 .grace_seconds =
+                                     r->kms->cfg.reuse_grace_seconds,
+                                 .refused = &refused};
+    }
     mk_err c = st->answer_commit(st->ctx, replay ? r->replay_digest : NULL,
                                  replay ? r->replay_expires : 0,
-                                 r->now_unix, rec);
+                                 r->now_unix, rec, noted ? &note : NULL);
     if (c == MK_E_MIKEY_TS && !replay) /* a store out of contract */
         return mk_err_raise(MK_E_INTERNAL, -1, 0,
                             "store reported a replay without an entry");
+    if (c == MK_E_POLICY && !noted)
+        return mk_err_raise(MK_E_INTERNAL, -1, 0,
+                            "store refused a note it was not given");
     return c;
 }

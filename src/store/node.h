@@ -128,6 +128,9 @@ typedef struct mk_node_answer {
     uint64_t expires_unix;   /* the entry's expiry (T + skew + 1) */
     uint64_t now_unix;       /* the answer's clock */
     const mk_record *record; /* NULL: nothing to record */
+    /* the J = 0 note of a resolve (kms_store.h), NULL: none; with a
+     * record (note->refused is recorded in its place when refused) */
+    const mk_resolve_note *note;
     /* rows served from a cache, read at generation used_gen */
     bool used;
     int64_t used_gen;
@@ -141,13 +144,18 @@ typedef struct mk_node_gen_seen {
     bool read;  /* false: the commit failed before reading it */
     bool known; /* false: no generation published yet */
     int64_t gen;
+    /* not NULL: the answer's note was refused, for this reason; the commit
+     * wrote its replay entry and note->refused instead of its record (the
+     * caller answers 403) */
+    const char *note_refused;
 } mk_node_gen_seen;
 
 /* Commit one answer in ONE write transaction: the generation check (a
  * fresh generation newer than the node's is published first; rows of any
  * other generation than the node's make the answer MK_E_STALE), the
  * replay entry (MK_E_MIKEY_TS if taken, or if it would be dead at the
- * mark), the record in the journal, the mark, and a few reclaimed
+ * mark), the J = 0 note, the record in the journal (or, the note refused,
+ * the refusal's: seen->note_refused), the mark, and a few reclaimed
  * entries. Nothing is written unless everything is. Returns after the
  * sync when the node is durable; a durable node's answers that wait at
  * the same time in one process share one transaction, each answer in a
@@ -251,20 +259,6 @@ mk_err mk_node_kv_delete(mk_node *n, mk_node_table t, mk_bytes key) MK_MUST_USE;
  * (the maintenance thread). */
 mk_err mk_node_kv_sweep(mk_node *n, uint64_t now_unix, size_t budget,
                         size_t *deleted) MK_MUST_USE;
-
-/* --- tickets resolved (node_ticket.c, doc/profile.md §9.37) --- */
-
-/* The J = 0 rule: note in MK_NODE_KV_TICKET that the ticket `id` (32
- * bytes, SHA-256 of its Ticket Data) is resolved by `responder` at
- * now_unix, the note kept until expires_unix (the ticket's end). MK_OK for
- * the first resolve, and for a later one by the same responder within
- * grace_seconds of the first; MK_E_POLICY for any other (nothing
- * written); MK_E_UNAVAILABLE when the table is full (kv_max). One write
- * transaction: of two first resolves by different responders, exactly
- * one passes, whichever processes they reach. */
-mk_err mk_node_ticket_resolve(mk_node *n, const uint8_t id[32],
-                              mk_bytes responder, uint64_t now_unix,
-                              uint64_t expires_unix, uint32_t grace_seconds) MK_MUST_USE;
 
 /* Rate limits (node_rate.c, doc/profile.md §12.2): take one token from
  * the bucket `name` (any bytes: a client address, a PSK identity) that

@@ -140,8 +140,15 @@ static mk_err apply_answer(MDB_txn *txn, mk_node *n, const mk_node_answer *a,
     }
     if (a->digest != NULL)
         MK_GUARD(put_replay(txn, n, a, mark));
-    if (a->record != NULL)
-        MK_GUARD(put_record(txn, n, a->record));
+    const mk_record *rec = a->record;
+    if (a->note != NULL) {
+        MK_GUARD(mk_node_note_apply(txn, n, a->note, a->now_unix,
+                                    &seen->note_refused));
+        if (seen->note_refused)
+            rec = a->note->refused;
+    }
+    if (rec != NULL)
+        MK_GUARD(put_record(txn, n, rec));
     *dirty = true;
     return MK_OK;
 }
@@ -281,6 +288,8 @@ mk_err mk_node_answer_commit(mk_node *n, const mk_node_answer *a,
     memset(seen, 0, sizeof *seen);
     if (a->digest != NULL && a->expires_unix == 0)
         MK_FAIL(MK_E_ARG, "replay entry without an expiry");
+    if (a->note != NULL && (a->record == NULL || a->note->refused == NULL))
+        MK_FAIL(MK_E_ARG, "a note without its records");
     /* an answer that writes nothing and read no row from the store (an
      * unauthenticated refusal, doc/profile.md §9.39) only compares the
      * generation: a read transaction, no writer lock, no sync to wait

@@ -86,6 +86,19 @@ mk_err mk_node_commit(MDB_txn *txn, const char *what) MK_MUST_USE;
  * durable node (no-op otherwise). */
 mk_err mk_node_sync_after_commit(mk_node *n) MK_MUST_USE;
 
+/* mk_node_kv_update (node.h) inside the caller's write transaction txn,
+ * which the caller commits or aborts. */
+mk_err mk_node_kv_update_in(MDB_txn *txn, mk_node *n, mk_node_table t,
+                            mk_bytes key, uint64_t now_unix, mk_node_kv_fn fn,
+                            void *arg) MK_MUST_USE;
+/* The J = 0 note of an answer (node_ticket.c, doc/profile.md §9.37) in
+ * the answer's transaction: put, or passed (same responder within the
+ * grace; *refused NULL); for any other resolve *refused says why, and
+ * nothing is written. */
+mk_err mk_node_note_apply(MDB_txn *txn, mk_node *n,
+                          const mk_resolve_note *note, uint64_t now_unix,
+                          const char **refused) MK_MUST_USE;
+
 /* Big-endian integers of the layout. */
 void mk_node_put_u64(uint8_t *p, uint64_t v);
 uint64_t mk_node_get_u64(const uint8_t *p);

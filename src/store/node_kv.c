@@ -159,17 +159,16 @@ mk_err mk_node_kv_take(mk_node *n, mk_node_table t, mk_bytes key,
     return finish(txn, rc);
 }
 
-mk_err mk_node_kv_update(mk_node *n, mk_node_table t, mk_bytes key,
-                         uint64_t now_unix, mk_node_kv_fn fn, void *arg)
+mk_err mk_node_kv_update_in(MDB_txn *txn, mk_node *n, mk_node_table t,
+                            mk_bytes key, uint64_t now_unix, mk_node_kv_fn fn,
+                            void *arg)
 {
-    MDB_txn *txn = NULL;
     bool found = false;
     mk_bytes cur = MK_BYTES_NONE;
     uint64_t e = 0, new_exp = 0;
     uint8_t out[MK_NODE_KV_VAL_MAX];
     size_t out_len = 0;
     MK_GUARD(check(n, t, key));
-    MK_GUARD(mk_node_txn(n, false, &txn));
     mk_err rc = lookup(txn, n, t, key, now_unix, &found, &cur, &e);
     if (rc == MK_OK)
         rc = fn(arg, found, cur, e, out, &out_len, &new_exp);
@@ -181,7 +180,17 @@ mk_err mk_node_kv_update(mk_node *n, mk_node_table t, mk_bytes key,
         rc = store(txn, n, t, key, MK_BYTES(out, out_len), new_exp,
                    exists(txn, n, t, key));
     mk_wipe(out, sizeof out);
-    return finish(txn, rc);
+    return rc;
+}
+
+mk_err mk_node_kv_update(mk_node *n, mk_node_table t, mk_bytes key,
+                         uint64_t now_unix, mk_node_kv_fn fn, void *arg)
+{
+    MDB_txn *txn = NULL;
+    MK_GUARD(check(n, t, key));
+    MK_GUARD(mk_node_txn(n, false, &txn));
+    return finish(txn, mk_node_kv_update_in(txn, n, t, key, now_unix, fn,
+                                            arg));
 }
 
 mk_err mk_node_kv_delete(mk_node *n, mk_node_table t, mk_bytes key)

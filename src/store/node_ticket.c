@@ -1,13 +1,14 @@
-/* node_ticket.c - tickets already resolved, for the J = 0 rule (node.h
- * mk_node_ticket_resolve, doc/profile.md §9.37).
+/* node_ticket.c - tickets already resolved, for the J = 0 rule
+ * (node_int.h mk_node_note_apply, doc/profile.md §9.37).
  *
  * One entry per ticket of TP flag J = 0 that was resolved, in the node
  * table MK_NODE_KV_TICKET, shared by every process of the machine: key the
  * ticket id (SHA-256 of its Ticket Data), value SHA-256 of the responder
  * identity of the first resolve and the time of that resolve, until the
- * ticket's end of validity. The read and the write are one transaction
- * (mk_node_kv_update), so of two first resolves by different responders
- * exactly one passes, whichever processes they reach.
+ * ticket's end of validity. The read and the write are in the answer's
+ * own transaction (node_answer.c), so of two first resolves by different
+ * responders exactly one passes, whichever processes they reach, and a
+ * note is never put for an answer that was not committed.
  */
 #include <string.h>
 
@@ -49,14 +50,24 @@ static mk_err decide(void *arg, bool found, mk_bytes cur,
     return MK_OK;
 }
 
-mk_err mk_node_ticket_resolve(mk_node *n, const uint8_t id[32],
-                              mk_bytes responder, uint64_t now_unix,
-                              uint64_t expires_unix, uint32_t grace_seconds)
+mk_err mk_node_note_apply(MDB_txn *txn, mk_node *n,
+                          const mk_resolve_note *note, uint64_t now_unix,
+                          const char **refused)
 {
-    use u = {.now = now_unix, .expires = expires_unix, .grace = grace_seconds};
-    if (expires_unix <= now_unix)
+    use u = {.now = now_unix,
+             .expires = note->expires_unix,
+             .grace = note->grace_seconds};
+    *refused = NULL;
+    if (note->expires_unix <= now_unix)
         MK_FAIL(MK_E_ARG, "resolved-ticket entry already expired");
-    MK_GUARD(mk_sha256(&responder, 1, u.who));
-    return mk_node_kv_update(n, MK_NODE_KV_TICKET, MK_BYTES(id, 32),
-                             now_unix, decide, &u);
+    MK_GUARD(mk_sha256(&note->responder, 1, u.who));
+    mk_err rc = mk_node_kv_update_in(txn, n, MK_NODE_KV_TICKET,
+                                     MK_BYTES(note->ticket_id, 32), now_unix,
+                                     decide, &u);
+    if (rc == MK_E_POLICY) { /* decide wrote nothing */
+        *refused = mk_err_last()->what; /* a literal of decide's */
+        mk_err_clear();
+        return MK_OK;
+    }
+    return rc;
 }

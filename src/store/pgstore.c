@@ -26,7 +26,7 @@
 
 #define TPK_LEN 32
 #define PG_URI_MAX 1024
-#define PG_PARAMS_MAX 16
+#define PG_PARAMS_MAX 32
 #define SUB_SLOTS 256
 #define IMPU_SLOTS 256
 #define TK_SLOTS 8
@@ -203,7 +203,6 @@ typedef enum pq_id {
     Q_TK_ACTIVE,
     Q_TK_BY_ID,
     Q_COMMIT,
-    Q_RESOLVED,
     Q__COUNT
 } pq_id;
 
@@ -226,10 +225,18 @@ static const char *const hot_sql[Q__COUNT] = {
     /* The answer (doc/profile.md §13.2), one statement: $3 the generation
      * its lookups were read at (NULL: none), $1 the replay digest (NULL:
      * a record alone) with expiry $2, $14 whether there is a record
-     * ($4..$13). The replay entry is put only at the generation and above
-     * the mark; the record only with it; both or neither. Of two copies
-     * put at once by two nodes, the second waits on the first's key and
-     * then finds it taken (ON CONFLICT DO NOTHING): exactly one wins. */
+     * ($4..$13), $15 the J = 0 note's ticket id (NULL: none), resolved by
+     * the responder of hash $16 at $17, kept until $18, grace $19, and the
+     * record of its refusal ($20..$29). The replay entry is put only at
+     * the generation and above the mark; the note and the record only
+     * with it; all or nothing. Of two copies put at once by two nodes,
+     * the second waits on the first's key and then finds it taken (ON
+     * CONFLICT DO NOTHING): exactly one wins. The note (doc/profile.md
+     * §9.37): ON CONFLICT DO UPDATE locks the ticket's row as it is now,
+     * committed by any node, replaces it only when dead, and returns it,
+     * so the verdict needs no second read (a read of this statement's
+     * snapshot would miss a note put at once by another node); the
+     * refusal's record is written in place of the answer's. */
     [Q_COMMIT] =
         "WITH st AS (SELECT gen, mark FROM kms_state), "
         "ok AS (SELECT 1 FROM st WHERE ($3::bigint IS NULL OR "
@@ -238,26 +245,34 @@ static const char *const hot_sql[Q__COUNT] = {
         "rp AS (INSERT INTO replay(digest, expires) SELECT $1::bytea, "
         "  $2::bigint FROM ok WHERE $1::bytea IS NOT NULL "
         "  ON CONFLICT (digest) DO NOTHING RETURNING 1), "
+        "go AS (SELECT 1 FROM ok WHERE $1::bytea IS NULL OR "
+        "  EXISTS (SELECT 1 FROM rp)), "
+        "nt AS (INSERT INTO tickets_resolved AS t(id, who, first, expires) "
+        "  SELECT $15::bytea, $16::bytea, $17::bigint, $18::bigint FROM go "
+        "  WHERE $15::bytea IS NOT NULL ON CONFLICT (id) DO UPDATE SET "
+        "  who = CASE WHEN t.expires <= $17::bigint THEN EXCLUDED.who "
+        "    ELSE t.who END, "
+        "  first = CASE WHEN t.expires <= $17::bigint THEN EXCLUDED.first "
+        "    ELSE t.first END, "
+        "  expires = CASE WHEN t.expires <= $17::bigint THEN "
+        "    EXCLUDED.expires ELSE t.expires END "
+        "  RETURNING t.who = $16::bytea AS same, "
+        "  $17::bigint <= t.first + $19::bigint AS fresh), "
+        "pass AS (SELECT COALESCE((SELECT same AND fresh FROM nt), true) "
+        "  AS ok), "
         "rc AS (INSERT INTO records(time, service, subscriber, initiator, "
         "  responder, ticket_id, valid_from, valid_to, spis, outcome) "
-        "  SELECT $4::bigint, $5::integer, $6::text, $7::text, $8::text, "
-        "  $9::text, $10::bigint, $11::bigint, $12::text, $13::text FROM ok "
-        "  WHERE $14::boolean AND ($1::bytea IS NULL OR "
-        "  EXISTS (SELECT 1 FROM rp)) RETURNING 1) "
+        "  SELECT v.a, v.b, v.c, v.d, v.e, v.f, v.g, v.h, v.i, v.j "
+        "  FROM go, pass, (VALUES "
+        "  ($4::bigint, $5::integer, $6::text, $7::text, $8::text, "
+        "  $9::text, $10::bigint, $11::bigint, $12::text, $13::text, true), "
+        "  ($20::bigint, $21::integer, $22::text, $23::text, $24::text, "
+        "  $25::text, $26::bigint, $27::bigint, $28::text, $29::text, false)"
+        "  ) AS v(a, b, c, d, e, f, g, h, i, j, answer) "
+        "  WHERE $14::boolean AND v.answer = pass.ok RETURNING 1) "
         "SELECT st.gen, st.mark, (SELECT count(*) FROM rp), "
-        "(SELECT count(*) FROM rc) FROM st",
-    /* the J = 0 rule (doc/profile.md §9.37): the first resolve of a ticket
-     * puts (responder hash, time), a dead note is replaced; the note as it
-     * is now is read back */
-    [Q_RESOLVED] =
-        "WITH ins AS (INSERT INTO tickets_resolved(id, who, first, expires) "
-        "  VALUES ($1::bytea, $2::bytea, $3::bigint, $4::bigint) "
-        "  ON CONFLICT (id) DO UPDATE SET who = EXCLUDED.who, "
-        "  first = EXCLUDED.first, expires = EXCLUDED.expires "
-        "  WHERE tickets_resolved.expires <= $3::bigint RETURNING 1) "
-        "SELECT (SELECT count(*) FROM ins), "
-        "(SELECT encode(who, 'hex') FROM tickets_resolved WHERE id = $1::bytea), "
-        "(SELECT first FROM tickets_resolved WHERE id = $1::bytea)",
+        "(SELECT count(*) FROM rc), (SELECT same FROM nt), "
+        "(SELECT fresh FROM nt) FROM st",
 };
 
 /* ---------------------------------------------------------------- types */
@@ -310,6 +325,7 @@ struct mk_pgstore {
 /* Parameters of one statement. */
 typedef struct pgp {
     int n;
+    bool over; /* more than PG_PARAMS_MAX pushed: pg_run refuses it */
     const char *v[PG_PARAMS_MAX];
     int len[PG_PARAMS_MAX];
     int fmt[PG_PARAMS_MAX];
@@ -338,8 +354,19 @@ static uint64_t mono_ms(void)
     return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+/* Room for one more parameter, else the list is marked over. */
+static bool p_room(pgp *a)
+{
+    if (a->n < PG_PARAMS_MAX)
+        return true;
+    a->over = true;
+    return false;
+}
+
 static void p_bytes(pgp *a, mk_bytes b)
 {
+    if (!p_room(a))
+        return;
     a->v[a->n] = b.n > 0 ? (const char *)b.p : "";
     a->len[a->n] = (int)b.n;
     a->fmt[a->n] = 1;
@@ -348,6 +375,8 @@ static void p_bytes(pgp *a, mk_bytes b)
 
 static void p_text(pgp *a, const char *t)
 {
+    if (!p_room(a))
+        return;
     a->v[a->n] = t;
     a->len[a->n] = 0;
     a->fmt[a->n] = 0;
@@ -356,6 +385,8 @@ static void p_text(pgp *a, const char *t)
 
 static void p_null(pgp *a)
 {
+    if (!p_room(a))
+        return;
     a->v[a->n] = NULL;
     a->len[a->n] = 0;
     a->fmt[a->n] = 0;
@@ -364,6 +395,8 @@ static void p_null(pgp *a)
 
 static void p_i64(pgp *a, int64_t v)
 {
+    if (!p_room(a))
+        return;
     snprintf(a->num[a->n], sizeof a->num[a->n], "%lld", (long long)v);
     p_text(a, a->num[a->n]);
 }
@@ -515,6 +548,8 @@ static mk_err pg_run(mk_pgstore *p, int q, const char *sql, const pgp *a,
     *out = NULL;
     if (a == NULL)
         a = &none;
+    if (a->over)
+        MK_FAIL(MK_E_INTERNAL, "more statement parameters than PG_PARAMS_MAX");
     MK_GUARD(pg_connect(p));
     if (q >= 0) {
         snprintf(name, sizeof name, "mk%d", q);
@@ -1375,9 +1410,61 @@ mk_err mk_pgstore_ticket_key_list(mk_pgstore *p,
 
 /* ------------------------------------------------------------- answers */
 
+/* The ten columns of a record, in the order of Q_COMMIT's. */
+static void p_record(pgp *a, const mk_record *w)
+{
+    p_i64(a, (int64_t)w->time_unix);
+    p_i64(a, w->service);
+    p_text(a, w->subscriber);
+    p_text(a, w->initiator);
+    p_text(a, w->responder);
+    p_text(a, w->ticket_id);
+    p_i64(a, (int64_t)w->valid_from);
+    p_i64(a, (int64_t)w->valid_to);
+    p_text(a, w->spis);
+    p_text(a, w->outcome);
+}
+
+/* The note's parameters $15..$29 of Q_COMMIT; who: its responder's hash. */
+static void p_note(pgp *a, const mk_resolve_note *note, uint64_t now_unix,
+                   const uint8_t who[32])
+{
+    static const mk_record none = {.responder = "[]"};
+    if (note == NULL) {
+        for (int i = 0; i < 5; i++)
+            p_null(a);
+        p_record(a, &none);
+        return;
+    }
+    p_bytes(a, MK_BYTES(note->ticket_id, 32));
+    p_bytes(a, MK_BYTES(who, 32));
+    p_i64(a, (int64_t)now_unix);
+    p_i64(a, (int64_t)note->expires_unix);
+    p_i64(a, note->grace_seconds);
+    p_record(a, note->refused);
+}
+
+/* The checks of answer_commit's arguments, before anything is sent. */
+static mk_err commit_args(const uint8_t *digest, uint64_t expires_unix,
+                          uint64_t now_unix, const mk_record *rec,
+                          const mk_resolve_note *note)
+{
+    if (rec != NULL)
+        MK_GUARD(mk_store_record_check(rec));
+    if (digest != NULL && (expires_unix == 0 || expires_unix > INT64_MAX))
+        MK_FAIL(MK_E_ARG, "replay entry without a valid expiry");
+    if (note == NULL)
+        return MK_OK;
+    if (rec == NULL || note->refused == NULL)
+        MK_FAIL(MK_E_ARG, "a note without its records");
+    if (note->expires_unix <= now_unix || note->expires_unix > INT64_MAX)
+        MK_FAIL(MK_E_ARG, "resolved-ticket entry already expired");
+    return mk_store_record_check(note->refused);
+}
+
 static mk_err answer_commit(void *ctx, const uint8_t *digest,
                             uint64_t expires_unix, uint64_t now_unix,
-                            const mk_record *rec)
+                            const mk_record *rec, const mk_resolve_note *note)
 {
     mk_pgstore *p = ctx;
     pg_cache *c = &p->cache;
@@ -1385,13 +1472,11 @@ static mk_err answer_commit(void *ctx, const uint8_t *digest,
     int64_t used_gen = c->used_gen, fresh_gen = c->fresh_gen;
     PGresult *r = NULL;
     pgp a = {0};
-    (void)now_unix; /* the mark is the store's (doc/profile.md §13.2) */
-    /* the flags belong to this answer, whatever the outcome */
+    uint8_t who[32];
+    /* the flags belong to this answer, whatever the outcome; the replay
+     * mark is the store's (doc/profile.md §13.2), now_unix is the note's */
     c->used = c->fresh = false;
-    if (rec != NULL)
-        MK_GUARD(mk_store_record_check(rec));
-    if (digest != NULL && (expires_unix == 0 || expires_unix > INT64_MAX))
-        MK_FAIL(MK_E_ARG, "replay entry without a valid expiry");
+    MK_GUARD(commit_args(digest, expires_unix, now_unix, rec, note));
     if ((used && used_gen == GEN_MIXED) || (fresh && fresh_gen == GEN_MIXED) ||
         (used && fresh && used_gen != fresh_gen)) {
         cache_drop(p);
@@ -1401,6 +1486,8 @@ static mk_err answer_commit(void *ctx, const uint8_t *digest,
     }
     if (digest == NULL && rec == NULL && !used && !fresh)
         return MK_OK; /* nothing to write, nothing to check */
+    if (note != NULL)
+        MK_GUARD(mk_sha256(&note->responder, 1, who));
     if (digest != NULL)
         p_bytes(&a, MK_BYTES(digest, 32));
     else
@@ -1411,18 +1498,9 @@ static mk_err answer_commit(void *ctx, const uint8_t *digest,
     else
         p_null(&a);
     static const mk_record none = {.responder = "[]"};
-    const mk_record *w = rec != NULL ? rec : &none;
-    p_i64(&a, (int64_t)w->time_unix);
-    p_i64(&a, w->service);
-    p_text(&a, w->subscriber);
-    p_text(&a, w->initiator);
-    p_text(&a, w->responder);
-    p_text(&a, w->ticket_id);
-    p_i64(&a, (int64_t)w->valid_from);
-    p_i64(&a, (int64_t)w->valid_to);
-    p_text(&a, w->spis);
-    p_text(&a, w->outcome);
+    p_record(&a, rec != NULL ? rec : &none);
     p_bool(&a, rec != NULL);
+    p_note(&a, note, now_unix, who);
     MK_GUARD(pg_run(p, Q_COMMIT, NULL, &a, &r, "commit an answer"));
     if (PQntuples(r) != 1) {
         PQclear(r);
@@ -1431,6 +1509,8 @@ static mk_err answer_commit(void *ctx, const uint8_t *digest,
     int64_t gen = col_i64(r, 0, 0);
     int64_t mark = col_i64(r, 0, 1);
     int64_t put = col_i64(r, 0, 2), recorded = col_i64(r, 0, 3);
+    bool noted = !col_null(r, 0, 4);
+    bool same = noted && col_bool(r, 0, 4), in_grace = noted && col_bool(r, 0, 5);
     PQclear(r);
     /* arm the cache at this generation, or drop it */
     if (c->gen_known && c->gen == gen)
@@ -1450,53 +1530,17 @@ static mk_err answer_commit(void *ctx, const uint8_t *digest,
         MK_FAIL(MK_E_MIKEY_TS, "replayed message");
     if (rec != NULL && recorded != 1)
         MK_FAIL(MK_E_INTERNAL, "record not written");
-    return MK_OK;
-}
-
-static mk_err ticket_resolved(void *ctx, const uint8_t *id,
-                              mk_bytes responder, uint64_t now_unix,
-                              uint64_t expires_unix, uint32_t grace_seconds)
-{
-    mk_pgstore *p = ctx;
-    uint8_t who[32], had[32];
-    if (expires_unix <= now_unix || expires_unix > INT64_MAX)
-        MK_FAIL(MK_E_ARG, "resolved-ticket entry already expired");
-    MK_GUARD(mk_sha256(&responder, 1, who));
-    /* twice at most: a note put at once by another node is not in this
-     * statement's snapshot; the second statement reads it */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        PGresult *r = NULL;
-        pgp a = {0};
-        size_t hn = 0;
-        p_bytes(&a, MK_BYTES(id, 32));
-        p_bytes(&a, MK_BYTES(who, sizeof who));
-        p_i64(&a, (int64_t)now_unix);
-        p_i64(&a, (int64_t)expires_unix);
-        MK_GUARD(pg_run(p, Q_RESOLVED, NULL, &a, &r,
-                        "note a resolved ticket"));
-        bool put = col_i64(r, 0, 0) == 1;
-        bool seen = !col_null(r, 0, 1);
-        mk_err rc = MK_OK;
-        uint64_t first = 0;
-        if (!put && seen) {
-            rc = col_hex(r, 0, 1, had, sizeof had, &hn);
-            int64_t f = col_i64(r, 0, 2);
-            first = f < 0 ? 0 : (uint64_t)f;
-        }
-        PQclear(r);
-        MK_GUARD(rc);
-        if (put)
-            return MK_OK;
-        if (!seen)
-            continue;
-        if (hn != sizeof who || !mk_ct_equal(had, who, sizeof who))
-            MK_FAIL(MK_E_POLICY, "ticket (J = 0) already resolved by "
-                                 "another responder");
-        if (now_unix > first + grace_seconds)
-            MK_FAIL(MK_E_POLICY, "ticket (J = 0) already resolved");
+    if (note == NULL)
         return MK_OK;
-    }
-    MK_FAIL(MK_E_UNAVAILABLE, "resolved-ticket note changing under us");
+    if (!noted)
+        MK_FAIL(MK_E_INTERNAL, "note not written");
+    /* recorded as a refusal in the statement: the answer is a 403 */
+    if (!same)
+        MK_FAIL(MK_E_POLICY, "ticket (J = 0) already resolved by another "
+                             "responder");
+    if (!in_grace)
+        MK_FAIL(MK_E_POLICY, "ticket (J = 0) already resolved");
+    return MK_OK;
 }
 
 static mk_err by_psk_id(void *ctx, mk_bytes psk_id, mk_subscriber *out)
@@ -1545,7 +1589,6 @@ mk_kms_store mk_pgstore_interface(mk_pgstore *p)
         .ticket_key_active = tk_active_if,
         .ticket_key_by_id = tk_by_id_if,
         .answer_commit = answer_commit,
-        .ticket_resolved = ticket_resolved,
         .rate_take = p->node != NULL ? rate_take : NULL,
     };
     return t;

@@ -22,14 +22,16 @@
  *   statement.
  * - answer_commit is ONE statement (one round trip): the generation check,
  *   the replay entry (INSERT ... ON CONFLICT DO NOTHING: of two copies
- *   committed at two nodes, exactly one inserts it) and the record, all
+ *   committed at two nodes, exactly one inserts it), the J = 0 note of a
+ *   resolve (INSERT ... ON CONFLICT DO UPDATE, which returns the note as
+ *   another node may just have committed it: exact across nodes) and the
+ *   record (the answer's, or the refusal's when the note is refused), all
  *   or nothing. Rows of another generation: MK_E_STALE, nothing written.
  *   An entry whose expiry is at or before kms_state.mark (raised by the
  *   prune before it deletes) is refused: a message whose entry may be
  *   gone is never accepted again.
- * - ticket_resolved (the J = 0 rule) is one statement too, exact across
- *   nodes. rate_take uses the machine's node state (store/node.h): rate
- *   limits stay per machine.
+ * - rate_take uses the machine's node state (store/node.h): rate limits
+ *   stay per machine.
  * - synchronous_commit follows `durable` (on / off).
  *
  * Failures: a connection that is lost, a server that is down, restarting,

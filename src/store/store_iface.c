@@ -23,17 +23,11 @@ static mk_err tk_by_id(void *ctx, mk_bytes id, mk_ticket_key *out)
 
 static mk_err answer_commit(void *ctx, const uint8_t *digest,
                             uint64_t expires_unix, uint64_t now_unix,
-                            const mk_record *r)
+                            const mk_record *r,
+                            const mk_resolve_note *note)
 {
-    return mk_store_answer_commit(ctx, digest, expires_unix, now_unix, r);
-}
-
-static mk_err ticket_resolved(void *ctx, const uint8_t *id,
-                              mk_bytes responder, uint64_t now_unix,
-                              uint64_t expires_unix, uint32_t grace_seconds)
-{
-    return mk_store_ticket_resolved(ctx, id, responder, now_unix,
-                                    expires_unix, grace_seconds);
+    return mk_store_answer_commit(ctx, digest, expires_unix, now_unix, r,
+                                  note);
 }
 
 /* The identity's bucket, named apart from kmsd's per-address ones. */
@@ -60,7 +54,6 @@ mk_kms_store mk_sqlstore_interface(mk_sqlstore *s)
         .ticket_key_active = tk_active,
         .ticket_key_by_id = tk_by_id,
         .answer_commit = answer_commit,
-        .ticket_resolved = ticket_resolved,
         .rate_take = rate_take,
     };
     return t;

@@ -236,14 +236,12 @@ mk_err mk_store_ticket_key_by_id(mk_sqlstore *s, mk_bytes id,
                                  mk_ticket_key *out) MK_MUST_USE;
 mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
                               uint64_t expires_unix, uint64_t now_unix,
-                              const mk_record *r) MK_MUST_USE;
+                              const mk_record *r,
+                              const mk_resolve_note *note) MK_MUST_USE;
 /* The node's rate limit (node.h mk_node_rate_take) for this connection. */
 mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes name, uint32_t rate_milli,
                           uint32_t burst, uint64_t now_ms,
                           uint32_t *retry_after_s) MK_MUST_USE;
-mk_err mk_store_ticket_resolved(mk_sqlstore *s, const uint8_t *id,
-                                mk_bytes responder, uint64_t now_unix,
-                                uint64_t expires_unix, uint32_t grace_seconds) MK_MUST_USE;
 
 /* record_write: one record into the records table (the drain,
  * store_drain.c); its fields must have passed mk_store_record_check, so

@@ -109,7 +109,8 @@ static mk_err node_of(mk_sqlstore *s, mk_node **out)
 
 mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
                               uint64_t expires_unix, uint64_t now_unix,
-                              const mk_record *r)
+                              const mk_record *r,
+                              const mk_resolve_note *note)
 {
     mk_store_cache *c = &s->cache;
     mk_node *n = NULL;
@@ -120,6 +121,7 @@ mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
         .expires_unix = expires_unix,
         .now_unix = now_unix,
         .record = r,
+        .note = note,
         .used = c->used,
         .used_gen = c->used_gen,
         .fresh = c->fresh,
@@ -128,6 +130,8 @@ mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
     c->used = c->fresh = false;
     if (r != NULL)
         MK_GUARD(mk_store_record_check(r));
+    if (note != NULL && note->refused != NULL)
+        MK_GUARD(mk_store_record_check(note->refused));
     MK_GUARD(node_of(s, &n));
     mk_node_gen_seen seen;
     struct timespec t0, t1;
@@ -142,17 +146,9 @@ mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
         mk_store_cache_confirm(s, seen.known, seen.gen);
     if (rc == MK_E_STALE) /* count it and drop the cache */
         rc = mk_store_cache_stale(s);
+    if (rc == MK_OK && seen.note_refused != NULL) /* recorded: a 403 */
+        return mk_err_raise(MK_E_POLICY, -1, 0, seen.note_refused);
     return rc;
-}
-
-mk_err mk_store_ticket_resolved(mk_sqlstore *s, const uint8_t *id,
-                                mk_bytes responder, uint64_t now_unix,
-                                uint64_t expires_unix, uint32_t grace_seconds)
-{
-    mk_node *n = NULL;
-    MK_GUARD(node_of(s, &n));
-    return mk_node_ticket_resolve(n, id, responder, now_unix, expires_unix,
-                                  grace_seconds);
 }
 
 mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes name, uint32_t rate_milli,
