@@ -55,10 +55,11 @@ pg_pids() {
     echo "$pm" $(ps -o pid= --ppid "$pm")
 }
 # the database's committed transactions: every statement kmsd sends outside
-# a transaction is one; the backends publish their counts when idle for a
-# second, hence the waits around a run
+# a transaction is one; a backend that went idle publishes its last counts
+# within 10 s (PostgreSQL 15's PGSTAT_IDLE_INTERVAL), hence the waits
+# around a run (a shorter wait undercounts: 0.9 commits per answer)
 commits() {
-    sleep 2
+    sleep 11
     pg_psql "SELECT xact_commit FROM pg_stat_database WHERE datname = 'mikeykms'"
 }
 
