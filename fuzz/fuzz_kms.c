@@ -153,10 +153,12 @@ static void check_record(const mk_record *r)
         abort();
 }
 
-static mk_err commit(void *ctx, const uint8_t *digest, uint64_t expires,
-                     uint64_t now, const mk_record *r,
-                     const mk_resolve_note *note)
+static mk_err commit(void *ctx, const mk_answer_write *w)
 {
+    const uint8_t *digest = w->digest;
+    const mk_record *r = w->record;
+    const mk_resolve_note *note = w->note;
+    uint64_t now = w->now_unix, expires = w->expires_unix;
     (void)ctx;
     if (now != NOW_UNIX)
         abort();
@@ -170,6 +172,11 @@ static mk_err commit(void *ctx, const uint8_t *digest, uint64_t expires,
             abort();
         check_record(note->refused);
     }
+    /* every entry comes with the record of the Error 1 it may become */
+    if ((w->replayed != NULL) != (digest != NULL))
+        abort();
+    if (w->replayed != NULL)
+        check_record(w->replayed);
     if (digest == NULL)
         return MK_OK;
     if (expires <= now)

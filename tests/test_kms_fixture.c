@@ -121,17 +121,15 @@ static mk_err sh_byid(void *c, mk_bytes id, mk_ticket_key *o)
     fx_shim *s = c;
     return s->real.ticket_key_by_id(s->real.ctx, id, o);
 }
-static mk_err sh_commit(void *c, const uint8_t *d, uint64_t exp,
-                        uint64_t now, const mk_record *r,
-                        const mk_resolve_note *note)
+static mk_err sh_commit(void *c, const mk_answer_write *w)
 {
     fx_shim *s = c;
-    if ((s->fail_replay && d != NULL) || s->fail_record)
+    if ((s->fail_replay && w->digest != NULL) || s->fail_record)
         return MK_E_UNAVAILABLE;
     s->commits++;
-    s->commits_with_replay += d != NULL;
-    s->commits_with_note += note != NULL;
-    return s->real.answer_commit(s->real.ctx, d, exp, now, r, note);
+    s->commits_with_replay += w->digest != NULL;
+    s->commits_with_note += w->note != NULL;
+    return s->real.answer_commit(s->real.ctx, w);
 }
 
 void fx_setup(void)

@@ -133,13 +133,13 @@ static mk_err commit_digest(const mk_kms_store *t, const uint8_t d[32],
                             uint64_t expires, uint64_t now)
 {
     mk_record r = make_record(now, "replay", d[4]);
-    return t->answer_commit(t->ctx, d, expires, now, &r, NULL);
+    return t->answer_commit(t->ctx, &(mk_answer_write){.digest = d, .expires_unix = expires, .now_unix = now, .record = &r});
 }
 
 /* answer_commit of a record alone */
 static mk_err commit_record(const mk_kms_store *t, const mk_record *r)
 {
-    return t->answer_commit(t->ctx, NULL, 0, r->time_unix, r, NULL);
+    return t->answer_commit(t->ctx, &(mk_answer_write){.now_unix = r->time_unix, .record = r});
 }
 
 /* --- schema and opening --- */
@@ -1000,7 +1000,7 @@ START_TEST(test_retired_key_destroyed)
         ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8),
                                             &k1),
                          MK_OK);
-        ck_assert_int_eq(t.answer_commit(t.ctx, NULL, 0, 1000, NULL, NULL), MK_OK);
+        ck_assert_int_eq(t.answer_commit(t.ctx, &(mk_answer_write){.now_unix = 1000}), MK_OK);
     }
     ck_assert(file_contains(wal, wrapped, wn) ||
               file_contains(db_path, wrapped, wn));
@@ -1012,10 +1012,10 @@ START_TEST(test_retired_key_destroyed)
      * at its commit: dropped, and the plaintext wiped everywhere in it */
     ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
                      MK_OK);
-    ck_assert_int_eq(t.answer_commit(t.ctx, NULL, 0, 1000, NULL, NULL), MK_E_STALE);
+    ck_assert_int_eq(t.answer_commit(t.ctx, &(mk_answer_write){.now_unix = 1000}), MK_E_STALE);
     ck_assert_int_eq(t.ticket_key_by_id(t.ctx, MK_BYTES("tpk-0001", 8), &k),
                      MK_E_NOT_FOUND);
-    ck_assert_int_eq(t.answer_commit(t.ctx, NULL, 0, 1000, NULL, NULL), MK_OK);
+    ck_assert_int_eq(t.answer_commit(t.ctx, &(mk_answer_write){.now_unix = 1000}), MK_OK);
     ck_assert(!mem_has(srv, sizeof *srv, k1.key.b, 32));
     /* no page image of the wrapped key left in the files, while both
      * connections still have the store open */

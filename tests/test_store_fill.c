@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     uint64_t now = (uint64_t)time(NULL);
     for (uint8_t i = 0; i < 3 && e == MK_OK; i++) {
         uint8_t d[32] = {i, 0x55};
-        e = t.answer_commit(t.ctx, d, now - 10, now - 20, &r[i], NULL);
+        e = t.answer_commit(t.ctx, &(mk_answer_write){.digest = d, .expires_unix = now - 10, .now_unix = now - 20, .record = &r[i]});
     }
     mk_sqlstore_close(s);
     if (e != MK_OK) {

@@ -161,6 +161,19 @@ static void digest_of(uint8_t d[32], unsigned n)
 
 static conn A, B; /* two processes, or two nodes */
 
+/* An answer's commit: the entry d (NULL: none, else until now + 600) with
+ * rec, and `replayed` recorded instead should d be taken. */
+static mk_err commit(conn *c, const uint8_t *d, uint64_t now,
+                     const mk_record *rec, const mk_record *replayed)
+{
+    mk_answer_write w = {.digest = d,
+                         .expires_unix = d != NULL ? now + 600 : 0,
+                         .now_unix = now,
+                         .record = rec,
+                         .replayed = replayed};
+    return c->i.answer_commit(c->i.ctx, &w);
+}
+
 static void setup(void)
 {
     conn_open(&A, true);
@@ -223,7 +236,12 @@ static mk_err resolve_commit(conn *c, unsigned n, const uint8_t tid[32],
                             .grace_seconds = grace,
                             .refused = &refused};
     digest_of(d, n);
-    return c->i.answer_commit(c->i.ctx, d, now + 600, now, &rec, &note);
+    mk_answer_write w = {.digest = d,
+                         .expires_unix = now + 600,
+                         .now_unix = now,
+                         .record = &rec,
+                         .note = &note};
+    return c->i.answer_commit(c->i.ctx, &w);
 }
 
 /* J = 0 (doc/profile.md §9.37), across the connections: the note goes
@@ -254,9 +272,7 @@ static void j0_rule(uint64_t now)
     ck_assert_uint_eq(records_with(&A, mk_err_name(MK_E_POLICY)), no0 + 2);
     /* a refusal took its replay entry */
     digest_of(d, 102);
-    ck_assert_int_eq(A.i.answer_commit(A.i.ctx, d, now + 600, now, &rec,
-                                       NULL),
-                     MK_E_MIKEY_TS);
+    ck_assert_int_eq(commit(&A, d, now, &rec, NULL), MK_E_MIKEY_TS);
 
     /* a note is put only with its answer: a copy that lost the replay
      * race notes nothing, so another responder's first resolve passes */
@@ -380,7 +396,7 @@ START_TEST(test_interface)
     ck_assert_int_eq(B.i.subscriber_by_impu(
                          B.i.ctx, MK_BYTES("sip:eve@example.org", 19), &got),
                      MK_E_NOT_FOUND);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, NULL, NULL), MK_OK);
+    ck_assert_int_eq(commit(&B, NULL, now, NULL, NULL), MK_OK);
 
     /* ticket keys */
     ck_assert_int_eq(rotate(&A, &k1), MK_OK);
@@ -389,19 +405,25 @@ START_TEST(test_interface)
     ck_assert_int_eq(tk.key.n, 32);
 
     /* the replay entry: taken once across the connections; the loser
-     * writes nothing, not even its record */
+     * writes nothing, not even its record, unless it gives the record of
+     * its Error 1: then that, in the same commit */
     size_t r0 = records(&A);
+    size_t e0 = records_with(&A, mk_err_name(MK_E_MIKEY_TS));
     uint8_t d[32];
     digest_of(d, 1);
-    mk_record rec = make_rec("alice");
-    ck_assert_int_eq(A.i.answer_commit(A.i.ctx, d, now + 600, now, &rec, NULL),
-                     MK_OK);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec, NULL),
-                     MK_E_MIKEY_TS);
-    ck_assert_int_eq(A.i.answer_commit(A.i.ctx, d, now + 600, now, &rec, NULL),
-                     MK_E_MIKEY_TS);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec, NULL), MK_OK);
+    mk_record rec = make_rec("alice"), replayed = make_rec("alice");
+    snprintf(replayed.outcome, sizeof replayed.outcome, "%s",
+             mk_err_name(MK_E_MIKEY_TS));
+    ck_assert_int_eq(commit(&A, d, now, &rec, &replayed), MK_OK);
+    ck_assert_int_eq(commit(&B, d, now, &rec, NULL), MK_E_MIKEY_TS);
+    ck_assert_int_eq(commit(&A, d, now, &rec, NULL), MK_E_MIKEY_TS);
+    ck_assert_int_eq(commit(&B, NULL, now, &rec, NULL), MK_OK);
     ck_assert_uint_eq(records(&A), r0 + 2);
+    ck_assert_int_eq(commit(&B, d, now, &rec, &replayed), MK_E_MIKEY_TS);
+    ck_assert_uint_eq(records(&A), r0 + 3);
+    ck_assert_uint_eq(records_with(&A, mk_err_name(MK_E_MIKEY_TS)), e0 + 1);
+    /* a replayed record goes with an entry only */
+    ck_assert_int_eq(commit(&B, NULL, now, &rec, &replayed), MK_E_ARG);
 
     /* an operator change through A: B's cached rows are refused at its
      * next commit, nothing written; the next lookup reads the change */
@@ -409,7 +431,7 @@ START_TEST(test_interface)
                                               MK_BYTES("alice", 5), &got),
                      MK_OK);
     digest_of(d, 2);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec, NULL),
+    ck_assert_int_eq(commit(&B, d, now, &rec, NULL),
                      MK_OK); /* armed now: the next lookup is cached */
     ck_assert_int_eq(B.i.subscriber_by_psk_id(B.i.ctx,
                                               MK_BYTES("alice", 5), &got),
@@ -418,14 +440,14 @@ START_TEST(test_interface)
     ck_assert_int_eq(set_active(&A, "alice", false), MK_OK);
     size_t r1 = records(&A);
     digest_of(d, 3);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec, NULL),
+    ck_assert_int_eq(commit(&B, d, now, &rec, NULL),
                      MK_E_STALE);
     ck_assert_uint_eq(records(&A), r1);
     ck_assert_int_eq(B.i.subscriber_by_psk_id(B.i.ctx,
                                               MK_BYTES("alice", 5), &got),
                      MK_OK);
     ck_assert(!got.active);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, d, now + 600, now, &rec, NULL),
+    ck_assert_int_eq(commit(&B, d, now, &rec, NULL),
                      MK_OK); /* the rerun: the digest was not taken */
     ck_assert_uint_eq(records(&A), r1 + 1);
 
@@ -434,13 +456,13 @@ START_TEST(test_interface)
     ck_assert_int_eq(B.i.ticket_key_by_id(B.i.ctx,
                                           MK_BYTES(k1.id, k1.id_len), &tk),
                      MK_OK);
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec, NULL), MK_OK);
+    ck_assert_int_eq(commit(&B, NULL, now, &rec, NULL), MK_OK);
     ck_assert_int_eq(rotate(&A, &k2), MK_OK);
     ck_assert_int_eq(retire(&A, MK_BYTES(k1.id, k1.id_len)), MK_OK);
     ck_assert_int_eq(B.i.ticket_key_by_id(B.i.ctx,
                                           MK_BYTES(k1.id, k1.id_len), &tk),
                      MK_OK); /* from B's cache ... */
-    ck_assert_int_eq(B.i.answer_commit(B.i.ctx, NULL, 0, now, &rec, NULL),
+    ck_assert_int_eq(commit(&B, NULL, now, &rec, NULL),
                      MK_E_STALE); /* ... refused at the commit */
     ck_assert_int_eq(B.i.ticket_key_by_id(B.i.ctx,
                                           MK_BYTES(k1.id, k1.id_len), &tk),

@@ -217,16 +217,15 @@ mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out) MK_
 /* Unauthenticated (V did not verify, or was never reached): commit no
  * record, only the check of the rows used (§9.39). Otherwise fill the
  * fields common to every record (time, service, subscriber,
- * identities) and commit it with outcome e, together with the replay-cache
- * entry when the answer carries one (an answer to an authenticated message
- * in the window, whatever the outcome, §9.36), and with the J = 0 note of
- * a resolve that got keys (§9.37): one transaction. MK_E_MIKEY_TS when
- * the entry was taken first (nothing written); then mk_record_clear and
- * commit the refusal. MK_E_POLICY when the store refused the note: the
- * refusal is what was recorded, and it is the answer. */
+ * identities) and commit it with outcome e, in one transaction with the
+ * replay-cache entry when the answer carries one (an answer to an
+ * authenticated message in the window, whatever the outcome, §9.36) and
+ * with the J = 0 note of a resolve that got keys (§9.37). MK_E_MIKEY_TS:
+ * the entry was taken first, and the same commit recorded the Error 1
+ * the answer becomes. MK_E_POLICY: the store refused the note, and the
+ * same commit recorded the refusal, which is the answer. */
 mk_err mk_record_commit(mk_kms_req *r, mk_err e) MK_MUST_USE;
 /* Forget what the record and the replay entry held, for a new outcome. */
-void mk_record_clear(mk_kms_req *r);
 /* Append a responder to the record's JSON array of responders
  * (MK_E_INTERNAL past MK_RECORD_RESPONDERS or MK_URI_MAX - 1 bytes). */
 mk_err mk_record_add_responder(mk_kms_req *r, mk_bytes id) MK_MUST_USE;

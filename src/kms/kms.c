@@ -313,31 +313,31 @@ static mk_err check_and_issue(mk_kms_req *r, mk_kms_answer *out)
 }
 
 /* The audit stage: commit the record of outcome e with the replay-cache
- * entry (record.c). When the entry was taken first (a copy of the message
- * answered, here or in another process: RFC 3830 §5.4, profile §7), the
- * answer built for e is wiped and replaced by Error 1 with V, recorded as
- * a refusal. When the store refused the J = 0 note of a resolve (another
- * resolve of the ticket came first, profile §9.37), the keys built are
- * wiped and the answer is the 403 the store recorded in the same commit.
- * No answer leaves that was not recorded: a failed commit is a 503.
- * Returns the outcome, or MK_E_STALE (nothing recorded, nothing to send:
- * the request is run again). */
+ * entry (record.c), one commit whatever happens. When the entry was taken
+ * first (a copy of the message answered, here or in another process or
+ * node: RFC 3830 §5.4, profile §7), the answer built for e is wiped and
+ * replaced by Error 1 with V, which that commit recorded. When the store
+ * refused the J = 0 note of a resolve (another resolve of the ticket came
+ * first, profile §9.37), the keys built are wiped and the answer is the
+ * 403 that commit recorded. No answer leaves that was not recorded: a
+ * failed commit is a 503. Returns the outcome, or MK_E_STALE (nothing
+ * recorded, nothing to send: the request is run again). */
 static mk_err commit_answer(mk_kms_req *r, mk_err e, mk_kms_answer *out)
 {
     mk_err c = mk_record_commit(r, e);
-    if (c == MK_E_POLICY) {
+    if (c == MK_E_POLICY || c == MK_E_MIKEY_TS) {
         mk_wipe(out->body, out->body_len);
         out->body_len = 0;
-        return c;
     }
+    if (c == MK_E_POLICY)
+        return c;
     if (c == MK_E_MIKEY_TS) {
-        mk_wipe(out->body, out->body_len);
-        out->body_len = 0;
-        mk_record_clear(r);
         e = mk_replay_refused(r);
+        /* a failure here is a bug (the buffer is sized for any Error
+         * message); the 503 then leaves under the record of Error 1 */
         if (mk_error_msg_build(r, e, out) != MK_OK)
             e = MK_E_INTERNAL;
-        c = mk_record_commit(r, e);
+        return e;
     }
     if (c == MK_E_STALE) /* nothing written: mk_kms_handle runs it again */
         return c;

@@ -114,6 +114,21 @@ typedef struct mk_resolve_note {
     const mk_record *refused;
 } mk_resolve_note;
 
+/* Everything one answer writes, committed by answer_commit. */
+typedef struct mk_answer_write {
+    /* the replay-cache entry (32 bytes naming an authenticated message by
+     * PSK id, CSB ID, T, RAND, profile §7: T first, so that keys sort by
+     * time) that lives until expires_unix; NULL: none */
+    const uint8_t *digest;
+    uint64_t expires_unix;
+    uint64_t now_unix;              /* the answer's clock */
+    const mk_record *record;        /* the answer's (profile §8); NULL: none */
+    const mk_resolve_note *note;    /* the J = 0 note; NULL: none */
+    /* with a digest: the record of the Error 1 the answer becomes when a
+     * copy of the message took the entry first; NULL: nothing then */
+    const mk_record *replayed;
+} mk_answer_write;
+
 typedef struct mk_kms_store {
     void *ctx;
     /* The subscriber lookups fill all of *out when they return MK_OK (the
@@ -125,24 +140,25 @@ typedef struct mk_kms_store {
     mk_err (*subscriber_by_impu)(void *ctx, mk_bytes impu, mk_subscriber *out);
     mk_err (*ticket_key_active)(void *ctx, mk_ticket_key *out);
     mk_err (*ticket_key_by_id)(void *ctx, mk_bytes id, mk_ticket_key *out);
-    /* Every write of one answer, in ONE transaction: the replay-cache entry
-     * `digest` (32 bytes naming an authenticated message by PSK id, CSB ID,
-     * T, RAND, profile §7: T first, so that keys sort by time) that lives
-     * until expires_unix, the answer's record r (profile §8) and the J = 0
-     * note (NULL: none). digest NULL: the record alone. All are written or
-     * none. MK_E_MIKEY_TS, with NOTHING written, if the digest is already
-     * there and unexpired at now_unix: a copy of the message was answered
-     * first, by this or by another process sharing the store. MK_E_ARG if
-     * a record field is not NUL-terminated.
+    /* Every write of one answer w, in ONE transaction (one round trip to
+     * a remote store): the replay entry, the record and the note. All are
+     * written or none, with two exceptions that are answers too:
      *
-     * The note: the ticket note->ticket_id is resolved by note->responder
-     * at now_unix. It is put for the first resolve of the ticket (or over
-     * a note that expired), and passes for a later one by the same
-     * responder within grace_seconds of the first. Any other is refused:
-     * MK_E_POLICY, with the replay entry and note->refused written in
-     * place of r (doc/profile.md §9.36: every authenticated answer takes
-     * its entry), the note left as it was. Exact across every process and
-     * every node that shares the store.
+     * - MK_E_MIKEY_TS: the digest is already there and unexpired (a copy
+     *   of the message was answered first, by this or by another process
+     *   or node sharing the store), or its expiry is at or before the
+     *   store's replay mark; w->replayed is recorded in place of
+     *   w->record, nothing else is written.
+     * - MK_E_POLICY: the note was refused. The note passes for the first
+     *   resolve of note->ticket_id (or over a note that expired) and for
+     *   a later one by the same responder within grace_seconds of the
+     *   first; any other is refused, and then the replay entry and
+     *   note->refused are written in place of w->record (doc/profile.md
+     *   §9.36: every authenticated answer takes its entry), the note left
+     *   as it was. Exact across every process and node sharing the store.
+     *
+     * MK_E_ARG if a record field is not NUL-terminated, or a note or a
+     * replayed record comes without what it goes with.
      *
      * MK_E_STALE, with NOTHING written: the lookups of this answer (the
      * calls above since the previous answer_commit on this store) came
@@ -153,9 +169,7 @@ typedef struct mk_kms_store {
      * that writes, every answer whose lookups it served from a cache,
      * including record-only ones (digest NULL), so that no answer is ever
      * committed on rows older than its commit. */
-    mk_err (*answer_commit)(void *ctx, const uint8_t *digest,
-                            uint64_t expires_unix, uint64_t now_unix,
-                            const mk_record *r, const mk_resolve_note *note);
+    mk_err (*answer_commit)(void *ctx, const mk_answer_write *w);
     /* The rate limit per PSK identity (doc/profile.md §12.2): take a token
      * of the bucket `name` (rate_milli / 1000 a second, at most burst),
      * shared by every process that shares the store's node. MK_OK, or

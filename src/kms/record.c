@@ -49,10 +49,10 @@ static void subscriber_text(mk_record *rec, const mk_subscriber *s)
     rec->subscriber[2 * n] = '\0';
 }
 
-mk_err mk_record_add_responder(mk_kms_req *r, mk_bytes id)
+static mk_err add_responder(mk_record *rec, mk_bytes id)
 {
-    char *d = r->rec.responder;
-    size_t cap = sizeof r->rec.responder, n = strlen(d);
+    char *d = rec->responder;
+    size_t cap = sizeof rec->responder, n = strlen(d);
     if (n == 0) {
         memcpy(d, "[]", 3);
         n = 2;
@@ -74,6 +74,11 @@ mk_err mk_record_add_responder(mk_kms_req *r, mk_bytes id)
     }
     memcpy(d + n, "\"]", 3);
     return MK_OK;
+}
+
+mk_err mk_record_add_responder(mk_kms_req *r, mk_bytes id)
+{
+    return add_responder(&r->rec, id);
 }
 
 void mk_record_spis(mk_kms_req *r, const mk_key_set *ks, size_t first)
@@ -99,47 +104,25 @@ void mk_record_spis(mk_kms_req *r, const mk_key_set *ks, size_t first)
     }
 }
 
-void mk_record_clear(mk_kms_req *r)
+/* The fields every record has, into rec: time, request type, subscriber,
+ * the sender's identity where the service left it empty, the ticket id
+ * when `ticket` and known, and the outcome. */
+static void fill_common(const mk_kms_req *r, mk_record *rec, bool ticket,
+                        const char *outcome)
 {
-    memset(&r->rec, 0, sizeof r->rec);
-    r->have_ticket_id = false;
-    r->have_replay = false;
-}
-
-mk_err mk_record_commit(mk_kms_req *r, mk_err e)
-{
-    mk_record *rec = &r->rec;
-    mk_kms_store *st = r->kms->store;
-    const char *outcome = e == MK_OK ? "ok" : mk_err_name(e);
-
-    /* Only a message whose V verified leaves a record (doc/profile.md
-     * §9.39): anyone can send the others, with any identity in them. The
-     * commit still checks the rows the refusal was computed on (a PSK
-     * from a stale cache), and writes nothing. */
-    if (!r->authenticated) {
-        mk_err c = st->answer_commit(st->ctx, NULL, 0, r->now_unix, NULL,
-                                     NULL);
-        return c == MK_E_MIKEY_TS ? mk_err_raise(MK_E_INTERNAL, -1, 0,
-                                                 "store reported a replay "
-                                                 "without an entry")
-                                  : c;
-    }
-
     rec->time_unix = r->now_unix;
     rec->service = (int)r->service;
     if (r->have_sub)
         subscriber_text(rec, &r->sub);
-    /* the sender's identity, where the service has not filled it in */
     if (r->identity.n > 0 && r->service == MK_SERVICE_TICKET_REQUEST &&
         rec->initiator[0] == '\0')
         mk_record_set_str(rec->initiator, sizeof rec->initiator, r->identity);
     if (r->identity.n > 0 && r->service == MK_SERVICE_TICKET_RESOLVE &&
-        rec->responder[0] == '\0' &&
-        mk_record_add_responder(r, r->identity) != MK_OK)
+        rec->responder[0] == '\0' && add_responder(rec, r->identity) != MK_OK)
         rec->responder[0] = '\0'; /* an Identity_r over the bound */
     if (rec->responder[0] == '\0')
         memcpy(rec->responder, "[]", 3);
-    if (r->have_ticket_id) {
+    if (ticket && r->have_ticket_id) {
         for (size_t i = 0; i < 32; i++) {
             rec->ticket_id[2 * i] = hexd[r->ticket_id[i] >> 4];
             rec->ticket_id[2 * i + 1] = hexd[r->ticket_id[i] & 15];
@@ -147,18 +130,48 @@ mk_err mk_record_commit(mk_kms_req *r, mk_err e)
         rec->ticket_id[64] = '\0';
     }
     snprintf(rec->outcome, sizeof rec->outcome, "%s", outcome);
+}
+
+mk_err mk_record_commit(mk_kms_req *r, mk_err e)
+{
+    mk_record *rec = &r->rec;
+    mk_kms_store *st = r->kms->store;
+    mk_answer_write w = {.now_unix = r->now_unix};
+
+    /* Only a message whose V verified leaves a record (doc/profile.md
+     * §9.39): anyone can send the others, with any identity in them. The
+     * commit still checks the rows the refusal was computed on (a PSK
+     * from a stale cache), and writes nothing. */
+    if (!r->authenticated) {
+        mk_err c = st->answer_commit(st->ctx, &w);
+        return c == MK_E_MIKEY_TS ? mk_err_raise(MK_E_INTERNAL, -1, 0,
+                                                 "store reported a replay "
+                                                 "without an entry")
+                                  : c;
+    }
+    fill_common(r, rec, true, e == MK_OK ? "ok" : mk_err_name(e));
+    w.record = rec;
     /* Every answer to a message whose V verified takes its replay entry,
      * a 503 too: no authenticated message is processed twice (doc/
-     * profile.md §9.36). A UE told 503 sends a new message. */
-    bool replay = r->have_replay;
+     * profile.md §9.36). A UE told 503 sends a new message. Should a
+     * copy have taken the entry first, the answer becomes Error 1 (RFC
+     * 3830 §5.4), recorded by the same commit: the record of the message
+     * alone, nothing of the answer that does not leave. */
+    mk_record replayed;
+    if (r->have_replay) {
+        memset(&replayed, 0, sizeof replayed);
+        fill_common(r, &replayed, false, mk_err_name(MK_E_MIKEY_TS));
+        w.digest = r->replay_digest;
+        w.expires_unix = r->replay_expires;
+        w.replayed = &replayed;
+    }
     /* A resolve of a J = 0 ticket that got keys notes the ticket in the
      * same commit (doc/profile.md §9.37); should the store refuse the
      * note, it records this refusal instead: the answer without its SPIs
      * (no keys leave) and with the outcome of a 403. */
     mk_record refused;
     mk_resolve_note note;
-    bool noted = e == MK_OK && r->note_reuse && r->have_ticket_id;
-    if (noted) {
+    if (e == MK_OK && r->note_reuse && r->have_ticket_id) {
         refused = *rec;
         refused.spis[0] = '\0';
         snprintf(refused.outcome, sizeof refused.outcome, "%s",
@@ -169,15 +182,12 @@ mk_err mk_record_commit(mk_kms_req *r, mk_err e)
                                  .grace_seconds =
                                      r->kms->cfg.reuse_grace_seconds,
                                  .refused = &refused};
+        w.note = &note;
     }
-    mk_err c = st->answer_commit(st->ctx, replay ? r->replay_digest : NULL,
-                                 replay ? r->replay_expires : 0,
-                                 r->now_unix, rec, noted ? &note : NULL);
-    if (c == MK_E_MIKEY_TS && !replay) /* a store out of contract */
+    mk_err c = st->answer_commit(st->ctx, &w);
+    if ((c == MK_E_MIKEY_TS && w.digest == NULL) ||
+        (c == MK_E_POLICY && w.note == NULL)) /* a store out of contract */
         return mk_err_raise(MK_E_INTERNAL, -1, 0,
-                            "store reported a replay without an entry");
-    if (c == MK_E_POLICY && !noted)
-        return mk_err_raise(MK_E_INTERNAL, -1, 0,
-                            "store refused a note it was not given");
+                            "store refused what it was not given");
     return c;
 }

@@ -131,6 +131,9 @@ typedef struct mk_node_answer {
     /* the J = 0 note of a resolve (kms_store.h), NULL: none; with a
      * record (note->refused is recorded in its place when refused) */
     const mk_resolve_note *note;
+    /* with a digest: recorded in place of record when the entry is taken
+     * (MK_E_MIKEY_TS; seen->replayed), NULL: nothing written then */
+    const mk_record *replayed;
     /* rows served from a cache, read at generation used_gen */
     bool used;
     int64_t used_gen;
@@ -148,14 +151,19 @@ typedef struct mk_node_gen_seen {
      * wrote its replay entry and note->refused instead of its record (the
      * caller answers 403) */
     const char *note_refused;
+    /* the replay entry was taken (or dead at the mark): the commit wrote
+     * a->replayed and nothing else (the caller answers Error 1) */
+    bool replayed;
 } mk_node_gen_seen;
 
 /* Commit one answer in ONE write transaction: the generation check (a
  * fresh generation newer than the node's is published first; rows of any
  * other generation than the node's make the answer MK_E_STALE), the
  * replay entry (MK_E_MIKEY_TS if taken, or if it would be dead at the
- * mark), the J = 0 note, the record in the journal (or, the note refused,
- * the refusal's: seen->note_refused), the mark, and a few reclaimed
+ * mark, unless a->replayed is given: then that record is written and
+ * seen->replayed set), the J = 0 note, the record in the journal (or, the
+ * note refused, the refusal's: seen->note_refused), the mark, and a few
+ * reclaimed
  * entries. Nothing is written unless everything is. Returns after the
  * sync when the node is durable; a durable node's answers that wait at
  * the same time in one process share one transaction, each answer in a

@@ -138,8 +138,18 @@ static mk_err apply_answer(MDB_txn *txn, mk_node *n, const mk_node_answer *a,
         mark = a->now_unix;
         MK_GUARD(mk_node_meta_put_u64(txn, n, "mark", mark));
     }
-    if (a->digest != NULL)
-        MK_GUARD(put_replay(txn, n, a, mark));
+    if (a->digest != NULL) {
+        mk_err rc = put_replay(txn, n, a, mark);
+        if (rc == MK_E_MIKEY_TS && a->replayed != NULL) {
+            /* nothing was put: the answer is the Error 1 of a copy */
+            mk_err_clear();
+            seen->replayed = true;
+            MK_GUARD(put_record(txn, n, a->replayed));
+            *dirty = true;
+            return MK_OK;
+        }
+        MK_GUARD(rc);
+    }
     const mk_record *rec = a->record;
     if (a->note != NULL) {
         MK_GUARD(mk_node_note_apply(txn, n, a->note, a->now_unix,
@@ -290,6 +300,8 @@ mk_err mk_node_answer_commit(mk_node *n, const mk_node_answer *a,
         MK_FAIL(MK_E_ARG, "replay entry without an expiry");
     if (a->note != NULL && (a->record == NULL || a->note->refused == NULL))
         MK_FAIL(MK_E_ARG, "a note without its records");
+    if (a->replayed != NULL && a->digest == NULL)
+        MK_FAIL(MK_E_ARG, "a replayed record without a replay entry");
     /* an answer that writes nothing and read no row from the store (an
      * unauthenticated refusal, doc/profile.md §9.39) only compares the
      * generation: a read transaction, no writer lock, no sync to wait

@@ -26,7 +26,7 @@
 
 #define TPK_LEN 32
 #define PG_URI_MAX 1024
-#define PG_PARAMS_MAX 32
+#define PG_PARAMS_MAX 48
 #define SUB_SLOTS 256
 #define IMPU_SLOTS 256
 #define TK_SLOTS 8
@@ -226,22 +226,25 @@ static const char *const hot_sql[Q__COUNT] = {
      * its lookups were read at (NULL: none), $1 the replay digest (NULL:
      * a record alone) with expiry $2, $14 whether there is a record
      * ($4..$13), $15 the J = 0 note's ticket id (NULL: none), resolved by
-     * the responder of hash $16 at $17, kept until $18, grace $19, and the
-     * record of its refusal ($20..$29). The replay entry is put only at
-     * the generation and above the mark; the note and the record only
-     * with it; all or nothing. Of two copies put at once by two nodes,
-     * the second waits on the first's key and then finds it taken (ON
-     * CONFLICT DO NOTHING): exactly one wins. The note (doc/profile.md
-     * §9.37): ON CONFLICT DO UPDATE locks the ticket's row as it is now,
-     * committed by any node, replaces it only when dead, and returns it,
-     * so the verdict needs no second read (a read of this statement's
-     * snapshot would miss a note put at once by another node); the
-     * refusal's record is written in place of the answer's. */
+     * the responder of hash $16 at $17, kept until $18, grace $19, the
+     * record of the note's refusal ($20..$29) and that of the Error 1 the
+     * answer becomes when the entry is taken ($30..$39). Nothing is
+     * written at another generation. The replay entry is put only above
+     * the mark; the note and the answer's record (or the refusal's) only
+     * with it, the Error 1's record only without it. Of two copies put at
+     * once by two nodes, the second waits on the first's key and then
+     * finds it taken (ON CONFLICT DO NOTHING): exactly one wins. The note
+     * (doc/profile.md §9.37): ON CONFLICT DO UPDATE locks the ticket's
+     * row as it is now, committed by any node, replaces it only when
+     * dead, and returns it, so the verdict needs no second read (a read
+     * in this statement's snapshot would miss a note put at once by
+     * another node). */
     [Q_COMMIT] =
         "WITH st AS (SELECT gen, mark FROM kms_state), "
-        "ok AS (SELECT 1 FROM st WHERE ($3::bigint IS NULL OR "
-        "  st.gen = $3::bigint) AND ($1::bytea IS NULL OR "
-        "  $2::bigint > st.mark)), "
+        "gk AS (SELECT 1 FROM st WHERE $3::bigint IS NULL OR "
+        "  st.gen = $3::bigint), "
+        "ok AS (SELECT 1 FROM gk, st WHERE $1::bytea IS NULL OR "
+        "  $2::bigint > st.mark), "
         "rp AS (INSERT INTO replay(digest, expires) SELECT $1::bytea, "
         "  $2::bigint FROM ok WHERE $1::bytea IS NOT NULL "
         "  ON CONFLICT (digest) DO NOTHING RETURNING 1), "
@@ -258,18 +261,25 @@ static const char *const hot_sql[Q__COUNT] = {
         "    EXCLUDED.expires ELSE t.expires END "
         "  RETURNING t.who = $16::bytea AS same, "
         "  $17::bigint <= t.first + $19::bigint AS fresh), "
-        "pass AS (SELECT COALESCE((SELECT same AND fresh FROM nt), true) "
-        "  AS ok), "
+        /* which record: 1 the answer's, 2 the refusal's, 3 the Error 1's */
+        "pick AS (SELECT CASE "
+        "  WHEN EXISTS (SELECT 1 FROM go) THEN CASE WHEN "
+        "    COALESCE((SELECT same AND fresh FROM nt), true) THEN 1 ELSE 2 END "
+        "  WHEN $1::bytea IS NOT NULL AND EXISTS (SELECT 1 FROM gk) THEN 3 "
+        "  ELSE 0 END AS kind), "
         "rc AS (INSERT INTO records(time, service, subscriber, initiator, "
         "  responder, ticket_id, valid_from, valid_to, spis, outcome) "
         "  SELECT v.a, v.b, v.c, v.d, v.e, v.f, v.g, v.h, v.i, v.j "
-        "  FROM go, pass, (VALUES "
+        "  FROM pick, (VALUES "
         "  ($4::bigint, $5::integer, $6::text, $7::text, $8::text, "
-        "  $9::text, $10::bigint, $11::bigint, $12::text, $13::text, true), "
+        "  $9::text, $10::bigint, $11::bigint, $12::text, $13::text, 1), "
         "  ($20::bigint, $21::integer, $22::text, $23::text, $24::text, "
-        "  $25::text, $26::bigint, $27::bigint, $28::text, $29::text, false)"
-        "  ) AS v(a, b, c, d, e, f, g, h, i, j, answer) "
-        "  WHERE $14::boolean AND v.answer = pass.ok RETURNING 1) "
+        "  $25::text, $26::bigint, $27::bigint, $28::text, $29::text, 2), "
+        "  ($30::bigint, $31::integer, $32::text, $33::text, $34::text, "
+        "  $35::text, $36::bigint, $37::bigint, $38::text, $39::text, 3)"
+        "  ) AS v(a, b, c, d, e, f, g, h, i, j, kind) "
+        "  WHERE $14::boolean AND v.kind = pick.kind AND v.a IS NOT NULL "
+        "  RETURNING 1) "
         "SELECT st.gen, st.mark, (SELECT count(*) FROM rp), "
         "(SELECT count(*) FROM rc), (SELECT same FROM nt), "
         "(SELECT fresh FROM nt) FROM st",
@@ -1410,9 +1420,15 @@ mk_err mk_pgstore_ticket_key_list(mk_pgstore *p,
 
 /* ------------------------------------------------------------- answers */
 
-/* The ten columns of a record, in the order of Q_COMMIT's. */
+/* The ten columns of a record, in the order of Q_COMMIT's; NULL: ten
+ * NULLs (no such record). */
 static void p_record(pgp *a, const mk_record *w)
 {
+    if (w == NULL) {
+        for (int i = 0; i < 10; i++)
+            p_null(a);
+        return;
+    }
     p_i64(a, (int64_t)w->time_unix);
     p_i64(a, w->service);
     p_text(a, w->subscriber);
@@ -1429,11 +1445,10 @@ static void p_record(pgp *a, const mk_record *w)
 static void p_note(pgp *a, const mk_resolve_note *note, uint64_t now_unix,
                    const uint8_t who[32])
 {
-    static const mk_record none = {.responder = "[]"};
     if (note == NULL) {
         for (int i = 0; i < 5; i++)
             p_null(a);
-        p_record(a, &none);
+        p_record(a, NULL);
         return;
     }
     p_bytes(a, MK_BYTES(note->ticket_id, 32));
@@ -1444,27 +1459,76 @@ static void p_note(pgp *a, const mk_resolve_note *note, uint64_t now_unix,
     p_record(a, note->refused);
 }
 
-/* The checks of answer_commit's arguments, before anything is sent. */
-static mk_err commit_args(const uint8_t *digest, uint64_t expires_unix,
-                          uint64_t now_unix, const mk_record *rec,
-                          const mk_resolve_note *note)
+/* The checks of answer_commit's argument, before anything is sent. */
+static mk_err commit_args(const mk_answer_write *w)
 {
-    if (rec != NULL)
-        MK_GUARD(mk_store_record_check(rec));
-    if (digest != NULL && (expires_unix == 0 || expires_unix > INT64_MAX))
+    const mk_record *check[] = {w->record, w->replayed,
+                                w->note != NULL ? w->note->refused : NULL};
+    for (size_t i = 0; i < sizeof check / sizeof check[0]; i++)
+        if (check[i] != NULL)
+            MK_GUARD(mk_store_record_check(check[i]));
+    if (w->digest != NULL &&
+        (w->expires_unix == 0 || w->expires_unix > INT64_MAX))
         MK_FAIL(MK_E_ARG, "replay entry without a valid expiry");
-    if (note == NULL)
+    if (w->replayed != NULL && (w->digest == NULL || w->record == NULL))
+        MK_FAIL(MK_E_ARG, "a replayed record without a replay entry");
+    if (w->note == NULL)
         return MK_OK;
-    if (rec == NULL || note->refused == NULL)
+    if (w->record == NULL || w->note->refused == NULL)
         MK_FAIL(MK_E_ARG, "a note without its records");
-    if (note->expires_unix <= now_unix || note->expires_unix > INT64_MAX)
+    if (w->note->expires_unix <= w->now_unix ||
+        w->note->expires_unix > INT64_MAX)
         MK_FAIL(MK_E_ARG, "resolved-ticket entry already expired");
-    return mk_store_record_check(note->refused);
+    return MK_OK;
 }
 
-static mk_err answer_commit(void *ctx, const uint8_t *digest,
-                            uint64_t expires_unix, uint64_t now_unix,
-                            const mk_record *rec, const mk_resolve_note *note)
+/* What Q_COMMIT answered. */
+typedef struct commit_row {
+    int64_t gen, mark, put, recorded;
+    bool noted, same, in_grace;
+} commit_row;
+
+/* The verdict of a commit from its row (the statement wrote what it
+ * says: see Q_COMMIT). */
+static mk_err commit_verdict(mk_pgstore *p, const mk_answer_write *w,
+                             bool used, bool fresh, int64_t lookup_gen,
+                             const commit_row *row)
+{
+    pg_cache *c = &p->cache;
+    /* arm the cache at this generation, or drop it */
+    if (c->gen_known && c->gen == row->gen)
+        c->armed = true;
+    else
+        cache_drop(p);
+    if ((used || fresh) && lookup_gen != row->gen) {
+        cache_drop(p);
+        c->stats.stale++;
+        MK_FAIL(MK_E_STALE, "the lookups of this answer came from a "
+                            "generation of the store that is no longer "
+                            "current; nothing written");
+    }
+    bool taken = w->digest != NULL &&
+                 ((int64_t)w->expires_unix <= row->mark || row->put != 1);
+    if (w->record != NULL && row->recorded != (taken && !w->replayed ? 0 : 1))
+        MK_FAIL(MK_E_INTERNAL, "record not written as decided");
+    if (taken && (int64_t)w->expires_unix <= row->mark)
+        MK_FAIL(MK_E_MIKEY_TS, "message older than the replay mark");
+    if (taken)
+        MK_FAIL(MK_E_MIKEY_TS, "replayed message");
+    if (w->note == NULL)
+        return MK_OK;
+    if (!row->noted)
+        MK_FAIL(MK_E_INTERNAL, "note not written");
+    /* recorded as a refusal in the statement: the answer is a 403 */
+    if (!row->same)
+        MK_FAIL(MK_E_POLICY, "ticket (J = 0) already resolved by another "
+                             "responder");
+    if (!row->in_grace)
+        MK_FAIL(MK_E_POLICY, "ticket (J = 0) already resolved");
+    return MK_OK;
+}
+
+static mk_err answer_commit(void *ctx, const mk_answer_write *w)
 {
     mk_pgstore *p = ctx;
     pg_cache *c = &p->cache;
@@ -1474,9 +1538,9 @@ static mk_err answer_commit(void *ctx, const uint8_t *digest,
     pgp a = {0};
     uint8_t who[32];
     /* the flags belong to this answer, whatever the outcome; the replay
-     * mark is the store's (doc/profile.md §13.2), now_unix is the note's */
+     * mark is the store's (doc/profile.md §13.2), now_unix the note's */
     c->used = c->fresh = false;
-    MK_GUARD(commit_args(digest, expires_unix, now_unix, rec, note));
+    MK_GUARD(commit_args(w));
     if ((used && used_gen == GEN_MIXED) || (fresh && fresh_gen == GEN_MIXED) ||
         (used && fresh && used_gen != fresh_gen)) {
         cache_drop(p);
@@ -1484,63 +1548,39 @@ static mk_err answer_commit(void *ctx, const uint8_t *digest,
         MK_FAIL(MK_E_STALE, "the lookups of this answer came from two "
                             "generations of the store; nothing written");
     }
-    if (digest == NULL && rec == NULL && !used && !fresh)
+    if (w->digest == NULL && w->record == NULL && !used && !fresh)
         return MK_OK; /* nothing to write, nothing to check */
-    if (note != NULL)
-        MK_GUARD(mk_sha256(&note->responder, 1, who));
-    if (digest != NULL)
-        p_bytes(&a, MK_BYTES(digest, 32));
+    if (w->note != NULL)
+        MK_GUARD(mk_sha256(&w->note->responder, 1, who));
+    if (w->digest != NULL)
+        p_bytes(&a, MK_BYTES(w->digest, 32));
     else
         p_null(&a);
-    p_i64(&a, (int64_t)expires_unix);
+    p_i64(&a, (int64_t)w->expires_unix);
     if (used || fresh)
         p_i64(&a, used ? used_gen : fresh_gen);
     else
         p_null(&a);
     static const mk_record none = {.responder = "[]"};
-    p_record(&a, rec != NULL ? rec : &none);
-    p_bool(&a, rec != NULL);
-    p_note(&a, note, now_unix, who);
+    p_record(&a, w->record != NULL ? w->record : &none);
+    p_bool(&a, w->record != NULL);
+    p_note(&a, w->note, w->now_unix, who);
+    p_record(&a, w->replayed);
     MK_GUARD(pg_run(p, Q_COMMIT, NULL, &a, &r, "commit an answer"));
     if (PQntuples(r) != 1) {
         PQclear(r);
         MK_FAIL(MK_E_UNAVAILABLE, "store state row missing");
     }
-    int64_t gen = col_i64(r, 0, 0);
-    int64_t mark = col_i64(r, 0, 1);
-    int64_t put = col_i64(r, 0, 2), recorded = col_i64(r, 0, 3);
-    bool noted = !col_null(r, 0, 4);
-    bool same = noted && col_bool(r, 0, 4), in_grace = noted && col_bool(r, 0, 5);
+    commit_row row = {.gen = col_i64(r, 0, 0),
+                      .mark = col_i64(r, 0, 1),
+                      .put = col_i64(r, 0, 2),
+                      .recorded = col_i64(r, 0, 3),
+                      .noted = !col_null(r, 0, 4)};
+    row.same = row.noted && col_bool(r, 0, 4);
+    row.in_grace = row.noted && col_bool(r, 0, 5);
     PQclear(r);
-    /* arm the cache at this generation, or drop it */
-    if (c->gen_known && c->gen == gen)
-        c->armed = true;
-    else
-        cache_drop(p);
-    if ((used || fresh) && (used ? used_gen : fresh_gen) != gen) {
-        cache_drop(p);
-        c->stats.stale++;
-        MK_FAIL(MK_E_STALE, "the lookups of this answer came from a "
-                            "generation of the store that is no longer "
-                            "current; nothing written");
-    }
-    if (digest != NULL && (int64_t)expires_unix <= mark)
-        MK_FAIL(MK_E_MIKEY_TS, "message older than the replay mark");
-    if (digest != NULL && put != 1)
-        MK_FAIL(MK_E_MIKEY_TS, "replayed message");
-    if (rec != NULL && recorded != 1)
-        MK_FAIL(MK_E_INTERNAL, "record not written");
-    if (note == NULL)
-        return MK_OK;
-    if (!noted)
-        MK_FAIL(MK_E_INTERNAL, "note not written");
-    /* recorded as a refusal in the statement: the answer is a 403 */
-    if (!same)
-        MK_FAIL(MK_E_POLICY, "ticket (J = 0) already resolved by another "
-                             "responder");
-    if (!in_grace)
-        MK_FAIL(MK_E_POLICY, "ticket (J = 0) already resolved");
-    return MK_OK;
+    return commit_verdict(p, w, used, fresh, used ? used_gen : fresh_gen,
+                          &row);
 }
 
 static mk_err by_psk_id(void *ctx, mk_bytes psk_id, mk_subscriber *out)

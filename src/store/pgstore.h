@@ -25,8 +25,8 @@
  *   committed at two nodes, exactly one inserts it), the J = 0 note of a
  *   resolve (INSERT ... ON CONFLICT DO UPDATE, which returns the note as
  *   another node may just have committed it: exact across nodes) and the
- *   record (the answer's, or the refusal's when the note is refused), all
- *   or nothing. Rows of another generation: MK_E_STALE, nothing written.
+ *   record (the answer's; the refusal's when the note is refused; the
+ *   Error 1's when the entry was taken first), all or nothing. Rows of another generation: MK_E_STALE, nothing written.
  *   An entry whose expiry is at or before kms_state.mark (raised by the
  *   prune before it deletes) is refused: a message whose entry may be
  *   gone is never accepted again.

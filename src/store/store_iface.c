@@ -21,13 +21,9 @@ static mk_err tk_by_id(void *ctx, mk_bytes id, mk_ticket_key *out)
     return mk_store_ticket_key_by_id(ctx, id, out);
 }
 
-static mk_err answer_commit(void *ctx, const uint8_t *digest,
-                            uint64_t expires_unix, uint64_t now_unix,
-                            const mk_record *r,
-                            const mk_resolve_note *note)
+static mk_err answer_commit(void *ctx, const mk_answer_write *w)
 {
-    return mk_store_answer_commit(ctx, digest, expires_unix, now_unix, r,
-                                  note);
+    return mk_store_answer_commit(ctx, w);
 }
 
 /* The identity's bucket, named apart from kmsd's per-address ones. */

@@ -234,10 +234,8 @@ mk_err mk_store_subscriber_by_impu(mk_sqlstore *s, mk_bytes impu,
 mk_err mk_store_ticket_key_active(mk_sqlstore *s, mk_ticket_key *out) MK_MUST_USE;
 mk_err mk_store_ticket_key_by_id(mk_sqlstore *s, mk_bytes id,
                                  mk_ticket_key *out) MK_MUST_USE;
-mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
-                              uint64_t expires_unix, uint64_t now_unix,
-                              const mk_record *r,
-                              const mk_resolve_note *note) MK_MUST_USE;
+mk_err mk_store_answer_commit(mk_sqlstore *s,
+                              const mk_answer_write *w) MK_MUST_USE;
 /* The node's rate limit (node.h mk_node_rate_take) for this connection. */
 mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes name, uint32_t rate_milli,
                           uint32_t burst, uint64_t now_ms,

@@ -107,31 +107,30 @@ static mk_err node_of(mk_sqlstore *s, mk_node **out)
     return MK_OK;
 }
 
-mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
-                              uint64_t expires_unix, uint64_t now_unix,
-                              const mk_record *r,
-                              const mk_resolve_note *note)
+mk_err mk_store_answer_commit(mk_sqlstore *s, const mk_answer_write *w)
 {
     mk_store_cache *c = &s->cache;
     mk_node *n = NULL;
     /* the flags belong to this answer, whatever the outcome: the next
      * answer starts with no rows to check */
     mk_node_answer a = {
-        .digest = digest,
-        .expires_unix = expires_unix,
-        .now_unix = now_unix,
-        .record = r,
-        .note = note,
+        .digest = w->digest,
+        .expires_unix = w->expires_unix,
+        .now_unix = w->now_unix,
+        .record = w->record,
+        .note = w->note,
+        .replayed = w->replayed,
         .used = c->used,
         .used_gen = c->used_gen,
         .fresh = c->fresh,
         .fresh_gen = c->fresh_gen,
     };
     c->used = c->fresh = false;
-    if (r != NULL)
-        MK_GUARD(mk_store_record_check(r));
-    if (note != NULL && note->refused != NULL)
-        MK_GUARD(mk_store_record_check(note->refused));
+    const mk_record *check[] = {w->record, w->replayed,
+                                w->note != NULL ? w->note->refused : NULL};
+    for (size_t i = 0; i < sizeof check / sizeof check[0]; i++)
+        if (check[i] != NULL)
+            MK_GUARD(mk_store_record_check(check[i]));
     MK_GUARD(node_of(s, &n));
     mk_node_gen_seen seen;
     struct timespec t0, t1;
@@ -146,6 +145,8 @@ mk_err mk_store_answer_commit(mk_sqlstore *s, const uint8_t *digest,
         mk_store_cache_confirm(s, seen.known, seen.gen);
     if (rc == MK_E_STALE) /* count it and drop the cache */
         rc = mk_store_cache_stale(s);
+    if (rc == MK_OK && seen.replayed) /* recorded: an Error 1 */
+        return mk_err_raise(MK_E_MIKEY_TS, -1, 0, "replayed message");
     if (rc == MK_OK && seen.note_refused != NULL) /* recorded: a 403 */
         return mk_err_raise(MK_E_POLICY, -1, 0, seen.note_refused);
     return rc;

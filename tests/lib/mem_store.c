@@ -74,16 +74,11 @@ static mk_err mem_tk_id(void *c, mk_bytes id, mk_ticket_key *o)
  * open-addressing hash set: a copy is a replay (Error 1, doc/profile.md
  * §7), a full set 503. No J = 0 rule: the benchmarks resolve each ticket
  * once, so every note passes. */
-static mk_err mem_commit(void *c, const uint8_t *d, uint64_t exp,
-                         uint64_t now, const mk_record *r,
-                         const mk_resolve_note *note)
+static mk_err mem_commit(void *c, const mk_answer_write *w)
 {
     mk_mem_store *m = c;
+    const uint8_t *d = w->digest;
     size_t h;
-    (void)exp;
-    (void)now;
-    (void)r;
-    (void)note;
     if (d == NULL) {
         m->records++;
         return MK_OK;
@@ -92,8 +87,10 @@ static mk_err mem_commit(void *c, const uint8_t *d, uint64_t exp,
     for (size_t i = 0; i < m->cap; i++) {
         uint8_t *slot = m->replay[(h + i) % m->cap];
         static const uint8_t zero[32];
-        if (memcmp(slot, d, 32) == 0)
+        if (memcmp(slot, d, 32) == 0) {
+            m->records += w->replayed != NULL; /* the Error 1's */
             return MK_E_MIKEY_TS;
+        }
         if (memcmp(slot, zero, 32) == 0) {
             memcpy(slot, d, 32);
             m->records++;
