@@ -250,54 +250,58 @@ static mk_err resolve_commit(conn *c, unsigned n, const uint8_t tid[32],
 static void j0_rule(uint64_t now)
 {
     const char *bob = "sip:bob@example.org", *eve = "sip:eve@example.org";
-    uint8_t tid[32], d[32];
+    uint8_t t[3][32], d[32];
     mk_record rec = make_rec("bob");
-    memset(tid, 0x5a, sizeof tid);
-    tid[0] = (uint8_t)now;
+    for (int k = 0; k < 3; k++) {
+        memset(t[k], 0x5a, 32);
+        t[k][0] = (uint8_t)now;
+        t[k][1] = (uint8_t)k;
+    }
+    /* resolves in order: through connection c, message n, of ticket t[k]
+     * by who at now + at, the note kept until now + until, the grace */
+    static const struct {
+        conn *c;
+        unsigned n, k;
+        bool eve;
+        uint64_t at, until;
+        uint32_t grace;
+        mk_err want;
+    } steps[] = {
+        {&A, 100, 0, false, 0, 600, 30, MK_OK},
+        /* the same responder within the grace, through the other conn */
+        {&B, 101, 0, false, 1, 600, 30, MK_OK},
+        {&B, 102, 0, true, 1, 600, 30, MK_E_POLICY},
+        {&A, 103, 0, false, 31, 600, 30, MK_E_POLICY}, /* past the grace */
+        /* a note is put only with its answer: a copy that lost the replay
+         * race notes nothing, so another responder's first resolve
+         * passes */
+        {&B, 100, 1, true, 1, 600, 30, MK_E_MIKEY_TS},
+        {&A, 104, 1, false, 1, 600, 30, MK_OK},
+        /* a note at its ticket's end is dead: the next resolve replaces it */
+        {&A, 105, 2, false, 1, 5, 0, MK_OK},
+        {&B, 106, 2, true, 4, 600, 0, MK_E_POLICY},
+        {&B, 107, 2, true, 5, 600, 0, MK_OK},
+        {&A, 108, 2, false, 6, 600, 0, MK_E_POLICY},
+    };
     size_t ok0 = records_with(&A, "ok");
     size_t no0 = records_with(&A, mk_err_name(MK_E_POLICY));
-    ck_assert_int_eq(resolve_commit(&A, 100, tid, bob, now, now + 600, 30),
-                     MK_OK);
-    /* the same responder within the grace, through the other connection */
-    ck_assert_int_eq(resolve_commit(&B, 101, tid, bob, now + 1, now + 600,
-                                    30),
-                     MK_OK);
-    ck_assert_int_eq(resolve_commit(&B, 102, tid, eve, now + 1, now + 600,
-                                    30),
-                     MK_E_POLICY);
-    ck_assert_int_eq(resolve_commit(&A, 103, tid, bob, now + 31, now + 600,
-                                    30),
-                     MK_E_POLICY); /* past the grace */
-    ck_assert_uint_eq(records_with(&A, "ok"), ok0 + 2);
-    ck_assert_uint_eq(records_with(&A, mk_err_name(MK_E_POLICY)), no0 + 2);
+    size_t ok = 0, no = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        mk_err e = resolve_commit(steps[i].c, steps[i].n, t[steps[i].k],
+                                  steps[i].eve ? eve : bob,
+                                  now + steps[i].at, now + steps[i].until,
+                                  steps[i].grace);
+        ck_assert_msg(e == steps[i].want, "step %zu: %d, not %d", i, e,
+                      steps[i].want);
+        ok += e == MK_OK;
+        no += e == MK_E_POLICY;
+    }
+    /* every answer recorded as it left: the refused ones as refusals */
+    ck_assert_uint_eq(records_with(&A, "ok"), ok0 + ok);
+    ck_assert_uint_eq(records_with(&A, mk_err_name(MK_E_POLICY)), no0 + no);
     /* a refusal took its replay entry */
     digest_of(d, 102);
     ck_assert_int_eq(commit(&A, d, now, &rec, NULL), MK_E_MIKEY_TS);
-
-    /* a note is put only with its answer: a copy that lost the replay
-     * race notes nothing, so another responder's first resolve passes */
-    uint8_t t2[32];
-    memcpy(t2, tid, 32);
-    t2[1] ^= 0xff;
-    ck_assert_int_eq(resolve_commit(&B, 100, t2, eve, now + 1, now + 600,
-                                    30),
-                     MK_E_MIKEY_TS);
-    ck_assert_int_eq(resolve_commit(&A, 104, t2, bob, now + 1, now + 600,
-                                    30),
-                     MK_OK);
-
-    /* a note at its ticket's end is dead: the next resolve replaces it */
-    uint8_t t3[32];
-    memcpy(t3, tid, 32);
-    t3[2] ^= 0xff;
-    ck_assert_int_eq(resolve_commit(&A, 105, t3, bob, now + 1, now + 5, 0),
-                     MK_OK);
-    ck_assert_int_eq(resolve_commit(&B, 106, t3, eve, now + 4, now + 600, 0),
-                     MK_E_POLICY);
-    ck_assert_int_eq(resolve_commit(&B, 107, t3, eve, now + 5, now + 600, 0),
-                     MK_OK);
-    ck_assert_int_eq(resolve_commit(&A, 108, t3, bob, now + 6, now + 600, 0),
-                     MK_E_POLICY);
 }
 
 /* Two connections (two processes, or two nodes) resolve each of many
