@@ -107,7 +107,8 @@ typedef struct mk_kms_req {
     mk_bytes ticket_rand;    /* RAND of the sealed / presented ticket */
     int matched_idrr;        /* index in tp_chain of the responder's IDRr */
     /* a resolve of a J = 0 ticket that the policy let through: its note
-     * (doc/profile.md §9.37) goes with the answer's commit, until */
+     * (doc/profile.md §9.37) goes with the answer's commit, to be kept
+     * until note_expires */
     bool note_reuse;
     uint64_t note_expires;
 
@@ -225,7 +226,6 @@ mk_err mk_error_msg_build(const mk_kms_req *r, mk_err e, mk_kms_answer *out) MK_
  * the answer becomes. MK_E_POLICY: the store refused the note, and the
  * same commit recorded the refusal, which is the answer. */
 mk_err mk_record_commit(mk_kms_req *r, mk_err e) MK_MUST_USE;
-/* Forget what the record and the replay entry held, for a new outcome. */
 /* Append a responder to the record's JSON array of responders
  * (MK_E_INTERNAL past MK_RECORD_RESPONDERS or MK_URI_MAX - 1 bytes). */
 mk_err mk_record_add_responder(mk_kms_req *r, mk_bytes id) MK_MUST_USE;

@@ -1465,29 +1465,6 @@ static void p_note(pgp *a, const mk_resolve_note *note, uint64_t now_unix,
     p_record(a, note->refused);
 }
 
-/* The checks of answer_commit's argument, before anything is sent. */
-static mk_err commit_args(const mk_answer_write *w)
-{
-    const mk_record *check[] = {w->record, w->replayed,
-                                w->note != NULL ? w->note->refused : NULL};
-    for (size_t i = 0; i < sizeof check / sizeof check[0]; i++)
-        if (check[i] != NULL)
-            MK_GUARD(mk_store_record_check(check[i]));
-    if (w->digest != NULL &&
-        (w->expires_unix == 0 || w->expires_unix > INT64_MAX))
-        MK_FAIL(MK_E_ARG, "replay entry without a valid expiry");
-    if (w->replayed != NULL && (w->digest == NULL || w->record == NULL))
-        MK_FAIL(MK_E_ARG, "a replayed record without a replay entry");
-    if (w->note == NULL)
-        return MK_OK;
-    if (w->record == NULL || w->note->refused == NULL)
-        MK_FAIL(MK_E_ARG, "a note without its records");
-    if (w->note->expires_unix <= w->now_unix ||
-        w->note->expires_unix > INT64_MAX)
-        MK_FAIL(MK_E_ARG, "resolved-ticket entry already expired");
-    return MK_OK;
-}
-
 /* What Q_COMMIT answered. */
 typedef struct commit_row {
     int64_t gen, mark, put, recorded;
@@ -1546,7 +1523,7 @@ static mk_err answer_commit(void *ctx, const mk_answer_write *w)
     /* the flags belong to this answer, whatever the outcome; the replay
      * mark is the store's (doc/profile.md §13.2), now_unix the note's */
     c->used = c->fresh = false;
-    MK_GUARD(commit_args(w));
+    MK_GUARD(mk_store_answer_check(w));
     if ((used && used_gen == GEN_MIXED) || (fresh && fresh_gen == GEN_MIXED) ||
         (used && fresh && used_gen != fresh_gen)) {
         cache_drop(p);

@@ -245,6 +245,10 @@ mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes name, uint32_t rate_milli,
  * store_drain.c); its fields must have passed mk_store_record_check, so
  * that any failure is one of the database. */
 mk_err mk_store_record_check(const mk_record *r) MK_MUST_USE; /* MK_E_ARG */
+/* Every record of w checked as above, and what goes together present (a
+ * note with both records, a replayed record with an entry, expiries that
+ * fit): MK_E_ARG before anything is written, in either store. */
+mk_err mk_store_answer_check(const mk_answer_write *w) MK_MUST_USE;
 mk_err mk_store_record_write(mk_sqlstore *s, const mk_record *r) MK_MUST_USE;
 
 /* Meta values (integers) of the database, in the caller's transaction:

@@ -126,11 +126,7 @@ mk_err mk_store_answer_commit(mk_sqlstore *s, const mk_answer_write *w)
         .fresh_gen = c->fresh_gen,
     };
     c->used = c->fresh = false;
-    const mk_record *check[] = {w->record, w->replayed,
-                                w->note != NULL ? w->note->refused : NULL};
-    for (size_t i = 0; i < sizeof check / sizeof check[0]; i++)
-        if (check[i] != NULL)
-            MK_GUARD(mk_store_record_check(check[i]));
+    MK_GUARD(mk_store_answer_check(w));
     MK_GUARD(node_of(s, &n));
     mk_node_gen_seen seen;
     struct timespec t0, t1;

@@ -27,6 +27,28 @@ mk_err mk_store_record_check(const mk_record *r)
     return MK_OK;
 }
 
+mk_err mk_store_answer_check(const mk_answer_write *w)
+{
+    const mk_record *check[] = {w->record, w->replayed,
+                                w->note != NULL ? w->note->refused : NULL};
+    for (size_t i = 0; i < sizeof check / sizeof check[0]; i++)
+        if (check[i] != NULL)
+            MK_GUARD(mk_store_record_check(check[i]));
+    if (w->digest != NULL &&
+        (w->expires_unix == 0 || w->expires_unix > (uint64_t)INT64_MAX))
+        MK_FAIL(MK_E_ARG, "replay entry without a valid expiry");
+    if (w->replayed != NULL && (w->digest == NULL || w->record == NULL))
+        MK_FAIL(MK_E_ARG, "a replayed record without a replay entry");
+    if (w->note == NULL)
+        return MK_OK;
+    if (w->record == NULL || w->note->refused == NULL)
+        MK_FAIL(MK_E_ARG, "a note without its records");
+    if (w->note->expires_unix <= w->now_unix ||
+        w->note->expires_unix > (uint64_t)INT64_MAX)
+        MK_FAIL(MK_E_ARG, "resolved-ticket entry already expired");
+    return MK_OK;
+}
+
 static mk_err bind_field(mk_sqlstore *s, sqlite3_stmt *st, int i,
                          const char *f, size_t cap)
 {
