@@ -44,9 +44,11 @@ if [ "$deb_rc" -ne 0 ]; then
     echo "== FAILED: Debian package (build/deb-test.log):"; tail -n 60 build/deb-test.log; exit 1
 fi
 summary+=("Debian package: $(grep -hE '^(SKIP|1\.\.)' build/deb-test.log | tail -n 1) [build/deb-test.log]")
-echo "== fuzzing, ${FUZZ_SECONDS}s per target"
+echo "== clang: every program and test built with -Werror; fuzzing, ${FUZZ_SECONDS}s per target"
 rm -rf build/fuzz && mkdir -p build/fuzz
-(cd build/fuzz && CC=clang "$here/configure" -q --enable-fuzzing && make -s -j"$JOBS" fuzz FUZZ_SECONDS="$FUZZ_SECONDS")
+(cd build/fuzz && CC=clang "$here/configure" -q --enable-fuzzing &&
+    make -s -j"$JOBS" all && make -s -j"$JOBS" check TESTS= &&
+    make -s -j"$JOBS" fuzz FUZZ_SECONDS="$FUZZ_SECONDS")
 
 # One closing line in the plain "N passed, N failed" form, counting every
 # check(3) test case and every check of every shell test (TAP: one

@@ -510,8 +510,9 @@ START_TEST(test_binding_config)
     ck_assert_str_eq(B.mount, "/a/b-c_d.e");
 
     static const char *const bad_lists[] = {
-        "", " , ", "HTTP/1", "HTTP/1.1x", "http/1.1", "HTTP/1.1 HTTP/1.0 "
-        "HTTP/0.9 HTTP/2.0 HTTP/3.0 HTTP/1.2 HTTP/1.3 HTTP/1.4 HTTP/1.5",
+        "", " , ", "HTTP/1", "HTTP/1.1x", "http/1.1",
+        ("HTTP/1.1 HTTP/1.0 HTTP/0.9 HTTP/2.0 HTTP/3.0 HTTP/1.2 HTTP/1.3 "
+         "HTTP/1.4 HTTP/1.5"), /* one list, longer than the bound */
         "HTTP/1.1;HTTP/1.0",
     };
     for (size_t i = 0; i < sizeof bad_lists / sizeof bad_lists[0]; i++)

@@ -65,6 +65,7 @@ static const spec specs[] = {
     {"suite256-forking-no-idr", &mk_suite_256, true, false, true, 0},
 };
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
     va_list ap;

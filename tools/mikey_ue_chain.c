@@ -32,6 +32,8 @@ static void begin(run *r, int step, const char *name)
 
 /* One line per step: "[N] name  who  what". */
 static void say(run *r, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(run *r, const char *who, const char *fmt, ...)
 {
     va_list ap;
     fprintf(r->out, "[%d] %-21s %-13s ", r->step, r->name, who);
@@ -43,6 +45,8 @@ static void say(run *r, const char *who, const char *fmt, ...)
 
 /* A continuation line of the current step. */
 static void more(run *r, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void more(run *r, const char *who, const char *fmt, ...)
 {
     va_list ap;
     fprintf(r->out, "    %-21s %-13s ", "", who);
@@ -52,6 +56,8 @@ static void more(run *r, const char *who, const char *fmt, ...)
     fputc('\n', r->out);
 }
 
+static int fail_line(run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int fail_line(run *r, const char *fmt, ...)
 {
     va_list ap;

@@ -174,6 +174,9 @@ static size_t line_prefix(char *p, size_t cap)
  * false when there is none. MSG is at most LOG_LINE_MAX - 1 characters. */
 static bool format_line(char *line, size_t cap, mk_log_level level,
                         const char *fmt, va_list ap, size_t *len)
+    __attribute__((format(printf, 4, 0)));
+static bool format_line(char *line, size_t cap, mk_log_level level,
+                        const char *fmt, va_list ap, size_t *len)
 {
     size_t off = 0;
     if (!log_syslog) {
@@ -186,8 +189,11 @@ static bool format_line(char *line, size_t cap, mk_log_level level,
         memcpy(line + off + lvn, ": ", 2);
         off += lvn + 2;
     }
-    if (vsnprintf(line + off, LOG_LINE_MAX, fmt, ap) < 0)
+    int n = vsnprintf(line + off, LOG_LINE_MAX, fmt, ap);
+    if (n < 0)
         return false;
+    if (n >= LOG_LINE_MAX) /* a longer message ends in "...", not cut */
+        memcpy(line + off + LOG_LINE_MAX - 4, "...", 4);
     size_t end = off + strlen(line + off);
     /* one line per event, whatever a formatted value held */
     for (char *p = line + off; p < line + end; p++)
@@ -227,6 +233,8 @@ static void put_later(const char *line, size_t n)
         pthread_cond_signal(&cv); /* the first line: the second starts */
 }
 
+static void vlog(mk_log_level level, bool later, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 static void vlog(mk_log_level level, bool later, const char *fmt, va_list ap)
 {
     char line[LOG_LINE_MAX + 128];

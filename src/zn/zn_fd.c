@@ -15,12 +15,20 @@
 
 mk_zn_dict mk_zn;
 
+/* freeDiameter's log handler (fd_log_handler_register): its format is
+ * freeDiameter's own */
+static void fd_logger(int level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 static void fd_logger(int level, const char *fmt, va_list ap)
 {
     char line[1024];
     if (level < fd_g_debug_lvl)
         return;
-    vsnprintf(line, sizeof line, fmt, ap);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line) /* said, not cut silently */
+        memcpy(line + sizeof line - 4, "...", 4);
     /* freeDiameter dumps a message it discards AVP by AVP: a dumped value
      * may be ME-Key-Material (Ks_NAF). Those lines never reach our log. */
     if (strstr(line, "val=") != NULL)
