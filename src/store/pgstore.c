@@ -24,7 +24,6 @@
 #include "util/hex.h"
 #include "util/uri.h"
 
-#define TPK_LEN 32
 #define PG_URI_MAX 1024
 #define PG_PARAMS_MAX 48
 #define SUB_SLOTS 256
@@ -1277,7 +1276,7 @@ static mk_err tk_lookup(mk_pgstore *p, pq_id q, mk_bytes id,
         rc = mk_store_unwrap_under(&p->master, MK_WRAP_DOMAIN_TPK,
                                    MK_BYTES(out->id, out->id_len),
                                    MK_BYTES(wrapped, wn), &out->key);
-    if (rc == MK_OK && out->key.n != TPK_LEN)
+    if (rc == MK_OK && out->key.n != MK_TPK_LEN)
         rc = mk_err_raise(MK_E_INTERNAL, -1, 0,
                           "stored ticket key has a bad length");
     if (rc == MK_OK)
@@ -1308,12 +1307,10 @@ static mk_err tk_by_id(mk_pgstore *p, mk_bytes id, mk_ticket_key *out)
 mk_err mk_pgstore_ticket_key_rotate(mk_pgstore *p, uint64_t now_unix,
                                     mk_ticket_key_info *created)
 {
-    mk_key tpk = {0};
-    uint8_t wrapped[MK_WRAPPED_MAX];
-    size_t wn = 0;
-    char id[MK_TK_ID_MAX];
+    mk_store_new_tk k;
     PGresult *r = NULL;
     mk_err rc;
+    memset(&k, 0, sizeof k);
     MK_GUARD(pg_begin(p));
     /* one rotation at a time, whichever node it is made through */
     MK_GUARD_GOTO(pg_do(p, "LOCK TABLE ticket_keys IN EXCLUSIVE MODE", NULL,
@@ -1323,45 +1320,27 @@ mk_err mk_pgstore_ticket_key_rotate(mk_pgstore *p, uint64_t now_unix,
                                 "ticket_keys", NULL, &r,
                          "read the ticket keys"),
                   rc, done);
-    int64_t v = col_i64(r, 0, 0) + 1;
+    int64_t max = col_i64(r, 0, 0);
     PQclear(r);
-    if (v < 1 || v > 99999999) {
-        rc = mk_err_raise(MK_E_INTERNAL, -1, 0, "ticket key versions exhausted");
-        goto done;
-    }
-    /* the id names the version (profile §6): "tpk-0001" */
-    int idn = snprintf(id, sizeof id, "tpk-%04u", (unsigned)v);
-    tpk.n = TPK_LEN;
-    MK_GUARD_GOTO(mk_random(tpk.b, TPK_LEN), rc, done);
-    MK_GUARD_GOTO(mk_store_wrap_under(&p->master, MK_WRAP_DOMAIN_TPK,
-                                      MK_BYTES(id, (size_t)idn),
-                                      mk_key_bytes(&tpk), wrapped,
-                                      sizeof wrapped, &wn),
-                  rc, done);
+    MK_GUARD_GOTO(mk_store_ticket_key_new(&p->master, max, now_unix, &k), rc,
+                  done);
     MK_GUARD_GOTO(pg_do(p, "UPDATE ticket_keys SET state = 1 WHERE state = 0",
                         NULL, "demote the active ticket key"),
                   rc, done);
     pgp a = {0};
-    p_i64(&a, v);
-    p_bytes(&a, MK_BYTES(id, (size_t)idn));
-    p_bytes(&a, MK_BYTES(wrapped, wn));
+    p_i64(&a, k.info.version);
+    p_bytes(&a, MK_BYTES(k.info.id, k.info.id_len));
+    p_bytes(&a, MK_BYTES(k.wrapped, k.wrapped_len));
     p_i64(&a, (int64_t)now_unix);
     MK_GUARD_GOTO(pg_do(p, "INSERT INTO ticket_keys(version, id, key_wrapped, "
                            "state, created) VALUES ($1::integer, $2::bytea, "
                            "$3::bytea, 0, $4::bigint)",
                         &a, "add the ticket key"),
                   rc, done);
-    if (created != NULL) {
-        memset(created, 0, sizeof *created);
-        memcpy(created->id, id, (size_t)idn);
-        created->id_len = (size_t)idn;
-        created->version = (uint32_t)v;
-        created->state = MK_TK_ACTIVE;
-        created->created_unix = now_unix;
-    }
+    if (created != NULL)
+        *created = k.info;
 done:
-    mk_key_wipe(&tpk);
-    mk_wipe(wrapped, sizeof wrapped);
+    mk_wipe(k.wrapped, sizeof k.wrapped);
     rc = pg_end(p, rc);
     cache_drop(p);
     return rc;
@@ -1586,21 +1565,14 @@ static mk_err tk_by_id_if(void *ctx, mk_bytes id, mk_ticket_key *out)
     return tk_by_id(ctx, id, out);
 }
 
-/* Per machine (pgstore.h): the node's buckets, named as the SQLite
- * store's (store_iface.c). */
+/* Per machine (pgstore.h): the node's buckets, as the SQLite store's. */
 static mk_err rate_take(void *ctx, mk_bytes name, uint32_t rate_milli,
                         uint32_t burst, uint64_t now_ms,
                         uint32_t *retry_after_s)
 {
-    static const char prefix[] = "identity ";
     mk_pgstore *p = ctx;
-    uint8_t key[sizeof prefix - 1 + MK_PSK_ID_MAX];
-    mk_buf b;
-    mk_buf_init(&b, key, sizeof key);
-    MK_GUARD(mk_buf_put(&b, prefix, sizeof prefix - 1));
-    MK_GUARD(mk_buf_put(&b, name.p, name.n));
-    return mk_node_rate_take(p->node, MK_BYTES(key, b.n), rate_milli, burst,
-                             now_ms, retry_after_s);
+    return mk_store_identity_rate_take(p->node, name, rate_milli, burst,
+                                       now_ms, retry_after_s);
 }
 
 mk_kms_store mk_pgstore_interface(mk_pgstore *p)

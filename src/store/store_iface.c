@@ -26,18 +26,11 @@ static mk_err answer_commit(void *ctx, const mk_answer_write *w)
     return mk_store_answer_commit(ctx, w);
 }
 
-/* The identity's bucket, named apart from kmsd's per-address ones. */
 static mk_err rate_take(void *ctx, mk_bytes name, uint32_t rate_milli,
                         uint32_t burst, uint64_t now_ms,
                         uint32_t *retry_after_s)
 {
-    static const char prefix[] = "identity ";
-    uint8_t key[sizeof prefix - 1 + MK_PSK_ID_MAX];
-    mk_buf b;
-    mk_buf_init(&b, key, sizeof key);
-    MK_GUARD(mk_buf_put(&b, prefix, sizeof prefix - 1));
-    MK_GUARD(mk_buf_put(&b, name.p, name.n));
-    return mk_store_rate_take(ctx, MK_BYTES(key, b.n), rate_milli, burst, now_ms,
+    return mk_store_rate_take(ctx, name, rate_milli, burst, now_ms,
                               retry_after_s);
 }
 

@@ -236,10 +236,33 @@ mk_err mk_store_ticket_key_by_id(mk_sqlstore *s, mk_bytes id,
                                  mk_ticket_key *out) MK_MUST_USE;
 mk_err mk_store_answer_commit(mk_sqlstore *s,
                               const mk_answer_write *w) MK_MUST_USE;
-/* The node's rate limit (node.h mk_node_rate_take) for this connection. */
-mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes name, uint32_t rate_milli,
+/* The rate limit per PSK identity (kms_store.h rate_take) on this
+ * connection's node. */
+mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes psk_id, uint32_t rate_milli,
                           uint32_t burst, uint64_t now_ms,
                           uint32_t *retry_after_s) MK_MUST_USE;
+/* The same on node n, for either store: the bucket "identity " || psk_id
+ * (node.h mk_node_rate_take), named apart from kmsd's per-address ones. */
+mk_err mk_store_identity_rate_take(mk_node *n, mk_bytes psk_id,
+                                   uint32_t rate_milli, uint32_t burst,
+                                   uint64_t now_ms,
+                                   uint32_t *retry_after_s) MK_MUST_USE;
+
+/* A ticket protection key is 32 bytes (profile §6). */
+#define MK_TPK_LEN 32
+/* A new ticket key for either store to insert (profile §6): version
+ * max_version + 1 (MK_E_INTERNAL past 99 999 999), its id "tpk-NNNN"
+ * naming the version, a fresh random TPK wrapped under master (the clear
+ * key is wiped before this returns). info is what the caller hands back
+ * as `created` once the row is in. */
+typedef struct mk_store_new_tk {
+    mk_ticket_key_info info; /* id, version, MK_TK_ACTIVE, created */
+    uint8_t wrapped[MK_WRAPPED_MAX];
+    size_t wrapped_len;
+} mk_store_new_tk;
+mk_err mk_store_ticket_key_new(const mk_key *master, int64_t max_version,
+                               uint64_t now_unix,
+                               mk_store_new_tk *out) MK_MUST_USE;
 
 /* record_write: one record into the records table (the drain,
  * store_drain.c); its fields must have passed mk_store_record_check, so

@@ -148,13 +148,28 @@ mk_err mk_store_answer_commit(mk_sqlstore *s, const mk_answer_write *w)
     return rc;
 }
 
-mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes name, uint32_t rate_milli,
+mk_err mk_store_identity_rate_take(mk_node *n, mk_bytes psk_id,
+                                   uint32_t rate_milli, uint32_t burst,
+                                   uint64_t now_ms, uint32_t *retry_after_s)
+{
+    static const char prefix[] = "identity ";
+    uint8_t key[sizeof prefix - 1 + MK_PSK_ID_MAX];
+    mk_buf b;
+    mk_buf_init(&b, key, sizeof key);
+    MK_GUARD(mk_buf_put(&b, prefix, sizeof prefix - 1));
+    MK_GUARD(mk_buf_put(&b, psk_id.p, psk_id.n));
+    return mk_node_rate_take(n, MK_BYTES(key, b.n), rate_milli, burst, now_ms,
+                             retry_after_s);
+}
+
+mk_err mk_store_rate_take(mk_sqlstore *s, mk_bytes psk_id, uint32_t rate_milli,
                           uint32_t burst, uint64_t now_ms,
                           uint32_t *retry_after_s)
 {
     mk_node *n = NULL;
     MK_GUARD(node_of(s, &n));
-    return mk_node_rate_take(n, name, rate_milli, burst, now_ms, retry_after_s);
+    return mk_store_identity_rate_take(n, psk_id, rate_milli, burst, now_ms,
+                                       retry_after_s);
 }
 
 void mk_store_changed(mk_sqlstore *s)

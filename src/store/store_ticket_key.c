@@ -6,8 +6,6 @@
 
 #include "store/store_int.h"
 
-#define TPK_LEN 32
-
 /* The row at the current step of ST_TK_ACTIVE / ST_TK_BY_ID, unwrapped. */
 static mk_err read_key(mk_sqlstore *s, sqlite3_stmt *st, mk_ticket_key *out)
 {
@@ -22,7 +20,7 @@ static mk_err read_key(mk_sqlstore *s, sqlite3_stmt *st, mk_ticket_key *out)
     out->state = (mk_tk_state)state;
     MK_GUARD(mk_store_unwrap(s, MK_WRAP_DOMAIN_TPK, id,
                              mk_store_col_blob(st, 1), &out->key));
-    if (out->key.n != TPK_LEN)
+    if (out->key.n != MK_TPK_LEN)
         MK_FAIL(MK_E_INTERNAL, "stored ticket key has a bad length");
     return MK_OK;
 }
@@ -97,72 +95,84 @@ mk_err mk_store_ticket_key_by_id(mk_sqlstore *s, mk_bytes id,
     return key_and_generation(s, st, out);
 }
 
-static mk_err max_version(mk_sqlstore *s, uint32_t *v)
+static mk_err max_version(mk_sqlstore *s, int64_t *v)
 {
     sqlite3_stmt *st = NULL;
     MK_GUARD(mk_store_stmt(s, ST_TK_MAX_VERSION, &st));
     mk_err rc = MK_OK;
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        sqlite3_int64 m = sqlite3_column_int64(st, 0);
-        if (m < 0 || m >= 99999999)
-            rc = mk_err_raise(MK_E_INTERNAL, -1, 0,
-                              "ticket key versions exhausted");
-        else
-            *v = (uint32_t)m;
-    } else {
+    if (step == SQLITE_ROW)
+        *v = sqlite3_column_int64(st, 0);
+    else
         rc = mk_store_db_err(s, step, "cannot read the ticket keys");
-    }
     mk_store_stmt_done(st);
     return rc;
+}
+
+mk_err mk_store_ticket_key_new(const mk_key *master, int64_t max_version,
+                               uint64_t now_unix, mk_store_new_tk *out)
+{
+    mk_key tpk = {0};
+    char id[MK_TK_ID_MAX];
+    memset(out, 0, sizeof *out);
+    if (max_version < 0 || max_version >= 99999999)
+        MK_FAIL(MK_E_INTERNAL, "ticket key versions exhausted");
+    uint32_t v = (uint32_t)max_version + 1;
+    /* the id names the version (profile §6): "tpk-0001" */
+    int idn = snprintf(id, sizeof id, "tpk-%04u", (unsigned)v);
+    if (idn < 0 || (size_t)idn >= sizeof id)
+        MK_FAIL(MK_E_INTERNAL, "ticket key id longer than its bound");
+    tpk.n = MK_TPK_LEN;
+    mk_err rc = mk_random(tpk.b, MK_TPK_LEN);
+    if (rc == MK_OK)
+        rc = mk_store_wrap_under(master, MK_WRAP_DOMAIN_TPK,
+                                 MK_BYTES(id, (size_t)idn), mk_key_bytes(&tpk),
+                                 out->wrapped, sizeof out->wrapped,
+                                 &out->wrapped_len);
+    mk_key_wipe(&tpk);
+    if (rc != MK_OK) {
+        mk_wipe(out->wrapped, sizeof out->wrapped);
+        return rc;
+    }
+    memcpy(out->info.id, id, (size_t)idn);
+    out->info.id_len = (size_t)idn;
+    out->info.version = v;
+    out->info.state = MK_TK_ACTIVE;
+    out->info.created_unix = now_unix;
+    return MK_OK;
 }
 
 mk_err mk_sqlstore_ticket_key_rotate(mk_sqlstore *s, uint64_t now_unix,
                                      mk_ticket_key_info *created)
 {
-    mk_key tpk = {0};
-    uint8_t wrapped[MK_WRAPPED_MAX];
-    size_t wn = 0;
-    char id[MK_TK_ID_MAX];
-    uint32_t v = 0;
+    mk_store_new_tk k;
+    int64_t max = 0;
     sqlite3_stmt *st = NULL;
     mk_err rc;
 
+    memset(&k, 0, sizeof k);
     MK_GUARD(mk_store_begin_write(s));
-    MK_GUARD_GOTO(max_version(s, &v), rc, done);
-    v++;
-    /* the id names the version (profile §6): "tpk-0001" */
-    int idn = snprintf(id, sizeof id, "tpk-%04u", (unsigned)v);
-    tpk.n = TPK_LEN;
-    MK_GUARD_GOTO(mk_random(tpk.b, TPK_LEN), rc, done);
-    MK_GUARD_GOTO(mk_store_wrap(s, MK_WRAP_DOMAIN_TPK,
-                                MK_BYTES(id, (size_t)idn),
-                                mk_key_bytes(&tpk), wrapped, sizeof wrapped,
-                                &wn),
-                  rc, done);
+    MK_GUARD_GOTO(max_version(s, &max), rc, done);
+    MK_GUARD_GOTO(mk_store_ticket_key_new(&s->master, max, now_unix, &k), rc,
+                  done);
     MK_GUARD_GOTO(mk_store_exec_id(s, ST_TK_DEMOTE_ACTIVE,
                                    "cannot demote the active ticket key"),
                   rc, done);
     MK_GUARD_GOTO(mk_store_stmt(s, ST_TK_INSERT, &st), rc, done);
-    MK_GUARD_GOTO(mk_store_bind_i64(s, st, 1, v), rc, done);
-    MK_GUARD_GOTO(mk_store_bind_blob(s, st, 2, MK_BYTES(id, (size_t)idn)),
+    MK_GUARD_GOTO(mk_store_bind_i64(s, st, 1, k.info.version), rc, done);
+    MK_GUARD_GOTO(mk_store_bind_blob(s, st, 2,
+                                     MK_BYTES(k.info.id, k.info.id_len)),
                   rc, done);
-    MK_GUARD_GOTO(mk_store_bind_blob(s, st, 3, MK_BYTES(wrapped, wn)), rc,
-                  done);
+    MK_GUARD_GOTO(mk_store_bind_blob(s, st, 3,
+                                     MK_BYTES(k.wrapped, k.wrapped_len)),
+                  rc, done);
     MK_GUARD_GOTO(mk_store_bind_u64(s, st, 4, now_unix), rc, done);
     MK_GUARD_GOTO(mk_store_exec(s, st, "cannot add the ticket key"), rc,
                   done);
-    if (created != NULL) {
-        memset(created, 0, sizeof *created);
-        memcpy(created->id, id, (size_t)idn);
-        created->id_len = (size_t)idn;
-        created->version = v;
-        created->state = MK_TK_ACTIVE;
-        created->created_unix = now_unix;
-    }
+    if (created != NULL)
+        *created = k.info;
 done:
-    mk_key_wipe(&tpk);
-    mk_wipe(wrapped, sizeof wrapped);
+    mk_wipe(k.wrapped, sizeof k.wrapped);
     rc = mk_store_end(s, rc);
     if (rc == MK_OK) /* every process refuses the old rows from now on */
         mk_store_changed(s);
